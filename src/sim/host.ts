@@ -1,0 +1,300 @@
+/**
+ * Hosts and processes. A host is a machine: a name, a network address, a disk, a local clock and one
+ * process. The process is an explicit message-and-timer state machine (onStart / onMessage / onTimer); it
+ * reaches the world only through its ProcessContext, which is tied to one incarnation of the process. When
+ * the host crashes, the context dies with it: every timer, message and I/O completion addressed to that
+ * incarnation is dropped, so a crash cancels everything the process had pending, and `restart` builds a
+ * fresh process that knows only what its disk holds.
+ *
+ * Failure kinds (DESIGN.md): `crash` (kill -9; the OS page cache survives), `power-loss` (the machine dies;
+ * unsynced disk data is lost but for torn prefixes — the disk decides which), `pause` (a GC pause or a
+ * stopped VM: nothing is handled, then everything that arrived meanwhile is handled with stale state),
+ * `shutdown` (clean stop: the process's onShutdown runs first).
+ */
+
+import { assert } from "./assert.ts";
+import type { Kernel, EventTarget, TimerId } from "./kernel.ts";
+import type { Rng } from "./rng.ts";
+import type { Trace, TraceFields } from "./trace.ts";
+import type { Micros } from "./time.ts";
+
+/** A message on the virtual network. `type` is the Kafka or ZooKeeper request/response name. */
+export interface Message {
+  readonly type: string;
+  /** Approximate size on the wire in bytes (bandwidth caps); the network assumes 100 when absent. */
+  readonly sizeBytes?: number;
+}
+
+/** What a host needs from the network layer (implemented in src/net). */
+export interface Transport {
+  send(from: HostAddress, to: string, message: Message): void;
+}
+
+/** A host's name and dense index in its world (its network address). */
+export interface HostAddress {
+  readonly name: string;
+  readonly index: number;
+}
+
+/** What a host needs from its disk (implemented in src/disk). */
+export interface HostDisk {
+  /** The process was killed: the page cache survives, in-flight fsyncs still complete. */
+  onCrash(): void;
+  /** The machine lost power: unsynced data is lost except torn prefixes drawn from `rng`. */
+  onPowerLoss(rng: Rng): void;
+}
+
+export interface Process {
+  /** Called once per incarnation, right after construction: recover from disk, arm timers. */
+  onStart(): void;
+  onMessage(from: string, message: Message): void;
+  onTimer(tag: string, data: unknown): void;
+  /** Clean stop (the `shutdown` fault): flush, write markers, close sessions. Runs before the host stops. */
+  onShutdown?(): void;
+}
+
+export type ProcessFactory<D extends HostDisk = HostDisk> = (context: ProcessContext<D>) => Process;
+
+export type HostState = "stopped" | "running" | "paused" | "crashed" | "powered-off";
+
+/** A host's local clock: the virtual time plus an offset, running fast or slow by driftPpm. */
+export class LocalClock {
+  private offsetUs = 0;
+  private driftPpm = 0;
+  private anchorUs = 0;
+
+  /** Local reading at virtual time `now`. */
+  read(now: Micros): Micros {
+    if (this.driftPpm === 0) return now + this.offsetUs;
+    return now + this.offsetUs + Math.floor(((now - this.anchorUs) * this.driftPpm) / 1_000_000);
+  }
+
+  /** Virtual µs that elapse while this clock advances `localDelay` µs. */
+  toVirtualDelay(localDelay: Micros): Micros {
+    if (this.driftPpm === 0) return localDelay;
+    return Math.max(0, Math.ceil((localDelay * 1_000_000) / (1_000_000 + this.driftPpm)));
+  }
+
+  /** Steps the clock by `deltaUs` and sets its drift from now on (the `clock-skew` fault). */
+  skew(now: Micros, deltaUs: Micros, driftPpm: number): void {
+    assert(driftPpm > -1_000_000, "clock drift must keep the clock running forwards");
+    this.offsetUs = this.read(now) - now + deltaUs;
+    this.anchorUs = now;
+    this.driftPpm = driftPpm;
+  }
+
+  /** Back to the true time (healing a skew). */
+  reset(): void {
+    this.offsetUs = 0;
+    this.driftPpm = 0;
+  }
+}
+
+const EVENT_TIMER = 1;
+const EVENT_MESSAGE = 2;
+const EVENT_CALLBACK = 3;
+const EVENT_RESUME = 4;
+
+/** A process's handle on the world, valid for one incarnation. */
+export class ProcessContext<D extends HostDisk = HostDisk> implements EventTarget {
+  alive = true;
+
+  constructor(
+    readonly host: Host<D>,
+    readonly incarnation: number,
+    /** This incarnation's random stream. */
+    readonly rng: Rng,
+  ) {}
+
+  get node(): string {
+    return this.host.name;
+  }
+
+  get disk(): D {
+    return this.host.disk;
+  }
+
+  /** The host's local clock in µs (skewed when a clock-skew fault is active). */
+  now(): Micros {
+    return this.host.clock.read(this.host.kernel.now);
+  }
+
+  /** Calls process.onTimer(tag, data) after `delayUs` of local time, unless the process dies first. */
+  setTimer(delayUs: Micros, tag: string, data?: unknown): TimerId {
+    return this.host.kernel.after(this.host.clock.toVirtualDelay(delayUs), this, EVENT_TIMER, tag, data);
+  }
+
+  cancelTimer(id: TimerId): boolean {
+    return this.host.kernel.cancel(id);
+  }
+
+  send(to: string, message: Message): void {
+    if (!this.alive) return;
+    this.host.transport.send(this.host, to, message);
+  }
+
+  /**
+   * Runs `callback` now if this incarnation is alive and running, later (on resume) if the host is paused,
+   * never if it died. Used by the disk for I/O completions.
+   */
+  invoke(callback: () => void): void {
+    if (!this.alive) return;
+    if (this.host.state === "paused") {
+      this.host.defer(this, EVENT_CALLBACK, callback, undefined);
+      return;
+    }
+    callback();
+  }
+
+  get tracing(): boolean {
+    return this.host.trace.on;
+  }
+
+  trace(kind: string, fields?: TraceFields): void {
+    this.host.trace.emit(this.host.name, kind, fields);
+  }
+
+  /** Delivers a message to this incarnation (called by the network at delivery time). */
+  deliver(from: string, message: Message): void {
+    this.handleEvent(EVENT_MESSAGE, from, message);
+  }
+
+  handleEvent(kind: number, a: unknown, b: unknown): void {
+    if (!this.alive) return;
+    const host = this.host;
+    if (host.state === "paused") {
+      host.defer(this, kind, a, b);
+      return;
+    }
+    const process = host.process!;
+    switch (kind) {
+      case EVENT_TIMER:
+        process.onTimer(a as string, b);
+        return;
+      case EVENT_MESSAGE:
+        process.onMessage(a as string, b as Message);
+        return;
+      case EVENT_CALLBACK:
+        (a as () => void)();
+        return;
+      default:
+        assert(false, `unknown process event kind ${kind}`);
+    }
+  }
+}
+
+interface DeferredEvent {
+  context: ProcessContext<HostDisk>;
+  kind: number;
+  a: unknown;
+  b: unknown;
+}
+
+export class Host<D extends HostDisk = HostDisk> implements EventTarget, HostAddress {
+  state: HostState = "stopped";
+  incarnation = 0;
+  context: ProcessContext<D> | null = null;
+  process: Process | null = null;
+  readonly clock = new LocalClock();
+  private deferred: DeferredEvent[] = [];
+  private resumeTimer: TimerId = -1;
+
+  constructor(
+    readonly name: string,
+    /** Dense index of this host in its world (the network's address). */
+    readonly index: number,
+    readonly kernel: Kernel,
+    readonly trace: Trace,
+    readonly transport: Transport,
+    readonly disk: D,
+    private readonly factory: ProcessFactory<D>,
+    /** This host's random stream; each incarnation forks its own from it. */
+    private readonly rng: Rng,
+  ) {}
+
+  get running(): boolean {
+    return this.state === "running";
+  }
+
+  /** Starts (or restarts) the process; it rebuilds its state from the disk in onStart. */
+  start(): void {
+    assert(this.state !== "running" && this.state !== "paused", `${this.name}: start while ${this.state}`);
+    this.incarnation++;
+    const context = new ProcessContext<D>(this, this.incarnation, this.rng.fork(`incarnation-${this.incarnation}`));
+    this.context = context;
+    this.state = "running";
+    this.trace.emit(this.name, "host-start", { incarnation: this.incarnation });
+    this.process = this.factory(context);
+    this.process.onStart();
+  }
+
+  /** kill -9: the process and everything it had pending are gone; the disk's page cache survives. */
+  crash(): void {
+    if (!this.isUp()) return;
+    this.kill("crashed");
+    this.disk.onCrash();
+    this.trace.emit(this.name, "host-crash", { incarnation: this.incarnation });
+  }
+
+  /** The machine dies: as crash, and the disk loses what was not synced (except torn prefixes). */
+  powerLoss(): void {
+    const wasUp = this.isUp();
+    if (wasUp) this.kill("powered-off");
+    else this.state = "powered-off";
+    this.trace.emit(this.name, "host-power-loss", { incarnation: this.incarnation });
+    this.disk.onPowerLoss(this.rng.fork(`power-loss-${this.kernel.now}`));
+  }
+
+  /** Clean stop: the process's onShutdown runs (flush, markers, goodbyes), then the host is stopped. */
+  shutdown(): void {
+    if (!this.isUp()) return;
+    if (this.state === "paused") this.resume();
+    this.process!.onShutdown?.();
+    this.kill("stopped");
+    this.trace.emit(this.name, "host-shutdown", { incarnation: this.incarnation });
+  }
+
+  /** Handles nothing for `durationUs`, then resumes with stale state and a backlog of events. */
+  pause(durationUs: Micros): void {
+    if (this.state !== "running") return;
+    this.state = "paused";
+    this.trace.emit(this.name, "host-pause", { durationUs });
+    this.resumeTimer = this.kernel.after(durationUs, this, EVENT_RESUME, this.incarnation, undefined);
+  }
+
+  /** Ends a pause early (or on time): everything that arrived meanwhile is handled now, in arrival order. */
+  resume(): void {
+    if (this.state !== "paused") return;
+    this.kernel.cancel(this.resumeTimer);
+    this.state = "running";
+    const backlog = this.deferred;
+    this.deferred = [];
+    this.trace.emit(this.name, "host-resume", { backlog: backlog.length });
+    for (const event of backlog) this.kernel.after(0, event.context, event.kind, event.a, event.b);
+  }
+
+  /** Parks an event that reached a paused process. */
+  defer(context: ProcessContext<D>, kind: number, a: unknown, b: unknown): void {
+    this.deferred.push({ context: context as unknown as ProcessContext<HostDisk>, kind, a, b });
+  }
+
+  handleEvent(kind: number, a: unknown): void {
+    assert(kind === EVENT_RESUME, `unknown host event kind ${kind}`);
+    if (a === this.incarnation) this.resume();
+  }
+
+  /** True while a process exists (running or paused). */
+  isUp(): boolean {
+    return this.state === "running" || this.state === "paused";
+  }
+
+  private kill(next: HostState): void {
+    if (this.resumeTimer !== -1) this.kernel.cancel(this.resumeTimer);
+    this.resumeTimer = -1;
+    this.deferred = [];
+    if (this.context !== null) this.context.alive = false;
+    this.context = null;
+    this.process = null;
+    this.state = next;
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * The discrete-event kernel: a virtual clock in integer microseconds and one event queue. Time jumps to
+ * the next event; nothing polls. Every run is bounded by an event limit and a time limit and ends with a
+ * verdict, never a hang; a model assertion (or any exception) becomes a `model-error` verdict.
+ */
+
+import { EventQueue, type EventTarget, type TimerId } from "./queue.ts";
+import { assert } from "./assert.ts";
+import type { Micros } from "./time.ts";
+
+export type { EventTarget, TimerId } from "./queue.ts";
+
+export type VerdictReason =
+  | "quiescent" // nothing left to do (the clock moves on to untilUs)
+  | "time-limit" // reached untilUs with events still pending
+  | "event-limit" // dispatched maxEvents
+  | "stopped" // someone called stop()
+  | "model-error"; // a model assertion failed or model code threw
+
+export interface Verdict {
+  reason: VerdictReason;
+  /** Events dispatched during this run() call. */
+  events: number;
+  /** Virtual time at the end. */
+  now: Micros;
+  /** Why stop() was called, for `stopped`. */
+  detail?: string;
+  /** The exception behind a `model-error`. */
+  error?: Error;
+}
+
+export interface RunLimits {
+  /** Stop before dispatching any event later than this time (the clock is left at untilUs). */
+  untilUs: Micros;
+  /** Stop after dispatching this many events. */
+  maxEvents: number;
+}
+
+export class Kernel {
+  /** Current virtual time in µs. */
+  now: Micros = 0;
+  /** Events dispatched since the kernel was created. */
+  dispatched = 0;
+  readonly queue = new EventQueue();
+  private stopDetail: string | null = null;
+
+  /** Schedules an event at an absolute time (never in the past). */
+  at(time: Micros, target: EventTarget, kind: number, a?: unknown, b?: unknown): TimerId {
+    assert(time >= this.now, "event scheduled in the past");
+    assert(Number.isInteger(time), "event time is not an integer number of microseconds");
+    return this.queue.push(time, target, kind, a, b);
+  }
+
+  /** Schedules an event `delay` µs from now. */
+  after(delay: Micros, target: EventTarget, kind: number, a?: unknown, b?: unknown): TimerId {
+    assert(delay >= 0 && Number.isInteger(delay), "delay is not a non-negative integer");
+    return this.queue.push(this.now + delay, target, kind, a, b);
+  }
+
+  cancel(id: TimerId): boolean {
+    return this.queue.cancel(id);
+  }
+
+  /** Ends the current run() after the event being dispatched. */
+  stop(detail: string): void {
+    this.stopDetail = detail;
+  }
+
+  /** Dispatches events in (time, sequence) order until a limit, quiescence, stop() or a model error. */
+  run(limits: RunLimits): Verdict {
+    assert(limits.maxEvents >= 0 && limits.untilUs >= this.now, "run limits must not be in the past");
+    const queue = this.queue;
+    const start = this.dispatched;
+    this.stopDetail = null;
+    let reason: VerdictReason;
+    try {
+      for (;;) {
+        if (this.stopDetail !== null) {
+          reason = "stopped";
+          break;
+        }
+        if (this.dispatched - start >= limits.maxEvents) {
+          reason = "event-limit";
+          break;
+        }
+        const time = queue.peekTime();
+        if (time === Infinity) {
+          // Nothing can happen before the limit: time still passes up to it.
+          if (Number.isFinite(limits.untilUs)) this.now = limits.untilUs;
+          reason = "quiescent";
+          break;
+        }
+        if (time > limits.untilUs) {
+          this.now = limits.untilUs;
+          reason = "time-limit";
+          break;
+        }
+        const slot = queue.pop();
+        const target = queue.target[slot]!;
+        const kind = queue.kind[slot];
+        const a = queue.a[slot];
+        const b = queue.b[slot];
+        queue.release(slot);
+        this.now = time;
+        this.dispatched++;
+        target.handleEvent(kind, a, b);
+      }
+    } catch (error) {
+      return {
+        reason: "model-error",
+        events: this.dispatched - start,
+        now: this.now,
+        error: error instanceof Error ? error : new Error(String(error)),
+      };
+    }
+    const verdict: Verdict = { reason, events: this.dispatched - start, now: this.now };
+    if (reason === "stopped") verdict.detail = this.stopDetail!;
+    return verdict;
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * The run's trace: DESIGN.md's JSON Lines format — a header line, then one event per line
+ * `{"t": µs, "seq": n, "node": "...", "kind": "...", ...fields}` in execution order. Lines go to sinks
+ * (a file stream supplied by the CLI, an in-memory array, the determinism self-check) and through a running
+ * 64-bit hash; observers (checkers, the viewer's live mode) get event objects. When nothing consumes the
+ * trace, `trace.on` is false and model code skips building events altogether: an untraced run pays nothing.
+ */
+
+export const TRACE_FORMAT = "kafkasim-trace";
+export const TRACE_FORMAT_VERSION = 1;
+
+export interface TraceHeader {
+  format: typeof TRACE_FORMAT;
+  formatVersion: number;
+  kafkasim: string;
+  scenario: string;
+  seed: number | string;
+  nodes: string[];
+  [key: string]: unknown;
+}
+
+export interface TraceEvent {
+  t: number;
+  seq: number;
+  node: string;
+  kind: string;
+  [field: string]: unknown;
+}
+
+export type TraceFields = Record<string, unknown>;
+
+/** Receives serialized lines (without the trailing newline). */
+export interface TraceSink {
+  write(line: string): void;
+}
+
+export type TraceObserver = (event: TraceEvent) => void;
+
+/** Running hash over lines: two 32-bit FNV-1a style lanes with different primes, printed as 16 hex digits. */
+export class LineHash {
+  private h1 = 0x811c9dc5;
+  private h2 = 0x01234567;
+
+  update(line: string): void {
+    let h1 = this.h1;
+    let h2 = this.h2;
+    for (let i = 0; i < line.length; i++) {
+      const c = line.charCodeAt(i);
+      h1 = Math.imul(h1 ^ c, 0x01000193);
+      h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+    }
+    // Line separator, so ["ab","c"] and ["a","bc"] differ.
+    this.h1 = Math.imul(h1 ^ 0x0a, 0x01000193);
+    this.h2 = Math.imul(h2 ^ 0x0a, 0x5bd1e995) ^ (h1 >>> 15);
+  }
+
+  digest(): string {
+    return (this.h1 >>> 0).toString(16).padStart(8, "0") + (this.h2 >>> 0).toString(16).padStart(8, "0");
+  }
+}
+
+/** 32-bit hash of one line (for the determinism self-check's per-event comparison). */
+export function hashLine(line: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < line.length; i++) h = Math.imul(h ^ line.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+export class Trace {
+  /** True when anything consumes events; model code guards event construction with it. */
+  on = false;
+  /** Number of events emitted so far (the next event's seq). */
+  count = 0;
+  private readonly sinks: TraceSink[] = [];
+  private readonly observers: TraceObserver[] = [];
+  private lineHash: LineHash | null = null;
+  private needLines = false;
+  private headerLine: string | null = null;
+
+  /** `clock` supplies the current virtual time in µs (the kernel). */
+  constructor(private readonly clock: { readonly now: number }) {}
+
+  /** Turns on the running hash of event lines (the header is not hashed: it names the kafkasim version). */
+  enableHash(): this {
+    this.lineHash = new LineHash();
+    this.needLines = true;
+    this.on = true;
+    return this;
+  }
+
+  addSink(sink: TraceSink): this {
+    this.sinks.push(sink);
+    if (this.headerLine !== null) sink.write(this.headerLine);
+    this.needLines = true;
+    this.on = true;
+    return this;
+  }
+
+  observe(observer: TraceObserver): this {
+    this.observers.push(observer);
+    this.on = true;
+    return this;
+  }
+
+  writeHeader(header: TraceHeader): void {
+    this.headerLine = JSON.stringify(header);
+    for (const sink of this.sinks) sink.write(this.headerLine);
+  }
+
+  /** Records one event at the current virtual time. Callers on hot paths check `trace.on` first. */
+  emit(node: string, kind: string, fields?: TraceFields): void {
+    if (!this.on) return;
+    const t = this.clock.now;
+    const seq = this.count++;
+    if (this.needLines) {
+      let line = `{"t":${t},"seq":${seq},"node":${JSON.stringify(node)},"kind":${JSON.stringify(kind)}`;
+      if (fields !== undefined) {
+        const rest = JSON.stringify(fields);
+        line += rest.length > 2 ? "," + rest.slice(1) : "}";
+      } else {
+        line += "}";
+      }
+      if (this.lineHash !== null) this.lineHash.update(line);
+      for (let i = 0; i < this.sinks.length; i++) this.sinks[i].write(line);
+    }
+    if (this.observers.length > 0) {
+      const event: TraceEvent = { t, seq, node, kind, ...fields };
+      for (let i = 0; i < this.observers.length; i++) this.observers[i](event);
+    }
+  }
+
+  /** The running hash of all event lines so far ("" when hashing is off). */
+  hash(): string {
+    return this.lineHash === null ? "" : this.lineHash.digest();
+  }
+}
+
+/** Keeps every line in memory (tests, the viewer's what-if runs). */
+export class MemorySink implements TraceSink {
+  readonly lines: string[] = [];
+  write(line: string): void {
+    this.lines.push(line);
+  }
+}
+
+/** Parses a JSON Lines trace into its header and events; errors name the line. */
+export function parseTrace(text: string): { header: TraceHeader; events: TraceEvent[] } {
+  const lines = text.split("\n").filter((line) => line.length > 0);
+  if (lines.length === 0) throw new TraceFormatError(1, "expected a header line, found an empty trace");
+  const header = parseLine(lines[0], 1) as TraceHeader;
+  if (header.format !== TRACE_FORMAT) throw new TraceFormatError(1, `expected "format": "${TRACE_FORMAT}"`);
+  const events: TraceEvent[] = [];
+  for (let i = 1; i < lines.length; i++) {
+    const event = parseLine(lines[i], i + 1) as TraceEvent;
+    if (typeof event.t !== "number" || typeof event.seq !== "number" || typeof event.kind !== "string") {
+      throw new TraceFormatError(i + 1, 'expected an event with numeric "t", "seq" and a string "kind"');
+    }
+    events.push(event);
+  }
+  return { header, events };
+}
+
+export class TraceFormatError extends Error {
+  constructor(
+    readonly line: number,
+    readonly detail: string,
+  ) {
+    super(`line ${line}: ${detail}`);
+  }
+}
+
+function parseLine(line: string, lineNumber: number): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(line);
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      throw new TraceFormatError(lineNumber, "expected a JSON object");
+    }
+    return value as Record<string, unknown>;
+  } catch (error) {
+    if (error instanceof TraceFormatError) throw error;
+    throw new TraceFormatError(lineNumber, "expected a JSON object, found invalid JSON");
+  }
+}
