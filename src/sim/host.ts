@@ -207,10 +207,15 @@ export class Host<D extends HostDisk = HostDisk> implements EventTarget, HostAdd
     readonly trace: Trace,
     readonly transport: Transport,
     readonly disk: D,
-    private readonly factory: ProcessFactory<D>,
+    factory: ProcessFactory<D>,
     /** This host's random stream; each incarnation forks its own from it. */
     private readonly rng: Rng,
-  ) {}
+  ) {
+    this.builder = { create: factory };
+  }
+
+  // Method syntax keeps Host<D> assignable to Host<HostDisk> (method parameters are bivariant).
+  private readonly builder: { create(context: ProcessContext<D>): Process };
 
   get running(): boolean {
     return this.state === "running";
@@ -224,7 +229,7 @@ export class Host<D extends HostDisk = HostDisk> implements EventTarget, HostAdd
     this.context = context;
     this.state = "running";
     this.trace.emit(this.name, "host-start", { incarnation: this.incarnation });
-    this.process = this.factory(context);
+    this.process = this.builder.create(context);
     this.process.onStart();
   }
 

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { World } from "../../src/sim/world.ts";
-import type { Message, Process, ProcessContext } from "../../src/sim/host.ts";
+import type { HostDisk, Message, Process, ProcessContext } from "../../src/sim/host.ts";
 import { MemorySink, parseTrace } from "../../src/sim/trace.ts";
 
 const diskStub = { crashes: 0, powerLosses: 0, onCrash() { this.crashes++; }, onPowerLoss() { this.powerLosses++; } };
@@ -20,7 +20,7 @@ function makeWorld(): { world: World; log: string[]; inbox: Map<string, ProcessC
 
 /** A process that arms a tick timer every 10 µs and logs timers and messages with its incarnation. */
 function ticker(log: string[], inbox: Map<string, ProcessContext>) {
-  return (context: ProcessContext): Process => ({
+  return <D extends HostDisk>(context: ProcessContext<D>): Process => ({
     onStart() {
       inbox.set(context.node, context);
       log.push(`${context.host.kernel.now}:start#${context.incarnation}`);
@@ -95,7 +95,7 @@ describe("Host lifecycle", () => {
 
   it("clock skew shifts the local clock and drift stretches local timers", () => {
     const { world } = makeWorld();
-    let context: ProcessContext | null = null;
+    let context: ProcessContext<HostDisk> | null = null;
     const fired: number[] = [];
     const host = world.addHost("n1", diskStub, (c) => {
       context = c;

@@ -1,0 +1,145 @@
+/** `kafkasim run FILE`: runs one scenario, prints a coloured summary (or --json), exits 0/1/2. */
+
+import { loadScenario } from "../scenario/load.ts";
+import { checkScenarioDeterminism, runScenario, type RunResult } from "../scenario/run.ts";
+import type { Scenario } from "../scenario/spec.ts";
+import { formatTime, parseDuration } from "../sim/time.ts";
+import type { TraceEvent, TraceSink } from "../sim/trace.ts";
+import { EXIT_EXPECTATION_FAILED, EXIT_OK, UsageError, parseSeed } from "./errors.ts";
+import { AtomicLineFile, readInput } from "./files.ts";
+import { chalk } from "./style.ts";
+
+export interface RunCommandOptions {
+  seed?: string;
+  trace?: string;
+  until?: string;
+  json?: boolean;
+  checkDeterminism?: boolean;
+}
+
+const KEY_KINDS = new Set([
+  "fault",
+  "fault-end",
+  "fault-skipped",
+  "settle",
+  "host-crash",
+  "host-power-loss",
+  "host-pause",
+  "host-resume",
+  "host-shutdown",
+  "host-start",
+  "disk-power-loss",
+  "log-recovered",
+]);
+const KEY_EVENTS_SHOWN = 40;
+
+export function runCommand(file: string, options: RunCommandOptions, wallClock: () => number): number {
+  const scenario = loadScenario(readInput(file), file);
+  const seed = options.seed !== undefined ? parseSeed(options.seed) : scenario.seed;
+  let untilUs: number | undefined;
+  if (options.until !== undefined) {
+    const parsed = parseDuration(/^\d+(\.\d+)?$/.test(options.until) ? Number(options.until) : options.until);
+    if (parsed === null) throw new UsageError(`--until: expected a duration like "10s", found "${options.until}"`);
+    untilUs = parsed;
+  }
+
+  if (options.checkDeterminism) return determinismCommand(scenario, seed, untilUs, options.json === true);
+
+  const sinks: TraceSink[] = [];
+  const traceFile = options.trace !== undefined ? new AtomicLineFile(options.trace) : null;
+  if (traceFile !== null) sinks.push(traceFile);
+  const keyEvents: TraceEvent[] = [];
+  let keyEventsSeen = 0;
+  if (!options.json) {
+    sinks.push({
+      write(line: string) {
+        // Only lines of key kinds are parsed; the rest are skipped by a cheap substring test.
+        const match = /"kind":"([^"]+)"/.exec(line);
+        if (match === null || !KEY_KINDS.has(match[1])) return;
+        const event = JSON.parse(line) as TraceEvent;
+        if (event.kind === "host-start" && event.incarnation === 1) return;
+        if (event.kind === "log-recovered" && event.truncated === 0) return;
+        keyEventsSeen++;
+        if (keyEvents.length < KEY_EVENTS_SHOWN) keyEvents.push(event);
+      },
+    });
+  }
+
+  const started = wallClock();
+  let result: RunResult;
+  try {
+    result = runScenario(scenario, { seed, untilUs, sinks });
+  } catch (error) {
+    traceFile?.abort();
+    throw error;
+  }
+  traceFile?.commit();
+  const wallMs = Math.round(wallClock() - started);
+
+  if (options.json) {
+    process.stdout.write(JSON.stringify({ ...result, stats: { ...result.stats, wallMs } }) + "\n");
+  } else {
+    printSummary(result, wallMs, keyEvents, keyEventsSeen, options.trace);
+  }
+  return result.expectationMet ? EXIT_OK : EXIT_EXPECTATION_FAILED;
+}
+
+function determinismCommand(scenario: Scenario, seed: number | string, untilUs: number | undefined, json: boolean): number {
+  const report = checkScenarioDeterminism(scenario, { seed, untilUs });
+  if (json) {
+    process.stdout.write(JSON.stringify({ scenario: scenario.name, seed, ...report }) + "\n");
+  } else if (report.identical) {
+    process.stdout.write(`${chalk.green("deterministic")}: two runs of ${scenario.name} (seed ${seed}) gave ${report.lines} identical trace lines\n`);
+  } else {
+    const divergence = report.firstDivergence!;
+    process.stdout.write(
+      `${chalk.red("NOT deterministic")}: ${scenario.name} (seed ${seed}) diverges at trace line ${divergence.line}\n` +
+        `  first run:  ${divergence.first ?? "(trace ended)"}\n  second run: ${divergence.second ?? "(trace ended)"}\n`,
+    );
+  }
+  return report.identical ? EXIT_OK : EXIT_EXPECTATION_FAILED;
+}
+
+function printSummary(result: RunResult, wallMs: number, keyEvents: TraceEvent[], keyEventsSeen: number, traceFile?: string): void {
+  const out: string[] = [];
+  const { stats } = result;
+  out.push(`${chalk.bold(result.scenario)}  seed ${result.seed}  ${chalk.dim(`verdict ${result.verdict}`)}`);
+  out.push(
+    chalk.dim(
+      `  ${formatTime(stats.simulatedMs * 1000)} simulated in ${wallMs} ms wall · ${stats.events} events · ` +
+        `${stats.messages.sent} messages (${stats.messages.dropped} dropped) · ${stats.faults} faults · trace ${stats.traceHash}`,
+    ),
+  );
+  if (keyEvents.length > 0) {
+    out.push(chalk.bold("key events"));
+    for (const event of keyEvents) out.push(`  ${chalk.cyan(formatTime(event.t).padStart(10))}  ${describeEvent(event)}`);
+    if (keyEventsSeen > keyEvents.length) out.push(chalk.dim(`  … ${keyEventsSeen - keyEvents.length} more in the trace`));
+  }
+  if (result.violations.length === 0) {
+    out.push(`${chalk.bold("violations")}  none`);
+  } else {
+    out.push(chalk.bold("violations"));
+    for (const violation of result.violations) {
+      out.push(`  ${chalk.red(violation.name)} at ${formatTime(violation.time)} on ${violation.nodes.join(", ")}`);
+      out.push(chalk.dim(`    evidence ${JSON.stringify(violation.evidence)}`));
+    }
+  }
+  if (result.error !== undefined) out.push(chalk.red(`model error: ${result.error}`));
+  if (result.expectationMet) {
+    out.push(chalk.green("✓ expectation met"));
+  } else {
+    out.push(chalk.red("✗ expectation not met"));
+    for (const problem of result.expectationProblems) out.push(chalk.red(`  - ${problem}`));
+  }
+  if (traceFile !== undefined) out.push(chalk.dim(`trace written to ${traceFile}`));
+  process.stdout.write(out.join("\n") + "\n");
+}
+
+function describeEvent(event: TraceEvent): string {
+  const { t: _t, seq: _seq, node, kind, ...fields } = event;
+  const label = kind.startsWith("fault") || kind === "settle" ? chalk.yellow(kind) : chalk.magenta(kind);
+  const detail = Object.entries(fields)
+    .map(([key, value]) => `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`)
+    .join(" ");
+  return `${chalk.bold(node.padEnd(10))} ${label} ${detail}`;
+}

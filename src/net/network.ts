@@ -1,0 +1,449 @@
+/**
+ * The virtual network: one TCP-like link per ordered pair of hosts, delivering each link's messages in send
+ * order or not at all, with sampled latency, per-link bandwidth and fault rules (partitions, loss, delay, caps,
+ * slow nodes); a link that is cut breaks its connection, so everything in flight on it is lost. It simplifies
+ * TCP: a lost message does not break the connection (later messages still arrive), a node's link to itself is
+ * never affected by fault rules, in-flight messages from a crashed sender are still delivered, and a message
+ * that reaches a paused host counts as delivered when it arrives (the host handles it on resume).
+ */
+
+import { assert } from "../sim/assert.ts";
+import type { Host, HostAddress, Message, Transport } from "../sim/host.ts";
+import type { EventTarget } from "../sim/kernel.ts";
+import type { Rng } from "../sim/rng.ts";
+import type { Micros } from "../sim/time.ts";
+import type { Trace } from "../sim/trace.ts";
+import type { World } from "../sim/world.ts";
+import { latencySampler, type LatencySpec } from "./latency.ts";
+
+export { sampleLatency, latencySampler, validateLatency, minLatency, type LatencySpec } from "./latency.ts";
+
+export interface NetworkConfig {
+  /** One-way latency of every link, sampled per message. */
+  latency: LatencySpec;
+  /** Default bandwidth cap of every link; absent means unlimited. */
+  bandwidthBytesPerSec?: number;
+}
+
+/** Handle of a fault rule, for removeRule(). */
+export type RuleId = number;
+
+/** Why a message was dropped (the `reason` of a `drop` trace event). */
+export type DropReason = "partition" | "loss" | "host-down";
+
+/** Node selectors are host names; `null` means every node. */
+type Nodes = readonly string[];
+export type NetworkRule = { readonly id: RuleId } & (
+  | { readonly kind: "partition"; readonly groups: readonly Nodes[] }
+  | { readonly kind: "partition-one-way"; readonly from: Nodes; readonly to: Nodes }
+  | { readonly kind: "loss"; readonly rate: number; readonly from: Nodes | null; readonly to: Nodes | null }
+  | { readonly kind: "delay"; readonly extraUs: Micros; readonly from: Nodes | null; readonly to: Nodes | null }
+  | { readonly kind: "bandwidth"; readonly bytesPerSec: number; readonly from: Nodes | null; readonly to: Nodes | null }
+  | { readonly kind: "slow-node"; readonly node: string; readonly factor: number }
+);
+
+/** The effective state of one directed link (for inspection and tests). */
+export interface LinkState {
+  cut: boolean;
+  lossRate: number;
+  extraDelayUs: Micros;
+  /** Infinity when unlimited. */
+  bandwidthBytesPerSec: number;
+  slowFactor: number;
+  /** Bumped each time the link goes from open to cut (a new TCP connection after that). */
+  epoch: number;
+}
+
+export interface NetworkStats {
+  /** send() calls, including messages dropped right away. */
+  sent: number;
+  delivered: number;
+  dropped: number;
+}
+
+const DEFAULT_SIZE_BYTES = 100;
+const EVENT_DELIVER = 1;
+
+/** A message in flight: the payload of its delivery event. Pooled, so steady-state sends allocate nothing. */
+class Envelope {
+  src = 0;
+  dst = 0;
+  message: Message | null = null;
+  mid = 0;
+  epoch = 0;
+  incarnation = 0;
+}
+
+export class Network implements Transport, EventTarget {
+  readonly stats: NetworkStats = { sent: 0, delivered: 0, dropped: 0 };
+
+  private readonly rng: Rng;
+  private readonly trace: Trace;
+  private readonly hosts: readonly Host[];
+  private readonly sampleLatency: () => Micros;
+  private readonly baseBandwidth: number;
+  private ruleList: NetworkRule[] = [];
+  private nextRuleId = 1;
+  private nextMid = 0;
+  private pool: Envelope[] = [];
+
+  // Per-link state, indexed src.index * n + dst.index.
+  private n = 0;
+  private cut = new Uint8Array(0);
+  private lossRate = new Float64Array(0);
+  private extraDelay = new Float64Array(0);
+  private bandwidthCap = new Float64Array(0);
+  private slowFactor = new Float64Array(0);
+  private epoch = new Uint32Array(0);
+  private lastDeliverAt = new Float64Array(0);
+  private busyUntil = new Float64Array(0);
+
+  constructor(
+    private readonly world: World,
+    config: NetworkConfig,
+  ) {
+    this.rng = world.rng.fork("net");
+    this.trace = world.trace;
+    this.hosts = world.hosts;
+    this.sampleLatency = latencySampler(config.latency, this.rng);
+    const bandwidth = config.bandwidthBytesPerSec;
+    if (bandwidth !== undefined) checkBandwidth(bandwidth);
+    this.baseBandwidth = bandwidth ?? Infinity;
+    world.setTransport(this);
+    this.grow();
+  }
+
+  // ---------------------------------------------------------------------------------------------- messages
+
+  send(from: HostAddress, to: string, message: Message): void {
+    const dst = this.world.findHost(to);
+    if (dst === undefined) assert(false, `${from.name} sent ${message.type} to unknown host ${to}`);
+    if (this.n !== this.hosts.length) this.grow();
+    const link = from.index * this.n + dst.index;
+    const mid = ++this.nextMid;
+    this.stats.sent++;
+    const tracing = this.trace.on;
+    if (tracing) {
+      const bytes = message.sizeBytes ?? DEFAULT_SIZE_BYTES;
+      this.trace.emit(from.name, "send", { to, type: message.type, mid, bytes });
+    }
+    if (this.cut[link] !== 0) {
+      this.drop(from.name, to, message, mid, "partition");
+      return;
+    }
+    const loss = this.lossRate[link];
+    if (loss > 0 && this.rng.float() < loss) {
+      this.drop(from.name, to, message, mid, "loss");
+      return;
+    }
+
+    const now = this.world.kernel.now;
+    let ready = now;
+    const bandwidth = this.bandwidthCap[link];
+    if (bandwidth !== Infinity) {
+      const size = message.sizeBytes ?? DEFAULT_SIZE_BYTES;
+      const busy = this.busyUntil[link];
+      ready = (busy > now ? busy : now) + Math.ceil((size * 1_000_000) / bandwidth);
+      this.busyUntil[link] = ready;
+    }
+    let latency = this.sampleLatency();
+    const slow = this.slowFactor[link];
+    if (slow !== 1) latency = Math.round(latency * slow);
+    let deliverAt = ready + latency + this.extraDelay[link];
+    const last = this.lastDeliverAt[link];
+    if (deliverAt < last) deliverAt = last;
+    this.lastDeliverAt[link] = deliverAt;
+
+    const envelope = this.pool.length > 0 ? this.pool.pop()! : new Envelope();
+    envelope.src = from.index;
+    envelope.dst = dst.index;
+    envelope.message = message;
+    envelope.mid = mid;
+    envelope.epoch = this.epoch[link];
+    envelope.incarnation = dst.incarnation;
+    this.world.kernel.at(deliverAt, this, EVENT_DELIVER, envelope);
+  }
+
+  handleEvent(kind: number, a: unknown): void {
+    if (kind !== EVENT_DELIVER) assert(false, `unknown network event kind ${kind}`);
+    const envelope = a as Envelope;
+    const src = envelope.src;
+    const dstIndex = envelope.dst;
+    const message = envelope.message!;
+    const mid = envelope.mid;
+    const epoch = envelope.epoch;
+    const incarnation = envelope.incarnation;
+    envelope.message = null;
+    this.pool.push(envelope);
+
+    const hosts = this.hosts;
+    const dst = hosts[dstIndex];
+    if (this.epoch[src * this.n + dstIndex] !== epoch) {
+      this.drop(hosts[src].name, dst.name, message, mid, "partition");
+      return;
+    }
+    if (!dst.isUp() || dst.incarnation !== incarnation) {
+      this.drop(hosts[src].name, dst.name, message, mid, "host-down");
+      return;
+    }
+    this.stats.delivered++;
+    const srcName = hosts[src].name;
+    if (this.trace.on) this.trace.emit(dst.name, "deliver", { from: srcName, type: message.type, mid });
+    dst.context!.deliver(srcName, message);
+  }
+
+  /** Messages sent but neither delivered nor dropped yet. */
+  get inFlight(): number {
+    return this.stats.sent - this.stats.delivered - this.stats.dropped;
+  }
+
+  private drop(from: string, to: string, message: Message, mid: number, reason: DropReason): void {
+    this.stats.dropped++;
+    if (this.trace.on) this.trace.emit(from, "drop", { to, type: message.type, mid, reason });
+  }
+
+  // ------------------------------------------------------------------------------------------------ faults
+
+  /** Cuts every link between nodes of different groups, both ways; nodes in no group keep every link. */
+  partition(groups: string[][]): RuleId {
+    const seen = new Set<string>();
+    for (const group of groups) {
+      for (const name of group) {
+        this.checkNode(name);
+        assert(!seen.has(name), `partition lists ${name} in more than one group`);
+        seen.add(name);
+      }
+    }
+    return this.addRule({ id: this.nextRuleId++, kind: "partition", groups: groups.map((group) => group.slice()) });
+  }
+
+  /** Cuts the links from every node of `from` to every node of `to`; the reverse direction keeps working. */
+  partitionOneWay(from: string[], to: string[]): RuleId {
+    this.checkNodes(from);
+    this.checkNodes(to);
+    return this.addRule({ id: this.nextRuleId++, kind: "partition-one-way", from: from.slice(), to: to.slice() });
+  }
+
+  /** Drops each message on the selected links with probability `rate` (rules combine as 1 - Π(1 - r)). */
+  loss(rate: number, from?: string[], to?: string[]): RuleId {
+    assert(Number.isFinite(rate) && rate >= 0 && rate <= 1, `loss rate must be in [0, 1], got ${rate}`);
+    const rule = { id: this.nextRuleId++, kind: "loss" as const, rate };
+    return this.addRule({ ...rule, from: this.selector(from), to: this.selector(to) });
+  }
+
+  /** Adds `extraUs` to the latency of the selected links (rules add up). */
+  delay(extraUs: Micros, from?: string[], to?: string[]): RuleId {
+    assert(Number.isFinite(extraUs) && extraUs >= 0, `extra delay must be a finite number >= 0, got ${extraUs}`);
+    const rule = { id: this.nextRuleId++, kind: "delay" as const, extraUs: Math.round(extraUs) };
+    return this.addRule({ ...rule, from: this.selector(from), to: this.selector(to) });
+  }
+
+  /** Caps the bandwidth of each selected link (the smallest cap wins). */
+  bandwidth(bytesPerSec: number, from?: string[], to?: string[]): RuleId {
+    checkBandwidth(bytesPerSec);
+    const rule = { id: this.nextRuleId++, kind: "bandwidth" as const, bytesPerSec };
+    return this.addRule({ ...rule, from: this.selector(from), to: this.selector(to) });
+  }
+
+  /** Multiplies the latency of every link from or to `node` by `factor` (several rules multiply). */
+  slowNode(node: string, factor: number): RuleId {
+    this.checkNode(node);
+    assert(Number.isFinite(factor) && factor > 0, `slow-node factor must be a finite number > 0, got ${factor}`);
+    return this.addRule({ id: this.nextRuleId++, kind: "slow-node", node, factor });
+  }
+
+  /** Ends one rule; returns false when it is not active. */
+  removeRule(id: RuleId): boolean {
+    const index = this.ruleList.findIndex((rule) => rule.id === id);
+    if (index < 0) return false;
+    this.ruleList.splice(index, 1);
+    this.recompute();
+    return true;
+  }
+
+  /** Removes every rule. */
+  heal(): void {
+    if (this.ruleList.length === 0) return;
+    this.ruleList = [];
+    this.recompute();
+  }
+
+  /** The active rules, oldest first. */
+  get rules(): readonly NetworkRule[] {
+    return this.ruleList;
+  }
+
+  /** True when messages from `from` to `to` are not cut by a partition (they may still be lost). */
+  canReach(from: string, to: string): boolean {
+    return this.cut[this.linkIndex(from, to)] === 0;
+  }
+
+  linkState(from: string, to: string): LinkState {
+    const link = this.linkIndex(from, to);
+    return {
+      cut: this.cut[link] !== 0,
+      lossRate: this.lossRate[link],
+      extraDelayUs: this.extraDelay[link],
+      bandwidthBytesPerSec: this.bandwidthCap[link],
+      slowFactor: this.slowFactor[link],
+      epoch: this.epoch[link],
+    };
+  }
+
+  // --------------------------------------------------------------------------------------------- internals
+
+  private linkIndex(from: string, to: string): number {
+    const src = this.world.findHost(from);
+    const dst = this.world.findHost(to);
+    if (src === undefined || dst === undefined) assert(false, `no link ${from} -> ${to}: unknown host`);
+    if (this.n !== this.hosts.length) this.grow();
+    return src.index * this.n + dst.index;
+  }
+
+  private checkNode(name: string): void {
+    if (this.world.findHost(name) === undefined) assert(false, `network rule names unknown host ${name}`);
+  }
+
+  private checkNodes(names: readonly string[]): void {
+    for (const name of names) this.checkNode(name);
+  }
+
+  private selector(names: string[] | undefined): string[] | null {
+    if (names === undefined) return null;
+    this.checkNodes(names);
+    return names.slice();
+  }
+
+  private addRule(rule: NetworkRule): RuleId {
+    this.ruleList.push(rule);
+    if (this.n !== this.hosts.length) this.grow();
+    else this.recompute();
+    return rule.id;
+  }
+
+  /** Re-lays the link arrays for the current host count, keeping each link's connection state. */
+  private grow(): void {
+    const old = this.n;
+    const n = this.hosts.length;
+    const size = n * n;
+    const cut = new Uint8Array(size);
+    const epoch = new Uint32Array(size);
+    const lastDeliverAt = new Float64Array(size);
+    const busyUntil = new Float64Array(size);
+    for (let s = 0; s < old; s++) {
+      for (let d = 0; d < old; d++) {
+        const from = s * old + d;
+        const to = s * n + d;
+        cut[to] = this.cut[from];
+        epoch[to] = this.epoch[from];
+        lastDeliverAt[to] = this.lastDeliverAt[from];
+        busyUntil[to] = this.busyUntil[from];
+      }
+    }
+    this.n = n;
+    this.cut = cut;
+    this.epoch = epoch;
+    this.lastDeliverAt = lastDeliverAt;
+    this.busyUntil = busyUntil;
+    this.recompute();
+  }
+
+  /** Rebuilds the rule-derived link state from the rule list; a link that goes from open to cut is reset. */
+  private recompute(): void {
+    const n = this.n;
+    const size = n * n;
+    const cut = new Uint8Array(size);
+    const keep = new Float64Array(size).fill(1);
+    const extra = new Float64Array(size);
+    const bandwidth = new Float64Array(size).fill(this.baseBandwidth);
+    const slow = new Float64Array(size).fill(1);
+
+    for (const rule of this.ruleList) {
+      switch (rule.kind) {
+        case "partition": {
+          const group = new Int32Array(n).fill(-1);
+          rule.groups.forEach((names, g) => {
+            for (const name of names) group[this.indexOf(name)] = g;
+          });
+          for (let s = 0; s < n; s++) {
+            if (group[s] < 0) continue;
+            for (let d = 0; d < n; d++) {
+              if (group[d] >= 0 && group[d] !== group[s]) cut[s * n + d] = 1;
+            }
+          }
+          break;
+        }
+        case "partition-one-way":
+          this.forLinks(rule.from, rule.to, (link) => (cut[link] = 1));
+          break;
+        case "loss":
+          this.forLinks(rule.from, rule.to, (link) => (keep[link] *= 1 - rule.rate));
+          break;
+        case "delay":
+          this.forLinks(rule.from, rule.to, (link) => (extra[link] += rule.extraUs));
+          break;
+        case "bandwidth":
+          this.forLinks(rule.from, rule.to, (link) => {
+            if (rule.bytesPerSec < bandwidth[link]) bandwidth[link] = rule.bytesPerSec;
+          });
+          break;
+        case "slow-node": {
+          const node = this.indexOf(rule.node);
+          for (let other = 0; other < n; other++) {
+            if (other === node) continue;
+            slow[node * n + other] *= rule.factor;
+            slow[other * n + node] *= rule.factor;
+          }
+          break;
+        }
+      }
+    }
+
+    const loss = new Float64Array(size);
+    for (let link = 0; link < size; link++) {
+      loss[link] = 1 - keep[link];
+      if (cut[link] !== 0 && this.cut[link] === 0) {
+        // The connection breaks: whatever is in flight is lost, and the next connection starts idle.
+        this.epoch[link]++;
+        this.lastDeliverAt[link] = 0;
+        this.busyUntil[link] = 0;
+      }
+    }
+    this.cut = cut;
+    this.lossRate = loss;
+    this.extraDelay = extra;
+    this.bandwidthCap = bandwidth;
+    this.slowFactor = slow;
+  }
+
+  /** Calls `apply` for each link from a node of `from` to a node of `to` (null: every node), loopback excluded. */
+  private forLinks(from: Nodes | null, to: Nodes | null, apply: (link: number) => void): void {
+    const n = this.n;
+    const srcs = this.mask(from);
+    const dsts = this.mask(to);
+    for (let s = 0; s < n; s++) {
+      if (srcs[s] === 0) continue;
+      for (let d = 0; d < n; d++) {
+        if (d !== s && dsts[d] !== 0) apply(s * n + d);
+      }
+    }
+  }
+
+  private mask(names: Nodes | null): Uint8Array {
+    const mask = new Uint8Array(this.n);
+    if (names === null) mask.fill(1);
+    else for (const name of names) mask[this.indexOf(name)] = 1;
+    return mask;
+  }
+
+  private indexOf(name: string): number {
+    return this.world.host(name).index;
+  }
+}
+
+function checkBandwidth(bytesPerSec: number): void {
+  assert(
+    bytesPerSec > 0 && (Number.isFinite(bytesPerSec) || bytesPerSec === Infinity),
+    `bandwidth must be > 0 bytes/s, got ${bytesPerSec}`,
+  );
+}

@@ -1,0 +1,138 @@
+/**
+ * The run loop of a scenario: build the world, schedule the faults, run `duration`, settle (heal all,
+ * restart all, run `settle` more), then judge the run against `expect`. Every run is bounded by the
+ * scenario's event limit and its virtual end time, and ends with a verdict.
+ */
+
+import { FaultInjector } from "./faults.ts";
+import { buildWorld } from "./build.ts";
+import type { Scenario, ViolationName } from "./spec.ts";
+import { parseDuration, type Micros } from "../sim/time.ts";
+import { TRACE_FORMAT, TRACE_FORMAT_VERSION, type TraceSink } from "../sim/trace.ts";
+import type { VerdictReason } from "../sim/kernel.ts";
+import { checkDeterminism, type DeterminismReport } from "../sim/determinism.ts";
+import { VERSION } from "../version.ts";
+
+export interface RunOptions {
+  /** Overrides the scenario's seed. */
+  seed?: number | string;
+  /** Ends the run at this virtual time (before settling, when earlier than `duration`). */
+  untilUs?: Micros;
+  /** Consumers of the trace's JSON lines (a file, memory, the determinism check). */
+  sinks?: readonly TraceSink[];
+  /** Compute the running trace hash (default true; an untraced run without it skips tracing entirely). */
+  hash?: boolean;
+}
+
+export interface Violation {
+  name: ViolationName;
+  /** Virtual time (µs) at which it was detected. */
+  time: Micros;
+  nodes: string[];
+  evidence: Record<string, unknown>;
+}
+
+export interface RunResult {
+  scenario: string;
+  seed: number | string;
+  verdict: VerdictReason;
+  /** The model error's message, for a `model-error` verdict. */
+  error?: string;
+  violations: Violation[];
+  expectationMet: boolean;
+  /** Why the expectation was not met, one line each. */
+  expectationProblems: string[];
+  stats: {
+    events: number;
+    simulatedMs: number;
+    faults: number;
+    messages: { sent: number; delivered: number; dropped: number };
+    traceEvents: number;
+    traceHash: string;
+  };
+  hosts: { name: string; state: string; incarnation: number }[];
+}
+
+export function runScenario(scenario: Scenario, options: RunOptions = {}): RunResult {
+  const seed = options.seed ?? scenario.seed;
+  const built = buildWorld(scenario, seed);
+  const { world, network } = built;
+  const trace = world.trace;
+  for (const sink of options.sinks ?? []) trace.addSink(sink);
+  if (options.hash ?? true) trace.enableHash();
+  trace.writeHeader({
+    format: TRACE_FORMAT,
+    formatVersion: TRACE_FORMAT_VERSION,
+    kafkasim: VERSION,
+    scenario: scenario.name,
+    seed,
+    nodes: built.nodes,
+    description: scenario.description ?? "",
+  });
+
+  const injector = new FaultInjector({ world, network, disks: built.disks, groups: built.groups });
+  injector.schedule(scenario.faults);
+  for (const host of world.hosts) host.start();
+
+  const duration = parseDuration(scenario.duration)!;
+  const settle = parseDuration(scenario.settle)!;
+  const end = Math.min(options.untilUs ?? Infinity, duration + settle);
+  let eventsLeft = scenario.limits.maxEvents;
+
+  let verdict = world.kernel.run({ untilUs: Math.min(end, duration), maxEvents: eventsLeft });
+  eventsLeft -= verdict.events;
+  if ((verdict.reason === "time-limit" || verdict.reason === "quiescent") && end > duration) {
+    injector.settle();
+    verdict = world.kernel.run({ untilUs: end, maxEvents: eventsLeft });
+  }
+  // Reaching the planned end is the normal outcome of a scenario run.
+  const finished = verdict.reason === "time-limit" || verdict.reason === "quiescent";
+
+  const violations: Violation[] = [];
+  const problems = judge(scenario, violations);
+  if (!finished) problems.unshift(runProblem(verdict.reason, verdict.error?.message));
+
+  const result: RunResult = {
+    scenario: scenario.name,
+    seed,
+    verdict: verdict.reason,
+    violations,
+    expectationMet: problems.length === 0,
+    expectationProblems: problems,
+    stats: {
+      events: world.kernel.dispatched,
+      simulatedMs: world.now / 1000,
+      faults: injector.fired,
+      messages: { ...network.stats },
+      traceEvents: trace.count,
+      traceHash: trace.hash(),
+    },
+    hosts: world.hosts.map((host) => ({ name: host.name, state: host.state, incarnation: host.incarnation })),
+  };
+  if (verdict.error !== undefined) result.error = verdict.error.stack ?? verdict.error.message;
+  return result;
+}
+
+function runProblem(reason: VerdictReason, message: string | undefined): string {
+  if (reason === "model-error") return `the model failed an assertion: ${message ?? "unknown error"}`;
+  if (reason === "event-limit") return "the run hit its event limit (limits.maxEvents) before its end time";
+  return `the run ended early (${reason})`;
+}
+
+/** Compares the violations found with `expect`: expected ones must appear, others must be allowed. */
+export function judge(scenario: Scenario, violations: readonly Violation[]): string[] {
+  const expected = scenario.expect?.violations ?? [];
+  const allowed = new Set([...expected, ...(scenario.expect?.allow ?? [])]);
+  const found = new Set(violations.map((v) => v.name));
+  const problems: string[] = [];
+  for (const name of expected) if (!found.has(name)) problems.push(`expected violation ${name} did not appear`);
+  for (const name of found) if (!allowed.has(name)) problems.push(`unexpected violation ${name}`);
+  return problems;
+}
+
+/** Runs the scenario twice (thrice on a mismatch) and compares the traces line by line. */
+export function checkScenarioDeterminism(scenario: Scenario, options: RunOptions = {}): DeterminismReport {
+  return checkDeterminism((sink) => {
+    runScenario(scenario, { ...options, sinks: [sink], hash: false });
+  });
+}

@@ -1,0 +1,145 @@
+/**
+ * The scenario format of DESIGN.md as a zod schema: the one source of truth for validation, for the
+ * TypeScript types of a parsed scenario, and (via z.toJSONSchema) for the published JSON Schema. This is
+ * the kernel-era subset: a `demo` cluster of ping-pong nodes, the network, the fault list and `expect`.
+ * ZooKeeper, brokers and clients join the schema as their models land.
+ */
+
+import { z } from "zod";
+
+const DURATION_TEXT = /^\s*\d+(?:\.\d+)?\s*(us|µs|ms|s|m|h)\s*$/;
+const DURATION_HINT = 'expected a duration like "250ms", "3.1s", "2m" or a number of milliseconds';
+
+export const Duration = z.union([z.number().nonnegative(), z.string().regex(DURATION_TEXT, { error: DURATION_HINT })], { error: DURATION_HINT });
+export type Duration = z.infer<typeof Duration>;
+
+/** A fault time: a duration, or a [from, to] range drawn from the seed. */
+export const FaultTime = z.union([Duration, z.tuple([Duration, Duration])], {
+  error: `${DURATION_HINT}, or a ["from", "to"] range of two`,
+});
+
+/** A node name (`zk-1`, `broker-2`, `node-3`, a client id) or a selector resolved when the fault fires. */
+export const NodeRef = z.union(
+  [
+    z.string().min(1),
+    z.strictObject({ random: z.string().min(1) }),
+    z.strictObject({ leaderOf: z.string().min(1) }),
+  ],
+  { error: 'expected a node name, "controller", "zk-leader", {"random": "<group>"} or {"leaderOf": "<topic>-<partition>"}' },
+);
+export type NodeRef = z.infer<typeof NodeRef>;
+
+const NodeList = z.array(NodeRef).min(1);
+const Endless = { until: Duration.optional(), for: Duration.optional() };
+const OneNode = { node: NodeRef };
+const LinkScope = { from: NodeList.optional(), to: NodeList.optional() };
+
+export const Fault = z.discriminatedUnion(
+  "type",
+  [
+    z.strictObject({ type: z.literal("crash"), at: FaultTime, ...OneNode, ...Endless }),
+    z.strictObject({ type: z.literal("shutdown"), at: FaultTime, ...OneNode, ...Endless }),
+    z.strictObject({ type: z.literal("restart"), at: FaultTime, ...OneNode }),
+    z.strictObject({
+      type: z.literal("power-loss"),
+      at: FaultTime,
+      node: NodeRef.optional(),
+      nodes: NodeList.optional(),
+      ...Endless,
+    }),
+    z.strictObject({ type: z.literal("pause"), at: FaultTime, ...OneNode, for: Duration }),
+    z.strictObject({
+      type: z.literal("partition"),
+      at: FaultTime,
+      groups: z.array(z.union([NodeList, z.literal("rest")], { error: 'expected a list of nodes or "rest"' })).min(2).optional(),
+      ...LinkScope,
+      ...Endless,
+    }),
+    z.strictObject({ type: z.literal("heal"), at: FaultTime }),
+    z.strictObject({ type: z.literal("loss"), at: FaultTime, rate: z.number().min(0).max(1), ...LinkScope, ...Endless }),
+    z.strictObject({ type: z.literal("delay"), at: FaultTime, extra: Duration, ...LinkScope, ...Endless }),
+    z.strictObject({ type: z.literal("bandwidth"), at: FaultTime, bytesPerSec: z.number().positive(), ...LinkScope, ...Endless }),
+    z.strictObject({ type: z.literal("slow"), at: FaultTime, ...OneNode, factor: z.number().min(1), ...Endless }),
+    z.strictObject({
+      type: z.literal("clock-skew"),
+      at: FaultTime,
+      ...OneNode,
+      offsetMs: z.number().default(0),
+      driftPpm: z.number().gt(-1_000_000).default(0),
+      ...Endless,
+    }),
+    z.strictObject({
+      type: z.literal("disk-error"),
+      at: FaultTime,
+      ...OneNode,
+      op: z.enum(["write", "fsync", "both"]).default("both"),
+      ...Endless,
+    }),
+    z.strictObject({ type: z.literal("disk-full"), at: FaultTime, ...OneNode, ...Endless }),
+    z.strictObject({ type: z.literal("disk-slow"), at: FaultTime, ...OneNode, extra: Duration, ...Endless }),
+    z.strictObject({ type: z.literal("corrupt"), at: FaultTime, ...OneNode, file: z.string().optional() }),
+  ],
+  { error: "expected a fault with a known type (crash, shutdown, restart, power-loss, pause, partition, heal, loss, delay, bandwidth, slow, clock-skew, disk-error, disk-full, disk-slow, corrupt)" },
+);
+export type Fault = z.infer<typeof Fault>;
+
+export const LatencyMs = z.union(
+  [
+    z.number().nonnegative(),
+    z.tuple([z.number().nonnegative(), z.number().nonnegative()]),
+    z.strictObject({ dist: z.literal("normal"), meanMs: z.number().nonnegative(), stddevMs: z.number().nonnegative(), minMs: z.number().nonnegative().default(0) }),
+    z.strictObject({ dist: z.literal("exponential"), meanMs: z.number().nonnegative(), minMs: z.number().nonnegative().default(0) }),
+  ],
+  { error: 'expected milliseconds, a [min, max] range, or {"dist": "normal" | "exponential", ...}' },
+);
+
+export const DemoCluster = z.strictObject({
+  nodes: z.number().int().min(1).max(64),
+  pingIntervalMs: z.number().positive().default(100),
+  requestTimeoutMs: z.number().positive().default(1000),
+  flushEvery: z.number().int().nonnegative().default(0),
+});
+
+/** Host-level settings that are not Kafka configs, under Kafka-style dotted keys. */
+export const ClusterConfig = z.strictObject({
+  "disk.writebackMs": z.number().positive().optional(),
+  "disk.writebackIntervalMs": z.number().positive().optional(),
+  "disk.fsyncMs": z.tuple([z.number().nonnegative(), z.number().nonnegative()]).optional(),
+  "disk.capacityBytes": z.number().positive().optional(),
+});
+
+export const VIOLATION_NAMES = [
+  "lost-write",
+  "duplicate-write",
+  "reordered-write",
+  "divergent-log",
+  "hwm-regression",
+  "two-leaders",
+  "two-controllers",
+  "zombie-write",
+  "aborted-read",
+  "lost-commit",
+  "double-assignment",
+  "zk-ephemeral-leak",
+] as const;
+export const ViolationName = z.enum(VIOLATION_NAMES);
+export type ViolationName = z.infer<typeof ViolationName>;
+
+export const Scenario = z.strictObject({
+  $schema: z.string().optional(),
+  name: z.string().min(1),
+  description: z.string().optional(),
+  seed: z.union([z.number().int(), z.string()]).default(1),
+  duration: Duration,
+  settle: Duration.default("30s"),
+  cluster: z.strictObject({
+    demo: DemoCluster,
+    config: ClusterConfig.default({}),
+  }),
+  network: z.strictObject({ latencyMs: LatencyMs.default([1, 3]), bandwidthBytesPerSec: z.number().positive().optional() }).default({ latencyMs: [1, 3] }),
+  faults: z.array(Fault).default([]),
+  expect: z.strictObject({ violations: z.array(ViolationName).default([]), allow: z.array(ViolationName).default([]) }).optional(),
+  limits: z.strictObject({ maxEvents: z.number().int().positive().default(50_000_000) }).default({ maxEvents: 50_000_000 }),
+});
+export type Scenario = z.infer<typeof Scenario>;
+export type ScenarioInput = z.input<typeof Scenario>;

@@ -1,0 +1,141 @@
+import { expect } from "chai";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseTrace } from "../../src/sim/trace.ts";
+import { VERSION } from "../../src/version.ts";
+
+const ROOT = new URL("../..", import.meta.url).pathname;
+const EXAMPLE = join(ROOT, "scenarios/demo-pingpong.json");
+
+/** Runs the CLI from source (through tsx), so these tests never see a stale build. */
+function cli(args: string[], env: Record<string, string> = {}) {
+  const result = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "", FORCE_COLOR: "", ...env },
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), "kafkasim-cli-"));
+}
+
+describe("kafkasim CLI", function () {
+  this.timeout(120_000);
+
+  it("prints its version, equal to package.json's", () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
+    expect(VERSION).to.equal(pkg.version);
+    const { code, stdout } = cli(["--version"]);
+    expect(code).to.equal(0);
+    expect(stdout.trim()).to.equal(VERSION);
+  });
+
+  it("runs the example scenario, meets its expectation and exits 0", () => {
+    const { code, stdout } = cli(["run", EXAMPLE]);
+    expect(code).to.equal(0);
+    expect(stdout).to.contain("demo-pingpong");
+    expect(stdout).to.contain("expectation met");
+  });
+
+  it("--json prints one JSON object in DESIGN.md's shape", () => {
+    const { code, stdout } = cli(["run", EXAMPLE, "--json", "--seed", "3"]);
+    expect(code).to.equal(0);
+    const lines = stdout.trim().split("\n");
+    expect(lines).to.have.length(1);
+    const summary = JSON.parse(lines[0]);
+    expect(summary).to.include.keys("scenario", "seed", "violations", "expectationMet", "stats");
+    expect(summary.seed).to.equal(3);
+    expect(summary.stats).to.include.keys("events", "simulatedMs", "wallMs", "traceHash");
+  });
+
+  it("gives byte-identical traces across two processes for one seed, and different ones for another", () => {
+    const dir = tempDir();
+    const files = ["a", "b", "c"].map((name) => join(dir, `${name}.jsonl`));
+    expect(cli(["run", EXAMPLE, "--seed", "9", "--trace", files[0]]).code).to.equal(0);
+    expect(cli(["run", EXAMPLE, "--seed", "9", "--trace", files[1]]).code).to.equal(0);
+    expect(cli(["run", EXAMPLE, "--seed", "10", "--trace", files[2]]).code).to.equal(0);
+    const [a, b, c] = files.map((file) => readFileSync(file, "utf8"));
+    expect(a).to.equal(b);
+    expect(a).to.not.equal(c);
+    const { header, events } = parseTrace(a);
+    expect(header).to.include({ scenario: "demo-pingpong", seed: 9, formatVersion: 1 });
+    expect(header.nodes).to.deep.equal(["node-1", "node-2", "node-3"]);
+    expect(events.length).to.be.greaterThan(1000);
+    expect(events.every((event, i) => event.seq === i)).to.equal(true);
+    expect(readdirSync(dir).filter((name) => name.endsWith(".partial"))).to.deep.equal([]);
+  });
+
+  it("--check-determinism runs twice and reports identical traces", () => {
+    const { code, stdout } = cli(["run", EXAMPLE, "--check-determinism", "--json"]);
+    expect(code).to.equal(0);
+    expect(JSON.parse(stdout)).to.include({ identical: true });
+  });
+
+  it("--until stops early at a virtual time", () => {
+    const { stdout } = cli(["run", EXAMPLE, "--until", "3s", "--json"]);
+    expect(JSON.parse(stdout).stats.simulatedMs).to.equal(3000);
+  });
+
+  describe("bad input: one line, exit code 2, no stack trace", () => {
+    const expectUsageError = (result: ReturnType<typeof cli>, pattern: RegExp) => {
+      expect(result.code).to.equal(2);
+      expect(result.stdout).to.equal("");
+      const lines = result.stderr.trim().split("\n");
+      expect(lines, result.stderr).to.have.length(1);
+      expect(lines[0]).to.match(pattern);
+      expect(result.stderr).to.not.match(/\n\s+at /);
+    };
+
+    it("a missing file", () => expectUsageError(cli(["run", "nope.json"]), /^kafkasim: nope\.json: cannot read the file \(no such file\)$/));
+
+    it("an invalid scenario names the file and the JSON path", () => {
+      const dir = tempDir();
+      const file = join(dir, "bad.json");
+      writeFileSync(file, JSON.stringify({ name: "x", duration: "1s", cluster: { demo: { nodes: 2 } }, faults: [{ at: "1s", type: "crash", node: "node-7" }] }));
+      expectUsageError(cli(["run", file]), /^kafkasim: .*bad\.json: \$\.faults\[0\]\.node: expected one of the cluster's nodes/);
+    });
+
+    it("broken JSON", () => {
+      const dir = tempDir();
+      const file = join(dir, "broken.json");
+      writeFileSync(file, "{ \"name\": ");
+      expectUsageError(cli(["run", file]), /^kafkasim: .*broken\.json: \$: expected valid JSON/);
+    });
+
+    it("a bad seed", () => expectUsageError(cli(["run", EXAMPLE, "--seed", "abc"]), /^kafkasim: --seed: expected an integer, found "abc"$/));
+    it("a bad --until", () => expectUsageError(cli(["run", EXAMPLE, "--until", "later"]), /^kafkasim: --until: expected a duration/));
+    it("an unknown option", () => expectUsageError(cli(["run", EXAMPLE, "--colour"]), /^kafkasim: unknown option '--colour'/));
+    it("an unknown command", () => expectUsageError(cli(["fly"]), /^kafkasim: unknown command 'fly'/));
+    it("a missing argument", () => expectUsageError(cli(["run"]), /^kafkasim: missing required argument 'file'/));
+
+    it("an unwritable trace path leaves nothing behind", () => {
+      const dir = tempDir();
+      expectUsageError(cli(["run", EXAMPLE, "--trace", join(dir, "no/such/dir/t.jsonl")]), /cannot write the file/);
+    });
+  });
+
+  it("respects NO_COLOR and --no-color (no ANSI escapes), and colours when forced", () => {
+    expect(cli(["run", EXAMPLE, "--until", "1s"], { NO_COLOR: "1", FORCE_COLOR: "1" }).stdout).to.not.match(/\x1b\[/);
+    expect(cli(["--no-color", "run", EXAMPLE, "--until", "1s"], { FORCE_COLOR: "1" }).stdout).to.not.match(/\x1b\[/);
+  });
+
+  it("bench --kernel --json reports the kernel's no-op event rate", () => {
+    const { code, stdout } = cli(["bench", "--kernel", "--json", "--events", "200000", "--rounds", "1"]);
+    expect(code).to.equal(0);
+    const report = JSON.parse(stdout);
+    expect(report.kernel.eventsPerSec).to.be.a("number").greaterThan(0);
+    expect(report.kernel.plainHeapEventsPerSec).to.be.a("number").greaterThan(0);
+  });
+
+  it("the installed bin launcher runs the bundled CLI", () => {
+    const bin = join(ROOT, "bin/kafkasim.js");
+    expect(existsSync(join(ROOT, "dist/cli.js")), "dist/cli.js missing: run `npm run build` (npm test does)").to.equal(true);
+    const result = spawnSync(process.execPath, [bin, "run", EXAMPLE, "--json", "--until", "2s"], { encoding: "utf8" });
+    expect(result.status).to.equal(0);
+    expect(JSON.parse(result.stdout).scenario).to.equal("demo-pingpong");
+  });
+});

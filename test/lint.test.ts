@@ -1,0 +1,45 @@
+import { expect } from "chai";
+import { ESLint } from "eslint";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+async function lintMessages(code: string, filePath: string): Promise<string[]> {
+  const eslint = new ESLint({ cwd: ROOT });
+  const [result] = await eslint.lintText(code, { filePath });
+  return result.messages.map((message) => message.message);
+}
+
+describe("lint: no ambient time or randomness under src/", function () {
+  this.timeout(60_000);
+
+  const banned: [string, RegExp][] = [
+    ["export const t = Date.now();", /Date is banned/],
+    ["export const d = new Date();", /banned/],
+    ["export const r = Math.random();", /Math\.random is banned/],
+    ["setTimeout(() => {}, 1);", /setTimeout is banned/],
+    ["export const p = performance.now();", /performance is banned/],
+    ["export const u = crypto.randomUUID();", /crypto is banned/],
+    ['import { randomBytes } from "node:crypto";\nexport const b = randomBytes(4);', /crypto is banned/],
+    ['import { readFileSync } from "node:fs";\nexport const f = readFileSync;', /fs is for src\/cli only/],
+    ["export async function f(): Promise<void> { await Promise.resolve(); }", /no async\/await in model code/],
+  ];
+
+  for (const [code, message] of banned) {
+    it(`rejects \`${code.split("\n").at(-1)}\` in model code`, async () => {
+      const messages = await lintMessages(code, "src/sim/example.ts");
+      expect(messages.some((m) => message.test(m)), messages.join("; ")).to.equal(true);
+    });
+  }
+
+  it("allows the wall clock in the CLI", async () => {
+    const messages = await lintMessages("export const t = Date.now();\n", "src/cli/example.ts");
+    expect(messages).to.deep.equal([]);
+  });
+
+  it("passes on the whole tree", async () => {
+    const eslint = new ESLint({ cwd: ROOT });
+    const results = await eslint.lintFiles(["src", "test"]);
+    const problems = results.flatMap((r) => r.messages.map((m) => `${r.filePath}:${m.line} ${m.message}`));
+    expect(problems).to.deep.equal([]);
+  });
+});

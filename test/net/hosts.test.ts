@@ -1,0 +1,95 @@
+import { expect } from "chai";
+import type { TraceEvent } from "../../src/sim/trace.ts";
+import { makeNet } from "./helpers.ts";
+
+const constant = (us: number) => ({ latency: { dist: "constant" as const, us } });
+
+function trace(t: ReturnType<typeof makeNet>): TraceEvent[] {
+  const events: TraceEvent[] = [];
+  t.world.trace.observe((e) => {
+    if (e.kind === "drop" || e.kind === "deliver") events.push(e);
+  });
+  return events;
+}
+
+describe("Network and host failures", () => {
+  it("a message to a crashed host is dropped as host-down", () => {
+    const t = makeNet(["a", "b"], constant(1000));
+    const events = trace(t);
+    t.send("a", "b", 1);
+    t.at(500, () => t.hosts.get("b")!.crash());
+    t.run();
+    expect(t.log).to.deep.equal([]);
+    expect(events.map((e) => [e.t, e.kind, e.node, e.reason])).to.deep.equal([[1000, "drop", "a", "host-down"]]);
+    expect(t.net.stats).to.deep.equal({ sent: 1, delivered: 0, dropped: 1 });
+  });
+
+  it("a message sent to a host that is down (or never started) is dropped", () => {
+    const t = makeNet(["a", "b"], constant(1000));
+    t.hosts.get("b")!.crash();
+    t.send("a", "b", 1);
+    const c = t.world.addHost("c", { onCrash() {}, onPowerLoss() {} }, () => ({
+      onStart() {},
+      onTimer() {},
+      onMessage() {
+        throw new Error("must not be delivered");
+      },
+    }));
+    t.send("a", "c", 2);
+    t.run();
+    expect(c.state).to.equal("stopped");
+    expect(t.net.stats.dropped).to.equal(2);
+  });
+
+  it("a message to a paused host is handled when it resumes", () => {
+    const t = makeNet(["a", "b"], constant(1000));
+    const events = trace(t);
+    t.hosts.get("b")!.pause(5000);
+    t.send("a", "b", 1);
+    t.at(2000, () => t.send("a", "b", 2));
+    t.run();
+    expect(t.log.map((r) => [r.seq, r.t])).to.deep.equal([
+      [1, 5000],
+      [2, 5000],
+    ]);
+    // The network delivered them on arrival; the paused process handled them on resume.
+    expect(events.map((e) => [e.t, e.kind])).to.deep.equal([
+      [1000, "deliver"],
+      [3000, "deliver"],
+    ]);
+  });
+
+  it("a message sent before a crash and restart is not delivered to the new incarnation", () => {
+    const t = makeNet(["a", "b"], constant(1000));
+    const events = trace(t);
+    const b = t.hosts.get("b")!;
+    t.send("a", "b", 1);
+    t.at(200, () => b.crash());
+    t.at(300, () => b.start());
+    t.at(400, () => t.send("a", "b", 2));
+    t.run();
+    expect(t.log.map((r) => [r.seq, r.t, r.incarnation])).to.deep.equal([[2, 1400, 2]]);
+    expect(events.map((e) => [e.t, e.kind, e.reason])).to.deep.equal([
+      [1000, "drop", "host-down"],
+      [1400, "deliver", undefined],
+    ]);
+  });
+
+  it("messages in flight from a crashed sender are still delivered (documented simplification)", () => {
+    const t = makeNet(["a", "b"], constant(1000));
+    t.send("a", "b", 1);
+    t.at(100, () => t.hosts.get("a")!.crash());
+    t.run();
+    expect(t.log.map((r) => r.seq)).to.deep.equal([1]);
+  });
+
+  it("a crashed sender cannot send", () => {
+    const t = makeNet(["a", "b"], constant(1000));
+    const a = t.hosts.get("a")!;
+    const context = a.context!;
+    a.crash();
+    context.send("b", { type: "Ping" });
+    t.run();
+    expect(t.net.stats.sent).to.equal(0);
+  });
+});
