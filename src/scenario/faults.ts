@@ -142,27 +142,18 @@ export class FaultInjector implements EventTarget {
       case "heal":
         network.heal();
         break;
-      case "loss": {
-        const from = this.resolveOptional(fault.from);
-        const to = this.resolveOptional(fault.to);
-        nodes = [...(from ?? []), ...(to ?? [])];
-        const rule = network.loss(fault.rate, from, to);
-        undo = () => network.removeRule(rule);
-        break;
-      }
-      case "delay": {
-        const from = this.resolveOptional(fault.from);
-        const to = this.resolveOptional(fault.to);
-        nodes = [...(from ?? []), ...(to ?? [])];
-        const rule = network.delay(parseDuration(fault.extra)!, from, to);
-        undo = () => network.removeRule(rule);
-        break;
-      }
+      case "loss":
+      case "delay":
       case "bandwidth": {
         const from = this.resolveOptional(fault.from);
         const to = this.resolveOptional(fault.to);
         nodes = [...(from ?? []), ...(to ?? [])];
-        const rule = network.bandwidth(fault.bytesPerSec, from, to);
+        const rule =
+          fault.type === "loss"
+            ? network.loss(fault.rate, from, to)
+            : fault.type === "delay"
+              ? network.delay(parseDuration(fault.extra)!, from, to)
+              : network.bandwidth(fault.bytesPerSec, from, to);
         undo = () => network.removeRule(rule);
         break;
       }
