@@ -30,6 +30,13 @@ const KEY_KINDS = new Set([
   "host-start",
   "disk-power-loss",
   "log-recovered",
+  "zk-serving",
+  "zk-leader-abandon",
+  "zk-session-expiring",
+  "zk-session-lost",
+  "zk-registered",
+  "zk-fatal",
+  "violation",
 ]);
 const KEY_EVENTS_SHOWN = 40;
 
@@ -59,6 +66,7 @@ export function runCommand(file: string, options: RunCommandOptions, wallClock: 
         const event = JSON.parse(line) as TraceEvent;
         if (event.kind === "host-start" && event.incarnation === 1) return;
         if (event.kind === "log-recovered" && event.truncated === 0) return;
+        if (event.kind === "zk-serving" && event.role !== "LEADING") return;
         keyEventsSeen++;
         if (keyEvents.length < KEY_EVENTS_SHOWN) keyEvents.push(event);
       },

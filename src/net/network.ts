@@ -189,7 +189,7 @@ export class Network implements Transport, EventTarget {
     this.stats.delivered++;
     const srcName = hosts[src].name;
     if (this.trace.on) this.trace.emit(dst.name, "deliver", { from: srcName, type: message.type, mid });
-    dst.context!.deliver(srcName, message);
+    dst.context!.deliver(srcName, message, epoch);
   }
 
   /** Messages sent but neither delivered nor dropped yet. */

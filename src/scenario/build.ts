@@ -1,15 +1,18 @@
 /**
- * Builds a world from a validated scenario: the network, one disk per host, the hosts and their
- * processes. For now the only cluster kind is `demo` (ping-pong nodes exercising the kernel); ZooKeeper
- * ensembles, brokers and clients are added here as their models land.
+ * Builds a world from a validated scenario: the network, one disk per host, and the hosts with their
+ * processes — ZooKeeper servers (zk-N), demo ping-pong nodes (node-N) and clients (by id). Brokers and
+ * Kafka clients are added here as their models land.
  */
 
 import { Disk, type DiskConfig } from "../disk/disk.ts";
 import { Network, type LatencySpec } from "../net/network.ts";
 import { PingPongNode } from "../demo/pingpong.ts";
+import { ZkSessionProbe } from "../demo/zk-session.ts";
 import { ms } from "../sim/time.ts";
 import { World } from "../sim/world.ts";
-import { scenarioNodes } from "./load.ts";
+import type { ProcessFactory } from "../sim/host.ts";
+import { ZkServer, zkServerConfig } from "../zk/server.ts";
+import { scenarioGroups, scenarioNodes } from "./load.ts";
 import type { Scenario } from "./spec.ts";
 
 export interface BuiltWorld {
@@ -19,6 +22,10 @@ export interface BuiltWorld {
   nodes: string[];
   /** Named groups for {"random": group} selectors. */
   groups: Map<string, string[]>;
+  /** ZooKeeper server host names (zk-1 …). */
+  zkServers: string[];
+  /** Resolves "zk-leader" (and later "controller") when a fault fires; null when there is none. */
+  special(selector: string): string | null;
 }
 
 export function latencySpec(latencyMs: Scenario["network"]["latencyMs"]): LatencySpec {
@@ -49,17 +56,52 @@ export function buildWorld(scenario: Scenario, seed: number | string): BuiltWorl
     bandwidthBytesPerSec: scenario.network.bandwidthBytesPerSec,
   });
   const disks = new Map<string, Disk>();
-  const nodes = scenarioNodes(scenario);
-  const demo = scenario.cluster.demo;
   const perDisk = diskConfig(scenario.cluster.config);
-  for (const name of nodes) {
+  const groupLists = scenarioGroups(scenario);
+  const addHost = (name: string, factory: ProcessFactory<Disk>): void => {
     const disk = new Disk(world, name, perDisk);
     disks.set(name, disk);
-    world.addHost(name, disk, (context) => new PingPongNode(context, { ...demo, peers: nodes }));
+    world.addHost(name, disk, factory);
+  };
+
+  const zk = scenario.cluster.zookeeper;
+  const zkServers = groupLists.zk;
+  if (zk !== undefined) {
+    const { tickTimeMs, initLimit, syncLimit, snapCount } = zk;
+    zkServers.forEach((name, i) => {
+      addHost(name, (context) => new ZkServer(context, zkServerConfig(i + 1, zkServers, { tickTimeMs, initLimit, syncLimit, snapCount })));
+    });
   }
-  const groups = new Map<string, string[]>([
-    ["node", nodes],
-    ["any", nodes],
-  ]);
-  return { world, network, disks, nodes, groups };
+  const demo = scenario.cluster.demo;
+  if (demo !== undefined) {
+    const peers = groupLists.node;
+    const { pingIntervalMs, requestTimeoutMs, flushEvery } = demo;
+    for (const name of peers) {
+      addHost(name, (context) => new PingPongNode(context, { pingIntervalMs, requestTimeoutMs, flushEvery, peers }));
+    }
+  }
+  for (const client of scenario.clients) {
+    addHost(client.id, (context) =>
+      new ZkSessionProbe(context, {
+        servers: zkServers,
+        sessionTimeoutMs: client.config["zookeeper.session.timeout.ms"],
+        ephemeral: client.workload.ephemeral,
+        writePath: client.workload.writePath,
+        writeEveryMs: client.workload.writeEveryMs,
+        retryBackoffMs: 1000,
+      }),
+    );
+  }
+
+  const groups = new Map(Object.entries(groupLists).filter(([, members]) => members.length > 0));
+  const special = (selector: string): string | null => {
+    if (selector !== "zk-leader") return null;
+    for (const name of zkServers) {
+      const host = world.host(name);
+      const server = host.process as ZkServer | null;
+      if (host.isUp() && server !== null && server.state === "LEADING" && server.serving) return name;
+    }
+    return null;
+  };
+  return { world, network, disks, nodes: scenarioNodes(scenario), groups, zkServers, special };
 }

@@ -35,7 +35,12 @@ export interface FaultTargets {
   disks: ReadonlyMap<string, Disk>;
   /** Named groups for {"random": group} selectors: group → candidate node names. */
   groups: ReadonlyMap<string, readonly string[]>;
+  /** Resolves role selectors ("zk-leader", later "controller") at firing time; null when nobody holds the role. */
+  special(selector: string): string | null;
 }
+
+/** A selector named a role nobody holds right now: the fault is skipped (and traced as such). */
+class NoTarget extends Error {}
 
 export class FaultInjector implements EventTarget {
   private settled = false;
@@ -64,7 +69,12 @@ export class FaultInjector implements EventTarget {
         this.trace("fault-skipped", { type: fault.type, reason: "settling" });
         return;
       }
-      this.apply(fault);
+      try {
+        this.apply(fault);
+      } catch (error) {
+        if (!(error instanceof NoTarget)) throw error;
+        this.trace("fault-skipped", { type: fault.type, reason: error.message });
+      }
     } else if (kind === EVENT_END) {
       if (this.settled) return;
       (a as () => void)();
@@ -228,6 +238,11 @@ export class FaultInjector implements EventTarget {
   }
 
   private resolve(ref: NodeRef): string[] {
+    if (ref === "zk-leader" || ref === "controller") {
+      const holder = this.targets.special(ref);
+      if (holder === null) throw new NoTarget(`no ${ref} right now`);
+      return [holder];
+    }
     if (typeof ref === "string") return [ref];
     assert("random" in ref, "selector not resolvable in this cluster");
     const candidates = this.targets.groups.get(ref.random);

@@ -94,27 +94,50 @@ function tidy(message: string): string {
   return message.replace(/^Invalid (input|option): /, "").replace(/received/g, "found");
 }
 
-/** Node names and selectors this scenario's cluster can resolve. */
+/** The hosts of a scenario, in start order: ZooKeeper servers, demo nodes, clients. */
 export function scenarioNodes(scenario: Scenario): string[] {
-  return Array.from({ length: scenario.cluster.demo.nodes }, (_, i) => `node-${i + 1}`);
+  return scenarioGroups(scenario).any;
 }
 
-export const RANDOM_GROUPS = ["node", "any"] as const;
+/** Named node groups, for {"random": group} selectors. */
+export function scenarioGroups(scenario: Scenario): Record<string, string[]> {
+  const zk = Array.from({ length: scenario.cluster.zookeeper?.servers ?? 0 }, (_, i) => `zk-${i + 1}`);
+  const node = Array.from({ length: scenario.cluster.demo?.nodes ?? 0 }, (_, i) => `node-${i + 1}`);
+  const client = scenario.clients.map((c) => c.id);
+  return { zk, node, client, any: [...zk, ...node, ...client] };
+}
 
 function checkSemantics(scenario: Scenario, file: string): void {
-  const nodes = new Set(scenarioNodes(scenario));
+  if (scenario.cluster.demo === undefined && scenario.cluster.zookeeper === undefined) {
+    throw new ScenarioError(file, "$.cluster", 'expected "zookeeper" and/or "demo" (brokers arrive with the Kafka model)');
+  }
+  const groups = scenarioGroups(scenario);
+  const nodes = new Set(groups.any);
+  const seen = new Set<string>();
+  scenario.clients.forEach((client, i) => {
+    if (seen.has(client.id) || groups.zk.includes(client.id) || groups.node.includes(client.id)) {
+      throw new ScenarioError(file, jsonPath(["clients", i, "id"]), `expected a unique node name, found "${client.id}" twice`);
+    }
+    seen.add(client.id);
+    if (client.type === "zk-session" && groups.zk.length === 0) {
+      throw new ScenarioError(file, jsonPath(["clients", i, "type"]), 'a "zk-session" client needs cluster.zookeeper');
+    }
+  });
+  const randomGroups = Object.keys(groups).filter((name) => groups[name].length > 0);
   const checkRef = (ref: NodeRef, path: PropertyKey[]): void => {
     const where = jsonPath(path);
     if (typeof ref === "string") {
-      if (ref === "controller" || ref === "zk-leader") {
-        throw new ScenarioError(file, where, `the selector "${ref}" needs ZooKeeper and brokers; this cluster has only demo nodes`);
+      if (ref === "controller") throw new ScenarioError(file, where, 'the selector "controller" needs brokers (they arrive with the Kafka model)');
+      if (ref === "zk-leader") {
+        if (groups.zk.length === 0) throw new ScenarioError(file, where, 'the selector "zk-leader" needs cluster.zookeeper');
+        return;
       }
       if (!nodes.has(ref)) throw new ScenarioError(file, where, `expected one of the cluster's nodes (${[...nodes].join(", ")}), found "${ref}"`);
       return;
     }
-    if ("leaderOf" in ref) throw new ScenarioError(file, where, `the selector {"leaderOf"} needs brokers; this cluster has only demo nodes`);
-    if (!(RANDOM_GROUPS as readonly string[]).includes(ref.random)) {
-      throw new ScenarioError(file, `${where}.random`, `expected one of ${RANDOM_GROUPS.map((g) => `"${g}"`).join(", ")}, found "${ref.random}"`);
+    if ("leaderOf" in ref) throw new ScenarioError(file, where, 'the selector {"leaderOf"} needs brokers (they arrive with the Kafka model)');
+    if (!randomGroups.includes(ref.random)) {
+      throw new ScenarioError(file, `${where}.random`, `expected one of ${randomGroups.map((g) => `"${g}"`).join(", ")}, found "${ref.random}"`);
     }
   };
   const checkList = (refs: readonly NodeRef[] | undefined, path: PropertyKey[]): void => {

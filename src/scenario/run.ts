@@ -6,7 +6,9 @@
 
 import { FaultInjector } from "./faults.ts";
 import { buildWorld } from "./build.ts";
-import type { Scenario, ViolationName } from "./spec.ts";
+import { OnlineCheckers } from "./checkers.ts";
+import type { Scenario } from "./spec.ts";
+import type { Violation } from "../check/violation.ts";
 import { parseDuration, type Micros } from "../sim/time.ts";
 import { TRACE_FORMAT, TRACE_FORMAT_VERSION, type TraceSink } from "../sim/trace.ts";
 import type { VerdictReason } from "../sim/kernel.ts";
@@ -24,13 +26,7 @@ export interface RunOptions {
   hash?: boolean;
 }
 
-export interface Violation {
-  name: ViolationName;
-  /** Virtual time (µs) at which it was detected. */
-  time: Micros;
-  nodes: string[];
-  evidence: Record<string, unknown>;
-}
+export type { Violation } from "../check/violation.ts";
 
 export interface RunResult {
   scenario: string;
@@ -70,7 +66,10 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
     description: scenario.description ?? "",
   });
 
-  const injector = new FaultInjector({ world, network, disks: built.disks, groups: built.groups });
+  const injector = new FaultInjector({ world, network, disks: built.disks, groups: built.groups, special: built.special });
+  const violations: Violation[] = [];
+  const checkers = new OnlineCheckers(built, violations);
+  checkers.start();
   injector.schedule(scenario.faults);
   for (const host of world.hosts) host.start();
 
@@ -88,7 +87,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
   // Reaching the planned end is the normal outcome of a scenario run.
   const finished = verdict.reason === "time-limit" || verdict.reason === "quiescent";
 
-  const violations: Violation[] = [];
+  checkers.finish();
   const problems = judge(scenario, violations);
   if (!finished) problems.unshift(runProblem(verdict.reason, verdict.error?.message));
 

@@ -6,6 +6,9 @@
  */
 
 import { z } from "zod";
+import { VIOLATION_NAMES } from "../check/violation.ts";
+
+export { VIOLATION_NAMES };
 
 const DURATION_TEXT = /^\s*\d+(?:\.\d+)?\s*(us|µs|ms|s|m|h)\s*$/;
 const DURATION_HINT = 'expected a duration like "250ms", "3.1s", "2m" or a number of milliseconds';
@@ -100,6 +103,36 @@ export const DemoCluster = z.strictObject({
   flushEvery: z.number().int().nonnegative().default(0),
 });
 
+/** A ZooKeeper ensemble: servers zk-1 … zk-N with ZooKeeper's own settings (zoo.cfg). */
+export const ZooKeeperCluster = z.strictObject({
+  servers: z.union([z.literal(1), z.literal(3), z.literal(5)], { error: "expected 1, 3 or 5 ZooKeeper servers" }),
+  tickTimeMs: z.number().int().positive().default(2000),
+  initLimit: z.number().int().positive().default(10),
+  syncLimit: z.number().int().positive().default(5),
+  snapCount: z.number().int().min(2).default(100_000),
+});
+
+/** Client processes. `zk-session` is a ZooKeeper probe (a session holding an ephemeral, as a broker does). */
+export const Client = z.discriminatedUnion(
+  "type",
+  [
+    z.strictObject({
+      id: z.string().regex(/^[a-z][a-z0-9-]*$/, { error: "expected an id of lowercase letters, digits and dashes" }),
+      type: z.literal("zk-session"),
+      config: z.strictObject({ "zookeeper.session.timeout.ms": z.number().int().positive().default(18_000) }).default({ "zookeeper.session.timeout.ms": 18_000 }),
+      workload: z
+        .strictObject({
+          ephemeral: z.string().startsWith("/").optional(),
+          writePath: z.string().startsWith("/").optional(),
+          writeEveryMs: z.number().positive().default(1000),
+        })
+        .default({ writeEveryMs: 1000 }),
+    }),
+  ],
+  { error: 'expected a client with a known type ("zk-session"; producers and consumers arrive with the brokers)' },
+);
+export type Client = z.infer<typeof Client>;
+
 /** Host-level settings that are not Kafka configs, under Kafka-style dotted keys. */
 export const ClusterConfig = z.strictObject({
   "disk.writebackMs": z.number().positive().optional(),
@@ -108,20 +141,7 @@ export const ClusterConfig = z.strictObject({
   "disk.capacityBytes": z.number().positive().optional(),
 });
 
-export const VIOLATION_NAMES = [
-  "lost-write",
-  "duplicate-write",
-  "reordered-write",
-  "divergent-log",
-  "hwm-regression",
-  "two-leaders",
-  "two-controllers",
-  "zombie-write",
-  "aborted-read",
-  "lost-commit",
-  "double-assignment",
-  "zk-ephemeral-leak",
-] as const;
+
 export const ViolationName = z.enum(VIOLATION_NAMES);
 export type ViolationName = z.infer<typeof ViolationName>;
 
@@ -133,9 +153,11 @@ export const Scenario = z.strictObject({
   duration: Duration,
   settle: Duration.default("30s"),
   cluster: z.strictObject({
-    demo: DemoCluster,
+    demo: DemoCluster.optional(),
+    zookeeper: ZooKeeperCluster.optional(),
     config: ClusterConfig.default({}),
   }),
+  clients: z.array(Client).default([]),
   network: z.strictObject({ latencyMs: LatencyMs.default([1, 3]), bandwidthBytesPerSec: z.number().positive().optional() }).default({ latencyMs: [1, 3] }),
   faults: z.array(Fault).default([]),
   expect: z.strictObject({ violations: z.array(ViolationName).default([]), allow: z.array(ViolationName).default([]) }).optional(),

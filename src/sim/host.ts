@@ -47,7 +47,12 @@ export interface HostDisk {
 export interface Process {
   /** Called once per incarnation, right after construction: recover from disk, arm timers. */
   onStart(): void;
-  onMessage(from: string, message: Message): void;
+  /**
+   * `connection` identifies the TCP connection the message came on (the network's link epoch): it changes
+   * when the link from `from` was broken in between, so a protocol that relies on TCP's gap-free order
+   * (ZAB, Kafka's fetch sessions) can tell a reconnection from a gap-free stream.
+   */
+  onMessage(from: string, message: Message, connection: number): void;
   onTimer(tag: string, data: unknown): void;
   /** Clean stop (the `shutdown` fault): flush, write markers, close sessions. Runs before the host stops. */
   onShutdown?(): void;
@@ -91,9 +96,9 @@ export class LocalClock {
 }
 
 const EVENT_TIMER = 1;
-const EVENT_MESSAGE = 2;
 const EVENT_CALLBACK = 3;
 const EVENT_RESUME = 4;
+const EVENT_MESSAGE_ON = 5;
 
 /** A process's handle on the world, valid for one incarnation. */
 export class ProcessContext<D extends HostDisk = HostDisk> implements EventTarget {
@@ -155,8 +160,13 @@ export class ProcessContext<D extends HostDisk = HostDisk> implements EventTarge
   }
 
   /** Delivers a message to this incarnation (called by the network at delivery time). */
-  deliver(from: string, message: Message): void {
-    this.handleEvent(EVENT_MESSAGE, from, message);
+  deliver(from: string, message: Message, connection = 0): void {
+    if (!this.alive) return;
+    if (this.host.state === "paused") {
+      this.host.defer(this, EVENT_MESSAGE_ON, from, { message, connection });
+      return;
+    }
+    this.host.process!.onMessage(from, message, connection);
   }
 
   handleEvent(kind: number, a: unknown, b: unknown): void {
@@ -171,9 +181,11 @@ export class ProcessContext<D extends HostDisk = HostDisk> implements EventTarge
       case EVENT_TIMER:
         process.onTimer(a as string, b);
         return;
-      case EVENT_MESSAGE:
-        process.onMessage(a as string, b as Message);
+      case EVENT_MESSAGE_ON: {
+        const parked = b as { message: Message; connection: number };
+        process.onMessage(a as string, parked.message, parked.connection);
         return;
+      }
       case EVENT_CALLBACK:
         (a as () => void)();
         return;

@@ -4,7 +4,7 @@
  * CheckVersionTxn / MultiTxn / ErrorTxn / CreateSessionTxn / closeSession).
  */
 
-import type { SessionId, ZkCode, Zxid } from "../protocol/zk.ts";
+import type { SessionId, ZkCode, ZkWriteOp, Zxid } from "../protocol/zk.ts";
 
 export interface ZkTxnHeader {
   zxid: Zxid;
@@ -27,8 +27,12 @@ export type ZkTxn =
   | { type: "check"; path: string; version: number }
   /** All or nothing: a failed multi carries "error" sub-txns (see ZkOpResult). */
   | { type: "multi"; txns: ZkTxn[] }
-  /** A request that failed in preparation: still ordered and answered through the commit path. */
-  | { type: "error"; code: ZkCode };
+  /**
+   * A request that failed in preparation: still ordered and answered through the commit path. Inside a multi,
+   * `op` names the sub-operation that failed or was skipped (ZooKeeper's ErrorTxn carries no type; kept so
+   * every server can fill ZkOpResult.op).
+   */
+  | { type: "error"; code: ZkCode; op?: ZkWriteOp["op"] };
 
 export interface ZkTxnEntry {
   header: ZkTxnHeader;

@@ -1,0 +1,1237 @@
+/**
+ * A ZooKeeper server (QuorumPeer) as a message-and-timer state machine: FastLeaderElection, then ZAB —
+ * discovery (FOLLOWERINFO / LEADERINFO / ACKEPOCH with acceptedEpoch and currentEpoch persisted), sync
+ * (DIFF / TRUNC / SNAP, NEWLEADER acknowledged once the learner's log is durable, UPTODATE), and broadcast
+ * (PROPOSAL logged and fsynced before ACK, COMMIT on a quorum of ACKs, in zxid order). Clients connect to
+ * any serving server: reads are answered locally (possibly stale) in the session's FIFO order behind its
+ * pending writes, writes are forwarded to the leader, sessions are tracked and expired by the leader as
+ * closeSession transactions, and one-shot watches fire on the server the client is connected to.
+ * Simplifications: no observers, no dynamic reconfiguration, no ACLs or auth, no session ownership
+ * (SESSIONMOVED), pings are answered at once rather than through the request pipeline, and an
+ * unrecoverable disk error stops the server for good (ZooKeeper exits).
+ */
+
+import type { Disk } from "../disk/disk.ts";
+import {
+  makeZxid,
+  zxidEpoch,
+  type SessionId,
+  type ZkConnectRequest,
+  type ZkConnectResponse,
+  type ZkDisconnect,
+  type ZkOp,
+  type ZkPing,
+  type ZkPong,
+  type ZkReply,
+  type ZkRequest,
+  type ZkResponse,
+  type ZkWatchEvent,
+  type Zxid,
+} from "../protocol/zk.ts";
+import { assert } from "../sim/assert.ts";
+import type { Message, Process, ProcessContext } from "../sim/host.ts";
+import type { TimerId } from "../sim/kernel.ts";
+import { ms } from "../sim/time.ts";
+import { DataTree, type WatchTrigger } from "./datatree.ts";
+import { ELECTION_TIMER_FINALIZE, ELECTION_TIMER_RETRY, FastLeaderElection } from "./election.ts";
+import type {
+  ServerState,
+  Vote,
+  ZkAck,
+  ZkAckEpoch,
+  ZkCommit,
+  ZkFollowerInfo,
+  ZkForward,
+  ZkLeaderInfo,
+  ZkLeaderPing,
+  ZkLearnerPing,
+  ZkNewLeaderAck,
+  ZkNotification,
+  ZkProposal,
+  ZkRevalidate,
+  ZkRevalidateReply,
+  ZkSync,
+  ZkSyncDone,
+  ZkUpToDate,
+} from "./quorum.ts";
+import { SessionTracker } from "./sessions.ts";
+import { ACCEPTED_EPOCH, CURRENT_EPOCH, ZkStorage } from "./storage.ts";
+import type { ZkTxnEntry, ZkTxnHeader } from "./txn.ts";
+import { WatchManager } from "./watches.ts";
+
+export interface ZkServerConfig {
+  /** This server's id (myid), 1-based; servers[sid - 1] is its host name. */
+  sid: number;
+  servers: readonly string[];
+  tickTimeMs: number;
+  /** Ticks a learner may take to connect and sync with the leader. */
+  initLimit: number;
+  /** Ticks a learner may fall silent before the leader drops it (and vice versa). */
+  syncLimit: number;
+  /** Txns between snapshots (randomised to snapCount/2 + rand(snapCount/2), as ZooKeeper does). */
+  snapCount: number;
+  minSessionTimeoutMs: number;
+  maxSessionTimeoutMs: number;
+  finalizeWaitMs: number;
+  maxNotificationIntervalMs: number;
+  /** Committed txns kept in memory for DIFF syncs (ZKDatabase.commitLogCount). */
+  committedLogSize: number;
+}
+
+export const ZK_SERVER_DEFAULTS = {
+  tickTimeMs: 2000,
+  initLimit: 10,
+  syncLimit: 5,
+  snapCount: 100_000,
+  finalizeWaitMs: 200,
+  maxNotificationIntervalMs: 5000,
+  committedLogSize: 500,
+} as const;
+
+export function zkServerConfig(sid: number, servers: readonly string[], overrides: Partial<ZkServerConfig> = {}): ZkServerConfig {
+  const tickTimeMs = overrides.tickTimeMs ?? ZK_SERVER_DEFAULTS.tickTimeMs;
+  return {
+    ...ZK_SERVER_DEFAULTS,
+    minSessionTimeoutMs: 2 * tickTimeMs,
+    maxSessionTimeoutMs: 20 * tickTimeMs,
+    ...overrides,
+    sid,
+    servers,
+  };
+}
+
+type ServerRequest = ZkOp | { op: "createSession"; timeoutMs: number };
+
+/** A client request waiting in its session's FIFO queue on the server it is connected to. */
+interface PendingRequest {
+  xid: number;
+  request: ZkOp;
+  /** Writes: forwarded/proposed; done when their commit is applied here. */
+  reply: ZkReply | null;
+  zxid: Zxid;
+}
+
+interface PendingConnect {
+  client: string;
+  /** The network connection the ZkConnect came on. */
+  connection: number;
+  timeoutMs: number;
+  passwd: number;
+  request: ZkConnectRequest;
+}
+
+interface LearnerHandle {
+  sid: number;
+  connectionId: number;
+  /** The network connection its FOLLOWERINFO came on: a message on another one means the socket broke. */
+  connection: number;
+  name: string;
+  acceptedEpoch: number;
+  lastZxid: Zxid;
+  currentEpoch: number;
+  phase: "info" | "ackepoch" | "syncing" | "synced" | "uptodate";
+  lastHeardUs: number;
+}
+
+interface Proposal {
+  entry: ZkTxnEntry;
+  acks: Set<number>;
+}
+
+interface LeaderState {
+  newEpoch: number;
+  /** newEpoch is decided once a quorum of FOLLOWERINFO arrived. */
+  epochDecided: boolean;
+  established: boolean;
+  learners: Map<number, LearnerHandle>;
+  prepTree: DataTree;
+  counter: number;
+  outstanding: Proposal[];
+  lastCommitted: Zxid;
+  sessions: SessionTracker;
+  pendingSyncs: { zxid: Zxid; sid: number; sessionId: SessionId; cxid: number }[];
+  epochAcks: Set<number>;
+  newLeaderAcks: Set<number>;
+}
+
+interface FollowerState {
+  leaderSid: number;
+  leaderName: string;
+  newEpoch: number;
+  phase: "connecting" | "syncing" | "synced" | "uptodate";
+  lastHeardUs: number;
+  /** Proposals logged, waiting for COMMIT, in zxid order. */
+  pending: ZkTxnEntry[];
+  /** Highest zxid acknowledged to the leader. */
+  ackedZxid: Zxid;
+  touched: Set<SessionId>;
+  /** Reconnects waiting for the leader's revalidation. */
+  revalidating: Map<SessionId, PendingConnect>;
+  /** The connection the leader's messages come on (-1 until the first one). */
+  leaderConnection: number;
+}
+
+const TIMER_TICK = "zk-tick";
+const TIMER_EXPIRE = "zk-expire";
+const TIMER_INIT = "zk-init-limit";
+
+export class ZkServer implements Process {
+  state: ServerState = "LOOKING";
+  serving = false;
+  fatal = false;
+  tree = new DataTree();
+  currentEpoch = 0;
+  acceptedEpoch = 0;
+  private committedLog: ZkTxnEntry[] = [];
+  private readonly storage: ZkStorage;
+  private readonly election: FastLeaderElection;
+  private leader: LeaderState | null = null;
+  private follower: FollowerState | null = null;
+  private electionEpochDecided = 0;
+  /** Client connections on this server: session → client host. */
+  private readonly connections = new Map<SessionId, string>();
+  private readonly clientConnections = new Map<SessionId, number>();
+  private readonly queues = new Map<SessionId, PendingRequest[]>();
+  private readonly pendingConnects = new Map<SessionId, PendingConnect>();
+  private readonly watches = new WatchManager<SessionId>();
+  private tickTimer: TimerId = -1;
+  private expireTimer: TimerId = -1;
+  private initTimer: TimerId = -1;
+  private nextSessionCounter = 1;
+  /** The connection (link epoch) of the message being handled. */
+  private inbound = 0;
+  private connectionCounter = 0;
+  private txnsSinceSnapshot = 0;
+  private snapshotEvery: number;
+  private readonly sids: number[];
+
+  constructor(
+    private readonly context: ProcessContext<Disk>,
+    readonly config: ZkServerConfig,
+  ) {
+    assert(config.servers[config.sid - 1] === context.node, "zk server sid does not match its host name");
+    this.sids = config.servers.map((_, i) => i + 1);
+    this.storage = new ZkStorage(context.disk, context);
+    this.storage.onLogDurable = (zxid) => this.onLogDurable(zxid);
+    this.storage.onIoError = (what, error) => this.die(`${what}: ${error}`);
+    this.snapshotEvery = Math.floor(config.snapCount / 2) + context.rng.int(0, Math.floor(config.snapCount / 2));
+    this.election = new FastLeaderElection(
+      {
+        sid: config.sid,
+        sids: this.sids,
+        sendTo: (sid, message) => this.sendToServer(sid, message),
+        setTimer: (delayMs, tag) => context.setTimer(ms(delayMs), tag),
+        cancelTimer: (id) => void (id !== -1 && context.cancelTimer(id)),
+        decide: (vote, electionEpoch) => this.onElected(vote, electionEpoch),
+      },
+      { finalizeWaitMs: config.finalizeWaitMs, maxNotificationIntervalMs: config.maxNotificationIntervalMs },
+    );
+  }
+
+  // ------------------------------------------------------------------------------------------- lifecycle
+
+  onStart(): void {
+    const recovered = this.storage.recover();
+    this.tree = recovered.tree;
+    this.currentEpoch = recovered.currentEpoch;
+    this.acceptedEpoch = recovered.acceptedEpoch;
+    this.committedLog = recovered.entries.slice(-this.config.committedLogSize);
+    this.trace("zk-recovered", {
+      lastZxid: hex(this.lastZxid),
+      snapshotZxid: hex(recovered.snapshotZxid),
+      currentEpoch: this.currentEpoch,
+      acceptedEpoch: this.acceptedEpoch,
+      truncatedChunks: recovered.truncatedChunks,
+    });
+    this.lookForLeader();
+  }
+
+  get sid(): number {
+    return this.config.sid;
+  }
+
+  get lastZxid(): Zxid {
+    return Math.max(this.tree.lastProcessedZxid, this.storage.lastLoggedZxid);
+  }
+
+  get leaderSid(): number | null {
+    if (this.state === "LEADING") return this.sid;
+    if (this.state === "FOLLOWING" && this.follower !== null) return this.follower.leaderSid;
+    return null;
+  }
+
+  /** Sessions the leader tracks (null on followers). */
+  get trackedSessions(): number | null {
+    return this.leader?.sessions.size ?? null;
+  }
+
+  private die(reason: string): void {
+    if (this.fatal) return;
+    this.trace("zk-fatal", { reason });
+    this.stopServing("not-serving");
+    this.election.stop();
+    this.leader = null;
+    this.follower = null;
+    this.fatal = true;
+  }
+
+  private reloadFromDisk(): void {
+    const recovered = this.storage.recover();
+    this.tree = recovered.tree;
+    this.committedLog = recovered.entries.slice(-this.config.committedLogSize);
+  }
+
+  // ------------------------------------------------------------------------------------------- election
+
+  private lookForLeader(): void {
+    // Leaving a role: the database is reloaded from disk, so logged-but-uncommitted proposals count.
+    if (this.leader !== null || this.follower !== null) this.reloadFromDisk();
+    this.stopServing("not-serving");
+    this.clearRoleTimers();
+    this.leader = null;
+    this.follower = null;
+    this.state = "LOOKING";
+    const vote: Vote = { leader: this.sid, zxid: this.lastZxid, peerEpoch: this.currentEpoch };
+    this.election.start(vote);
+    this.trace("zk-election-start", { electionEpoch: this.election.logicalclock, zxid: hex(vote.zxid), epoch: vote.peerEpoch });
+  }
+
+  private onElected(vote: Vote, electionEpoch: number): void {
+    this.electionEpochDecided = electionEpoch;
+    this.trace("zk-leader-elected", { leader: this.config.servers[vote.leader - 1], electionEpoch, zxid: hex(vote.zxid) });
+    if (vote.leader === this.sid) this.becomeLeader();
+    else this.becomeFollower(vote.leader);
+  }
+
+  private onNotification(n: ZkNotification): void {
+    if (this.election.isLooking) {
+      this.election.onNotification(n);
+      return;
+    }
+    // Established: tell a LOOKING peer whom we follow, so it can join.
+    if (n.state === "LOOKING") {
+      const reply: ZkNotification = {
+        type: "ZkNotification",
+        sid: this.sid,
+        state: this.state,
+        electionEpoch: this.electionEpochDecided,
+        vote: this.election.proposal,
+        sizeBytes: 48,
+      };
+      this.sendToServer(n.sid, reply);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------- leader
+
+  private becomeLeader(): void {
+    this.state = "LEADING";
+    const self: LearnerHandle = {
+      sid: this.sid,
+      connectionId: 0,
+      connection: 0,
+      name: this.context.node,
+      acceptedEpoch: this.acceptedEpoch,
+      lastZxid: this.lastZxid,
+      currentEpoch: this.currentEpoch,
+      phase: "uptodate",
+      lastHeardUs: this.context.now(),
+    };
+    this.leader = {
+      newEpoch: 0,
+      epochDecided: false,
+      established: false,
+      learners: new Map([[this.sid, self]]),
+      prepTree: this.tree,
+      counter: 0,
+      outstanding: [],
+      lastCommitted: this.lastZxid,
+      sessions: new SessionTracker(ms(this.config.tickTimeMs)),
+      pendingSyncs: [],
+      epochAcks: new Set(),
+      newLeaderAcks: new Set(),
+    };
+    this.initTimer = this.context.setTimer(ms(this.config.initLimit * this.config.tickTimeMs), TIMER_INIT);
+    this.tickTimer = this.context.setTimer(ms(this.config.tickTimeMs / 2), TIMER_TICK);
+    this.maybeDecideEpoch();
+  }
+
+  private learnerQuorum(count: number): boolean {
+    return count * 2 > this.sids.length;
+  }
+
+  private onFollowerInfo(from: string, info: ZkFollowerInfo): void {
+    const leader = this.leader;
+    if (leader === null) return;
+    const known = leader.learners.get(info.sid);
+    if (known !== undefined && known.connectionId === info.connectionId && known.connection === this.inbound) {
+      // A retry of a connection we already have (Learner.connectToLeader retries until the leader listens).
+      known.lastHeardUs = this.context.now();
+      if (leader.epochDecided) this.sendLeaderInfo(known);
+      return;
+    }
+    const learner: LearnerHandle = {
+      sid: info.sid,
+      connectionId: info.connectionId,
+      connection: this.inbound,
+      name: from,
+      acceptedEpoch: info.acceptedEpoch,
+      lastZxid: info.lastZxid,
+      currentEpoch: 0,
+      phase: "info",
+      lastHeardUs: this.context.now(),
+    };
+    leader.learners.set(info.sid, learner);
+    if (leader.epochDecided) this.sendLeaderInfo(learner);
+    else this.maybeDecideEpoch();
+  }
+
+  /** getEpochToPropose: once a quorum (us included) reported its acceptedEpoch, newEpoch = max + 1. */
+  private maybeDecideEpoch(): void {
+    const leader = this.leader!;
+    if (leader.epochDecided || !this.learnerQuorum(leader.learners.size)) return;
+    let maxAccepted = 0;
+    for (const learner of leader.learners.values()) maxAccepted = Math.max(maxAccepted, learner.acceptedEpoch);
+    leader.newEpoch = maxAccepted + 1;
+    leader.epochDecided = true;
+    leader.counter = 0;
+    this.storage.writeEpoch(ACCEPTED_EPOCH, leader.newEpoch, () => {
+      if (this.leader !== leader) return;
+      this.acceptedEpoch = leader.newEpoch;
+      leader.epochAcks.add(this.sid);
+      for (const learner of leader.learners.values()) if (learner.sid !== this.sid) this.sendLeaderInfo(learner);
+      this.maybeFinishEpochAcks();
+    });
+  }
+
+  private sendLeaderInfo(learner: LearnerHandle): void {
+    if (learner.phase !== "info" || this.acceptedEpoch !== this.leader!.newEpoch) return;
+    const message: ZkLeaderInfo = { type: "ZkLeaderInfo", newEpoch: this.leader!.newEpoch, sizeBytes: 32 };
+    this.context.send(learner.name, message);
+  }
+
+  /** The learner a message came from, if it is still on the connection we know it by (else it is dropped). */
+  private fromLearner(sid: number): LearnerHandle | null {
+    const leader = this.leader;
+    if (leader === null || sid === this.sid) return null;
+    const learner = leader.learners.get(sid);
+    if (learner === undefined) return null;
+    if (learner.connection !== this.inbound) {
+      this.trace("zk-learner-lost", { learner: learner.name, reason: "connection broken" });
+      leader.learners.delete(sid);
+      return null;
+    }
+    learner.lastHeardUs = this.context.now();
+    return learner;
+  }
+
+  private onAckEpoch(ack: ZkAckEpoch): void {
+    const leader = this.leader;
+    if (leader === null) return;
+    const learner = this.fromLearner(ack.sid);
+    if (learner === null || learner.phase !== "info") return;
+    learner.currentEpoch = ack.currentEpoch;
+    learner.lastZxid = ack.lastZxid;
+    learner.phase = "ackepoch";
+    // A learner ahead of us means we should not lead (Leader.waitForEpochAck).
+    if (ack.currentEpoch > this.currentEpoch || (ack.currentEpoch === this.currentEpoch && ack.lastZxid > this.lastZxid)) {
+      this.trace("zk-leader-abandon", { reason: "learner ahead", learner: learner.name });
+      this.lookForLeader();
+      return;
+    }
+    leader.epochAcks.add(ack.sid);
+    if (leader.established || this.currentEpoch === leader.newEpoch) this.syncLearner(learner);
+    else this.maybeFinishEpochAcks();
+  }
+
+  /** Quorum of ACKEPOCH: persist currentEpoch, then sync every learner that acknowledged. */
+  private maybeFinishEpochAcks(): void {
+    const leader = this.leader!;
+    if (this.currentEpoch === leader.newEpoch || !this.learnerQuorum(leader.epochAcks.size)) return;
+    this.storage.writeEpoch(CURRENT_EPOCH, leader.newEpoch, () => {
+      if (this.leader !== leader) return;
+      this.currentEpoch = leader.newEpoch;
+      leader.newLeaderAcks.add(this.sid);
+      for (const learner of leader.learners.values()) if (learner.phase === "ackepoch") this.syncLearner(learner);
+      this.maybeEstablish();
+    });
+  }
+
+  /** LearnerHandler.syncFollower: DIFF, TRUNC or SNAP from the committed history, then outstanding proposals. */
+  private syncLearner(learner: LearnerHandle): void {
+    const leader = this.leader!;
+    const peer = learner.lastZxid;
+    const history = this.committedLog;
+    const lastCommitted = leader.lastCommitted;
+    let mode: ZkSync["mode"] = "SNAP";
+    let truncZxid: Zxid | undefined;
+    let from = 0;
+    const min = history.length > 0 ? history[0].header.zxid : lastCommitted;
+    if (peer === lastCommitted) {
+      mode = "DIFF";
+      from = history.length;
+    } else if (peer > lastCommitted) {
+      mode = "TRUNC";
+      truncZxid = lastCommitted;
+      from = history.length;
+    } else if (history.length > 0 && peer >= min) {
+      let index = history.length - 1;
+      while (index >= 0 && history[index].header.zxid > peer) index--;
+      from = index + 1;
+      if (index >= 0 && history[index].header.zxid === peer) mode = "DIFF";
+      else if (index >= 0) {
+        mode = "TRUNC";
+        truncZxid = history[index].header.zxid;
+      }
+    }
+    const sync: ZkSync = {
+      type: "ZkSync",
+      mode,
+      newEpoch: leader.newEpoch,
+      committed: mode === "SNAP" ? [] : history.slice(from),
+      proposals: leader.outstanding.map((proposal) => proposal.entry),
+      sizeBytes: 256,
+    };
+    if (truncZxid !== undefined) sync.truncZxid = truncZxid;
+    if (mode === "SNAP") sync.snapshot = { zxid: this.tree.lastProcessedZxid, tree: this.tree.snapshot() };
+    learner.phase = "syncing";
+    this.trace("zk-sync", { learner: learner.name, mode, peerZxid: hex(peer), truncZxid: truncZxid === undefined ? null : hex(truncZxid), txns: sync.committed.length });
+    this.context.send(learner.name, sync);
+  }
+
+  private onNewLeaderAck(ack: ZkNewLeaderAck): void {
+    const leader = this.leader;
+    if (leader === null || ack.newEpoch !== leader.newEpoch) return;
+    const learner = this.fromLearner(ack.sid);
+    if (learner === null || learner.phase !== "syncing") return;
+    learner.phase = "synced";
+    leader.newLeaderAcks.add(ack.sid);
+    if (leader.established) this.sendUpToDate(learner);
+    else this.maybeEstablish();
+  }
+
+  /** Quorum of NEWLEADER acks: the leader starts serving and tells every synced learner UPTODATE. */
+  private maybeEstablish(): void {
+    const leader = this.leader!;
+    if (leader.established || this.currentEpoch !== leader.newEpoch || !this.learnerQuorum(leader.newLeaderAcks.size)) return;
+    leader.established = true;
+    this.context.cancelTimer(this.initTimer);
+    this.initTimer = -1;
+    for (const learner of leader.learners.values()) if (learner.phase === "synced") this.sendUpToDate(learner);
+    // Every session in the database starts afresh (LeaderSessionTracker on startup).
+    const now = this.context.now();
+    for (const [sessionId, timeoutMs] of this.tree.sessions) leader.sessions.add(sessionId, timeoutMs, now);
+    // Requests are prepared against a speculative copy: the committed tree plus outstanding proposals.
+    leader.prepTree = this.tree.clone();
+    this.expireTimer = this.context.setTimer(ms(this.config.tickTimeMs), TIMER_EXPIRE);
+    this.startServing();
+  }
+
+  private sendUpToDate(learner: LearnerHandle): void {
+    learner.phase = "uptodate";
+    const message: ZkUpToDate = { type: "ZkUpToDate", newEpoch: this.leader!.newEpoch, sizeBytes: 16 };
+    this.context.send(learner.name, message);
+  }
+
+  /** Leader: turn a request into a proposal, log it, send it to every learner that has been synced. */
+  private propose(header: Omit<ZkTxnHeader, "zxid" | "time">, request: ServerRequest): Zxid {
+    const leader = this.leader!;
+    assert(leader.established, "proposal before the leader is established");
+    const zxid = makeZxid(leader.newEpoch, ++leader.counter);
+    const fullHeader: ZkTxnHeader = { ...header, zxid, time: Math.floor(this.context.now() / 1000) };
+    const { txn } = leader.prepTree.prepareAndApply(fullHeader, request as Parameters<DataTree["prepareAndApply"]>[1]);
+    const entry: ZkTxnEntry = { header: fullHeader, txn };
+    leader.outstanding.push({ entry, acks: new Set() });
+    if (!this.storage.append(entry)) return zxid;
+    const message: ZkProposal = { type: "ZkProposal", entry, sizeBytes: 64 };
+    for (const learner of leader.learners.values()) {
+      if (learner.sid !== this.sid && learner.phase !== "info" && learner.phase !== "ackepoch") this.context.send(learner.name, message);
+    }
+    return zxid;
+  }
+
+  private onAck(ack: ZkAck): void {
+    const leader = this.leader;
+    if (leader === null || this.fromLearner(ack.sid) === null) return;
+    for (const proposal of leader.outstanding) {
+      if (proposal.entry.header.zxid > ack.zxid) break;
+      if (proposal.entry.header.zxid === ack.zxid) proposal.acks.add(ack.sid);
+    }
+    this.tryCommit();
+  }
+
+  /** Commits, in zxid order, every outstanding proposal acknowledged by a quorum. */
+  private tryCommit(): void {
+    const leader = this.leader!;
+    while (leader.outstanding.length > 0 && this.learnerQuorum(leader.outstanding[0].acks.size)) {
+      const proposal = leader.outstanding.shift()!;
+      const zxid = proposal.entry.header.zxid;
+      assert(zxid > leader.lastCommitted, "commits must go in zxid order");
+      leader.lastCommitted = zxid;
+      const commit: ZkCommit = { type: "ZkCommit", zxid, sizeBytes: 24 };
+      for (const learner of leader.learners.values()) {
+        if (learner.sid !== this.sid && learner.phase !== "info" && learner.phase !== "ackepoch") this.context.send(learner.name, commit);
+      }
+      this.applyCommitted(proposal.entry);
+    }
+    this.answerSyncs();
+  }
+
+  private answerSyncs(): void {
+    const leader = this.leader!;
+    const remaining: LeaderState["pendingSyncs"] = [];
+    for (const sync of leader.pendingSyncs) {
+      if (sync.zxid > leader.lastCommitted) {
+        remaining.push(sync);
+        continue;
+      }
+      if (sync.sid === this.sid) this.completeLocal(sync.sessionId, sync.cxid, { code: "OK", path: "" }, leader.lastCommitted);
+      else {
+        const done: ZkSyncDone = { type: "ZkSyncDone", sessionId: sync.sessionId, cxid: sync.cxid, zxid: leader.lastCommitted, sizeBytes: 24 };
+        this.context.send(this.config.servers[sync.sid - 1], done);
+      }
+    }
+    leader.pendingSyncs = remaining;
+  }
+
+  /** A request from one of our own clients or forwarded by a learner. */
+  private leaderHandle(sid: number, sessionId: SessionId, cxid: number, request: ServerRequest): void {
+    const leader = this.leader!;
+    if (request.op === "sync") {
+      const last = leader.outstanding.length > 0 ? leader.outstanding[leader.outstanding.length - 1].entry.header.zxid : leader.lastCommitted;
+      leader.pendingSyncs.push({ zxid: last, sid, sessionId, cxid });
+      this.answerSyncs();
+      return;
+    }
+    if (request.op === "createSession") {
+      leader.sessions.add(sessionId, request.timeoutMs, this.context.now());
+    } else if (request.op === "closeSession") {
+      leader.sessions.markClosing(sessionId);
+    } else {
+      leader.sessions.touch(sessionId, this.context.now());
+    }
+    this.propose({ sessionId, cxid }, request);
+  }
+
+  private onForward(forward: ZkForward): void {
+    const leader = this.leader;
+    if (leader === null || !leader.established || this.fromLearner(forward.sid) === null) return;
+    this.leaderHandle(forward.sid, forward.sessionId, forward.cxid, forward.request);
+  }
+
+  private onLearnerPing(ping: ZkLearnerPing): void {
+    const leader = this.leader;
+    if (leader === null || this.fromLearner(ping.sid) === null) return;
+    const now = this.context.now();
+    for (const sessionId of ping.touched) leader.sessions.touch(sessionId, now);
+  }
+
+  private onRevalidate(from: string, message: ZkRevalidate): void {
+    const leader = this.leader;
+    if (leader === null || !leader.established || this.fromLearner(message.sid) === null) return;
+    const valid = leader.sessions.touch(message.sessionId, this.context.now());
+    const reply: ZkRevalidateReply = {
+      type: "ZkRevalidateReply",
+      sessionId: message.sessionId,
+      valid,
+      timeoutMs: leader.sessions.timeoutMs(message.sessionId),
+      sizeBytes: 24,
+    };
+    this.context.send(from, reply);
+  }
+
+  /** Every tickTime/2: ping learners, and give up leadership without a quorum of live, synced learners. */
+  private leaderTick(): void {
+    const leader = this.leader!;
+    const now = this.context.now();
+    const silenceUs = ms(this.config.syncLimit * this.config.tickTimeMs);
+    const ping: ZkLeaderPing = { type: "ZkLeaderPing", epoch: leader.newEpoch, sizeBytes: 16 };
+    let live = 1;
+    for (const learner of leader.learners.values()) {
+      if (learner.sid === this.sid) continue;
+      const synced = learner.phase === "synced" || learner.phase === "uptodate";
+      if (now - learner.lastHeardUs > (synced ? silenceUs : ms(this.config.initLimit * this.config.tickTimeMs))) {
+        this.trace("zk-learner-lost", { learner: learner.name });
+        leader.learners.delete(learner.sid);
+        continue;
+      }
+      if (synced) {
+        live++;
+        this.context.send(learner.name, ping);
+      }
+    }
+    if (leader.established && !this.learnerQuorum(live)) {
+      this.trace("zk-leader-abandon", { reason: "lost quorum", live });
+      this.lookForLeader();
+      return;
+    }
+    this.tickTimer = this.context.setTimer(ms(this.config.tickTimeMs / 2), TIMER_TICK);
+  }
+
+  private expireSessions(): void {
+    const leader = this.leader!;
+    for (const sessionId of leader.sessions.expire(this.context.now())) {
+      this.trace("zk-session-expiring", { sessionId: hex(sessionId) });
+      this.propose({ sessionId, cxid: 0 }, { op: "closeSession" });
+    }
+    this.expireTimer = this.context.setTimer(ms(this.config.tickTimeMs), TIMER_EXPIRE);
+  }
+
+  // ------------------------------------------------------------------------------------------- follower
+
+  private becomeFollower(leaderSid: number): void {
+    this.state = "FOLLOWING";
+    const leaderName = this.config.servers[leaderSid - 1];
+    this.follower = {
+      leaderSid,
+      leaderName,
+      newEpoch: 0,
+      phase: "connecting",
+      lastHeardUs: this.context.now(),
+      pending: [],
+      ackedZxid: 0,
+      touched: new Set(),
+      revalidating: new Map(),
+      leaderConnection: -1,
+    };
+    this.connectionCounter++;
+    this.sendFollowerInfo();
+    this.initTimer = this.context.setTimer(ms(this.config.initLimit * this.config.tickTimeMs), TIMER_INIT);
+    this.tickTimer = this.context.setTimer(ms(this.config.tickTimeMs / 2), TIMER_TICK);
+  }
+
+  /** FOLLOWERINFO, repeated every tick/2 until LEADERINFO comes back (the leader may not listen yet). */
+  private sendFollowerInfo(): void {
+    const follower = this.follower!;
+    const info: ZkFollowerInfo = {
+      type: "ZkFollowerInfo",
+      sid: this.sid,
+      connectionId: this.context.incarnation * 2 ** 20 + this.connectionCounter,
+      acceptedEpoch: this.acceptedEpoch,
+      lastZxid: this.lastZxid,
+      sizeBytes: 32,
+    };
+    this.context.send(follower.leaderName, info);
+  }
+
+  private fromLeader(from: string): FollowerState | null {
+    const follower = this.follower;
+    if (follower === null || from !== follower.leaderName) return null;
+    if (follower.leaderConnection === -1) follower.leaderConnection = this.inbound;
+    if (follower.leaderConnection !== this.inbound) {
+      // The TCP connection to the leader broke (messages may be missing): Learner gives up and re-joins.
+      this.trace("zk-follower-abandon", { reason: "connection to leader broken", leader: follower.leaderName });
+      this.lookForLeader();
+      return null;
+    }
+    follower.lastHeardUs = this.context.now();
+    return follower;
+  }
+
+  private onLeaderInfo(from: string, info: ZkLeaderInfo): void {
+    const follower = this.fromLeader(from);
+    if (follower === null || follower.phase !== "connecting") return;
+    if (info.newEpoch < this.acceptedEpoch) {
+      this.trace("zk-follower-abandon", { reason: "leader epoch behind ours", newEpoch: info.newEpoch, acceptedEpoch: this.acceptedEpoch });
+      this.lookForLeader();
+      return;
+    }
+    follower.newEpoch = info.newEpoch;
+    const ackEpoch = (): void => {
+      if (this.follower !== follower) return;
+      const ack: ZkAckEpoch = { type: "ZkAckEpoch", sid: this.sid, currentEpoch: this.currentEpoch, lastZxid: this.lastZxid, sizeBytes: 32 };
+      this.context.send(from, ack);
+      follower.phase = "syncing";
+    };
+    if (info.newEpoch > this.acceptedEpoch) {
+      this.storage.writeEpoch(ACCEPTED_EPOCH, info.newEpoch, () => {
+        this.acceptedEpoch = info.newEpoch;
+        ackEpoch();
+      });
+    } else {
+      ackEpoch();
+    }
+  }
+
+  private onSync(from: string, sync: ZkSync): void {
+    const follower = this.fromLeader(from);
+    if (follower === null || follower.phase !== "syncing" || sync.newEpoch !== follower.newEpoch) return;
+    this.trace("zk-synced", { mode: sync.mode, txns: sync.committed.length, proposals: sync.proposals.length });
+    if (sync.mode === "SNAP") {
+      const snapshot = sync.snapshot!;
+      this.tree = DataTree.fromSnapshot(snapshot.tree);
+      this.committedLog = [];
+      this.storage.installSnapshot(snapshot.zxid, this.tree);
+    } else if (sync.mode === "TRUNC") {
+      this.storage.truncateAfter(sync.truncZxid!);
+      const recovered = this.storage.recover();
+      this.tree = recovered.tree;
+      this.committedLog = recovered.entries.slice(-this.config.committedLogSize);
+    }
+    for (const entry of sync.committed) {
+      if (entry.header.zxid <= this.tree.lastProcessedZxid) continue;
+      if (!this.storage.append(entry)) return;
+      this.applyCommitted(entry);
+    }
+    follower.pending = [];
+    for (const entry of sync.proposals) this.logProposal(entry);
+    follower.phase = "synced";
+    // NEWLEADER is acknowledged once the synced log is durable and currentEpoch is persisted.
+    this.storage.flush(() => {
+      this.storage.writeEpoch(CURRENT_EPOCH, sync.newEpoch, () => {
+        if (this.follower !== follower) return;
+        this.currentEpoch = sync.newEpoch;
+        const ack: ZkNewLeaderAck = { type: "ZkNewLeaderAck", sid: this.sid, newEpoch: sync.newEpoch, sizeBytes: 16 };
+        this.context.send(from, ack);
+      });
+    });
+  }
+
+  private onUpToDate(from: string, message: ZkUpToDate): void {
+    const follower = this.fromLeader(from);
+    if (follower === null || follower.phase !== "synced" || message.newEpoch !== follower.newEpoch) return;
+    follower.phase = "uptodate";
+    this.context.cancelTimer(this.initTimer);
+    this.initTimer = -1;
+    this.startServing();
+  }
+
+  private logProposal(entry: ZkTxnEntry): void {
+    const follower = this.follower!;
+    if (!this.storage.append(entry)) return;
+    follower.pending.push(entry);
+  }
+
+  private onProposal(from: string, proposal: ZkProposal): void {
+    const follower = this.fromLeader(from);
+    if (follower === null || follower.phase === "connecting" || follower.phase === "syncing") return;
+    this.logProposal(proposal.entry);
+  }
+
+  private onCommit(from: string, commit: ZkCommit): void {
+    const follower = this.fromLeader(from);
+    if (follower === null || follower.phase === "connecting" || follower.phase === "syncing") return;
+    const next = follower.pending[0];
+    assert(next !== undefined && next.header.zxid === commit.zxid, "COMMIT for a proposal not at the head of the pending queue");
+    follower.pending.shift();
+    this.applyCommitted(next);
+  }
+
+  /** The log is durable up to `zxid`: learners acknowledge every pending proposal it covers. */
+  private onLogDurable(zxid: Zxid): void {
+    const leader = this.leader;
+    if (leader !== null) {
+      for (const proposal of leader.outstanding) {
+        if (proposal.entry.header.zxid > zxid) break;
+        proposal.acks.add(this.sid);
+      }
+      this.tryCommit();
+      return;
+    }
+    const follower = this.follower;
+    if (follower === null || follower.phase === "connecting" || follower.phase === "syncing") return;
+    for (const entry of follower.pending) {
+      const pendingZxid = entry.header.zxid;
+      if (pendingZxid > zxid) break;
+      if (pendingZxid <= follower.ackedZxid) continue;
+      follower.ackedZxid = pendingZxid;
+      const ack: ZkAck = { type: "ZkAck", sid: this.sid, zxid: pendingZxid, sizeBytes: 24 };
+      this.context.send(follower.leaderName, ack);
+    }
+  }
+
+  private onLeaderPing(from: string, ping: ZkLeaderPing): void {
+    const follower = this.fromLeader(from);
+    if (follower === null) return;
+    const reply: ZkLearnerPing = { type: "ZkLearnerPing", sid: this.sid, epoch: ping.epoch, touched: [...follower.touched], sizeBytes: 32 + 8 * follower.touched.size };
+    follower.touched.clear();
+    this.context.send(from, reply);
+  }
+
+  private followerTick(): void {
+    const follower = this.follower!;
+    if (follower.phase === "connecting") this.sendFollowerInfo();
+    const limitTicks = follower.phase === "uptodate" ? this.config.syncLimit : this.config.initLimit;
+    if (this.context.now() - follower.lastHeardUs > ms(limitTicks * this.config.tickTimeMs)) {
+      this.trace("zk-follower-abandon", { reason: "leader silent", leader: follower.leaderName });
+      this.lookForLeader();
+      return;
+    }
+    this.tickTimer = this.context.setTimer(ms(this.config.tickTimeMs / 2), TIMER_TICK);
+  }
+
+  private onRevalidateReply(from: string, reply: ZkRevalidateReply): void {
+    const follower = this.fromLeader(from);
+    if (follower === null) return;
+    const pending = follower.revalidating.get(reply.sessionId);
+    if (pending === undefined) return;
+    follower.revalidating.delete(reply.sessionId);
+    if (reply.valid) this.acceptConnection(reply.sessionId, pending, reply.timeoutMs);
+    else this.rejectExpired(pending.client);
+  }
+
+  private onSyncDone(from: string, done: ZkSyncDone): void {
+    if (this.fromLeader(from) === null) return;
+    this.completeLocal(done.sessionId, done.cxid, { code: "OK", path: "" }, done.zxid);
+  }
+
+  // ------------------------------------------------------------------------------------------- applying
+
+  /** Applies a committed txn to the tree (every server), fires watches, answers our own clients. */
+  private applyCommitted(entry: ZkTxnEntry): void {
+    const { reply, triggers } = this.tree.apply(entry);
+    this.committedLog.push(entry);
+    if (this.committedLog.length > this.config.committedLogSize) this.committedLog.shift();
+    const { txn, header } = entry;
+    if (this.state === "LEADING") this.traceCommit(entry);
+    this.fireWatches(triggers, header.zxid);
+    if (txn.type === "createSession") {
+      const pending = this.pendingConnects.get(header.sessionId);
+      if (pending !== undefined) {
+        this.pendingConnects.delete(header.sessionId);
+        this.acceptConnection(header.sessionId, pending, txn.timeoutMs);
+      }
+    } else {
+      this.completeLocal(header.sessionId, header.cxid, reply, header.zxid);
+    }
+    if (txn.type === "closeSession") {
+      this.leader?.sessions.remove(header.sessionId);
+      this.assertNoEphemerals(header.sessionId);
+      this.dropConnection(header.sessionId, header.cxid === 0 ? "session-expired" : "session-closed");
+    }
+    if (++this.txnsSinceSnapshot >= this.snapshotEvery) {
+      this.txnsSinceSnapshot = 0;
+      this.storage.writeSnapshot(this.tree.lastProcessedZxid, this.tree);
+    }
+  }
+
+  private assertNoEphemerals(sessionId: SessionId): void {
+    assert(this.tree.ephemerals(sessionId).length === 0, "closeSession left ephemerals behind");
+  }
+
+  private traceCommit(entry: ZkTxnEntry): void {
+    if (!this.context.tracing) return;
+    const { txn, header } = entry;
+    const fields: Record<string, unknown> = { zxid: hex(header.zxid), txn: txn.type, sessionId: hex(header.sessionId) };
+    if (txn.type === "create" || txn.type === "delete" || txn.type === "setData") fields.path = txn.path;
+    if (txn.type === "create" && txn.ephemeralOwner !== 0) fields.ephemeral = true;
+    if (txn.type === "error") fields.code = txn.code;
+    if (txn.type === "multi") fields.ops = txn.txns.map((sub) => ("path" in sub ? `${sub.type} ${sub.path}` : sub.type));
+    if (txn.type === "closeSession") fields.expired = header.cxid === 0;
+    this.context.trace("zk-commit", fields);
+  }
+
+  private fireWatches(triggers: readonly WatchTrigger[], zxid: Zxid): void {
+    if (triggers.length === 0) return;
+    for (const fired of this.watches.trigger(triggers)) {
+      const client = this.connections.get(fired.watcher);
+      if (client === undefined) continue;
+      const event: ZkWatchEvent = { type: "ZkWatchEvent", event: fired.event, path: fired.path, zxid, sizeBytes: 48 };
+      if (this.context.tracing) this.context.trace("zk-watch-fired", { sessionId: hex(fired.watcher), event: fired.event, path: fired.path });
+      this.context.send(client, event);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------- clients
+
+  private startServing(): void {
+    this.serving = true;
+    this.trace("zk-serving", { role: this.state, epoch: this.currentEpoch, zxid: hex(this.lastZxid) });
+  }
+
+  /** Drops every client connection (they reconnect elsewhere) — a server that stops serving closes them. */
+  private stopServing(reason: ZkDisconnect["reason"]): void {
+    if (this.serving) this.trace("zk-not-serving", {});
+    this.serving = false;
+    for (const sessionId of [...this.connections.keys()]) this.dropConnection(sessionId, reason);
+    this.pendingConnects.clear();
+  }
+
+  private dropConnection(sessionId: SessionId, reason: ZkDisconnect["reason"]): void {
+    const client = this.connections.get(sessionId);
+    this.queues.delete(sessionId);
+    this.watches.removeWatcher(sessionId);
+    if (client === undefined) return;
+    this.connections.delete(sessionId);
+    this.clientConnections.delete(sessionId);
+    const message: ZkDisconnect = { type: "ZkDisconnect", reason, sizeBytes: 16 };
+    this.context.send(client, message);
+  }
+
+  private onConnect(from: string, request: ZkConnectRequest): void {
+    const refuse = (refused: ZkConnectResponse["refused"]): void => {
+      const response: ZkConnectResponse = { type: "ZkConnectResponse", timeoutMs: 0, sessionId: 0, passwd: 0, refused, sizeBytes: 32 };
+      this.context.send(from, response);
+    };
+    if (!this.serving) return refuse("not-serving");
+    if (request.lastZxidSeen > this.tree.lastProcessedZxid) return refuse("behind-client");
+    const timeoutMs = Math.min(this.config.maxSessionTimeoutMs, Math.max(this.config.minSessionTimeoutMs, request.timeoutMs));
+    if (request.sessionId === 0) {
+      const sessionId = this.newSessionId();
+      const pending: PendingConnect = { client: from, connection: this.inbound, timeoutMs, passwd: this.context.rng.int(1, 0x7fffffff), request };
+      this.pendingConnects.set(sessionId, pending);
+      this.submit(sessionId, 0, { op: "createSession", timeoutMs });
+      return;
+    }
+    const pending: PendingConnect = { client: from, connection: this.inbound, timeoutMs, passwd: request.passwd, request };
+    if (this.leader !== null) {
+      if (this.leader.sessions.touch(request.sessionId, this.context.now())) {
+        this.acceptConnection(request.sessionId, pending, this.leader.sessions.timeoutMs(request.sessionId));
+      } else {
+        this.rejectExpired(from);
+      }
+      return;
+    }
+    this.follower!.revalidating.set(request.sessionId, pending);
+    const revalidate: ZkRevalidate = { type: "ZkRevalidate", sid: this.sid, sessionId: request.sessionId, sizeBytes: 24 };
+    this.context.send(this.follower!.leaderName, revalidate);
+  }
+
+  /** ZooKeeper's session ids carry the creating server's id in their top bits. */
+  private newSessionId(): SessionId {
+    return this.sid * 2 ** 40 + this.context.incarnation * 2 ** 24 + this.nextSessionCounter++;
+  }
+
+  private acceptConnection(sessionId: SessionId, pending: PendingConnect, timeoutMs: number): void {
+    if (!this.serving) return;
+    const previous = this.connections.get(sessionId);
+    if (previous !== undefined && previous !== pending.client) this.dropConnection(sessionId, "session-closed");
+    this.connections.set(sessionId, pending.client);
+    this.clientConnections.set(sessionId, pending.connection);
+    this.queues.set(sessionId, []);
+    this.touchLocal(sessionId);
+    const response: ZkConnectResponse = { type: "ZkConnectResponse", timeoutMs, sessionId, passwd: pending.passwd, sizeBytes: 32 };
+    this.context.send(pending.client, response);
+    if (pending.request.sessionId === 0) {
+      if (this.context.tracing) this.context.trace("zk-session-created", { sessionId: hex(sessionId), client: pending.client, timeoutMs });
+    } else {
+      this.restoreWatches(sessionId, pending.request);
+    }
+  }
+
+  private rejectExpired(client: string): void {
+    const response: ZkConnectResponse = { type: "ZkConnectResponse", timeoutMs: 0, sessionId: 0, passwd: 0, sizeBytes: 32 };
+    this.context.send(client, response);
+  }
+
+  /** SetWatches on reconnect: fire at once what changed after lastZxidSeen, register the rest. */
+  private restoreWatches(sessionId: SessionId, request: ZkConnectRequest): void {
+    const held = request.watches;
+    if (held === undefined) return;
+    const last = request.lastZxidSeen;
+    const triggers: { path: string; event: WatchTrigger["event"] }[] = [];
+    for (const path of held.data) {
+      const stat = this.tree.exists(path).stat ?? null;
+      if (stat === null) triggers.push({ path, event: "NodeDeleted" });
+      else if (stat.mzxid > last) triggers.push({ path, event: "NodeDataChanged" });
+      else this.watches.add("data", path, sessionId);
+    }
+    for (const path of held.exist) {
+      const stat = this.tree.exists(path).stat ?? null;
+      if (stat !== null) triggers.push({ path, event: "NodeCreated" });
+      else this.watches.add("exist", path, sessionId);
+    }
+    for (const path of held.child) {
+      const stat = this.tree.exists(path).stat ?? null;
+      if (stat === null) triggers.push({ path, event: "NodeDeleted" });
+      else if (stat.pzxid > last) triggers.push({ path, event: "NodeChildrenChanged" });
+      else this.watches.add("child", path, sessionId);
+    }
+    const client = this.connections.get(sessionId)!;
+    for (const trigger of triggers) {
+      const event: ZkWatchEvent = { type: "ZkWatchEvent", event: trigger.event, path: trigger.path, zxid: this.tree.lastProcessedZxid, sizeBytes: 48 };
+      this.context.send(client, event);
+    }
+  }
+
+  private touchLocal(sessionId: SessionId): void {
+    if (this.leader !== null) this.leader.sessions.touch(sessionId, this.context.now());
+    else this.follower?.touched.add(sessionId);
+  }
+
+  /** Is this message from the session's current client connection? A broken one is closed. */
+  private onClientConnection(from: string, sessionId: SessionId): boolean {
+    if (!this.serving || this.connections.get(sessionId) !== from) return false;
+    if (this.clientConnections.get(sessionId) === this.inbound) return true;
+    this.dropConnection(sessionId, "not-serving");
+    return false;
+  }
+
+  private onClientRequest(from: string, message: ZkRequest): void {
+    if (!this.onClientConnection(from, message.sessionId)) return;
+    const queue = this.queues.get(message.sessionId)!;
+    this.touchLocal(message.sessionId);
+    const item: PendingRequest = { xid: message.xid, request: message.request, reply: null, zxid: 0 };
+    queue.push(item);
+    const op = message.request.op;
+    if (op !== "getData" && op !== "exists" && op !== "getChildren") {
+      this.submit(message.sessionId, message.xid, message.request);
+    }
+    this.drainQueue(message.sessionId);
+  }
+
+  private submit(sessionId: SessionId, cxid: number, request: ServerRequest): void {
+    if (this.leader !== null) {
+      this.leaderHandle(this.sid, sessionId, cxid, request);
+      return;
+    }
+    const forward: ZkForward = { type: "ZkForward", sid: this.sid, sessionId, cxid, request, sizeBytes: 96 };
+    this.context.send(this.follower!.leaderName, forward);
+  }
+
+  /** A write (or sync) of one of our sessions has completed here: its reply waits in the session queue. */
+  private completeLocal(sessionId: SessionId, cxid: number, reply: ZkReply, zxid: Zxid): void {
+    const queue = this.queues.get(sessionId);
+    if (queue === undefined) return;
+    const item = queue.find((pending) => pending.xid === cxid && pending.reply === null);
+    if (item === undefined) return;
+    item.reply = reply;
+    item.zxid = zxid;
+    this.drainQueue(sessionId);
+  }
+
+  /** Answers the session's requests in order: reads when they reach the head, writes once committed here. */
+  private drainQueue(sessionId: SessionId): void {
+    const queue = this.queues.get(sessionId);
+    const client = this.connections.get(sessionId);
+    if (queue === undefined || client === undefined) return;
+    while (queue.length > 0) {
+      const head = queue[0];
+      const op = head.request.op;
+      if (op === "getData" || op === "exists" || op === "getChildren") {
+        head.reply = this.read(sessionId, head.request);
+        head.zxid = this.tree.lastProcessedZxid;
+      }
+      if (head.reply === null) return;
+      queue.shift();
+      const response: ZkResponse = { type: "ZkResponse", xid: head.xid, zxid: head.zxid, reply: head.reply, sizeBytes: 64 };
+      this.context.send(client, response);
+    }
+  }
+
+  private read(sessionId: SessionId, request: ZkOp): ZkReply {
+    switch (request.op) {
+      case "getData": {
+        const reply = this.tree.getData(request.path);
+        if (request.watch && reply.code === "OK") this.watches.add("data", request.path, sessionId);
+        return reply;
+      }
+      case "exists": {
+        const reply = this.tree.exists(request.path);
+        if (request.watch && reply.code === "OK") this.watches.add(reply.stat ? "data" : "exist", request.path, sessionId);
+        return reply;
+      }
+      case "getChildren": {
+        const reply = this.tree.getChildren(request.path);
+        if (request.watch && reply.code === "OK") this.watches.add("child", request.path, sessionId);
+        return reply;
+      }
+      default:
+        assert(false, `not a read: ${request.op}`);
+    }
+  }
+
+  private onPing(from: string, ping: ZkPing): void {
+    if (!this.onClientConnection(from, ping.sessionId)) return;
+    this.touchLocal(ping.sessionId);
+    const pong: ZkPong = { type: "ZkPong", zxid: this.tree.lastProcessedZxid, sizeBytes: 16 };
+    this.context.send(from, pong);
+  }
+
+  // ------------------------------------------------------------------------------------------- dispatch
+
+  onMessage(from: string, message: Message, connection: number): void {
+    if (this.fatal) return;
+    this.inbound = connection;
+    switch (message.type) {
+      case "ZkNotification":
+        return this.onNotification(message as ZkNotification);
+      case "ZkConnect":
+        return this.onConnect(from, message as ZkConnectRequest);
+      case "ZkRequest":
+        return this.onClientRequest(from, message as ZkRequest);
+      case "ZkPing":
+        return this.onPing(from, message as ZkPing);
+      case "ZkFollowerInfo":
+        return this.onFollowerInfo(from, message as ZkFollowerInfo);
+      case "ZkAckEpoch":
+        return this.onAckEpoch(message as ZkAckEpoch);
+      case "ZkNewLeaderAck":
+        return this.onNewLeaderAck(message as ZkNewLeaderAck);
+      case "ZkAck":
+        return this.onAck(message as ZkAck);
+      case "ZkForward":
+        return this.onForward(message as ZkForward);
+      case "ZkLearnerPing":
+        return this.onLearnerPing(message as ZkLearnerPing);
+      case "ZkRevalidate":
+        return this.onRevalidate(from, message as ZkRevalidate);
+      case "ZkLeaderInfo":
+        return this.onLeaderInfo(from, message as ZkLeaderInfo);
+      case "ZkSync":
+        return this.onSync(from, message as ZkSync);
+      case "ZkUpToDate":
+        return this.onUpToDate(from, message as ZkUpToDate);
+      case "ZkProposal":
+        return this.onProposal(from, message as ZkProposal);
+      case "ZkCommit":
+        return this.onCommit(from, message as ZkCommit);
+      case "ZkLeaderPing":
+        return this.onLeaderPing(from, message as ZkLeaderPing);
+      case "ZkRevalidateReply":
+        return this.onRevalidateReply(from, message as ZkRevalidateReply);
+      case "ZkSyncDone":
+        return this.onSyncDone(from, message as ZkSyncDone);
+      default:
+        return; // not for a ZooKeeper server
+    }
+  }
+
+  onTimer(tag: string): void {
+    if (this.fatal) return;
+    if (tag === ELECTION_TIMER_FINALIZE || tag === ELECTION_TIMER_RETRY) {
+      this.election.onTimer(tag);
+      return;
+    }
+    if (tag === TIMER_TICK) {
+      this.tickTimer = -1;
+      if (this.leader !== null) this.leaderTick();
+      else if (this.follower !== null) this.followerTick();
+    } else if (tag === TIMER_EXPIRE) {
+      this.expireTimer = -1;
+      if (this.leader?.established) this.expireSessions();
+    } else if (tag === TIMER_INIT) {
+      this.initTimer = -1;
+      const established = this.leader?.established ?? this.follower?.phase === "uptodate";
+      if (!established && this.state !== "LOOKING") {
+        this.trace("zk-init-timeout", { role: this.state });
+        this.lookForLeader();
+      }
+    }
+  }
+
+  private clearRoleTimers(): void {
+    for (const timer of [this.tickTimer, this.expireTimer, this.initTimer]) if (timer !== -1) this.context.cancelTimer(timer);
+    this.tickTimer = -1;
+    this.expireTimer = -1;
+    this.initTimer = -1;
+  }
+
+  private sendToServer(sid: number, message: Message): void {
+    this.context.send(this.config.servers[sid - 1], message);
+  }
+
+  private trace(kind: string, fields: Record<string, unknown>): void {
+    if (this.context.tracing) this.context.trace(kind, fields);
+  }
+
+  /** Epoch of the zxid this server has applied last (for tests and the viewer). */
+  get appliedEpoch(): number {
+    return zxidEpoch(this.tree.lastProcessedZxid);
+  }
+}
+
+/** zxids and session ids in ZooKeeper's hex form (0x100000002). */
+export function hex(value: number): string {
+  return `0x${value.toString(16)}`;
+}
