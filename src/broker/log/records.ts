@@ -1,0 +1,167 @@
+/**
+ * Kafka's record batch (magic v2, DefaultRecordBatch / DefaultRecord) as data. No bytes are encoded, but
+ * every batch carries the size it would have on disk, computed as Kafka lays it out (a 61-byte batch
+ * header, varint-framed records), because segment.bytes, fetch max bytes and retention.bytes depend on it.
+ * A batch is one chunk of a segment file on the virtual disk: its CRC check is the disk's valid(chunk).
+ */
+
+/** One record inside a batch. Offsets and timestamps are stored as deltas from the batch's base, as v2 does. */
+export interface KafkaRecord {
+  readonly offsetDelta: number;
+  readonly timestampDelta: number;
+  /** null key = no key (partitioned by the sticky partitioner); null value = a tombstone. */
+  readonly key: string | null;
+  readonly value: string | null;
+  readonly headers: readonly { readonly key: string; readonly value: string | null }[];
+}
+
+/** Control record types (ControlRecordType): transaction markers. */
+export type ControlType = "COMMIT" | "ABORT";
+
+export const NO_PRODUCER_ID = -1;
+export const NO_PRODUCER_EPOCH = -1;
+export const NO_SEQUENCE = -1;
+export const NO_PARTITION_LEADER_EPOCH = -1;
+
+export interface RecordBatch {
+  readonly baseOffset: number;
+  /** lastOffset = baseOffset + lastOffsetDelta (kept even when compaction removes the last record). */
+  readonly lastOffsetDelta: number;
+  /** The leader epoch of the leader that appended it (KIP-101); -1 before 0.11. */
+  readonly partitionLeaderEpoch: number;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly baseSequence: number;
+  readonly isTransactional: boolean;
+  /** A control batch holds one control record (a transaction marker). */
+  readonly isControl: boolean;
+  readonly controlType?: ControlType;
+  /** CreateTime of the first record; maxTimestamp drives time-based retention and the time index. */
+  readonly firstTimestamp: number;
+  readonly maxTimestamp: number;
+  readonly records: readonly KafkaRecord[];
+  /** Size on disk in bytes (61-byte header + encoded records). */
+  readonly sizeBytes: number;
+}
+
+export function lastOffset(batch: RecordBatch): number {
+  return batch.baseOffset + batch.lastOffsetDelta;
+}
+
+/** Offset just past the batch. */
+export function nextOffset(batch: RecordBatch): number {
+  return batch.baseOffset + batch.lastOffsetDelta + 1;
+}
+
+/** DefaultRecordBatch.RECORD_BATCH_OVERHEAD. */
+export const BATCH_HEADER_BYTES = 61;
+
+/** Bytes of a zig-zag varint (ByteUtils.sizeOfVarint). */
+export function varintSize(value: number): number {
+  let v = ((value << 1) ^ (value >> 31)) >>> 0;
+  let bytes = 1;
+  while (v >= 0x80) {
+    v >>>= 7;
+    bytes++;
+  }
+  return bytes;
+}
+
+/** Bytes of a varlong (ByteUtils.sizeOfVarlong), for timestamp deltas that may exceed 32 bits. */
+export function varlongSize(value: number): number {
+  const zigzag = value >= 0 ? value * 2 : -value * 2 - 1;
+  let bytes = 1;
+  let v = zigzag;
+  while (v >= 128) {
+    v = Math.floor(v / 128);
+    bytes++;
+  }
+  return bytes;
+}
+
+/** UTF-8 length of a string (the records' keys and values are strings in the model). */
+export function utf8Bytes(s: string): number {
+  let bytes = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+/** DefaultRecord.sizeInBytes: the body plus its own varint length prefix. */
+export function recordSizeBytes(record: KafkaRecord): number {
+  const keyBytes = record.key === null ? -1 : utf8Bytes(record.key);
+  const valueBytes = record.value === null ? -1 : utf8Bytes(record.value);
+  let body = 1; // attributes
+  body += varlongSize(record.timestampDelta);
+  body += varintSize(record.offsetDelta);
+  body += varintSize(keyBytes) + Math.max(0, keyBytes);
+  body += varintSize(valueBytes) + Math.max(0, valueBytes);
+  body += varintSize(record.headers.length);
+  for (const header of record.headers) {
+    const headerKey = utf8Bytes(header.key);
+    const headerValue = header.value === null ? -1 : utf8Bytes(header.value);
+    body += varintSize(headerKey) + headerKey + varintSize(headerValue) + Math.max(0, headerValue);
+  }
+  return varintSize(body) + body;
+}
+
+export function batchSizeBytes(records: readonly KafkaRecord[]): number {
+  let size = BATCH_HEADER_BYTES;
+  for (const record of records) size += recordSizeBytes(record);
+  return size;
+}
+
+export interface NewBatch {
+  baseOffset: number;
+  partitionLeaderEpoch: number;
+  producerId?: number;
+  producerEpoch?: number;
+  baseSequence?: number;
+  isTransactional?: boolean;
+  isControl?: boolean;
+  controlType?: ControlType;
+  /** Records' keys, values, timestamps; offsets are assigned consecutively from baseOffset. */
+  records: readonly { key: string | null; value: string | null; timestamp: number; headers?: KafkaRecord["headers"] }[];
+}
+
+/** Builds a batch with consecutive offsets from baseOffset (MemoryRecordsBuilder). */
+export function makeBatch(spec: NewBatch): RecordBatch {
+  const first = spec.records.length > 0 ? spec.records[0].timestamp : 0;
+  let max = first;
+  const records: KafkaRecord[] = spec.records.map((r, i) => {
+    if (r.timestamp > max) max = r.timestamp;
+    return { offsetDelta: i, timestampDelta: r.timestamp - first, key: r.key, value: r.value, headers: r.headers ?? [] };
+  });
+  return {
+    baseOffset: spec.baseOffset,
+    lastOffsetDelta: Math.max(0, records.length - 1),
+    partitionLeaderEpoch: spec.partitionLeaderEpoch,
+    producerId: spec.producerId ?? NO_PRODUCER_ID,
+    producerEpoch: spec.producerEpoch ?? NO_PRODUCER_EPOCH,
+    baseSequence: spec.baseSequence ?? NO_SEQUENCE,
+    isTransactional: spec.isTransactional ?? false,
+    isControl: spec.isControl ?? false,
+    ...(spec.controlType !== undefined ? { controlType: spec.controlType } : {}),
+    firstTimestamp: first,
+    maxTimestamp: max,
+    records,
+    sizeBytes: batchSizeBytes(records),
+  };
+}
+
+/** The same batch at a new base offset (a leader assigning offsets, AbstractRecords' in-place rewrite). */
+export function withBaseOffset(batch: RecordBatch, baseOffset: number): RecordBatch {
+  return { ...batch, baseOffset };
+}
+
+/** The same batch stamped with the appending leader's epoch. */
+export function withLeaderEpoch(batch: RecordBatch, partitionLeaderEpoch: number): RecordBatch {
+  return { ...batch, partitionLeaderEpoch };
+}
