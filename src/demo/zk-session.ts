@@ -112,8 +112,8 @@ export class ZkSessionProbe implements Process {
     }
   }
 
-  onMessage(from: string, message: Message): void {
-    this.client.onMessage(from, message);
+  onMessage(from: string, message: Message, connection: number): void {
+    this.client.onMessage(from, message, connection);
   }
 
   private trace(kind: string, fields: Record<string, unknown>): void {

@@ -6,7 +6,9 @@
  * is the ZkConnect handshake on the network's ordered link (no TCP handshake, auth, chroot or read-only
  * mode), and callbacks run inside the owning process's events instead of an EventThread — except failures of
  * calls made on a dead or closing client, which come back on a zero-delay timer so a retrying caller never
- * recurses.
+ * recurses. The link's connection id stands in for the socket: a message from the server on another
+ * connection than the one its ZkConnectResponse came on means the TCP connection was reset in between
+ * (messages may be missing), which ClientCnxn sees as an IOException — a connection loss.
  */
 
 import { assert } from "../sim/assert.ts";
@@ -122,6 +124,8 @@ export class ZkClient {
   private zxid: Zxid = 0;
   /** The server of the current connection attempt or connection; null before the first attempt. */
   private server: string | null = null;
+  /** The network connection (link epoch) the current connection's ZkConnectResponse came on. */
+  private connection = -1;
   private readonly hosts: ZkHostProvider;
   private readonly watches = new ZkClientWatches();
   private readonly rng: Rng;
@@ -292,34 +296,50 @@ export class ZkClient {
 
   // ------------------------------------------------------------------------------------------------ events
 
-  /** Consumes the ZooKeeper server→client messages (returns true), whether or not they are current. */
-  onMessage(from: string, message: Message): boolean {
+  /**
+   * Consumes the ZooKeeper server→client messages (returns true), whether or not they are current.
+   * `connection` is the network connection the message came on (Process.onMessage's link epoch).
+   */
+  onMessage(from: string, message: Message, connection = 0): boolean {
     switch (message.type) {
       case "ZkConnectResponse":
-        if (this.current === "CONNECTING" && from === this.server) this.onConnectResponse(message as ZkConnectResponse);
+        if (this.current === "CONNECTING" && from === this.server) {
+          this.onConnectResponse(message as ZkConnectResponse, connection);
+        }
         return true;
       case "ZkResponse":
         // Replies reach only the connection they were sent on: CONNECTED here, and xid not from an older one.
-        if (this.current === "CONNECTED" && from === this.server) this.onResponse(message as ZkResponse);
+        if (this.onConnection(from, connection)) this.onResponse(message as ZkResponse);
         return true;
       case "ZkPong":
-        if (this.current === "CONNECTED" && from === this.server) {
+        if (this.onConnection(from, connection)) {
           this.lastHeardUs = this.context.now();
           this.seeZxid((message as ZkPong).zxid);
         }
         return true;
       case "ZkWatchEvent":
-        if (this.current === "CONNECTED" && from === this.server) this.onWatchEvent(message as ZkWatchEvent);
+        if (this.onConnection(from, connection)) this.onWatchEvent(message as ZkWatchEvent);
         return true;
       case "ZkDisconnect":
         // The server closed the connection (lost quorum, session moved, closed or expired): as a read timeout.
-        if ((this.current === "CONNECTED" || this.current === "CONNECTING") && from === this.server) {
-          this.dropConnection(null);
-        }
+        if (this.current === "CONNECTING" && from === this.server) this.dropConnection(null);
+        else if (this.onConnection(from, connection)) this.dropConnection(null);
         return true;
       default:
         return false;
     }
+  }
+
+  /**
+   * Is this message from the server of the current connection, on that connection? One from that server on
+   * another connection means the TCP connection was reset since (whatever was in flight is lost): the
+   * connection is dropped, exactly as on a read timeout, and the message is not used.
+   */
+  private onConnection(from: string, connection: number): boolean {
+    if (this.current !== "CONNECTED" || from !== this.server) return false;
+    if (connection === this.connection) return true;
+    this.dropConnection(null);
+    return false;
   }
 
   /** Handles the client's own timers (tags starting "zk-client:"); returns false for any other timer. */
@@ -383,7 +403,7 @@ export class ZkClient {
     this.connectTimeoutTimer = this.context.setTimer(this.connectTimeoutUs, TAG_CONNECT_TIMEOUT, this.epoch);
   }
 
-  private onConnectResponse(response: ZkConnectResponse): void {
+  private onConnectResponse(response: ZkConnectResponse, connection: number): void {
     if (response.refused !== undefined) {
       // The server closes the socket (not in a quorum, or behind our lastZxidSeen): try the next one.
       this.dropConnection(null);
@@ -399,6 +419,7 @@ export class ZkClient {
     if (this.session !== 0 && response.sessionId !== this.session) return;
     this.cancel(this.connectTimeoutTimer);
     this.connectTimeoutTimer = -1;
+    this.connection = connection;
     this.session = response.sessionId;
     this.passwd = response.passwd;
     this.negotiatedMs = response.timeoutMs;

@@ -47,8 +47,8 @@ class ClientProcess implements Process {
     if (this.autoStart) this.client.start();
   }
 
-  onMessage(from: string, message: Message): void {
-    if (!this.client.onMessage(from, message)) throw new Error(`unexpected ${message.type} from ${from}`);
+  onMessage(from: string, message: Message, connection: number): void {
+    if (!this.client.onMessage(from, message, connection)) throw new Error(`unexpected ${message.type} from ${from}`);
   }
 
   onTimer(tag: string, data: unknown): void {
@@ -676,6 +676,70 @@ describe("ZooKeeper client: replies", () => {
       ["next", "CONNECTIONLOSS"],
     ]);
     expect(h.client.state).to.equal("CONNECTED");
+  });
+
+  it("a watch event lost while its server's link was briefly cut: the next message comes on a new connection", () => {
+    const h = setup({ sessionTimeoutMs: 6000 });
+    const r = recorder(h);
+    h.run(100);
+    const first = h.client.connectedServer!;
+    const sessionId = h.client.sessionId;
+    h.client.create("/w", "", {}, r.cb("create"));
+    h.client.getData("/w", true, r.cb("watch"));
+    h.run(200);
+    expect(h.client.holdsWatch("data", "/w")).to.equal(true);
+    // Only the server → client direction is cut, for 100 ms: the server notices nothing, and neither the read
+    // timeout (4 s) nor the session timeout comes near.
+    const other = h.ensemble.newSession(6000);
+    let cut = -1;
+    h.at(500, () => (cut = h.net.partitionOneWay([first], [CLIENT])));
+    h.at(510, () => h.ensemble.apply(other, { op: "setData", path: "/w", data: "x", version: -1 }));
+    h.at(600, () => h.net.removeRule(cut));
+    h.run(599);
+    expect(h.trace.some((e) => e.kind === "drop" && e.type === "ZkWatchEvent" && e.to === CLIENT)).to.equal(true);
+    expect(h.watchEvents).to.deep.equal([]);
+    h.run(5000);
+    // The pong to the next ping (1001 ms after the last send) is the first message on the new connection.
+    const lost = timeOf(h, "DISCONNECTED");
+    const pong = h.trace.find((e) => e.kind === "deliver" && e.type === "ZkPong" && e.node === CLIENT && e.t > 600 * MS)!;
+    expect(lost).to.equal(pong.t);
+    expect(lost).to.be.below(2000 * MS);
+    expect(stateNames(h)).to.deep.equal(["CONNECTING", "CONNECTED", "DISCONNECTED", "CONNECTING", "CONNECTED"]);
+    expect(h.client.sessionId).to.equal(sessionId);
+    // The watch it still holds goes out with the reconnect, and the new server fires the change it missed.
+    expect(h.connects()[1].message.watches).to.deep.equal({ data: ["/w"], exist: [], child: [] });
+    expect(h.watchEvents.map((e) => [e.event, e.path])).to.deep.equal([["NodeDataChanged", "/w"]]);
+    expect(h.watchEvents[0].t).to.be.above(lost);
+    expect(h.client.lastZxidSeen).to.equal(h.ensemble.zxid);
+  });
+
+  it("a reply lost in a short partition: the next message, on a new connection, fails it with CONNECTIONLOSS", () => {
+    const h = setup({ sessionTimeoutMs: 6000 });
+    const r = recorder(h);
+    h.run(100);
+    const first = h.client.connectedServer!;
+    h.client.create("/a", "", {}, r.cb("create"));
+    h.run(1000);
+    // The request reaches the server at 1001 ms; its reply is in flight when the partition cuts the link.
+    h.client.getData("/a", false, r.cb("lost"));
+    let partition = -1;
+    h.at(1001.5, () => (partition = h.net.partition([[CLIENT], [first]])));
+    h.at(1100, () => h.net.removeRule(partition));
+    h.run(1100);
+    expect(h.trace.some((e) => e.kind === "drop" && e.type === "ZkResponse" && e.to === CLIENT)).to.equal(true);
+    expect(h.client.state).to.equal("CONNECTED");
+    h.run(6000);
+    // Not the read timeout (4 s after the request was sent): the first message from the server after healing.
+    const lost = timeOf(h, "DISCONNECTED");
+    expect(lost).to.be.below(3000 * MS);
+    expect(r.done.map((d) => [d.label, d.code, d.t])).to.deep.equal([
+      ["create", "OK", 100 * MS + 2 * LATENCY_US],
+      ["lost", "CONNECTIONLOSS", lost],
+    ]);
+    expect(h.client.state).to.equal("CONNECTED");
+    h.client.getData("/a", false, r.cb("retry"));
+    h.run(6100);
+    expect(r.done[2]).to.include({ label: "retry", code: "OK" });
   });
 
   it("a reply for an xid already answered trips a model assertion", () => {

@@ -2,7 +2,7 @@
 
 import { Disk, type DiskConfig } from "../../src/disk/disk.ts";
 import { Network } from "../../src/net/network.ts";
-import type { ZkClientState, ZkReply, ZkWatchEventType } from "../../src/protocol/zk.ts";
+import type { ZkClientState, ZkReply, ZkWatchEvent, ZkWatchEventType } from "../../src/protocol/zk.ts";
 import type { Message, Process, ProcessContext } from "../../src/sim/host.ts";
 import { ms } from "../../src/sim/time.ts";
 import { World } from "../../src/sim/world.ts";
@@ -13,6 +13,8 @@ export class ClientProcess implements Process {
   client!: ZkClient;
   readonly states: ZkClientState[] = [];
   readonly events: { event: ZkWatchEventType; path: string; t: number }[] = [];
+  /** Every ZkWatchEvent that reached this host, as sent (before the client filters it), with its sender. */
+  readonly watchMessages: { from: string; event: ZkWatchEvent }[] = [];
 
   constructor(
     readonly context: ProcessContext<Disk>,
@@ -26,8 +28,9 @@ export class ClientProcess implements Process {
     });
     this.client.start();
   }
-  onMessage(from: string, message: Message): void {
-    this.client.onMessage(from, message);
+  onMessage(from: string, message: Message, connection: number): void {
+    if (message.type === "ZkWatchEvent") this.watchMessages.push({ from, event: message as ZkWatchEvent });
+    this.client.onMessage(from, message, connection);
   }
   onTimer(tag: string, data: unknown): void {
     this.client.onTimer(tag, data);
@@ -62,12 +65,16 @@ export class Ensemble {
       this.disks.set(name, disk);
       this.world.addHost(name, disk, (context) => new ZkServer(context, zkServerConfig(i + 1, this.names, options.server)));
     });
-    for (const client of options.clients ?? []) {
-      const disk = new Disk(this.world, client);
-      this.disks.set(client, disk);
-      const servers = options.clientServers?.(client) ?? this.names;
-      this.world.addHost(client, disk, (context) => new ClientProcess(context, { servers, sessionTimeoutMs: options.sessionTimeoutMs ?? 6000 }));
-    }
+    for (const client of options.clients ?? []) this.addClient(client);
+  }
+
+  /** Adds a client host (not started) connecting to `servers` (default: clientServers, else all). */
+  addClient(name: string, servers?: string[]): void {
+    const disk = new Disk(this.world, name);
+    this.disks.set(name, disk);
+    const list = servers ?? this.options.clientServers?.(name) ?? this.names;
+    const config = { servers: list, sessionTimeoutMs: this.options.sessionTimeoutMs ?? 6000 };
+    this.world.addHost(name, disk, (context) => new ClientProcess(context, config));
   }
 
   startServers(): this {

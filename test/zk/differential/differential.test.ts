@@ -1,7 +1,8 @@
 /**
- * Differential test: the DataTree model (with WatchManager) against a real ZooKeeper 3.8 server. Both run the
- * same operation sequences and must give exactly the same normalised results (codes, paths, data, children,
- * deterministic stat fields, watch events). Needs `java` and Debian's zookeeper package:
+ * Differential test: the DataTree model (with WatchManager), and the simulated three-server ensemble driven
+ * through the simulated client, each against a real ZooKeeper 3.8 server. All run the same operation
+ * sequences and must give exactly the same normalised results (codes, paths, data, children, deterministic
+ * stat fields, watch events). Needs `java` and Debian's zookeeper package:
  *   apt-get update && apt-get install -y zookeeper
  * Without them the suite is skipped with one message.
  * KAFKASIM_ZK_DIFF_RUNS and KAFKASIM_ZK_DIFF_SEED override the number of random runs and the seed.
@@ -12,6 +13,7 @@ import fc from "fast-check";
 import { isDeepStrictEqual } from "node:util";
 import { DataTree } from "../../../src/zk/datatree.ts";
 import { DataTreeUnderTest } from "./datatree-adapter.ts";
+import { EnsembleUnderTest } from "./ensemble-adapter.ts";
 import { realZooKeeperUnavailable, startRealZooKeeper, type RealZooKeeper } from "./launcher.ts";
 import { RawSession, rawStat } from "./nzc.ts";
 import { diffOps, formatOps, type DiffOp, type DiffResult, type ZkUnderTest } from "./ops.ts";
@@ -32,6 +34,17 @@ export async function compareOn(
   names = ["real ZooKeeper", "model"],
 ): Promise<DiffResult[]> {
   const expected = plain(await reference.run(ops));
+  await compareWith(ops, expected, candidate, names);
+  return expected;
+}
+
+/** Runs `ops` on `candidate` and throws a readable error at the first op where it disagrees with `expected`. */
+export async function compareWith(
+  ops: DiffOp[],
+  expected: DiffResult[],
+  candidate: ZkUnderTest,
+  names: string[],
+): Promise<void> {
   const actual = plain(await candidate.run(ops));
   for (let i = 0; i < Math.max(expected.length, actual.length); i++) {
     if (!isDeepStrictEqual(expected[i], actual[i])) {
@@ -44,7 +57,6 @@ export async function compareOn(
       );
     }
   }
-  return expected;
 }
 
 /** A hand-written sequence through the behaviours that matter most (checked against explicit expectations too). */
@@ -93,11 +105,15 @@ const SCRIPT: DiffOp[] = [
   { op: "getChildren", path: "/p", watch: false }, // 23
 ];
 
-describe("zk differential: DataTree model vs real ZooKeeper 3.8", function () {
+const MODEL = ["real ZooKeeper", "model"];
+const ENSEMBLE = ["real ZooKeeper", "simulated ensemble"];
+
+describe("zk differential: DataTree model and simulated ensemble vs real ZooKeeper 3.8", function () {
   this.timeout(240_000);
   let zk: RealZooKeeper | null = null;
   let real: RealZkUnderTest;
   const model = new DataTreeUnderTest();
+  const ensemble = new EnsembleUnderTest();
 
   before(async function () {
     const why = realZooKeeperUnavailable();
@@ -144,7 +160,8 @@ describe("zk differential: DataTree model vs real ZooKeeper 3.8", function () {
   });
 
   it("agrees on a scripted sequence showing sequential numbering, cversion, multi results and watches", async () => {
-    const r = await compareOn(SCRIPT, real, model);
+    const r = await compareOn(SCRIPT, real, model, MODEL);
+    await compareWith(SCRIPT, r, ensemble, ENSEMBLE);
     // What the real server did (so a change on either side that still agrees is noticed too):
     expect(r[1].path).to.equal("/p/s0000000000");
     expect(r[3].code).to.equal("OK");
@@ -174,7 +191,8 @@ describe("zk differential: DataTree model vs real ZooKeeper 3.8", function () {
     const started = Date.now();
     await fc.assert(
       fc.asyncProperty(diffOps(30), async (ops) => {
-        await compareOn(ops, real, model);
+        const expected = await compareOn(ops, real, model, MODEL);
+        await compareWith(ops, expected, ensemble, ENSEMBLE);
       }),
       { numRuns: RUNS, seed: SEED },
     );
