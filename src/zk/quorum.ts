@@ -5,8 +5,9 @@
  */
 
 import type { Message } from "../sim/host.ts";
-import type { SessionId, ZkOp, Zxid } from "../protocol/zk.ts";
+import type { SessionId, Zxid } from "../protocol/zk.ts";
 import type { DataTreeSnapshot } from "./datatree.ts";
+import type { ServerRequest } from "./connections.ts";
 import type { ZkTxnEntry } from "./txn.ts";
 
 export type ServerState = "LOOKING" | "FOLLOWING" | "LEADING";
@@ -112,7 +113,7 @@ export interface ZkForward extends Message {
   sid: number;
   sessionId: SessionId;
   cxid: number;
-  request: ZkOp | { op: "createSession"; timeoutMs: number };
+  request: ServerRequest;
 }
 
 /** Leader → learner: a forwarded sync is done (every earlier commit has been sent before it). */

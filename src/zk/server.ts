@@ -17,22 +17,16 @@ import {
   zxidEpoch,
   type SessionId,
   type ZkConnectRequest,
-  type ZkConnectResponse,
   type ZkDisconnect,
-  type ZkOp,
   type ZkPing,
-  type ZkPong,
-  type ZkReply,
   type ZkRequest,
-  type ZkResponse,
-  type ZkWatchEvent,
   type Zxid,
 } from "../protocol/zk.ts";
 import { assert } from "../sim/assert.ts";
 import type { Message, Process, ProcessContext } from "../sim/host.ts";
 import type { TimerId } from "../sim/kernel.ts";
 import { ms } from "../sim/time.ts";
-import { DataTree, type WatchTrigger } from "./datatree.ts";
+import { DataTree, type ZkTxnRequest } from "./datatree.ts";
 import { ELECTION_TIMER_FINALIZE, ELECTION_TIMER_RETRY, FastLeaderElection } from "./election.ts";
 import type {
   ServerState,
@@ -57,7 +51,9 @@ import type {
 import { SessionTracker } from "./sessions.ts";
 import { ACCEPTED_EPOCH, CURRENT_EPOCH, ZkStorage } from "./storage.ts";
 import type { ZkTxnEntry, ZkTxnHeader } from "./txn.ts";
-import { WatchManager } from "./watches.ts";
+import { ClientConnections, hex, type ConnectionsHost, type ServerRequest } from "./connections.ts";
+
+export { hex } from "./connections.ts";
 
 export interface ZkServerConfig {
   /** This server's id (myid), 1-based; servers[sid - 1] is its host name. */
@@ -98,26 +94,6 @@ export function zkServerConfig(sid: number, servers: readonly string[], override
     sid,
     servers,
   };
-}
-
-type ServerRequest = ZkOp | { op: "createSession"; timeoutMs: number };
-
-/** A client request waiting in its session's FIFO queue on the server it is connected to. */
-interface PendingRequest {
-  xid: number;
-  request: ZkOp;
-  /** Writes: forwarded/proposed; done when their commit is applied here. */
-  reply: ZkReply | null;
-  zxid: Zxid;
-}
-
-interface PendingConnect {
-  client: string;
-  /** The network connection the ZkConnect came on. */
-  connection: number;
-  timeoutMs: number;
-  passwd: number;
-  request: ZkConnectRequest;
 }
 
 interface LearnerHandle {
@@ -166,7 +142,7 @@ interface FollowerState {
   ackedZxid: Zxid;
   touched: Set<SessionId>;
   /** Reconnects waiting for the leader's revalidation. */
-  revalidating: Map<SessionId, PendingConnect>;
+  revalidating: Map<SessionId, (valid: boolean, timeoutMs: number) => void>;
   /** The connection the leader's messages come on (-1 until the first one). */
   leaderConnection: number;
 }
@@ -175,7 +151,7 @@ const TIMER_TICK = "zk-tick";
 const TIMER_EXPIRE = "zk-expire";
 const TIMER_INIT = "zk-init-limit";
 
-export class ZkServer implements Process {
+export class ZkServer implements Process, ConnectionsHost {
   state: ServerState = "LOOKING";
   serving = false;
   fatal = false;
@@ -188,30 +164,25 @@ export class ZkServer implements Process {
   private leader: LeaderState | null = null;
   private follower: FollowerState | null = null;
   private electionEpochDecided = 0;
-  /** Client connections on this server: session → client host. */
-  private readonly connections = new Map<SessionId, string>();
-  private readonly clientConnections = new Map<SessionId, number>();
-  private readonly queues = new Map<SessionId, PendingRequest[]>();
-  private readonly pendingConnects = new Map<SessionId, PendingConnect>();
-  private readonly watches = new WatchManager<SessionId>();
+  private readonly clients: ClientConnections;
   private tickTimer: TimerId = -1;
   private expireTimer: TimerId = -1;
   private initTimer: TimerId = -1;
-  private nextSessionCounter = 1;
   /** The connection (link epoch) of the message being handled. */
-  private inbound = 0;
+  inbound = 0;
   private connectionCounter = 0;
   private txnsSinceSnapshot = 0;
   private snapshotEvery: number;
   private readonly sids: number[];
 
   constructor(
-    private readonly context: ProcessContext<Disk>,
+    readonly context: ProcessContext<Disk>,
     readonly config: ZkServerConfig,
   ) {
     assert(config.servers[config.sid - 1] === context.node, "zk server sid does not match its host name");
     this.sids = config.servers.map((_, i) => i + 1);
     this.storage = new ZkStorage(context.disk, context);
+    this.clients = new ClientConnections(this);
     this.storage.onLogDurable = (zxid) => this.onLogDurable(zxid);
     this.storage.onIoError = (what, error) => this.die(`${what}: ${error}`);
     this.snapshotEvery = Math.floor(config.snapCount / 2) + context.rng.int(0, Math.floor(config.snapCount / 2));
@@ -534,12 +505,12 @@ export class ZkServer implements Process {
   }
 
   /** Leader: turn a request into a proposal, log it, send it to every learner that has been synced. */
-  private propose(header: Omit<ZkTxnHeader, "zxid" | "time">, request: ServerRequest): Zxid {
+  private propose(header: Omit<ZkTxnHeader, "zxid" | "time">, request: ZkTxnRequest): Zxid {
     const leader = this.leader!;
     assert(leader.established, "proposal before the leader is established");
     const zxid = makeZxid(leader.newEpoch, ++leader.counter);
     const fullHeader: ZkTxnHeader = { ...header, zxid, time: Math.floor(this.context.now() / 1000) };
-    const { txn } = leader.prepTree.prepareAndApply(fullHeader, request as Parameters<DataTree["prepareAndApply"]>[1]);
+    const { txn } = leader.prepTree.prepareAndApply(fullHeader, request);
     const entry: ZkTxnEntry = { header: fullHeader, txn };
     leader.outstanding.push({ entry, acks: new Set() });
     if (!this.storage.append(entry)) return zxid;
@@ -585,7 +556,7 @@ export class ZkServer implements Process {
         remaining.push(sync);
         continue;
       }
-      if (sync.sid === this.sid) this.completeLocal(sync.sessionId, sync.cxid, { code: "OK", path: "" }, leader.lastCommitted);
+      if (sync.sid === this.sid) this.clients.complete(sync.sessionId, sync.cxid, { code: "OK", path: "" }, leader.lastCommitted);
       else {
         const done: ZkSyncDone = { type: "ZkSyncDone", sessionId: sync.sessionId, cxid: sync.cxid, zxid: leader.lastCommitted, sizeBytes: 24 };
         this.context.send(this.config.servers[sync.sid - 1], done);
@@ -863,16 +834,15 @@ export class ZkServer implements Process {
   private onRevalidateReply(from: string, reply: ZkRevalidateReply): void {
     const follower = this.fromLeader(from);
     if (follower === null) return;
-    const pending = follower.revalidating.get(reply.sessionId);
-    if (pending === undefined) return;
+    const done = follower.revalidating.get(reply.sessionId);
+    if (done === undefined) return;
     follower.revalidating.delete(reply.sessionId);
-    if (reply.valid) this.acceptConnection(reply.sessionId, pending, reply.timeoutMs);
-    else this.rejectExpired(pending.client);
+    done(reply.valid, reply.timeoutMs);
   }
 
   private onSyncDone(from: string, done: ZkSyncDone): void {
     if (this.fromLeader(from) === null) return;
-    this.completeLocal(done.sessionId, done.cxid, { code: "OK", path: "" }, done.zxid);
+    this.clients.complete(done.sessionId, done.cxid, { code: "OK", path: "" }, done.zxid);
   }
 
   // ------------------------------------------------------------------------------------------- applying
@@ -884,20 +854,16 @@ export class ZkServer implements Process {
     if (this.committedLog.length > this.config.committedLogSize) this.committedLog.shift();
     const { txn, header } = entry;
     if (this.state === "LEADING") this.traceCommit(entry);
-    this.fireWatches(triggers, header.zxid);
+    this.clients.fireWatches(triggers, header.zxid);
     if (txn.type === "createSession") {
-      const pending = this.pendingConnects.get(header.sessionId);
-      if (pending !== undefined) {
-        this.pendingConnects.delete(header.sessionId);
-        this.acceptConnection(header.sessionId, pending, txn.timeoutMs);
-      }
+      this.clients.onSessionCreated(header.sessionId, txn.timeoutMs);
     } else {
-      this.completeLocal(header.sessionId, header.cxid, reply, header.zxid);
+      this.clients.complete(header.sessionId, header.cxid, reply, header.zxid);
     }
     if (txn.type === "closeSession") {
       this.leader?.sessions.remove(header.sessionId);
       this.assertNoEphemerals(header.sessionId);
-      this.dropConnection(header.sessionId, header.cxid === 0 ? "session-expired" : "session-closed");
+      this.clients.drop(header.sessionId, header.cxid === 0 ? "session-expired" : "session-closed");
     }
     if (++this.txnsSinceSnapshot >= this.snapshotEvery) {
       this.txnsSinceSnapshot = 0;
@@ -921,17 +887,6 @@ export class ZkServer implements Process {
     this.context.trace("zk-commit", fields);
   }
 
-  private fireWatches(triggers: readonly WatchTrigger[], zxid: Zxid): void {
-    if (triggers.length === 0) return;
-    for (const fired of this.watches.trigger(triggers)) {
-      const client = this.connections.get(fired.watcher);
-      if (client === undefined) continue;
-      const event: ZkWatchEvent = { type: "ZkWatchEvent", event: fired.event, path: fired.path, zxid, sizeBytes: 48 };
-      if (this.context.tracing) this.context.trace("zk-watch-fired", { sessionId: hex(fired.watcher), event: fired.event, path: fired.path });
-      this.context.send(client, event);
-    }
-  }
-
   // ------------------------------------------------------------------------------------------- clients
 
   private startServing(): void {
@@ -939,138 +894,28 @@ export class ZkServer implements Process {
     this.trace("zk-serving", { role: this.state, epoch: this.currentEpoch, zxid: hex(this.lastZxid) });
   }
 
-  /** Drops every client connection (they reconnect elsewhere) — a server that stops serving closes them. */
+  /** A server that stops serving closes its client connections (they reconnect elsewhere). */
   private stopServing(reason: ZkDisconnect["reason"]): void {
     if (this.serving) this.trace("zk-not-serving", {});
     this.serving = false;
-    for (const sessionId of [...this.connections.keys()]) this.dropConnection(sessionId, reason);
-    this.pendingConnects.clear();
+    this.clients.closeAll(reason);
   }
 
-  private dropConnection(sessionId: SessionId, reason: ZkDisconnect["reason"]): void {
-    const client = this.connections.get(sessionId);
-    this.queues.delete(sessionId);
-    this.watches.removeWatcher(sessionId);
-    if (client === undefined) return;
-    this.connections.delete(sessionId);
-    this.clientConnections.delete(sessionId);
-    const message: ZkDisconnect = { type: "ZkDisconnect", reason, sizeBytes: 16 };
-    this.context.send(client, message);
+  // ConnectionsHost: what the client connections need from the server.
+  get minSessionTimeoutMs(): number {
+    return this.config.minSessionTimeoutMs;
   }
 
-  private onConnect(from: string, request: ZkConnectRequest): void {
-    const refuse = (refused: ZkConnectResponse["refused"]): void => {
-      const response: ZkConnectResponse = { type: "ZkConnectResponse", timeoutMs: 0, sessionId: 0, passwd: 0, refused, sizeBytes: 32 };
-      this.context.send(from, response);
-    };
-    if (!this.serving) return refuse("not-serving");
-    if (request.lastZxidSeen > this.tree.lastProcessedZxid) return refuse("behind-client");
-    const timeoutMs = Math.min(this.config.maxSessionTimeoutMs, Math.max(this.config.minSessionTimeoutMs, request.timeoutMs));
-    if (request.sessionId === 0) {
-      const sessionId = this.newSessionId();
-      const pending: PendingConnect = { client: from, connection: this.inbound, timeoutMs, passwd: this.context.rng.int(1, 0x7fffffff), request };
-      this.pendingConnects.set(sessionId, pending);
-      this.submit(sessionId, 0, { op: "createSession", timeoutMs });
-      return;
-    }
-    const pending: PendingConnect = { client: from, connection: this.inbound, timeoutMs, passwd: request.passwd, request };
-    if (this.leader !== null) {
-      if (this.leader.sessions.touch(request.sessionId, this.context.now())) {
-        this.acceptConnection(request.sessionId, pending, this.leader.sessions.timeoutMs(request.sessionId));
-      } else {
-        this.rejectExpired(from);
-      }
-      return;
-    }
-    this.follower!.revalidating.set(request.sessionId, pending);
-    const revalidate: ZkRevalidate = { type: "ZkRevalidate", sid: this.sid, sessionId: request.sessionId, sizeBytes: 24 };
-    this.context.send(this.follower!.leaderName, revalidate);
+  get maxSessionTimeoutMs(): number {
+    return this.config.maxSessionTimeoutMs;
   }
 
-  /** ZooKeeper's session ids carry the creating server's id in their top bits. */
-  private newSessionId(): SessionId {
-    return this.sid * 2 ** 40 + this.context.incarnation * 2 ** 24 + this.nextSessionCounter++;
-  }
-
-  private acceptConnection(sessionId: SessionId, pending: PendingConnect, timeoutMs: number): void {
-    if (!this.serving) return;
-    const previous = this.connections.get(sessionId);
-    if (previous !== undefined && previous !== pending.client) this.dropConnection(sessionId, "session-closed");
-    this.connections.set(sessionId, pending.client);
-    this.clientConnections.set(sessionId, pending.connection);
-    this.queues.set(sessionId, []);
-    this.touchLocal(sessionId);
-    const response: ZkConnectResponse = { type: "ZkConnectResponse", timeoutMs, sessionId, passwd: pending.passwd, sizeBytes: 32 };
-    this.context.send(pending.client, response);
-    if (pending.request.sessionId === 0) {
-      if (this.context.tracing) this.context.trace("zk-session-created", { sessionId: hex(sessionId), client: pending.client, timeoutMs });
-    } else {
-      this.restoreWatches(sessionId, pending.request);
-    }
-  }
-
-  private rejectExpired(client: string): void {
-    const response: ZkConnectResponse = { type: "ZkConnectResponse", timeoutMs: 0, sessionId: 0, passwd: 0, sizeBytes: 32 };
-    this.context.send(client, response);
-  }
-
-  /** SetWatches on reconnect: fire at once what changed after lastZxidSeen, register the rest. */
-  private restoreWatches(sessionId: SessionId, request: ZkConnectRequest): void {
-    const held = request.watches;
-    if (held === undefined) return;
-    const last = request.lastZxidSeen;
-    const triggers: { path: string; event: WatchTrigger["event"] }[] = [];
-    for (const path of held.data) {
-      const stat = this.tree.exists(path).stat ?? null;
-      if (stat === null) triggers.push({ path, event: "NodeDeleted" });
-      else if (stat.mzxid > last) triggers.push({ path, event: "NodeDataChanged" });
-      else this.watches.add("data", path, sessionId);
-    }
-    for (const path of held.exist) {
-      const stat = this.tree.exists(path).stat ?? null;
-      if (stat !== null) triggers.push({ path, event: "NodeCreated" });
-      else this.watches.add("exist", path, sessionId);
-    }
-    for (const path of held.child) {
-      const stat = this.tree.exists(path).stat ?? null;
-      if (stat === null) triggers.push({ path, event: "NodeDeleted" });
-      else if (stat.pzxid > last) triggers.push({ path, event: "NodeChildrenChanged" });
-      else this.watches.add("child", path, sessionId);
-    }
-    const client = this.connections.get(sessionId)!;
-    for (const trigger of triggers) {
-      const event: ZkWatchEvent = { type: "ZkWatchEvent", event: trigger.event, path: trigger.path, zxid: this.tree.lastProcessedZxid, sizeBytes: 48 };
-      this.context.send(client, event);
-    }
-  }
-
-  private touchLocal(sessionId: SessionId): void {
+  touch(sessionId: SessionId): void {
     if (this.leader !== null) this.leader.sessions.touch(sessionId, this.context.now());
     else this.follower?.touched.add(sessionId);
   }
 
-  /** Is this message from the session's current client connection? A broken one is closed. */
-  private onClientConnection(from: string, sessionId: SessionId): boolean {
-    if (!this.serving || this.connections.get(sessionId) !== from) return false;
-    if (this.clientConnections.get(sessionId) === this.inbound) return true;
-    this.dropConnection(sessionId, "not-serving");
-    return false;
-  }
-
-  private onClientRequest(from: string, message: ZkRequest): void {
-    if (!this.onClientConnection(from, message.sessionId)) return;
-    const queue = this.queues.get(message.sessionId)!;
-    this.touchLocal(message.sessionId);
-    const item: PendingRequest = { xid: message.xid, request: message.request, reply: null, zxid: 0 };
-    queue.push(item);
-    const op = message.request.op;
-    if (op !== "getData" && op !== "exists" && op !== "getChildren") {
-      this.submit(message.sessionId, message.xid, message.request);
-    }
-    this.drainQueue(message.sessionId);
-  }
-
-  private submit(sessionId: SessionId, cxid: number, request: ServerRequest): void {
+  submit(sessionId: SessionId, cxid: number, request: ServerRequest): void {
     if (this.leader !== null) {
       this.leaderHandle(this.sid, sessionId, cxid, request);
       return;
@@ -1079,63 +924,16 @@ export class ZkServer implements Process {
     this.context.send(this.follower!.leaderName, forward);
   }
 
-  /** A write (or sync) of one of our sessions has completed here: its reply waits in the session queue. */
-  private completeLocal(sessionId: SessionId, cxid: number, reply: ZkReply, zxid: Zxid): void {
-    const queue = this.queues.get(sessionId);
-    if (queue === undefined) return;
-    const item = queue.find((pending) => pending.xid === cxid && pending.reply === null);
-    if (item === undefined) return;
-    item.reply = reply;
-    item.zxid = zxid;
-    this.drainQueue(sessionId);
-  }
-
-  /** Answers the session's requests in order: reads when they reach the head, writes once committed here. */
-  private drainQueue(sessionId: SessionId): void {
-    const queue = this.queues.get(sessionId);
-    const client = this.connections.get(sessionId);
-    if (queue === undefined || client === undefined) return;
-    while (queue.length > 0) {
-      const head = queue[0];
-      const op = head.request.op;
-      if (op === "getData" || op === "exists" || op === "getChildren") {
-        head.reply = this.read(sessionId, head.request);
-        head.zxid = this.tree.lastProcessedZxid;
-      }
-      if (head.reply === null) return;
-      queue.shift();
-      const response: ZkResponse = { type: "ZkResponse", xid: head.xid, zxid: head.zxid, reply: head.reply, sizeBytes: 64 };
-      this.context.send(client, response);
+  revalidate(sessionId: SessionId, done: (valid: boolean, timeoutMs: number) => void): void {
+    if (this.leader !== null) {
+      const valid = this.leader.sessions.touch(sessionId, this.context.now());
+      done(valid, this.leader.sessions.timeoutMs(sessionId));
+      return;
     }
-  }
-
-  private read(sessionId: SessionId, request: ZkOp): ZkReply {
-    switch (request.op) {
-      case "getData": {
-        const reply = this.tree.getData(request.path);
-        if (request.watch && reply.code === "OK") this.watches.add("data", request.path, sessionId);
-        return reply;
-      }
-      case "exists": {
-        const reply = this.tree.exists(request.path);
-        if (request.watch && reply.code === "OK") this.watches.add(reply.stat ? "data" : "exist", request.path, sessionId);
-        return reply;
-      }
-      case "getChildren": {
-        const reply = this.tree.getChildren(request.path);
-        if (request.watch && reply.code === "OK") this.watches.add("child", request.path, sessionId);
-        return reply;
-      }
-      default:
-        assert(false, `not a read: ${request.op}`);
-    }
-  }
-
-  private onPing(from: string, ping: ZkPing): void {
-    if (!this.onClientConnection(from, ping.sessionId)) return;
-    this.touchLocal(ping.sessionId);
-    const pong: ZkPong = { type: "ZkPong", zxid: this.tree.lastProcessedZxid, sizeBytes: 16 };
-    this.context.send(from, pong);
+    const follower = this.follower!;
+    follower.revalidating.set(sessionId, done);
+    const revalidate: ZkRevalidate = { type: "ZkRevalidate", sid: this.sid, sessionId, sizeBytes: 24 };
+    this.context.send(follower.leaderName, revalidate);
   }
 
   // ------------------------------------------------------------------------------------------- dispatch
@@ -1147,11 +945,11 @@ export class ZkServer implements Process {
       case "ZkNotification":
         return this.onNotification(message as ZkNotification);
       case "ZkConnect":
-        return this.onConnect(from, message as ZkConnectRequest);
+        return this.clients.onConnect(from, message as ZkConnectRequest);
       case "ZkRequest":
-        return this.onClientRequest(from, message as ZkRequest);
+        return this.clients.onRequest(from, message as ZkRequest);
       case "ZkPing":
-        return this.onPing(from, message as ZkPing);
+        return this.clients.onPing(from, message as ZkPing);
       case "ZkFollowerInfo":
         return this.onFollowerInfo(from, message as ZkFollowerInfo);
       case "ZkAckEpoch":
@@ -1229,9 +1027,4 @@ export class ZkServer implements Process {
   get appliedEpoch(): number {
     return zxidEpoch(this.tree.lastProcessedZxid);
   }
-}
-
-/** zxids and session ids in ZooKeeper's hex form (0x100000002). */
-export function hex(value: number): string {
-  return `0x${value.toString(16)}`;
 }
