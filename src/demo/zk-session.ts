@@ -67,18 +67,23 @@ export class ZkSessionProbe implements Process {
     const path = this.config.ephemeral;
     if (path === undefined || this.registering || this.registered) return;
     this.registering = true;
+    this.createWithParents(path, this.context.node, { ephemeral: true }, (reply) => this.onRegistered(reply));
+  }
+
+  /** Creates the missing persistent parents of `path` (as KafkaZkClient.createRecursive), then `path`. */
+  private createWithParents(path: string, data: string, mode: { ephemeral?: boolean }, done: (reply: ZkReply) => void): void {
     const parents = path.split("/").slice(1, -1).map((_, i, parts) => "/" + parts.slice(0, i + 1).join("/"));
-    const createParents = (index: number): void => {
+    const createFrom = (index: number): void => {
       if (index === parents.length) {
-        this.client.create(path, this.context.node, { ephemeral: true }, (reply) => this.onRegistered(reply));
+        this.client.create(path, data, mode, done);
         return;
       }
       this.client.create(parents[index], "", {}, (reply) => {
-        if (reply.code === "OK" || reply.code === "NODEEXISTS") createParents(index + 1);
-        else this.retryRegister(reply);
+        if (reply.code === "OK" || reply.code === "NODEEXISTS") createFrom(index + 1);
+        else done(reply);
       });
     };
-    createParents(0);
+    createFrom(0);
   }
 
   private onRegistered(reply: ZkReply): void {
@@ -106,7 +111,7 @@ export class ZkSessionProbe implements Process {
       const path = this.config.writePath!;
       const value = String(++this.counter);
       this.client.setData(path, value, -1, (reply) => {
-        if (reply.code === "NONODE") this.client.create(path, value, {}, () => {});
+        if (reply.code === "NONODE") this.createWithParents(path, value, {}, () => {});
       });
       this.context.setTimer(ms(this.config.writeEveryMs), TIMER_WRITE);
     }

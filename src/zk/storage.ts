@@ -18,9 +18,27 @@ export const CURRENT_EPOCH = "currentEpoch";
 export const ACCEPTED_EPOCH = "acceptedEpoch";
 const SNAPSHOT_PREFIX = "version-2/snapshot.";
 
-/** Approximate on-disk size of a txn (for capacity and bandwidth). */
+/** Approximate on-disk size of a txn (TxnHeader + the txn's path and data), for disk capacity. */
 export function txnSizeBytes(entry: ZkTxnEntry): number {
-  return 64 + JSON.stringify(entry.txn).length;
+  return 40 + txnBodyBytes(entry.txn);
+}
+
+function txnBodyBytes(txn: ZkTxnEntry["txn"]): number {
+  switch (txn.type) {
+    case "create":
+    case "setData":
+      return 16 + txn.path.length + txn.data.length;
+    case "delete":
+    case "check":
+      return 8 + txn.path.length;
+    case "multi": {
+      let bytes = 8;
+      for (const sub of txn.txns) bytes += txnBodyBytes(sub);
+      return bytes;
+    }
+    default:
+      return 8;
+  }
 }
 
 export interface RecoveredState {
