@@ -9,6 +9,7 @@
  * reject (PathUtils.validatePath, IllegalArgumentException before sending) is answered BADARGUMENTS.
  */
 
+import { utf8Length } from "../sim/utf8.ts";
 import type { SessionId, Stat, ZkCode, ZkOpResult, ZkReply, ZkWriteOp, Zxid } from "../protocol/zk.ts";
 import type { ZkTxn, ZkTxnEntry, ZkTxnHeader } from "./txn.ts";
 import { childName, invalidPathReason, isValidPath, parentPath, SPECIAL_PATHS, sequenceSuffix } from "./paths.ts";
@@ -84,23 +85,7 @@ function fail(code: ZkCode): never {
 /** /zookeeper/config has READ_ACL_UNSAFE: reading and `check` are allowed, writing or creating under it is not. */
 const READ_ONLY_PATH = "/zookeeper/config";
 
-/** The length of a string in UTF-8 bytes (what ZooKeeper stores), without Buffer or TextEncoder. */
-export function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        n += 4;
-        i++;
-      } else n += 3;
-    } else n += 3;
-  }
-  return n;
-}
+export { utf8Length } from "../sim/utf8.ts";
 
 function newNode(data: string, zxid: Zxid, time: number, ephemeralOwner: SessionId): ZNode {
   return {

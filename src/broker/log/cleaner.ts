@@ -146,7 +146,7 @@ function checkOrdered(segments: readonly CleanableSegment[]): void {
 }
 
 /** Indexes of the segments LogSegments.values(from, to) returns: those overlapping [from, to). */
-function segmentsOverlapping(segments: readonly CleanableSegment[], from: number, to: number): number[] {
+export function segmentsOverlapping(segments: readonly { readonly baseOffset: number }[], from: number, to: number): number[] {
   const out: number[] = [];
   if (from >= to) return out;
   for (let i = 0; i < segments.length; i++) {

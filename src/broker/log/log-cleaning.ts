@@ -9,7 +9,7 @@
  */
 
 import { assert } from "../../sim/assert.ts";
-import { compactSegments, type CleanableSegment } from "./cleaner.ts";
+import { compactSegments, segmentsOverlapping, type CleanableSegment } from "./cleaner.ts";
 import type { Log } from "./log.ts";
 import type { RecordBatch } from "./records.ts";
 import { LogSegment, segmentFileName } from "./segment.ts";
@@ -44,7 +44,7 @@ export function cleanableState(log: Log, nowMs: number): CleanableState {
   let bound = Math.min(active.baseOffset, log.highWatermark);
   const lag = log.config["min.compaction.lag.ms"];
   if (lag > 0) {
-    for (const i of overlapping(log, firstDirty, active.baseOffset)) {
+    for (const i of segmentsOverlapping(log.segments, firstDirty, active.baseOffset)) {
       if (segments[i].largestTimestamp > nowMs - lag) {
         bound = Math.min(bound, segments[i].baseOffset);
         break;
@@ -52,12 +52,12 @@ export function cleanableState(log: Log, nowMs: number): CleanableState {
     }
   }
   const uncleanableOffset = Math.max(firstDirty, bound);
-  const holding = overlapping(log, uncleanableOffset, active.baseOffset);
+  const holding = segmentsOverlapping(log.segments, uncleanableOffset, active.baseOffset);
   const firstUncleanable = holding.length > 0 ? segments[holding[0]].baseOffset : active.baseOffset;
   let cleanBytes = 0;
-  for (const i of overlapping(log, -1, firstDirty)) cleanBytes += segments[i].sizeBytes;
+  for (const i of segmentsOverlapping(log.segments, -1, firstDirty)) cleanBytes += segments[i].sizeBytes;
   let cleanableBytes = 0;
-  for (const i of overlapping(log, Math.min(firstDirty, firstUncleanable), firstUncleanable)) cleanableBytes += segments[i].sizeBytes;
+  for (const i of segmentsOverlapping(log.segments, Math.min(firstDirty, firstUncleanable), firstUncleanable)) cleanableBytes += segments[i].sizeBytes;
   const totalBytes = cleanBytes + cleanableBytes;
   return {
     firstDirtyOffset: firstDirty,
@@ -232,15 +232,3 @@ function cleanedFileName(log: Log, baseOffset: number): string {
   return `${segmentFileName(log.dir, baseOffset)}.cleaned`;
 }
 
-/** Indexes of the segments holding offsets in [from, to) (LogSegments.values(from, to)). */
-function overlapping(log: Log, from: number, to: number): number[] {
-  const segments = log.segments;
-  const out: number[] = [];
-  if (from >= to) return out;
-  for (let i = 0; i < segments.length; i++) {
-    if (segments[i].baseOffset >= to) break;
-    const nextBase = i + 1 < segments.length ? segments[i + 1].baseOffset : Infinity;
-    if (nextBase > from) out.push(i);
-  }
-  return out;
-}

@@ -5,6 +5,8 @@
  * A batch is one chunk of a segment file on the virtual disk: its CRC check is the disk's valid(chunk).
  */
 
+import { utf8Length } from "../../sim/utf8.ts";
+
 /** One record inside a batch. Offsets and timestamps are stored as deltas from the batch's base, as v2 does. */
 export interface KafkaRecord {
   readonly offsetDelta: number;
@@ -79,25 +81,10 @@ export function varlongSize(value: number): number {
   return bytes;
 }
 
-/** UTF-8 length of a string (the records' keys and values are strings in the model). */
-export function utf8Bytes(s: string): number {
-  let bytes = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      bytes += 4;
-      i++;
-    } else bytes += 3;
-  }
-  return bytes;
-}
-
 /** DefaultRecord.sizeInBytes: the body plus its own varint length prefix. */
 export function recordSizeBytes(record: KafkaRecord): number {
-  const keyBytes = record.key === null ? -1 : utf8Bytes(record.key);
-  const valueBytes = record.value === null ? -1 : utf8Bytes(record.value);
+  const keyBytes = record.key === null ? -1 : utf8Length(record.key);
+  const valueBytes = record.value === null ? -1 : utf8Length(record.value);
   let body = 1; // attributes
   body += varlongSize(record.timestampDelta);
   body += varintSize(record.offsetDelta);
@@ -105,8 +92,8 @@ export function recordSizeBytes(record: KafkaRecord): number {
   body += varintSize(valueBytes) + Math.max(0, valueBytes);
   body += varintSize(record.headers.length);
   for (const header of record.headers) {
-    const headerKey = utf8Bytes(header.key);
-    const headerValue = header.value === null ? -1 : utf8Bytes(header.value);
+    const headerKey = utf8Length(header.key);
+    const headerValue = header.value === null ? -1 : utf8Length(header.value);
     body += varintSize(headerKey) + headerKey + varintSize(headerValue) + Math.max(0, headerValue);
   }
   return varintSize(body) + body;
