@@ -89,7 +89,7 @@ export class FaultInjector implements EventTarget {
     network.heal();
     for (const disk of disks.values()) disk.clearFaults();
     for (const host of world.hosts) {
-      host.clock.reset();
+      host.clock.reset(world.now);
       if (host.state === "paused") host.resume();
       else if (!host.isUp()) host.start();
     }
@@ -177,7 +177,7 @@ export class FaultInjector implements EventTarget {
         nodes = this.resolve(fault.node);
         const now = this.targets.world.now;
         nodes.forEach((node) => this.host(node).clock.skew(now, ms(fault.offsetMs), fault.driftPpm));
-        undo = () => nodes.forEach((node) => this.host(node).clock.reset());
+        undo = () => nodes.forEach((node) => this.host(node).clock.reset(this.targets.world.now));
         break;
       }
       case "disk-error": {

@@ -62,16 +62,29 @@ export type ProcessFactory<D extends HostDisk = HostDisk> = (context: ProcessCon
 
 export type HostState = "stopped" | "running" | "paused" | "crashed" | "powered-off";
 
-/** A host's local clock: the virtual time plus an offset, running fast or slow by driftPpm. */
+/**
+ * A host's clocks. The wall clock (System.currentTimeMillis) reads the virtual time plus an offset and runs
+ * fast or slow by driftPpm; the `clock-skew` fault steps and drifts it. The monotonic clock
+ * (System.nanoTime) drifts with the same oscillator but never steps and never goes back: code that measures
+ * elapsed time the way Kafka and ZooKeeper do with nanoTime (session expiry, liveness) reads it.
+ */
 export class LocalClock {
   private offsetUs = 0;
   private driftPpm = 0;
   private anchorUs = 0;
+  /** The monotonic reading at anchorUs. */
+  private monotonicAtAnchorUs = 0;
 
-  /** Local reading at virtual time `now`. */
+  /** Wall-clock reading at virtual time `now`. */
   read(now: Micros): Micros {
     if (this.driftPpm === 0) return now + this.offsetUs;
     return now + this.offsetUs + Math.floor(((now - this.anchorUs) * this.driftPpm) / 1_000_000);
+  }
+
+  /** Monotonic reading at virtual time `now`: drifts, never steps. */
+  readMonotonic(now: Micros): Micros {
+    const elapsed = now - this.anchorUs;
+    return this.monotonicAtAnchorUs + elapsed + Math.floor((elapsed * this.driftPpm) / 1_000_000);
   }
 
   /** Virtual µs that elapse while this clock advances `localDelay` µs. */
@@ -80,16 +93,20 @@ export class LocalClock {
     return Math.max(0, Math.ceil((localDelay * 1_000_000) / (1_000_000 + this.driftPpm)));
   }
 
-  /** Steps the clock by `deltaUs` and sets its drift from now on (the `clock-skew` fault). */
+  /** Steps the wall clock by `deltaUs` and sets the drift from now on (the `clock-skew` fault). */
   skew(now: Micros, deltaUs: Micros, driftPpm: number): void {
     assert(driftPpm > -1_000_000, "clock drift must keep the clock running forwards");
-    this.offsetUs = this.read(now) - now + deltaUs;
+    const wall = this.read(now);
+    this.monotonicAtAnchorUs = this.readMonotonic(now);
+    this.offsetUs = wall - now + deltaUs;
     this.anchorUs = now;
     this.driftPpm = driftPpm;
   }
 
-  /** Back to the true time (healing a skew). */
-  reset(): void {
+  /** Back to the true time (healing a skew); the monotonic clock just stops drifting. */
+  reset(now: Micros): void {
+    this.monotonicAtAnchorUs = this.readMonotonic(now);
+    this.anchorUs = now;
     this.offsetUs = 0;
     this.driftPpm = 0;
   }
@@ -119,9 +136,14 @@ export class ProcessContext<D extends HostDisk = HostDisk> implements EventTarge
     return this.host.disk;
   }
 
-  /** The host's local clock in µs (skewed when a clock-skew fault is active). */
+  /** The host's wall clock in µs (stepped and drifted by a clock-skew fault): System.currentTimeMillis. */
   now(): Micros {
     return this.host.clock.read(this.host.kernel.now);
+  }
+
+  /** The host's monotonic clock in µs (drifts, never steps): System.nanoTime, for measuring elapsed time. */
+  monotonicNow(): Micros {
+    return this.host.clock.readMonotonic(this.host.kernel.now);
   }
 
   /** Calls process.onTimer(tag, data) after `delayUs` of local time, unless the process dies first. */

@@ -246,7 +246,7 @@ export class ZkClient {
         xid: 0,
         request: { op: "closeSession" },
         cb: () => this.finishClose(SESSION_EXPIRED),
-        submittedUs: this.context.now(),
+        submittedUs: this.context.monotonicNow(),
         sentUs: 0,
       };
       this.sendPacket(packet);
@@ -313,7 +313,7 @@ export class ZkClient {
         return true;
       case "ZkPong":
         if (this.onConnection(from, connection)) {
-          this.lastHeardUs = this.context.now();
+          this.lastHeardUs = this.context.monotonicNow();
           this.seeZxid((message as ZkPong).zxid);
         }
         return true;
@@ -396,7 +396,7 @@ export class ZkClient {
     if (held !== undefined) message.watches = held;
     this.setState("CONNECTING");
     if (this.current !== "CONNECTING") return; // the listener closed the client
-    const now = this.context.now();
+    const now = this.context.monotonicNow();
     this.lastSentUs = now;
     this.lastHeardUs = now;
     this.context.send(server, message);
@@ -429,7 +429,7 @@ export class ZkClient {
     this.pingIdleUs = ms(pingIdleMs(readTimeoutMs));
     this.ping = { type: "ZkPing", sessionId: this.session, sizeBytes: SIZE_PING_BYTES };
     this.hosts.onConnected();
-    this.lastHeardUs = this.context.now();
+    this.lastHeardUs = this.context.monotonicNow();
     this.current = "CONNECTED";
     // Queued requests go out first, in order, before the listener can submit anything new.
     while (this.outgoing.length > 0) this.sendPacket(this.outgoing.shift()!);
@@ -510,7 +510,7 @@ export class ZkClient {
       this.defer(cb, CONNECTION_LOSS);
       return;
     }
-    const packet: Packet = { xid: 0, request, cb, submittedUs: this.context.now(), sentUs: 0 };
+    const packet: Packet = { xid: 0, request, cb, submittedUs: this.context.monotonicNow(), sentUs: 0 };
     if (this.current === "CONNECTED") this.sendPacket(packet);
     else this.outgoing.push(packet);
     this.armRequestTimer();
@@ -526,7 +526,7 @@ export class ZkClient {
       request: packet.request,
       sizeBytes: SIZE_REQUEST_BYTES,
     };
-    const now = this.context.now();
+    const now = this.context.monotonicNow();
     packet.sentUs = now;
     this.lastSentUs = now;
     this.context.send(this.server!, message);
@@ -547,7 +547,7 @@ export class ZkClient {
     if (xid < packet.xid) {
       assert(false, `ZkResponse out of xid order: xid ${xid} while xid ${packet.xid} is the oldest pending`);
     }
-    this.lastHeardUs = this.context.now();
+    this.lastHeardUs = this.context.monotonicNow();
     if (xid !== packet.xid) {
       this.dropConnection(null);
       return;
@@ -559,7 +559,7 @@ export class ZkClient {
   }
 
   private onWatchEvent(event: ZkWatchEvent): void {
-    this.lastHeardUs = this.context.now();
+    this.lastHeardUs = this.context.monotonicNow();
     this.seeZxid(event.zxid);
     if (this.watches.materialize(event.event, event.path)) this.listener.onWatchEvent?.(event.event, event.path);
   }
@@ -581,7 +581,7 @@ export class ZkClient {
     let heard = this.lastHeardUs;
     const oldest = this.pending.peek();
     if (oldest !== undefined && oldest.sentUs < heard) heard = oldest.sentUs;
-    const idle = this.context.now() - heard;
+    const idle = this.context.monotonicNow() - heard;
     if (idle >= this.readTimeoutUs) {
       this.dropConnection(null);
       return;
@@ -591,7 +591,7 @@ export class ZkClient {
 
   private onPingTimer(): void {
     this.pingTimer = -1;
-    const now = this.context.now();
+    const now = this.context.monotonicNow();
     let wait = this.pingIdleUs - (now - this.lastSentUs);
     if (wait <= 0) {
       this.lastSentUs = now;
@@ -611,7 +611,7 @@ export class ZkClient {
     this.requestTimer = -1;
     const oldest = this.pending.peek() ?? this.outgoing.peek();
     if (oldest === undefined) return;
-    const waited = this.context.now() - oldest.submittedUs;
+    const waited = this.context.monotonicNow() - oldest.submittedUs;
     if (waited < this.requestTimeoutUs) {
       this.requestTimer = this.context.setTimer(this.requestTimeoutUs - waited, TAG_REQUEST_TIMEOUT);
       return;

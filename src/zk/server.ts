@@ -306,7 +306,7 @@ export class ZkServer implements Process, ConnectionsHost {
       lastZxid: this.lastZxid,
       currentEpoch: this.currentEpoch,
       phase: "uptodate",
-      lastHeardUs: this.context.now(),
+      lastHeardUs: this.context.monotonicNow(),
     };
     this.leader = {
       newEpoch: 0,
@@ -337,7 +337,7 @@ export class ZkServer implements Process, ConnectionsHost {
     const known = leader.learners.get(info.sid);
     if (known !== undefined && known.connectionId === info.connectionId && known.connection === this.inbound) {
       // A retry of a connection we already have (Learner.connectToLeader retries until the leader listens).
-      known.lastHeardUs = this.context.now();
+      known.lastHeardUs = this.context.monotonicNow();
       if (leader.epochDecided) this.sendLeaderInfo(known);
       return;
     }
@@ -350,7 +350,7 @@ export class ZkServer implements Process, ConnectionsHost {
       lastZxid: info.lastZxid,
       currentEpoch: 0,
       phase: "info",
-      lastHeardUs: this.context.now(),
+      lastHeardUs: this.context.monotonicNow(),
     };
     leader.learners.set(info.sid, learner);
     if (leader.epochDecided) this.sendLeaderInfo(learner);
@@ -392,7 +392,7 @@ export class ZkServer implements Process, ConnectionsHost {
       leader.learners.delete(sid);
       return null;
     }
-    learner.lastHeardUs = this.context.now();
+    learner.lastHeardUs = this.context.monotonicNow();
     return learner;
   }
 
@@ -490,7 +490,7 @@ export class ZkServer implements Process, ConnectionsHost {
     this.initTimer = -1;
     for (const learner of leader.learners.values()) if (learner.phase === "synced") this.sendUpToDate(learner);
     // Every session in the database starts afresh (LeaderSessionTracker on startup).
-    const now = this.context.now();
+    const now = this.context.monotonicNow();
     for (const [sessionId, timeoutMs] of this.tree.sessions) leader.sessions.add(sessionId, timeoutMs, now);
     // Requests are prepared against a speculative copy: the committed tree plus outstanding proposals.
     leader.prepTree = this.tree.clone();
@@ -575,11 +575,11 @@ export class ZkServer implements Process, ConnectionsHost {
       return;
     }
     if (request.op === "createSession") {
-      leader.sessions.add(sessionId, request.timeoutMs, this.context.now());
+      leader.sessions.add(sessionId, request.timeoutMs, this.context.monotonicNow());
     } else if (request.op === "closeSession") {
       leader.sessions.markClosing(sessionId);
     } else {
-      leader.sessions.touch(sessionId, this.context.now());
+      leader.sessions.touch(sessionId, this.context.monotonicNow());
     }
     this.propose({ sessionId, cxid }, request);
   }
@@ -593,14 +593,14 @@ export class ZkServer implements Process, ConnectionsHost {
   private onLearnerPing(ping: ZkLearnerPing): void {
     const leader = this.leader;
     if (leader === null || this.fromLearner(ping.sid) === null) return;
-    const now = this.context.now();
+    const now = this.context.monotonicNow();
     for (const sessionId of ping.touched) leader.sessions.touch(sessionId, now);
   }
 
   private onRevalidate(from: string, message: ZkRevalidate): void {
     const leader = this.leader;
     if (leader === null || !leader.established || this.fromLearner(message.sid) === null) return;
-    const valid = leader.sessions.touch(message.sessionId, this.context.now());
+    const valid = leader.sessions.touch(message.sessionId, this.context.monotonicNow());
     const reply: ZkRevalidateReply = {
       type: "ZkRevalidateReply",
       sessionId: message.sessionId,
@@ -614,7 +614,7 @@ export class ZkServer implements Process, ConnectionsHost {
   /** Every tickTime/2: ping learners, and give up leadership without a quorum of live, synced learners. */
   private leaderTick(): void {
     const leader = this.leader!;
-    const now = this.context.now();
+    const now = this.context.monotonicNow();
     const silenceUs = ms(this.config.syncLimit * this.config.tickTimeMs);
     const ping: ZkLeaderPing = { type: "ZkLeaderPing", epoch: leader.newEpoch, sizeBytes: 16 };
     let live = 1;
@@ -641,7 +641,7 @@ export class ZkServer implements Process, ConnectionsHost {
 
   private expireSessions(): void {
     const leader = this.leader!;
-    for (const sessionId of leader.sessions.expire(this.context.now())) {
+    for (const sessionId of leader.sessions.expire(this.context.monotonicNow())) {
       this.trace("zk-session-expiring", { sessionId: hex(sessionId) });
       this.propose({ sessionId, cxid: 0 }, { op: "closeSession" });
     }
@@ -658,7 +658,7 @@ export class ZkServer implements Process, ConnectionsHost {
       leaderName,
       newEpoch: 0,
       phase: "connecting",
-      lastHeardUs: this.context.now(),
+      lastHeardUs: this.context.monotonicNow(),
       pending: [],
       ackedZxid: 0,
       touched: new Set(),
@@ -695,7 +695,7 @@ export class ZkServer implements Process, ConnectionsHost {
       this.lookForLeader();
       return null;
     }
-    follower.lastHeardUs = this.context.now();
+    follower.lastHeardUs = this.context.monotonicNow();
     return follower;
   }
 
@@ -823,7 +823,7 @@ export class ZkServer implements Process, ConnectionsHost {
     const follower = this.follower!;
     if (follower.phase === "connecting") this.sendFollowerInfo();
     const limitTicks = follower.phase === "uptodate" ? this.config.syncLimit : this.config.initLimit;
-    if (this.context.now() - follower.lastHeardUs > ms(limitTicks * this.config.tickTimeMs)) {
+    if (this.context.monotonicNow() - follower.lastHeardUs > ms(limitTicks * this.config.tickTimeMs)) {
       this.trace("zk-follower-abandon", { reason: "leader silent", leader: follower.leaderName });
       this.lookForLeader();
       return;
@@ -911,7 +911,7 @@ export class ZkServer implements Process, ConnectionsHost {
   }
 
   touch(sessionId: SessionId): void {
-    if (this.leader !== null) this.leader.sessions.touch(sessionId, this.context.now());
+    if (this.leader !== null) this.leader.sessions.touch(sessionId, this.context.monotonicNow());
     else this.follower?.touched.add(sessionId);
   }
 
@@ -926,7 +926,7 @@ export class ZkServer implements Process, ConnectionsHost {
 
   revalidate(sessionId: SessionId, done: (valid: boolean, timeoutMs: number) => void): void {
     if (this.leader !== null) {
-      const valid = this.leader.sessions.touch(sessionId, this.context.now());
+      const valid = this.leader.sessions.touch(sessionId, this.context.monotonicNow());
       done(valid, this.leader.sessions.timeoutMs(sessionId));
       return;
     }

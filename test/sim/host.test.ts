@@ -145,3 +145,21 @@ describe("Trace", () => {
     expect(seen).to.deep.equal(["x/seen"]);
   });
 });
+
+describe("LocalClock", () => {
+  it("steps the wall clock but never the monotonic one; both drift; reset stops drift without a jump", async () => {
+    const { LocalClock } = await import("../../src/sim/host.ts");
+    const clock = new LocalClock();
+    clock.skew(1_000, 5_000, 100_000); // +5 ms step, 10 % fast
+    expect(clock.read(1_000)).to.equal(6_000);
+    expect(clock.readMonotonic(1_000)).to.equal(1_000);
+    expect(clock.read(11_000)).to.equal(6_000 + 11_000);
+    expect(clock.readMonotonic(11_000)).to.equal(1_000 + 11_000);
+    clock.skew(11_000, -20_000, 0);
+    expect(clock.readMonotonic(12_000)).to.equal(13_000);
+    clock.reset(20_000);
+    expect(clock.read(20_000)).to.equal(20_000);
+    expect(clock.readMonotonic(20_000)).to.equal(21_000);
+    expect(clock.readMonotonic(30_000)).to.equal(31_000);
+  });
+});

@@ -170,3 +170,36 @@ describe("ZooKeeper durability", function () {
     }
   });
 });
+
+describe("ZooKeeper and clock skew", function () {
+  this.timeout(60_000);
+
+  function withEphemeral(seed: number, timeoutMs: number) {
+    const zk = new Ensemble({ servers: 3, clients: ["c1"], sessionTimeoutMs: timeoutMs, seed }).startServers();
+    zk.runUntil(() => zk.stable());
+    const c1 = zk.startClient("c1");
+    zk.runUntil(() => c1.client.state === "CONNECTED");
+    expect(zk.call("c1", (z, done) => z.create("/eph", "", { ephemeral: true }, done)).code).to.equal("OK");
+    return { zk, c1, leader: `zk-${zk.leader()!.sid}` };
+  }
+
+  it("session expiry measures elapsed time on the monotonic clock: a wall-clock step does not expire a live session", () => {
+    for (let seed = 1; seed <= 5; seed++) {
+      const { zk, c1, leader } = withEphemeral(seed, 4000);
+      zk.world.host(leader).clock.skew(zk.world.now, 60_000_000, 0);
+      zk.runFor(5_000);
+      expect(c1.client.state, `seed ${seed}`).to.equal("CONNECTED");
+      expect(zk.leader()!.tree.exists("/eph").stat, `seed ${seed}`).to.not.equal(null);
+    }
+  });
+
+  it("a backwards wall-clock step does not keep a dead client's ephemeral alive", () => {
+    const { zk } = withEphemeral(1, 6000);
+    const leader = `zk-${zk.leader()!.sid}`;
+    zk.world.host(leader).clock.skew(zk.world.now, -60_000_000, 0);
+    zk.world.host("c1").crash();
+    const start = zk.world.now;
+    expect(zk.runUntil(() => zk.servers().every((s) => s.tree.exists("/eph").stat === null), 30_000)).to.equal(true);
+    expect(zk.world.now - start).to.be.lessThan(10_000_000);
+  });
+});
