@@ -10,7 +10,7 @@
  */
 
 import type { TimerId } from "../sim/kernel.ts";
-import { betterVote, sameVote, type ServerState, type Vote, type ZkNotification } from "./quorum.ts";
+import { betterVote, sameLeader, sameVote, type ServerState, type Vote, type ZkNotification } from "./quorum.ts";
 
 export interface ElectionHost {
   readonly sid: number;
@@ -111,7 +111,9 @@ export class FastLeaderElection {
     this.outofelection.set(n.sid, { vote: n.vote, state: n.state, electionEpoch: n.electionEpoch });
     const out = new Map<number, Vote>();
     for (const [sid, entry] of this.outofelection) out.set(sid, entry.vote);
-    if (this.hasQuorum(out, n.vote) && this.checkLeader(n.vote.leader, n.electionEpoch)) {
+    // Votes of established servers are equal when they name one leader in one epoch (Vote.equals for
+    // servers out of election, ZOOKEEPER-1732): their zxids differ as they apply commits.
+    if (this.hasQuorum(out, n.vote, sameLeader) && this.checkLeader(n.vote.leader, n.electionEpoch)) {
       this.logicalclock = n.electionEpoch;
       this.finish(n.vote, n.electionEpoch);
     }
@@ -155,9 +157,9 @@ export class FastLeaderElection {
     return entry !== undefined && entry.state === "LEADING";
   }
 
-  private hasQuorum(votes: Map<number, Vote>, vote: Vote): boolean {
+  private hasQuorum(votes: Map<number, Vote>, vote: Vote, same: (a: Vote, b: Vote) => boolean = sameVote): boolean {
     let agreeing = 0;
-    for (const v of votes.values()) if (sameVote(v, vote)) agreeing++;
+    for (const v of votes.values()) if (same(v, vote)) agreeing++;
     return agreeing * 2 > this.host.sids.length;
   }
 

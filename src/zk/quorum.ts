@@ -162,6 +162,11 @@ export function betterVote(a: Vote, b: Vote): boolean {
   return a.leader > b.leader;
 }
 
+/** Vote.equals between servers out of election: the same leader in the same epoch. */
+export function sameLeader(a: Vote, b: Vote): boolean {
+  return a.leader === b.leader && a.peerEpoch === b.peerEpoch;
+}
+
 export function sameVote(a: Vote, b: Vote): boolean {
   return a.leader === b.leader && a.zxid === b.zxid && a.peerEpoch === b.peerEpoch;
 }

@@ -286,7 +286,8 @@ export class ZkServer implements Process, ConnectionsHost {
         sid: this.sid,
         state: this.state,
         electionEpoch: this.electionEpochDecided,
-        vote: this.election.proposal,
+        // The leader we follow, in the epoch we are synced to (QuorumPeer's current vote once established).
+        vote: { leader: this.leaderSid ?? this.election.proposal.leader, zxid: this.lastZxid, peerEpoch: this.currentEpoch },
         sizeBytes: 48,
       };
       this.sendToServer(n.sid, reply);
