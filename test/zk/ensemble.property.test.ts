@@ -2,15 +2,27 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { Ensemble } from "./ensemble.ts";
 
-type Fault =
-  | { at: number; kind: "crash" | "power-loss" | "power-loss-all"; server: number; downMs: number }
-  | { at: number; kind: "partition"; server: number; downMs: number }
-  | { at: number; kind: "pause"; server: number; downMs: number };
+type Fault = {
+  at: number;
+  kind: "crash" | "power-loss" | "power-loss-all" | "partition" | "pause" | "oneway-in" | "oneway-out" | "slow-disk";
+  /** 1..3, or 0 for whichever server leads when the fault fires. */
+  server: number;
+  downMs: number;
+};
 
 const faultArbitrary: fc.Arbitrary<Fault> = fc.record({
   at: fc.integer({ min: 1_000, max: 40_000 }),
-  kind: fc.constantFrom("crash" as const, "power-loss" as const, "power-loss-all" as const, "partition" as const, "pause" as const),
-  server: fc.integer({ min: 1, max: 3 }),
+  kind: fc.constantFrom(
+    "crash" as const,
+    "power-loss" as const,
+    "power-loss-all" as const,
+    "partition" as const,
+    "pause" as const,
+    "oneway-in" as const,
+    "oneway-out" as const,
+    "slow-disk" as const,
+  ),
+  server: fc.integer({ min: 0, max: 3 }),
   downMs: fc.integer({ min: 100, max: 15_000 }),
 });
 
@@ -39,27 +51,42 @@ describe("ZooKeeper ensemble under random faults (property)", function () {
         zk.world.kernel.after(1_000_000, writer, 0);
         const sorted = [...faults].sort((a, b) => a.at - b.at);
         for (const fault of sorted) {
-          const name = `zk-${fault.server}`;
-          const host = zk.world.host(name);
           zk.world.kernel.at(zk.world.now + fault.at * 1000, { handleEvent: () => {
+            const leader = zk.leader();
+            const name = fault.server === 0 ? (leader !== null ? `zk-${leader.sid}` : "zk-1") : `zk-${fault.server}`;
+            const host = zk.world.host(name);
+            const others = zk.names.filter((n) => n !== name);
+            let undo: () => void = () => {
+              if (!host.isUp()) host.start();
+            };
             if (fault.kind === "crash") host.crash();
             else if (fault.kind === "power-loss") host.powerLoss();
-            else if (fault.kind === "power-loss-all") for (const n of zk.names) zk.world.host(n).powerLoss();
-            else if (fault.kind === "pause") host.pause(fault.downMs * 1000);
-            else zk.network.partition([[name], zk.names.filter((n) => n !== name).concat("c1")]);
-            zk.world.kernel.after(fault.downMs * 1000, { handleEvent: () => {
-              if (fault.kind === "partition") zk.network.heal();
-              else if (fault.kind === "power-loss-all") {
+            else if (fault.kind === "power-loss-all") {
+              for (const n of zk.names) zk.world.host(n).powerLoss();
+              undo = () => {
                 for (const n of zk.names) if (!zk.world.host(n).isUp()) zk.world.host(n).start();
-              }
-              else if (!host.isUp()) host.start();
-            } }, 0);
+              };
+            } else if (fault.kind === "pause") host.pause(fault.downMs * 1000);
+            else if (fault.kind === "slow-disk") {
+              zk.disks.get(name)!.setFaults({ fsyncExtraUs: 200_000 });
+              undo = () => zk.disks.get(name)!.setFaults({ fsyncExtraUs: 0 });
+            } else {
+              const rule =
+                fault.kind === "partition"
+                  ? zk.network.partition([[name], others.concat("c1")])
+                  : fault.kind === "oneway-in"
+                    ? zk.network.partitionOneWay(others, [name])
+                    : zk.network.partitionOneWay([name], others);
+              undo = () => zk.network.removeRule(rule);
+            }
+            zk.world.kernel.after(fault.downMs * 1000, { handleEvent: undo }, 0);
           } }, 0);
         }
         zk.runFor(60_000);
         // Settle: everything healed and up, then give the ensemble time to converge.
         zk.network.heal();
         for (const name of zk.names) if (!zk.world.host(name).isUp()) zk.world.host(name).start();
+        for (const disk of zk.disks.values()) disk.clearFaults();
         const converged = zk.runUntil(() => {
           const servers = zk.servers();
           return servers.length === 3 && servers.every((s) => s.serving) && new Set(servers.map((s) => s.tree.digest())).size === 1;
@@ -70,7 +97,7 @@ describe("ZooKeeper ensemble under random faults (property)", function () {
         expect(missing, `acknowledged creates lost: ${missing.join(", ")}`).to.deep.equal([]);
         expect(acked.length).to.be.greaterThan(0);
       }),
-      { numRuns: 25, seed: 20261125 },
+      { numRuns: Number(process.env.KAFKASIM_ZK_PROPERTY_RUNS ?? 25), seed: Number(process.env.KAFKASIM_ZK_PROPERTY_SEED ?? 20261125) },
     );
   });
 });
