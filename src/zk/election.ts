@@ -111,8 +111,8 @@ export class FastLeaderElection {
     this.outofelection.set(n.sid, { vote: n.vote, state: n.state, electionEpoch: n.electionEpoch });
     const out = new Map<number, Vote>();
     for (const [sid, entry] of this.outofelection) out.set(sid, entry.vote);
-    // Votes of established servers are equal when they name one leader in one epoch (Vote.equals for
-    // servers out of election, ZOOKEEPER-1732): their zxids differ as they apply commits.
+    // Votes of established servers are equal when they name one leader (Vote.equals for servers out of
+    // election, ZOOKEEPER-1732): those that joined in different rounds decided different zxids and epochs.
     if (this.hasQuorum(out, n.vote, sameLeader) && this.checkLeader(n.vote.leader, n.electionEpoch)) {
       this.logicalclock = n.electionEpoch;
       this.finish(n.vote, n.electionEpoch);

@@ -162,9 +162,12 @@ export function betterVote(a: Vote, b: Vote): boolean {
   return a.leader > b.leader;
 }
 
-/** Vote.equals between servers out of election: the same leader in the same epoch. */
+/**
+ * Vote.equals between servers out of election: the same leader. (Servers that joined the ensemble in
+ * different rounds decided votes with different zxids and peer epochs for the same leader.)
+ */
 export function sameLeader(a: Vote, b: Vote): boolean {
-  return a.leader === b.leader && a.peerEpoch === b.peerEpoch;
+  return a.leader === b.leader;
 }
 
 export function sameVote(a: Vote, b: Vote): boolean {

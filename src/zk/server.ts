@@ -50,7 +50,7 @@ import type {
 } from "./quorum.ts";
 import { SessionTracker } from "./sessions.ts";
 import { ACCEPTED_EPOCH, CURRENT_EPOCH, ZkStorage } from "./storage.ts";
-import type { ZkTxnEntry, ZkTxnHeader } from "./txn.ts";
+import type { ZkTxn, ZkTxnEntry, ZkTxnHeader } from "./txn.ts";
 import { ClientConnections, hex, type ConnectionsHost, type ServerRequest } from "./connections.ts";
 
 export { hex } from "./connections.ts";
@@ -140,6 +140,8 @@ interface FollowerState {
   pending: ZkTxnEntry[];
   /** Highest zxid acknowledged to the leader. */
   ackedZxid: Zxid;
+  /** Highest zxid the local log reported durable. */
+  durableZxid: Zxid;
   touched: Set<SessionId>;
   /** Reconnects waiting for the leader's revalidation. */
   revalidating: Map<SessionId, (valid: boolean, timeoutMs: number) => void>;
@@ -286,8 +288,8 @@ export class ZkServer implements Process, ConnectionsHost {
         sid: this.sid,
         state: this.state,
         electionEpoch: this.electionEpochDecided,
-        // The leader we follow, in the epoch we are synced to (QuorumPeer's current vote once established).
-        vote: { leader: this.leaderSid ?? this.election.proposal.leader, zxid: this.lastZxid, peerEpoch: this.currentEpoch },
+        // The vote this server's election decided (QuorumPeer.getCurrentVote).
+        vote: this.election.proposal,
         sizeBytes: 48,
       };
       this.sendToServer(n.sid, reply);
@@ -506,12 +508,17 @@ export class ZkServer implements Process, ConnectionsHost {
   }
 
   /** Leader: turn a request into a proposal, log it, send it to every learner that has been synced. */
-  private propose(header: Omit<ZkTxnHeader, "zxid" | "time">, request: ZkTxnRequest): Zxid {
+  private propose(header: Omit<ZkTxnHeader, "zxid" | "time">, request: ZkTxnRequest, failed?: ZkTxn): Zxid {
     const leader = this.leader!;
     assert(leader.established, "proposal before the leader is established");
     const zxid = makeZxid(leader.newEpoch, ++leader.counter);
     const fullHeader: ZkTxnHeader = { ...header, zxid, time: Math.floor(this.context.now() / 1000) };
-    const { txn } = leader.prepTree.prepareAndApply(fullHeader, request);
+    let txn: ZkTxn;
+    if (failed === undefined) txn = leader.prepTree.prepareAndApply(fullHeader, request).txn;
+    else {
+      txn = failed;
+      leader.prepTree.apply({ header: fullHeader, txn });
+    }
     const entry: ZkTxnEntry = { header: fullHeader, txn };
     leader.outstanding.push({ entry, acks: new Set() });
     if (!this.storage.append(entry)) return zxid;
@@ -524,7 +531,10 @@ export class ZkServer implements Process, ConnectionsHost {
 
   private onAck(ack: ZkAck): void {
     const leader = this.leader;
-    if (leader === null || this.fromLearner(ack.sid) === null) return;
+    if (leader === null) return;
+    const learner = this.fromLearner(ack.sid);
+    // Only a learner that has acknowledged NEWLEADER (its epoch is on disk) may count towards a quorum.
+    if (learner === null || (learner.phase !== "synced" && learner.phase !== "uptodate")) return;
     for (const proposal of leader.outstanding) {
       if (proposal.entry.header.zxid > ack.zxid) break;
       if (proposal.entry.header.zxid === ack.zxid) proposal.acks.add(ack.sid);
@@ -579,8 +589,11 @@ export class ZkServer implements Process, ConnectionsHost {
       leader.sessions.add(sessionId, request.timeoutMs, this.context.monotonicNow());
     } else if (request.op === "closeSession") {
       leader.sessions.markClosing(sessionId);
-    } else {
-      leader.sessions.touch(sessionId, this.context.monotonicNow());
+    } else if (!leader.sessions.touch(sessionId, this.context.monotonicNow())) {
+      // PrepRequestProcessor.checkSession: a closing or closed session's request becomes an error txn
+      // (ZOOKEEPER-1208) — otherwise a late ephemeral create would outlive its session.
+      this.propose({ sessionId, cxid }, request, { type: "error", code: "SESSIONEXPIRED" });
+      return;
     }
     this.propose({ sessionId, cxid }, request);
   }
@@ -662,6 +675,7 @@ export class ZkServer implements Process, ConnectionsHost {
       lastHeardUs: this.context.monotonicNow(),
       pending: [],
       ackedZxid: 0,
+      durableZxid: 0,
       touched: new Set(),
       revalidating: new Map(),
       leaderConnection: -1,
@@ -755,6 +769,7 @@ export class ZkServer implements Process, ConnectionsHost {
         this.currentEpoch = sync.newEpoch;
         const ack: ZkNewLeaderAck = { type: "ZkNewLeaderAck", sid: this.sid, newEpoch: sync.newEpoch, sizeBytes: 16 };
         this.context.send(from, ack);
+        this.ackDurableProposals(follower);
       });
     });
   }
@@ -801,10 +816,20 @@ export class ZkServer implements Process, ConnectionsHost {
       return;
     }
     const follower = this.follower;
-    if (follower === null || follower.phase === "connecting" || follower.phase === "syncing") return;
+    if (follower === null) return;
+    follower.durableZxid = Math.max(follower.durableZxid, zxid);
+    this.ackDurableProposals(follower);
+  }
+
+  /**
+   * ACKs every pending proposal that is durable — but only once the learner has persisted the new epoch
+   * (Learner.syncWithLeader logs the sync's proposals only after NEWLEADER and setCurrentEpoch).
+   */
+  private ackDurableProposals(follower: FollowerState): void {
+    if (follower.phase === "connecting" || follower.phase === "syncing" || this.currentEpoch !== follower.newEpoch) return;
     for (const entry of follower.pending) {
       const pendingZxid = entry.header.zxid;
-      if (pendingZxid > zxid) break;
+      if (pendingZxid > follower.durableZxid) break;
       if (pendingZxid <= follower.ackedZxid) continue;
       follower.ackedZxid = pendingZxid;
       const ack: ZkAck = { type: "ZkAck", sid: this.sid, zxid: pendingZxid, sizeBytes: 24 };

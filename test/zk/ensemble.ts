@@ -6,6 +6,7 @@ import type { ZkClientState, ZkReply, ZkWatchEvent, ZkWatchEventType } from "../
 import type { Message, Process, ProcessContext } from "../../src/sim/host.ts";
 import { ms } from "../../src/sim/time.ts";
 import { World } from "../../src/sim/world.ts";
+import type { Verdict } from "../../src/sim/kernel.ts";
 import { ZkClient, type ZkClientConfig } from "../../src/zk/client.ts";
 import { ZkServer, zkServerConfig, type ZkServerConfig } from "../../src/zk/server.ts";
 
@@ -109,13 +110,18 @@ export class Ensemble {
     const end = this.world.now + ms(limitMs);
     while (this.world.now < end) {
       if (predicate()) return true;
-      this.world.kernel.run({ untilUs: Math.min(end, this.world.now + ms(10)), maxEvents: 10_000_000 });
+      this.check(this.world.kernel.run({ untilUs: Math.min(end, this.world.now + ms(10)), maxEvents: 10_000_000 }));
     }
     return predicate();
   }
 
   runFor(durationMs: number): void {
-    this.world.kernel.run({ untilUs: this.world.now + ms(durationMs), maxEvents: 50_000_000 });
+    this.check(this.world.kernel.run({ untilUs: this.world.now + ms(durationMs), maxEvents: 50_000_000 }));
+  }
+
+  /** A model assertion inside the run fails the test instead of being swallowed. */
+  private check(verdict: Verdict): void {
+    if (verdict.reason === "model-error") throw verdict.error;
   }
 
   /** Issues a call and runs until its callback; returns the reply. */
