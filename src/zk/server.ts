@@ -128,6 +128,8 @@ interface LeaderState {
   pendingSyncs: { zxid: Zxid; sid: number; sessionId: SessionId; cxid: number }[];
   epochAcks: Set<number>;
   newLeaderAcks: Set<number>;
+  /** currentEpoch is being written (once per leadership). */
+  persistingEpoch: boolean;
 }
 
 interface FollowerState {
@@ -324,6 +326,7 @@ export class ZkServer implements Process, ConnectionsHost {
       pendingSyncs: [],
       epochAcks: new Set(),
       newLeaderAcks: new Set(),
+      persistingEpoch: false,
     };
     this.initTimer = this.context.setTimer(ms(this.config.initLimit * this.config.tickTimeMs), TIMER_INIT);
     this.tickTimer = this.context.setTimer(ms(this.config.tickTimeMs / 2), TIMER_TICK);
@@ -421,7 +424,8 @@ export class ZkServer implements Process, ConnectionsHost {
   /** Quorum of ACKEPOCH: persist currentEpoch, then sync every learner that acknowledged. */
   private maybeFinishEpochAcks(): void {
     const leader = this.leader!;
-    if (this.currentEpoch === leader.newEpoch || !this.learnerQuorum(leader.epochAcks.size)) return;
+    if (leader.persistingEpoch || this.currentEpoch === leader.newEpoch || !this.learnerQuorum(leader.epochAcks.size)) return;
+    leader.persistingEpoch = true;
     this.storage.writeEpoch(CURRENT_EPOCH, leader.newEpoch, () => {
       if (this.leader !== leader) return;
       this.currentEpoch = leader.newEpoch;

@@ -66,6 +66,8 @@ export class ZkStorage {
   private fsyncInFlight = false;
   private fsyncWanted = false;
   private snapshotsInFlight = 0;
+  /** Epoch-file writes waiting behind the one in flight, per file. */
+  private readonly epochWrites = new Map<string, { epoch: number; done: () => void }[]>();
   private flushWaiters: (() => void)[] = [];
   /** Called with the highest zxid made durable by each completed log fsync. */
   onLogDurable: (zxid: Zxid) => void = () => {};
@@ -195,8 +197,22 @@ export class ZkStorage {
     });
   }
 
-  /** Writes currentEpoch or acceptedEpoch durably (AtomicFileOutputStream), then calls `done`. */
+  /**
+   * Writes currentEpoch or acceptedEpoch durably (AtomicFileOutputStream: tmp, fsync, rename), then calls
+   * `done`. Writes to one file are serialised, so a later write can never be overwritten by an earlier one
+   * and no write's tmp file is truncated under another's fsync.
+   */
   writeEpoch(file: typeof CURRENT_EPOCH | typeof ACCEPTED_EPOCH, epoch: number, done: () => void): void {
+    const queue = this.epochWrites.get(file);
+    if (queue !== undefined) {
+      queue.push({ epoch, done });
+      return;
+    }
+    this.epochWrites.set(file, []);
+    this.writeEpochNow(file, epoch, done);
+  }
+
+  private writeEpochNow(file: typeof CURRENT_EPOCH | typeof ACCEPTED_EPOCH, epoch: number, done: () => void): void {
     const tmp = `${file}.tmp`;
     const error = this.disk.writeFile(tmp, epoch, 8);
     if (error !== null) {
@@ -209,6 +225,9 @@ export class ZkStorage {
         return;
       }
       this.disk.rename(tmp, file);
+      const next = this.epochWrites.get(file)!.shift();
+      if (next === undefined) this.epochWrites.delete(file);
+      else this.writeEpochNow(file, next.epoch, next.done);
       done();
     });
   }
