@@ -62,7 +62,12 @@ export class ZkStorage {
   /** zxid of each log chunk, by chunk index (the log is in zxid order). */
   private logZxids: Zxid[] = [];
   /** Chunks appended and not yet covered by a completed fsync. */
-  private unsyncedZxids: Zxid[] = [];
+  /**
+   * Log entries not yet covered by a completed fsync, in log order, each with its append sequence number:
+   * after a TRUNC the same zxids can come back as new chunks, so durability is tracked by append, not zxid.
+   */
+  private unsynced: { seq: number; zxid: Zxid }[] = [];
+  private appendSeq = 0;
   private fsyncInFlight = false;
   private fsyncWanted = false;
   private snapshotsInFlight = 0;
@@ -97,6 +102,7 @@ export class ZkStorage {
     const entries: ZkTxnEntry[] = [];
     let truncatedChunks = 0;
     this.logZxids = [];
+    this.unsynced = [];
     if (this.disk.exists(TXN_LOG)) {
       const read = this.disk.read(TXN_LOG);
       assert(read.error === null, "txn log unreadable");
@@ -107,13 +113,14 @@ export class ZkStorage {
       for (let i = 0; i < good; i++) {
         const entry = read.chunks[i].data as ZkTxnEntry;
         this.logZxids.push(entry.header.zxid);
+        // After a crash the page cache may still hold unsynced entries: count none as durable until an fsync.
+        this.unsynced.push({ seq: ++this.appendSeq, zxid: entry.header.zxid });
         if (entry.header.zxid > snapshotZxid) {
           tree.apply(entry);
           entries.push(entry);
         }
       }
     }
-    this.unsyncedZxids = [];
     const lastLoggedZxid = Math.max(snapshotZxid, this.logZxids.length > 0 ? this.logZxids[this.logZxids.length - 1] : 0);
     return { tree, entries, lastLoggedZxid, currentEpoch, acceptedEpoch, truncatedChunks, snapshotZxid };
   }
@@ -131,7 +138,7 @@ export class ZkStorage {
       return false;
     }
     this.logZxids.push(entry.header.zxid);
-    this.unsyncedZxids.push(entry.header.zxid);
+    this.unsynced.push({ seq: ++this.appendSeq, zxid: entry.header.zxid });
     this.requestFsync();
     return true;
   }
@@ -145,7 +152,7 @@ export class ZkStorage {
     let keep = this.logZxids.length;
     while (keep > 0 && this.logZxids[keep - 1] > zxid) keep--;
     this.logZxids.length = keep;
-    this.unsyncedZxids = this.unsyncedZxids.filter((z) => z <= zxid);
+    this.unsynced = this.unsynced.filter((entry) => entry.zxid <= zxid);
     if (this.disk.exists(TXN_LOG)) {
       const error = this.disk.truncate(TXN_LOG, keep);
       if (error !== null) this.onIoError("txn log truncate", error);
@@ -156,7 +163,7 @@ export class ZkStorage {
   /** Replaces everything with a snapshot received from the leader (SNAP sync). */
   installSnapshot(zxid: Zxid, tree: DataTree): void {
     this.logZxids = [];
-    this.unsyncedZxids = [];
+    this.unsynced = [];
     if (this.disk.exists(TXN_LOG)) this.disk.truncate(TXN_LOG, 0);
     this.writeSnapshot(zxid, tree);
     this.requestFsync();
@@ -169,7 +176,7 @@ export class ZkStorage {
   }
 
   private runFlushWaiters(): void {
-    if (this.fsyncInFlight || this.snapshotsInFlight > 0 || this.unsyncedZxids.length > 0) return;
+    if (this.fsyncInFlight || this.snapshotsInFlight > 0 || this.unsynced.length > 0) return;
     const waiters = this.flushWaiters;
     this.flushWaiters = [];
     for (const waiter of waiters) waiter();
@@ -250,20 +257,20 @@ export class ZkStorage {
     }
     this.fsyncInFlight = true;
     this.fsyncWanted = false;
-    const covered = this.unsyncedZxids.length;
-    const coveredZxid = covered > 0 ? this.unsyncedZxids[covered - 1] : this.lastLoggedZxid;
+    const seqAtCall = this.appendSeq;
     this.disk.fsync(TXN_LOG, this.context, (error) => {
       this.fsyncInFlight = false;
       if (error !== null) {
         this.onIoError("txn log fsync", error);
         return;
       }
-      // Entries appended after the call are not covered; truncations since may have removed some.
+      // Entries appended after the call are not covered; entries truncated since are gone from the list.
       let durable = 0;
-      while (durable < this.unsyncedZxids.length && this.unsyncedZxids[durable] <= coveredZxid) durable++;
-      this.unsyncedZxids.splice(0, durable);
-      this.onLogDurable(Math.min(coveredZxid, this.lastLoggedZxid));
-      if (this.fsyncWanted || this.unsyncedZxids.length > 0) this.requestFsync();
+      while (durable < this.unsynced.length && this.unsynced[durable].seq <= seqAtCall) durable++;
+      this.unsynced.splice(0, durable);
+      // Everything in the log before the first still-unsynced entry is durable.
+      this.onLogDurable(this.unsynced.length > 0 ? this.unsynced[0].zxid - 1 : this.lastLoggedZxid);
+      if (this.fsyncWanted || this.unsynced.length > 0) this.requestFsync();
       else this.runFlushWaiters();
     });
   }
