@@ -24,20 +24,11 @@ export type ZkTxnRequest =
   | { op: "closeSession" }
   | { op: "createSession"; timeoutMs: number };
 
-/** A znode in a snapshot. `cversion` is the stored count of child creations (see Stat.cversion below). */
-export interface ZNodeSnapshot {
-  path: string;
-  data: string;
-  czxid: Zxid;
-  mzxid: Zxid;
-  ctime: number;
-  mtime: number;
-  version: number;
-  cversion: number;
-  aversion: number;
-  ephemeralOwner: SessionId;
-  pzxid: Zxid;
-}
+/**
+ * A znode in a snapshot: its data and the persisted part of its Stat (dataLength and numChildren are
+ * derived). `cversion` is the stored count of child creations (see ZNode.cversion below).
+ */
+export type ZNodeSnapshot = Omit<Stat, "dataLength" | "numChildren"> & { path: string; data: string };
 
 /** A whole tree as plain JSON-able data (nodes sorted by path; children are implied by the paths). */
 export interface DataTreeSnapshot {

@@ -123,7 +123,8 @@ function apply(rig: BrokerRig, model: Model, step: Op, epoch: { value: number },
       return;
     }
     case "logStart": {
-      const target = model.logStart + Math.floor(step.fraction * (model.hw - model.logStart + 1));
+      // At most the high watermark: Kafka refuses a log start offset beyond it (OFFSET_OUT_OF_RANGE).
+      const target = model.logStart + Math.floor(step.fraction * (model.hw - model.logStart));
       const result = log.maybeIncrementLogStartOffset(target);
       expect(result.error).to.equal(null);
       model.logStart = Math.max(model.logStart, target);
