@@ -188,6 +188,7 @@ export class LogManager {
         return "KAFKA_STORAGE_ERROR";
       }
     }
+    if (this.context.tracing) this.context.trace("log-delete", { topicPartition: name });
     return null;
   }
 

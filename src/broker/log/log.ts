@@ -166,7 +166,7 @@ export class Log {
     const rejected = this.checkAppend(batch);
     if (rejected !== null) return { error: rejected };
     const stamped: RecordBatch = { ...batch, baseOffset: this.endOffset, partitionLeaderEpoch: leaderEpoch };
-    return this.append(stamped);
+    return this.append(stamped, true);
   }
 
   /**
@@ -178,7 +178,7 @@ export class Log {
     const rejected = this.checkAppend(batch);
     if (rejected !== null) return { error: rejected };
     if (batch.baseOffset < this.endOffset) return { error: "UNEXPECTED_APPEND_OFFSET" };
-    return this.append(batch);
+    return this.append(batch, false);
   }
 
   /** Records that `epoch` starts at `startOffset` (Partition.makeLeader does this for a new leader epoch). */
@@ -194,7 +194,7 @@ export class Log {
     return null;
   }
 
-  private append(batch: RecordBatch): AppendResult {
+  private append(batch: RecordBatch, asLeader: boolean): AppendResult {
     const now = nowMs(this.context);
     let segment = this.activeSegment;
     const reason = segment.shouldRoll({
@@ -217,6 +217,18 @@ export class Log {
     this.producerState.onBatchAppended(batch);
     const unflushed = this.endOffset - Math.max(this.recoveryPoint, this.flushRequestedUpTo);
     if (unflushed >= this.config["flush.messages"]) this.flush();
+    if (this.context.tracing) {
+      // The replication checkers mirror every replica's log from these events (record identity = value).
+      this.context.trace("log-append", {
+        topicPartition: this.topicPartition,
+        baseOffset: batch.baseOffset,
+        lastOffset: lastOffset(batch),
+        partitionLeaderEpoch: batch.partitionLeaderEpoch,
+        asLeader,
+        offsets: batch.records.map((record) => batch.baseOffset + record.offsetDelta),
+        values: batch.records.map((record) => record.value),
+      });
+    }
     return { error: null, firstOffset: batch.baseOffset, lastOffset: lastOffset(batch), batch };
   }
 

@@ -1,0 +1,146 @@
+/**
+ * The broker's replication and controller configuration (KafkaConfig / ReplicationConfigs keys with Kafka's
+ * defaults), the `compat` switches that restore historical behaviour, and the `cluster.version` presets that
+ * set an era's defaults. The log layer's own keys (log.*, segment.*, retention.*) stay in log/config.ts; a
+ * broker's settings map holds both. Simplification: one listener, no racks, no quotas.
+ */
+
+export type TruncationMode = "high-watermark" | "kip-101" | "kip-279" | "kip-320";
+export type IsrUpdateMode = "zk-direct" | "alter-isr";
+
+export interface Compat {
+  /** How a follower finds its truncation point (before 0.11: its own HW; 0.11: KIP-101; 2.0: KIP-279; 2.1+: KIP-320). */
+  truncation: TruncationMode;
+  /** Who writes ISR changes: the leader directly to ZooKeeper (before 2.7) or the controller via AlterIsr (KIP-497). */
+  isrUpdate: IsrUpdateMode;
+  /** Controller ZooKeeper writes fenced by a check on /controller_epoch's zkVersion (KAFKA-6082, 2.2). */
+  controllerEpochCheck: boolean;
+  /** KIP-890 part 1 (transactions; unused until the transaction coordinator exists). */
+  transactionVerification: boolean;
+  /** KIP-890 part 2 (transactions; unused until the transaction coordinator exists). */
+  epochBumpPerTransaction: boolean;
+}
+
+export const DEFAULT_COMPAT: Readonly<Compat> = Object.freeze({
+  truncation: "kip-320",
+  isrUpdate: "alter-isr",
+  controllerEpochCheck: true,
+  transactionVerification: true,
+  epochBumpPerTransaction: true,
+});
+
+/** Replication, controller and ZooKeeper settings of a broker (KafkaConfig keys). */
+export interface ReplicationConfig {
+  "zookeeper.session.timeout.ms": number;
+  "zookeeper.connection.timeout.ms": number;
+  "replica.lag.time.max.ms": number;
+  "replica.fetch.wait.max.ms": number;
+  "replica.fetch.min.bytes": number;
+  "replica.fetch.max.bytes": number;
+  "replica.fetch.response.max.bytes": number;
+  "replica.fetch.backoff.ms": number;
+  "replica.socket.timeout.ms": number;
+  "min.insync.replicas": number;
+  "unclean.leader.election.enable": boolean;
+  "default.replication.factor": number;
+  "num.partitions": number;
+  "controller.socket.timeout.ms": number;
+  "controlled.shutdown.enable": boolean;
+  "controlled.shutdown.max.retries": number;
+  "controlled.shutdown.retry.backoff.ms": number;
+  "auto.leader.rebalance.enable": boolean;
+  "leader.imbalance.check.interval.seconds": number;
+  "leader.imbalance.per.broker.percentage": number;
+  "delete.topic.enable": boolean;
+  /** How often a leader propagates ISR changes to /isr_change_notification (ReplicaManager, 2500 ms). */
+  "isr.change.propagation.interval.ms": number;
+  "request.timeout.ms": number;
+}
+
+export const DEFAULT_REPLICATION_CONFIG: Readonly<ReplicationConfig> = Object.freeze({
+  "zookeeper.session.timeout.ms": 18_000,
+  "zookeeper.connection.timeout.ms": 18_000,
+  "replica.lag.time.max.ms": 30_000,
+  "replica.fetch.wait.max.ms": 500,
+  "replica.fetch.min.bytes": 1,
+  "replica.fetch.max.bytes": 1024 * 1024,
+  "replica.fetch.response.max.bytes": 10 * 1024 * 1024,
+  "replica.fetch.backoff.ms": 1000,
+  "replica.socket.timeout.ms": 30_000,
+  "min.insync.replicas": 1,
+  "unclean.leader.election.enable": false,
+  "default.replication.factor": 1,
+  "num.partitions": 1,
+  "controller.socket.timeout.ms": 30_000,
+  "controlled.shutdown.enable": true,
+  "controlled.shutdown.max.retries": 3,
+  "controlled.shutdown.retry.backoff.ms": 5000,
+  "auto.leader.rebalance.enable": true,
+  "leader.imbalance.check.interval.seconds": 300,
+  "leader.imbalance.per.broker.percentage": 10,
+  "delete.topic.enable": true,
+  "isr.change.propagation.interval.ms": 2500,
+  "request.timeout.ms": 30_000,
+});
+
+export type KafkaVersion = "0.10.2" | "2.0" | "2.4" | "3.x";
+export const KAFKA_VERSIONS: readonly KafkaVersion[] = ["0.10.2", "2.0", "2.4", "3.x"];
+
+export interface VersionPreset {
+  config: Partial<ReplicationConfig>;
+  compat: Partial<Compat>;
+  description: string;
+}
+
+/**
+ * What each era changed. 0.11 (KIP-101 leader epochs, KIP-106 unclean election off by default); 2.0 (KIP-279);
+ * 2.1 (KIP-320); 2.2 (KAFKA-6082 controller epoch zkVersion check); 2.5 (replica.lag.time.max.ms 30 s,
+ * zookeeper.session.timeout.ms 18 s); 2.7 (KIP-497 AlterIsr).
+ */
+export const VERSION_PRESETS: Readonly<Record<KafkaVersion, VersionPreset>> = Object.freeze({
+  "0.10.2": {
+    description: "Kafka 0.10.2: truncation to the high watermark, unclean leader election on, no controller epoch check",
+    config: { "unclean.leader.election.enable": true, "replica.lag.time.max.ms": 10_000, "zookeeper.session.timeout.ms": 6000 },
+    compat: { truncation: "high-watermark", isrUpdate: "zk-direct", controllerEpochCheck: false },
+  },
+  "2.0": {
+    description: "Kafka 2.0: KIP-279 leader-epoch truncation, ISR written by leaders, no controller epoch check",
+    config: { "replica.lag.time.max.ms": 10_000, "zookeeper.session.timeout.ms": 6000 },
+    compat: { truncation: "kip-279", isrUpdate: "zk-direct", controllerEpochCheck: false },
+  },
+  "2.4": {
+    description: "Kafka 2.4: KIP-320 epoch fencing, controller epoch check, ISR written by leaders",
+    config: { "replica.lag.time.max.ms": 10_000, "zookeeper.session.timeout.ms": 6000 },
+    compat: { truncation: "kip-320", isrUpdate: "zk-direct", controllerEpochCheck: true },
+  },
+  "3.x": {
+    description: "Kafka 3.x in ZooKeeper mode: today's defaults (KIP-320, AlterIsr, controller epoch check)",
+    config: {},
+    compat: {},
+  },
+});
+
+export interface ResolvedBrokerSettings {
+  replication: ReplicationConfig;
+  compat: Compat;
+  /** Every key given (log keys included), for the LogManager. */
+  all: Readonly<Record<string, unknown>>;
+}
+
+/** Version preset, then explicit config and compat entries on top (explicit entries win). */
+export function resolveBrokerSettings(
+  version: KafkaVersion = "3.x",
+  config: Readonly<Record<string, unknown>> = {},
+  compat: Partial<Compat> = {},
+): ResolvedBrokerSettings {
+  const preset = VERSION_PRESETS[version];
+  const replication = { ...DEFAULT_REPLICATION_CONFIG, ...preset.config } as ReplicationConfig;
+  for (const key of Object.keys(DEFAULT_REPLICATION_CONFIG) as (keyof ReplicationConfig)[]) {
+    if (config[key] !== undefined) (replication as unknown as Record<string, unknown>)[key] = config[key];
+  }
+  return {
+    replication,
+    compat: { ...DEFAULT_COMPAT, ...preset.compat, ...compat },
+    all: { ...preset.config, ...config },
+  };
+}

@@ -1,0 +1,46 @@
+/**
+ * What a broker's components (ReplicaManager, fetchers, KafkaController) reach of their broker: identity,
+ * configuration, the log manager, the current ZooKeeper client, the metadata cache and the network. The
+ * broker process (broker.ts) implements it; components never touch the host or each other directly except
+ * through these handles, so each can be unit-tested with a fake.
+ */
+
+import type { Disk } from "../disk/disk.ts";
+import type { Message, ProcessContext } from "../sim/host.ts";
+import type { ZkClient } from "../zk/client.ts";
+import type { LogManager } from "./log/log-manager.ts";
+import type { Compat, ReplicationConfig } from "./config.ts";
+import type { MetadataCache } from "./metadata-cache.ts";
+
+export interface BrokerServices {
+  readonly brokerId: number;
+  /** The host's process context (timers, trace, rng, clocks) of this incarnation. */
+  readonly context: ProcessContext<Disk>;
+  readonly config: ReplicationConfig;
+  readonly compat: Compat;
+  readonly logManager: LogManager;
+  readonly metadataCache: MetadataCache;
+  /** The current ZooKeeper client; it is replaced by a new one after a session expiry. */
+  zk(): ZkClient;
+  /** The czxid of this broker's /brokers/ids/<id> registration in the current session; -1 before. */
+  brokerEpoch(): number;
+  /**
+   * A topic's config overrides (min.insync.replicas, unclean.leader.election.enable, log keys). Simplification:
+   * every broker sees a topic's overrides at once (no /config/changes notifications).
+   */
+  topicConfig(topic: string): Readonly<Record<string, unknown>>;
+  /** Local wall clock in ms (Kafka's time.milliseconds(), skew included). */
+  nowMs(): number;
+  /** A fresh correlation id for an outgoing request. */
+  nextCorrelationId(): number;
+  /** Sends to `broker-<id>` (itself included: the controller talks to its own broker over the network). */
+  sendToBroker(brokerId: number, message: Message): void;
+  /** Sends to any host by name (responses go back to the requesting host). */
+  send(host: string, message: Message): void;
+}
+
+/** Timer tag prefixes owned by each component; the broker routes timers by prefix. */
+export const REPLICA_TIMER_PREFIX = "replica:";
+export const FETCHER_TIMER_PREFIX = "fetcher:";
+export const CONTROLLER_TIMER_PREFIX = "controller:";
+export const BROKER_TIMER_PREFIX = "broker:";

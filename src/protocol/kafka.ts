@@ -1,0 +1,372 @@
+/**
+ * Kafka's request/response protocol as plain data: the APIs brokers, the controller and clients exchange
+ * (Produce, Fetch, Metadata, ListOffsets, OffsetsForLeaderEpoch, LeaderAndIsr, UpdateMetadata, StopReplica,
+ * ControlledShutdown, AlterIsr) and the error codes of Errors.java by name. No bytes on the wire: each message
+ * is an object whose `type` names it in the trace, and `sizeBytes` approximates its size for bandwidth caps.
+ * Simplifications: one record batch per partition per Produce; no fetch sessions (KIP-227), throttling,
+ * API versions negotiation or rack awareness; responses answer on the same link the request came on.
+ */
+
+import type { Message } from "../sim/host.ts";
+import type { RecordBatch } from "../broker/log/records.ts";
+
+/** Errors.java by name. NONE means success. Kafka errors are typed values, never exceptions. */
+export type KafkaError =
+  | "NONE"
+  | "UNKNOWN_SERVER_ERROR"
+  | "OFFSET_OUT_OF_RANGE"
+  | "CORRUPT_MESSAGE"
+  | "UNKNOWN_TOPIC_OR_PARTITION"
+  | "LEADER_NOT_AVAILABLE"
+  | "NOT_LEADER_OR_FOLLOWER"
+  | "REQUEST_TIMED_OUT"
+  | "BROKER_NOT_AVAILABLE"
+  | "REPLICA_NOT_AVAILABLE"
+  | "MESSAGE_TOO_LARGE"
+  | "STALE_CONTROLLER_EPOCH"
+  | "NETWORK_EXCEPTION"
+  | "NOT_ENOUGH_REPLICAS"
+  | "NOT_ENOUGH_REPLICAS_AFTER_APPEND"
+  | "INVALID_REQUIRED_ACKS"
+  | "NOT_CONTROLLER"
+  | "RECORD_LIST_TOO_LARGE"
+  | "KAFKA_STORAGE_ERROR"
+  | "OUT_OF_ORDER_SEQUENCE_NUMBER"
+  | "DUPLICATE_SEQUENCE_NUMBER"
+  | "INVALID_PRODUCER_EPOCH"
+  | "UNKNOWN_PRODUCER_ID"
+  | "FENCED_LEADER_EPOCH"
+  | "UNKNOWN_LEADER_EPOCH"
+  | "STALE_BROKER_EPOCH"
+  | "INVALID_UPDATE_VERSION"
+  | "OPERATION_NOT_ATTEMPTED"
+  | "TOPIC_ALREADY_EXISTS"
+  | "INVALID_REPLICATION_FACTOR"
+  | "ELECTION_NOT_NEEDED"
+  | "PREFERRED_LEADER_NOT_AVAILABLE";
+
+/** Leader epoch / offset sentinels (RecordBatch.NO_PARTITION_LEADER_EPOCH, UNDEFINED_EPOCH_OFFSET). */
+export const UNDEFINED_EPOCH = -1;
+export const UNDEFINED_EPOCH_OFFSET = -1;
+/** Consumers fetch with replicaId -1 (FetchRequest.CONSUMER_REPLICA_ID); followers with their broker id. */
+export const CONSUMER_REPLICA_ID = -1;
+/** ListOffsets timestamps: the latest offset (the HW, or LSO for read_committed) and the log start. */
+export const LATEST_TIMESTAMP = -1;
+export const EARLIEST_TIMESTAMP = -2;
+/** The leader id of a partition without a leader (LeaderAndIsr.NoLeader). */
+export const NO_LEADER = -1;
+
+/** Every Kafka request carries a correlation id; its response echoes it. */
+export interface KafkaRequestBase extends Message {
+  readonly correlationId: number;
+}
+
+export interface KafkaResponseBase extends Message {
+  readonly correlationId: number;
+}
+
+export interface TopicPartitionRef {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+// ---- Produce ----
+
+/** acks: 0 (no response), 1 (leader append), -1 (all: the ISR, via the produce purgatory). */
+export type Acks = 0 | 1 | -1;
+
+export interface ProduceRequest extends KafkaRequestBase {
+  type: "Produce";
+  acks: Acks;
+  /** How long the broker may hold an acks=all request in purgatory (the producer's request.timeout.ms). */
+  timeoutMs: number;
+  transactionalId: string | null;
+  partitions: readonly { topic: string; partition: number; batch: RecordBatch }[];
+}
+
+export interface ProducePartitionResponse {
+  topic: string;
+  partition: number;
+  error: KafkaError;
+  /** The first offset assigned to the batch; -1 on error. */
+  baseOffset: number;
+  logStartOffset: number;
+}
+
+export interface ProduceResponse extends KafkaResponseBase {
+  type: "ProduceResponse";
+  partitions: ProducePartitionResponse[];
+}
+
+// ---- Fetch ----
+
+export interface FetchPartition {
+  topic: string;
+  partition: number;
+  /** KIP-320: the fetcher's view of the leader epoch (-1: not checked, as old clients). */
+  currentLeaderEpoch: number;
+  fetchOffset: number;
+  /** The follower's log start offset (followers only). */
+  logStartOffset: number;
+  partitionMaxBytes: number;
+  /** IBP 2.7+: the epoch of the last fetched batch, for divergence detection inside Fetch (-1: none). */
+  lastFetchedEpoch: number;
+}
+
+export interface FetchRequest extends KafkaRequestBase {
+  type: "Fetch";
+  /** The follower's broker id, or CONSUMER_REPLICA_ID. */
+  replicaId: number;
+  /** The follower's broker epoch (KIP-380); -1 for consumers. */
+  replicaEpoch: number;
+  maxWaitMs: number;
+  minBytes: number;
+  maxBytes: number;
+  /** 0 read_uncommitted, 1 read_committed. */
+  isolationLevel: 0 | 1;
+  partitions: readonly FetchPartition[];
+}
+
+export interface FetchPartitionResponse {
+  topic: string;
+  partition: number;
+  error: KafkaError;
+  highWatermark: number;
+  lastStableOffset: number;
+  logStartOffset: number;
+  /** IBP 2.7+: set when the fetch's lastFetchedEpoch diverges from the leader's log (truncate first). */
+  divergingEpoch?: { epoch: number; endOffset: number };
+  /** Producer ids with aborted transactions in the returned range (read_committed). */
+  abortedTransactions?: { producerId: number; firstOffset: number }[];
+  batches: RecordBatch[];
+}
+
+export interface FetchResponse extends KafkaResponseBase {
+  type: "FetchResponse";
+  error: KafkaError;
+  partitions: FetchPartitionResponse[];
+}
+
+// ---- Metadata ----
+
+export interface MetadataRequest extends KafkaRequestBase {
+  type: "Metadata";
+  /** null: every topic. */
+  topics: string[] | null;
+}
+
+export interface MetadataPartition {
+  partition: number;
+  error: KafkaError;
+  leader: number;
+  leaderEpoch: number;
+  replicas: number[];
+  isr: number[];
+  offlineReplicas: number[];
+}
+
+export interface MetadataTopic {
+  name: string;
+  error: KafkaError;
+  partitions: MetadataPartition[];
+}
+
+export interface MetadataResponse extends KafkaResponseBase {
+  type: "MetadataResponse";
+  /** Live brokers: id and host name (the host name is the network address). */
+  brokers: { nodeId: number; host: string }[];
+  controllerId: number;
+  topics: MetadataTopic[];
+}
+
+// ---- ListOffsets ----
+
+export interface ListOffsetsRequest extends KafkaRequestBase {
+  type: "ListOffsets";
+  replicaId: number;
+  isolationLevel: 0 | 1;
+  partitions: readonly { topic: string; partition: number; currentLeaderEpoch: number; timestamp: number }[];
+}
+
+export interface ListOffsetsResponse extends KafkaResponseBase {
+  type: "ListOffsetsResponse";
+  partitions: { topic: string; partition: number; error: KafkaError; timestamp: number; offset: number; leaderEpoch: number }[];
+}
+
+// ---- OffsetsForLeaderEpoch (KIP-101 / KIP-279 / KIP-320) ----
+
+export interface OffsetsForLeaderEpochRequest extends KafkaRequestBase {
+  type: "OffsetsForLeaderEpoch";
+  /** The follower's broker id, or CONSUMER_REPLICA_ID (KIP-320 consumers validating a position). */
+  replicaId: number;
+  partitions: readonly { topic: string; partition: number; currentLeaderEpoch: number; leaderEpoch: number }[];
+}
+
+export interface OffsetsForLeaderEpochResponse extends KafkaResponseBase {
+  type: "OffsetsForLeaderEpochResponse";
+  /**
+   * leaderEpoch: the largest epoch ≤ the requested one the leader knows (KIP-279; under compat "kip-101" the
+   * requested epoch echoed back, or -1); endOffset: that epoch's end offset, or -1 (UNDEFINED_EPOCH_OFFSET).
+   */
+  partitions: { topic: string; partition: number; error: KafkaError; leaderEpoch: number; endOffset: number }[];
+}
+
+// ---- Controller → broker ----
+
+/** LeaderAndIsrRequest's per-partition state (LeaderAndIsrPartitionState). */
+export interface LeaderAndIsrPartitionState {
+  topic: string;
+  partition: number;
+  controllerEpoch: number;
+  leader: number;
+  leaderEpoch: number;
+  isr: number[];
+  /** The partition state znode's version (partition epoch). */
+  zkVersion: number;
+  /** The full assignment, adding replicas included. */
+  replicas: number[];
+  addingReplicas: number[];
+  removingReplicas: number[];
+  /** The partition was just created: the broker may create its log from scratch. */
+  isNew: boolean;
+}
+
+export interface LeaderAndIsrRequest extends KafkaRequestBase {
+  type: "LeaderAndIsr";
+  controllerId: number;
+  controllerEpoch: number;
+  /** The receiving broker's epoch as the controller knows it (KIP-380): a stale one is rejected. */
+  brokerEpoch: number;
+  partitionStates: LeaderAndIsrPartitionState[];
+  /** The leaders named in partitionStates, with their hosts. */
+  liveLeaders: { brokerId: number; host: string }[];
+}
+
+export interface LeaderAndIsrResponse extends KafkaResponseBase {
+  type: "LeaderAndIsrResponse";
+  error: KafkaError;
+  partitionErrors: { topic: string; partition: number; error: KafkaError }[];
+}
+
+export interface UpdateMetadataPartitionState {
+  topic: string;
+  partition: number;
+  controllerEpoch: number;
+  leader: number;
+  leaderEpoch: number;
+  isr: number[];
+  zkVersion: number;
+  replicas: number[];
+  offlineReplicas: number[];
+}
+
+export interface UpdateMetadataRequest extends KafkaRequestBase {
+  type: "UpdateMetadata";
+  controllerId: number;
+  controllerEpoch: number;
+  brokerEpoch: number;
+  partitionStates: UpdateMetadataPartitionState[];
+  liveBrokers: { id: number; host: string }[];
+  /** Topics being deleted: removed from the metadata cache. */
+  deletedTopics?: string[];
+}
+
+export interface UpdateMetadataResponse extends KafkaResponseBase {
+  type: "UpdateMetadataResponse";
+  error: KafkaError;
+}
+
+export interface StopReplicaRequest extends KafkaRequestBase {
+  type: "StopReplica";
+  controllerId: number;
+  controllerEpoch: number;
+  brokerEpoch: number;
+  /** leaderEpoch -2 (EpochDuringDelete) when deleting a topic; -1 means "no check". */
+  partitions: { topic: string; partition: number; leaderEpoch: number; deletePartition: boolean }[];
+}
+
+export interface StopReplicaResponse extends KafkaResponseBase {
+  type: "StopReplicaResponse";
+  error: KafkaError;
+  partitionErrors: { topic: string; partition: number; error: KafkaError }[];
+}
+
+// ---- Broker → controller ----
+
+export interface ControlledShutdownRequest extends KafkaRequestBase {
+  type: "ControlledShutdown";
+  brokerId: number;
+  brokerEpoch: number;
+}
+
+export interface ControlledShutdownResponse extends KafkaResponseBase {
+  type: "ControlledShutdownResponse";
+  error: KafkaError;
+  /** Partitions still led by the broker (the broker retries while this is not empty). */
+  remainingPartitions: { topic: string; partition: number }[];
+}
+
+/** KIP-497 AlterIsr (compat.isrUpdate "alter-isr"): the leader asks the controller to change an ISR. */
+export interface AlterIsrRequest extends KafkaRequestBase {
+  type: "AlterIsr";
+  brokerId: number;
+  brokerEpoch: number;
+  partitions: { topic: string; partition: number; leaderEpoch: number; newIsr: number[]; partitionEpoch: number }[];
+}
+
+export interface AlterIsrResponse extends KafkaResponseBase {
+  type: "AlterIsrResponse";
+  error: KafkaError;
+  partitions: {
+    topic: string;
+    partition: number;
+    error: KafkaError;
+    leaderId: number;
+    leaderEpoch: number;
+    isr: number[];
+    partitionEpoch: number;
+  }[];
+}
+
+export type KafkaRequest =
+  | ProduceRequest
+  | FetchRequest
+  | MetadataRequest
+  | ListOffsetsRequest
+  | OffsetsForLeaderEpochRequest
+  | LeaderAndIsrRequest
+  | UpdateMetadataRequest
+  | StopReplicaRequest
+  | ControlledShutdownRequest
+  | AlterIsrRequest;
+
+export type KafkaResponse =
+  | ProduceResponse
+  | FetchResponse
+  | MetadataResponse
+  | ListOffsetsResponse
+  | OffsetsForLeaderEpochResponse
+  | LeaderAndIsrResponse
+  | UpdateMetadataResponse
+  | StopReplicaResponse
+  | ControlledShutdownResponse
+  | AlterIsrResponse;
+
+/** The network address (host name) of a broker id. */
+export function brokerHost(brokerId: number): string {
+  return `broker-${brokerId}`;
+}
+
+/** The broker id of a host name `broker-N`, or null. */
+export function brokerIdOf(host: string): number | null {
+  const match = /^broker-(\d+)$/.exec(host);
+  return match === null ? null : Number(match[1]);
+}
+
+/** "topic-partition", as Kafka's TopicPartition.toString. */
+export function topicPartitionKey(topic: string, partition: number): string {
+  return `${topic}-${partition}`;
+}
+
+/** Request and response sizes for bandwidth caps: a header plus the record batches carried. */
+export const REQUEST_HEADER_BYTES = 64;
