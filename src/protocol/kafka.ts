@@ -43,7 +43,9 @@ export type KafkaError =
   | "TOPIC_ALREADY_EXISTS"
   | "INVALID_REPLICATION_FACTOR"
   | "ELECTION_NOT_NEEDED"
-  | "PREFERRED_LEADER_NOT_AVAILABLE";
+  | "PREFERRED_LEADER_NOT_AVAILABLE"
+  /** AlterIsr (3.3+, KIP-841): a proposed ISR member is not live or not a replica. */
+  | "INELIGIBLE_REPLICA";
 
 /** Leader epoch / offset sentinels (RecordBatch.NO_PARTITION_LEADER_EPOCH, UNDEFINED_EPOCH_OFFSET). */
 export const UNDEFINED_EPOCH = -1;

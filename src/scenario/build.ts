@@ -1,7 +1,7 @@
 /**
  * Builds a world from a validated scenario: the network, one disk per host, and the hosts with their
- * processes — ZooKeeper servers (zk-N), demo ping-pong nodes (node-N) and clients (by id). Brokers and
- * Kafka clients are added here as their models land.
+ * processes — ZooKeeper servers (zk-N), Kafka brokers (broker-N), the admin tool (`admin`, which creates the
+ * scenario's topics and runs admin operations), demo ping-pong nodes (node-N) and clients (by id).
  */
 
 import { Disk, type DiskConfig } from "../disk/disk.ts";
@@ -12,6 +12,12 @@ import { ms } from "../sim/time.ts";
 import { World } from "../sim/world.ts";
 import type { ProcessFactory } from "../sim/host.ts";
 import { ZkServer, zkServerConfig } from "../zk/server.ts";
+import { KafkaBroker } from "../broker/broker.ts";
+import { KafkaAdmin, type AdminOperation } from "../broker/admin.ts";
+import { resolveBrokerSettings, type KafkaVersion } from "../broker/config.ts";
+import { TestProducer } from "../clients/test-producer.ts";
+import type { Acks } from "../protocol/kafka.ts";
+import { parseDuration } from "../sim/time.ts";
 import { scenarioGroups, scenarioNodes } from "./load.ts";
 import type { Scenario } from "./spec.ts";
 
@@ -24,8 +30,20 @@ export interface BuiltWorld {
   groups: Map<string, string[]>;
   /** ZooKeeper server host names (zk-1 …). */
   zkServers: string[];
-  /** Resolves "zk-leader" (and later "controller") when a fault fires; null when there is none. */
+  /** Broker host names (broker-1 …). */
+  brokers: string[];
+  /** Resolves "zk-leader", "controller" and "leaderOf:<topic>-<partition>" when a fault fires; null when nobody holds the role. */
   special(selector: string): string | null;
+  /** Runs an admin operation through the admin tool; false when there is no admin (no brokers). */
+  admin(operation: AdminOperation): boolean;
+}
+
+/** The admin tool's host name (kafka-topics.sh and friends). */
+export const ADMIN_HOST = "admin";
+
+function acksOf(acks: string | number): Acks {
+  if (acks === "all" || acks === "-1" || acks === -1) return -1;
+  return acks === "0" || acks === 0 ? 0 : 1;
 }
 
 export function latencySpec(latencyMs: Scenario["network"]["latencyMs"]): LatencySpec {
@@ -72,6 +90,19 @@ export function buildWorld(scenario: Scenario, seed: number | string): BuiltWorl
       addHost(name, (context) => new ZkServer(context, zkServerConfig(i + 1, zkServers, { tickTimeMs, initLimit, syncLimit, snapCount })));
     });
   }
+  const brokers = groupLists.broker;
+  const topicConfigs = new Map<string, Readonly<Record<string, unknown>>>();
+  if (brokers.length > 0) {
+    const { config, compat, version } = scenario.cluster;
+    const settings = resolveBrokerSettings(version as KafkaVersion, config, compat);
+    brokers.forEach((name, i) => {
+      addHost(name, (context) =>
+        new KafkaBroker(context, { brokerId: i + 1, zkServers, replication: settings.replication, compat: settings.compat, settings: settings.all, topicConfigs }),
+      );
+    });
+    const initial: AdminOperation[] = scenario.topics.map((topic) => ({ op: "create-topic", topic }));
+    addHost(ADMIN_HOST, (context) => new KafkaAdmin(context, { zkServers, initial, topicConfigs }));
+  }
   const demo = scenario.cluster.demo;
   if (demo !== undefined) {
     const peers = groupLists.node;
@@ -81,6 +112,25 @@ export function buildWorld(scenario: Scenario, seed: number | string): BuiltWorl
     }
   }
   for (const client of scenario.clients) {
+    if (client.type === "producer") {
+      const { workload, config } = client;
+      addHost(client.id, (context) =>
+        new TestProducer(context, {
+          bootstrap: brokers,
+          acks: acksOf(config.acks),
+          requestTimeoutMs: config["request.timeout.ms"],
+          retries: config.retries,
+          retryBackoffMs: config["retry.backoff.ms"],
+          topic: workload.topic,
+          messages: workload.messages,
+          ratePerSec: workload.ratePerSec,
+          keys: workload.keys,
+          startAtMs: workload.startAt === undefined ? undefined : parseDuration(workload.startAt)! / 1000,
+          stopAtMs: workload.stopAt === undefined ? undefined : parseDuration(workload.stopAt)! / 1000,
+        }),
+      );
+      continue;
+    }
     addHost(client.id, (context) =>
       new ZkSessionProbe(context, {
         servers: zkServers,
@@ -94,14 +144,49 @@ export function buildWorld(scenario: Scenario, seed: number | string): BuiltWorl
   }
 
   const groups = new Map(Object.entries(groupLists).filter(([, members]) => members.length > 0));
-  const special = (selector: string): string | null => {
-    if (selector !== "zk-leader") return null;
-    for (const name of zkServers) {
-      const host = world.host(name);
-      const server = host.process as ZkServer | null;
-      if (host.isUp() && server !== null && server.state === "LEADING" && server.serving) return name;
-    }
-    return null;
+  const runningBroker = (name: string): KafkaBroker | null => {
+    const host = world.host(name);
+    return host.isUp() && host.process !== null ? (host.process as KafkaBroker) : null;
   };
-  return { world, network, disks, nodes: scenarioNodes(scenario), groups, zkServers, special };
+  const special = (selector: string): string | null => {
+    if (selector === "zk-leader") {
+      for (const name of zkServers) {
+        const host = world.host(name);
+        const server = host.process as ZkServer | null;
+        if (host.isUp() && server !== null && server.state === "LEADING" && server.serving) return name;
+      }
+      return null;
+    }
+    // The broker acting with the newest epoch (a zombie with an older one may still think it is in charge).
+    let best: string | null = null;
+    let bestEpoch = -1;
+    if (selector === "controller") {
+      for (const name of brokers) {
+        const controller = runningBroker(name)?.controller;
+        if (controller !== undefined && controller.isActive && controller.controllerEpoch > bestEpoch) {
+          best = name;
+          bestEpoch = controller.controllerEpoch;
+        }
+      }
+      return best;
+    }
+    const leaderOf = /^leaderOf:(.+)-(\d+)$/.exec(selector);
+    if (leaderOf === null) return null;
+    for (const name of brokers) {
+      const partition = runningBroker(name)?.replicaManager?.partition(leaderOf[1], Number(leaderOf[2]));
+      if (partition !== undefined && partition.isLeader && partition.leaderEpoch > bestEpoch) {
+        best = name;
+        bestEpoch = partition.leaderEpoch;
+      }
+    }
+    return best;
+  };
+  const admin = (operation: AdminOperation): boolean => {
+    if (brokers.length === 0) return false;
+    const host = world.host(ADMIN_HOST);
+    if (!host.isUp() || host.process === null) return false;
+    (host.process as KafkaAdmin).submit(operation);
+    return true;
+  };
+  return { world, network, disks, nodes: scenarioNodes(scenario), groups, zkServers, brokers, special, admin };
 }

@@ -1,10 +1,14 @@
 /**
- * Runs the online invariant checkers beside a scenario: passive observers that read node state through
- * read-only views every `intervalMs` of virtual time and once more at the end, recording violations
- * (each violation is traced as a `violation` event on its first node). Today: zk-ephemeral-leak.
+ * Runs the invariant checkers beside a scenario, as passive observers: the replication checkers
+ * (divergent-log, hwm-regression, two-leaders, two-controllers) see every trace event as it is emitted and
+ * check after each one that can break an invariant; the history checker (lost-write) runs at the end over
+ * the client history and the final committed logs; zk-ephemeral-leak reads the ZooKeeper servers' trees
+ * every `intervalMs` of virtual time. Each violation is traced as a `violation` event on its first node.
  */
 
 import { EphemeralLeakChecker, type ZkServerView } from "../check/zk.ts";
+import { ReplicationCheckers } from "../check/replication.ts";
+import { LostWriteChecker } from "../check/history.ts";
 import type { Violation } from "../check/violation.ts";
 import type { EventTarget } from "../sim/kernel.ts";
 import { ms } from "../sim/time.ts";
@@ -15,6 +19,8 @@ const EVENT_CHECK = 1;
 
 export class OnlineCheckers implements EventTarget {
   private readonly ephemeralLeaks = new EphemeralLeakChecker();
+  private readonly replication = new ReplicationCheckers();
+  private readonly lostWrites = new LostWriteChecker();
 
   constructor(
     private readonly built: BuiltWorld,
@@ -23,6 +29,13 @@ export class OnlineCheckers implements EventTarget {
   ) {}
 
   start(): void {
+    if (this.built.brokers.length > 0) {
+      this.built.world.trace.observe((event) => {
+        if (event.kind === "violation") return;
+        this.lostWrites.observe(event);
+        for (const violation of this.replication.observe(event)) this.record(violation);
+      });
+    }
     if (this.built.zkServers.length > 0) this.built.world.kernel.after(ms(this.intervalMs), this, EVENT_CHECK);
   }
 
@@ -33,6 +46,10 @@ export class OnlineCheckers implements EventTarget {
 
   finish(): void {
     this.checkNow();
+    if (this.built.brokers.length === 0) return;
+    const now = this.built.world.now;
+    for (const violation of this.replication.finish(now)) this.record(violation);
+    for (const violation of this.lostWrites.check((tp) => this.replication.committedLog(tp), now)) this.record(violation);
   }
 
   private checkNow(): void {

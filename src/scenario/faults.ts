@@ -15,6 +15,7 @@ import type { Rng } from "../sim/rng.ts";
 import { ms, parseDuration, type Micros } from "../sim/time.ts";
 import type { World } from "../sim/world.ts";
 import type { Fault, NodeRef } from "./spec.ts";
+import type { AdminOperation } from "../broker/admin.ts";
 
 /** A fault's own settings for its trace event (everything but its schedule and selectors). */
 function describe(fault: Fault): Record<string, unknown> {
@@ -35,8 +36,10 @@ export interface FaultTargets {
   disks: ReadonlyMap<string, Disk>;
   /** Named groups for {"random": group} selectors: group → candidate node names. */
   groups: ReadonlyMap<string, readonly string[]>;
-  /** Resolves role selectors ("zk-leader", later "controller") at firing time; null when nobody holds the role. */
+  /** Resolves role selectors ("zk-leader", "controller", "leaderOf:<tp>") at firing time; null when nobody holds the role. */
   special(selector: string): string | null;
+  /** Hands an admin operation to the admin tool; false when there is none. */
+  admin?(operation: AdminOperation): boolean;
 }
 
 /** A selector named a role nobody holds right now: the fault is skipped (and traced as such). */
@@ -107,8 +110,9 @@ export class FaultInjector implements EventTarget {
         undo = () => nodes.forEach((node) => this.restart(node));
         break;
       case "shutdown":
+      case "controlled-shutdown":
         nodes = this.resolve(fault.node);
-        nodes.forEach((node) => this.host(node).shutdown());
+        nodes.forEach((node) => this.host(node).requestShutdown());
         undo = () => nodes.forEach((node) => this.restart(node));
         break;
       case "restart":
@@ -207,12 +211,31 @@ export class FaultInjector implements EventTarget {
         this.trace("fault", { type: fault.type, nodes, flipped });
         return;
       }
+      case "create-topic":
+        this.runAdmin(fault, { op: "create-topic", topic: fault.topic });
+        return;
+      case "delete-topic":
+        this.runAdmin(fault, { op: "delete-topic", topic: fault.topic });
+        return;
+      case "reassign":
+        this.runAdmin(fault, { op: "reassign", partitions: fault.partitions });
+        return;
+      case "preferred-election":
+        this.runAdmin(fault, { op: "preferred-election", partitions: fault.partitions ?? [] });
+        return;
       default:
         unreachable(fault, "unknown fault type");
     }
     this.fired++;
     this.trace("fault", { ...describe(fault), nodes });
     if (undo !== null) this.scheduleEnd(fault, undo);
+  }
+
+  /** Admin operations are scenario events, traced as faults on the nemesis lane. */
+  private runAdmin(fault: Fault, operation: AdminOperation): void {
+    if (this.targets.admin?.(operation) !== true) throw new NoTarget("no admin tool running");
+    this.fired++;
+    this.trace("fault", describe(fault));
   }
 
   private scheduleEnd(fault: Fault, undo: () => void): void {
@@ -244,7 +267,11 @@ export class FaultInjector implements EventTarget {
       return [holder];
     }
     if (typeof ref === "string") return [ref];
-    assert("random" in ref, "selector not resolvable in this cluster");
+    if ("leaderOf" in ref) {
+      const leader = this.targets.special(`leaderOf:${ref.leaderOf}`);
+      if (leader === null) throw new NoTarget(`no leader of ${ref.leaderOf} right now`);
+      return [leader];
+    }
     const candidates = this.targets.groups.get(ref.random);
     assert(candidates !== undefined && candidates.length > 0, `no nodes in group ${ref.random}`);
     return [this.selectorRng.pick(candidates)];

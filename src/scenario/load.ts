@@ -102,32 +102,47 @@ export function scenarioNodes(scenario: Scenario): string[] {
 /** Named node groups, for {"random": group} selectors. */
 export function scenarioGroups(scenario: Scenario): Record<string, string[]> {
   const zk = Array.from({ length: scenario.cluster.zookeeper?.servers ?? 0 }, (_, i) => `zk-${i + 1}`);
+  const broker = Array.from({ length: scenario.cluster.brokers ?? 0 }, (_, i) => `broker-${i + 1}`);
+  const admin = broker.length > 0 ? ["admin"] : [];
   const node = Array.from({ length: scenario.cluster.demo?.nodes ?? 0 }, (_, i) => `node-${i + 1}`);
   const client = scenario.clients.map((c) => c.id);
-  return { zk, node, client, any: [...zk, ...node, ...client] };
+  return { zk, broker, node, client, any: [...zk, ...broker, ...admin, ...node, ...client] };
 }
 
 function checkSemantics(scenario: Scenario, file: string): void {
   if (scenario.cluster.demo === undefined && scenario.cluster.zookeeper === undefined) {
-    throw new ScenarioError(file, "$.cluster", 'expected "zookeeper" and/or "demo" (brokers arrive with the Kafka model)');
+    throw new ScenarioError(file, "$.cluster", 'expected "zookeeper" (with "brokers") and/or "demo"');
   }
   const groups = scenarioGroups(scenario);
+  if (groups.broker.length > 0 && groups.zk.length === 0) {
+    throw new ScenarioError(file, "$.cluster.brokers", "brokers need cluster.zookeeper (ZooKeeper mode)");
+  }
+  const topics = checkTopics(scenario, file, groups.broker.length);
   const nodes = new Set(groups.any);
-  const seen = new Set<string>();
+  const seen = new Set<string>(["admin"]);
   scenario.clients.forEach((client, i) => {
-    if (seen.has(client.id) || groups.zk.includes(client.id) || groups.node.includes(client.id)) {
-      throw new ScenarioError(file, jsonPath(["clients", i, "id"]), `expected a unique node name, found "${client.id}" twice`);
+    if (seen.has(client.id) || groups.zk.includes(client.id) || groups.node.includes(client.id) || groups.broker.includes(client.id)) {
+      throw new ScenarioError(file, jsonPath(["clients", i, "id"]), `expected a unique node name, found "${client.id}" twice (or a reserved name)`);
     }
     seen.add(client.id);
     if (client.type === "zk-session" && groups.zk.length === 0) {
       throw new ScenarioError(file, jsonPath(["clients", i, "type"]), 'a "zk-session" client needs cluster.zookeeper');
+    }
+    if (client.type === "producer") {
+      if (groups.broker.length === 0) throw new ScenarioError(file, jsonPath(["clients", i, "type"]), "a producer needs cluster.brokers");
+      if (!topics.has(client.workload.topic)) {
+        throw new ScenarioError(file, jsonPath(["clients", i, "workload", "topic"]), `expected a topic of the scenario (${[...topics].join(", ") || "none"}), found "${client.workload.topic}"`);
+      }
     }
   });
   const randomGroups = Object.keys(groups).filter((name) => groups[name].length > 0);
   const checkRef = (ref: NodeRef, path: PropertyKey[]): void => {
     const where = jsonPath(path);
     if (typeof ref === "string") {
-      if (ref === "controller") throw new ScenarioError(file, where, 'the selector "controller" needs brokers (they arrive with the Kafka model)');
+      if (ref === "controller") {
+        if (groups.broker.length === 0) throw new ScenarioError(file, where, 'the selector "controller" needs cluster.brokers');
+        return;
+      }
       if (ref === "zk-leader") {
         if (groups.zk.length === 0) throw new ScenarioError(file, where, 'the selector "zk-leader" needs cluster.zookeeper');
         return;
@@ -135,7 +150,13 @@ function checkSemantics(scenario: Scenario, file: string): void {
       if (!nodes.has(ref)) throw new ScenarioError(file, where, `expected one of the cluster's nodes (${[...nodes].join(", ")}), found "${ref}"`);
       return;
     }
-    if ("leaderOf" in ref) throw new ScenarioError(file, where, 'the selector {"leaderOf"} needs brokers (they arrive with the Kafka model)');
+    if ("leaderOf" in ref) {
+      const match = /^(.+)-(\d+)$/.exec(ref.leaderOf);
+      if (match === null || !topics.has(match[1])) {
+        throw new ScenarioError(file, `${where}.leaderOf`, `expected "<topic>-<partition>" of a scenario topic (${[...topics].join(", ") || "none"}), found "${ref.leaderOf}"`);
+      }
+      return;
+    }
     if (!randomGroups.includes(ref.random)) {
       throw new ScenarioError(file, `${where}.random`, `expected one of ${randomGroups.map((g) => `"${g}"`).join(", ")}, found "${ref.random}"`);
     }
@@ -167,6 +188,20 @@ function checkSemantics(scenario: Scenario, file: string): void {
       throw new ScenarioError(file, jsonPath([...base, "until"]), 'expected "until" or "for", not both');
     }
   });
+  scenario.faults.forEach((fault, i) => {
+    const admin = ["create-topic", "delete-topic", "reassign", "preferred-election", "controlled-shutdown"];
+    if (admin.includes(fault.type) && groups.broker.length === 0) {
+      throw new ScenarioError(file, jsonPath(["faults", i, "type"]), `"${fault.type}" needs cluster.brokers`);
+    }
+    if (fault.type === "create-topic") checkTopic(fault.topic, ["faults", i, "topic"], file, groups.broker.length);
+    if (fault.type === "reassign") {
+      fault.partitions.forEach((p, j) =>
+        p.replicas.forEach((id, k) => {
+          if (id > groups.broker.length) throw new ScenarioError(file, jsonPath(["faults", i, "partitions", j, "replicas", k]), `expected a broker id from 1 to ${groups.broker.length}, found ${id}`);
+        }),
+      );
+    }
+  });
   if (scenario.cluster.config["disk.fsyncMs"] !== undefined) {
     const [min, max] = scenario.cluster.config["disk.fsyncMs"];
     if (min > max) throw new ScenarioError(file, jsonPath(["cluster", "config", "disk.fsyncMs"]), "expected [min, max] with min <= max");
@@ -174,4 +209,36 @@ function checkSemantics(scenario: Scenario, file: string): void {
   if (Array.isArray(scenario.network.latencyMs) && scenario.network.latencyMs[0] > scenario.network.latencyMs[1]) {
     throw new ScenarioError(file, "$.network.latencyMs", "expected [min, max] with min <= max");
   }
+}
+
+/** Topic checks a schema cannot express: assignments that fit the partition count, the RF and the brokers. */
+function checkTopics(scenario: Scenario, file: string, brokers: number): Set<string> {
+  const names = new Set<string>();
+  scenario.topics.forEach((topic, i) => {
+    if (names.has(topic.name)) throw new ScenarioError(file, jsonPath(["topics", i, "name"]), `expected a unique topic name, found "${topic.name}" twice`);
+    names.add(topic.name);
+    checkTopic(topic, ["topics", i], file, brokers);
+  });
+  if (scenario.topics.length > 0 && brokers === 0) throw new ScenarioError(file, "$.topics", "topics need cluster.brokers");
+  for (const fault of scenario.faults) if (fault.type === "create-topic") names.add(fault.topic.name);
+  return names;
+}
+
+function checkTopic(topic: Scenario["topics"][number], path: PropertyKey[], file: string, brokers: number): void {
+  if (topic.replicationFactor > brokers) {
+    throw new ScenarioError(file, jsonPath([...path, "replicationFactor"]), `expected at most ${brokers} (the number of brokers), found ${topic.replicationFactor}`);
+  }
+  if (topic.assignment === undefined) return;
+  if (topic.assignment.length !== topic.partitions) {
+    throw new ScenarioError(file, jsonPath([...path, "assignment"]), `expected ${topic.partitions} replica lists (one per partition), found ${topic.assignment.length}`);
+  }
+  topic.assignment.forEach((replicas, p) => {
+    if (replicas.length !== topic.replicationFactor) {
+      throw new ScenarioError(file, jsonPath([...path, "assignment", p]), `expected ${topic.replicationFactor} replicas (the replication factor), found ${replicas.length}`);
+    }
+    if (new Set(replicas).size !== replicas.length) throw new ScenarioError(file, jsonPath([...path, "assignment", p]), "expected distinct broker ids");
+    replicas.forEach((id, r) => {
+      if (id > brokers) throw new ScenarioError(file, jsonPath([...path, "assignment", p, r]), `expected a broker id from 1 to ${brokers}, found ${id}`);
+    });
+  });
 }

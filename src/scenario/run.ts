@@ -66,7 +66,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
     description: scenario.description ?? "",
   });
 
-  const injector = new FaultInjector({ world, network, disks: built.disks, groups: built.groups, special: built.special });
+  const injector = new FaultInjector({ world, network, disks: built.disks, groups: built.groups, special: built.special, admin: built.admin });
   const violations: Violation[] = [];
   const checkers = new OnlineCheckers(built, violations);
   checkers.start();

@@ -1,12 +1,15 @@
 /**
  * The scenario format of DESIGN.md as a zod schema: the one source of truth for validation, for the
  * TypeScript types of a parsed scenario, and (via z.toJSONSchema) for the published JSON Schema. This is
- * the kernel-era subset: a `demo` cluster of ping-pong nodes, the network, the fault list and `expect`.
- * ZooKeeper, brokers and clients join the schema as their models land.
+ * DESIGN.md's shape: the cluster (ZooKeeper, brokers, Kafka configs, compat switches, version preset; or a
+ * kernel-demo cluster), topics, network, clients, faults (node faults and admin operations) and `expect`.
+ * Config keys are Kafka's own, typed from the model's defaults, so a typo is an error, not a silent default.
  */
 
 import { z } from "zod";
 import { VIOLATION_NAMES } from "../check/violation.ts";
+import { DEFAULT_REPLICATION_CONFIG, KAFKA_VERSIONS } from "../broker/config.ts";
+import { BROKER_TOPIC_SYNONYMS, DEFAULT_LOG_CONFIG, DEFAULT_LOG_MANAGER_CONFIG } from "../broker/log/config.ts";
 
 export { VIOLATION_NAMES };
 
@@ -81,8 +84,21 @@ export const Fault = z.discriminatedUnion(
     z.strictObject({ type: z.literal("disk-full"), at: FaultTime, ...OneNode, ...Endless }),
     z.strictObject({ type: z.literal("disk-slow"), at: FaultTime, ...OneNode, extra: Duration, ...Endless }),
     z.strictObject({ type: z.literal("corrupt"), at: FaultTime, ...OneNode, file: z.string().optional() }),
+    z.strictObject({ type: z.literal("controlled-shutdown"), at: FaultTime, ...OneNode, ...Endless }),
+    z.strictObject({ type: z.literal("create-topic"), at: FaultTime, topic: z.lazy(() => Topic) }),
+    z.strictObject({ type: z.literal("delete-topic"), at: FaultTime, topic: z.string().min(1) }),
+    z.strictObject({
+      type: z.literal("reassign"),
+      at: FaultTime,
+      partitions: z.array(z.strictObject({ topic: z.string().min(1), partition: z.number().int().nonnegative(), replicas: z.array(z.number().int().positive()).min(1) })).min(1),
+    }),
+    z.strictObject({
+      type: z.literal("preferred-election"),
+      at: FaultTime,
+      partitions: z.array(z.strictObject({ topic: z.string().min(1), partition: z.number().int().nonnegative() })).optional(),
+    }),
   ],
-  { error: "expected a fault with a known type (crash, shutdown, restart, power-loss, pause, partition, heal, loss, delay, bandwidth, slow, clock-skew, disk-error, disk-full, disk-slow, corrupt)" },
+  { error: "expected a fault with a known type (crash, shutdown, restart, power-loss, pause, partition, heal, loss, delay, bandwidth, slow, clock-skew, disk-error, disk-full, disk-slow, corrupt, controlled-shutdown, create-topic, delete-topic, reassign, preferred-election)" },
 );
 export type Fault = z.infer<typeof Fault>;
 
@@ -112,12 +128,14 @@ export const ZooKeeperCluster = z.strictObject({
   snapCount: z.number().int().min(2).default(100_000),
 });
 
+const ClientId = z.string().regex(/^[a-z][a-z0-9-]*$/, { error: "expected an id of lowercase letters, digits and dashes" });
+
 /** Client processes. `zk-session` is a ZooKeeper probe (a session holding an ephemeral, as a broker does). */
 export const Client = z.discriminatedUnion(
   "type",
   [
     z.strictObject({
-      id: z.string().regex(/^[a-z][a-z0-9-]*$/, { error: "expected an id of lowercase letters, digits and dashes" }),
+      id: ClientId,
       type: z.literal("zk-session"),
       config: z.strictObject({ "zookeeper.session.timeout.ms": z.number().int().positive().default(18_000) }).default({ "zookeeper.session.timeout.ms": 18_000 }),
       workload: z
@@ -128,17 +146,86 @@ export const Client = z.discriminatedUnion(
         })
         .default({ writeEveryMs: 1000 }),
     }),
+    z.strictObject({
+      id: ClientId,
+      type: z.literal("producer"),
+      config: z
+        .strictObject({
+          acks: z.union([z.literal("all"), z.literal("1"), z.literal("0"), z.literal("-1"), z.literal(-1), z.literal(0), z.literal(1)]).default("all"),
+          "request.timeout.ms": z.number().int().positive().default(30_000),
+          retries: z.number().int().nonnegative().default(2_147_483_647),
+          "retry.backoff.ms": z.number().int().nonnegative().default(100),
+          "delivery.timeout.ms": z.number().int().positive().default(120_000),
+        })
+        .default({ acks: "all", "request.timeout.ms": 30_000, retries: 2_147_483_647, "retry.backoff.ms": 100, "delivery.timeout.ms": 120_000 }),
+      workload: z.strictObject({
+        topic: z.string().min(1),
+        messages: z.number().int().positive(),
+        ratePerSec: z.number().positive(),
+        keys: z.number().int().positive().optional(),
+        startAt: Duration.optional(),
+        stopAt: Duration.optional(),
+      }),
+    }),
   ],
-  { error: 'expected a client with a known type ("zk-session"; producers and consumers arrive with the brokers)' },
+  { error: 'expected a client with a known type ("producer" or "zk-session")' },
 );
 export type Client = z.infer<typeof Client>;
 
-/** Host-level settings that are not Kafka configs, under Kafka-style dotted keys. */
+/** A config value typed like its Kafka default (numbers, booleans, strings). */
+function typedLike(value: unknown): z.ZodType {
+  if (typeof value === "boolean") return z.boolean();
+  if (typeof value === "number") return z.number();
+  return z.string();
+}
+
+function optionalKeys(defaults: Readonly<Record<string, unknown>>): Record<string, z.ZodOptional<z.ZodType>> {
+  return Object.fromEntries(Object.entries(defaults).map(([key, value]) => [key, typedLike(value).optional()]));
+}
+
+/** Broker keys that default a topic key (log.retention.ms → retention.ms), typed like the topic key. */
+const BROKER_LOG_KEYS = Object.fromEntries(
+  Object.entries(BROKER_TOPIC_SYNONYMS).map(([brokerKey, topicKey]) => [brokerKey, DEFAULT_LOG_CONFIG[topicKey]]),
+);
+
+/**
+ * Cluster-wide settings: every broker's Kafka configs (replication, controller, log manager and `log.*`
+ * defaults of topic configs) and host-level disk settings (not Kafka configs, under Kafka-style dotted keys).
+ */
 export const ClusterConfig = z.strictObject({
+  ...optionalKeys(DEFAULT_REPLICATION_CONFIG),
+  ...optionalKeys(DEFAULT_LOG_MANAGER_CONFIG),
+  ...optionalKeys(BROKER_LOG_KEYS),
   "disk.writebackMs": z.number().positive().optional(),
   "disk.writebackIntervalMs": z.number().positive().optional(),
   "disk.fsyncMs": z.tuple([z.number().nonnegative(), z.number().nonnegative()]).optional(),
   "disk.capacityBytes": z.number().positive().optional(),
+});
+
+/** Topic-level configs (LogConfig keys plus the replication ones a topic may override). */
+export const TopicConfig = z.strictObject({
+  ...optionalKeys(DEFAULT_LOG_CONFIG),
+  "min.insync.replicas": z.number().int().positive().optional(),
+  "unclean.leader.election.enable": z.boolean().optional(),
+});
+
+export const Topic = z.strictObject({
+  name: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, { error: "expected a topic name of letters, digits, '.', '_' and '-'" }),
+  partitions: z.number().int().min(1).max(100_000).default(1),
+  replicationFactor: z.number().int().min(1).max(64).default(1),
+  /** Replicas per partition, preferred leader first; drawn from the seed (as AdminUtils does) when absent. */
+  assignment: z.array(z.array(z.number().int().positive()).min(1)).optional(),
+  config: TopicConfig.default({}),
+});
+export type Topic = z.infer<typeof Topic>;
+
+/** Compatibility switches restoring historical behaviour (defaults: today's, or the version preset's). */
+export const Compat = z.strictObject({
+  truncation: z.enum(["high-watermark", "kip-101", "kip-279", "kip-320"]).optional(),
+  isrUpdate: z.enum(["zk-direct", "alter-isr"]).optional(),
+  controllerEpochCheck: z.boolean().optional(),
+  transactionVerification: z.boolean().optional(),
+  epochBumpPerTransaction: z.boolean().optional(),
 });
 
 
@@ -155,8 +242,14 @@ export const Scenario = z.strictObject({
   cluster: z.strictObject({
     demo: DemoCluster.optional(),
     zookeeper: ZooKeeperCluster.optional(),
+    /** Kafka brokers broker-1 … broker-N (broker.id 1 … N); they need cluster.zookeeper. */
+    brokers: z.number().int().min(1).max(64).optional(),
+    /** A Kafka era preset for defaults and compat switches (default "3.x"). */
+    version: z.enum(KAFKA_VERSIONS as [string, ...string[]]).default("3.x"),
     config: ClusterConfig.default({}),
+    compat: Compat.default({}),
   }),
+  topics: z.array(Topic).default([]),
   clients: z.array(Client).default([]),
   network: z.strictObject({ latencyMs: LatencyMs.default([1, 3]), bandwidthBytesPerSec: z.number().positive().optional() }).default({ latencyMs: [1, 3] }),
   faults: z.array(Fault).default([]),

@@ -56,6 +56,11 @@ export interface Process {
   onTimer(tag: string, data: unknown): void;
   /** Clean stop (the `shutdown` fault): flush, write markers, close sessions. Runs before the host stops. */
   onShutdown?(): void;
+  /**
+   * A clean stop that needs a conversation first (a Kafka broker's controlled shutdown): return true to take
+   * charge and call `done` when ready — the host then runs onShutdown and stops; false to stop at once.
+   */
+  beginShutdown?(done: () => void): boolean;
 }
 
 export type ProcessFactory<D extends HostDisk = HostDisk> = (context: ProcessContext<D>) => Process;
@@ -291,6 +296,20 @@ export class Host<D extends HostDisk = HostDisk> implements EventTarget, HostAdd
     this.process!.onShutdown?.();
     this.kill("stopped");
     this.trace.emit(this.name, "host-shutdown", { incarnation: this.incarnation });
+  }
+
+  /**
+   * A clean stop the process may first prepare for (Process.beginShutdown), as `kafka-server-stop` lets a
+   * broker move its leaderships away before it exits. Falls back to shutdown() at once.
+   */
+  requestShutdown(): void {
+    if (!this.isUp()) return;
+    if (this.state === "paused") this.resume();
+    const context = this.context!;
+    const done = (): void => {
+      if (context.alive && this.context === context) this.shutdown();
+    };
+    if (this.process!.beginShutdown?.(done) !== true) this.shutdown();
   }
 
   /** Handles nothing for `durationUs`, then resumes with stale state and a backlog of events. */

@@ -47,7 +47,7 @@ describe("scenario loading", () => {
     expect(errorOf({ ...base(), name: undefined })).to.equal("s.json: $.name: expected string, found nothing (required)");
     expect(errorOf({ ...base(), faults: [{ at: ["1s", "x"], type: "heal" }] })).to.match(/^s\.json: \$\.faults\[0\]\.at\[1\]: expected a duration/);
     expect(errorOf({ ...base(), faults: [{ at: "1s", type: "crash", node: "controller" }] })).to.match(
-      /\$\.faults\[0\]\.node: the selector "controller" needs brokers/,
+      /\$\.faults\[0\]\.node: the selector "controller" needs cluster\.brokers/,
     );
     expect(errorOf({ ...base(), faults: [{ at: "1s", type: "partition", groups: [["node-1"], "rest"], from: ["node-2"], to: ["node-3"] }] })).to.match(
       /\$\.faults\[0\]: expected either "groups" or "from" and "to"/,

@@ -34,19 +34,16 @@ describe("regression: a syncing follower must not ACK before it has persisted th
     expect(commitT).to.equal(false);
     zk.world.host("zk-1").start();
     expect(step(zk, 5_000, () => commitT)).to.equal(true);
-    console.log(`t=${zk.world.now} leader committed /t; zk-1 state=${zk.server("zk-1").state} currentEpoch=${zk.server("zk-1").currentEpoch}`);
     zk.world.host("zk-1").crash(); // before its currentEpoch fsync completes (kill -9: its page cache survives)
     zk.runUntil(() => acked, 1_000);
     expect(acked, "/t acknowledged to the client").to.equal(true);
     zk.world.host("zk-3").crash(); // the old leader stays down
     zk.network.heal();
     zk.world.host("zk-1").start();
-    console.log(`zk-1 restarted: currentEpoch=${zk.server("zk-1").currentEpoch} lastZxid=0x${zk.server("zk-1").lastZxid.toString(16)}; zk-2: currentEpoch=${zk.server("zk-2").currentEpoch} lastZxid=0x${zk.server("zk-2").lastZxid.toString(16)}`);
     expect(zk.runUntil(() => zk.stable() && zk.servers().every((s) => s.serving), 30_000)).to.equal(true);
     zk.world.host("zk-3").start();
     zk.runUntil(() => zk.servers().length === 3 && zk.servers().every((s) => s.serving), 30_000);
     zk.runFor(1000);
-    for (const s of zk.servers()) console.log(`zk-${s.sid} ${s.state} /t=${s.tree.exists("/t").stat !== null}`);
     expect(zk.leader()!.tree.exists("/t").stat, "acknowledged /t lost").to.not.equal(null);
   });
 });

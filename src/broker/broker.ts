@@ -1,0 +1,387 @@
+/**
+ * A Kafka broker process in ZooKeeper mode (KafkaServer.startup / shutdown, KafkaApis' dispatch): log recovery,
+ * the ZooKeeper session, the top-level persistent paths, the ephemeral /brokers/ids/<id> registration (retried
+ * while a previous session's znode still exists; broker epoch = its czxid), the ReplicaManager, the embedded
+ * KafkaController, the metadata cache, and a clean shutdown that first asks the controller to move leadership
+ * away (controlled shutdown) and ends with the clean-shutdown marker. After a session expiry it builds a new
+ * ZooKeeper client, registers again and re-runs the controller election, as ZooKeeperClient's reinitialisation
+ * does. Simplifications: one listener, no request quotas or thread pools (a request is handled when it arrives);
+ * a failed log dir halts the broker (it stops answering; its session then expires), as Kafka's Exit.halt does.
+ */
+
+import type { Disk } from "../disk/disk.ts";
+import type { ZkClientState, ZkReply, ZkWatchEventType } from "../protocol/zk.ts";
+import {
+  brokerHost,
+  type AlterIsrRequest,
+  type ControlledShutdownRequest,
+  type ControlledShutdownResponse,
+  type KafkaRequest,
+  type KafkaResponse,
+  type MetadataRequest,
+} from "../protocol/kafka.ts";
+import type { Message, Process, ProcessContext } from "../sim/host.ts";
+import { ms } from "../sim/time.ts";
+import { ZkClient } from "../zk/client.ts";
+import type { Compat, ReplicationConfig } from "./config.ts";
+import { KafkaController } from "./controller/controller.ts";
+import { LogManager, TIMER_PREFIX as LOG_TIMER_PREFIX } from "./log/log-manager.ts";
+import { MetadataCache } from "./metadata-cache.ts";
+import { ReplicaManager } from "./replica/replica-manager.ts";
+import { BROKER_TIMER_PREFIX, CONTROLLER_TIMER_PREFIX, FETCHER_TIMER_PREFIX, REPLICA_TIMER_PREFIX, type BrokerServices } from "./services.ts";
+import { brokerIdPath, encodeBrokerRegistration, PERSISTENT_PATHS } from "./zk-data.ts";
+
+export interface BrokerOptions {
+  brokerId: number;
+  zkServers: readonly string[];
+  replication: ReplicationConfig;
+  compat: Compat;
+  /** Every broker setting given (log.* keys included) for the LogManager. */
+  settings: Readonly<Record<string, unknown>>;
+  /** Topic config overrides, shared by every broker (and updated by the admin when it creates a topic). */
+  topicConfigs: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
+}
+
+const TIMER_REGISTER = "broker:register";
+const TIMER_CONTROLLED_SHUTDOWN = "broker:controlled-shutdown";
+const TIMER_CONTROLLED_SHUTDOWN_TIMEOUT = "broker:controlled-shutdown-timeout";
+/** Retry back-off while /brokers/ids/<id> still belongs to a previous session (or ZooKeeper is unreachable). */
+const REGISTER_RETRY_MS = 1000;
+/** At most this many registration attempts per session (the old session expires within its timeout). */
+const REGISTER_ATTEMPTS_MAX = 120;
+const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
+
+export class KafkaBroker implements Process, BrokerServices {
+  readonly brokerId: number;
+  readonly config: ReplicationConfig;
+  readonly compat: Compat;
+  readonly metadataCache = new MetadataCache();
+  readonly logManager: LogManager;
+  replicaManager!: ReplicaManager;
+  controller!: KafkaController;
+  private client!: ZkClient;
+  /** Bumped with every new ZooKeeper client; callbacks of an older session are ignored. */
+  private session = 0;
+  private registered = false;
+  private registering = false;
+  private registerAttempts = 0;
+  private createdPaths = false;
+  private currentBrokerEpoch = -1;
+  private correlationId = 0;
+  /** A log dir failure halted the broker: it handles nothing more until restarted. */
+  private halted = false;
+  private shuttingDown: { done: () => void; attempt: number; correlationId: number } | null = null;
+
+  constructor(
+    readonly context: ProcessContext<Disk>,
+    private readonly options: BrokerOptions,
+  ) {
+    this.brokerId = options.brokerId;
+    this.config = options.replication;
+    this.compat = options.compat;
+    this.logManager = new LogManager(context, {
+      config: options.settings,
+      topicConfig: (topic) => options.topicConfigs.get(topic) ?? EMPTY,
+      onLogDirFailure: (what, error) => this.halt(`log dir failure: ${what} (${error})`),
+    });
+  }
+
+  // ---- BrokerServices ----
+
+  zk(): ZkClient {
+    return this.client;
+  }
+
+  brokerEpoch(): number {
+    return this.currentBrokerEpoch;
+  }
+
+  topicConfig(topic: string): Readonly<Record<string, unknown>> {
+    return this.options.topicConfigs.get(topic) ?? EMPTY;
+  }
+
+  nowMs(): number {
+    return Math.floor(this.context.now() / 1000);
+  }
+
+  nextCorrelationId(): number {
+    return ++this.correlationId;
+  }
+
+  sendToBroker(brokerId: number, message: Message): void {
+    this.context.send(brokerHost(brokerId), message);
+  }
+
+  send(host: string, message: Message): void {
+    this.context.send(host, message);
+  }
+
+  // ---- Process ----
+
+  onStart(): void {
+    this.logManager.startup();
+    this.replicaManager = new ReplicaManager(this);
+    this.controller = new KafkaController(this);
+    this.replicaManager.startup();
+    this.connect();
+  }
+
+  onMessage(from: string, message: Message, connection: number): void {
+    if (this.halted) return;
+    if (message.type.startsWith("Zk")) {
+      this.client.onMessage(from, message, connection);
+      return;
+    }
+    this.dispatch(from, message as KafkaRequest | KafkaResponse, connection);
+  }
+
+  onTimer(tag: string, data: unknown): void {
+    if (this.halted) return;
+    if (tag.startsWith("zk-client:")) {
+      this.client.onTimer(tag, data);
+    } else if (tag.startsWith(LOG_TIMER_PREFIX)) {
+      this.logManager.onTimer(tag, data);
+    } else if (tag.startsWith(REPLICA_TIMER_PREFIX) || tag.startsWith(FETCHER_TIMER_PREFIX)) {
+      this.replicaManager.onTimer(tag, data);
+    } else if (tag.startsWith(CONTROLLER_TIMER_PREFIX)) {
+      this.controller.onTimer(tag, data);
+    } else if (tag.startsWith(BROKER_TIMER_PREFIX)) {
+      this.onBrokerTimer(tag, data);
+    }
+  }
+
+  /** KafkaServer.controlledShutdown: ask the controller to move leadership away, then stop. */
+  beginShutdown(done: () => void): boolean {
+    if (this.halted || !this.config["controlled.shutdown.enable"] || !this.registered) return false;
+    this.shuttingDown = { done, attempt: 0, correlationId: -1 };
+    this.sendControlledShutdown();
+    return true;
+  }
+
+  onShutdown(): void {
+    if (this.halted) return;
+    this.replicaManager.shutdown();
+    this.controller.shutdown();
+    this.client.close();
+    this.logManager.shutdown();
+  }
+
+  // ---- Request dispatch (KafkaApis) ----
+
+  private dispatch(from: string, message: KafkaRequest | KafkaResponse, connection: number): void {
+    switch (message.type) {
+      case "Produce":
+        this.replicaManager.handleProduce(from, message);
+        break;
+      case "Fetch":
+        this.replicaManager.handleFetch(from, message);
+        break;
+      case "ListOffsets":
+        this.replicaManager.handleListOffsets(from, message);
+        break;
+      case "OffsetsForLeaderEpoch":
+        this.replicaManager.handleOffsetsForLeaderEpoch(from, message);
+        break;
+      case "LeaderAndIsr":
+        this.replicaManager.handleLeaderAndIsr(from, message);
+        break;
+      case "UpdateMetadata":
+        this.replicaManager.handleUpdateMetadata(from, message);
+        break;
+      case "StopReplica":
+        this.replicaManager.handleStopReplica(from, message);
+        break;
+      case "Metadata":
+        this.handleMetadata(from, message);
+        break;
+      case "ControlledShutdown":
+        this.controller.handleControlledShutdown(from, message as ControlledShutdownRequest);
+        break;
+      case "AlterIsr":
+        this.controller.handleAlterIsr(from, message as AlterIsrRequest);
+        break;
+      case "FetchResponse":
+      case "OffsetsForLeaderEpochResponse":
+      case "AlterIsrResponse":
+      case "ListOffsetsResponse":
+        this.replicaManager.onResponse(from, message, connection);
+        break;
+      case "LeaderAndIsrResponse":
+      case "UpdateMetadataResponse":
+      case "StopReplicaResponse":
+        this.controller.onResponse(from, message);
+        break;
+      case "ControlledShutdownResponse":
+        this.onControlledShutdownResponse(message);
+        break;
+      default:
+        // ProduceResponse, MetadataResponse: a broker never asks for them.
+        break;
+    }
+  }
+
+  private handleMetadata(from: string, request: MetadataRequest): void {
+    this.context.send(from, this.metadataCache.describe(request.topics, request.correlationId));
+  }
+
+  // ---- ZooKeeper session and registration ----
+
+  private connect(): void {
+    const session = ++this.session;
+    this.registered = false;
+    this.registering = false;
+    this.registerAttempts = 0;
+    this.currentBrokerEpoch = -1;
+    this.client = new ZkClient(
+      this.context,
+      { servers: [...this.options.zkServers], sessionTimeoutMs: this.config["zookeeper.session.timeout.ms"] },
+      {
+        onStateChange: (state) => session === this.session && this.onZkState(state),
+        onWatchEvent: (event, path) => session === this.session && this.onWatchEvent(event, path),
+      },
+    );
+    this.client.start();
+  }
+
+  private onZkState(state: ZkClientState): void {
+    if (state === "CONNECTED" && !this.registered) this.register();
+    if (state === "EXPIRED") {
+      this.trace("zk-session-expired", { brokerEpoch: this.currentBrokerEpoch });
+      this.controller.onZkSessionExpired();
+      this.connect();
+    }
+  }
+
+  private onWatchEvent(event: ZkWatchEventType, path: string): void {
+    this.controller.onWatchEvent(event, path);
+  }
+
+  private register(): void {
+    if (this.registering || this.registered || this.shuttingDown !== null) return;
+    if (this.registerAttempts >= REGISTER_ATTEMPTS_MAX) return;
+    this.registering = true;
+    this.registerAttempts++;
+    const session = this.session;
+    const ignore = (): boolean => session !== this.session;
+    if (!this.createdPaths) {
+      this.createPersistentPaths(0, (reply) => {
+        if (ignore()) return;
+        if (reply.code !== "OK") return this.retryRegister(reply.code);
+        this.createdPaths = true;
+        this.registering = false;
+        this.register();
+      });
+      return;
+    }
+    const path = brokerIdPath(this.brokerId);
+    const data = encodeBrokerRegistration(this.brokerId, this.context.node, this.nowMs());
+    this.client.create(path, data, { ephemeral: true }, (reply) => {
+      if (ignore()) return;
+      if (reply.code !== "OK" && reply.code !== "NODEEXISTS") return this.retryRegister(reply.code);
+      // KafkaZkClient.checkedEphemeralCreate: the znode is ours only if this session owns it.
+      this.client.exists(path, false, (stat) => {
+        if (ignore()) return;
+        const owner = stat.stat?.ephemeralOwner ?? 0;
+        if (stat.code !== "OK" || stat.stat === null || stat.stat === undefined || owner !== this.client.sessionId) {
+          return this.retryRegister(reply.code === "NODEEXISTS" ? "NODEEXISTS" : stat.code);
+        }
+        this.registering = false;
+        this.registered = true;
+        this.currentBrokerEpoch = stat.stat.czxid;
+        this.trace("broker-registered", { brokerEpoch: this.currentBrokerEpoch, sessionId: `0x${this.client.sessionId.toString(16)}` });
+        this.controller.startup();
+      });
+    });
+  }
+
+  /** KafkaZkClient.createTopLevelPaths: creates each persistent path, ignoring NODEEXISTS. */
+  private createPersistentPaths(index: number, done: (reply: ZkReply) => void): void {
+    if (index === PERSISTENT_PATHS.length) {
+      done({ code: "OK" });
+      return;
+    }
+    this.client.create(PERSISTENT_PATHS[index], "", {}, (reply) => {
+      if (reply.code === "OK" || reply.code === "NODEEXISTS") this.createPersistentPaths(index + 1, done);
+      else done(reply);
+    });
+  }
+
+  private retryRegister(code: string): void {
+    this.registering = false;
+    this.trace("broker-register-failed", { code, attempt: this.registerAttempts });
+    this.context.setTimer(ms(REGISTER_RETRY_MS), TIMER_REGISTER, this.session);
+  }
+
+  private onBrokerTimer(tag: string, data: unknown): void {
+    if (tag === TIMER_REGISTER) {
+      if (data === this.session && this.client.state === "CONNECTED") this.register();
+    } else if (tag === TIMER_CONTROLLED_SHUTDOWN) {
+      this.sendControlledShutdown();
+    } else if (tag === TIMER_CONTROLLED_SHUTDOWN_TIMEOUT) {
+      const shutdown = this.shuttingDown;
+      if (shutdown !== null && data === shutdown.correlationId) this.retryControlledShutdown("REQUEST_TIMED_OUT");
+    }
+  }
+
+  // ---- Controlled shutdown ----
+
+  private sendControlledShutdown(): void {
+    const shutdown = this.shuttingDown;
+    if (shutdown === null) return;
+    shutdown.attempt++;
+    const controllerId = this.metadataCache.controllerId;
+    if (controllerId < 0 || !this.metadataCache.aliveBrokers.has(controllerId)) {
+      this.retryControlledShutdown("NOT_CONTROLLER");
+      return;
+    }
+    shutdown.correlationId = this.nextCorrelationId();
+    const request: ControlledShutdownRequest = {
+      type: "ControlledShutdown",
+      correlationId: shutdown.correlationId,
+      brokerId: this.brokerId,
+      brokerEpoch: this.currentBrokerEpoch,
+      sizeBytes: 32,
+    };
+    this.trace("controlled-shutdown-request", { controllerId, attempt: shutdown.attempt });
+    this.sendToBroker(controllerId, request);
+    this.context.setTimer(ms(this.config["request.timeout.ms"]), TIMER_CONTROLLED_SHUTDOWN_TIMEOUT, shutdown.correlationId);
+  }
+
+  private onControlledShutdownResponse(response: ControlledShutdownResponse): void {
+    const shutdown = this.shuttingDown;
+    if (shutdown === null || response.correlationId !== shutdown.correlationId) return;
+    shutdown.correlationId = -1;
+    if (response.error === "NONE" && response.remainingPartitions.length === 0) {
+      this.trace("controlled-shutdown-complete", { attempts: shutdown.attempt });
+      this.shuttingDown = null;
+      shutdown.done();
+      return;
+    }
+    this.retryControlledShutdown(response.error === "NONE" ? "PARTITIONS_REMAINING" : response.error, response.remainingPartitions.length);
+  }
+
+  /** Up to controlled.shutdown.max.retries attempts, controlled.shutdown.retry.backoff.ms apart; then stop anyway. */
+  private retryControlledShutdown(reason: string, remaining = -1): void {
+    const shutdown = this.shuttingDown!;
+    shutdown.correlationId = -1;
+    if (shutdown.attempt >= this.config["controlled.shutdown.max.retries"]) {
+      this.trace("controlled-shutdown-failed", { reason, remaining, attempts: shutdown.attempt });
+      this.shuttingDown = null;
+      shutdown.done();
+      return;
+    }
+    this.context.setTimer(ms(this.config["controlled.shutdown.retry.backoff.ms"]), TIMER_CONTROLLED_SHUTDOWN);
+  }
+
+  // ---- Failure ----
+
+  private halt(reason: string): void {
+    if (this.halted) return;
+    this.trace("broker-halted", { reason });
+    this.halted = true;
+  }
+
+  private trace(kind: string, fields: Record<string, unknown>): void {
+    if (this.context.tracing) this.context.trace(kind, fields);
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * DelayedFetch: a fetch that found fewer than minBytes, parked until enough bytes are readable across its
+ * partitions (up to the log end for a follower, the HW for a consumer), a partition lost leadership, went
+ * away, changed leader epoch or was truncated below the fetch offset, or maxWaitMs passed; then it reads again
+ * and answers (the follower's fetch state was recorded when the request arrived).
+ */
+
+import type { FetchRequest } from "../../protocol/kafka.ts";
+import { topicPartitionKey } from "../../protocol/kafka.ts";
+import { fetchResponse, readFromLocalLog } from "./local-reads.ts";
+import { DelayedOperation } from "./purgatory.ts";
+import type { ReplicaHost } from "./replica-host.ts";
+
+export class DelayedFetch extends DelayedOperation {
+  readonly keys: readonly string[];
+
+  constructor(
+    private readonly host: ReplicaHost,
+    private readonly from: string,
+    private readonly request: FetchRequest,
+  ) {
+    super();
+    this.keys = request.partitions.map((p) => topicPartitionKey(p.topic, p.partition));
+  }
+
+  tryComplete(): boolean {
+    const isFollower = this.request.replicaId >= 0;
+    let accumulatedBytes = 0;
+    for (const fetch of this.request.partitions) {
+      const partition = this.host.partition(fetch.topic, fetch.partition);
+      if (partition === undefined || !partition.isLeader) return this.forceComplete();
+      if (partition.checkCurrentLeaderEpoch(fetch.currentLeaderEpoch) !== "NONE") return this.forceComplete();
+      const log = partition.log;
+      const endOffset = isFollower ? log.logEndOffset : log.highWatermark;
+      if (endOffset < fetch.fetchOffset) return this.forceComplete();
+      if (endOffset === fetch.fetchOffset || fetch.fetchOffset < log.logStartOffset) continue;
+      const read = log.read(fetch.fetchOffset, fetch.partitionMaxBytes, endOffset, true);
+      if (read.error !== null) return this.forceComplete();
+      accumulatedBytes += read.sizeBytes;
+    }
+    if (accumulatedBytes >= this.request.minBytes) return this.forceComplete();
+    return false;
+  }
+
+  onComplete(): void {
+    this.host.services.send(this.from, fetchResponse(this.request.correlationId, readFromLocalLog(this.host, this.request)));
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * DelayedProduce: an acks=all produce parked until, for every partition it appended to, the high watermark
+ * passed the batch (NONE, or NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR shrank below min.insync.replicas
+ * meanwhile), the broker lost leadership (NOT_LEADER_OR_FOLLOWER), or the request's timeoutMs passed
+ * (REQUEST_TIMED_OUT). Traces purgatory-complete / purgatory-timeout per waiting partition.
+ */
+
+import type { KafkaError, ProducePartitionResponse, ProduceResponse } from "../../protocol/kafka.ts";
+import { REQUEST_HEADER_BYTES, topicPartitionKey } from "../../protocol/kafka.ts";
+import { DelayedOperation } from "./purgatory.ts";
+import type { ReplicaHost } from "./replica-host.ts";
+
+export interface ProducePartitionStatus {
+  /** The offset the HW must reach: the batch's last offset + 1. */
+  readonly requiredOffset: number;
+  acksPending: boolean;
+  /** Whether the partition waited at all (its append succeeded). */
+  readonly waited: boolean;
+  readonly response: ProducePartitionResponse;
+}
+
+export class DelayedProduce extends DelayedOperation {
+  readonly keys: readonly string[];
+
+  constructor(
+    private readonly host: ReplicaHost,
+    private readonly from: string,
+    private readonly correlationId: number,
+    private readonly statuses: readonly ProducePartitionStatus[],
+  ) {
+    super();
+    this.keys = statuses.filter((s) => s.acksPending).map((s) => topicPartitionKey(s.response.topic, s.response.partition));
+  }
+
+  tryComplete(): boolean {
+    for (const status of this.statuses) {
+      if (!status.acksPending) continue;
+      const { topic, partition } = status.response;
+      const hosted = this.host.partition(topic, partition);
+      let done: boolean;
+      let error: KafkaError;
+      if (hosted === undefined) {
+        done = true;
+        error = "UNKNOWN_TOPIC_OR_PARTITION";
+      } else {
+        ({ done, error } = hosted.checkEnoughReplicasReachOffset(status.requiredOffset, this.host.minInsyncReplicas(topic)));
+      }
+      if (done) {
+        status.acksPending = false;
+        status.response.error = error;
+      }
+    }
+    if (this.statuses.some((s) => s.acksPending)) return false;
+    return this.forceComplete();
+  }
+
+  onComplete(): void {
+    const context = this.host.services.context;
+    for (const status of this.statuses) {
+      if (!status.waited) continue;
+      if (status.acksPending) status.response.error = "REQUEST_TIMED_OUT";
+      if (context.tracing) {
+        context.trace(status.acksPending ? "purgatory-timeout" : "purgatory-complete", {
+          topicPartition: topicPartitionKey(status.response.topic, status.response.partition),
+          requiredOffset: status.requiredOffset,
+          correlationId: this.correlationId,
+          error: status.response.error,
+        });
+      }
+    }
+    this.host.services.send(this.from, produceResponse(this.correlationId, this.statuses.map((s) => s.response)));
+  }
+}
+
+export function produceResponse(correlationId: number, partitions: ProducePartitionResponse[]): ProduceResponse {
+  return { type: "ProduceResponse", correlationId, partitions, sizeBytes: REQUEST_HEADER_BYTES + 32 * partitions.length };
+}

@@ -1,0 +1,426 @@
+/**
+ * One replica fetcher (AbstractFetcherThread + ReplicaFetcherThread) pulling every partition this broker
+ * follows from one leader. Each partition is "truncating" (find the truncation point, truncation.ts),
+ * "fetching" (Fetch at fetchOffset = log end offset) or resetting after OFFSET_OUT_OF_RANGE (ListOffsets for
+ * the leader's latest, then earliest offset: handleOffsetOutOfRange / fetchOffsetAndTruncate). One request in
+ * flight, timed out after replica.socket.timeout.ms; partitions with errors back off replica.fetch.backoff.ms.
+ * A response counts only when it answers the request in flight (correlation id) and the partition's fetch
+ * state is the one it was sent for. Simplifications: no fetch sessions (KIP-227), no divergence detection in
+ * Fetch (IBP 2.7's lastFetchedEpoch), no quotas; the thread's blocking calls are request/response states.
+ */
+
+import type {
+  FetchPartitionResponse,
+  FetchRequest,
+  FetchResponse,
+  ListOffsetsRequest,
+  ListOffsetsResponse,
+  OffsetsForLeaderEpochRequest,
+  OffsetsForLeaderEpochResponse,
+} from "../../protocol/kafka.ts";
+import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, REQUEST_HEADER_BYTES, topicPartitionKey, UNDEFINED_EPOCH } from "../../protocol/kafka.ts";
+import { assert } from "../../sim/assert.ts";
+import type { TimerId } from "../../sim/kernel.ts";
+import { ms } from "../../sim/time.ts";
+import { lastOffset } from "../log/records.ts";
+import { FETCHER_TIMER_PREFIX } from "../services.ts";
+import type { Partition } from "./partition.ts";
+import type { ReplicaHost } from "./replica-host.ts";
+import { offsetTruncationState, truncateToHighWatermark, usesLeaderEpochs, type TruncationDecision } from "./truncation.ts";
+
+export type FetchState = "truncating" | "fetching" | "reset-latest" | "reset-earliest";
+
+export interface PartitionFetchState {
+  readonly topic: string;
+  readonly partition: number;
+  readonly key: string;
+  state: FetchState;
+  fetchOffset: number;
+  /** The leader epoch this broker knows (sent as currentLeaderEpoch under KIP-320). */
+  readonly currentLeaderEpoch: number;
+  /** Monotonic µs until which the partition backs off. */
+  delayedUntilUs: number;
+  /** OffsetsForLeaderEpoch rounds so far (KIP-279 may need several). */
+  truncationRounds: number;
+}
+
+type RequestKind = "fetch" | "epochs" | "list-offsets";
+
+interface Inflight {
+  readonly kind: RequestKind;
+  readonly correlationId: number;
+  readonly timer: TimerId;
+  /** What each partition's state was when sent: a response for a changed state is ignored. */
+  readonly sent: Map<string, { state: FetchState; fetchOffset: number }>;
+}
+
+type FetcherTimer = { kind: "timeout"; correlationId: number } | { kind: "wake" };
+
+/** Bound on KIP-279 rounds per truncation (each round strictly lowers the follower's latest epoch). */
+const TRUNCATION_ROUNDS_MAX = 10_000;
+
+export class ReplicaFetcher {
+  readonly partitions = new Map<string, PartitionFetchState>();
+  private inflight: Inflight | null = null;
+  private wakeTimer: TimerId | null = null;
+  private stopped = false;
+  readonly timerTag: string;
+
+  constructor(
+    readonly leaderId: number,
+    private readonly host: ReplicaHost,
+  ) {
+    this.timerTag = `${FETCHER_TIMER_PREFIX}${leaderId}`;
+  }
+
+  private get services() {
+    return this.host.services;
+  }
+
+  private get mode() {
+    return this.services.compat.truncation;
+  }
+
+  /** addFetcherForPartitions: starts in the truncating state at the log end offset. */
+  addPartition(partition: Partition): void {
+    assert(partition.leaderId === this.leaderId, `${partition.topicPartition}: fetcher for the wrong leader`);
+    this.partitions.set(partition.topicPartition, {
+      topic: partition.topic,
+      partition: partition.partition,
+      key: partition.topicPartition,
+      state: "truncating",
+      fetchOffset: partition.log.logEndOffset,
+      currentLeaderEpoch: partition.leaderEpoch,
+      delayedUntilUs: 0,
+      truncationRounds: 0,
+    });
+    this.step();
+  }
+
+  removePartition(key: string): void {
+    this.partitions.delete(key);
+  }
+
+  shutdown(): void {
+    this.stopped = true;
+    if (this.inflight !== null) this.services.context.cancelTimer(this.inflight.timer);
+    if (this.wakeTimer !== null) this.services.context.cancelTimer(this.wakeTimer);
+    this.inflight = null;
+    this.wakeTimer = null;
+    this.partitions.clear();
+  }
+
+  onTimer(data: unknown): void {
+    const timer = data as FetcherTimer;
+    if (timer.kind === "wake") {
+      this.wakeTimer = null;
+    } else {
+      const inflight = this.inflight;
+      if (inflight === null || inflight.correlationId !== timer.correlationId) return;
+      // Request timeout: every partition sent backs off (handlePartitionsWithErrors).
+      this.inflight = null;
+      for (const key of inflight.sent.keys()) this.delay(key);
+    }
+    this.step();
+  }
+
+  onResponse(response: FetchResponse | OffsetsForLeaderEpochResponse | ListOffsetsResponse): void {
+    const inflight = this.inflight;
+    if (this.stopped || inflight === null || inflight.correlationId !== response.correlationId) return;
+    this.services.context.cancelTimer(inflight.timer);
+    this.inflight = null;
+    if (response.type === "FetchResponse") this.onFetchResponse(response, inflight);
+    else if (response.type === "OffsetsForLeaderEpochResponse") this.onEpochsResponse(response, inflight);
+    else this.onListOffsetsResponse(response, inflight);
+    this.step();
+  }
+
+  // ---- The fetcher loop (doWork: maybeTruncate, then maybeFetch) ----
+
+  private step(): void {
+    if (this.stopped || this.inflight !== null) return;
+    const now = this.services.context.monotonicNow();
+    const ready: PartitionFetchState[] = [];
+    for (const state of this.partitions.values()) {
+      const partition = this.followed(state);
+      if (partition === null) continue;
+      if (state.delayedUntilUs > now) continue;
+      if (state.state === "truncating" && (!usesLeaderEpochs(this.mode) || partition.log.latestEpoch() === UNDEFINED_EPOCH)) {
+        // Before 0.11, or a follower without epochs: truncate to the own high watermark, no question asked.
+        const reason = usesLeaderEpochs(this.mode) ? "no-leader-epoch" : "high-watermark";
+        if (this.truncate(state, partition, truncateToHighWatermark(partition.log, reason))) this.startFetching(state, partition);
+      }
+      if (state.delayedUntilUs <= now) ready.push(state);
+    }
+    const resetting = ready.find((s) => s.state === "reset-latest" || s.state === "reset-earliest");
+    if (resetting !== undefined) return this.sendListOffsets(resetting);
+    const truncating = ready.filter((s) => s.state === "truncating");
+    if (truncating.length > 0) return this.sendEpochs(truncating);
+    const fetching = ready.filter((s) => s.state === "fetching");
+    if (fetching.length > 0) return this.sendFetch(fetching);
+    this.scheduleWake(now);
+  }
+
+  private scheduleWake(now: number): void {
+    let next = Infinity;
+    for (const state of this.partitions.values()) if (state.delayedUntilUs > now) next = Math.min(next, state.delayedUntilUs);
+    if (next === Infinity) return;
+    if (this.wakeTimer !== null) this.services.context.cancelTimer(this.wakeTimer);
+    this.wakeTimer = this.services.context.setTimer(next - now, this.timerTag, { kind: "wake" } satisfies FetcherTimer);
+  }
+
+  private send(kind: RequestKind, states: PartitionFetchState[], build: (correlationId: number) => FetchRequest | OffsetsForLeaderEpochRequest | ListOffsetsRequest): void {
+    const correlationId = this.services.nextCorrelationId();
+    const timer = this.services.context.setTimer(ms(this.services.config["replica.socket.timeout.ms"]), this.timerTag, {
+      kind: "timeout",
+      correlationId,
+    } satisfies FetcherTimer);
+    const sent = new Map(states.map((s) => [s.key, { state: s.state, fetchOffset: s.fetchOffset }]));
+    this.inflight = { kind, correlationId, timer, sent };
+    this.services.sendToBroker(this.leaderId, build(correlationId));
+  }
+
+  /** currentLeaderEpoch on the wire: only KIP-320 fetchers send it. */
+  private wireEpoch(state: PartitionFetchState): number {
+    return this.mode === "kip-320" ? state.currentLeaderEpoch : UNDEFINED_EPOCH;
+  }
+
+  private sendFetch(states: PartitionFetchState[]): void {
+    const config = this.services.config;
+    this.send("fetch", states, (correlationId) => ({
+      type: "Fetch",
+      correlationId,
+      replicaId: this.services.brokerId,
+      replicaEpoch: this.services.brokerEpoch(),
+      maxWaitMs: config["replica.fetch.wait.max.ms"],
+      minBytes: config["replica.fetch.min.bytes"],
+      maxBytes: config["replica.fetch.response.max.bytes"],
+      isolationLevel: 0,
+      partitions: states.map((s) => ({
+        topic: s.topic,
+        partition: s.partition,
+        currentLeaderEpoch: this.wireEpoch(s),
+        fetchOffset: s.fetchOffset,
+        logStartOffset: this.host.partition(s.topic, s.partition)!.log.logStartOffset,
+        partitionMaxBytes: config["replica.fetch.max.bytes"],
+        lastFetchedEpoch: UNDEFINED_EPOCH,
+      })),
+      sizeBytes: REQUEST_HEADER_BYTES + 32 * states.length,
+    }));
+  }
+
+  private sendEpochs(states: PartitionFetchState[]): void {
+    this.send("epochs", states, (correlationId) => ({
+      type: "OffsetsForLeaderEpoch",
+      correlationId,
+      replicaId: this.services.brokerId,
+      partitions: states.map((s) => ({
+        topic: s.topic,
+        partition: s.partition,
+        currentLeaderEpoch: this.wireEpoch(s),
+        leaderEpoch: this.host.partition(s.topic, s.partition)!.log.latestEpoch(),
+      })),
+      sizeBytes: REQUEST_HEADER_BYTES + 24 * states.length,
+    }));
+  }
+
+  private sendListOffsets(state: PartitionFetchState): void {
+    this.send("list-offsets", [state], (correlationId) => ({
+      type: "ListOffsets",
+      correlationId,
+      replicaId: this.services.brokerId,
+      isolationLevel: 0,
+      partitions: [
+        {
+          topic: state.topic,
+          partition: state.partition,
+          currentLeaderEpoch: this.wireEpoch(state),
+          timestamp: state.state === "reset-latest" ? LATEST_TIMESTAMP : EARLIEST_TIMESTAMP,
+        },
+      ],
+      sizeBytes: REQUEST_HEADER_BYTES + 24,
+    }));
+  }
+
+  // ---- Responses ----
+
+  /** The partition's state if the response for it still applies, and the partition it follows. */
+  private current(key: string, inflight: Inflight): { state: PartitionFetchState; partition: Partition } | null {
+    const state = this.partitions.get(key);
+    const sent = inflight.sent.get(key);
+    if (state === undefined || sent === undefined || state.state !== sent.state || state.fetchOffset !== sent.fetchOffset) return null;
+    const partition = this.followed(state);
+    return partition === null ? null : { state, partition };
+  }
+
+  private onFetchResponse(response: FetchResponse, inflight: Inflight): void {
+    if (response.error !== "NONE") {
+      for (const key of inflight.sent.keys()) this.delay(key);
+      return;
+    }
+    for (const data of response.partitions) {
+      const current = this.current(topicPartitionKey(data.topic, data.partition), inflight);
+      if (current === null) continue;
+      switch (data.error) {
+        case "NONE":
+          this.processPartitionData(current.state, current.partition, data);
+          break;
+        case "OFFSET_OUT_OF_RANGE":
+          current.state.state = "reset-latest";
+          break;
+        case "FENCED_LEADER_EPOCH":
+          this.onPartitionFenced(current.state);
+          break;
+        default:
+          this.delay(current.state.key);
+      }
+    }
+  }
+
+  /** ReplicaFetcherThread.processPartitionData: append, then HW = min(leader HW, own log end offset). */
+  private processPartitionData(state: PartitionFetchState, partition: Partition, data: FetchPartitionResponse): void {
+    const log = partition.log;
+    const fetchOffset = state.fetchOffset;
+    if (log.logEndOffset !== fetchOffset) {
+      this.delay(state.key);
+      return;
+    }
+    let records = 0;
+    for (const batch of data.batches) {
+      if (lastOffset(batch) < log.logEndOffset) continue;
+      const appended = log.appendAsFollower(batch);
+      if (appended.error !== null) {
+        this.delay(state.key);
+        break;
+      }
+      records += batch.records.length;
+    }
+    partition.updateFollowerHighWatermark(data.highWatermark);
+    if (data.logStartOffset > log.logStartOffset) log.maybeIncrementLogStartOffset(data.logStartOffset);
+    state.fetchOffset = log.logEndOffset;
+    const context = this.services.context;
+    if (records > 0 && context.tracing) {
+      context.trace("fetch", {
+        leader: this.leaderId,
+        topicPartition: state.key,
+        fetchOffset,
+        records,
+        highWatermark: data.highWatermark,
+        logEndOffset: log.logEndOffset,
+      });
+    }
+  }
+
+  private onEpochsResponse(response: OffsetsForLeaderEpochResponse, inflight: Inflight): void {
+    for (const answer of response.partitions) {
+      const current = this.current(topicPartitionKey(answer.topic, answer.partition), inflight);
+      if (current === null) continue;
+      const { state, partition } = current;
+      if (answer.error === "FENCED_LEADER_EPOCH") {
+        this.onPartitionFenced(state);
+        continue;
+      }
+      if (answer.error !== "NONE") {
+        this.delay(state.key);
+        continue;
+      }
+      state.truncationRounds++;
+      assert(state.truncationRounds <= TRUNCATION_ROUNDS_MAX, `${state.key}: truncation does not converge`);
+      const decision = offsetTruncationState(this.mode, partition.log, answer.leaderEpoch, answer.endOffset);
+      if (!this.truncate(state, partition, decision)) continue;
+      if (decision.completed) this.startFetching(state, partition);
+      else state.fetchOffset = partition.log.logEndOffset;
+    }
+  }
+
+  /** fetchOffsetAndTruncate: the leader's latest offset below ours → truncate to it; its start above ours → start there. */
+  private onListOffsetsResponse(response: ListOffsetsResponse, inflight: Inflight): void {
+    for (const answer of response.partitions) {
+      const current = this.current(topicPartitionKey(answer.topic, answer.partition), inflight);
+      if (current === null) continue;
+      const { state, partition } = current;
+      if (answer.error === "FENCED_LEADER_EPOCH") {
+        this.onPartitionFenced(state);
+        continue;
+      }
+      if (answer.error !== "NONE") {
+        this.delay(state.key);
+        continue;
+      }
+      const log = partition.log;
+      if (state.state === "reset-latest") {
+        if (answer.offset < log.logEndOffset) {
+          const decision = { offset: answer.offset, completed: true, reason: "leader-end-offset-below" };
+          if (this.truncate(state, partition, decision)) this.startFetching(state, partition);
+        } else {
+          state.state = "reset-earliest";
+        }
+        continue;
+      }
+      if (answer.offset > log.logEndOffset) {
+        this.traceTruncation(state, partition, { offset: answer.offset, completed: true, reason: "leader-log-start-above" });
+        const hw = log.highWatermark;
+        if (this.services.logManager.truncateFullyAndStartAt(log, answer.offset) !== null) {
+          this.delay(state.key);
+          continue;
+        }
+        if (log.highWatermark !== hw) partition.traceHighWatermark(hw, "follower");
+      }
+      this.startFetching(state, partition);
+    }
+  }
+
+  // ---- Helpers ----
+
+  private startFetching(state: PartitionFetchState, partition: Partition): void {
+    state.state = "fetching";
+    state.fetchOffset = partition.log.logEndOffset;
+  }
+
+  /** Truncates the follower's log to min(decision, LEO); false on a storage error (the partition backs off). */
+  private truncate(state: PartitionFetchState, partition: Partition, decision: TruncationDecision): boolean {
+    this.traceTruncation(state, partition, decision);
+    const log = partition.log;
+    const hw = log.highWatermark;
+    const result = this.services.logManager.truncateTo(log, Math.min(decision.offset, log.logEndOffset));
+    if (result.error !== null) {
+      this.delay(state.key);
+      return false;
+    }
+    if (log.highWatermark !== hw) partition.traceHighWatermark(hw, "follower");
+    state.fetchOffset = log.logEndOffset;
+    return true;
+  }
+
+  private traceTruncation(state: PartitionFetchState, partition: Partition, decision: TruncationDecision): void {
+    const context = this.services.context;
+    if (!context.tracing) return;
+    context.trace("replica-truncate", {
+      topicPartition: state.key,
+      offset: decision.offset,
+      mode: this.mode,
+      reason: decision.reason,
+      leaderEpoch: partition.leaderEpoch,
+      logEndOffset: partition.log.logEndOffset,
+      completed: decision.completed,
+    });
+  }
+
+  /** KIP-320: the leader has a newer epoch than ours; stop until the controller's LeaderAndIsr arrives. */
+  private onPartitionFenced(state: PartitionFetchState): void {
+    this.partitions.delete(state.key);
+  }
+
+  private delay(key: string): void {
+    const state = this.partitions.get(key);
+    if (state === undefined) return;
+    state.delayedUntilUs = this.services.context.monotonicNow() + ms(this.services.config["replica.fetch.backoff.ms"]);
+  }
+
+  /** The hosted partition this state fetches for, if it still follows this fetcher's leader. */
+  private followed(state: PartitionFetchState): Partition | null {
+    const partition = this.host.partition(state.topic, state.partition);
+    if (partition === undefined || partition.isLeader || partition.leaderId !== this.leaderId) return null;
+    return partition;
+  }
+}

@@ -1,0 +1,235 @@
+/**
+ * One partition as a broker hosts it (Partition.scala + Replica.scala): its local log, the leader and leader
+ * epoch the controller last assigned, the replicas, the ISR (committed, plus an ISR change in flight), the
+ * partition epoch (zkVersion) and, on the leader, what it knows of each follower (logEndOffset,
+ * lastCaughtUpTimeMs). It computes the leader's high watermark and the ISR decisions; ReplicaManager drives it.
+ * Simplifications: no future replicas (alter log dirs), no log-start-offset low watermark, no fetch sessions.
+ */
+
+import type { LeaderAndIsrPartitionState, KafkaError } from "../../protocol/kafka.ts";
+import { UNDEFINED_EPOCH } from "../../protocol/kafka.ts";
+import { assert } from "../../sim/assert.ts";
+import type { Log } from "../log/log.ts";
+import type { BrokerServices } from "../services.ts";
+
+/** The leader's view of a follower (Replica.scala). logEndOffset -1 = unknown (UnknownOffsetMetadata). */
+export interface RemoteReplica {
+  readonly brokerId: number;
+  logEndOffset: number;
+  lastCaughtUpTimeMs: number;
+  lastFetchLeaderLogEndOffset: number;
+  lastFetchTimeMs: number;
+}
+
+/** An ISR change sent to ZooKeeper or the controller and not yet answered (IsrState's Pending states). */
+export interface PendingIsr {
+  readonly kind: "expand" | "shrink";
+  readonly proposedIsr: number[];
+  /** The ISR the high watermark is computed over while pending: current ∪ the replica being added. */
+  readonly maximalIsr: number[];
+  readonly leaderEpoch: number;
+}
+
+export type HighWatermarkRole = "leader" | "follower";
+
+export class Partition {
+  readonly topicPartition: string;
+  /** The current leader's broker id (leaderReplicaIdOpt); -1 before the first LeaderAndIsr. */
+  leaderId = -1;
+  leaderEpoch = UNDEFINED_EPOCH;
+  /** The partition state znode's version (partition epoch), the base of every conditional ISR write. */
+  zkVersion = -1;
+  /** The epoch of the controller that made the last leadership decision, written back with ISR changes. */
+  controllerEpoch = -1;
+  replicas: number[] = [];
+  /** The committed ISR. */
+  isr: number[] = [];
+  pendingIsr: PendingIsr | null = null;
+  /** The log end offset when this broker became leader at the current epoch (expansion needs followers past it). */
+  leaderEpochStartOffset: number | null = null;
+  readonly remoteReplicas = new Map<number, RemoteReplica>();
+  /** The HW when the current leadership began; the leader's HW never decreases below it. */
+  private leaderHighWatermarkFloor = -1;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly log: Log,
+    private readonly services: BrokerServices,
+  ) {
+    this.topicPartition = `${topic}-${partition}`;
+  }
+
+  get brokerId(): number {
+    return this.services.brokerId;
+  }
+
+  get isLeader(): boolean {
+    return this.leaderId === this.brokerId;
+  }
+
+  /** The ISR the high watermark counts: the committed ISR plus a replica being added (IsrState.maximalIsr). */
+  get maximalIsr(): number[] {
+    return this.pendingIsr === null ? this.isr : this.pendingIsr.maximalIsr;
+  }
+
+  /**
+   * Partition.makeLeader: adopt the controller's state, stamp the new epoch at the log end (so followers with
+   * entries from later epochs can truncate correctly), reset the followers' fetch state. Returns whether this
+   * broker was not the leader before.
+   */
+  makeLeader(state: LeaderAndIsrPartitionState, nowMs: number): boolean {
+    assert(state.leader === this.brokerId, `${this.topicPartition}: makeLeader for another leader`);
+    assert(state.isr.includes(this.brokerId), `${this.topicPartition}: a new leader must be in its own ISR`);
+    const isNewLeader = !this.isLeader;
+    this.controllerEpoch = state.controllerEpoch;
+    this.replicas = [...state.replicas];
+    this.isr = [...state.isr];
+    this.pendingIsr = null;
+    this.leaderEpoch = state.leaderEpoch;
+    this.zkVersion = state.zkVersion;
+    const leaderEndOffset = this.log.logEndOffset;
+    this.leaderEpochStartOffset = leaderEndOffset;
+    this.log.maybeAssignEpochStartOffset(state.leaderEpoch, leaderEndOffset);
+    for (const id of [...this.remoteReplicas.keys()]) if (!this.replicas.includes(id)) this.remoteReplicas.delete(id);
+    for (const id of this.replicas) {
+      if (id === this.brokerId) continue;
+      let replica = this.remoteReplicas.get(id);
+      if (replica === undefined || isNewLeader) {
+        replica = { brokerId: id, logEndOffset: -1, lastCaughtUpTimeMs: 0, lastFetchLeaderLogEndOffset: -1, lastFetchTimeMs: 0 };
+        this.remoteReplicas.set(id, replica);
+      }
+      // Replica.resetLastCaughtUpTime: ISR members count as caught up now.
+      replica.lastFetchLeaderLogEndOffset = leaderEndOffset;
+      replica.lastFetchTimeMs = nowMs;
+      replica.lastCaughtUpTimeMs = this.isr.includes(id) ? nowMs : 0;
+    }
+    this.leaderId = this.brokerId;
+    this.leaderHighWatermarkFloor = this.log.highWatermark;
+    return isNewLeader;
+  }
+
+  /**
+   * Partition.makeFollower: adopt leader, epoch, ISR and replicas. Returns whether the fetcher must (re)start:
+   * always on a new leader; with the same leader only when the epoch skipped one (before KIP-320) or changed
+   * at all (KIP-320, whose fetches carry the epoch).
+   */
+  makeFollower(state: LeaderAndIsrPartitionState, restartOnAnyEpochChange: boolean): boolean {
+    const oldLeaderEpoch = this.leaderEpoch;
+    const oldLeader = this.leaderId;
+    this.controllerEpoch = state.controllerEpoch;
+    this.replicas = [...state.replicas];
+    this.isr = [...state.isr];
+    this.pendingIsr = null;
+    this.leaderEpoch = state.leaderEpoch;
+    this.leaderEpochStartOffset = null;
+    this.zkVersion = state.zkVersion;
+    this.remoteReplicas.clear();
+    this.leaderId = state.leader;
+    this.leaderHighWatermarkFloor = -1;
+    if (oldLeader !== state.leader) return true;
+    if (restartOnAnyEpochChange) return state.leaderEpoch !== oldLeaderEpoch;
+    return !(state.leaderEpoch === oldLeaderEpoch || state.leaderEpoch === oldLeaderEpoch + 1);
+  }
+
+  /** KIP-320's check of a request's currentLeaderEpoch (-1: not checked). */
+  checkCurrentLeaderEpoch(currentLeaderEpoch: number): KafkaError {
+    if (currentLeaderEpoch === UNDEFINED_EPOCH) return "NONE";
+    if (currentLeaderEpoch < this.leaderEpoch) return "FENCED_LEADER_EPOCH";
+    if (currentLeaderEpoch > this.leaderEpoch) return "UNKNOWN_LEADER_EPOCH";
+    return "NONE";
+  }
+
+  /**
+   * Replica.updateFetchState: the follower fetched at `fetchOffset` (its log end offset). lastCaughtUpTimeMs
+   * becomes the fetch time when it reached the leader's log end as of this fetch, else the previous fetch's
+   * time when it reached the log end as of that one. Returns false for a replica not assigned here.
+   */
+  updateFollowerFetchState(followerId: number, fetchOffset: number, fetchTimeMs: number, leaderEndOffset: number): boolean {
+    const replica = this.remoteReplicas.get(followerId);
+    if (replica === undefined) return false;
+    if (fetchOffset >= leaderEndOffset) replica.lastCaughtUpTimeMs = Math.max(replica.lastCaughtUpTimeMs, fetchTimeMs);
+    else if (fetchOffset >= replica.lastFetchLeaderLogEndOffset) {
+      replica.lastCaughtUpTimeMs = Math.max(replica.lastCaughtUpTimeMs, replica.lastFetchTimeMs);
+    }
+    replica.logEndOffset = fetchOffset;
+    replica.lastFetchLeaderLogEndOffset = leaderEndOffset;
+    replica.lastFetchTimeMs = fetchTimeMs;
+    return true;
+  }
+
+  /** Partition.isFollowerInSync (for expansion): at or past the HW and past the start of this leader's epoch. */
+  canJoinIsr(followerId: number): boolean {
+    const replica = this.remoteReplicas.get(followerId);
+    if (replica === undefined || this.isr.includes(followerId) || !this.replicas.includes(followerId)) return false;
+    return replica.logEndOffset >= this.log.highWatermark && this.leaderEpochStartOffset !== null && replica.logEndOffset >= this.leaderEpochStartOffset;
+  }
+
+  /** Partition.getOutOfSyncReplicas: ISR followers behind the log end and not caught up for `lagMs`. */
+  outOfSyncReplicas(nowMs: number, lagMs: number): number[] {
+    const leaderEndOffset = this.log.logEndOffset;
+    return this.isr.filter((id) => {
+      if (id === this.brokerId) return false;
+      const replica = this.remoteReplicas.get(id);
+      if (replica === undefined) return true;
+      return replica.logEndOffset !== leaderEndOffset && nowMs - replica.lastCaughtUpTimeMs > lagMs;
+    });
+  }
+
+  /**
+   * Partition.maybeIncrementLeaderHW: the smallest log end offset among the leader, the maximal ISR and any
+   * follower caught up within `lagMs` (so a replica about to join holds the HW back). Never lowers it.
+   */
+  maybeIncrementLeaderHighWatermark(nowMs: number, lagMs: number): boolean {
+    if (!this.isLeader) return false;
+    let newHighWatermark = this.log.logEndOffset;
+    const maximal = this.maximalIsr;
+    for (const replica of this.remoteReplicas.values()) {
+      if (replica.logEndOffset >= newHighWatermark) continue;
+      if (nowMs - replica.lastCaughtUpTimeMs <= lagMs || maximal.includes(replica.brokerId)) newHighWatermark = replica.logEndOffset;
+    }
+    const previous = this.log.highWatermark;
+    if (newHighWatermark <= previous) return false;
+    this.checkLeaderInvariants();
+    this.log.maybeIncrementHighWatermark(newHighWatermark);
+    this.leaderHighWatermarkFloor = newHighWatermark;
+    this.traceHighWatermark(previous, "leader");
+    return true;
+  }
+
+  /** Follower: HW = min(the leader's HW, own log end offset) (it may move down after a truncation). */
+  updateFollowerHighWatermark(leaderHighWatermark: number): void {
+    const previous = this.log.highWatermark;
+    this.log.updateHighWatermark(Math.min(leaderHighWatermark, this.log.logEndOffset));
+    if (this.log.highWatermark !== previous) this.traceHighWatermark(previous, "follower");
+  }
+
+  /**
+   * Partition.checkEnoughReplicasReachOffset (acks=all): done once the HW reached `requiredOffset`, with
+   * NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR has meanwhile shrunk below min.insync.replicas.
+   */
+  checkEnoughReplicasReachOffset(requiredOffset: number, minIsr: number): { done: boolean; error: KafkaError } {
+    if (!this.isLeader) return { done: true, error: "NOT_LEADER_OR_FOLLOWER" };
+    if (this.log.highWatermark < requiredOffset) return { done: false, error: "NONE" };
+    return { done: true, error: this.isr.length >= minIsr ? "NONE" : "NOT_ENOUGH_REPLICAS_AFTER_APPEND" };
+  }
+
+  traceHighWatermark(previous: number, role: HighWatermarkRole): void {
+    const context = this.services.context;
+    if (!context.tracing) return;
+    context.trace("hwm", {
+      topicPartition: this.topicPartition,
+      highWatermark: this.log.highWatermark,
+      previous,
+      leaderEpoch: this.leaderEpoch,
+      role,
+    });
+  }
+
+  /** Model invariants of a leader (one fact per assert). */
+  checkLeaderInvariants(): void {
+    assert(this.isr.includes(this.brokerId), `${this.topicPartition}: the leader is in its own ISR`);
+    assert(this.log.highWatermark <= this.log.logEndOffset, `${this.topicPartition}: HW <= LEO`);
+    assert(this.log.highWatermark >= this.leaderHighWatermarkFloor, `${this.topicPartition}: the leader's HW never decreases`);
+  }
+}

@@ -1,0 +1,17 @@
+/**
+ * What the replication helpers (delayed operations, local reads, fetchers, ISR updaters) reach of the
+ * ReplicaManager that owns them: the broker's services, the hosted partitions and a few shared rules.
+ */
+
+import type { KafkaError } from "../../protocol/kafka.ts";
+import type { BrokerServices } from "../services.ts";
+import type { Partition } from "./partition.ts";
+
+export interface ReplicaHost {
+  readonly services: BrokerServices;
+  partition(topic: string, partition: number): Partition | undefined;
+  /** min.insync.replicas of a topic: its override, else the broker's setting. */
+  minInsyncReplicas(topic: string): number;
+  /** The error for a partition this broker does not host: NOT_LEADER_OR_FOLLOWER if the metadata cache knows it. */
+  notHostedError(topic: string, partition: number): KafkaError;
+}

@@ -1,0 +1,495 @@
+/**
+ * The broker's ReplicaManager (ReplicaManager.scala): the partitions it hosts, the controller's requests
+ * (LeaderAndIsr → makeLeaders / makeFollowers, UpdateMetadata, StopReplica, each fenced by controller epoch
+ * and broker epoch), Produce with acks 0/1/all and min.insync.replicas, Fetch from followers (recording their
+ * position, expanding the ISR, advancing the HW) and consumers, long polling, ListOffsets and
+ * OffsetsForLeaderEpoch, the isr-expiration task, the follower fetchers and the ISR updates by
+ * `compat.isrUpdate`. Simplifications: no idempotent/transactional producer checks yet, no DeleteRecords, no
+ * offline log dirs beyond KAFKA_STORAGE_ERROR answers, no quotas; the HW checkpoint task starts on the first
+ * LeaderAndIsr as in Kafka.
+ */
+
+import type {
+  AlterIsrResponse,
+  FetchRequest,
+  FetchResponse,
+  KafkaError,
+  LeaderAndIsrPartitionState,
+  LeaderAndIsrRequest,
+  LeaderAndIsrResponse,
+  ListOffsetsRequest,
+  ListOffsetsResponse,
+  OffsetsForLeaderEpochRequest,
+  OffsetsForLeaderEpochResponse,
+  ProducePartitionResponse,
+  ProduceRequest,
+  StopReplicaRequest,
+  StopReplicaResponse,
+  UpdateMetadataRequest,
+  UpdateMetadataResponse,
+} from "../../protocol/kafka.ts";
+import { brokerIdOf, NO_LEADER, REQUEST_HEADER_BYTES, topicPartitionKey, UNDEFINED_EPOCH } from "../../protocol/kafka.ts";
+import { assert } from "../../sim/assert.ts";
+import type { TimerId } from "../../sim/kernel.ts";
+import { ms } from "../../sim/time.ts";
+import { REPLICA_TIMER_PREFIX, type BrokerServices } from "../services.ts";
+import { DelayedFetch } from "./delayed-fetch.ts";
+import { DelayedProduce, produceResponse, type ProducePartitionStatus } from "./delayed-produce.ts";
+import { ReplicaFetcherManager } from "./fetcher-manager.ts";
+import { AlterIsrManager, ZkIsrWriter, type IsrUpdateOutcome, type IsrUpdater } from "./isr-updates.ts";
+import { fetchResponse, readFromLocalLog } from "./local-reads.ts";
+import { listOffset } from "./list-offsets.ts";
+import { Partition, type PendingIsr } from "./partition.ts";
+import { Purgatory } from "./purgatory.ts";
+import type { ReplicaHost } from "./replica-host.ts";
+import { leaderEpochEndOffset } from "./truncation.ts";
+
+/** Type-checks a response literal against its own type (send() takes any Message). */
+function typed<T>(message: T): T {
+  return message;
+}
+
+const TAG_ISR_EXPIRATION = "replica:isr-expiration";
+/** StopReplica's leaderEpoch while a topic is deleted (LeaderAndIsr.EpochDuringDelete). */
+const EPOCH_DURING_DELETE = -2;
+
+export class ReplicaManager implements ReplicaHost {
+  private readonly allPartitions = new Map<string, Partition>();
+  private currentControllerEpoch = 0;
+  private readonly fetcherManager: ReplicaFetcherManager;
+  private readonly producePurgatory: Purgatory<DelayedProduce>;
+  private readonly fetchPurgatory: Purgatory<DelayedFetch>;
+  private readonly isrUpdater: IsrUpdater;
+  private isrExpirationTimer: TimerId | null = null;
+  private hwCheckpointsStarted = false;
+  private stopped = false;
+
+  constructor(readonly services: BrokerServices) {
+    this.fetcherManager = new ReplicaFetcherManager(this);
+    this.producePurgatory = new Purgatory(services, "delayed-produce");
+    this.fetchPurgatory = new Purgatory(services, "delayed-fetch");
+    const callback = (partition: Partition, pending: PendingIsr, outcome: IsrUpdateOutcome) => this.onIsrUpdateResult(partition, pending, outcome);
+    this.isrUpdater = services.compat.isrUpdate === "zk-direct" ? new ZkIsrWriter(services, callback) : new AlterIsrManager(services, callback);
+  }
+
+  // ---- Lifecycle ----
+
+  /** After log recovery: the isr-expiration task (every replica.lag.time.max.ms / 2) and ISR propagation. */
+  startup(): void {
+    this.scheduleIsrExpiration();
+    if (this.isrUpdater instanceof ZkIsrWriter) this.isrUpdater.startup();
+  }
+
+  shutdown(): void {
+    this.stopped = true;
+    this.fetcherManager.shutdown();
+    this.isrUpdater.shutdown();
+    this.producePurgatory.shutdown();
+    this.fetchPurgatory.shutdown();
+    if (this.isrExpirationTimer !== null) this.services.context.cancelTimer(this.isrExpirationTimer);
+    this.isrExpirationTimer = null;
+  }
+
+  onTimer(tag: string, data: unknown): boolean {
+    if (this.fetcherManager.onTimer(tag, data)) return true;
+    if (!tag.startsWith(REPLICA_TIMER_PREFIX)) return false;
+    if (this.stopped) return true;
+    if (tag === TAG_ISR_EXPIRATION) {
+      this.isrExpirationTimer = null;
+      this.maybeShrinkIsr();
+      this.scheduleIsrExpiration();
+    } else if (tag === this.producePurgatory.timerTag) {
+      this.producePurgatory.onTimer(data);
+    } else if (tag === this.fetchPurgatory.timerTag) {
+      this.fetchPurgatory.onTimer(data);
+    } else {
+      assert(this.isrUpdater.onTimer(tag, data), `unknown replica manager timer ${tag}`);
+    }
+    return true;
+  }
+
+  onResponse(from: string, response: FetchResponse | OffsetsForLeaderEpochResponse | ListOffsetsResponse | AlterIsrResponse, _connection: number): void {
+    if (this.stopped) return;
+    if (response.type === "AlterIsrResponse") {
+      this.isrUpdater.onAlterIsrResponse(response);
+      return;
+    }
+    const leaderId = brokerIdOf(from);
+    if (leaderId !== null) this.fetcherManager.onResponse(leaderId, response);
+  }
+
+  // ---- Views ----
+
+  partition(topic: string, partition: number): Partition | undefined {
+    return this.allPartitions.get(topicPartitionKey(topic, partition));
+  }
+
+  partitions(): Iterable<Partition> {
+    return this.allPartitions.values();
+  }
+
+  get controllerEpoch(): number {
+    return this.currentControllerEpoch;
+  }
+
+  /** The fetch state of a follower partition (tests, checkers). */
+  fetchState(topic: string, partition: number) {
+    const key = topicPartitionKey(topic, partition);
+    return this.fetcherManager.fetcherOf(key)?.partitions.get(key);
+  }
+
+  minInsyncReplicas(topic: string): number {
+    const override = this.services.topicConfig(topic)["min.insync.replicas"];
+    return override === undefined ? this.services.config["min.insync.replicas"] : Number(override);
+  }
+
+  notHostedError(topic: string, partition: number): KafkaError {
+    return this.services.metadataCache.partition(topic, partition) === undefined ? "UNKNOWN_TOPIC_OR_PARTITION" : "NOT_LEADER_OR_FOLLOWER";
+  }
+
+  // ---- Controller requests ----
+
+  /** KIP-380: a request for an earlier registration of this broker (-1: the controller does not say). */
+  private isBrokerEpochStale(brokerEpoch: number): boolean {
+    return brokerEpoch !== -1 && brokerEpoch < this.services.brokerEpoch();
+  }
+
+  /** ReplicaManager.becomeLeaderOrFollower. */
+  handleLeaderAndIsr(from: string, request: LeaderAndIsrRequest): void {
+    const respond = (error: KafkaError, partitionErrors: LeaderAndIsrResponse["partitionErrors"]) =>
+      this.services.send(from, typed<LeaderAndIsrResponse>({
+        type: "LeaderAndIsrResponse",
+        correlationId: request.correlationId,
+        error,
+        partitionErrors,
+        sizeBytes: REQUEST_HEADER_BYTES + 16 * partitionErrors.length,
+      }));
+    if (this.isBrokerEpochStale(request.brokerEpoch)) return respond("STALE_BROKER_EPOCH", []);
+    if (request.controllerEpoch < this.currentControllerEpoch) return respond("STALE_CONTROLLER_EPOCH", []);
+    this.currentControllerEpoch = request.controllerEpoch;
+    const errors = new Map<string, KafkaError>();
+    const toLeader: [Partition, LeaderAndIsrPartitionState][] = [];
+    const toFollower: [Partition, LeaderAndIsrPartitionState][] = [];
+    for (const state of request.partitionStates) {
+      const key = topicPartitionKey(state.topic, state.partition);
+      const existing = this.allPartitions.get(key);
+      if (existing !== undefined && state.leaderEpoch <= existing.leaderEpoch) {
+        // An older or repeated decision: ignored (Kafka answers STALE_CONTROLLER_EPOCH in ZooKeeper mode).
+        errors.set(key, "STALE_CONTROLLER_EPOCH");
+        continue;
+      }
+      if (!state.replicas.includes(this.services.brokerId)) {
+        errors.set(key, "UNKNOWN_TOPIC_OR_PARTITION");
+        continue;
+      }
+      const partition = existing ?? this.createPartition(state.topic, state.partition);
+      if (partition === null) {
+        errors.set(key, "KAFKA_STORAGE_ERROR");
+        continue;
+      }
+      errors.set(key, "NONE");
+      (state.leader === this.services.brokerId ? toLeader : toFollower).push([partition, state]);
+    }
+    this.makeLeaders(toLeader);
+    this.makeFollowers(toFollower, request);
+    if (!this.hwCheckpointsStarted) {
+      this.hwCheckpointsStarted = true;
+      this.services.logManager.scheduleHighWatermarkCheckpoints();
+    }
+    this.fetcherManager.shutdownIdleFetchers();
+    respond(
+      "NONE",
+      request.partitionStates.map((s) => ({ topic: s.topic, partition: s.partition, error: errors.get(topicPartitionKey(s.topic, s.partition))! })),
+    );
+  }
+
+  private createPartition(topic: string, partitionId: number): Partition | null {
+    const log = this.services.logManager.getOrCreateLog(topic, partitionId);
+    if (typeof log === "string") return null;
+    const partition = new Partition(topic, partitionId, log, this.services);
+    this.allPartitions.set(partition.topicPartition, partition);
+    return partition;
+  }
+
+  /** ReplicaManager.makeLeaders: stop fetching, then Partition.makeLeader. */
+  private makeLeaders(states: readonly [Partition, LeaderAndIsrPartitionState][]): void {
+    if (states.length === 0) return;
+    this.fetcherManager.removeFetcherForPartitions(states.map(([p]) => p.topicPartition));
+    const nowMs = this.services.nowMs();
+    for (const [partition, state] of states) {
+      this.isrUpdater.clearPending(partition.topicPartition);
+      partition.makeLeader(state, nowMs);
+      const context = this.services.context;
+      if (context.tracing) {
+        context.trace("become-leader", {
+          topicPartition: partition.topicPartition,
+          leaderEpoch: partition.leaderEpoch,
+          isr: [...partition.isr],
+          replicas: [...partition.replicas],
+          logEndOffset: partition.log.logEndOffset,
+          highWatermark: partition.log.highWatermark,
+        });
+      }
+      partition.checkLeaderInvariants();
+      if (partition.maybeIncrementLeaderHighWatermark(nowMs, this.lagMs)) this.tryCompleteDelayedRequests(partition.topicPartition);
+    }
+  }
+
+  /**
+   * ReplicaManager.makeFollowers: only when the new leader is known alive (in the request's live leaders or
+   * the metadata cache); stop the old fetch, complete parked requests, then fetch from the new leader, which
+   * starts with truncation.
+   */
+  private makeFollowers(states: readonly [Partition, LeaderAndIsrPartitionState][], request: LeaderAndIsrRequest): void {
+    if (states.length === 0) return;
+    const restartOnAnyEpochChange = this.services.compat.truncation === "kip-320";
+    const changed: Partition[] = [];
+    for (const [partition, state] of states) {
+      const leaderAlive =
+        state.leader !== NO_LEADER &&
+        (request.liveLeaders.some((l) => l.brokerId === state.leader) || this.services.metadataCache.aliveBrokers.has(state.leader));
+      if (!leaderAlive) continue;
+      this.isrUpdater.clearPending(partition.topicPartition);
+      if (partition.makeFollower(state, restartOnAnyEpochChange)) changed.push(partition);
+      const context = this.services.context;
+      if (context.tracing) {
+        context.trace("become-follower", {
+          topicPartition: partition.topicPartition,
+          leaderEpoch: partition.leaderEpoch,
+          leader: partition.leaderId,
+          logEndOffset: partition.log.logEndOffset,
+          highWatermark: partition.log.highWatermark,
+        });
+      }
+    }
+    this.fetcherManager.removeFetcherForPartitions(changed.map((p) => p.topicPartition));
+    for (const partition of states.map(([p]) => p)) this.tryCompleteDelayedRequests(partition.topicPartition);
+    if (!this.stopped) this.fetcherManager.addFetcherForPartitions(changed);
+  }
+
+  /** ReplicaManager.maybeUpdateMetadataCache. */
+  handleUpdateMetadata(from: string, request: UpdateMetadataRequest): void {
+    let error: KafkaError = "NONE";
+    if (this.isBrokerEpochStale(request.brokerEpoch)) error = "STALE_BROKER_EPOCH";
+    else if (request.controllerEpoch < this.currentControllerEpoch) error = "STALE_CONTROLLER_EPOCH";
+    else {
+      this.currentControllerEpoch = request.controllerEpoch;
+      this.services.metadataCache.update(request);
+    }
+    this.services.send(from, typed<UpdateMetadataResponse>({ type: "UpdateMetadataResponse", correlationId: request.correlationId, error, sizeBytes: REQUEST_HEADER_BYTES }));
+  }
+
+  /** ReplicaManager.stopReplicas (with KIP-570's per-partition leader epoch check). */
+  handleStopReplica(from: string, request: StopReplicaRequest): void {
+    const respond = (error: KafkaError, partitionErrors: StopReplicaResponse["partitionErrors"]) =>
+      this.services.send(from, typed<StopReplicaResponse>({
+        type: "StopReplicaResponse",
+        correlationId: request.correlationId,
+        error,
+        partitionErrors,
+        sizeBytes: REQUEST_HEADER_BYTES + 16 * partitionErrors.length,
+      }));
+    if (this.isBrokerEpochStale(request.brokerEpoch)) return respond("STALE_BROKER_EPOCH", []);
+    if (request.controllerEpoch < this.currentControllerEpoch) return respond("STALE_CONTROLLER_EPOCH", []);
+    this.currentControllerEpoch = request.controllerEpoch;
+    const partitionErrors = request.partitions.map(({ topic, partition: partitionId, leaderEpoch, deletePartition }) => {
+      const key = topicPartitionKey(topic, partitionId);
+      const partition = this.allPartitions.get(key);
+      const epochOk = leaderEpoch === EPOCH_DURING_DELETE || leaderEpoch === UNDEFINED_EPOCH || partition === undefined || leaderEpoch > partition.leaderEpoch;
+      if (!epochOk) return { topic, partition: partitionId, error: "FENCED_LEADER_EPOCH" as KafkaError };
+      this.fetcherManager.removeFetcherForPartitions([key]);
+      let error: KafkaError = "NONE";
+      if (deletePartition) {
+        this.allPartitions.delete(key);
+        this.isrUpdater.clearPending(key);
+        error = this.services.logManager.deleteLog(topic, partitionId) ?? "NONE";
+      }
+      if (this.services.context.tracing) this.services.context.trace("stop-replica", { topicPartition: key, deletePartition });
+      // A former leader's parked requests complete now rather than time out.
+      this.tryCompleteDelayedRequests(key);
+      return { topic, partition: partitionId, error };
+    });
+    this.fetcherManager.shutdownIdleFetchers();
+    respond("NONE", partitionErrors);
+  }
+
+  // ---- Produce ----
+
+  /** ReplicaManager.appendRecords + Partition.appendRecordsToLeader. */
+  handleProduce(from: string, request: ProduceRequest): void {
+    const statuses: ProducePartitionStatus[] = request.partitions.map(({ topic, partition: partitionId, batch }) => {
+      const response: ProducePartitionResponse = { topic, partition: partitionId, error: "NONE", baseOffset: -1, logStartOffset: -1 };
+      const fail = (error: KafkaError): ProducePartitionStatus => {
+        response.error = error;
+        return { requiredOffset: -1, acksPending: false, waited: false, response };
+      };
+      if (request.acks !== 0 && request.acks !== 1 && request.acks !== -1) return fail("INVALID_REQUIRED_ACKS");
+      const partition = this.partition(topic, partitionId);
+      if (partition === undefined) return fail(this.notHostedError(topic, partitionId));
+      if (!partition.isLeader) return fail("NOT_LEADER_OR_FOLLOWER");
+      const minIsr = this.minInsyncReplicas(topic);
+      if (request.acks === -1 && partition.isr.length < minIsr) return fail("NOT_ENOUGH_REPLICAS");
+      const appended = partition.log.appendAsLeader(batch, partition.leaderEpoch);
+      if (appended.error !== null) return fail(appended.error === "UNEXPECTED_APPEND_OFFSET" ? "UNKNOWN_SERVER_ERROR" : appended.error);
+      response.baseOffset = appended.firstOffset;
+      response.logStartOffset = partition.log.logStartOffset;
+      // A single-replica ISR commits at once; parked follower fetches see the new data.
+      if (partition.maybeIncrementLeaderHighWatermark(this.services.nowMs(), this.lagMs)) this.tryCompleteDelayedRequests(partition.topicPartition);
+      else this.fetchPurgatory.checkAndComplete(partition.topicPartition);
+      return { requiredOffset: appended.lastOffset + 1, acksPending: request.acks === -1, waited: request.acks === -1, response };
+    });
+    if (request.acks === 0) return;
+    if (request.acks !== -1 || !statuses.some((s) => s.acksPending)) {
+      this.services.send(from, produceResponse(request.correlationId, statuses.map((s) => s.response)));
+      return;
+    }
+    this.producePurgatory.tryCompleteElseWatch(new DelayedProduce(this, from, request.correlationId, statuses), request.timeoutMs);
+  }
+
+  // ---- Fetch ----
+
+  /** ReplicaManager.fetchMessages: read, record a follower's position, answer now or park the fetch. */
+  handleFetch(from: string, request: FetchRequest): void {
+    const reads = readFromLocalLog(this, request);
+    const isFollower = request.replicaId >= 0;
+    if (isFollower) {
+      const nowMs = this.services.nowMs();
+      for (const read of reads) {
+        if (read.error !== "NONE") continue;
+        const partition = this.partition(read.request.topic, read.request.partition)!;
+        if (!partition.updateFollowerFetchState(request.replicaId, read.request.fetchOffset, nowMs, read.logEndOffset)) {
+          // Not an assigned replica: empty records (Kafka 2.4+).
+          read.batches = [];
+          read.sizeBytes = 0;
+          continue;
+        }
+        this.onFollowerFetched(partition, request.replicaId, nowMs);
+      }
+    }
+    let bytesReadable = 0;
+    for (const read of reads) bytesReadable += read.sizeBytes;
+    const errorReadingData = reads.some((r) => r.error !== "NONE");
+    if (request.maxWaitMs <= 0 || reads.length === 0 || bytesReadable >= request.minBytes || errorReadingData) {
+      this.services.send(from, fetchResponse(request.correlationId, reads));
+      return;
+    }
+    this.fetchPurgatory.tryCompleteElseWatch(new DelayedFetch(this, from, request), request.maxWaitMs);
+  }
+
+  /** Partition.updateFollowerFetchState's tail: maybe expand the ISR, maybe advance the HW, wake waiters. */
+  private onFollowerFetched(partition: Partition, followerId: number, nowMs: number): void {
+    if (partition.pendingIsr === null && partition.canJoinIsr(followerId)) {
+      this.proposeIsr(partition, "expand", [...partition.isr, followerId]);
+    }
+    if (partition.maybeIncrementLeaderHighWatermark(nowMs, this.lagMs)) this.tryCompleteDelayedRequests(partition.topicPartition);
+    else this.producePurgatory.checkAndComplete(partition.topicPartition);
+  }
+
+  // ---- ListOffsets and OffsetsForLeaderEpoch ----
+
+  handleListOffsets(from: string, request: ListOffsetsRequest): void {
+    const partitions = request.partitions.map((p) => ({ topic: p.topic, partition: p.partition, ...listOffset(this, request, p) }));
+    this.services.send(from, typed<ListOffsetsResponse>({
+      type: "ListOffsetsResponse",
+      correlationId: request.correlationId,
+      partitions,
+      sizeBytes: REQUEST_HEADER_BYTES + 24 * partitions.length,
+    }));
+  }
+
+  /** ReplicaManager.lastOffsetForLeaderEpoch: the leader answers from its leader-epoch cache, by mode. */
+  handleOffsetsForLeaderEpoch(from: string, request: OffsetsForLeaderEpochRequest): void {
+    const mode = this.services.compat.truncation;
+    const partitions = request.partitions.map(({ topic, partition: partitionId, currentLeaderEpoch, leaderEpoch }) => {
+      const undefinedAnswer = (error: KafkaError) => ({ topic, partition: partitionId, error, leaderEpoch: UNDEFINED_EPOCH, endOffset: -1 });
+      const partition = this.partition(topic, partitionId);
+      if (partition === undefined) return undefinedAnswer(this.notHostedError(topic, partitionId));
+      const epochError = partition.checkCurrentLeaderEpoch(currentLeaderEpoch);
+      if (epochError !== "NONE") return undefinedAnswer(epochError);
+      if (!partition.isLeader) return undefinedAnswer("NOT_LEADER_OR_FOLLOWER");
+      return { topic, partition: partitionId, error: "NONE" as KafkaError, ...leaderEpochEndOffset(mode, partition.log, leaderEpoch) };
+    });
+    this.services.send(from, typed<OffsetsForLeaderEpochResponse>({
+      type: "OffsetsForLeaderEpochResponse",
+      correlationId: request.correlationId,
+      partitions,
+      sizeBytes: REQUEST_HEADER_BYTES + 24 * partitions.length,
+    }));
+  }
+
+  // ---- ISR ----
+
+  private get lagMs(): number {
+    return this.services.config["replica.lag.time.max.ms"];
+  }
+
+  private scheduleIsrExpiration(): void {
+    if (this.stopped || this.isrExpirationTimer !== null) return;
+    this.isrExpirationTimer = this.services.context.setTimer(ms(Math.floor(this.lagMs / 2)), TAG_ISR_EXPIRATION);
+  }
+
+  /** The isr-expiration task (Partition.maybeShrinkIsr on every leader partition). */
+  maybeShrinkIsr(): void {
+    const nowMs = this.services.nowMs();
+    for (const partition of this.allPartitions.values()) {
+      if (!partition.isLeader || partition.pendingIsr !== null) continue;
+      partition.checkLeaderInvariants();
+      const outOfSync = partition.outOfSyncReplicas(nowMs, this.lagMs);
+      if (outOfSync.length === 0) continue;
+      this.proposeIsr(
+        partition,
+        "shrink",
+        partition.isr.filter((id) => !outOfSync.includes(id)),
+      );
+    }
+  }
+
+  private proposeIsr(partition: Partition, kind: PendingIsr["kind"], proposedIsr: number[]): void {
+    assert(partition.pendingIsr === null, `${partition.topicPartition}: one ISR change at a time`);
+    assert(proposedIsr.includes(this.services.brokerId), `${partition.topicPartition}: the leader stays in the ISR`);
+    const maximalIsr = kind === "expand" ? proposedIsr : partition.isr;
+    const pending: PendingIsr = { kind, proposedIsr, maximalIsr, leaderEpoch: partition.leaderEpoch };
+    partition.pendingIsr = pending;
+    this.isrUpdater.submit(partition, pending);
+  }
+
+  /** The answer to an ISR change: adopt it (trace isr-shrink / isr-expand) or keep the old ISR. */
+  private onIsrUpdateResult(partition: Partition, pending: PendingIsr, outcome: IsrUpdateOutcome): void {
+    if (partition.pendingIsr !== pending || !partition.isLeader || partition.leaderEpoch !== pending.leaderEpoch) return;
+    const context = this.services.context;
+    if (!outcome.ok) {
+      if (outcome.revert) partition.pendingIsr = null;
+      if (context.tracing) {
+        context.trace("isr-update-failed", {
+          topicPartition: partition.topicPartition,
+          leaderEpoch: partition.leaderEpoch,
+          proposedIsr: [...pending.proposedIsr],
+          reason: outcome.reason,
+        });
+      }
+      return;
+    }
+    const previousIsr = partition.isr;
+    partition.isr = [...outcome.isr];
+    partition.zkVersion = outcome.zkVersion;
+    partition.pendingIsr = null;
+    if (context.tracing) {
+      context.trace(pending.kind === "expand" ? "isr-expand" : "isr-shrink", {
+        topicPartition: partition.topicPartition,
+        leaderEpoch: partition.leaderEpoch,
+        isr: [...partition.isr],
+        previousIsr: [...previousIsr],
+        zkVersion: partition.zkVersion,
+      });
+    }
+    partition.checkLeaderInvariants();
+    // The ISR may be down to the leader: the HW may move, and acks=all produces may now complete.
+    partition.maybeIncrementLeaderHighWatermark(this.services.nowMs(), this.lagMs);
+    this.tryCompleteDelayedRequests(partition.topicPartition);
+  }
+
+  private tryCompleteDelayedRequests(key: string): void {
+    this.producePurgatory.checkAndComplete(key);
+    this.fetchPurgatory.checkAndComplete(key);
+  }
+}

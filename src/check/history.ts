@@ -1,0 +1,75 @@
+/**
+ * `lost-write`, a history checker run at the end of a run (Jepsen's style): every producer write the history
+ * records as `ok` must be in its partition's final committed log. It reads the clients' "op" trace events and the
+ * committed logs the replication checkers mirror (ReplicationCheckers.committedLog: the acting leader's records
+ * below its HW, or without a leader the union of the replicas' records below the last committed offset). An `info`
+ * (unknown outcome) or `fail` write is never a violation, present or absent. A write acknowledged at an offset
+ * below the leader's log start offset (deleted by retention) cannot be judged and is skipped.
+ */
+
+import type { TraceEvent } from "../sim/trace.ts";
+import type { CommittedLog } from "./committed-log.ts";
+import type { Violation } from "./violation.ts";
+
+export interface AckedWrite {
+  process: string;
+  opId: unknown;
+  value: string;
+  topicPartition: string;
+  /** The offset the broker acknowledged (-1 when unknown). */
+  offset: number;
+  /** Virtual µs of the ok. */
+  time: number;
+}
+
+export class LostWriteChecker {
+  private readonly acked: AckedWrite[] = [];
+
+  /** Collects the ok'd sends (call for every trace event, or only for "op" events). */
+  observe(event: TraceEvent): void {
+    if (event.kind !== "op" || event.type !== "ok" || event.f !== "send") return;
+    if (typeof event.value !== "string" || typeof event.topic !== "string" || typeof event.partition !== "number") return;
+    this.acked.push({
+      process: typeof event.process === "string" ? event.process : event.node,
+      opId: event.opId,
+      value: event.value,
+      topicPartition: `${event.topic}-${event.partition}`,
+      offset: typeof event.offset === "number" ? event.offset : -1,
+      time: event.t,
+    });
+  }
+
+  get ackedWrites(): readonly AckedWrite[] {
+    return this.acked;
+  }
+
+  /** Every acknowledged value absent from its partition's final committed log, in ack order. */
+  check(committedLog: (topicPartition: string) => CommittedLog | null, now: number): Violation[] {
+    const logs = new Map<string, CommittedLog | null>();
+    const found: Violation[] = [];
+    for (const write of this.acked) {
+      if (!logs.has(write.topicPartition)) logs.set(write.topicPartition, committedLog(write.topicPartition));
+      const log = logs.get(write.topicPartition) ?? null;
+      if (log !== null && write.offset >= 0 && write.offset < log.logStartOffset) continue;
+      if (log !== null && log.values.has(write.value)) continue;
+      const recordsNow = log === null || write.offset < 0 ? [] : log.recordsAt(write.offset);
+      found.push({
+        name: "lost-write",
+        time: now,
+        nodes: log !== null && log.leader !== null ? [write.process, log.leader] : [write.process],
+        evidence: {
+          value: write.value,
+          process: write.process,
+          opId: write.opId,
+          topicPartition: write.topicPartition,
+          ackedOffset: write.offset,
+          ackedAt: write.time,
+          recordNow: recordsNow.map((record) => ({ offset: record.offset, value: record.value, partitionLeaderEpoch: record.partitionLeaderEpoch })),
+          committedSource: log?.source ?? "none",
+          highWatermark: log?.highWatermark ?? 0,
+        },
+      });
+    }
+    return found;
+  }
+}

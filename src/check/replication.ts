@@ -1,0 +1,262 @@
+/**
+ * The online replication invariants, read only from the trace (Trace.observe): `divergent-log`, `hwm-regression`,
+ * `two-leaders` and `two-controllers` (DESIGN.md). A passive observer: it mirrors every replica's log from the
+ * log-level events and every broker's role from become-leader / become-follower / isr-* / hwm and host events,
+ * and reports each violation once per partition (or once for the controller) and name.
+ *
+ * `hwm-regression` is defined in hwm-regression.ts; the committed log the history checkers read in committed-log.ts.
+ */
+
+import { brokerHost } from "../protocol/kafka.ts";
+import { ControllerChecker } from "./controller.ts";
+import { finalDivergence, StrongIsrTracker, type Divergence } from "./divergence.ts";
+import { committedDataLost, leaderHwmDecreased, type ElectionInfo } from "./hwm-regression.ts";
+import { PartitionView } from "./partition-view.ts";
+import { committedLog, type CommittedLog } from "./committed-log.ts";
+import type { TraceEvent } from "../sim/trace.ts";
+import type { Violation, ViolationName } from "./violation.ts";
+
+interface LeaderAppend {
+  node: string;
+  time: number;
+  offset: number;
+  value: string | null;
+}
+
+interface PartitionState {
+  view: PartitionView;
+  strongIsr: StrongIsrTracker;
+  /** leaderEpoch → the first broker that appended as leader at it. */
+  leaderAppends: Map<number, LeaderAppend>;
+  /** The controller's latest leader-elected for this partition (evidence for hwm-regression). */
+  lastElection: ElectionInfo | null;
+}
+
+const HOST_LIFECYCLE = new Set(["host-crash", "host-power-loss", "host-shutdown", "host-start"]);
+
+export type { CommittedLog };
+
+export class ReplicationCheckers {
+  readonly violations: Violation[] = [];
+  private readonly partitions = new Map<string, PartitionState>();
+  private readonly reported = new Set<string>();
+  private readonly controller = new ControllerChecker();
+  private fresh: Violation[] = [];
+
+  /** Called for every trace event; returns the violations this event revealed. */
+  observe(event: TraceEvent): Violation[] {
+    this.fresh = [];
+    if (HOST_LIFECYCLE.has(event.kind)) {
+      this.onHostChange(event.node);
+      return this.fresh;
+    }
+    if (event.kind === "controller-elected" || event.kind === "controller-write") {
+      const found = this.controller.observe(event);
+      if (found !== null) this.report("controller", found);
+      return this.fresh;
+    }
+    const topicPartition = event.topicPartition;
+    if (typeof topicPartition !== "string") return this.fresh;
+    switch (event.kind) {
+      case "log-append":
+        this.onAppend(this.partition(topicPartition), event);
+        break;
+      case "log-truncate":
+        this.onTruncate(this.partition(topicPartition), event);
+        break;
+      case "log-recovery":
+        this.onRecovery(this.partition(topicPartition), event);
+        break;
+      case "log-retention-delete":
+        this.partition(topicPartition).view.replica(event.node).advanceLogStart(Number(event.logStartOffset));
+        break;
+      case "log-delete":
+        this.onDelete(topicPartition, event.node);
+        break;
+      case "leader-elected":
+        this.partition(topicPartition).lastElection = {
+          leaderEpoch: Number(event.leaderEpoch),
+          unclean: event.unclean === true,
+          reason: event.reason,
+          time: event.t,
+        };
+        break;
+      case "become-leader":
+        this.onBecomeLeader(this.partition(topicPartition), event);
+        break;
+      case "become-follower":
+        this.partition(topicPartition).view.becomeFollower(event.node, Number(event.leaderEpoch), Number(event.highWatermark), event.t);
+        break;
+      case "isr-shrink":
+      case "isr-expand":
+        this.onIsrChange(this.partition(topicPartition), event);
+        break;
+      case "hwm":
+        this.onHighWatermark(this.partition(topicPartition), event);
+        break;
+    }
+    return this.fresh;
+  }
+
+  /** End-of-run checks: replicas that disagree below the leader's HW. Returns the new violations. */
+  finish(now: number): Violation[] {
+    this.fresh = [];
+    for (const [topicPartition, state] of this.partitions) {
+      const divergence = finalDivergence(state.view);
+      if (divergence !== null) this.reportDivergence(topicPartition, divergence, now, "final");
+    }
+    return this.fresh;
+  }
+
+  topicPartitions(): string[] {
+    return [...this.partitions.keys()];
+  }
+
+  /** The partition's view (tests, the viewer). */
+  view(topicPartition: string): PartitionView | null {
+    return this.partitions.get(topicPartition)?.view ?? null;
+  }
+
+  /** The partition's committed log now (see committed-log.ts), or null for a partition never seen. */
+  committedLog(topicPartition: string): CommittedLog | null {
+    const state = this.partitions.get(topicPartition);
+    return state === undefined ? null : committedLog(state.view);
+  }
+
+  // ---- Events ----
+
+  private partition(topicPartition: string): PartitionState {
+    let state = this.partitions.get(topicPartition);
+    if (state === undefined) {
+      state = { view: new PartitionView(topicPartition), strongIsr: new StrongIsrTracker(), leaderAppends: new Map(), lastElection: null };
+      this.partitions.set(topicPartition, state);
+    }
+    return state;
+  }
+
+  private onHostChange(node: string): void {
+    // Down: its role is stale (the disk, and so the mirror, keeps the log). Started: no role until told one.
+    for (const state of this.partitions.values()) state.view.roles.delete(node);
+  }
+
+  private onAppend(state: PartitionState, event: TraceEvent): void {
+    const offsets = event.offsets as number[];
+    const values = event.values as (string | null)[];
+    const epoch = Number(event.partitionLeaderEpoch);
+    const mirror = state.view.replica(event.node);
+    if (offsets.length > 0 && offsets[0] < mirror.logEndOffset) this.cut(state, event.node, offsets[0]);
+    mirror.append(offsets, values, epoch, event.t);
+    if (event.asLeader === true && epoch >= 0 && offsets.length > 0) this.checkTwoLeaders(state, event, epoch, offsets[0], values[0] ?? null);
+    this.checkStrongIsr(state, event.t);
+  }
+
+  private onTruncate(state: PartitionState, event: TraceEvent): void {
+    const offset = Number(event.offset);
+    const mirror = state.view.replica(event.node);
+    if (event.fully === true) mirror.startAt(offset);
+    else mirror.truncateTo(offset);
+    this.cut(state, event.node, offset);
+  }
+
+  private onRecovery(state: PartitionState, event: TraceEvent): void {
+    const logEndOffset = Number(event.logEndOffset);
+    const mirror = state.view.replica(event.node);
+    mirror.truncateTo(logEndOffset);
+    if (typeof event.logStartOffset === "number") mirror.advanceLogStart(event.logStartOffset);
+    this.cut(state, event.node, logEndOffset);
+  }
+
+  private onDelete(topicPartition: string, node: string): void {
+    const state = this.partition(topicPartition);
+    state.view.replicas.delete(node);
+    state.view.roles.delete(node);
+    state.strongIsr.onDelete(node);
+    // Every replica gone (topic deletion): a re-created topic starts afresh at leader epoch 0.
+    if (state.view.isEmpty()) this.partitions.delete(topicPartition);
+  }
+
+  private cut(state: PartitionState, node: string, offset: number): void {
+    state.strongIsr.onTruncate(node, offset, state.view.actingLeader()?.node ?? null);
+  }
+
+  private onBecomeLeader(state: PartitionState, event: TraceEvent): void {
+    const view = state.view;
+    const leaderEpoch = Number(event.leaderEpoch);
+    const logEndOffset = typeof event.logEndOffset === "number" ? event.logEndOffset : view.replica(event.node).logEndOffset;
+    const election = state.lastElection !== null && state.lastElection.leaderEpoch === leaderEpoch ? state.lastElection : null;
+    const lost = committedDataLost(view, { node: event.node, time: event.t, leaderEpoch, logEndOffset }, election);
+    if (lost !== null) this.report(view.topicPartition, lost);
+    view.becomeLeader(event.node, leaderEpoch, (event.isr as number[] | undefined) ?? [], Number(event.highWatermark), event.t);
+    this.checkStrongIsr(state, event.t);
+  }
+
+  private onIsrChange(state: PartitionState, event: TraceEvent): void {
+    const leaderEpoch = Number(event.leaderEpoch);
+    const own = state.view.roles.get(event.node);
+    const leader = own !== undefined && own.role === "leader" && own.leaderEpoch === leaderEpoch ? own : state.view.leaderAt(leaderEpoch)?.role;
+    if (leader === undefined) return;
+    leader.isr = (event.isr as number[]).map(brokerHost);
+    this.checkStrongIsr(state, event.t);
+  }
+
+  private onHighWatermark(state: PartitionState, event: TraceEvent): void {
+    const view = state.view;
+    const role = view.roles.get(event.node);
+    const highWatermark = Number(event.highWatermark);
+    if (role === undefined || role.leaderEpoch !== Number(event.leaderEpoch)) return;
+    if (role.role === "follower" || event.role !== "leader") {
+      role.highWatermark = highWatermark;
+      return;
+    }
+    const decreased = leaderHwmDecreased(view, event.node, role, highWatermark, event.t);
+    if (decreased !== null) this.report(view.topicPartition, decreased);
+    role.highWatermark = highWatermark;
+    role.maxHighWatermark = Math.max(role.maxHighWatermark, highWatermark);
+    const acting = view.actingLeader();
+    if (acting !== null && acting.node === event.node && (view.committed === null || highWatermark > view.committed.offset)) {
+      view.committed = { offset: highWatermark, node: event.node, leaderEpoch: role.leaderEpoch, time: event.t };
+    }
+    this.checkStrongIsr(state, event.t);
+  }
+
+  // ---- Checks ----
+
+  private checkTwoLeaders(state: PartitionState, event: TraceEvent, leaderEpoch: number, offset: number, value: string | null): void {
+    const append: LeaderAppend = { node: event.node, time: event.t, offset, value };
+    const first = state.leaderAppends.get(leaderEpoch);
+    if (first === undefined) {
+      state.leaderAppends.set(leaderEpoch, append);
+      return;
+    }
+    if (first.node === event.node) return;
+    this.report(state.view.topicPartition, {
+      name: "two-leaders",
+      time: event.t,
+      nodes: [first.node, event.node],
+      evidence: { topicPartition: state.view.topicPartition, leaderEpoch, first, second: append },
+    });
+  }
+
+  private checkStrongIsr(state: PartitionState, time: number): void {
+    if (this.reported.has(`divergent-log|${state.view.topicPartition}`)) return;
+    const divergence = state.strongIsr.check(state.view);
+    if (divergence !== null) this.reportDivergence(state.view.topicPartition, divergence, time, "online");
+  }
+
+  private reportDivergence(topicPartition: string, divergence: Divergence, time: number, phase: "online" | "final"): void {
+    this.report(topicPartition, {
+      name: "divergent-log",
+      time,
+      nodes: [divergence.reference, divergence.other],
+      evidence: { phase, topicPartition, ...divergence },
+    });
+  }
+
+  private report(scope: string, violation: Violation): void {
+    const key = `${violation.name satisfies ViolationName}|${scope}`;
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
+    this.violations.push(violation);
+    this.fresh.push(violation);
+  }
+}
