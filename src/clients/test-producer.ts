@@ -304,7 +304,11 @@ export class TestProducer implements Process {
     // after the append (DelayedProduce): that error is certain only for acks=1.
     const certain = error !== "TIMEOUT" && NOT_APPENDED.has(error) && !(error === "NOT_LEADER_OR_FOLLOWER" && this.config.acks === -1);
     if (!certain) op.maybeAppended = true;
-    if (REFRESH_METADATA.has(error)) this.scheduleMetadata();
+    if (REFRESH_METADATA.has(error)) {
+      // The leader is suspect (a timeout disconnects the node, as NetworkClient does): wait for fresh metadata.
+      this.leaders.set(op.partition, -1);
+      this.scheduleMetadata();
+    }
     const retriable = error === "TIMEOUT" || RETRIABLE.has(error);
     if (!retriable || op.attempts > this.config.retries) {
       this.complete(state, op, op.maybeAppended ? "info" : "fail", { error });
@@ -376,7 +380,8 @@ export class TestProducer implements Process {
 
   private requestMetadata(): void {
     if (this.metadataInFlight !== null) return;
-    const targets = this.brokerHosts.size > 0 ? [...this.brokerHosts.values()] : this.config.bootstrap;
+    // Any broker will do (NetworkClient's least-loaded node): the known live ones and the bootstrap list, in turn.
+    const targets = [...new Set([...this.brokerHosts.values(), ...this.config.bootstrap])];
     const target = targets[this.metadataTarget++ % targets.length];
     const correlationId = this.nextCorrelationId++;
     const request: MetadataRequest = { type: "Metadata", correlationId, topics: [this.config.topic], sizeBytes: REQUEST_HEADER_BYTES };
