@@ -64,6 +64,8 @@ export class FastLeaderElection {
     this.retryMs = this.config.finalizeWaitMs;
     this.broadcast();
     this.armRetry();
+    // A one-server ensemble is its own quorum (ZooKeeper runs it standalone, without an election).
+    this.evaluate();
   }
 
   stop(): void {

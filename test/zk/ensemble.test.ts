@@ -14,6 +14,21 @@ describe("ZooKeeper ensemble", function () {
     expect(zk.servers().every((s) => s.currentEpoch === 1)).to.equal(true);
   });
 
+  it("a one-server ensemble leads on its own and serves a client after a restart", () => {
+    const zk = new Ensemble({ servers: 1, clients: ["c1"] }).startServers();
+    expect(zk.runUntil(() => zk.stable() && zk.servers()[0].serving, 5_000)).to.equal(true);
+    expect(zk.leader()!.sid).to.equal(1);
+    const c1 = zk.startClient("c1");
+    expect(zk.runUntil(() => c1.client.state === "CONNECTED", 5_000)).to.equal(true);
+    expect(zk.call("c1", (z, done) => z.create("/a", "1", {}, done)).code).to.equal("OK");
+    zk.world.host("zk-1").crash();
+    zk.world.host("zk-1").start();
+    expect(zk.runUntil(() => zk.servers().length === 1 && zk.servers()[0].serving, 10_000)).to.equal(true);
+    zk.runFor(5_000); // the client notices the lost connection and reconnects to the restarted server
+    zk.runUntil(() => c1.client.state === "CONNECTED", 20_000);
+    expect(zk.call("c1", (z, done) => z.getData("/a", false, done))).to.include({ code: "OK", data: "1" });
+  });
+
   it("a client connects, writes through the leader and reads from its server", () => {
     const zk = new Ensemble({ servers: 3, clients: ["c1"] }).startServers();
     zk.runUntil(() => zk.stable());
