@@ -36,9 +36,25 @@ const KEY_KINDS = new Set([
   "zk-session-lost",
   "zk-registered",
   "zk-fatal",
+  "broker-registered",
+  "controller-elected",
+  "controller-resigned",
+  "leader-elected",
+  "isr-shrink",
+  "isr-expand",
+  "replica-truncate",
+  "zk-session-expired",
+  "broker-halted",
+  "controlled-shutdown-complete",
+  "controlled-shutdown-failed",
+  "admin-op",
+  "reassignment-completed",
+  "topic-deleted",
   "violation",
 ]);
-const KEY_EVENTS_SHOWN = 40;
+/** Violations printed per name (the rest are counted; --json has them all). */
+const VIOLATIONS_SHOWN_PER_NAME = 3;
+const KEY_EVENTS_SHOWN = 60;
 
 export function runCommand(file: string, options: RunCommandOptions, wallClock: () => number): number {
   const scenario = loadScenario(readInput(file), file);
@@ -127,9 +143,16 @@ function printSummary(result: RunResult, wallMs: number, keyEvents: TraceEvent[]
     out.push(`${chalk.bold("violations")}  none`);
   } else {
     out.push(chalk.bold("violations"));
+    const shown = new Map<string, number>();
     for (const violation of result.violations) {
+      const count = (shown.get(violation.name) ?? 0) + 1;
+      shown.set(violation.name, count);
+      if (count > VIOLATIONS_SHOWN_PER_NAME) continue;
       out.push(`  ${chalk.red(violation.name)} at ${formatTime(violation.time)} on ${violation.nodes.join(", ")}`);
       out.push(chalk.dim(`    evidence ${JSON.stringify(violation.evidence)}`));
+    }
+    for (const [name, count] of shown) {
+      if (count > VIOLATIONS_SHOWN_PER_NAME) out.push(chalk.dim(`  … ${count - VIOLATIONS_SHOWN_PER_NAME} more ${name} (all of them with --json)`));
     }
   }
   if (result.error !== undefined) out.push(chalk.red(`model error: ${result.error}`));
