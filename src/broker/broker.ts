@@ -257,7 +257,7 @@ export class KafkaBroker implements Process, BrokerServices {
   }
 
   private register(): void {
-    if (this.registering || this.registered || this.shuttingDown !== null) return;
+    if (this.registering || this.registered) return;
     if (this.registerAttempts >= REGISTER_ATTEMPTS_MAX) return;
     this.registering = true;
     this.registerAttempts++;

@@ -94,7 +94,10 @@ export class FaultInjector implements EventTarget {
     for (const host of world.hosts) {
       host.clock.reset(world.now);
       if (host.state === "paused") host.resume();
-      else if (!host.isUp()) host.start();
+      // A clean stop still preparing (a controlled shutdown that cannot reach its controller) finishes now,
+      // so every node is running for the settle phase.
+      if (host.shutdownPending) host.shutdown();
+      if (!host.isUp()) host.start();
     }
     this.trace("settle", {});
   }

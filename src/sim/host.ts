@@ -231,6 +231,8 @@ interface DeferredEvent {
 
 export class Host<D extends HostDisk = HostDisk> implements EventTarget, HostAddress {
   state: HostState = "stopped";
+  /** A clean stop was requested and the process is preparing for it (Process.beginShutdown). */
+  shutdownPending = false;
   incarnation = 0;
   context: ProcessContext<D> | null = null;
   process: Process | null = null;
@@ -305,10 +307,12 @@ export class Host<D extends HostDisk = HostDisk> implements EventTarget, HostAdd
   requestShutdown(): void {
     if (!this.isUp()) return;
     if (this.state === "paused") this.resume();
+    if (this.shutdownPending) return;
     const context = this.context!;
     const done = (): void => {
       if (context.alive && this.context === context) this.shutdown();
     };
+    this.shutdownPending = true;
     if (this.process!.beginShutdown?.(done) !== true) this.shutdown();
   }
 
@@ -347,6 +351,7 @@ export class Host<D extends HostDisk = HostDisk> implements EventTarget, HostAdd
   }
 
   private kill(next: HostState): void {
+    this.shutdownPending = false;
     if (this.resumeTimer !== -1) this.kernel.cancel(this.resumeTimer);
     this.resumeTimer = -1;
     this.deferred = [];
