@@ -27,6 +27,14 @@ export class LostWriteChecker {
 
   /** Collects the ok'd sends (call for every trace event, or only for "op" events). */
   observe(event: TraceEvent): void {
+    if (event.kind === "topic-deleted" && typeof event.topic === "string") {
+      // Deleting a topic is not losing its writes: forget them (a re-created topic starts a new history).
+      const prefix = `${event.topic}-`;
+      const kept = this.acked.filter((write) => !(write.topicPartition.startsWith(prefix) && /^\d+$/.test(write.topicPartition.slice(prefix.length))));
+      this.acked.length = 0;
+      this.acked.push(...kept);
+      return;
+    }
     if (event.kind !== "op" || event.type !== "ok" || event.f !== "send") return;
     if (typeof event.value !== "string" || typeof event.topic !== "string" || typeof event.partition !== "number") return;
     this.acked.push({

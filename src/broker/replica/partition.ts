@@ -13,6 +13,13 @@ import type { Log } from "../log/log.ts";
 import type { BrokerServices } from "../services.ts";
 
 /** The leader's view of a follower (Replica.scala). logEndOffset -1 = unknown (UnknownOffsetMetadata). */
+
+/**
+ * "Never caught up". Kafka resets to 0L, which with its epoch-millisecond clock is decades ago; the simulated
+ * clocks start at 0, so 0 would read as "just now" for the first replica.lag.time.max.ms of a run.
+ */
+const NEVER_MS = Number.MIN_SAFE_INTEGER;
+
 export interface RemoteReplica {
   readonly brokerId: number;
   logEndOffset: number;
@@ -96,13 +103,13 @@ export class Partition {
       if (id === this.brokerId) continue;
       let replica = this.remoteReplicas.get(id);
       if (replica === undefined || isNewLeader) {
-        replica = { brokerId: id, logEndOffset: -1, lastCaughtUpTimeMs: 0, lastFetchLeaderLogEndOffset: -1, lastFetchTimeMs: 0 };
+        replica = { brokerId: id, logEndOffset: -1, lastCaughtUpTimeMs: NEVER_MS, lastFetchLeaderLogEndOffset: -1, lastFetchTimeMs: NEVER_MS };
         this.remoteReplicas.set(id, replica);
       }
       // Replica.resetLastCaughtUpTime: ISR members count as caught up now.
       replica.lastFetchLeaderLogEndOffset = leaderEndOffset;
       replica.lastFetchTimeMs = nowMs;
-      replica.lastCaughtUpTimeMs = this.isr.includes(id) ? nowMs : 0;
+      replica.lastCaughtUpTimeMs = this.isr.includes(id) ? nowMs : NEVER_MS;
     }
     this.leaderId = this.brokerId;
     this.leaderHighWatermarkFloor = this.log.highWatermark;
