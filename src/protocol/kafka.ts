@@ -330,6 +330,25 @@ export interface AlterIsrResponse extends KafkaResponseBase {
   }[];
 }
 
+// ---- Idempotent producer ----
+
+/** InitProducerId (KIP-98): a producer id and epoch from any broker (idempotent) or the txn coordinator. */
+export interface InitProducerIdRequest extends KafkaRequestBase {
+  type: "InitProducerId";
+  transactionalId: string | null;
+  transactionTimeoutMs: number;
+  /** KIP-360: the current id and epoch when asking for a bump (-1 for a new producer). */
+  producerId: number;
+  producerEpoch: number;
+}
+
+export interface InitProducerIdResponse extends KafkaResponseBase {
+  type: "InitProducerIdResponse";
+  error: KafkaError;
+  producerId: number;
+  producerEpoch: number;
+}
+
 export type KafkaRequest =
   | ProduceRequest
   | FetchRequest
@@ -340,7 +359,8 @@ export type KafkaRequest =
   | UpdateMetadataRequest
   | StopReplicaRequest
   | ControlledShutdownRequest
-  | AlterIsrRequest;
+  | AlterIsrRequest
+  | InitProducerIdRequest;
 
 export type KafkaResponse =
   | ProduceResponse
@@ -352,7 +372,8 @@ export type KafkaResponse =
   | UpdateMetadataResponse
   | StopReplicaResponse
   | ControlledShutdownResponse
-  | AlterIsrResponse;
+  | AlterIsrResponse
+  | InitProducerIdResponse;
 
 /** The network address (host name) of a broker id. */
 export function brokerHost(brokerId: number): string {
