@@ -33,6 +33,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .argument("<file>", "scenario file")
     .option("--seed <n>", "override the scenario's seed")
     .option("--trace <out>", "write the JSON Lines trace to this file")
+    .option("--history <out>", "write the client history (invoke/ok/fail/info operations) as JSON Lines")
     .option("--until <t>", "stop at this virtual time (e.g. 10s)")
     .option("--json", "print one JSON object instead of the summary")
     .option("--check-determinism", "run twice and compare the traces event by event")

@@ -12,6 +12,7 @@ import { chalk } from "./style.ts";
 export interface RunCommandOptions {
   seed?: string;
   trace?: string;
+  history?: string;
   until?: string;
   json?: boolean;
   checkDeterminism?: boolean;
@@ -71,6 +72,8 @@ export function runCommand(file: string, options: RunCommandOptions, wallClock: 
   const sinks: TraceSink[] = [];
   const traceFile = options.trace !== undefined ? new AtomicLineFile(options.trace) : null;
   if (traceFile !== null) sinks.push(traceFile);
+  const historyFile = options.history !== undefined ? new AtomicLineFile(options.history) : null;
+  if (historyFile !== null) sinks.push(historySink(historyFile));
   const keyEvents: TraceEvent[] = [];
   let keyEventsSeen = 0;
   if (!options.json) {
@@ -95,9 +98,11 @@ export function runCommand(file: string, options: RunCommandOptions, wallClock: 
     result = runScenario(scenario, { seed, untilUs, sinks });
   } catch (error) {
     traceFile?.abort();
+    historyFile?.abort();
     throw error;
   }
   traceFile?.commit();
+  historyFile?.commit();
   const wallMs = Math.round(wallClock() - started);
 
   if (options.json) {
@@ -122,6 +127,22 @@ function determinismCommand(scenario: Scenario, seed: number | string, untilUs: 
     );
   }
   return report.identical ? EXIT_OK : EXIT_EXPECTATION_FAILED;
+}
+
+/** The history file: the trace's header, then only the client history (`op`) and `client-config` events. */
+function historySink(file: AtomicLineFile): TraceSink {
+  let header = true;
+  return {
+    write(line: string) {
+      if (header) {
+        header = false;
+        file.write(line);
+        return;
+      }
+      const match = /^\{"t":\d+,"seq":\d+,"node":"(?:[^"\\]|\\.)*","kind":"(op|client-config)"/.exec(line);
+      if (match !== null) file.write(line);
+    },
+  };
 }
 
 function printSummary(result: RunResult, wallMs: number, keyEvents: TraceEvent[], keyEventsSeen: number, traceFile?: string): void {

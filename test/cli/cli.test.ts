@@ -69,6 +69,22 @@ describe("kafkasim CLI", function () {
     expect(readdirSync(dir).filter((name) => name.endsWith(".partial"))).to.deep.equal([]);
   });
 
+  it("--history writes the header and only the client history, each op also in the trace", () => {
+    const dir = tempDir();
+    const history = join(dir, "history.jsonl");
+    const trace = join(dir, "trace.jsonl");
+    const { code } = cli(["run", join(ROOT, "scenarios/leader-failover.json"), "--until", "6s", "--history", history, "--trace", trace]);
+    expect(code).to.equal(0);
+    const lines = readFileSync(history, "utf8").trim().split("\n");
+    expect(JSON.parse(lines[0])).to.include({ scenario: "leader-failover" });
+    const ops = lines.slice(1).map((line) => JSON.parse(line) as { kind: string; type: string });
+    expect(ops.length).to.be.greaterThan(10);
+    expect(ops.every((op) => op.kind === "op" || op.kind === "client-config")).to.equal(true);
+    expect(ops.some((op) => op.type === "invoke") && ops.some((op) => op.type === "ok")).to.equal(true);
+    const traced = readFileSync(trace, "utf8").trim().split("\n").slice(1).filter((line) => line.includes('"kind":"op"'));
+    expect(traced).to.deep.equal(lines.slice(1).filter((line) => line.includes('"kind":"op"')));
+  });
+
   it("--check-determinism runs twice and reports identical traces", () => {
     const { code, stdout } = cli(["run", EXAMPLE, "--check-determinism", "--json"]);
     expect(code).to.equal(0);
