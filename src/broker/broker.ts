@@ -25,6 +25,7 @@ import { ms } from "../sim/time.ts";
 import { ZkClient } from "../zk/client.ts";
 import type { Compat, ReplicationConfig } from "./config.ts";
 import { KafkaController } from "./controller/controller.ts";
+import { handleInitProducerId } from "./idempotence/producer-id-manager.ts";
 import { LogManager, TIMER_PREFIX as LOG_TIMER_PREFIX } from "./log/log-manager.ts";
 import { MetadataCache } from "./metadata-cache.ts";
 import { ReplicaManager } from "./replica/replica-manager.ts";
@@ -193,6 +194,9 @@ export class KafkaBroker implements Process, BrokerServices {
         break;
       case "Metadata":
         this.handleMetadata(from, message);
+        break;
+      case "InitProducerId":
+        handleInitProducerId(this, from, message);
         break;
       case "ControlledShutdown":
         this.controller.handleControlledShutdown(from, message as ControlledShutdownRequest);

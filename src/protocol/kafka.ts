@@ -44,6 +44,10 @@ export type KafkaError =
   | "INVALID_REPLICATION_FACTOR"
   | "ELECTION_NOT_NEEDED"
   | "PREFERRED_LEADER_NOT_AVAILABLE"
+  | "INVALID_REQUEST"
+  /** Retriable: the coordinator is loading (InitProducerId: no producer id block yet, as RPCProducerIdManager). */
+  | "COORDINATOR_LOAD_IN_PROGRESS"
+  | "NOT_COORDINATOR"
   /** AlterIsr (3.3+, KIP-841): a proposed ISR member is not live or not a replica. */
   | "INELIGIBLE_REPLICA";
 

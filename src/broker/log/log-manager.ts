@@ -38,6 +38,7 @@ import { nowMs, type SchedulingContext } from "./context.ts";
 import { cleanableState, needsCleaning } from "./log-cleaning.ts";
 import { createLog, loadLog, type LoadResult, type RecoveryReport } from "./log-loader.ts";
 import type { Log, TruncateResult } from "./log.ts";
+import { ProducerStateManager } from "../idempotence/producer-state-manager.ts";
 
 export interface LogManagerOptions {
   /** Broker settings: LogManagerConfig keys and the `log.*` defaults of topic configs. */
@@ -410,6 +411,8 @@ export class LogManager {
       return false;
     }
     this.logs.set(loaded.log.topicPartition, loaded.log);
+    // Producer state (idempotence), rebuilt from the log's batches as Kafka's LogLoader does.
+    loaded.log.setProducerStateHooks(new ProducerStateManager(loaded.log.topicPartition, loaded.log, this.context));
     return true;
   }
 

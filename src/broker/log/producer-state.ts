@@ -1,10 +1,23 @@
 /**
  * The hook through which the log keeps producer state (ProducerStateManager: idempotent-producer dedup and
- * transactions) in step with its content. The log layer only calls it; the idempotence and transactions issue
- * implements it. Simplification: no producer-state snapshots — `rebuild` replays the whole log.
+ * transactions) in step with its content. The log layer only calls it; ../idempotence/producer-state-manager.ts
+ * implements it, and the LogManager attaches one to every log it loads or creates. Simplification: no
+ * producer-state snapshots — `rebuild` replays the whole log.
  */
 
 import type { RecordBatch } from "./records.ts";
+
+/**
+ * The leader's verdict on a client's batch before it is appended (UnifiedLog.analyzeAndValidateProducerState
+ * with AppendOrigin.Client): append it, answer with the offsets of the copy already in the log (a retry of one
+ * of the producer's last five batches), or refuse it.
+ */
+export type LeaderAppendCheck =
+  | { readonly kind: "append" }
+  | { readonly kind: "duplicate"; readonly firstOffset: number; readonly lastOffset: number }
+  | { readonly kind: "error"; readonly error: "OUT_OF_ORDER_SEQUENCE_NUMBER" | "INVALID_PRODUCER_EPOCH" };
+
+export const APPEND: LeaderAppendCheck = Object.freeze({ kind: "append" });
 
 export interface ProducerStateHooks {
   /** A batch was appended (as leader, with its assigned offsets and epoch, or as follower). */
@@ -16,11 +29,14 @@ export interface ProducerStateHooks {
    * are attached to a loaded log). The iterable reads the disk lazily; iterate it at most once, synchronously.
    */
   rebuild(batches: Iterable<RecordBatch>): void;
+  /** The leader's check of a client batch (producerId ≥ 0) before appendAsLeader; changes no state. */
+  checkLeaderAppend(batch: RecordBatch): LeaderAppendCheck;
 }
 
-/** The default: the log keeps no producer state. */
+/** The default: the log keeps no producer state (and accepts every batch). */
 export const NO_PRODUCER_STATE: ProducerStateHooks = Object.freeze({
   onBatchAppended() {},
   onTruncate() {},
   rebuild() {},
+  checkLeaderAppend: () => APPEND,
 });

@@ -4,7 +4,8 @@
  * and broker epoch), Produce with acks 0/1/all and min.insync.replicas, Fetch from followers (recording their
  * position, expanding the ISR, advancing the HW) and consumers, long polling, ListOffsets and
  * OffsetsForLeaderEpoch, the isr-expiration task, the follower fetchers and the ISR updates by
- * `compat.isrUpdate`. Simplifications: no idempotent/transactional producer checks yet, no DeleteRecords, no
+ * `compat.isrUpdate`, and the idempotent producer's dedup and sequence checks on Produce (producer state lives
+ * in each log, ../idempotence/). Simplifications: no transactional producer checks yet, no DeleteRecords, no
  * offline log dirs beyond KAFKA_STORAGE_ERROR answers, no quotas; the HW checkpoint task starts on the first
  * LeaderAndIsr as in Kafka.
  */
@@ -329,6 +330,25 @@ export class ReplicaManager implements ReplicaHost {
       if (!partition.isLeader) return fail("NOT_LEADER_OR_FOLLOWER");
       const minIsr = this.minInsyncReplicas(topic);
       if (request.acks === -1 && partition.isr.length < minIsr) return fail("NOT_ENOUGH_REPLICAS");
+      // Idempotence (UnifiedLog.analyzeAndValidateProducerState, AppendOrigin.Client): dedup, epoch, sequence.
+      const check = partition.log.producerState.checkLeaderAppend(batch);
+      if (check.kind === "error") return fail(check.error);
+      if (check.kind === "duplicate") {
+        // Not appended again: the original offsets, error NONE; acks=all waits for the original to commit.
+        const context = this.services.context;
+        if (context.tracing) {
+          context.trace("producer-dedup", {
+            topicPartition: partition.topicPartition,
+            producerId: batch.producerId,
+            producerEpoch: batch.producerEpoch,
+            baseSequence: batch.baseSequence,
+            originalOffset: check.firstOffset,
+          });
+        }
+        response.baseOffset = check.firstOffset;
+        response.logStartOffset = partition.log.logStartOffset;
+        return { requiredOffset: check.lastOffset + 1, acksPending: request.acks === -1, waited: request.acks === -1, response };
+      }
       const appended = partition.log.appendAsLeader(batch, partition.leaderEpoch);
       if (appended.error !== null) return fail(appended.error === "UNEXPECTED_APPEND_OFFSET" ? "UNKNOWN_SERVER_ERROR" : appended.error);
       response.baseOffset = appended.firstOffset;

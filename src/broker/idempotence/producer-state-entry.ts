@@ -1,0 +1,119 @@
+/**
+ * One producer's state on one partition (ProducerStateEntry, BatchMetadata) and the leader's checks of a new
+ * batch against it (ProducerAppendInfo.checkProducerEpoch / checkSequence and ProducerStateEntry.findDuplicateBatch,
+ * Kafka 3.x): the producer epoch and the metadata of its last five batches. Sequence numbers wrap at Int.MAX
+ * (DefaultRecordBatch.incrementSequence). Simplifications: no transaction fields (currentTxnFirstOffset,
+ * coordinatorEpoch) yet; one batch per partition per Produce, so ProducerAppendInfo's batch-by-batch
+ * "updatedEntry" collapses into the entry itself.
+ */
+
+import { assert } from "../../sim/assert.ts";
+import type { LeaderAppendCheck } from "../log/producer-state.ts";
+import { APPEND } from "../log/producer-state.ts";
+import { lastOffset, NO_PRODUCER_EPOCH, NO_SEQUENCE, type RecordBatch } from "../log/records.ts";
+
+/** ProducerStateEntry.NumBatchesToRetain. */
+export const NUM_BATCHES_TO_RETAIN = 5;
+export const INT32_MAX = 2_147_483_647;
+
+/** DefaultRecordBatch.incrementSequence: sequences wrap from Int.MAX to 0. */
+export function incrementSequence(sequence: number, increment: number): number {
+  if (sequence > INT32_MAX - increment) return increment - (INT32_MAX - sequence) - 1;
+  return sequence + increment;
+}
+
+/** DefaultRecordBatch.decrementSequence. */
+export function decrementSequence(sequence: number, decrement: number): number {
+  if (sequence < decrement) return INT32_MAX - (decrement - sequence) + 1;
+  return sequence - decrement;
+}
+
+/** RecordBatch.lastSequence: the sequence of the batch's last record (NO_SEQUENCE without one). */
+export function lastSequence(batch: RecordBatch): number {
+  if (batch.baseSequence === NO_SEQUENCE) return NO_SEQUENCE;
+  return incrementSequence(batch.baseSequence, batch.lastOffsetDelta);
+}
+
+/** ProducerAppendInfo.inSequence: the next sequence follows the last one (or wraps to 0 after Int.MAX). */
+export function inSequence(lastSeq: number, nextSeq: number): boolean {
+  return nextSeq === lastSeq + 1 || (nextSeq === 0 && lastSeq === INT32_MAX);
+}
+
+/** BatchMetadata: where one of the producer's batches landed. */
+export interface BatchMetadata {
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  readonly firstOffset: number;
+  readonly lastOffset: number;
+}
+
+export class ProducerStateEntry {
+  producerEpoch = NO_PRODUCER_EPOCH;
+  /** Oldest first; at most NUM_BATCHES_TO_RETAIN, all of the current epoch. */
+  readonly batchMetadata: BatchMetadata[] = [];
+  /** The max timestamp of the last batch (what producer.id.expiration.ms would measure from). */
+  lastTimestamp = -1;
+  /** The last offset of the producer's last batch in the log, data or control (a truncation below it matters). */
+  lastAppendedOffset = -1;
+
+  constructor(readonly producerId: number) {}
+
+  get isEmpty(): boolean {
+    return this.batchMetadata.length === 0;
+  }
+
+  get lastSeq(): number {
+    return this.isEmpty ? NO_SEQUENCE : this.batchMetadata[this.batchMetadata.length - 1].lastSeq;
+  }
+
+  get lastDataOffset(): number {
+    return this.isEmpty ? -1 : this.batchMetadata[this.batchMetadata.length - 1].lastOffset;
+  }
+
+  /** A new epoch forgets the previous epoch's batches. Returns whether the epoch changed. */
+  maybeUpdateProducerEpoch(producerEpoch: number): boolean {
+    if (this.producerEpoch === producerEpoch) return false;
+    this.batchMetadata.length = 0;
+    this.producerEpoch = producerEpoch;
+    return true;
+  }
+
+  /** ProducerStateEntry.addBatch for an appended data batch (leader or follower: no checks). */
+  addBatch(batch: RecordBatch): void {
+    assert(batch.producerId === this.producerId, "a batch goes to its own producer's entry");
+    this.maybeUpdateProducerEpoch(batch.producerEpoch);
+    if (this.batchMetadata.length === NUM_BATCHES_TO_RETAIN) this.batchMetadata.shift();
+    this.batchMetadata.push({ firstSeq: batch.baseSequence, lastSeq: lastSequence(batch), firstOffset: batch.baseOffset, lastOffset: lastOffset(batch) });
+    this.lastTimestamp = batch.maxTimestamp;
+    assert(this.batchMetadata.length <= NUM_BATCHES_TO_RETAIN, "at most five batches per producer are retained");
+  }
+
+  /** findDuplicateBatch: a retained batch of the same epoch with exactly this sequence range. */
+  findDuplicateBatch(batch: RecordBatch): BatchMetadata | null {
+    if (batch.producerEpoch !== this.producerEpoch) return null;
+    const lastSeq = lastSequence(batch);
+    return this.batchMetadata.find((m) => m.firstSeq === batch.baseSequence && m.lastSeq === lastSeq) ?? null;
+  }
+}
+
+/**
+ * The leader's checks of a client's data batch, in Kafka's order: a duplicate of a retained batch first
+ * (analyzeAndValidateProducerState), then the epoch (lower → INVALID_PRODUCER_EPOCH, the 2.7+ answer to
+ * idempotent producers), then the sequence: a new epoch must start at 0, the same epoch must continue at
+ * lastSeq + 1. A producer this partition knows nothing of (`entry` undefined: never wrote here, or its batches
+ * are gone) is accepted at ANY sequence — Kafka 2.5+ (KIP-360) dropped the UNKNOWN_PRODUCER_ID error that
+ * 0.11–2.4 brokers returned for an unknown producer with a non-zero first sequence.
+ */
+export function checkLeaderAppend(entry: ProducerStateEntry | undefined, batch: RecordBatch): LeaderAppendCheck {
+  if (entry === undefined) return APPEND;
+  const duplicate = entry.findDuplicateBatch(batch);
+  if (duplicate !== null) return { kind: "duplicate", firstOffset: duplicate.firstOffset, lastOffset: duplicate.lastOffset };
+  if (batch.producerEpoch < entry.producerEpoch) return { kind: "error", error: "INVALID_PRODUCER_EPOCH" };
+  if (batch.producerEpoch !== entry.producerEpoch) {
+    if (batch.baseSequence !== 0 && entry.producerEpoch !== NO_PRODUCER_EPOCH) return { kind: "error", error: "OUT_OF_ORDER_SEQUENCE_NUMBER" };
+    return APPEND;
+  }
+  // Same epoch. With no known epoch (only markers, or state lost) any sequence goes.
+  if (entry.producerEpoch === NO_PRODUCER_EPOCH || inSequence(entry.lastSeq, batch.baseSequence)) return APPEND;
+  return { kind: "error", error: "OUT_OF_ORDER_SEQUENCE_NUMBER" };
+}
