@@ -1,5 +1,6 @@
 /**
- * `lost-write`, a history checker run at the end of a run (Jepsen's style): every producer write the history
+ * The history checkers run at the end of a run (HistoryCheckers: lost-write, duplicate-write, reordered-write)
+ * and `lost-write` itself, a history checker run at the end of a run (Jepsen's style): every producer write the history
  * records as `ok` must be in its partition's final committed log. It reads the clients' "op" trace events and the
  * committed logs the replication checkers mirror (ReplicationCheckers.committedLog: the acting leader's records
  * below its HW, or without a leader the union of the replicas' records below the last committed offset). An `info`
@@ -9,6 +10,10 @@
 
 import type { TraceEvent } from "../sim/trace.ts";
 import type { CommittedLog } from "./committed-log.ts";
+import { checkDuplicates } from "./duplicates.ts";
+import { WriteHistory } from "./ops.ts";
+import { checkOrder } from "./order.ts";
+import { Placements } from "./placements.ts";
 import type { Violation } from "./violation.ts";
 
 export interface AckedWrite {
@@ -79,5 +84,31 @@ export class LostWriteChecker {
       });
     }
     return found;
+  }
+}
+
+/**
+ * Every history checker behind one observer: feed it every trace event (observe), then at the end of the run
+ * call check with the final committed logs (ReplicationCheckers.committedLog). Returns lost-write, then
+ * duplicate-write, then reordered-write violations. `topicPartitions` (ReplicationCheckers.topicPartitions())
+ * widens the scan for values that landed in a partition the producers never wrote to; without it only the
+ * partitions named in the history are read.
+ */
+export class HistoryCheckers {
+  readonly lostWrites = new LostWriteChecker();
+  readonly history = new WriteHistory();
+
+  observe(event: TraceEvent): void {
+    this.lostWrites.observe(event);
+    this.history.observe(event);
+  }
+
+  check(committedLog: (topicPartition: string) => CommittedLog | null, now: number, topicPartitions: readonly string[] = []): Violation[] {
+    const placements = new Placements(committedLog, [...this.history.topicPartitions(), ...topicPartitions]);
+    return [
+      ...this.lostWrites.check(committedLog, now),
+      ...checkDuplicates(this.history, placements, now),
+      ...checkOrder(this.history, placements, now),
+    ];
   }
 }

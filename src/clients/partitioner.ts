@@ -48,3 +48,49 @@ export function toPositive(hash: number): number {
 export function partitionForKey(key: string, numPartitions: number): number {
   return toPositive(murmur2(encoder.encode(key))) % numPartitions;
 }
+
+/** A source of uniform random integers in [min, max] (the producer's seeded stream). */
+export interface RandomInts {
+  int(min: number, max: number): number;
+}
+
+/**
+ * BuiltInPartitioner's sticky partitioning of records without a key (KIP-480, KIP-794 in 3.3): every such
+ * record of a topic goes to the current sticky partition; once batch.size bytes were produced to it and its
+ * last batch is full — or 2 × batch.size bytes in any case — the next partition is drawn uniformly among the
+ * partitions with a leader (all partitions when none has one). It may draw the same partition again, as
+ * Kafka's does. Simplification: partitioner.adaptive.partitioning.enable=false (no queue-size weighting).
+ */
+export class StickyPartitioner {
+  private readonly current = new Map<string, { partition: number; producedBytes: number }>();
+
+  constructor(
+    private readonly batchSize: number,
+    private readonly random: RandomInts,
+  ) {}
+
+  /** The topic's current sticky partition, choosing one when there is none (peekCurrentPartitionInfo). */
+  partition(topic: string, numPartitions: number, available: readonly number[]): number {
+    let info = this.current.get(topic);
+    if (info === undefined || info.partition >= numPartitions) {
+      info = { partition: this.nextPartition(numPartitions, available), producedBytes: 0 };
+      this.current.set(topic, info);
+    }
+    return info.partition;
+  }
+
+  /** updatePartitionInfo: counts appended bytes and maybe switches to another partition. */
+  onAppend(topic: string, appendedBytes: number, enableSwitch: boolean, numPartitions: number, available: readonly number[]): void {
+    const info = this.current.get(topic);
+    if (info === undefined) return;
+    info.producedBytes += appendedBytes;
+    if ((info.producedBytes >= this.batchSize && enableSwitch) || info.producedBytes >= this.batchSize * 2) {
+      this.current.set(topic, { partition: this.nextPartition(numPartitions, available), producedBytes: 0 });
+    }
+  }
+
+  private nextPartition(numPartitions: number, available: readonly number[]): number {
+    if (available.length > 0) return available[this.random.int(0, available.length - 1)];
+    return this.random.int(0, numPartitions - 1);
+  }
+}

@@ -15,8 +15,8 @@ import { ZkServer, zkServerConfig } from "../zk/server.ts";
 import { KafkaBroker } from "../broker/broker.ts";
 import { KafkaAdmin, type AdminOperation } from "../broker/admin.ts";
 import { resolveBrokerSettings, type KafkaVersion } from "../broker/config.ts";
-import { TestProducer } from "../clients/test-producer.ts";
-import type { Acks } from "../protocol/kafka.ts";
+import { ProducerWorkload } from "../workload/producer-workload.ts";
+import { ConsumerWorkload } from "../workload/consumer-workload.ts";
 import { parseDuration } from "../sim/time.ts";
 import { scenarioGroups, scenarioNodes } from "./load.ts";
 import type { Scenario } from "./spec.ts";
@@ -41,10 +41,6 @@ export interface BuiltWorld {
 /** The admin tool's host name (kafka-topics.sh and friends). */
 export const ADMIN_HOST = "admin";
 
-function acksOf(acks: string | number): Acks {
-  if (acks === "all" || acks === "-1" || acks === -1) return -1;
-  return acks === "0" || acks === 0 ? 0 : 1;
-}
 
 export function latencySpec(latencyMs: Scenario["network"]["latencyMs"]): LatencySpec {
   if (typeof latencyMs === "number") return { dist: "constant", us: ms(latencyMs) };
@@ -115,20 +111,24 @@ export function buildWorld(scenario: Scenario, seed: number | string): BuiltWorl
     if (client.type === "producer") {
       const { workload, config } = client;
       addHost(client.id, (context) =>
-        new TestProducer(context, {
+        new ProducerWorkload(context, {
           bootstrap: brokers,
-          acks: acksOf(config.acks),
-          requestTimeoutMs: config["request.timeout.ms"],
-          retries: config.retries,
-          retryBackoffMs: config["retry.backoff.ms"],
-          topic: workload.topic,
-          messages: workload.messages,
-          ratePerSec: workload.ratePerSec,
-          keys: workload.keys,
-          startAtMs: workload.startAt === undefined ? undefined : parseDuration(workload.startAt)! / 1000,
-          stopAtMs: workload.stopAt === undefined ? undefined : parseDuration(workload.stopAt)! / 1000,
+          config,
+          workload: {
+            topic: workload.topic,
+            messages: workload.messages,
+            ratePerSec: workload.ratePerSec,
+            keys: workload.keys,
+            keyDistribution: workload.keyDistribution,
+            startAtMs: workload.startAt === undefined ? undefined : parseDuration(workload.startAt)! / 1000,
+            stopAtMs: workload.stopAt === undefined ? undefined : parseDuration(workload.stopAt)! / 1000,
+          },
         }),
       );
+      continue;
+    }
+    if (client.type === "consumer") {
+      addHost(client.id, (context) => new ConsumerWorkload(context, { bootstrap: brokers, topics: client.topics, config: client.config }));
       continue;
     }
     addHost(client.id, (context) =>

@@ -2,13 +2,13 @@
  * Runs the invariant checkers beside a scenario, as passive observers: the replication checkers
  * (divergent-log, hwm-regression, two-leaders, two-controllers) see every trace event as it is emitted and
  * check after each one that can break an invariant; the history checker (lost-write) runs at the end over
- * the client history and the final committed logs; zk-ephemeral-leak reads the ZooKeeper servers' trees
+ * the client history and the final committed logs (lost-write, duplicate-write, reordered-write); zk-ephemeral-leak reads the ZooKeeper servers' trees
  * every `intervalMs` of virtual time. Each violation is traced as a `violation` event on its first node.
  */
 
 import { EphemeralLeakChecker, type ZkServerView } from "../check/zk.ts";
 import { ReplicationCheckers } from "../check/replication.ts";
-import { LostWriteChecker } from "../check/history.ts";
+import { HistoryCheckers } from "../check/history.ts";
 import type { Violation } from "../check/violation.ts";
 import type { EventTarget } from "../sim/kernel.ts";
 import { ms } from "../sim/time.ts";
@@ -20,7 +20,7 @@ const EVENT_CHECK = 1;
 export class OnlineCheckers implements EventTarget {
   private readonly ephemeralLeaks = new EphemeralLeakChecker();
   private readonly replication = new ReplicationCheckers();
-  private readonly lostWrites = new LostWriteChecker();
+  private readonly history = new HistoryCheckers();
 
   constructor(
     private readonly built: BuiltWorld,
@@ -32,7 +32,7 @@ export class OnlineCheckers implements EventTarget {
     if (this.built.brokers.length > 0) {
       this.built.world.trace.observe((event) => {
         if (event.kind === "violation") return;
-        this.lostWrites.observe(event);
+        this.history.observe(event);
         for (const violation of this.replication.observe(event)) this.record(violation);
       });
     }
@@ -49,7 +49,8 @@ export class OnlineCheckers implements EventTarget {
     if (this.built.brokers.length === 0) return;
     const now = this.built.world.now;
     for (const violation of this.replication.finish(now)) this.record(violation);
-    for (const violation of this.lostWrites.check((tp) => this.replication.committedLog(tp), now)) this.record(violation);
+    const committed = (tp: string) => this.replication.committedLog(tp);
+    for (const violation of this.history.check(committed, now, this.replication.topicPartitions())) this.record(violation);
   }
 
   private checkNow(): void {

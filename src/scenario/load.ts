@@ -7,6 +7,7 @@
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import type { z } from "zod";
 import { Scenario, type Fault, type NodeRef } from "./spec.ts";
+import { resolveProducerConfig } from "../clients/producer/config.ts";
 
 export class ScenarioError extends Error {
   constructor(
@@ -128,8 +129,20 @@ function checkSemantics(scenario: Scenario, file: string): void {
     if (client.type === "zk-session" && groups.zk.length === 0) {
       throw new ScenarioError(file, jsonPath(["clients", i, "type"]), 'a "zk-session" client needs cluster.zookeeper');
     }
+    if (client.type === "consumer") {
+      if (groups.broker.length === 0) throw new ScenarioError(file, jsonPath(["clients", i, "type"]), "a consumer needs cluster.brokers");
+      if (client.group !== undefined) {
+        throw new ScenarioError(file, jsonPath(["clients", i, "group"]), "consumer groups are not modelled yet: leave out \"group\" (the consumer is then assigned every partition)");
+      }
+      client.topics.forEach((topic, t) => {
+        if (!topics.has(topic)) throw new ScenarioError(file, jsonPath(["clients", i, "topics", t]), `expected a topic of the scenario (${[...topics].join(", ") || "none"}), found "${topic}"`);
+      });
+    }
     if (client.type === "producer") {
       if (groups.broker.length === 0) throw new ScenarioError(file, jsonPath(["clients", i, "type"]), "a producer needs cluster.brokers");
+      // Kafka's own config rules (ProducerConfig): idempotence with acks, in-flight and retries, delivery timeout.
+      const resolved = resolveProducerConfig(groups.broker, client.config);
+      if (!resolved.ok) throw new ScenarioError(file, jsonPath(["clients", i, "config"]), `expected a valid producer config (${resolved.error})`);
       if (!topics.has(client.workload.topic)) {
         throw new ScenarioError(file, jsonPath(["clients", i, "workload", "topic"]), `expected a topic of the scenario (${[...topics].join(", ") || "none"}), found "${client.workload.topic}"`);
       }

@@ -149,26 +149,58 @@ export const Client = z.discriminatedUnion(
     z.strictObject({
       id: ClientId,
       type: z.literal("producer"),
+      /** The Java producer's configs (Kafka 3.x defaults apply to keys left out). */
       config: z
         .strictObject({
-          acks: z.union([z.literal("all"), z.literal("1"), z.literal("0"), z.literal("-1"), z.literal(-1), z.literal(0), z.literal(1)]).default("all"),
-          "request.timeout.ms": z.number().int().positive().default(30_000),
-          retries: z.number().int().nonnegative().default(2_147_483_647),
-          "retry.backoff.ms": z.number().int().nonnegative().default(100),
-          "delivery.timeout.ms": z.number().int().positive().default(120_000),
+          acks: z.union([z.literal("all"), z.literal("1"), z.literal("0"), z.literal("-1"), z.literal(-1), z.literal(0), z.literal(1)]).optional(),
+          "batch.size": z.number().int().nonnegative().optional(),
+          "linger.ms": z.number().int().nonnegative().optional(),
+          "max.in.flight.requests.per.connection": z.number().int().positive().optional(),
+          retries: z.number().int().nonnegative().optional(),
+          "retry.backoff.ms": z.number().int().nonnegative().optional(),
+          "request.timeout.ms": z.number().int().positive().optional(),
+          "delivery.timeout.ms": z.number().int().positive().optional(),
+          "enable.idempotence": z.boolean().optional(),
+          "metadata.max.age.ms": z.number().int().positive().optional(),
+          "max.block.ms": z.number().int().nonnegative().optional(),
+          "reconnect.backoff.ms": z.number().int().nonnegative().optional(),
+          "max.request.size": z.number().int().positive().optional(),
         })
-        .default({ acks: "all", "request.timeout.ms": 30_000, retries: 2_147_483_647, "retry.backoff.ms": 100, "delivery.timeout.ms": 120_000 }),
+        .default({}),
       workload: z.strictObject({
         topic: z.string().min(1),
         messages: z.number().int().positive(),
         ratePerSec: z.number().positive(),
+        /** Number of distinct keys; absent = null keys (sticky partitioning). */
         keys: z.number().int().positive().optional(),
+        /** "uniform", or "hot": 80 % of the records on the first 20 % of the keys. */
+        keyDistribution: z.enum(["uniform", "hot"]).default("uniform"),
         startAt: Duration.optional(),
         stopAt: Duration.optional(),
       }),
     }),
+    z.strictObject({
+      id: ClientId,
+      type: z.literal("consumer"),
+      /** Consumer groups come with the group coordinator; without a group the consumer is assigned every partition. */
+      group: z.string().min(1).optional(),
+      topics: z.array(z.string().min(1)).min(1),
+      /** The Java consumer's configs (auto.offset.reset defaults to "earliest" here so the workload reads everything). */
+      config: z
+        .strictObject({
+          "auto.offset.reset": z.enum(["earliest", "latest", "none"]).optional(),
+          "fetch.min.bytes": z.number().int().positive().optional(),
+          "fetch.max.wait.ms": z.number().int().nonnegative().optional(),
+          "fetch.max.bytes": z.number().int().positive().optional(),
+          "max.partition.fetch.bytes": z.number().int().positive().optional(),
+          "request.timeout.ms": z.number().int().positive().optional(),
+          "retry.backoff.ms": z.number().int().nonnegative().optional(),
+          "metadata.max.age.ms": z.number().int().positive().optional(),
+        })
+        .default({}),
+    }),
   ],
-  { error: 'expected a client with a known type ("producer" or "zk-session")' },
+  { error: 'expected a client with a known type ("producer", "consumer" or "zk-session")' },
 );
 export type Client = z.infer<typeof Client>;
 

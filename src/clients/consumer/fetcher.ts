@@ -1,0 +1,159 @@
+/**
+ * The consumer's Fetcher (Kafka's AbstractFetch / FetchCollector): one Fetch per leader at a time for every
+ * fetchable partition it leads, from the position, with the position's leader epoch (KIP-320's
+ * currentLeaderEpoch), fetch.min.bytes / fetch.max.wait.ms (the broker long-polls), fetch.max.bytes and
+ * max.partition.fetch.bytes. A response applies only if the partition is still fetching at the fetched offset;
+ * its records advance the position and the offset epoch (the leader epoch of the last record's batch) and are
+ * recorded as one `ok` poll per partition. Errors: NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH,
+ * UNKNOWN_TOPIC_OR_PARTITION and other stale-metadata errors request a metadata update; UNKNOWN_LEADER_EPOCH
+ * (the broker is behind) only waits; OFFSET_OUT_OF_RANGE resets by auto.offset.reset. Simplifications: no fetch
+ * sessions (KIP-227), no preferred read replica (KIP-392); records reach the application as soon as the
+ * response arrives (no max.poll.records split); after a partition error the partition waits retry.backoff.ms
+ * before its next fetch, where the Java consumer's poll loop may fetch again at once.
+ */
+
+import {
+  CONSUMER_REPLICA_ID,
+  REQUEST_HEADER_BYTES,
+  type FetchPartition,
+  type FetchPartitionResponse,
+  type FetchRequest,
+  type FetchResponse,
+  type KafkaError,
+} from "../../protocol/kafka.ts";
+import { lastOffset } from "../../broker/log/records.ts";
+import { ms } from "../../sim/time.ts";
+import type { ConsumerCore } from "./core.ts";
+import type { TopicPartitionState } from "./subscription-state.ts";
+
+/** Errors after which the metadata is suspect (FetchCollector.handleInitializeErrors' requestMetadataUpdate). */
+const REFRESH_METADATA: ReadonlySet<KafkaError> = new Set<KafkaError>([
+  "NOT_LEADER_OR_FOLLOWER",
+  "REPLICA_NOT_AVAILABLE",
+  "KAFKA_STORAGE_ERROR",
+  "FENCED_LEADER_EPOCH",
+  "UNKNOWN_TOPIC_OR_PARTITION",
+  "LEADER_NOT_AVAILABLE",
+]);
+
+/** Fetcher.prepareFetchRequests: leader id → the partitions to fetch from it, for leaders without a pending fetch. */
+export function prepareFetches(core: ConsumerCore, pendingNodes: ReadonlySet<number>): Map<number, FetchPartition[]> {
+  const now = core.nowUs();
+  const byNode = new Map<number, FetchPartition[]>();
+  for (const state of core.assignment) {
+    if (!state.isFetchable(now) || state.position === null) continue;
+    const { leader, epoch } = state.position.currentLeader;
+    if (leader < 0) {
+      core.metadata.requestUpdate();
+      continue;
+    }
+    if (pendingNodes.has(leader)) continue;
+    let partitions = byNode.get(leader);
+    if (partitions === undefined) {
+      partitions = [];
+      byNode.set(leader, partitions);
+    }
+    partitions.push({
+      topic: state.topic,
+      partition: state.partition,
+      currentLeaderEpoch: epoch,
+      fetchOffset: state.position.offset,
+      logStartOffset: -1,
+      partitionMaxBytes: core.config["max.partition.fetch.bytes"],
+      // Consumers do not send lastFetchedEpoch: they validate with OffsetsForLeaderEpoch instead.
+      lastFetchedEpoch: -1,
+    });
+  }
+  return byNode;
+}
+
+export function fetchRequest(core: ConsumerCore, correlationId: number, partitions: FetchPartition[]): FetchRequest {
+  return {
+    type: "Fetch",
+    correlationId,
+    replicaId: CONSUMER_REPLICA_ID,
+    replicaEpoch: -1,
+    maxWaitMs: core.config["fetch.max.wait.ms"],
+    minBytes: core.config["fetch.min.bytes"],
+    maxBytes: core.config["fetch.max.bytes"],
+    isolationLevel: core.config["isolation.level"] === "read_committed" ? 1 : 0,
+    partitions,
+    sizeBytes: REQUEST_HEADER_BYTES + 32 * partitions.length,
+  };
+}
+
+export function handleFetchResponse(core: ConsumerCore, request: FetchRequest, response: FetchResponse, leaderHost: string): void {
+  if (response.error !== "NONE") {
+    handleFetchFailure(core, request);
+    return;
+  }
+  for (const answer of response.partitions) {
+    const sent = request.partitions.find((p) => p.topic === answer.topic && p.partition === answer.partition);
+    const state = core.stateOf(answer.topic, answer.partition);
+    if (sent === undefined || state === undefined) continue;
+    handlePartition(core, state, sent, answer, leaderHost);
+  }
+}
+
+/** The request timed out (NetworkClient disconnects the node and asks for fresh metadata). */
+export function handleFetchFailure(core: ConsumerCore, request: FetchRequest): void {
+  core.metadata.requestUpdate();
+  for (const sent of request.partitions) {
+    const state = core.stateOf(sent.topic, sent.partition);
+    if (state !== undefined) backOff(core, state);
+  }
+}
+
+function handlePartition(core: ConsumerCore, state: TopicPartitionState, sent: FetchPartition, answer: FetchPartitionResponse, leaderHost: string): void {
+  // A stale response: the partition was reset, sought or is being validated since.
+  if (!state.hasValidPosition || state.failed !== null || state.position === null || state.position.offset !== sent.fetchOffset) return;
+  const error = answer.error;
+  if (error === "NONE") {
+    consume(core, state, sent, answer, leaderHost);
+    return;
+  }
+  if (error === "OFFSET_OUT_OF_RANGE") {
+    const strategy = core.defaultResetStrategy;
+    const fields = { fetchOffset: sent.fetchOffset, leaderEpoch: sent.currentLeaderEpoch, leader: leaderHost };
+    if (strategy === null) {
+      core.fail(state, "OFFSET_OUT_OF_RANGE", fields);
+      return;
+    }
+    core.history("info", state, { error: "OFFSET_OUT_OF_RANGE", ...fields, resetTo: strategy });
+    state.requestReset(strategy);
+    return;
+  }
+  if (REFRESH_METADATA.has(error)) core.metadata.requestUpdate();
+  core.traceEvent("consumer-fetch-error", { topicPartition: state.topicPartition, error, fetchOffset: sent.fetchOffset, leader: leaderHost });
+  backOff(core, state);
+}
+
+function consume(core: ConsumerCore, state: TopicPartitionState, sent: FetchPartition, answer: FetchPartitionResponse, leaderHost: string): void {
+  state.highWatermark = answer.highWatermark;
+  const position = state.position!;
+  let nextOffset = position.offset;
+  let offsetEpoch = position.offsetEpoch;
+  const offsets: number[] = [];
+  const values: (string | null)[] = [];
+  for (const batch of answer.batches) {
+    if (lastOffset(batch) < nextOffset) continue;
+    if (!batch.isControl) {
+      for (const record of batch.records) {
+        const offset = batch.baseOffset + record.offsetDelta;
+        if (offset < nextOffset) continue;
+        offsets.push(offset);
+        values.push(record.value);
+        if (batch.partitionLeaderEpoch >= 0) offsetEpoch = batch.partitionLeaderEpoch;
+      }
+    }
+    nextOffset = lastOffset(batch) + 1;
+  }
+  if (nextOffset === position.offset) return;
+  state.advance(nextOffset, offsetEpoch);
+  if (offsets.length === 0) return;
+  core.history("ok", state, { offsets, values, leaderEpoch: sent.currentLeaderEpoch, leader: leaderHost, highWatermark: answer.highWatermark });
+}
+
+function backOff(core: ConsumerCore, state: TopicPartitionState): void {
+  state.fetchBackoffUntilUs = core.nowUs() + ms(core.config["retry.backoff.ms"]);
+}

@@ -1,0 +1,220 @@
+/**
+ * Kafka's RecordAccumulator: per-partition deques of batches. send() appends to the last batch of the record's
+ * partition or opens a new one; a partition is sendable when its first batch is full (or not alone), has
+ * waited linger.ms, or a flush/close is under way — and is not backing off a retry (retry.backoff.ms) — and
+ * its leader's node is then ready. drain() takes, per ready node, the first batch of every partition the node
+ * leads (one per partition, up to max.request.size), stamping idempotent batches with producer id, epoch and
+ * sequence on their first drain and holding back batches that would break sequence order. Retried batches
+ * go back to the front of their deque (in sequence order with idempotence); batches older than
+ * delivery.timeout.ms expire from the front. Simplifications: no buffer.memory limit, no adaptive
+ * partitioning, no per-leader backoff skip (KIP-951), a constant retry backoff.
+ */
+
+import { BATCH_HEADER_BYTES } from "../../broker/log/records.ts";
+import { ms, type Micros } from "../../sim/time.ts";
+import type { StickyPartitioner } from "../partitioner.ts";
+import { ProducerBatch, type PendingRecord } from "./batch.ts";
+import type { ProducerConfig } from "./config.ts";
+import type { ProducerMetadata } from "./metadata.ts";
+import type { TransactionManager } from "./transaction-manager.ts";
+
+export interface ReadyCheckResult {
+  /** Leader hosts with at least one sendable partition, in the order found. */
+  readonly readyHosts: string[];
+  /** The earliest future time a partition that is not sendable yet will be (linger or backoff), or +Infinity. */
+  readonly nextReadyCheckUs: Micros;
+  readonly unknownLeaderTopics: string[];
+}
+
+export class RecordAccumulator {
+  private readonly deques = new Map<string, ProducerBatch[]>();
+  private readonly incomplete = new Set<ProducerBatch>();
+  private readonly muted = new Set<string>();
+  private readonly drainIndex = new Map<string, number>();
+  private closed = false;
+  private flushing = false;
+
+  constructor(
+    private readonly config: ProducerConfig,
+    private readonly metadata: ProducerMetadata,
+    private readonly transactionManager: TransactionManager | null,
+    private readonly partitioner: StickyPartitioner,
+  ) {}
+
+  /** Appends a record; `partition` null = no key (sticky). The topic's partition count must be known. */
+  append(topic: string, partition: number | null, record: PendingRecord, nowUs: Micros): { partition: number; batch: ProducerBatch } {
+    const numPartitions = this.metadata.partitionCount(topic) ?? 0;
+    const sticky = partition === null;
+    const available = sticky ? this.metadata.availablePartitions(topic) : [];
+    const effective = partition ?? this.partitioner.partition(topic, numPartitions, available);
+    const tp = `${topic}-${effective}`;
+    let deque = this.deques.get(tp);
+    if (deque === undefined) {
+      deque = [];
+      this.deques.set(tp, deque);
+    }
+    let batch = deque.at(-1);
+    let appended = batch?.tryAppend(record) ?? null;
+    if (batch === undefined || appended === null) {
+      batch = new ProducerBatch(topic, effective, nowUs, this.config["batch.size"]);
+      appended = BATCH_HEADER_BYTES + batch.tryAppend(record)!;
+      deque.push(batch);
+      this.incomplete.add(batch);
+    }
+    if (sticky) this.partitioner.onAppend(topic, appended, deque.at(-1)!.isFull, numPartitions, available);
+    return { partition: effective, batch };
+  }
+
+  private backoffUs(): Micros {
+    return ms(this.config["retry.backoff.ms"]);
+  }
+
+  private backingOff(batch: ProducerBatch, nowUs: Micros): boolean {
+    return batch.attempts > 0 && nowUs - batch.lastAttemptUs < this.backoffUs();
+  }
+
+  /** RecordAccumulator.ready. */
+  ready(nowUs: Micros): ReadyCheckResult {
+    const readyHosts: string[] = [];
+    const unknownLeaderTopics: string[] = [];
+    let nextReadyCheckUs = Number.POSITIVE_INFINITY;
+    for (const [tp, deque] of this.deques) {
+      const first = deque[0];
+      if (first === undefined) continue;
+      const leader = this.metadata.leaderHost(first.topic, first.partition);
+      if (leader === null) {
+        if (!unknownLeaderTopics.includes(first.topic)) unknownLeaderTopics.push(first.topic);
+        continue;
+      }
+      if (readyHosts.includes(leader) || this.muted.has(tp)) continue;
+      const backingOff = this.backingOff(first, nowUs);
+      const timeToWaitUs = backingOff ? this.backoffUs() : ms(this.config["linger.ms"]);
+      const full = deque.length > 1 || first.isFull;
+      const expired = nowUs - first.lastAttemptUs >= timeToWaitUs;
+      const sendable = full || expired || this.closed || this.flushing;
+      if (sendable && !backingOff) readyHosts.push(leader);
+      else nextReadyCheckUs = Math.min(nextReadyCheckUs, first.lastAttemptUs + timeToWaitUs);
+    }
+    return { readyHosts, nextReadyCheckUs, unknownLeaderTopics };
+  }
+
+  /** RecordAccumulator.shouldStopDrainBatchesForPartition (idempotence: keep sequences in order). */
+  private shouldStopDrain(first: ProducerBatch, tp: string): boolean {
+    const tm = this.transactionManager;
+    if (tm === null) return false;
+    if (!tm.hasProducerId) return true;
+    if (!first.hasSequence) {
+      // New batches wait while old-epoch batches are in flight or the partition's sequence state is unknown.
+      if (tm.hasInflightBatches(tp) && tm.hasStaleProducerIdAndEpoch(tp)) return true;
+      if (tm.hasUnresolvedSequence(tp)) return true;
+    }
+    // A retried batch goes only when it is the lowest sequence in flight: in-flight drops to one while retrying.
+    const firstInFlight = tm.firstInFlightSequence(tp);
+    return firstInFlight !== -1 && first.hasSequence && first.baseSequence !== firstInFlight;
+  }
+
+  /** RecordAccumulator.drain: per ready host, at most one batch per partition it leads. */
+  drain(readyHosts: readonly string[], nowUs: Micros): Map<string, ProducerBatch[]> {
+    const result = new Map<string, ProducerBatch[]>();
+    for (const host of readyHosts) {
+      const batches = this.drainOneNode(host, nowUs);
+      if (batches.length > 0) result.set(host, batches);
+    }
+    return result;
+  }
+
+  private drainOneNode(host: string, nowUs: Micros): ProducerBatch[] {
+    const parts = this.metadata.partitionsForHost(host);
+    const ready: ProducerBatch[] = [];
+    if (parts.length === 0) return ready;
+    let size = 0;
+    let index = (this.drainIndex.get(host) ?? 0) % parts.length;
+    const start = index;
+    do {
+      const { topic, partition } = parts[index];
+      this.drainIndex.set(host, index);
+      index = (index + 1) % parts.length;
+      const tp = `${topic}-${partition}`;
+      if (this.muted.has(tp)) continue;
+      const deque = this.deques.get(tp);
+      const first = deque?.[0];
+      if (deque === undefined || first === undefined || this.backingOff(first, nowUs)) continue;
+      if (size + first.sizeBytes > this.config["max.request.size"] && ready.length > 0) break;
+      if (this.shouldStopDrain(first, tp)) break;
+      deque.shift();
+      if (this.transactionManager !== null && !first.hasSequence) this.transactionManager.assignSequence(first);
+      first.close();
+      size += first.sizeBytes;
+      ready.push(first);
+    } while (index !== start);
+    return ready;
+  }
+
+  /** RecordAccumulator.reenqueue: back to the front of its deque (after lower sequences, with idempotence). */
+  reenqueue(batch: ProducerBatch, nowUs: Micros): void {
+    batch.reenqueued(nowUs);
+    const tp = batch.topicPartition;
+    let deque = this.deques.get(tp);
+    if (deque === undefined) {
+      deque = [];
+      this.deques.set(tp, deque);
+    }
+    let at = 0;
+    if (this.transactionManager !== null) {
+      while (at < deque.length && deque[at].hasSequence && deque[at].baseSequence < batch.baseSequence) at++;
+    }
+    deque.splice(at, 0, batch);
+  }
+
+  /** RecordAccumulator.expiredBatches: batches at the front of their deque past delivery.timeout.ms. */
+  expiredBatches(nowUs: Micros): ProducerBatch[] {
+    const expired: ProducerBatch[] = [];
+    const timeoutUs = ms(this.config["delivery.timeout.ms"]);
+    for (const deque of this.deques.values()) {
+      while (deque.length > 0 && deque[0].hasReachedDeliveryTimeout(timeoutUs, nowUs)) expired.push(deque.shift()!);
+    }
+    return expired;
+  }
+
+  /** The earliest delivery-timeout expiry among queued batches, or +Infinity. */
+  nextExpiryUs(): Micros {
+    let next = Number.POSITIVE_INFINITY;
+    for (const deque of this.deques.values()) for (const batch of deque) next = Math.min(next, batch.createdUs + ms(this.config["delivery.timeout.ms"]));
+    return next;
+  }
+
+  deallocate(batch: ProducerBatch): void {
+    this.incomplete.delete(batch);
+  }
+
+  mutePartition(tp: string): void {
+    this.muted.add(tp);
+  }
+
+  unmutePartition(tp: string): void {
+    this.muted.delete(tp);
+  }
+
+  /** Batches not completed yet (queued or in flight). */
+  get hasIncomplete(): boolean {
+    return this.incomplete.size > 0;
+  }
+
+  /** Flush: every batch is sendable now, until the incomplete batches of this moment are done (simplified: all). */
+  beginFlush(): void {
+    this.flushing = true;
+  }
+
+  maybeEndFlush(): void {
+    if (this.incomplete.size === 0) this.flushing = false;
+  }
+
+  /** No more appends; every batch is sendable at once. */
+  close(): void {
+    this.closed = true;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * A batch of records being built, sent and retried for one partition (Kafka's ProducerBatch with its
+ * MemoryRecordsBuilder). Sizes follow the v2 record format (records.ts): a record fits while the batch stays
+ * within batch.size, and the first record always fits. The producer id, epoch and base sequence are stamped
+ * when the batch is first drained (idempotence) and rewritten only by an epoch bump. Simplification: no
+ * compression, no splitting on MESSAGE_TOO_LARGE, no headers.
+ */
+
+import { BATCH_HEADER_BYTES, makeBatch, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE, recordSizeBytes, type RecordBatch } from "../../broker/log/records.ts";
+import type { Micros } from "../../sim/time.ts";
+
+/** The outcome a send callback gets. `attempts`: how many Produce requests carried the record. */
+export type SendResult =
+  | { readonly partition: number; readonly offset: number; readonly attempts: number }
+  | { readonly partition: number; readonly error: string; readonly maybeAppended: boolean; readonly attempts: number };
+
+export type SendCallback = (result: SendResult) => void;
+
+export interface PendingRecord {
+  readonly key: string | null;
+  readonly value: string | null;
+  /** CreateTime in ms. */
+  readonly timestamp: number;
+  readonly callback: SendCallback;
+}
+
+export class ProducerBatch {
+  readonly records: PendingRecord[] = [];
+  sizeBytes = BATCH_HEADER_BYTES;
+  /** Closed for appends: a record did not fit (ProducerBatch.closeForRecordAppends). */
+  private closed = false;
+  /** Retries so far (ProducerBatch.attempts: incremented on re-enqueue). */
+  attempts = 0;
+  /** Re-enqueued at least once (ProducerBatch.inRetry). */
+  retry = false;
+  /** Produce requests that carried this batch. */
+  sends = 0;
+  lastAttemptUs: Micros;
+  producerId = NO_PRODUCER_ID;
+  producerEpoch = NO_PRODUCER_EPOCH;
+  baseSequence = NO_SEQUENCE;
+  /** The sequence was rewritten by an epoch bump (ProducerBatch.sequenceHasBeenReset). */
+  sequenceReset = false;
+  /** Some attempt's outcome is unknown: the records may be in the log even if the batch finally fails. */
+  maybeAppended = false;
+  done = false;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly createdUs: Micros,
+    private readonly batchSize: number,
+  ) {
+    this.lastAttemptUs = createdUs;
+  }
+
+  get recordCount(): number {
+    return this.records.length;
+  }
+
+  get topicPartition(): string {
+    return `${this.topic}-${this.partition}`;
+  }
+
+  get hasSequence(): boolean {
+    return this.baseSequence !== NO_SEQUENCE;
+  }
+
+  get lastSequence(): number {
+    return this.baseSequence + this.recordCount - 1;
+  }
+
+  /** MemoryRecordsBuilder.isFull: closed, or no byte left under batch.size. */
+  get isFull(): boolean {
+    return this.closed || this.sizeBytes >= this.batchSize;
+  }
+
+  /** The size a record adds at the next offset (DefaultRecord.sizeInBytes). */
+  private recordSize(record: PendingRecord): number {
+    const first = this.records.length > 0 ? this.records[0].timestamp : record.timestamp;
+    return recordSizeBytes({ offsetDelta: this.records.length, timestampDelta: record.timestamp - first, key: record.key, value: record.value, headers: [] });
+  }
+
+  /** ProducerBatch.tryAppend: the appended bytes, or null (and the batch closes) when the record does not fit. */
+  tryAppend(record: PendingRecord): number | null {
+    if (this.closed) return null;
+    const size = this.recordSize(record);
+    if (this.records.length > 0 && this.sizeBytes + size > this.batchSize) {
+      this.closed = true;
+      return null;
+    }
+    this.records.push(record);
+    this.sizeBytes += size;
+    return size;
+  }
+
+  /** Closes the batch for appends (before it is sent, as ProducerBatch.close does). */
+  close(): void {
+    this.closed = true;
+  }
+
+  hasReachedDeliveryTimeout(deliveryTimeoutUs: Micros, nowUs: Micros): boolean {
+    return deliveryTimeoutUs <= nowUs - this.createdUs;
+  }
+
+  setProducerState(producerId: number, producerEpoch: number, baseSequence: number): void {
+    this.producerId = producerId;
+    this.producerEpoch = producerEpoch;
+    this.baseSequence = baseSequence;
+  }
+
+  /** An epoch bump rewrites the sequence of a batch already in flight (ProducerBatch.resetProducerState). */
+  resetProducerState(producerId: number, producerEpoch: number, baseSequence: number): void {
+    this.sequenceReset = true;
+    this.setProducerState(producerId, producerEpoch, baseSequence);
+  }
+
+  reenqueued(nowUs: Micros): void {
+    this.attempts++;
+    this.lastAttemptUs = Math.max(this.lastAttemptUs, nowUs);
+    this.retry = true;
+  }
+
+  /** The batch as it goes on the wire (v2 batch, base offset 0: the leader assigns offsets). */
+  toRecordBatch(): RecordBatch {
+    return makeBatch({
+      baseOffset: 0,
+      partitionLeaderEpoch: -1,
+      producerId: this.producerId,
+      producerEpoch: this.producerEpoch,
+      baseSequence: this.baseSequence,
+      records: this.records.map((r) => ({ key: r.key, value: r.value, timestamp: r.timestamp })),
+    });
+  }
+
+  /** Completes every record with its offset (ProducerBatch.complete); false if already done. */
+  complete(baseOffset: number): boolean {
+    if (this.done) return false;
+    this.done = true;
+    this.records.forEach((record, i) =>
+      record.callback({ partition: this.partition, offset: baseOffset < 0 ? -1 : baseOffset + i, attempts: this.sends }),
+    );
+    return true;
+  }
+
+  /** Fails every record (ProducerBatch.completeExceptionally); false if already done. */
+  fail(error: string, maybeAppended: boolean): boolean {
+    if (this.done) return false;
+    this.done = true;
+    for (const record of this.records) record.callback({ partition: this.partition, error, maybeAppended, attempts: this.sends });
+    return true;
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * The producer's NetworkClient: requests in flight per broker connection (InFlightRequests), correlation ids,
+ * max.in.flight.requests.per.connection, request.timeout.ms and the least-loaded node. A request that times
+ * out disconnects its node: every request in flight to that node fails (REQUEST_TIMED_OUT), later responses on
+ * the old connection are ignored, and the node is not used again for reconnect.backoff.ms. Requests without
+ * a response (acks=0 Produce) complete as soon as they are sent. Simplifications: connecting costs nothing (no
+ * handshake round trip, no ApiVersions), and a link the network broke is noticed only through timeouts.
+ */
+
+import type { Message, ProcessContext } from "../../sim/host.ts";
+import type { TimerId } from "../../sim/kernel.ts";
+import type { Rng } from "../../sim/rng.ts";
+import { ms, type Micros } from "../../sim/time.ts";
+
+/** Client-side failures of a request (Kafka's ClientResponse.wasTimedOut / wasDisconnected). */
+export type RequestFailure = "REQUEST_TIMED_OUT" | "NETWORK_EXCEPTION";
+
+export interface RequestHandler {
+  onResponse(response: Message): void;
+  onFailure(error: RequestFailure): void;
+}
+
+export interface KafkaRequestMessage extends Message {
+  readonly correlationId: number;
+}
+
+interface InFlightRequest {
+  readonly correlationId: number;
+  readonly host: string;
+  readonly handler: RequestHandler;
+  readonly timer: TimerId;
+}
+
+export const REQUEST_TIMEOUT_TAG = "producer:request-timeout";
+
+export class NetworkClient {
+  private readonly inFlight = new Map<string, InFlightRequest[]>();
+  private readonly byCorrelationId = new Map<number, InFlightRequest>();
+  private readonly reconnectAtUs = new Map<string, Micros>();
+  private nextId = 1;
+
+  constructor(
+    private readonly context: ProcessContext,
+    private readonly requestTimeoutMs: number,
+    private readonly reconnectBackoffMs: number,
+    private readonly maxInFlight: number,
+    private readonly rng: Rng,
+    /** Called after a node was disconnected (NetworkClient asks for a metadata update). */
+    private readonly onDisconnect: (host: string) => void,
+  ) {}
+
+  nextCorrelationId(): number {
+    return this.nextId++;
+  }
+
+  inFlightCount(host: string): number {
+    return this.inFlight.get(host)?.length ?? 0;
+  }
+
+  get hasInFlight(): boolean {
+    return this.byCorrelationId.size > 0;
+  }
+
+  /** Not waiting out a reconnect backoff. */
+  isConnectable(host: string, nowUs: Micros): boolean {
+    return (this.reconnectAtUs.get(host) ?? Number.NEGATIVE_INFINITY) <= nowUs;
+  }
+
+  /** NetworkClient.ready: a request can go to `host` now. */
+  ready(host: string, nowUs: Micros): boolean {
+    return this.isConnectable(host, nowUs) && this.inFlightCount(host) < this.maxInFlight;
+  }
+
+  /** When a node in reconnect backoff becomes connectable again (for the sender's wake-up). */
+  reconnectAt(host: string): Micros | undefined {
+    return this.reconnectAtUs.get(host);
+  }
+
+  /** Sends; with `handler` null no response is expected and the request completes at once. */
+  send(host: string, request: KafkaRequestMessage, handler: RequestHandler | null): void {
+    this.context.send(host, request);
+    if (handler === null) return;
+    const timer = this.context.setTimer(ms(this.requestTimeoutMs), REQUEST_TIMEOUT_TAG, request.correlationId);
+    const entry: InFlightRequest = { correlationId: request.correlationId, host, handler, timer };
+    const queue = this.inFlight.get(host) ?? [];
+    queue.push(entry);
+    this.inFlight.set(host, queue);
+    this.byCorrelationId.set(request.correlationId, entry);
+  }
+
+  /** A response: true when it answered a request in flight (stale responses are dropped). */
+  onResponse(from: string, response: KafkaRequestMessage): boolean {
+    const entry = this.byCorrelationId.get(response.correlationId);
+    if (entry === undefined || entry.host !== from) return false;
+    this.remove(entry);
+    this.context.cancelTimer(entry.timer);
+    entry.handler.onResponse(response);
+    return true;
+  }
+
+  onRequestTimeout(correlationId: number): void {
+    const entry = this.byCorrelationId.get(correlationId);
+    if (entry === undefined) return;
+    if (this.context.tracing) this.context.trace("producer-disconnect", { broker: entry.host, reason: "request-timeout", inFlight: this.inFlightCount(entry.host) });
+    this.disconnect(entry.host, "REQUEST_TIMED_OUT");
+  }
+
+  /** Closes the connection to `host`: every request in flight to it fails, in the order they were sent. */
+  disconnect(host: string, error: RequestFailure): void {
+    const queue = this.inFlight.get(host) ?? [];
+    this.inFlight.delete(host);
+    this.reconnectAtUs.set(host, this.context.now() + ms(this.reconnectBackoffMs));
+    for (const entry of queue) {
+      this.byCorrelationId.delete(entry.correlationId);
+      this.context.cancelTimer(entry.timer);
+    }
+    for (const entry of queue) entry.handler.onFailure(error);
+    this.onDisconnect(host);
+  }
+
+  /**
+   * NetworkClient.leastLoadedNode: from a random starting point, the first connectable node with nothing in
+   * flight, else the connectable node with the fewest requests in flight that can take one more; null if none.
+   */
+  leastLoadedNode(hosts: readonly string[], nowUs: Micros): string | null {
+    if (hosts.length === 0) return null;
+    const offset = this.rng.int(0, hosts.length - 1);
+    let best: string | null = null;
+    let bestCount = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < hosts.length; i++) {
+      const host = hosts[(offset + i) % hosts.length];
+      if (!this.ready(host, nowUs)) continue;
+      const count = this.inFlightCount(host);
+      if (count === 0) return host;
+      if (count < bestCount) {
+        best = host;
+        bestCount = count;
+      }
+    }
+    return best;
+  }
+
+  /** Forgets every request (the producer closed): nothing more will be answered. */
+  close(): void {
+    for (const entry of this.byCorrelationId.values()) this.context.cancelTimer(entry.timer);
+    this.byCorrelationId.clear();
+    this.inFlight.clear();
+  }
+
+  private remove(entry: InFlightRequest): void {
+    this.byCorrelationId.delete(entry.correlationId);
+    const queue = this.inFlight.get(entry.host);
+    if (queue === undefined) return;
+    const index = queue.indexOf(entry);
+    if (index >= 0) queue.splice(index, 1);
+    if (queue.length === 0) this.inFlight.delete(entry.host);
+  }
+}

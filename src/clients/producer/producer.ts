@@ -1,0 +1,236 @@
+/**
+ * Kafka's KafkaProducer as a component of a client process: send() partitions a record (murmur2 of the key,
+ * or the sticky partitioner) and appends it to the RecordAccumulator; the Sender step then runs after every
+ * event the owning process hands over (onMessage, onTimer with tags "producer:"). A record for a topic
+ * without metadata waits up to max.block.ms (KafkaProducer.waitOnMetadata; later records wait behind it, as
+ * a blocked send() would hold up its caller). close() stops accepting records, sends everything queued and
+ * goes quiet once every record has completed. Simplifications: no serializers, headers, interceptors,
+ * buffer.memory or transactions; callbacks run inside the event that completes them.
+ */
+
+import type { Message, ProcessContext } from "../../sim/host.ts";
+import type { TimerId } from "../../sim/kernel.ts";
+import { ms, type Micros } from "../../sim/time.ts";
+import { partitionForKey, StickyPartitioner } from "../partitioner.ts";
+import { RecordAccumulator } from "./accumulator.ts";
+import type { PendingRecord, SendCallback } from "./batch.ts";
+import type { ProducerConfig } from "./config.ts";
+import { ProducerMetadata } from "./metadata.ts";
+import { NetworkClient, REQUEST_TIMEOUT_TAG, type KafkaRequestMessage } from "./network-client.ts";
+import { Sender } from "./sender.ts";
+import { TransactionManager } from "./transaction-manager.ts";
+
+export type { SendCallback, SendResult } from "./batch.ts";
+
+export interface ProducerRecord {
+  readonly topic: string;
+  readonly key: string | null;
+  readonly value: string | null;
+}
+
+interface WaitingRecord {
+  readonly record: ProducerRecord;
+  readonly callback: SendCallback;
+  timer: TimerId | null;
+}
+
+const POLL_TAG = "producer:poll";
+const MAX_BLOCK_TAG = "producer:max-block";
+/** Bound on Sender iterations per event (each sends at least one request, so in-flight limits stop it far sooner). */
+const MAX_SENDER_ITERATIONS = 10_000;
+
+const RESPONSE_TYPES: ReadonlySet<string> = new Set(["ProduceResponse", "MetadataResponse", "InitProducerIdResponse"]);
+
+export class KafkaProducer {
+  private readonly metadata: ProducerMetadata;
+  private readonly accumulator: RecordAccumulator;
+  private readonly network: NetworkClient;
+  private readonly sender: Sender;
+  readonly transactionManager: TransactionManager | null;
+  private readonly waiting: WaitingRecord[] = [];
+  private pollTimer: TimerId | null = null;
+  private pollAtUs = Number.POSITIVE_INFINITY;
+  private running = false;
+  private wakeAgain = false;
+  private closing = false;
+  private stopped = false;
+  private onClosed: (() => void) | null = null;
+
+  constructor(
+    private readonly context: ProcessContext,
+    readonly config: ProducerConfig,
+  ) {
+    const rng = context.rng.fork("producer");
+    this.metadata = new ProducerMetadata(config["metadata.max.age.ms"], config["retry.backoff.ms"]);
+    this.network = new NetworkClient(
+      context,
+      config["request.timeout.ms"],
+      config["reconnect.backoff.ms"],
+      config["max.in.flight.requests.per.connection"],
+      rng.fork("least-loaded-node"),
+      () => this.metadata.requestUpdate(),
+    );
+    this.transactionManager = config["enable.idempotence"]
+      ? new TransactionManager((producerId, producerEpoch, partitions) => {
+          if (context.tracing) context.trace("producer-epoch-bump", { producerId, producerEpoch, topicPartitions: partitions });
+        })
+      : null;
+    const partitioner = new StickyPartitioner(config["batch.size"], rng.fork("sticky-partitioner"));
+    this.accumulator = new RecordAccumulator(config, this.metadata, this.transactionManager, partitioner);
+    this.sender = new Sender(context, config, this.metadata, this.accumulator, this.network, this.transactionManager);
+  }
+
+  /** Starts the I/O loop: the first metadata request and, with idempotence, InitProducerId. */
+  start(): void {
+    this.wakeup();
+  }
+
+  /**
+   * Hands a record to the producer. Returns the partition it was appended to, or -1 while it waits for its
+   * topic's metadata. The callback runs exactly once.
+   */
+  send(record: ProducerRecord, callback: SendCallback): number {
+    if (this.closing || this.stopped) {
+      callback({ partition: -1, error: "PRODUCER_CLOSED", maybeAppended: false, attempts: 0 });
+      return -1;
+    }
+    this.metadata.add(record.topic);
+    let partition = -1;
+    if (this.waiting.length === 0 && this.metadata.partitionCount(record.topic) !== null) {
+      partition = this.append(record, callback);
+    } else {
+      const waiting: WaitingRecord = { record, callback, timer: null };
+      waiting.timer = this.context.setTimer(ms(this.config["max.block.ms"]), MAX_BLOCK_TAG, waiting);
+      this.waiting.push(waiting);
+    }
+    this.wakeup();
+    return partition;
+  }
+
+  /**
+   * KafkaProducer.partitionsFor without blocking: the topic's partition count when its metadata is known,
+   * else null — and the topic becomes one the producer fetches metadata for.
+   */
+  partitionsFor(topic: string): number | null {
+    const count = this.metadata.partitionCount(topic);
+    if (count === null && !this.stopped) {
+      this.metadata.add(topic);
+      this.wakeup();
+    }
+    return count;
+  }
+
+  /** Makes every queued batch sendable now (KafkaProducer.flush, without blocking). */
+  flush(): void {
+    this.accumulator.beginFlush();
+    this.wakeup();
+  }
+
+  /** KafkaProducer.close(): no new records; `done` runs once everything sent has completed. */
+  close(done?: () => void): void {
+    this.onClosed = done ?? null;
+    if (this.stopped) {
+      this.onClosed?.();
+      return;
+    }
+    this.closing = true;
+    this.accumulator.close();
+    this.wakeup();
+  }
+
+  get isClosed(): boolean {
+    return this.stopped;
+  }
+
+  /** A message for the producer: true when it was one (a response to one of its requests, or a stale one). */
+  onMessage(from: string, message: Message): boolean {
+    if (!RESPONSE_TYPES.has(message.type)) return false;
+    if (!this.stopped) {
+      this.network.onResponse(from, message as KafkaRequestMessage);
+      this.wakeup();
+    }
+    return true;
+  }
+
+  /** A timer: true when it was the producer's (tags "producer:"). */
+  onTimer(tag: string, data: unknown): boolean {
+    if (!tag.startsWith("producer:")) return false;
+    if (this.stopped) return true;
+    if (tag === POLL_TAG) {
+      this.pollTimer = null;
+      this.pollAtUs = Number.POSITIVE_INFINITY;
+    } else if (tag === REQUEST_TIMEOUT_TAG) {
+      this.network.onRequestTimeout(data as number);
+    } else if (tag === MAX_BLOCK_TAG) {
+      this.onMaxBlock(data as WaitingRecord);
+    }
+    this.wakeup();
+    return true;
+  }
+
+  private append(record: ProducerRecord, callback: SendCallback): number {
+    const numPartitions = this.metadata.partitionCount(record.topic)!;
+    const keyed = record.key === null ? null : partitionForKey(record.key, numPartitions);
+    const pending: PendingRecord = { key: record.key, value: record.value, timestamp: Math.floor(this.context.now() / 1000), callback };
+    return this.accumulator.append(record.topic, keyed, pending, this.context.now()).partition;
+  }
+
+  /** The first waiting record ran out of max.block.ms: it fails, never having been appended. */
+  private onMaxBlock(waiting: WaitingRecord): void {
+    const index = this.waiting.indexOf(waiting);
+    if (index < 0) return;
+    this.waiting.splice(index, 1);
+    waiting.callback({ partition: -1, error: "MAX_BLOCK_TIMEOUT", maybeAppended: false, attempts: 0 });
+  }
+
+  /** Appends waiting records whose topic's metadata arrived, in order. */
+  private appendWaiting(): void {
+    while (this.waiting.length > 0 && this.metadata.partitionCount(this.waiting[0].record.topic) !== null) {
+      const { record, callback, timer } = this.waiting.shift()!;
+      if (timer !== null) this.context.cancelTimer(timer);
+      this.append(record, callback);
+    }
+  }
+
+  /** Runs the Sender until it has nothing more to send now, then arms the poll timer for its next deadline. */
+  private wakeup(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.wakeAgain = true;
+      return;
+    }
+    this.running = true;
+    try {
+      let iterations = 0;
+      do {
+        this.wakeAgain = false;
+        this.appendWaiting();
+        while (this.sender.runOnce() && ++iterations < MAX_SENDER_ITERATIONS);
+        this.accumulator.maybeEndFlush();
+      } while (this.wakeAgain && ++iterations < MAX_SENDER_ITERATIONS);
+    } finally {
+      this.running = false;
+    }
+    if (this.closing && this.waiting.length === 0 && !this.accumulator.hasIncomplete) {
+      this.stop();
+      return;
+    }
+    this.schedulePoll(this.sender.nextWakeUs());
+  }
+
+  private schedulePoll(atUs: Micros): void {
+    if (atUs === this.pollAtUs) return;
+    if (this.pollTimer !== null) this.context.cancelTimer(this.pollTimer);
+    this.pollTimer = null;
+    this.pollAtUs = atUs;
+    if (Number.isFinite(atUs)) this.pollTimer = this.context.setTimer(Math.max(0, atUs - this.context.now()), POLL_TAG);
+  }
+
+  private stop(): void {
+    this.stopped = true;
+    this.schedulePoll(Number.POSITIVE_INFINITY);
+    this.network.close();
+    if (this.context.tracing) this.context.trace("producer-closed", {});
+    this.onClosed?.();
+  }
+}

@@ -1,0 +1,292 @@
+/**
+ * Kafka's Sender (the producer's I/O loop) as one step, runOnce(), that the producer runs after every event:
+ * idempotence first (resolve sequences, bump a requested epoch, InitProducerId to the least-loaded broker —
+ * no produce data goes out while it is pending), then sendProducerData (ready nodes, drain, one Produce per
+ * node, delivery-timeout expiry of queued and in-flight batches), then the metadata update when due
+ * (DefaultMetadataUpdater). Responses complete, retry or fail batches as Sender.completeBatch does. Deviation:
+ * batches also expire while an InitProducerId is pending (Kafka's loop skips expiry then), so a producer whose
+ * brokers never grant an id still completes its records within delivery.timeout.ms.
+ */
+
+import type {
+  InitProducerIdRequest,
+  InitProducerIdResponse,
+  MetadataRequest,
+  MetadataResponse,
+  ProduceRequest,
+  ProduceResponse,
+} from "../../protocol/kafka.ts";
+import { REQUEST_HEADER_BYTES } from "../../protocol/kafka.ts";
+import type { Message, ProcessContext } from "../../sim/host.ts";
+import { ms, type Micros } from "../../sim/time.ts";
+import type { RecordAccumulator } from "./accumulator.ts";
+import type { ProducerBatch } from "./batch.ts";
+import type { ProducerConfig } from "./config.ts";
+import { isInvalidMetadata, isRetriable, mayHaveAppended } from "./errors.ts";
+import type { ProducerMetadata } from "./metadata.ts";
+import type { NetworkClient } from "./network-client.ts";
+import type { TransactionManager } from "./transaction-manager.ts";
+
+export class Sender {
+  /** Sender.inFlightBatches: per partition, batches sent and not yet completed or re-enqueued. */
+  private readonly inFlightBatches = new Map<string, ProducerBatch[]>();
+  private metadataInFlight = false;
+  private initInFlight = false;
+  private initRetryAtUs = Number.NEGATIVE_INFINITY;
+  /** max.in.flight.requests.per.connection = 1: a partition is muted while its batch is in flight. */
+  private readonly guaranteeMessageOrder: boolean;
+
+  constructor(
+    private readonly context: ProcessContext,
+    private readonly config: ProducerConfig,
+    private readonly metadata: ProducerMetadata,
+    private readonly accumulator: RecordAccumulator,
+    private readonly network: NetworkClient,
+    private readonly transactionManager: TransactionManager | null,
+  ) {
+    this.guaranteeMessageOrder = config["max.in.flight.requests.per.connection"] === 1;
+  }
+
+  private now(): Micros {
+    return this.context.now();
+  }
+
+  /** One iteration of the I/O loop; true when it sent a Produce request (the caller runs it again). */
+  runOnce(): boolean {
+    const nowUs = this.now();
+    let sent = false;
+    const tm = this.transactionManager;
+    if (tm !== null) {
+      tm.maybeResolveSequences();
+      tm.bumpIdempotentEpochAndResetIdIfNeeded();
+    }
+    if (tm !== null && tm.state === "INITIALIZING") {
+      if (!this.initInFlight && nowUs >= this.initRetryAtUs) this.sendInitProducerId(nowUs);
+      this.expireBatches(nowUs);
+    } else {
+      sent = this.sendProducerData(nowUs);
+    }
+    this.maybeUpdateMetadata(nowUs);
+    return sent;
+  }
+
+  /** The next time runOnce has something to do without a message arriving, or +Infinity. */
+  nextWakeUs(): Micros {
+    const nowUs = this.now();
+    const times: number[] = [this.accumulator.ready(nowUs).nextReadyCheckUs, this.accumulator.nextExpiryUs()];
+    for (const batches of this.inFlightBatches.values()) for (const batch of batches) times.push(batch.createdUs + ms(this.config["delivery.timeout.ms"]));
+    if (!this.metadataInFlight) times.push(nowUs + this.metadata.timeToNextUpdateUs(nowUs));
+    if (this.transactionManager?.state === "INITIALIZING" && !this.initInFlight) times.push(this.initRetryAtUs);
+    for (const host of this.candidateHosts()) {
+      const at = this.network.reconnectAt(host);
+      if (at !== undefined) times.push(at);
+    }
+    return Math.min(...times.filter((t) => t > nowUs), Number.POSITIVE_INFINITY);
+  }
+
+  /** Broker hosts from metadata, or the bootstrap list before the first metadata. */
+  private candidateHosts(): string[] {
+    const hosts = this.metadata.brokerHosts();
+    return hosts.length > 0 ? hosts : [...this.config["bootstrap.servers"]];
+  }
+
+  // ---- Produce ----
+
+  private sendProducerData(nowUs: Micros): boolean {
+    const result = this.accumulator.ready(nowUs);
+    if (result.unknownLeaderTopics.length > 0) {
+      for (const topic of result.unknownLeaderTopics) this.metadata.add(topic);
+      this.metadata.requestUpdate();
+    }
+    const readyHosts = result.readyHosts.filter((host) => this.network.ready(host, nowUs));
+    const batchesByHost = this.accumulator.drain(readyHosts, nowUs);
+    for (const batches of batchesByHost.values()) {
+      for (const batch of batches) {
+        const list = this.inFlightBatches.get(batch.topicPartition) ?? [];
+        list.push(batch);
+        this.inFlightBatches.set(batch.topicPartition, list);
+        if (this.guaranteeMessageOrder) this.accumulator.mutePartition(batch.topicPartition);
+      }
+    }
+    this.expireBatches(nowUs);
+    for (const [host, batches] of batchesByHost) this.sendProduceRequest(host, batches);
+    return batchesByHost.size > 0;
+  }
+
+  /** Fails batches past delivery.timeout.ms, in flight or queued (Sender.getExpiredInflightBatches + expiredBatches). */
+  private expireBatches(nowUs: Micros): void {
+    const timeoutUs = ms(this.config["delivery.timeout.ms"]);
+    const expired: ProducerBatch[] = [];
+    for (const batches of this.inFlightBatches.values()) {
+      while (batches.length > 0 && batches[0].hasReachedDeliveryTimeout(timeoutUs, nowUs)) {
+        const batch = batches.shift()!;
+        // Its request is still out there: it may yet be appended.
+        batch.maybeAppended = true;
+        expired.push(batch);
+      }
+    }
+    const queued = this.accumulator.expiredBatches(nowUs);
+    for (const batch of [...queued, ...expired]) {
+      if (this.context.tracing) {
+        this.context.trace("producer-expire", { topicPartition: batch.topicPartition, records: batch.recordCount, sends: batch.sends, maybeAppended: batch.maybeAppended });
+      }
+      this.failBatch(batch, "DELIVERY_TIMEOUT", false);
+      if (this.transactionManager !== null && batch.retry) this.transactionManager.markSequenceUnresolved(batch);
+    }
+  }
+
+  private sendProduceRequest(host: string, batches: ProducerBatch[]): void {
+    const correlationId = this.network.nextCorrelationId();
+    const partitions = batches.map((b) => ({ topic: b.topic, partition: b.partition, batch: b.toRecordBatch() }));
+    const request: ProduceRequest = {
+      type: "Produce",
+      correlationId,
+      acks: this.config.acks,
+      timeoutMs: this.config["request.timeout.ms"],
+      transactionalId: null,
+      partitions,
+      sizeBytes: REQUEST_HEADER_BYTES + partitions.reduce((sum, p) => sum + p.batch.sizeBytes, 0),
+    };
+    for (const batch of batches) batch.sends++;
+    if (this.config.acks === 0) {
+      this.network.send(host, request, null);
+      // No response will come: complete now, outcome unknown (Kafka completes with offset -1).
+      for (const batch of batches) {
+        batch.maybeAppended = true;
+        this.failBatch(batch, "NO_ACKS", false);
+        if (this.guaranteeMessageOrder) this.accumulator.unmutePartition(batch.topicPartition);
+      }
+      return;
+    }
+    const byPartition = new Map(batches.map((b) => [b.topicPartition, b]));
+    this.network.send(host, request, {
+      onResponse: (message: Message) => {
+        for (const p of (message as ProduceResponse).partitions) {
+          const batch = byPartition.get(`${p.topic}-${p.partition}`);
+          if (batch !== undefined) this.completeBatch(batch, p.error, p.baseOffset, p.logStartOffset);
+        }
+      },
+      onFailure: (error) => {
+        for (const batch of batches) this.completeBatch(batch, error, -1, -1);
+      },
+    });
+  }
+
+  /** Sender.completeBatch: success, retry, or failure of one batch of a response (or of a failed request). */
+  private completeBatch(batch: ProducerBatch, error: string, baseOffset: number, logStartOffset: number): void {
+    const nowUs = this.now();
+    if (error === "NONE") {
+      this.completeSuccess(batch, baseOffset);
+    } else {
+      if (mayHaveAppended(error, this.config.acks)) batch.maybeAppended = true;
+      if (this.canRetry(batch, error, logStartOffset, nowUs)) {
+        if (this.context.tracing) {
+          this.context.trace("producer-retry", { topicPartition: batch.topicPartition, error, attempts: batch.attempts + 1, baseSequence: batch.baseSequence, producerEpoch: batch.producerEpoch });
+        }
+        this.accumulator.reenqueue(batch, nowUs);
+        this.removeFromInFlight(batch);
+      } else if (error === "DUPLICATE_SEQUENCE_NUMBER") {
+        // Older than the broker's five cached batches: written before, offset unknown (Kafka reports success).
+        this.completeSuccess(batch, -1);
+      } else {
+        this.failBatch(batch, error, batch.attempts < this.config.retries);
+      }
+      if (isInvalidMetadata(error)) this.metadata.requestUpdate();
+    }
+    if (this.guaranteeMessageOrder) this.accumulator.unmutePartition(batch.topicPartition);
+  }
+
+  private canRetry(batch: ProducerBatch, error: string, logStartOffset: number, nowUs: Micros): boolean {
+    if (batch.hasReachedDeliveryTimeout(ms(this.config["delivery.timeout.ms"]), nowUs)) return false;
+    if (batch.attempts >= this.config.retries || batch.done) return false;
+    return this.transactionManager === null ? isRetriable(error) : this.transactionManager.canRetry(error, logStartOffset, batch);
+  }
+
+  private completeSuccess(batch: ProducerBatch, baseOffset: number): void {
+    this.transactionManager?.handleCompletedBatch(batch, baseOffset);
+    if (batch.complete(baseOffset)) this.deallocate(batch);
+  }
+
+  private failBatch(batch: ProducerBatch, error: string, adjustSequenceNumbers: boolean): void {
+    if (!batch.fail(error, batch.maybeAppended)) return;
+    this.transactionManager?.handleFailedBatch(batch, error, adjustSequenceNumbers);
+    this.deallocate(batch);
+  }
+
+  private deallocate(batch: ProducerBatch): void {
+    this.removeFromInFlight(batch);
+    this.accumulator.deallocate(batch);
+  }
+
+  private removeFromInFlight(batch: ProducerBatch): void {
+    const list = this.inFlightBatches.get(batch.topicPartition);
+    if (list === undefined) return;
+    const index = list.indexOf(batch);
+    if (index >= 0) list.splice(index, 1);
+    if (list.length === 0) this.inFlightBatches.delete(batch.topicPartition);
+  }
+
+  // ---- InitProducerId (TransactionManager.InitProducerIdHandler, idempotent) ----
+
+  private sendInitProducerId(nowUs: Micros): void {
+    const host = this.network.leastLoadedNode(this.candidateHosts(), nowUs);
+    if (host === null) {
+      this.metadata.requestUpdate();
+      this.initRetryAtUs = nowUs + ms(this.config["retry.backoff.ms"]);
+      return;
+    }
+    const request: InitProducerIdRequest = {
+      type: "InitProducerId",
+      correlationId: this.network.nextCorrelationId(),
+      transactionalId: null,
+      transactionTimeoutMs: 2_147_483_647,
+      producerId: -1,
+      producerEpoch: -1,
+    };
+    this.initInFlight = true;
+    const retry = (): void => {
+      this.initInFlight = false;
+      this.transactionManager!.onProducerIdFailed();
+      this.transactionManager!.bumpIdempotentEpochAndResetIdIfNeeded();
+      this.initRetryAtUs = this.now() + ms(this.config["retry.backoff.ms"]);
+    };
+    this.network.send(host, request, {
+      onResponse: (message: Message) => {
+        const response = message as InitProducerIdResponse;
+        if (response.error !== "NONE") {
+          retry();
+          return;
+        }
+        this.initInFlight = false;
+        this.transactionManager!.onProducerId(response.producerId, response.producerEpoch);
+        if (this.context.tracing) this.context.trace("producer-id", { producerId: response.producerId, producerEpoch: response.producerEpoch, broker: host });
+      },
+      onFailure: retry,
+    });
+  }
+
+  // ---- Metadata (NetworkClient.DefaultMetadataUpdater) ----
+
+  private maybeUpdateMetadata(nowUs: Micros): void {
+    if (this.metadataInFlight || this.metadata.timeToNextUpdateUs(nowUs) > 0) return;
+    const host = this.network.leastLoadedNode(this.candidateHosts(), nowUs);
+    if (host === null) return;
+    const request: MetadataRequest = { type: "Metadata", correlationId: this.network.nextCorrelationId(), topics: [...this.metadata.interest] };
+    this.metadataInFlight = true;
+    this.network.send(host, request, {
+      onResponse: (message: Message) => {
+        this.metadataInFlight = false;
+        this.metadata.update(message as MetadataResponse, this.now());
+      },
+      onFailure: () => {
+        this.metadataInFlight = false;
+        this.metadata.failedUpdate(this.now());
+      },
+    });
+  }
+
+  /** Batches in flight (for close()). */
+  get hasInFlightBatches(): boolean {
+    return this.inFlightBatches.size > 0;
+  }
+}
