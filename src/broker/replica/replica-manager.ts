@@ -150,6 +150,33 @@ export class ReplicaManager implements ReplicaHost {
 
   // ---- Controller requests ----
 
+  /**
+   * The fencing every controller request goes through: a request for an earlier registration of this broker
+   * (KIP-380) or from an older controller is refused; otherwise its controller epoch becomes the current one.
+   */
+  private fenceControllerRequest(request: { brokerEpoch: number; controllerEpoch: number }): KafkaError {
+    if (this.isBrokerEpochStale(request.brokerEpoch)) return "STALE_BROKER_EPOCH";
+    if (request.controllerEpoch < this.currentControllerEpoch) return "STALE_CONTROLLER_EPOCH";
+    this.currentControllerEpoch = request.controllerEpoch;
+    return "NONE";
+  }
+
+  private respondToController(
+    from: string,
+    type: "LeaderAndIsrResponse" | "StopReplicaResponse",
+    correlationId: number,
+    error: KafkaError,
+    partitionErrors: { topic: string; partition: number; error: KafkaError }[],
+  ): void {
+    this.services.send(from, typed<LeaderAndIsrResponse | StopReplicaResponse>({
+      type,
+      correlationId,
+      error,
+      partitionErrors,
+      sizeBytes: REQUEST_HEADER_BYTES + 16 * partitionErrors.length,
+    }));
+  }
+
   /** KIP-380: a request for an earlier registration of this broker (-1: the controller does not say). */
   private isBrokerEpochStale(brokerEpoch: number): boolean {
     return brokerEpoch !== -1 && brokerEpoch < this.services.brokerEpoch();
@@ -158,16 +185,9 @@ export class ReplicaManager implements ReplicaHost {
   /** ReplicaManager.becomeLeaderOrFollower. */
   handleLeaderAndIsr(from: string, request: LeaderAndIsrRequest): void {
     const respond = (error: KafkaError, partitionErrors: LeaderAndIsrResponse["partitionErrors"]) =>
-      this.services.send(from, typed<LeaderAndIsrResponse>({
-        type: "LeaderAndIsrResponse",
-        correlationId: request.correlationId,
-        error,
-        partitionErrors,
-        sizeBytes: REQUEST_HEADER_BYTES + 16 * partitionErrors.length,
-      }));
-    if (this.isBrokerEpochStale(request.brokerEpoch)) return respond("STALE_BROKER_EPOCH", []);
-    if (request.controllerEpoch < this.currentControllerEpoch) return respond("STALE_CONTROLLER_EPOCH", []);
-    this.currentControllerEpoch = request.controllerEpoch;
+      this.respondToController(from, "LeaderAndIsrResponse", request.correlationId, error, partitionErrors);
+    const fenced = this.fenceControllerRequest(request);
+    if (fenced !== "NONE") return respond(fenced, []);
     const errors = new Map<string, KafkaError>();
     const toLeader: [Partition, LeaderAndIsrPartitionState][] = [];
     const toFollower: [Partition, LeaderAndIsrPartitionState][] = [];
@@ -270,29 +290,17 @@ export class ReplicaManager implements ReplicaHost {
 
   /** ReplicaManager.maybeUpdateMetadataCache. */
   handleUpdateMetadata(from: string, request: UpdateMetadataRequest): void {
-    let error: KafkaError = "NONE";
-    if (this.isBrokerEpochStale(request.brokerEpoch)) error = "STALE_BROKER_EPOCH";
-    else if (request.controllerEpoch < this.currentControllerEpoch) error = "STALE_CONTROLLER_EPOCH";
-    else {
-      this.currentControllerEpoch = request.controllerEpoch;
-      this.services.metadataCache.update(request);
-    }
+    const error = this.fenceControllerRequest(request);
+    if (error === "NONE") this.services.metadataCache.update(request);
     this.services.send(from, typed<UpdateMetadataResponse>({ type: "UpdateMetadataResponse", correlationId: request.correlationId, error, sizeBytes: REQUEST_HEADER_BYTES }));
   }
 
   /** ReplicaManager.stopReplicas (with KIP-570's per-partition leader epoch check). */
   handleStopReplica(from: string, request: StopReplicaRequest): void {
     const respond = (error: KafkaError, partitionErrors: StopReplicaResponse["partitionErrors"]) =>
-      this.services.send(from, typed<StopReplicaResponse>({
-        type: "StopReplicaResponse",
-        correlationId: request.correlationId,
-        error,
-        partitionErrors,
-        sizeBytes: REQUEST_HEADER_BYTES + 16 * partitionErrors.length,
-      }));
-    if (this.isBrokerEpochStale(request.brokerEpoch)) return respond("STALE_BROKER_EPOCH", []);
-    if (request.controllerEpoch < this.currentControllerEpoch) return respond("STALE_CONTROLLER_EPOCH", []);
-    this.currentControllerEpoch = request.controllerEpoch;
+      this.respondToController(from, "StopReplicaResponse", request.correlationId, error, partitionErrors);
+    const fenced = this.fenceControllerRequest(request);
+    if (fenced !== "NONE") return respond(fenced, []);
     const partitionErrors = request.partitions.map(({ topic, partition: partitionId, leaderEpoch, deletePartition }) => {
       const key = topicPartitionKey(topic, partitionId);
       const partition = this.allPartitions.get(key);
