@@ -34,14 +34,17 @@ export function jsonPath(path: readonly PropertyKey[]): string {
 export function parseScenarioText(text: string, file: string): unknown {
   if (/\.ya?ml$/i.test(file)) {
     try {
-      return parseYaml(text);
+      // logLevel "error": YAML warnings (unknown directives…) are not printed; errors are thrown.
+      return parseYaml(text, { logLevel: "error" });
     } catch (error) {
       if (error instanceof YAMLParseError) {
         const position = error.linePos?.[0];
         const where = position ? `line ${position.line}, column ${position.col}` : "$";
         throw new ScenarioError(file, where, `expected valid YAML (${error.code})`);
       }
-      throw error;
+      // Errors raised while turning the document into values (an alias without its anchor, …).
+      const detail = error instanceof Error ? error.message.split("\n")[0] : String(error);
+      throw new ScenarioError(file, "$", `expected valid YAML (${detail})`);
     }
   }
   try {
