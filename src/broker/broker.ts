@@ -51,6 +51,8 @@ const REGISTER_RETRY_MS = 1000;
 /** At most this many registration attempts per session (the old session expires within its timeout). */
 const REGISTER_ATTEMPTS_MAX = 120;
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
+/** Requests only a controller sends (fenced by broker epoch, KIP-380). */
+const CONTROLLER_REQUESTS: ReadonlySet<string> = new Set(["LeaderAndIsr", "UpdateMetadata", "StopReplica"]);
 
 export class KafkaBroker implements Process, BrokerServices {
   readonly brokerId: number;
@@ -66,6 +68,8 @@ export class KafkaBroker implements Process, BrokerServices {
   private registered = false;
   private registering = false;
   private registerAttempts = 0;
+  /** The first registration of this incarnation succeeded: the request handlers run (socketServer.startProcessingRequests). */
+  private servingRequests = false;
   private createdPaths = false;
   private currentBrokerEpoch = -1;
   private correlationId = 0;
@@ -133,6 +137,12 @@ export class KafkaBroker implements Process, BrokerServices {
       this.client.onMessage(from, message, connection);
       return;
     }
+    // KafkaServer.startup processes requests only after registerBroker. Until this incarnation has registered,
+    // controller requests go unanswered (the controller knows only the previous incarnation's broker epoch, and
+    // KIP-380 would fence them once registered), so a restarted broker never acts on a LeaderAndIsr meant for
+    // its previous incarnation. Clients are answered (there is nothing to lead yet: NOT_LEADER_OR_FOLLOWER,
+    // an empty metadata cache) so they move on at once, as a refused connection makes them do in Kafka.
+    if (!this.servingRequests && CONTROLLER_REQUESTS.has(message.type)) return;
     this.dispatch(from, message as KafkaRequest | KafkaResponse, connection);
   }
 
@@ -291,6 +301,7 @@ export class KafkaBroker implements Process, BrokerServices {
         }
         this.registering = false;
         this.registered = true;
+        this.servingRequests = true;
         this.currentBrokerEpoch = stat.stat.czxid;
         this.trace("broker-registered", { brokerEpoch: this.currentBrokerEpoch, sessionId: `0x${this.client.sessionId.toString(16)}` });
         this.controller.startup();

@@ -10,8 +10,12 @@ import { ScenarioError } from "../scenario/load.ts";
 import { VERSION } from "../version.ts";
 import { benchCommand } from "./bench-command.ts";
 import { EXIT_USAGE, UsageError } from "./errors.ts";
+import { exploreCommand } from "./explore-command.ts";
+import { listCommand } from "./list-command.ts";
 import { runCommand } from "./run-command.ts";
+import { shrinkCommand } from "./shrink-command.ts";
 import { configureColour } from "./style.ts";
+import { timelineCommand } from "./timeline-command.ts";
 
 const wallClock = (): number => performance.now(); // wall-clock-ok: CLI timing only
 
@@ -49,6 +53,52 @@ function buildProgram(setExit: (code: number) => void): Command {
     .addOption(new Option("--rounds <n>", "measurement rounds").hideHelp())
     .exitOverride()
     .action((options) => setExit(benchCommand(options, wallClock)));
+
+  program
+    .command("explore")
+    .description("run a scenario over many seeds on worker threads and list the seeds that fail its expectation")
+    .argument("<file>", "scenario file")
+    .requiredOption("--seeds <n>", "how many seeds to run (seed values S, S+1, …)")
+    .option("--jobs <n>", "worker threads (default: the number of CPUs)")
+    .option("--shard <k/n>", "run only shard K of N (seed index i with i % N == K-1), to split seeds across machines")
+    .option("--first-seed <s>", "the first seed value S (default: the scenario's seed when it is an integer, else 1)")
+    .option("--json", "print one JSON summary per seed (JSON Lines), then a totals object")
+    .exitOverride()
+    // Validation throws synchronously (exit 2 through main's catch); the runs finish asynchronously.
+    .action((file: string, options) => exploreCommand(file, options, wallClock).then((code) => void (process.exitCode = code)));
+
+  program
+    .command("list")
+    .description("list the built-in scenarios with one-line descriptions")
+    .option("--json", "print JSON")
+    .exitOverride()
+    .action((options) => setExit(listCommand(options)));
+
+  program
+    .command("timeline")
+    .description("print a trace's key events as a lane-per-node terminal timeline, or a Mermaid sequence diagram")
+    .argument("<trace>", "trace file (JSON Lines, from run --trace)")
+    .option("--from <t>", "start of the window (e.g. 9s)")
+    .option("--to <t>", "end of the window (e.g. 15s)")
+    .option("--nodes <a,b>", "only these nodes' lanes, comma-separated")
+    .option("--format <format>", "text or mermaid", "text")
+    .option("--max <n>", "rows shown at most (default 200)")
+    .option("--messages", "one row (text) or arrow (mermaid) per message; the default for mermaid")
+    .option("--no-messages", "summarise messages as counts; the default for text")
+    .exitOverride()
+    .action((file: string, options) => setExit(timelineCommand(file, options)));
+
+  program
+    .command("shrink")
+    .description("minimise a failing run's fault schedule and write a scenario file that replays its violation")
+    .argument("<file>", "scenario file")
+    .option("--seed <n>", "the seed of the failing run (default: the scenario's seed)")
+    .requiredOption("-o, --output <out>", "write the shrunk scenario (JSON) to this file")
+    .option("--violation <name>", "the violation to keep (default: the first one the run shows)")
+    .option("--max-runs <n>", "bound on the number of runs (default 200)")
+    .option("--json", "print one JSON object instead of the summary")
+    .exitOverride()
+    .action((file: string, options) => setExit(shrinkCommand(file, options, wallClock)));
 
   return program;
 }

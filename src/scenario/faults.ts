@@ -65,6 +65,11 @@ export class FaultInjector implements EventTarget {
     });
   }
 
+  /** Applies a fault now, as if it had been scheduled for this moment (the nemesis's entry point). */
+  inject(fault: Fault): void {
+    this.handleEvent(EVENT_FAULT, fault, undefined);
+  }
+
   handleEvent(kind: number, a: unknown, b: unknown): void {
     if (kind === EVENT_FAULT) {
       const fault = a as Fault;
@@ -290,8 +295,13 @@ export class FaultInjector implements EventTarget {
 
   /** Groups with "rest" expanded to every node not named in another group. */
   private resolveGroups(groups: readonly (readonly NodeRef[] | "rest")[]): string[][] {
-    const named = groups.map((group) => (group === "rest" ? null : this.resolveAll(group)));
-    const used = new Set(named.flatMap((group) => group ?? []));
+    const named = groups.map((group) => (group === "rest" ? null : [...new Set(this.resolveAll(group))]));
+    const used = new Set<string>();
+    for (const node of named.flatMap((group) => group ?? [])) {
+      // Selectors resolved when the fault fires can name one node in two groups ({"leaderOf"} and its name).
+      if (used.has(node)) throw new NoTarget(`${node} would be in two groups`);
+      used.add(node);
+    }
     const rest = this.targets.world.hosts.map((host) => host.name).filter((name) => !used.has(name));
     return named.map((group) => group ?? rest);
   }

@@ -8,6 +8,7 @@ import { parse as parseYaml, YAMLParseError } from "yaml";
 import type { z } from "zod";
 import { Scenario, type Fault, type NodeRef } from "./spec.ts";
 import { resolveProducerConfig } from "../clients/producer/config.ts";
+import { nemesisProblem } from "./nemesis.ts";
 
 export class ScenarioError extends Error {
   constructor(
@@ -218,6 +219,8 @@ function checkSemantics(scenario: Scenario, file: string): void {
       );
     }
   });
+  const nemesis = nemesisProblem(scenario);
+  if (nemesis !== null) throw new ScenarioError(file, nemesis[0], nemesis[1]);
   if (scenario.cluster.config["disk.fsyncMs"] !== undefined) {
     const [min, max] = scenario.cluster.config["disk.fsyncMs"];
     if (min > max) throw new ScenarioError(file, jsonPath(["cluster", "config", "disk.fsyncMs"]), "expected [min, max] with min <= max");

@@ -5,6 +5,7 @@
  */
 
 import { FaultInjector } from "./faults.ts";
+import { NemesisRunner } from "./nemesis.ts";
 import { buildWorld } from "./build.ts";
 import { OnlineCheckers } from "./checkers.ts";
 import type { Scenario } from "./spec.ts";
@@ -71,6 +72,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
   const checkers = new OnlineCheckers(built, violations);
   checkers.start();
   injector.schedule(scenario.faults);
+  if (scenario.nemesis !== undefined) new NemesisRunner(scenario, { world, injector, special: built.special }).start();
   for (const host of world.hosts) host.start();
 
   const duration = parseDuration(scenario.duration)!;

@@ -261,6 +261,50 @@ export const Compat = z.strictObject({
 });
 
 
+/** Fault types the nemesis can generate (node, network and disk faults; no admin operations). */
+export const NEMESIS_FAULT_TYPES = [
+  "crash",
+  "power-loss",
+  "pause",
+  "shutdown",
+  "partition",
+  "clock-skew",
+  "loss",
+  "delay",
+  "slow",
+  "disk-slow",
+  "disk-error",
+  "disk-full",
+] as const;
+export type NemesisFaultType = (typeof NEMESIS_FAULT_TYPES)[number];
+
+const MIN_MAX_HINT = "expected [min, max] milliseconds with min <= max";
+const MsRange = (min: number) =>
+  z.tuple([z.number().min(min), z.number().min(min)], { error: MIN_MAX_HINT }).refine(([low, high]) => low <= high, { error: MIN_MAX_HINT });
+
+/**
+ * Random faults drawn from the seed (the "nemesis" stream) during `duration`, besides the fixed `faults`
+ * list: a fault every `intervalMs`, each lasting `durationMs`, at most `maxConcurrent` at once (see
+ * docs/scenarios.md, "Nemesis").
+ */
+export const Nemesis = z.strictObject({
+  types: z.array(z.enum(NEMESIS_FAULT_TYPES)).min(1).default(["crash", "partition", "pause"]),
+  /** Time between the starts of two faults, drawn per fault. */
+  intervalMs: MsRange(1).default([2000, 8000]),
+  /** How long each fault lasts (its `for`), drawn per fault. */
+  durationMs: MsRange(0).default([1000, 5000]),
+  maxConcurrent: z.number().int().min(1).max(64).default(1),
+  /** Which nodes faults hit: brokers (and the roles "controller", {"leaderOf"}), ZooKeeper servers (and "zk-leader"), or both. */
+  targets: z.enum(["brokers", "zookeeper", "all"]).default("brokers"),
+  /** Never take down a majority of the ZooKeeper servers or of any partition's replicas at once. */
+  minority: z.boolean().default(false),
+  /** No fault starts before this time (default 0: the first one comes one interval in). */
+  startAt: Duration.optional(),
+  /** No fault starts after this time (default: `duration`). */
+  stopAt: Duration.optional(),
+});
+export type Nemesis = z.infer<typeof Nemesis>;
+
 export const ViolationName = z.enum(VIOLATION_NAMES);
 export type ViolationName = z.infer<typeof ViolationName>;
 
@@ -285,6 +329,7 @@ export const Scenario = z.strictObject({
   clients: z.array(Client).default([]),
   network: z.strictObject({ latencyMs: LatencyMs.default([1, 3]), bandwidthBytesPerSec: z.number().positive().optional() }).default({ latencyMs: [1, 3] }),
   faults: z.array(Fault).default([]),
+  nemesis: Nemesis.optional(),
   expect: z.strictObject({ violations: z.array(ViolationName).default([]), allow: z.array(ViolationName).default([]) }).optional(),
   limits: z.strictObject({ maxEvents: z.number().int().positive().default(50_000_000) }).default({ maxEvents: 50_000_000 }),
 });

@@ -73,7 +73,7 @@ function expectReadEverything(outcome: Outcome, partitions: string[]): void {
     for (let offset = log.logStartOffset; offset < log.highWatermark; offset++) committed.push(log.recordsAt(offset)[0]?.value ?? null);
     const read = outcome.read.get(tp) ?? new Map();
     const readValues = [...read.entries()].filter(([offset]) => offset >= log.logStartOffset && offset < log.highWatermark).sort((a, b) => a[0] - b[0]).map(([, v]) => v);
-    expect(committed.length, `${tp} has committed records`).to.be.greaterThan(50);
+    expect(committed.length, `${tp} has committed records`).to.be.greaterThan(20);
     expect(readValues, tp).to.deep.equal(committed);
     // Nothing read beyond the final HW.
     expect([...read.keys()].every((offset) => offset < log.highWatermark), tp).to.equal(true);

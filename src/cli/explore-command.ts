@@ -1,0 +1,128 @@
+/**
+ * `kafkasim explore FILE --seeds N [--jobs N] [--shard K/N] [--first-seed S] [--json]`: runs the scenario
+ * over many seeds on worker threads (one independent, untraced run per seed), shows a progress bar on a
+ * terminal, and summarises: failing seeds with their violations and the commands that replay and shrink
+ * each, violation counts, wall time and seeds per hour. Exits 0 when every seed met the expectation, 1 when
+ * one did not, 2 on bad input.
+ */
+
+import cliProgress from "cli-progress";
+import { availableParallelism } from "node:os";
+import { loadScenario } from "../scenario/load.ts";
+import { EXIT_EXPECTATION_FAILED, EXIT_OK } from "./errors.ts";
+import {
+  defaultFirstSeed,
+  parseCount,
+  parseFirstSeed,
+  parseShard,
+  replayCommand,
+  shardSeeds,
+  shrinkCommand,
+  totalsOf,
+  type ExploreTotals,
+  type SeedOutcome,
+} from "./explore.ts";
+import { runSeeds } from "./explore-pool.ts";
+import { readInput } from "./files.ts";
+import { chalk } from "./style.ts";
+
+export interface ExploreCommandOptions {
+  seeds: string;
+  jobs?: string;
+  shard?: string;
+  firstSeed?: string;
+  json?: boolean;
+}
+
+/** Failing seeds listed one by one in the text summary (all of them are in --json). */
+const FAILURES_SHOWN = 20;
+
+/**
+ * Validates everything synchronously (bad input throws a UsageError or ScenarioError: one line, exit 2),
+ * then resolves with the exit code once every seed has run.
+ */
+export function exploreCommand(file: string, options: ExploreCommandOptions, wallClock: () => number): Promise<number> {
+  const text = readInput(file);
+  const scenario = loadScenario(text, file);
+  const seedsRequested = parseCount("--seeds", options.seeds, 1);
+  const jobs = options.jobs !== undefined ? parseCount("--jobs", options.jobs, 1) : availableParallelism();
+  const shard = options.shard !== undefined ? parseShard(options.shard) : null;
+  const firstSeed = options.firstSeed !== undefined ? parseFirstSeed(options.firstSeed) : defaultFirstSeed(scenario.seed);
+  const seeds = shardSeeds(firstSeed, seedsRequested, shard);
+  const json = options.json === true;
+
+  const bar = process.stderr.isTTY && seeds.length > 0 ? progressBar(scenario.name, seeds.length) : null;
+  let failing = 0;
+  // --json lines come out in seed order whatever order the workers finish in.
+  const pending = new Map<number, SeedOutcome>();
+  let printed = 0;
+  const started = wallClock();
+  return runSeeds(seeds, jobs, { text, file }, scenario.name, (outcome, done) => {
+    if (!outcome.result.expectationMet) failing++;
+    bar?.update(done, { failing });
+    if (!json) return;
+    pending.set(outcome.seed, outcome);
+    while (printed < seeds.length && pending.has(seeds[printed])) {
+      const next = pending.get(seeds[printed])!;
+      pending.delete(seeds[printed++]);
+      process.stdout.write(JSON.stringify(next.result) + "\n");
+    }
+  }).then((outcomes) => {
+    bar?.stop();
+    const wallMs = Math.round(wallClock() - started);
+    const totals = totalsOf(outcomes, { scenario: scenario.name, file, firstSeed, seedsRequested, shard, jobs: Math.min(jobs, Math.max(seeds.length, 1)), wallMs });
+    if (json) process.stdout.write(JSON.stringify({ totals }) + "\n");
+    else process.stdout.write(formatSummary(totals, outcomes, file).join("\n") + "\n");
+    return totals.expectationMet ? EXIT_OK : EXIT_EXPECTATION_FAILED;
+  });
+}
+
+function progressBar(name: string, total: number): cliProgress.SingleBar {
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: `explore ${name} |{bar}| {value}/{total} seeds | {failing} failing | {duration_formatted} elapsed, ETA {eta_formatted}`,
+      hideCursor: true,
+      clearOnComplete: true,
+      etaBuffer: 50,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(total, 0, { failing: 0 });
+  return bar;
+}
+
+function formatSummary(totals: ExploreTotals, outcomes: readonly SeedOutcome[], file: string): string[] {
+  const out: string[] = [];
+  const seedRange = outcomes.length === 0 ? "no seeds" : `seeds ${outcomes[0].seed}…${outcomes[outcomes.length - 1].seed}`;
+  const shard = totals.shard === null ? "" : `, shard ${totals.shard} of ${totals.seedsRequested} seeds`;
+  out.push(`${chalk.bold(totals.scenario)}  ${totals.seeds} seeds run (${seedRange}${shard}) on ${totals.jobs} worker${totals.jobs === 1 ? "" : "s"}`);
+  out.push(chalk.dim(`  ${(totals.wallMs / 1000).toFixed(1)} s wall · ${totals.seedsPerHour.toLocaleString("en-US")} seeds/hour`));
+
+  const names = Object.entries(totals.violations);
+  if (names.length === 0) {
+    out.push(`${chalk.bold("violations")}  none`);
+  } else {
+    out.push(chalk.bold("violations"));
+    for (const [name, count] of names) out.push(`  ${chalk.red(name)}  ${count} in ${totals.seedsWithViolation[name]} of ${totals.seeds} seeds`);
+  }
+
+  if (totals.failed === 0) {
+    out.push(chalk.green(`✓ every seed met the expectation`));
+    return out;
+  }
+  out.push(chalk.red(`✗ ${totals.failed} of ${totals.seeds} seeds did not meet the expectation`));
+  const failures = outcomes.filter((outcome) => !outcome.result.expectationMet);
+  for (const { seed, result } of failures.slice(0, FAILURES_SHOWN)) {
+    const counts = new Map<string, number>();
+    for (const violation of result.violations) counts.set(violation.name, (counts.get(violation.name) ?? 0) + 1);
+    const found = [...counts].map(([name, count]) => (count > 1 ? `${name} ×${count}` : name)).join(", ");
+    out.push(`  ${chalk.bold(`seed ${seed}`)}  ${found === "" ? chalk.dim("no violation") : chalk.red(found)}`);
+    // "unexpected violation X" repeats the names above; missing violations and run errors are news.
+    for (const problem of result.expectationProblems) if (!problem.startsWith("unexpected violation ")) out.push(chalk.dim(`    - ${problem}`));
+    out.push(`    replay: ${chalk.cyan(replayCommand(file, seed))}`);
+    out.push(`    shrink: ${chalk.cyan(shrinkCommand(file, seed))}`);
+  }
+  if (failures.length > FAILURES_SHOWN) out.push(chalk.dim(`  … ${failures.length - FAILURES_SHOWN} more failing seeds (all of them with --json)`));
+  return out;
+}

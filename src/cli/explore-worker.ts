@@ -1,0 +1,57 @@
+/**
+ * A worker thread of `kafkasim explore`: loads the scenario once, then runs one seed per request, untraced
+ * and unhashed (the fast path), and posts each seed's result back. Every seed is an independent run, so
+ * which worker runs which seed cannot change any result. Bundled as dist/explore-worker.js; under tsx the
+ * command starts this file directly.
+ */
+
+import { parentPort, workerData } from "node:worker_threads";
+import { performance } from "node:perf_hooks";
+import { loadScenario } from "../scenario/load.ts";
+import { runScenario, type RunResult } from "../scenario/run.ts";
+import type { SeedOutcome } from "./explore.ts";
+
+export interface WorkerInput {
+  text: string;
+  file: string;
+}
+
+/** Parent → worker: a seed to run, or null to finish. */
+export type WorkerRequest = { seed: number } | null;
+
+function failedResult(scenario: string, seed: number, error: unknown): RunResult {
+  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  return {
+    scenario,
+    seed,
+    verdict: "model-error",
+    error: message,
+    violations: [],
+    expectationMet: false,
+    expectationProblems: [`the run threw: ${message.split("\n")[0]}`],
+    stats: { events: 0, simulatedMs: 0, faults: 0, messages: { sent: 0, delivered: 0, dropped: 0 }, traceEvents: 0, traceHash: "" },
+    hosts: [],
+  };
+}
+
+if (parentPort !== null) {
+  const port = parentPort;
+  const input = workerData as WorkerInput;
+  const scenario = loadScenario(input.text, input.file);
+  port.on("message", (request: WorkerRequest) => {
+    if (request === null) {
+      port.close();
+      return;
+    }
+    const started = performance.now(); // wall-clock-ok: per-seed wall time in the report
+    let result: RunResult;
+    try {
+      result = runScenario(scenario, { seed: request.seed, hash: false });
+    } catch (error) {
+      result = failedResult(scenario.name, request.seed, error);
+    }
+    const wallMs = Math.round(performance.now() - started);
+    const outcome: SeedOutcome = { seed: request.seed, result: { ...result, stats: { ...result.stats, wallMs } } };
+    port.postMessage(outcome);
+  });
+}

@@ -1,0 +1,136 @@
+/**
+ * `kafkasim explore`'s pure parts: option parsing, which seeds a shard runs, and the totals over the
+ * per-seed results. No I/O here, so the command's arithmetic is testable without workers.
+ */
+
+import type { RunResult } from "../scenario/run.ts";
+import { UsageError } from "./errors.ts";
+
+export interface Shard {
+  /** 1-based shard number. */
+  index: number;
+  count: number;
+}
+
+/** One seed's outcome as reported by a worker: the run's result, or the error that stopped it. */
+export interface SeedOutcome {
+  seed: number;
+  result: RunResult & { stats: RunResult["stats"] & { wallMs: number } };
+}
+
+export interface ExploreTotals {
+  scenario: string;
+  file: string;
+  firstSeed: number;
+  seedsRequested: number;
+  shard: string | null;
+  jobs: number;
+  seeds: number;
+  passed: number;
+  failed: number;
+  failingSeeds: number[];
+  /** Violations by name, over every seed. */
+  violations: Record<string, number>;
+  /** Seeds that showed each violation name. */
+  seedsWithViolation: Record<string, number>;
+  wallMs: number;
+  seedsPerHour: number;
+  expectationMet: boolean;
+}
+
+export function parseCount(option: string, text: string, minimum: number): number {
+  if (/^\d+$/.test(text)) {
+    const value = Number(text);
+    if (Number.isSafeInteger(value) && value >= minimum) return value;
+  }
+  throw new UsageError(`${option}: expected an integer >= ${minimum}, found "${text}"`);
+}
+
+export function parseFirstSeed(text: string): number {
+  if (/^-?\d+$/.test(text)) {
+    const value = Number(text);
+    if (Number.isSafeInteger(value)) return value;
+  }
+  throw new UsageError(`--first-seed: expected an integer, found "${text}"`);
+}
+
+/** "K/N" with 1 <= K <= N. */
+export function parseShard(text: string): Shard {
+  const match = /^(\d+)\/(\d+)$/.exec(text);
+  if (match !== null) {
+    const index = Number(match[1]);
+    const count = Number(match[2]);
+    if (Number.isSafeInteger(count) && count >= 1 && index >= 1 && index <= count) return { index, count };
+  }
+  throw new UsageError(`--shard: expected K/N with 1 <= K <= N (e.g. 2/4), found "${text}"`);
+}
+
+/**
+ * The seed values a shard runs: seed firstSeed + i for every index i in [0, seeds) with i % N == K - 1.
+ * The shards of one N are disjoint and together cover every index exactly once.
+ */
+export function shardSeeds(firstSeed: number, seeds: number, shard: Shard | null): number[] {
+  const values: number[] = [];
+  const start = shard === null ? 0 : shard.index - 1;
+  const step = shard === null ? 1 : shard.count;
+  for (let i = start; i < seeds; i += step) values.push(firstSeed + i);
+  return values;
+}
+
+/** The default first seed: the scenario's own seed when it is an integer, else 1. */
+export function defaultFirstSeed(scenarioSeed: number | string): number {
+  return typeof scenarioSeed === "number" && Number.isSafeInteger(scenarioSeed) ? scenarioSeed : 1;
+}
+
+export function seedsPerHour(seeds: number, wallMs: number): number {
+  return wallMs <= 0 ? 0 : Math.round((seeds * 3_600_000) / wallMs);
+}
+
+export function totalsOf(
+  outcomes: readonly SeedOutcome[],
+  context: { scenario: string; file: string; firstSeed: number; seedsRequested: number; shard: Shard | null; jobs: number; wallMs: number },
+): ExploreTotals {
+  const violations = new Map<string, number>();
+  const seedsWithViolation = new Map<string, number>();
+  const failingSeeds: number[] = [];
+  for (const { seed, result } of outcomes) {
+    if (!result.expectationMet) failingSeeds.push(seed);
+    const names = new Set<string>();
+    for (const violation of result.violations) {
+      violations.set(violation.name, (violations.get(violation.name) ?? 0) + 1);
+      names.add(violation.name);
+    }
+    for (const name of names) seedsWithViolation.set(name, (seedsWithViolation.get(name) ?? 0) + 1);
+  }
+  const byName = (map: Map<string, number>) => Object.fromEntries([...map].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)));
+  return {
+    scenario: context.scenario,
+    file: context.file,
+    firstSeed: context.firstSeed,
+    seedsRequested: context.seedsRequested,
+    shard: context.shard === null ? null : `${context.shard.index}/${context.shard.count}`,
+    jobs: context.jobs,
+    seeds: outcomes.length,
+    passed: outcomes.length - failingSeeds.length,
+    failed: failingSeeds.length,
+    failingSeeds,
+    violations: byName(violations),
+    seedsWithViolation: byName(seedsWithViolation),
+    wallMs: context.wallMs,
+    seedsPerHour: seedsPerHour(outcomes.length, context.wallMs),
+    expectationMet: failingSeeds.length === 0,
+  };
+}
+
+/** Quotes a path for a POSIX shell when it holds anything but safe characters. */
+export function shellQuote(text: string): string {
+  return /^[\w./@%+=:,-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+export function replayCommand(file: string, seed: number): string {
+  return `kafkasim run ${shellQuote(file)} --seed ${seed}`;
+}
+
+export function shrinkCommand(file: string, seed: number): string {
+  return `kafkasim shrink ${shellQuote(file)} --seed ${seed} -o shrunk.json`;
+}

@@ -1,0 +1,80 @@
+/**
+ * `kafkasim list [--json]`: the built-in scenarios shipped in scenarios/ beside the package, one line
+ * each (name and the first sentence of its description), grouped: known failures (the scenario expects a
+ * violation), their fixed or safe counterparts, and teaching scenarios.
+ */
+
+import { existsSync, readdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { parseScenarioText } from "../scenario/load.ts";
+import { EXIT_OK, UsageError } from "./errors.ts";
+import { readInput } from "./files.ts";
+import { groupScenarios, GROUP_TITLES, type ScenarioEntry } from "./scenario-list.ts";
+import { chalk } from "./style.ts";
+
+export interface ListCommandOptions {
+  json?: boolean;
+}
+
+/**
+ * scenarios/ next to the package: two levels up from src/cli/ (running from source) or one up from
+ * dist/cli.js (the bundle).
+ */
+export function builtInScenarioDir(): string {
+  for (const relative of ["../scenarios/", "../../scenarios/"]) {
+    const dir = fileURLToPath(new URL(relative, import.meta.url));
+    if (existsSync(join(dir, "..", "package.json")) && existsSync(dir)) return dir;
+  }
+  throw new UsageError("cannot find the built-in scenarios directory next to the kafkasim package");
+}
+
+export function listCommand(options: ListCommandOptions): number {
+  const dir = builtInScenarioDir();
+  const files = readdirSync(dir)
+    .filter((name) => /\.(json|ya?ml)$/.test(name))
+    .sort();
+  const entries: ScenarioEntry[] = files.map((name) => {
+    const path = join(dir, name);
+    try {
+      const value = parseScenarioText(readInput(path), path) as Record<string, unknown>;
+      return {
+        file: path,
+        name: typeof value.name === "string" ? value.name : name.replace(/\.\w+$/, ""),
+        description: typeof value.description === "string" ? value.description : "",
+        expectedViolations: expectedViolations(value.expect),
+        nemesis: value.nemesis !== undefined,
+      };
+    } catch (error) {
+      return { file: path, name: name.replace(/\.\w+$/, ""), description: `(unreadable: ${(error as Error).message})`, expectedViolations: [], nemesis: false };
+    }
+  });
+  const grouped = groupScenarios(entries);
+
+  if (options.json) {
+    process.stdout.write(JSON.stringify(grouped) + "\n");
+    return EXIT_OK;
+  }
+  const width = Math.max(...grouped.map((entry) => entry.name.length));
+  const out: string[] = [];
+  for (const [group, title] of GROUP_TITLES) {
+    const members = grouped.filter((entry) => entry.group === group);
+    if (members.length === 0) continue;
+    if (out.length > 0) out.push("");
+    out.push(chalk.bold(title));
+    for (const entry of members) {
+      const note = entry.counterpartOf !== undefined ? chalk.dim(` (safe twin of ${entry.counterpartOf})`) : "";
+      const shows = entry.expectedViolations.length > 0 ? chalk.red(` [shows ${entry.expectedViolations.join(", ")}]`) : "";
+      out.push(`  ${chalk.cyan(entry.name.padEnd(width))}  ${entry.summary}${shows}${note}`);
+    }
+  }
+  out.push("", chalk.dim(`run one with: kafkasim run ${join(dir, "<name>.json")}`));
+  process.stdout.write(out.join("\n") + "\n");
+  return EXIT_OK;
+}
+
+function expectedViolations(expect: unknown): string[] {
+  if (typeof expect !== "object" || expect === null) return [];
+  const violations = (expect as { violations?: unknown }).violations;
+  return Array.isArray(violations) ? violations.filter((name): name is string => typeof name === "string") : [];
+}

@@ -1,0 +1,157 @@
+import { expect } from "chai";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildTimeline, classify } from "../../src/cli/timeline.ts";
+import { formatTimelineMermaid, mermaidId } from "../../src/cli/timeline-mermaid.ts";
+import { formatTimelineText } from "../../src/cli/timeline-text.ts";
+import { TraceFormatError } from "../../src/sim/trace.ts";
+
+const ROOT = new URL("../..", import.meta.url).pathname;
+const S = 1_000_000;
+
+function cli(args: string[]) {
+  const result = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const HEADER = { format: "kafkasim-trace", formatVersion: 1, kafkasim: "0.1.0", scenario: "tiny", seed: 3, nodes: ["broker-1", "broker-2", "p1"] };
+let seq = 0;
+const ev = (t: number, node: string, kind: string, fields: Record<string, unknown> = {}) => ({ t, seq: seq++, node, kind, ...fields });
+const EVENTS = [
+  ev(0, "broker-1", "host-start", { incarnation: 1 }),
+  ev(100, "broker-1", "controller-elected", { controllerEpoch: 1, epochZkVersion: 1, zxid: 5 }),
+  ev(200, "broker-1", "send", { to: "broker-2", type: "LeaderAndIsr", mid: 1, bytes: 10 }),
+  ev(300, "broker-2", "deliver", { from: "broker-1", type: "LeaderAndIsr", mid: 1 }),
+  ev(400, "broker-1", "leader-elected", { topicPartition: "t-0", leader: 1, leaderEpoch: 0, isr: [1, 2], unclean: false, reason: "new-partition" }),
+  ev(1 * S, "nemesis", "fault", { type: "partition", groups: [["broker-1"], ["broker-2"]] }),
+  ev(1 * S + 10, "p1", "send", { to: "broker-2", type: "Produce", mid: 2, bytes: 10 }),
+  ev(1 * S + 20, "broker-1", "send", { to: "broker-2", type: "Fetch", mid: 3, bytes: 10 }),
+  ev(1 * S + 30, "broker-1", "drop", { to: "broker-2", type: "Fetch", mid: 3, reason: "partition" }),
+  ev(2 * S, "broker-1", "isr-shrink", { topicPartition: "t-0", leaderEpoch: 0, isr: [1], previousIsr: [1, 2] }),
+  ev(3 * S, "broker-2", "host-crash", { incarnation: 1 }),
+  ev(3 * S + 5, "broker-2", "hwm", { topicPartition: "t-0", highWatermark: 4, previous: 3 }),
+  ev(4 * S, "broker-2", "host-start", { incarnation: 2 }),
+  ev(4 * S + 1, "broker-2", "replica-truncate", { topicPartition: "t-0", offset: 3, mode: "high-watermark", reason: "high-watermark", leaderEpoch: 1, logEndOffset: 5 }),
+  ev(5 * S, "p1", "op", { type: "fail", f: "send", opId: 7, error: "NOT_ENOUGH_REPLICAS" }),
+  ev(6 * S, "p1", "violation", { name: "lost-write", evidence: { value: "p1-000007" } }),
+];
+const TRACE = [HEADER, ...EVENTS].map((line) => JSON.stringify(line)).join("\n") + "\n";
+
+function traceFile(text = TRACE): string {
+  const file = join(mkdtempSync(join(tmpdir(), "kafkasim-timeline-")), "trace.jsonl");
+  writeFileSync(file, text);
+  return file;
+}
+
+describe("kafkasim timeline", function () {
+  this.timeout(60_000);
+
+  describe("the model (pure)", () => {
+    it("keeps key events in order and leaves routine ones out", () => {
+      const timeline = buildTimeline(TRACE);
+      const keys = timeline.rows.filter((row) => row.kind === "key").map((row) => (row.kind === "key" ? row.label.split(" ")[0] : ""));
+      expect(keys).to.deep.equal(["controller", "t-0", "fault", "t-0", "crash", "restart", "t-0", "send", "VIOLATION"]);
+      expect(timeline.lanes).to.deep.equal(["broker-1", "broker-2", "p1"]);
+      expect(classify(EVENTS[0] as never)).to.equal(null); // the first start of a host is not news
+      expect(classify(EVENTS[11] as never)).to.equal(null); // nor a high watermark step
+    });
+
+    it("summarises messages between key events unless asked for them; drops always earn a line", () => {
+      const summaries = buildTimeline(TRACE).rows.filter((row) => row.kind === "summary");
+      expect(summaries).to.deep.equal([{ kind: "summary", t: 1 * S + 10, untilT: 1 * S + 30, sent: 2, dropped: 1 }]);
+      const messages = buildTimeline(TRACE, { messages: true }).rows.filter((row) => row.kind === "message");
+      expect(messages).to.deep.equal([
+        { kind: "message", t: 200, from: "broker-1", to: "broker-2", type: "LeaderAndIsr" },
+        { kind: "message", t: 1 * S + 10, from: "p1", to: "broker-2", type: "Produce" },
+        { kind: "message", t: 1 * S + 20, from: "broker-1", to: "broker-2", type: "Fetch", dropped: "partition" },
+      ]);
+    });
+
+    it("a window, a node selection and --max narrow the rows; lane states carry into the window", () => {
+      const window = buildTimeline(TRACE, { fromUs: 3.5 * S, toUs: 5.5 * S, nodes: ["broker-2", "p1"] });
+      expect(window.lanes).to.deep.equal(["broker-2", "p1"]);
+      expect(window.initialStates.get("broker-2")).to.equal("down");
+      expect(window.rows.map((row) => row.t)).to.deep.equal([4 * S, 4 * S + 1, 5 * S]);
+      const capped = buildTimeline(TRACE, { max: 2 });
+      expect(capped.rows.filter((row) => row.kind !== "summary")).to.have.length(2);
+      expect(capped.omitted).to.equal(7);
+      expect(() => buildTimeline(TRACE, { nodes: ["broker-9"] })).to.throw(/unknown node "broker-9"/);
+    });
+
+    it("draws lanes with glyphs, a down lane blank, and the time on the left", () => {
+      const lines = formatTimelineText(buildTimeline(TRACE));
+      expect(lines[0]).to.equal("tiny  seed 3  start – end");
+      expect(lines[1]).to.equal("        time  broker-1  broker-2  p1  ");
+      const crash = lines.find((line) => line.includes("crash"))!;
+      expect(crash).to.equal("          3s  │         ✕         │   broker-2 crash");
+      const shrink = lines.find((line) => line.includes("isr [1,2] →"))!;
+      expect(shrink).to.equal("          2s  −         │         │   broker-1 t-0 isr [1,2] → [1]");
+      const afterCrash = lines.findIndex((line) => line.includes("crash"));
+      expect(lines[afterCrash + 1]).to.match(/^ {10}4s {2}│ {9}▲ {9}│ {3}broker-2 restart/);
+      expect(lines.some((line) => line.includes("· 2 messages sent, 1 dropped"))).to.equal(true);
+      const arrows = formatTimelineText(buildTimeline(TRACE, { messages: true }));
+      expect(arrows).to.include("       200µs  ●─────────▶         │   broker-1 → broker-2 LeaderAndIsr");
+      expect(arrows.some((line) => line.includes("●┄┄┄┄┄┄┄┄┄×") || line.includes("×┄┄┄┄┄┄┄┄┄●"))).to.equal(true);
+    });
+
+    it("as Mermaid: participants, arrows labelled with the request type, crossed dashed drops, notes", () => {
+      const lines = formatTimelineMermaid(buildTimeline(TRACE, { messages: true }));
+      expect(lines.slice(0, 4)).to.deep.equal(["sequenceDiagram", "  participant broker_1 as broker-1", "  participant broker_2 as broker-2", "  participant p1 as p1"]);
+      expect(lines).to.include("  broker_1->>broker_2: LeaderAndIsr");
+      expect(lines).to.include("  broker_1--xbroker_2: Fetch dropped (partition)");
+      expect(lines).to.include("  Note over broker_2: 3s crash");
+      expect(lines).to.include('  Note over broker_1,broker_2: 1s fault partition groups=[["broker-1"],["broker-2"]]');
+      expect(lines.filter((line) => line.includes("Fetch"))).to.have.length(1); // the drop is drawn once, at its send
+      expect(mermaidId("end")).to.equal("end_");
+    });
+
+    it("a bad line names its line number", () => {
+      const broken = TRACE.split("\n");
+      broken[3] = '{"t": 5, "seq": 2, "node": "broker-1"';
+      expect(() => buildTimeline(broken.join("\n"))).to.throw(TraceFormatError, /^line 4: expected a JSON object/);
+      broken[3] = '{"t": "soon", "seq": 2, "node": "broker-1", "kind": "send"}';
+      expect(() => buildTimeline(broken.join("\n"))).to.throw(TraceFormatError, /^line 4: expected an event/);
+      expect(() => buildTimeline('{"format":"other"}\n')).to.throw(TraceFormatError, /^line 1:/);
+    });
+  });
+
+  describe("the command", () => {
+    it("prints the text timeline and the Mermaid diagram of a window", () => {
+      const file = traceFile();
+      const text = cli(["timeline", file]);
+      expect(text.code, text.stderr).to.equal(0);
+      expect(text.stdout).to.contain("VIOLATION lost-write");
+      const mermaid = cli(["timeline", file, "--format", "mermaid", "--from", "1s", "--to", "3.5s", "--nodes", "broker-1,broker-2"]);
+      expect(mermaid.code, mermaid.stderr).to.equal(0);
+      expect(mermaid.stdout.split("\n")[0]).to.equal("sequenceDiagram");
+      expect(mermaid.stdout).to.contain("broker_1--xbroker_2: Fetch dropped (partition)");
+      expect(mermaid.stdout).to.not.contain("participant p1");
+      expect(mermaid.stdout).to.not.contain("LeaderAndIsr");
+    });
+
+    it("a corrupt trace line and bad options: one line naming the problem, exit 2", () => {
+      const lines = TRACE.split("\n");
+      lines[5] = "not json";
+      const corrupt = traceFile(lines.join("\n"));
+      const cases: [string[], RegExp][] = [
+        [["timeline", corrupt], new RegExp(`^kafkasim: ${corrupt.replace(/[.]/g, "\\.")}: line 6: expected a JSON object, found invalid JSON$`)],
+        [["timeline", traceFile(), "--format", "svg"], /^kafkasim: --format: expected text or mermaid, found "svg"$/],
+        [["timeline", traceFile(), "--nodes", "zk-9"], /^kafkasim: --nodes: unknown node "zk-9"/],
+        [["timeline", traceFile(), "--from", "soon"], /^kafkasim: --from: expected a duration/],
+      ];
+      for (const [args, pattern] of cases) {
+        const result = cli(args);
+        expect(result.code, args.join(" ")).to.equal(2);
+        expect(result.stdout).to.equal("");
+        expect(result.stderr.trim().split("\n")).to.have.length(1);
+        expect(result.stderr.trim()).to.match(pattern);
+      }
+    });
+  });
+});
