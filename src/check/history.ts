@@ -16,6 +16,9 @@ import { checkOrder } from "./order.ts";
 import { Placements } from "./placements.ts";
 import type { Violation } from "./violation.ts";
 
+/** The trace kinds the history checkers read; every other event is ignored (Trace.observe's kind filter). */
+export const HISTORY_KINDS: readonly string[] = ["op", "client-config", "topic-deleted"];
+
 export interface AckedWrite {
   process: string;
   opId: unknown;

@@ -70,13 +70,12 @@ export class WriteHistory {
       this.writes.set(event.value, write);
     }
     if (typeof event.partition === "number" && event.partition >= 0) write.partition = event.partition;
-    write.ops.push({
-      type: event.type as OpType,
-      time: event.t,
-      ...(typeof event.offset === "number" ? { offset: event.offset } : {}),
-      ...(typeof event.error === "string" ? { error: event.error } : {}),
-      ...(typeof event.attempts === "number" ? { attempts: event.attempts } : {}),
-    });
+    // Built field by field (not spreads, per op): the same keys in the same order.
+    const op: { type: OpType; time: number; offset?: number; error?: string; attempts?: number } = { type: event.type as OpType, time: event.t };
+    if (typeof event.offset === "number") op.offset = event.offset;
+    if (typeof event.error === "string") op.error = event.error;
+    if (typeof event.attempts === "number") op.attempts = event.attempts;
+    write.ops.push(op);
   }
 
   /** The topic-partitions the producers wrote to, in first-write order. */

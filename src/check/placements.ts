@@ -40,10 +40,11 @@ export class Placements {
 
   private scan(log: CommittedLog): void {
     for (let offset = log.logStartOffset; offset < log.highWatermark; offset++) {
-      const values = new Set(log.recordsAt(offset).map((record) => record.value));
-      if (values.size !== 1) continue;
-      const [value] = values;
-      if (value === null) continue;
+      // Exactly one distinct value at the offset (none, or replicas disagreeing: not placed).
+      const records = log.recordsAt(offset);
+      if (records.length === 0) continue;
+      const value = records[0].value;
+      if (value === null || records.some((record) => record.value !== value)) continue;
       let placements = this.byValue.get(value);
       if (placements === undefined) {
         placements = [];

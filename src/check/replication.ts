@@ -34,6 +34,24 @@ interface PartitionState {
 
 const HOST_LIFECYCLE = new Set(["host-crash", "host-power-loss", "host-shutdown", "host-start"]);
 
+/** The trace kinds `observe` reads; every other event is ignored (Trace.observe's kind filter). */
+export const REPLICATION_KINDS: readonly string[] = [
+  ...HOST_LIFECYCLE,
+  "controller-elected",
+  "controller-write",
+  "log-append",
+  "log-truncate",
+  "log-recovery",
+  "log-retention-delete",
+  "log-delete",
+  "leader-elected",
+  "become-leader",
+  "become-follower",
+  "isr-shrink",
+  "isr-expand",
+  "hwm",
+];
+
 export type { CommittedLog };
 
 export class ReplicationCheckers {

@@ -160,6 +160,14 @@ export class Disk implements HostDisk, EventTarget {
     return { error: null, chunks: file.chunks.slice(fromChunk, end) };
   }
 
+  /**
+   * The page cache's chunks of `name` themselves, not a copy (null for a missing file): for a reader that
+   * looks at them at once and keeps nothing (the segment's offset lookups and reads, per fetch).
+   */
+  peek(name: string): readonly Chunk[] | null {
+    return this.files.get(name)?.chunks ?? null;
+  }
+
   exists(name: string): boolean {
     return this.files.has(name);
   }

@@ -109,7 +109,7 @@ export class ProducerWorkload implements Process {
     const n = this.sent++;
     const key = this.nextKey();
     const value = `${this.context.node}-${String(n).padStart(6, "0")}`;
-    const op = { process: this.context.node, f: "send", opId: n, value, key, topic };
+    const op: SendOp = { process: this.context.node, opId: n, value, key, topic };
     // The callback may run inside send() (acks=0): the completion is held until the invoke is recorded.
     let invoked = false;
     let early: SendResult | null = null;
@@ -117,7 +117,9 @@ export class ProducerWorkload implements Process {
       if (!invoked) early = result;
       else this.complete(op, result);
     });
-    this.history({ ...op, type: "invoke", partition });
+    if (this.context.tracing) {
+      this.context.trace("op", { process: op.process, f: "send", opId: n, value, key, topic, type: "invoke", partition });
+    }
     invoked = true;
     if (early !== null) this.complete(op, early);
     if (this.sent >= messages) {
@@ -129,19 +131,33 @@ export class ProducerWorkload implements Process {
     this.context.setTimer(Math.max(1, delayUs), SEND_TAG);
   }
 
-  private complete(op: Record<string, unknown>, result: SendResult): void {
+  /** Records the outcome in the history (built only when traced: an untraced run pays nothing per record). */
+  private complete(op: SendOp, result: SendResult): void {
     this.completed++;
+    if (!this.context.tracing) return;
+    // Object literals rather than spreads (one per record): the fields and their order are the trace's.
+    const { process, opId, value, key, topic } = op;
+    const { partition, attempts } = result;
     if ("offset" in result) {
       // offset -1: DUPLICATE_SEQUENCE_NUMBER — written before, the broker no longer knows where.
-      const offset = result.offset >= 0 ? { offset: result.offset } : {};
-      this.history({ ...op, type: "ok", partition: result.partition, ...offset, attempts: result.attempts });
+      this.context.trace(
+        "op",
+        result.offset >= 0
+          ? { process, f: "send", opId, value, key, topic, type: "ok", partition, offset: result.offset, attempts }
+          : { process, f: "send", opId, value, key, topic, type: "ok", partition, attempts },
+      );
       return;
     }
     const type = result.maybeAppended ? "info" : "fail";
-    this.history({ ...op, type, partition: result.partition, error: result.error, attempts: result.attempts });
+    this.context.trace("op", { process, f: "send", opId, value, key, topic, type, partition, error: result.error, attempts });
   }
+}
 
-  private history(fields: Record<string, unknown>): void {
-    if (this.context.tracing) this.context.trace("op", fields);
-  }
+/** What every history entry of one send shares (entries are process, f "send", opId, value, key, topic, …). */
+interface SendOp {
+  readonly process: string;
+  readonly opId: number;
+  readonly value: string;
+  readonly key: string | null;
+  readonly topic: string;
 }

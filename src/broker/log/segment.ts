@@ -210,8 +210,9 @@ export class LogSegment {
     const limit = minOneBatch ? Math.max(maxBytes, start.chunkData.sizeBytes) : maxBytes;
     const batches: RecordBatch[] = [];
     let bytes = 0;
-    const cursor = new ChunkCursor(this.disk, this.fileName, start.chunk, this.batchCount);
-    for (let chunk = cursor.next(); chunk !== null; chunk = cursor.next()) {
+    const chunks = this.pageCache();
+    for (let index = start.chunk; index < this.batchCount; index++) {
+      const chunk = chunks[index];
       const batch = chunk.data as RecordBatch;
       if (lastOffset(batch) >= maxOffset) break;
       if (bytes + chunk.sizeBytes > limit) break;
@@ -285,16 +286,25 @@ export class LogSegment {
 
   /** The first batch whose last offset is >= `offset`, found from the index (translateOffset). */
   private translateOffset(offset: number): OffsetPosition | null {
+    // Offsets increase batch by batch, so every batch ends below nextOffset: a caught-up fetcher's read at the
+    // log end finds nothing without looking.
+    if (offset >= this.nextOffset || this.batchCount === 0) return null;
     const start = this.offsetIndex.lookup(offset);
     let bytePosition = start.bytePosition;
-    let chunkNumber = start.chunk;
-    const cursor = new ChunkCursor(this.disk, this.fileName, start.chunk, this.batchCount);
-    for (let chunk = cursor.next(); chunk !== null; chunk = cursor.next()) {
-      if (lastOffset(chunk.data as RecordBatch) >= offset) return { chunk: chunkNumber, bytePosition, chunkData: chunk };
-      bytePosition += chunk.sizeBytes;
-      chunkNumber++;
+    const chunks = this.pageCache();
+    for (let chunk = start.chunk; chunk < this.batchCount; chunk++) {
+      const chunkData = chunks[chunk];
+      if (lastOffset(chunkData.data as RecordBatch) >= offset) return { chunk, bytePosition, chunkData };
+      bytePosition += chunkData.sizeBytes;
     }
     return null;
+  }
+
+  /** The file's chunks as the page cache holds them (not a copy: use at once). */
+  private pageCache(): readonly Chunk[] {
+    const chunks = this.disk.peek(this.fileName);
+    assert(chunks !== null && chunks.length >= this.batchCount, `segment file ${this.fileName} is missing`);
+    return chunks;
   }
 
   private batchAt(chunk: number): RecordBatch {

@@ -56,6 +56,8 @@ const EPOCH_DURING_DELETE = -2;
 
 export class ReplicaManager implements ReplicaHost {
   private readonly allPartitions = new Map<string, Partition>();
+  /** The same partitions by topic, then partition id: partition() runs per request and builds no key string. */
+  private readonly partitionsByTopic = new Map<string, Map<number, Partition>>();
   private currentControllerEpoch = 0;
   private readonly fetcherManager: ReplicaFetcherManager;
   private readonly producePurgatory: Purgatory<DelayedProduce>;
@@ -122,7 +124,7 @@ export class ReplicaManager implements ReplicaHost {
   // ---- Views ----
 
   partition(topic: string, partition: number): Partition | undefined {
-    return this.allPartitions.get(topicPartitionKey(topic, partition));
+    return this.partitionsByTopic.get(topic)?.get(partition);
   }
 
   partitions(): Iterable<Partition> {
@@ -229,6 +231,12 @@ export class ReplicaManager implements ReplicaHost {
     if (typeof log === "string") return null;
     const partition = new Partition(topic, partitionId, log, this.services);
     this.allPartitions.set(partition.topicPartition, partition);
+    let byId = this.partitionsByTopic.get(topic);
+    if (byId === undefined) {
+      byId = new Map();
+      this.partitionsByTopic.set(topic, byId);
+    }
+    byId.set(partitionId, partition);
     return partition;
   }
 
@@ -310,6 +318,7 @@ export class ReplicaManager implements ReplicaHost {
       let error: KafkaError = "NONE";
       if (deletePartition) {
         this.allPartitions.delete(key);
+        this.partitionsByTopic.get(topic)?.delete(partitionId);
         this.isrUpdater.clearPending(key);
         error = this.services.logManager.deleteLog(topic, partitionId) ?? "NONE";
       }

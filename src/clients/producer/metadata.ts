@@ -20,6 +20,10 @@ export interface PartitionInfo {
 export class ProducerMetadata {
   private readonly brokers = new Map<number, string>();
   private readonly topics = new Map<string, PartitionInfo[]>();
+  /** Derived from `brokers`, `topics` and `interest`, rebuilt lazily after add() or update() changed them. */
+  private brokerHostsCache: string[] | null = null;
+  private readonly partitionIndex = new Map<string, Map<number, PartitionInfo>>();
+  private readonly partitionsForHostCache = new Map<string, { topic: string; partition: number }[]>();
   /** Topics the producer sends to, in the order it first did. */
   readonly interest: string[] = [];
   private updateRequested = true;
@@ -35,6 +39,7 @@ export class ProducerMetadata {
   add(topic: string): void {
     if (this.interest.includes(topic)) return;
     this.interest.push(topic);
+    this.partitionsForHostCache.clear();
     this.updateRequested = true;
     this.lastRefreshUs = Number.NEGATIVE_INFINITY;
   }
@@ -63,6 +68,9 @@ export class ProducerMetadata {
     this.lastRefreshUs = nowUs;
     this.lastSuccessfulRefreshUs = nowUs;
     this.updateRequested = false;
+    this.brokerHostsCache = null;
+    this.partitionIndex.clear();
+    this.partitionsForHostCache.clear();
     if (response.brokers.length > 0) {
       this.brokers.clear();
       for (const broker of response.brokers) this.brokers.set(broker.nodeId, broker.host);
@@ -101,7 +109,16 @@ export class ProducerMetadata {
   }
 
   private info(topic: string, partition: number): PartitionInfo | undefined {
-    return this.topics.get(topic)?.find((p) => p.partition === partition);
+    let index = this.partitionIndex.get(topic);
+    if (index === undefined) {
+      const partitions = this.topics.get(topic);
+      if (partitions === undefined) return undefined;
+      index = new Map();
+      // The first entry per partition, as a find() over the list would return.
+      for (const p of partitions) if (!index.has(p.partition)) index.set(p.partition, p);
+      this.partitionIndex.set(topic, index);
+    }
+    return index.get(partition);
   }
 
   /** The host of the partition's leader, or null when unknown (no leader, or a broker not in the metadata). */
@@ -121,16 +138,20 @@ export class ProducerMetadata {
   }
 
   /** Cluster.partitionsForNode: the partitions of the topics of interest led by `host`. */
-  partitionsForHost(host: string): { topic: string; partition: number }[] {
-    const result: { topic: string; partition: number }[] = [];
+  partitionsForHost(host: string): readonly { topic: string; partition: number }[] {
+    let result = this.partitionsForHostCache.get(host);
+    if (result !== undefined) return result;
+    result = [];
     for (const topic of this.interest) {
       for (const p of this.topics.get(topic) ?? []) if (this.leaderHost(topic, p.partition) === host) result.push({ topic, partition: p.partition });
     }
+    this.partitionsForHostCache.set(host, result);
     return result;
   }
 
   /** Known broker hosts in broker id order (for the least-loaded node). */
-  brokerHosts(): string[] {
-    return [...this.brokers.entries()].sort((a, b) => a[0] - b[0]).map(([, host]) => host);
+  brokerHosts(): readonly string[] {
+    this.brokerHostsCache ??= [...this.brokers.entries()].sort((a, b) => a[0] - b[0]).map(([, host]) => host);
+    return this.brokerHostsCache;
   }
 }

@@ -36,6 +36,8 @@ interface WaitingRecord {
 
 const POLL_TAG = "producer:poll";
 const MAX_BLOCK_TAG = "producer:max-block";
+/** Bound on the key → partition memo (workloads draw from a few keys; beyond this the memo starts over). */
+const KEY_PARTITION_MEMO_MAX = 4096;
 /** Bound on Sender iterations per event (each sends at least one request, so in-flight limits stop it far sooner). */
 const MAX_SENDER_ITERATIONS = 10_000;
 
@@ -55,6 +57,9 @@ export class KafkaProducer {
   private closing = false;
   private stopped = false;
   private onClosed: (() => void) | null = null;
+  /** partitionForKey is pure: memoised per key for the partition count it was computed with. */
+  private readonly keyPartitions = new Map<string, number>();
+  private keyPartitionsCount = -1;
 
   constructor(
     private readonly context: ProcessContext,
@@ -170,9 +175,22 @@ export class KafkaProducer {
 
   private append(record: ProducerRecord, callback: SendCallback): number {
     const numPartitions = this.metadata.partitionCount(record.topic)!;
-    const keyed = record.key === null ? null : partitionForKey(record.key, numPartitions);
+    const keyed = record.key === null ? null : this.partitionForKey(record.key, numPartitions);
     const pending: PendingRecord = { key: record.key, value: record.value, timestamp: Math.floor(this.context.now() / 1000), callback };
     return this.accumulator.append(record.topic, keyed, pending, this.context.now()).partition;
+  }
+
+  private partitionForKey(key: string, numPartitions: number): number {
+    if (numPartitions !== this.keyPartitionsCount || this.keyPartitions.size >= KEY_PARTITION_MEMO_MAX) {
+      this.keyPartitions.clear();
+      this.keyPartitionsCount = numPartitions;
+    }
+    let partition = this.keyPartitions.get(key);
+    if (partition === undefined) {
+      partition = partitionForKey(key, numPartitions);
+      this.keyPartitions.set(key, partition);
+    }
+    return partition;
   }
 
   /** The first waiting record ran out of max.block.ms: it fails, never having been appended. */

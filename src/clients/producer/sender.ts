@@ -73,21 +73,28 @@ export class Sender {
   /** The next time runOnce has something to do without a message arriving, or +Infinity. */
   nextWakeUs(): Micros {
     const nowUs = this.now();
-    const times: number[] = [this.accumulator.ready(nowUs).nextReadyCheckUs, this.accumulator.nextExpiryUs()];
-    for (const batches of this.inFlightBatches.values()) for (const batch of batches) times.push(batch.createdUs + ms(this.config["delivery.timeout.ms"]));
-    if (!this.metadataInFlight) times.push(nowUs + this.metadata.timeToNextUpdateUs(nowUs));
-    if (this.transactionManager?.state === "INITIALIZING" && !this.initInFlight) times.push(this.initRetryAtUs);
+    // The earliest candidate time after now (times at or before now are not wake-ups).
+    let next = Number.POSITIVE_INFINITY;
+    const consider = (t: Micros): void => {
+      if (t > nowUs && t < next) next = t;
+    };
+    consider(this.accumulator.ready(nowUs).nextReadyCheckUs);
+    consider(this.accumulator.nextExpiryUs());
+    const deliveryTimeoutUs = ms(this.config["delivery.timeout.ms"]);
+    for (const batches of this.inFlightBatches.values()) for (const batch of batches) consider(batch.createdUs + deliveryTimeoutUs);
+    if (!this.metadataInFlight) consider(nowUs + this.metadata.timeToNextUpdateUs(nowUs));
+    if (this.transactionManager?.state === "INITIALIZING" && !this.initInFlight) consider(this.initRetryAtUs);
     for (const host of this.candidateHosts()) {
       const at = this.network.reconnectAt(host);
-      if (at !== undefined) times.push(at);
+      if (at !== undefined) consider(at);
     }
-    return Math.min(...times.filter((t) => t > nowUs), Number.POSITIVE_INFINITY);
+    return next;
   }
 
   /** Broker hosts from metadata, or the bootstrap list before the first metadata. */
-  private candidateHosts(): string[] {
+  private candidateHosts(): readonly string[] {
     const hosts = this.metadata.brokerHosts();
-    return hosts.length > 0 ? hosts : [...this.config["bootstrap.servers"]];
+    return hosts.length > 0 ? hosts : this.config["bootstrap.servers"];
   }
 
   // ---- Produce ----

@@ -1,0 +1,33 @@
+import { expect } from "chai";
+import { LineHash, MemorySink, Trace } from "../../src/sim/trace.ts";
+
+describe("trace", () => {
+  it("gives the same running hash with and without a sink", () => {
+    const emitAll = (trace: Trace) => {
+      trace.emit("broker-1", "hwm", { topicPartition: "t-0", highWatermark: 3, note: 'quote " and \\ slash' });
+      trace.emit("zk-1", "zk-serving");
+      trace.emit("p1", "op", {});
+      trace.emit("p1", "op", { value: null, list: [1, 2], missing: undefined });
+    };
+    const clock = { now: 5 };
+    const hashOnly = new Trace(clock).enableHash();
+    emitAll(hashOnly);
+    const sink = new MemorySink();
+    const withSink = new Trace(clock).enableHash().addSink(sink);
+    emitAll(withSink);
+    expect(hashOnly.hash()).to.equal(withSink.hash());
+    const replay = new LineHash();
+    for (const line of sink.lines) replay.update(line);
+    expect(replay.digest()).to.equal(hashOnly.hash());
+  });
+
+  it("hands an observer with a kind filter only the kinds it asked for, with every event counted", () => {
+    const trace = new Trace({ now: 1 });
+    const seen: string[] = [];
+    trace.observe((event) => seen.push(`${event.seq}:${event.kind}`), ["b"]);
+    trace.emit("n", "a", { x: 1 });
+    trace.emit("n", "b", { x: 2 });
+    expect(seen).to.deep.equal(["1:b"]);
+    expect(trace.count).to.equal(2);
+  });
+});
