@@ -48,8 +48,8 @@ const GOLDEN: Readonly<Record<string, string>> = {
   "unclean-election": "32b26ef167aedef1",
   "unclean-election-off": "6ccaeefba4b3ec6b",
   "zk-session-expiry": "3a176a3d6a9b4dcb",
-  "zombie-controller": "2395894257a29eda",
-  "zombie-controller-fenced": "f07d85884fa4fb03",
+  "zombie-controller": "8dc863b2fdfe43df",
+  "zombie-controller-fenced": "d9a4c5579fe0449d",
   "zombie-leader": "245d606c9243a8a0",
   "zombie-leader-acks-all": "9aaa53b17fbb8a84",
   // GOLDEN-TABLE-END
