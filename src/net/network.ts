@@ -1,15 +1,19 @@
 /**
  * The virtual network: one TCP-like link per ordered pair of hosts, delivering each link's messages in send
  * order or not at all, with sampled latency, per-link bandwidth and fault rules (partitions, loss, delay, caps,
- * slow nodes); a link that is cut breaks its connection, so everything in flight on it is lost. It simplifies
- * TCP: a lost message does not break the connection (later messages still arrive), a node's link to itself is
- * never affected by fault rules, in-flight messages from a crashed sender are still delivered, and a message
- * that reaches a paused host counts as delivered when it arrives (the host handles it on resume).
+ * slow nodes). A cut link models TCP retransmission: what is in flight when the cut begins and what is sent
+ * during it is held, in order, and delivered after the heal on the same connection when the cut lasted at most
+ * `tcpRetransmitUs`; past that the connection resets: the held messages are dropped and the link epoch is
+ * bumped. It simplifies TCP: a lost message (the `loss` fault: loss beyond TCP's recovery) does not break the
+ * connection (later messages still arrive), a node's link to itself is never affected by fault rules, in-flight
+ * and held messages from a crashed sender are still delivered, and a message that reaches a paused host counts
+ * as delivered when it arrives (the host handles it on resume).
  */
 
 import { assert } from "../sim/assert.ts";
 import type { Host, HostAddress, Message, Transport } from "../sim/host.ts";
 import type { EventTarget } from "../sim/kernel.ts";
+import type { TimerId } from "../sim/kernel.ts";
 import type { Rng } from "../sim/rng.ts";
 import type { Micros } from "../sim/time.ts";
 import type { Trace } from "../sim/trace.ts";
@@ -23,7 +27,21 @@ export interface NetworkConfig {
   latency: LatencySpec;
   /** Default bandwidth cap of every link; absent means unlimited. */
   bandwidthBytesPerSec?: number;
+  /**
+   * How long a cut link's connection survives (TCP retransmitting) before it resets: a cut healed within this
+   * time delivers what it held, in order, on the same connection. 0 resets at once. Default
+   * DEFAULT_TCP_RETRANSMIT_US.
+   */
+  tcpRetransmitUs?: Micros;
 }
+
+/**
+ * 10 s: covers the short partitions of the scenarios (a few seconds), stays well below the 30 s request
+ * timeouts of Kafka's clients, controller and replica fetchers (a held request normally arrives while its
+ * sender still waits for it), and about where Kafka's and ZooKeeper's own idle/request timeouts would have
+ * closed a real connection anyway (Linux alone would retransmit for ~15 min, tcp_retries2).
+ */
+export const DEFAULT_TCP_RETRANSMIT_US: Micros = 10_000_000;
 
 /** Handle of a fault rule, for removeRule(). */
 export type RuleId = number;
@@ -50,8 +68,10 @@ export interface LinkState {
   /** Infinity when unlimited. */
   bandwidthBytesPerSec: number;
   slowFactor: number;
-  /** Bumped each time the link goes from open to cut (a new TCP connection after that). */
+  /** Bumped each time the link's connection resets (a cut lasting longer than tcpRetransmitUs). */
   epoch: number;
+  /** Messages held by the cut, waiting for the heal (TCP retransmission). */
+  held: number;
 }
 
 export interface NetworkStats {
@@ -59,12 +79,27 @@ export interface NetworkStats {
   sent: number;
   delivered: number;
   dropped: number;
+  /** Messages held by a cut and delivered after its heal (counted again in `delivered` or `dropped`). */
+  retransmitted: number;
+  /** Connections reset by a cut that outlasted tcpRetransmitUs. */
+  resets: number;
 }
 
 const DEFAULT_SIZE_BYTES = 100;
 const EVENT_DELIVER = 1;
+const EVENT_RESET = 2;
 
-/** A message in flight: the payload of its delivery event. Pooled, so steady-state sends allocate nothing. */
+/** Link connection states (`linkMode`). */
+const OPEN = 0;
+/** Cut, within tcpRetransmitUs: messages are held. */
+const HOLDING = 1;
+/** Cut for longer than tcpRetransmitUs: the connection was reset; sends are dropped until the heal. */
+const RESET = 2;
+
+/**
+ * A message in flight or held: the payload of its delivery event, and a node of its link's in-flight list
+ * (scheduled, send order) or held list (a cut's queue). Pooled, so steady-state sends allocate nothing.
+ */
 class Envelope {
   src = 0;
   dst = 0;
@@ -72,10 +107,15 @@ class Envelope {
   mid = 0;
   epoch = 0;
   incarnation = 0;
+  sizeBytes = 0;
+  timer: TimerId = -1;
+  prev: Envelope | null = null;
+  next: Envelope | null = null;
 }
 
 export class Network implements Transport, EventTarget {
-  readonly stats: NetworkStats = { sent: 0, delivered: 0, dropped: 0 };
+  readonly stats: NetworkStats = { sent: 0, delivered: 0, dropped: 0, retransmitted: 0, resets: 0 };
+  readonly tcpRetransmitUs: Micros;
 
   private readonly rng: Rng;
   private readonly trace: Trace;
@@ -97,6 +137,19 @@ export class Network implements Transport, EventTarget {
   private epoch = new Uint32Array(0);
   private lastDeliverAt = new Float64Array(0);
   private busyUntil = new Float64Array(0);
+  /** OPEN, HOLDING or RESET; a link is cut in HOLDING and RESET. */
+  private linkMode = new Uint8Array(0);
+  /** When the current cut began (HOLDING and RESET links). */
+  private cutSince = new Float64Array(0);
+  /** The pending EVENT_RESET of a HOLDING link. */
+  private resetTimer = new Float64Array(0);
+  /** Scheduled envelopes per link, in send order (doubly linked through prev/next). */
+  private flightHead: (Envelope | null)[] = [];
+  private flightTail: (Envelope | null)[] = [];
+  /** Held envelopes per link, in send order (linked through next). */
+  private heldHead: (Envelope | null)[] = [];
+  private heldTail: (Envelope | null)[] = [];
+  private heldCount = new Uint32Array(0);
 
   constructor(
     private readonly world: World,
@@ -109,6 +162,9 @@ export class Network implements Transport, EventTarget {
     const bandwidth = config.bandwidthBytesPerSec;
     if (bandwidth !== undefined) checkBandwidth(bandwidth);
     this.baseBandwidth = bandwidth ?? Infinity;
+    const retransmit = config.tcpRetransmitUs ?? DEFAULT_TCP_RETRANSMIT_US;
+    assert(Number.isFinite(retransmit) && retransmit >= 0, `tcpRetransmitUs must be a finite number >= 0, got ${retransmit}`);
+    this.tcpRetransmitUs = Math.round(retransmit);
     world.setTransport(this);
     this.grow();
   }
@@ -127,7 +183,7 @@ export class Network implements Transport, EventTarget {
       const bytes = message.sizeBytes ?? DEFAULT_SIZE_BYTES;
       this.trace.emit(from.name, "send", { to, type: message.type, mid, bytes });
     }
-    if (this.cut[link] !== 0) {
+    if (this.cut[link] !== 0 && this.linkMode[link] !== HOLDING) {
       this.drop(from.name, to, message, mid, "partition");
       return;
     }
@@ -137,13 +193,26 @@ export class Network implements Transport, EventTarget {
       return;
     }
 
+    const envelope = this.pool.length > 0 ? this.pool.pop()! : new Envelope();
+    envelope.src = from.index;
+    envelope.dst = dst.index;
+    envelope.message = message;
+    envelope.mid = mid;
+    envelope.epoch = this.epoch[link];
+    envelope.incarnation = dst.incarnation;
+    envelope.sizeBytes = message.sizeBytes ?? DEFAULT_SIZE_BYTES;
+    if (this.cut[link] !== 0) this.hold(link, envelope);
+    else this.schedule(link, envelope);
+  }
+
+  /** Samples the envelope's delivery time (after the link's previous delivery) and puts it in flight. */
+  private schedule(link: number, envelope: Envelope): void {
     const now = this.world.kernel.now;
     let ready = now;
     const bandwidth = this.bandwidthCap[link];
     if (bandwidth !== Infinity) {
-      const size = message.sizeBytes ?? DEFAULT_SIZE_BYTES;
       const busy = this.busyUntil[link];
-      ready = (busy > now ? busy : now) + Math.ceil((size * 1_000_000) / bandwidth);
+      ready = (busy > now ? busy : now) + Math.ceil((envelope.sizeBytes * 1_000_000) / bandwidth);
       this.busyUntil[link] = ready;
     }
     let latency = this.sampleLatency();
@@ -154,17 +223,53 @@ export class Network implements Transport, EventTarget {
     if (deliverAt < last) deliverAt = last;
     this.lastDeliverAt[link] = deliverAt;
 
-    const envelope = this.pool.length > 0 ? this.pool.pop()! : new Envelope();
-    envelope.src = from.index;
-    envelope.dst = dst.index;
-    envelope.message = message;
-    envelope.mid = mid;
-    envelope.epoch = this.epoch[link];
-    envelope.incarnation = dst.incarnation;
-    this.world.kernel.at(deliverAt, this, EVENT_DELIVER, envelope);
+    envelope.timer = this.world.kernel.at(deliverAt, this, EVENT_DELIVER, envelope);
+    const tail = this.flightTail[link];
+    envelope.prev = tail;
+    envelope.next = null;
+    if (tail === null) this.flightHead[link] = envelope;
+    else tail.next = envelope;
+    this.flightTail[link] = envelope;
   }
 
-  handleEvent(kind: number, a: unknown): void {
+  /** Appends the envelope to the link's held queue (send order). */
+  private hold(link: number, envelope: Envelope): void {
+    envelope.prev = null;
+    envelope.next = null;
+    envelope.timer = -1;
+    const tail = this.heldTail[link];
+    if (tail === null) this.heldHead[link] = envelope;
+    else tail.next = envelope;
+    this.heldTail[link] = envelope;
+    this.heldCount[link]++;
+  }
+
+  private unlinkFlight(link: number, envelope: Envelope): void {
+    const prev = envelope.prev;
+    const next = envelope.next;
+    if (prev === null) this.flightHead[link] = next;
+    else prev.next = next;
+    if (next === null) this.flightTail[link] = prev;
+    else next.prev = prev;
+    envelope.prev = null;
+    envelope.next = null;
+  }
+
+  private release(envelope: Envelope): void {
+    envelope.message = null;
+    envelope.prev = null;
+    envelope.next = null;
+    envelope.timer = -1;
+    this.pool.push(envelope);
+  }
+
+  handleEvent(kind: number, a: unknown, b: unknown): void {
+    if (kind === EVENT_RESET) {
+      const link = (a as number) * this.n + (b as number);
+      this.resetTimer[link] = -1;
+      this.reset(link);
+      return;
+    }
     if (kind !== EVENT_DELIVER) assert(false, `unknown network event kind ${kind}`);
     const envelope = a as Envelope;
     const src = envelope.src;
@@ -173,12 +278,13 @@ export class Network implements Transport, EventTarget {
     const mid = envelope.mid;
     const epoch = envelope.epoch;
     const incarnation = envelope.incarnation;
-    envelope.message = null;
-    this.pool.push(envelope);
+    const link = src * this.n + dstIndex;
+    this.unlinkFlight(link, envelope);
+    this.release(envelope);
 
     const hosts = this.hosts;
     const dst = hosts[dstIndex];
-    if (this.epoch[src * this.n + dstIndex] !== epoch) {
+    if (this.epoch[link] !== epoch) {
       this.drop(hosts[src].name, dst.name, message, mid, "partition");
       return;
     }
@@ -287,6 +393,7 @@ export class Network implements Transport, EventTarget {
       bandwidthBytesPerSec: this.bandwidthCap[link],
       slowFactor: this.slowFactor[link],
       epoch: this.epoch[link],
+      held: this.heldCount[link],
     };
   }
 
@@ -330,6 +437,14 @@ export class Network implements Transport, EventTarget {
     const epoch = new Uint32Array(size);
     const lastDeliverAt = new Float64Array(size);
     const busyUntil = new Float64Array(size);
+    const linkMode = new Uint8Array(size);
+    const cutSince = new Float64Array(size);
+    const resetTimer = new Float64Array(size).fill(-1);
+    const heldCount = new Uint32Array(size);
+    const flightHead = new Array<Envelope | null>(size).fill(null);
+    const flightTail = new Array<Envelope | null>(size).fill(null);
+    const heldHead = new Array<Envelope | null>(size).fill(null);
+    const heldTail = new Array<Envelope | null>(size).fill(null);
     for (let s = 0; s < old; s++) {
       for (let d = 0; d < old; d++) {
         const from = s * old + d;
@@ -338,6 +453,14 @@ export class Network implements Transport, EventTarget {
         epoch[to] = this.epoch[from];
         lastDeliverAt[to] = this.lastDeliverAt[from];
         busyUntil[to] = this.busyUntil[from];
+        linkMode[to] = this.linkMode[from];
+        cutSince[to] = this.cutSince[from];
+        resetTimer[to] = this.resetTimer[from];
+        heldCount[to] = this.heldCount[from];
+        flightHead[to] = this.flightHead[from];
+        flightTail[to] = this.flightTail[from];
+        heldHead[to] = this.heldHead[from];
+        heldTail[to] = this.heldTail[from];
       }
     }
     this.n = n;
@@ -345,6 +468,14 @@ export class Network implements Transport, EventTarget {
     this.epoch = epoch;
     this.lastDeliverAt = lastDeliverAt;
     this.busyUntil = busyUntil;
+    this.linkMode = linkMode;
+    this.cutSince = cutSince;
+    this.resetTimer = resetTimer;
+    this.heldCount = heldCount;
+    this.flightHead = flightHead;
+    this.flightTail = flightTail;
+    this.heldHead = heldHead;
+    this.heldTail = heldTail;
     this.recompute();
   }
 
@@ -400,20 +531,108 @@ export class Network implements Transport, EventTarget {
     }
 
     const loss = new Float64Array(size);
-    for (let link = 0; link < size; link++) {
-      loss[link] = 1 - keep[link];
-      if (cut[link] !== 0 && this.cut[link] === 0) {
-        // The connection breaks: whatever is in flight is lost, and the next connection starts idle.
-        this.epoch[link]++;
-        this.lastDeliverAt[link] = 0;
-        this.busyUntil[link] = 0;
-      }
-    }
+    for (let link = 0; link < size; link++) loss[link] = 1 - keep[link];
+    const previous = this.cut;
     this.cut = cut;
     this.lossRate = loss;
     this.extraDelay = extra;
     this.bandwidthCap = bandwidth;
     this.slowFactor = slow;
+    // Connection transitions last, so retransmissions use the new latency, delay and bandwidth.
+    for (let link = 0; link < size; link++) {
+      if (cut[link] !== 0 && previous[link] === 0) this.beginCut(link);
+      else if (cut[link] === 0 && previous[link] !== 0) this.endCut(link);
+    }
+  }
+
+  /**
+   * The link was just cut: TCP keeps retransmitting what is in flight (it moves, in order, to the held queue)
+   * until the heal or tcpRetransmitUs, whichever comes first.
+   */
+  private beginCut(link: number): void {
+    const now = this.world.kernel.now;
+    this.cutSince[link] = now;
+    if (this.tcpRetransmitUs === 0) {
+      this.linkMode[link] = HOLDING;
+      this.reset(link);
+      return;
+    }
+    this.linkMode[link] = HOLDING;
+    const kernel = this.world.kernel;
+    let envelope = this.flightHead[link];
+    this.flightHead[link] = null;
+    this.flightTail[link] = null;
+    while (envelope !== null) {
+      const next = envelope.next;
+      kernel.cancel(envelope.timer);
+      this.hold(link, envelope);
+      envelope = next;
+    }
+    const n = this.n;
+    this.resetTimer[link] = kernel.at(now + this.tcpRetransmitUs, this, EVENT_RESET, Math.floor(link / n), link % n);
+  }
+
+  /** The cut outlasted TCP's retransmissions: the connection resets, dropping what was held. */
+  private reset(link: number): void {
+    if (this.linkMode[link] !== HOLDING) return;
+    this.linkMode[link] = RESET;
+    this.stats.resets++;
+    this.epoch[link]++;
+    this.lastDeliverAt[link] = 0;
+    this.busyUntil[link] = 0;
+    const hosts = this.hosts;
+    const n = this.n;
+    const from = hosts[Math.floor(link / n)].name;
+    const to = hosts[link % n].name;
+    // Normally empty at a reset (beginCut moved them to the held queue); kept for tcpRetransmitUs 0.
+    const kernel = this.world.kernel;
+    let envelope = this.flightHead[link];
+    this.flightHead[link] = null;
+    this.flightTail[link] = null;
+    while (envelope !== null) {
+      const next = envelope.next;
+      kernel.cancel(envelope.timer);
+      this.drop(from, to, envelope.message!, envelope.mid, "partition");
+      this.release(envelope);
+      envelope = next;
+    }
+    envelope = this.heldHead[link];
+    this.heldHead[link] = null;
+    this.heldTail[link] = null;
+    this.heldCount[link] = 0;
+    while (envelope !== null) {
+      const next = envelope.next;
+      this.drop(from, to, envelope.message!, envelope.mid, "partition");
+      this.release(envelope);
+      envelope = next;
+    }
+  }
+
+  /** The cut healed: a held connection retransmits its queue in order; a reset one starts afresh. */
+  private endCut(link: number): void {
+    const mode = this.linkMode[link];
+    this.linkMode[link] = OPEN;
+    if (mode !== HOLDING) return;
+    const timer = this.resetTimer[link];
+    if (timer >= 0) this.world.kernel.cancel(timer);
+    this.resetTimer[link] = -1;
+    const count = this.heldCount[link];
+    if (count === 0) return;
+    this.stats.retransmitted += count;
+    if (this.trace.on) {
+      const n = this.n;
+      const cutUs = this.world.kernel.now - this.cutSince[link];
+      this.trace.emit(this.hosts[Math.floor(link / n)].name, "retransmit", { to: this.hosts[link % n].name, count, cutUs });
+    }
+    let envelope = this.heldHead[link];
+    this.heldHead[link] = null;
+    this.heldTail[link] = null;
+    this.heldCount[link] = 0;
+    while (envelope !== null) {
+      const next = envelope.next;
+      this.schedule(link, envelope);
+      envelope = next;
+    }
   }
 
   /** Calls `apply` for each link from a node of `from` to a node of `to` (null: every node), loopback excluded. */

@@ -68,6 +68,7 @@ export function buildWorld(scenario: Scenario, seed: number | string): BuiltWorl
   const network = new Network(world, {
     latency: latencySpec(scenario.network.latencyMs),
     bandwidthBytesPerSec: scenario.network.bandwidthBytesPerSec,
+    ...(scenario.network.tcpRetransmitMs === undefined ? {} : { tcpRetransmitUs: ms(scenario.network.tcpRetransmitMs) }),
   });
   const disks = new Map<string, Disk>();
   const perDisk = diskConfig(scenario.cluster.config);

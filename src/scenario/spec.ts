@@ -327,7 +327,14 @@ export const Scenario = z.strictObject({
   }),
   topics: z.array(Topic).default([]),
   clients: z.array(Client).default([]),
-  network: z.strictObject({ latencyMs: LatencyMs.default([1, 3]), bandwidthBytesPerSec: z.number().positive().optional() }).default({ latencyMs: [1, 3] }),
+  network: z
+    .strictObject({
+      latencyMs: LatencyMs.default([1, 3]),
+      bandwidthBytesPerSec: z.number().positive().optional(),
+      /** How long a cut connection retransmits before it resets (default 10 s; 0: a cut resets at once). */
+      tcpRetransmitMs: z.number().nonnegative().optional(),
+    })
+    .default({ latencyMs: [1, 3] }),
   faults: z.array(Fault).default([]),
   nemesis: Nemesis.optional(),
   expect: z.strictObject({ violations: z.array(ViolationName).default([]), allow: z.array(ViolationName).default([]) }).optional(),

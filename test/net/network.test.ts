@@ -113,7 +113,7 @@ describe("Network links", () => {
   });
 
   it("traces send, deliver and drop with their fields", () => {
-    const t = makeNet(["a", "b", "c"], { latency: { dist: "constant", us: 1000 } });
+    const t = makeNet(["a", "b", "c"], { latency: { dist: "constant", us: 1000 }, tcpRetransmitUs: 0 });
     const events: TraceEvent[] = [];
     t.world.trace.observe((e) => events.push(e));
     t.net.partition([["a"], ["c"]]);
@@ -143,14 +143,14 @@ describe("Network links", () => {
   });
 
   it("counts sent, delivered and dropped", () => {
-    const t = makeNet(["a", "b", "c"], { latency: { dist: "constant", us: 10 } });
+    const t = makeNet(["a", "b", "c"], { latency: { dist: "constant", us: 10 }, tcpRetransmitUs: 0 });
     t.net.partition([["a"], ["b"]]);
     t.send("a", "b");
     t.send("a", "c");
     t.send("c", "a");
     expect(t.net.inFlight).to.equal(2);
     t.run();
-    expect(t.net.stats).to.deep.equal({ sent: 3, delivered: 2, dropped: 1 });
+    expect(t.net.stats).to.deep.equal({ sent: 3, delivered: 2, dropped: 1, retransmitted: 0, resets: 2 }); // a→b and b→a
   });
 
   it("a send to an unknown host is a model assertion (a model-error verdict inside a run)", () => {

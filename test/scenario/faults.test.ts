@@ -15,7 +15,8 @@ function run(faults: unknown[], extra: Record<string, unknown> = {}) {
 
 describe("fault injector", () => {
   it("a one-way partition drops only from→to, and `until` ends it", () => {
-    const { events } = run([{ at: "2s", type: "partition", from: ["node-1"], to: ["node-2"], until: "4s" }]);
+    // tcpRetransmitMs 0: the cut resets the connection at once (no retransmission), so sends are dropped.
+    const { events } = run([{ at: "2s", type: "partition", from: ["node-1"], to: ["node-2"], until: "4s" }], { network: { tcpRetransmitMs: 0 } });
     const drops = events.filter((e) => e.kind === "drop");
     expect(drops.length).to.be.greaterThan(0);
     for (const drop of drops) {

@@ -57,12 +57,17 @@ describe("scenario runs", () => {
     expect(crash.t).to.be.within(5_000_000, 9_000_000);
   });
 
-  it("drops messages across a partition only while it lasts", () => {
-    const { events } = traced();
+  it("a 2 s partition only delays messages (TCP retransmission); with tcpRetransmitMs 500 it drops them while it lasts", () => {
+    const held = traced().events;
+    expect(held.filter((e) => e.kind === "drop" && e.reason === "partition")).to.deep.equal([]);
+    const retransmits = held.filter((e) => e.kind === "retransmit");
+    expect(retransmits.length).to.be.greaterThan(0);
+    expect(retransmits.every((e) => e.t === 4_000_000 && (e.node === "node-1" || e.to === "node-1"))).to.equal(true);
+    const { events } = traced(scenario({ network: { tcpRetransmitMs: 500 } }));
     const drops = events.filter((e) => e.kind === "drop" && e.reason === "partition");
     expect(drops.length).to.be.greaterThan(0);
     for (const drop of drops) {
-      expect(drop.t).to.be.within(2_000_000, 4_000_000);
+      expect(drop.t).to.be.within(2_500_000, 4_000_000);
       expect(drop.node === "node-1" || drop.to === "node-1").to.equal(true);
     }
   });

@@ -81,11 +81,16 @@ interface SetupOptions {
   requestTimeoutMs?: number;
   servers?: string[];
   autoStart?: boolean;
+  /** The network's tcpRetransmitUs (default: the network's default). */
+  tcpRetransmitUs?: number;
 }
 
 function setup(options: SetupOptions = {}): Harness {
   const world = new World(options.seed ?? 1);
-  const net = new Network(world, { latency: { dist: "constant", us: LATENCY_US } });
+  const net = new Network(world, {
+    latency: { dist: "constant", us: LATENCY_US },
+    ...(options.tcpRetransmitUs === undefined ? {} : { tcpRetransmitUs: options.tcpRetransmitUs }),
+  });
   const trace: TraceEvent[] = [];
   world.trace.observe((event) => trace.push(event));
   const ensemble = new FakeZkEnsemble(world, options.servers ?? SERVERS);
@@ -679,7 +684,8 @@ describe("ZooKeeper client: replies", () => {
   });
 
   it("a watch event lost while its server's link was briefly cut: the next message comes on a new connection", () => {
-    const h = setup({ sessionTimeoutMs: 6000 });
+    // tcpRetransmitUs 0: the cut resets the connection at once instead of retransmitting.
+    const h = setup({ sessionTimeoutMs: 6000, tcpRetransmitUs: 0 });
     const r = recorder(h);
     h.run(100);
     const first = h.client.connectedServer!;
@@ -714,7 +720,8 @@ describe("ZooKeeper client: replies", () => {
   });
 
   it("a reply lost in a short partition: the next message, on a new connection, fails it with CONNECTIONLOSS", () => {
-    const h = setup({ sessionTimeoutMs: 6000 });
+    // tcpRetransmitUs 0: the cut resets the connection at once instead of retransmitting.
+    const h = setup({ sessionTimeoutMs: 6000, tcpRetransmitUs: 0 });
     const r = recorder(h);
     h.run(100);
     const first = h.client.connectedServer!;
