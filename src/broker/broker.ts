@@ -12,7 +12,6 @@
 import type { Disk } from "../disk/disk.ts";
 import type { ZkClientState, ZkReply, ZkWatchEventType } from "../protocol/zk.ts";
 import {
-  brokerHost,
   type AlterIsrRequest,
   type ControlledShutdownRequest,
   type ControlledShutdownResponse,
@@ -29,7 +28,7 @@ import { handleInitProducerId } from "./idempotence/producer-id-manager.ts";
 import { LogManager, TIMER_PREFIX as LOG_TIMER_PREFIX } from "./log/log-manager.ts";
 import { MetadataCache } from "./metadata-cache.ts";
 import { ReplicaManager } from "./replica/replica-manager.ts";
-import { BROKER_TIMER_PREFIX, CONTROLLER_TIMER_PREFIX, FETCHER_TIMER_PREFIX, REPLICA_TIMER_PREFIX, type BrokerServices } from "./services.ts";
+import { BROKER_TIMER_PREFIX, BrokerPlumbing, CONTROLLER_TIMER_PREFIX, FETCHER_TIMER_PREFIX, REPLICA_TIMER_PREFIX, type BrokerServices } from "./services.ts";
 import { brokerIdPath, encodeBrokerRegistration, PERSISTENT_PATHS } from "./zk-data.ts";
 
 export interface BrokerOptions {
@@ -54,7 +53,7 @@ const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
 /** Requests only a controller sends (fenced by broker epoch, KIP-380). */
 const CONTROLLER_REQUESTS: ReadonlySet<string> = new Set(["LeaderAndIsr", "UpdateMetadata", "StopReplica"]);
 
-export class KafkaBroker implements Process, BrokerServices {
+export class KafkaBroker extends BrokerPlumbing implements Process, BrokerServices {
   readonly brokerId: number;
   readonly config: ReplicationConfig;
   readonly compat: Compat;
@@ -72,15 +71,15 @@ export class KafkaBroker implements Process, BrokerServices {
   private servingRequests = false;
   private createdPaths = false;
   private currentBrokerEpoch = -1;
-  private correlationId = 0;
   /** A log dir failure halted the broker: it handles nothing more until restarted. */
   private halted = false;
   private shuttingDown: { done: () => void; attempt: number; correlationId: number } | null = null;
 
   constructor(
-    readonly context: ProcessContext<Disk>,
+    context: ProcessContext<Disk>,
     private readonly options: BrokerOptions,
   ) {
+    super(context);
     this.brokerId = options.brokerId;
     this.config = options.replication;
     this.compat = options.compat;
@@ -105,21 +104,9 @@ export class KafkaBroker implements Process, BrokerServices {
     return this.options.topicConfigs.get(topic) ?? EMPTY;
   }
 
-  nowMs(): number {
-    return Math.floor(this.context.now() / 1000);
-  }
 
-  nextCorrelationId(): number {
-    return ++this.correlationId;
-  }
 
-  sendToBroker(brokerId: number, message: Message): void {
-    this.context.send(brokerHost(brokerId), message);
-  }
 
-  send(host: string, message: Message): void {
-    this.context.send(host, message);
-  }
 
   // ---- Process ----
 

@@ -6,6 +6,7 @@
  */
 
 import type { Disk } from "../disk/disk.ts";
+import { brokerHost } from "../protocol/kafka.ts";
 import type { Message, ProcessContext } from "../sim/host.ts";
 import type { ZkClient } from "../zk/client.ts";
 import type { LogManager } from "./log/log-manager.ts";
@@ -44,3 +45,29 @@ export const REPLICA_TIMER_PREFIX = "replica:";
 export const FETCHER_TIMER_PREFIX = "fetcher:";
 export const CONTROLLER_TIMER_PREFIX = "controller:";
 export const BROKER_TIMER_PREFIX = "broker:";
+
+/**
+ * The plumbing every BrokerServices implementation shares (the broker process, and the test harnesses that
+ * host a controller or a ReplicaManager alone): the clock in ms, correlation ids and sends.
+ */
+export abstract class BrokerPlumbing {
+  private correlationId = 0;
+
+  constructor(readonly context: ProcessContext<Disk>) {}
+
+  nowMs(): number {
+    return Math.floor(this.context.now() / 1000);
+  }
+
+  nextCorrelationId(): number {
+    return ++this.correlationId;
+  }
+
+  sendToBroker(brokerId: number, message: Message): void {
+    this.context.send(brokerHost(brokerId), message);
+  }
+
+  send(host: string, message: Message): void {
+    this.context.send(host, message);
+  }
+}

@@ -9,7 +9,7 @@ import { DEFAULT_COMPAT, DEFAULT_REPLICATION_CONFIG, type Compat, type Replicati
 import { KafkaController } from "../../../src/broker/controller/controller.ts";
 import type { LogManager } from "../../../src/broker/log/log-manager.ts";
 import { MetadataCache } from "../../../src/broker/metadata-cache.ts";
-import type { BrokerServices } from "../../../src/broker/services.ts";
+import { BrokerPlumbing, type BrokerServices } from "../../../src/broker/services.ts";
 import {
   PERSISTENT_PATHS,
   brokerIdPath,
@@ -54,7 +54,7 @@ export interface Received {
   message: Message;
 }
 
-export class FakeBroker implements Process, BrokerServices {
+export class FakeBroker extends BrokerPlumbing implements Process, BrokerServices {
   readonly brokerId: number;
   readonly config: ReplicationConfig;
   readonly compat: Compat;
@@ -64,7 +64,6 @@ export class FakeBroker implements Process, BrokerServices {
   client!: ZkClient;
   private session = 0;
   private epoch = -1;
-  private correlationId = 0;
   private controllerEpochSeen = 0;
   readonly received: Received[] = [];
   /** The latest LeaderAndIsr state per partition. */
@@ -74,9 +73,10 @@ export class FakeBroker implements Process, BrokerServices {
   unanswered = 0;
 
   constructor(
-    readonly context: ProcessContext<Disk>,
+    context: ProcessContext<Disk>,
     private readonly options: FakeBrokerOptions,
   ) {
+    super(context);
     this.brokerId = options.brokerId;
     this.config = options.config;
     this.compat = options.compat;
@@ -227,18 +227,6 @@ export class FakeBroker implements Process, BrokerServices {
   }
   topicConfig(topic: string): Readonly<Record<string, unknown>> {
     return this.options.topicConfigs.get(topic) ?? {};
-  }
-  nowMs(): number {
-    return Math.floor(this.context.now() / 1000);
-  }
-  nextCorrelationId(): number {
-    return ++this.correlationId;
-  }
-  sendToBroker(brokerId: number, message: Message): void {
-    this.context.send(brokerHost(brokerId), message);
-  }
-  send(host: string, message: Message): void {
-    this.context.send(host, message);
   }
 }
 

@@ -11,7 +11,7 @@ import { LogManager } from "../../../src/broker/log/log-manager.ts";
 import { makeBatch } from "../../../src/broker/log/records.ts";
 import { MetadataCache } from "../../../src/broker/metadata-cache.ts";
 import { ReplicaManager } from "../../../src/broker/replica/replica-manager.ts";
-import type { BrokerServices } from "../../../src/broker/services.ts";
+import { BrokerPlumbing, type BrokerServices } from "../../../src/broker/services.ts";
 import { Disk } from "../../../src/disk/disk.ts";
 import { Network } from "../../../src/net/network.ts";
 import {
@@ -49,22 +49,23 @@ export interface ClusterOptions {
   zk?: boolean;
 }
 
-export class ReplicaBroker implements Process, BrokerServices {
+export class ReplicaBroker extends BrokerPlumbing implements Process, BrokerServices {
   readonly metadataCache = new MetadataCache();
   logManager!: LogManager;
   replicaManager!: ReplicaManager;
   zkClient: ZkClient | null = null;
-  private correlationId = 0;
   readonly responses: Message[] = [];
 
   constructor(
-    readonly context: ProcessContext<Disk>,
+    context: ProcessContext<Disk>,
     readonly brokerId: number,
     readonly config: ReplicationConfig,
     readonly compat: Compat,
     private readonly topicConfigs: Record<string, unknown>,
     private readonly zkServers: string[] | null,
-  ) {}
+  ) {
+    super(context);
+  }
 
   onStart(): void {
     this.logManager = new LogManager(this.context, { config: { "log.dirs": "kafka-logs" } });
@@ -125,18 +126,6 @@ export class ReplicaBroker implements Process, BrokerServices {
   }
   topicConfig(): Readonly<Record<string, unknown>> {
     return this.topicConfigs;
-  }
-  nowMs(): number {
-    return Math.floor(this.context.now() / 1000);
-  }
-  nextCorrelationId(): number {
-    return ++this.correlationId;
-  }
-  sendToBroker(brokerId: number, message: Message): void {
-    this.context.send(brokerHost(brokerId), message);
-  }
-  send(host: string, message: Message): void {
-    this.context.send(host, message);
   }
 }
 
