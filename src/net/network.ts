@@ -433,49 +433,25 @@ export class Network implements Transport, EventTarget {
     const old = this.n;
     const n = this.hosts.length;
     const size = n * n;
-    const cut = new Uint8Array(size);
-    const epoch = new Uint32Array(size);
-    const lastDeliverAt = new Float64Array(size);
-    const busyUntil = new Float64Array(size);
-    const linkMode = new Uint8Array(size);
-    const cutSince = new Float64Array(size);
-    const resetTimer = new Float64Array(size).fill(-1);
-    const heldCount = new Uint32Array(size);
-    const flightHead = new Array<Envelope | null>(size).fill(null);
-    const flightTail = new Array<Envelope | null>(size).fill(null);
-    const heldHead = new Array<Envelope | null>(size).fill(null);
-    const heldTail = new Array<Envelope | null>(size).fill(null);
-    for (let s = 0; s < old; s++) {
-      for (let d = 0; d < old; d++) {
-        const from = s * old + d;
-        const to = s * n + d;
-        cut[to] = this.cut[from];
-        epoch[to] = this.epoch[from];
-        lastDeliverAt[to] = this.lastDeliverAt[from];
-        busyUntil[to] = this.busyUntil[from];
-        linkMode[to] = this.linkMode[from];
-        cutSince[to] = this.cutSince[from];
-        resetTimer[to] = this.resetTimer[from];
-        heldCount[to] = this.heldCount[from];
-        flightHead[to] = this.flightHead[from];
-        flightTail[to] = this.flightTail[from];
-        heldHead[to] = this.heldHead[from];
-        heldTail[to] = this.heldTail[from];
-      }
-    }
+    // Each per-link array re-laid out from old×old to n×n; links to and from new hosts start fresh.
+    const move = <A extends { [index: number]: unknown }>(from: A, to: A): A => {
+      for (let s = 0; s < old; s++) for (let d = 0; d < old; d++) to[s * n + d] = from[s * old + d];
+      return to;
+    };
+    const links = (): (Envelope | null)[] => new Array<Envelope | null>(size).fill(null);
+    this.cut = move(this.cut, new Uint8Array(size));
+    this.epoch = move(this.epoch, new Uint32Array(size));
+    this.lastDeliverAt = move(this.lastDeliverAt, new Float64Array(size));
+    this.busyUntil = move(this.busyUntil, new Float64Array(size));
+    this.linkMode = move(this.linkMode, new Uint8Array(size));
+    this.cutSince = move(this.cutSince, new Float64Array(size));
+    this.resetTimer = move(this.resetTimer, new Float64Array(size).fill(-1));
+    this.heldCount = move(this.heldCount, new Uint32Array(size));
+    this.flightHead = move(this.flightHead, links());
+    this.flightTail = move(this.flightTail, links());
+    this.heldHead = move(this.heldHead, links());
+    this.heldTail = move(this.heldTail, links());
     this.n = n;
-    this.cut = cut;
-    this.epoch = epoch;
-    this.lastDeliverAt = lastDeliverAt;
-    this.busyUntil = busyUntil;
-    this.linkMode = linkMode;
-    this.cutSince = cutSince;
-    this.resetTimer = resetTimer;
-    this.heldCount = heldCount;
-    this.flightHead = flightHead;
-    this.flightTail = flightTail;
-    this.heldHead = heldHead;
-    this.heldTail = heldTail;
     this.recompute();
   }
 

@@ -13,6 +13,7 @@ import type {
   FetchPartitionResponse,
   FetchRequest,
   FetchResponse,
+  KafkaError,
   ListOffsetsRequest,
   ListOffsetsResponse,
   OffsetsForLeaderEpochRequest,
@@ -253,6 +254,27 @@ export class ReplicaFetcher {
     return partition === null ? null : { state, partition };
   }
 
+  /**
+   * The partition an OffsetsForLeaderEpoch / ListOffsets answer is for, when it is still current and the answer
+   * is usable; a fenced epoch stops the partition, another error backs it off (both give null).
+   */
+  private answered(
+    answer: { topic: string; partition: number; error: KafkaError },
+    inflight: Inflight,
+  ): { state: PartitionFetchState; partition: Partition } | null {
+    const current = this.current(topicPartitionKey(answer.topic, answer.partition), inflight);
+    if (current === null) return null;
+    if (answer.error === "FENCED_LEADER_EPOCH") {
+      this.onPartitionFenced(current.state);
+      return null;
+    }
+    if (answer.error !== "NONE") {
+      this.delay(current.state.key);
+      return null;
+    }
+    return current;
+  }
+
   private onFetchResponse(response: FetchResponse, inflight: Inflight): void {
     if (response.error !== "NONE") {
       for (const key of inflight.sent.keys()) this.delay(key);
@@ -313,17 +335,9 @@ export class ReplicaFetcher {
 
   private onEpochsResponse(response: OffsetsForLeaderEpochResponse, inflight: Inflight): void {
     for (const answer of response.partitions) {
-      const current = this.current(topicPartitionKey(answer.topic, answer.partition), inflight);
+      const current = this.answered(answer, inflight);
       if (current === null) continue;
       const { state, partition } = current;
-      if (answer.error === "FENCED_LEADER_EPOCH") {
-        this.onPartitionFenced(state);
-        continue;
-      }
-      if (answer.error !== "NONE") {
-        this.delay(state.key);
-        continue;
-      }
       state.truncationRounds++;
       assert(state.truncationRounds <= TRUNCATION_ROUNDS_MAX, `${state.key}: truncation does not converge`);
       const decision = offsetTruncationState(this.mode, partition.log, answer.leaderEpoch, answer.endOffset);
@@ -336,17 +350,9 @@ export class ReplicaFetcher {
   /** fetchOffsetAndTruncate: the leader's latest offset below ours → truncate to it; its start above ours → start there. */
   private onListOffsetsResponse(response: ListOffsetsResponse, inflight: Inflight): void {
     for (const answer of response.partitions) {
-      const current = this.current(topicPartitionKey(answer.topic, answer.partition), inflight);
+      const current = this.answered(answer, inflight);
       if (current === null) continue;
       const { state, partition } = current;
-      if (answer.error === "FENCED_LEADER_EPOCH") {
-        this.onPartitionFenced(state);
-        continue;
-      }
-      if (answer.error !== "NONE") {
-        this.delay(state.key);
-        continue;
-      }
       const log = partition.log;
       if (state.state === "reset-latest") {
         if (answer.offset < log.logEndOffset) {
