@@ -59,13 +59,6 @@ export class MetricsSampler implements EventTarget {
     this.world.kernel.at((Math.floor(now / this.intervalUs) + 1) * this.intervalUs, this, EVENT_SAMPLE);
   }
 
-  /** How many samples fall in (now, untilUs] while armed: the run's event limit grows by as many. */
-  samplesUntil(untilUs: Micros): number {
-    if (!Number.isFinite(untilUs)) return 0;
-    const now = this.world.kernel.now;
-    return Math.max(0, Math.floor(untilUs / this.intervalUs) - Math.floor(now / this.intervalUs));
-  }
-
   handleEvent(): void {
     this.armed = false;
     this.samples++;

@@ -84,11 +84,16 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
     ? metricsIntervalMs > 0 ? new MetricsSampler(world, Math.round(metricsIntervalMs * 1000), scenario.cluster.version as KafkaVersion) : null
     : null;
   sampler?.resume();
-  // The sampler's events do not count against the model's event limit.
+  // The sampler's events do not count against the model's event limit: a run hitting the limit runs on for as
+  // many events as the sampler took, so the model gets exactly maxEvents with or without metrics.
   const runPhase = (untilUs: number, maxEvents: number) => {
-    const before = sampler?.samples ?? 0;
-    const verdict = world.kernel.run({ untilUs, maxEvents: maxEvents + (sampler?.samplesUntil(untilUs) ?? 0) });
-    return { ...verdict, events: verdict.events - ((sampler?.samples ?? 0) - before) };
+    let modelEvents = 0;
+    for (;;) {
+      const before = sampler?.samples ?? 0;
+      const verdict = world.kernel.run({ untilUs, maxEvents: maxEvents - modelEvents });
+      modelEvents += verdict.events - ((sampler?.samples ?? 0) - before);
+      if (verdict.reason !== "event-limit" || modelEvents >= maxEvents) return { ...verdict, events: modelEvents };
+    }
   };
 
   const duration = parseDuration(scenario.duration)!;
