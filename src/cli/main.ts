@@ -41,6 +41,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option("--until <t>", "stop at this virtual time (e.g. 10s)")
     .option("--json", "print one JSON object instead of the summary")
     .option("--check-determinism", "run twice and compare the traces event by event")
+    .option("--snapshot-interval <ms>", "record a snapshot event of the model's state every MS virtual milliseconds (for the viewer's tests)")
     .exitOverride()
     .action((file: string, options) => setExit(runCommand(file, options, wallClock)));
 

@@ -16,6 +16,7 @@ export interface RunCommandOptions {
   until?: string;
   json?: boolean;
   checkDeterminism?: boolean;
+  snapshotInterval?: string;
 }
 
 const KEY_KINDS = new Set([
@@ -67,6 +68,8 @@ export function runCommand(file: string, options: RunCommandOptions, wallClock: 
     untilUs = parsed;
   }
 
+  const snapshotIntervalMs = parseSnapshotInterval(options.snapshotInterval);
+
   if (options.checkDeterminism) return determinismCommand(scenario, seed, untilUs, options.json === true);
 
   const sinks: TraceSink[] = [];
@@ -95,7 +98,7 @@ export function runCommand(file: string, options: RunCommandOptions, wallClock: 
   const started = wallClock();
   let result: RunResult;
   try {
-    result = runScenario(scenario, { seed, untilUs, sinks });
+    result = runScenario(scenario, { seed, untilUs, sinks, snapshotIntervalMs });
   } catch (error) {
     traceFile?.abort();
     historyFile?.abort();
@@ -111,6 +114,16 @@ export function runCommand(file: string, options: RunCommandOptions, wallClock: 
     printSummary(result, wallMs, keyEvents, keyEventsSeen, options.trace);
   }
   return result.expectationMet ? EXIT_OK : EXIT_EXPECTATION_FAILED;
+}
+
+/** --snapshot-interval: a positive number of virtual milliseconds (absent: no snapshots). */
+function parseSnapshotInterval(value: string | undefined): number {
+  if (value === undefined) return 0;
+  const parsed = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
+  if (!(parsed > 0) || !Number.isInteger(Math.round(parsed * 1000)) || Math.round(parsed * 1000) < 1) {
+    throw new UsageError(`--snapshot-interval: expected a positive number of milliseconds, found "${value}"`);
+  }
+  return parsed;
 }
 
 function determinismCommand(scenario: Scenario, seed: number | string, untilUs: number | undefined, json: boolean): number {

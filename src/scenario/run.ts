@@ -15,6 +15,7 @@ import { TRACE_FORMAT, TRACE_FORMAT_VERSION, type TraceSink } from "../sim/trace
 import type { VerdictReason } from "../sim/kernel.ts";
 import { checkDeterminism, type DeterminismReport } from "../sim/determinism.ts";
 import { VERSION } from "../version.ts";
+import { SnapshotRecorder } from "./snapshot.ts";
 
 export interface RunOptions {
   /** Overrides the scenario's seed. */
@@ -25,6 +26,8 @@ export interface RunOptions {
   sinks?: readonly TraceSink[];
   /** Compute the running trace hash (default true; an untraced run without it skips tracing entirely). */
   hash?: boolean;
+  /** Records a `snapshot` trace event every this many virtual ms (0 or absent: none). */
+  snapshotIntervalMs?: number;
 }
 
 export type { Violation } from "../check/violation.ts";
@@ -74,6 +77,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
   injector.schedule(scenario.faults);
   if (scenario.nemesis !== undefined) new NemesisRunner(scenario, { world, injector, special: built.special }).start();
   for (const host of world.hosts) host.start();
+  if ((options.snapshotIntervalMs ?? 0) > 0 && trace.on) new SnapshotRecorder(built, Math.round(options.snapshotIntervalMs! * 1000)).start();
 
   const duration = parseDuration(scenario.duration)!;
   const settle = parseDuration(scenario.settle)!;

@@ -911,8 +911,13 @@ export class ZkServer implements Process, ConnectionsHost {
     const fields: Record<string, unknown> = { zxid: hex(header.zxid), txn: txn.type, sessionId: hex(header.sessionId) };
     if (txn.type === "create" || txn.type === "delete" || txn.type === "setData") fields.path = txn.path;
     if (txn.type === "create" && txn.ephemeralOwner !== 0) fields.ephemeral = true;
+    if (txn.type === "create" || txn.type === "setData") Object.assign(fields, commitEffect(txn));
     if (txn.type === "error") fields.code = txn.code;
-    if (txn.type === "multi") fields.ops = txn.txns.map((sub) => ("path" in sub ? `${sub.type} ${sub.path}` : sub.type));
+    if (txn.type === "multi") {
+      fields.ops = txn.txns.map((sub) => ("path" in sub ? `${sub.type} ${sub.path}` : sub.type));
+      // What each sub-txn wrote (the viewer mirrors the data tree from these), parallel to ops.
+      fields.effects = txn.txns.map(commitEffect);
+    }
     if (txn.type === "closeSession") fields.expired = header.cxid === 0;
     this.context.trace("zk-commit", fields);
   }
@@ -1057,4 +1062,14 @@ export class ZkServer implements Process, ConnectionsHost {
   get appliedEpoch(): number {
     return zxidEpoch(this.tree.lastProcessedZxid);
   }
+}
+
+/**
+ * What a committed (sub-)txn wrote, for the trace: a create's data and ephemeral owner, a setData's data and
+ * new version; null for the others (delete, check, error).
+ */
+function commitEffect(txn: ZkTxn): { data: string; ephemeralOwner?: string; version?: number } | null {
+  if (txn.type === "create") return txn.ephemeralOwner === 0 ? { data: txn.data } : { data: txn.data, ephemeralOwner: hex(txn.ephemeralOwner) };
+  if (txn.type === "setData") return { data: txn.data, version: txn.version };
+  return null;
 }

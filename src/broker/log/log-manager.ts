@@ -133,6 +133,7 @@ export class LogManager {
       });
       if (!this.register(loaded)) return;
       loaded.log.updateHighWatermark(highWatermarks.get(name) ?? 0);
+      if (this.context.tracing) this.traceLoaded(loaded.log);
       this.recoveryReports.push(loaded.report);
     }
     const error = deleteCleanShutdownMarker(disk, this.logDir);
@@ -146,6 +147,30 @@ export class LogManager {
     this.schedule(TIMER_RECOVERY_POINT, initialMs);
     this.schedule(TIMER_LOG_START, initialMs);
     if (this.config["log.cleaner.enable"]) this.schedule(TIMER_CLEANER, 0);
+  }
+
+  /**
+   * The loaded log as the broker now holds it (its high watermark from the checkpoint). After an unclean
+   * shutdown the content itself is listed too: a power loss may have dropped unsynced appends or brought
+   * back records whose truncation never reached the disk, which no earlier event says (the viewer reads it).
+   */
+  private traceLoaded(log: Log): void {
+    const fields: Record<string, unknown> = {
+      topicPartition: log.topicPartition,
+      logStartOffset: log.logStartOffset,
+      logEndOffset: log.logEndOffset,
+      highWatermark: log.highWatermark,
+    };
+    if (!this.hadCleanShutdown) {
+      const batches: unknown[] = [];
+      for (const segment of log.segments) {
+        for (const batch of segment.batches()) {
+          batches.push([batch.partitionLeaderEpoch, batch.records.map((r) => batch.baseOffset + r.offsetDelta), batch.records.map((r) => r.value)]);
+        }
+      }
+      fields.batches = batches;
+    }
+    this.context.trace("log-loaded", fields);
   }
 
   // ---- Logs ----
