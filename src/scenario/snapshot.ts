@@ -11,8 +11,7 @@ import type { Micros } from "../sim/time.ts";
 import { assert } from "../sim/assert.ts";
 import type { KafkaBroker } from "../broker/broker.ts";
 import type { Log } from "../broker/log/log.ts";
-import type { ZkServer } from "../zk/server.ts";
-import { hex } from "../zk/connections.ts";
+import { traceTree, type ZkServer } from "../zk/server.ts";
 import type { BuiltWorld } from "./build.ts";
 
 /** A replica's state in a snapshot: one broker's copy of one partition. */
@@ -122,7 +121,7 @@ export class SnapshotRecorder implements EventTarget {
         const replica: SnapshotReplica = {
           node: name,
           topicPartition: log.topicPartition,
-          role: partition === undefined ? "none" : partition.isLeader ? "leader" : "follower",
+          role: partition === undefined ? "none" : partition.isLeader ? "leader" : partition.leaderId !== -1 ? "follower" : "none",
           leaderEpoch: partition?.leaderEpoch ?? -1,
           logStartOffset: log.logStartOffset,
           logEndOffset: log.logEndOffset,
@@ -135,14 +134,8 @@ export class SnapshotRecorder implements EventTarget {
     }
     let zk: SnapshotFields["zk"] = null;
     if (leaderServer !== null) {
-      const tree = leaderServer.tree.snapshot();
-      zk = {
-        znodes: tree.nodes
-          .filter((node) => node.path !== "/" && node.path !== "/zookeeper" && !node.path.startsWith("/zookeeper/"))
-          .map((node): [string, number, string | null, string] => [node.path, node.version, node.ephemeralOwner === 0 ? null : hex(node.ephemeralOwner), node.data])
-          .sort((a, b) => compare(a[0], b[0])),
-        sessions: tree.sessions.map(([sessionId]) => hex(sessionId)).sort(compare),
-      };
+      const tree = traceTree(leaderServer.tree);
+      zk = { znodes: tree.znodes.sort((a, b) => compare(a[0], b[0])), sessions: tree.sessions.sort(compare) };
     }
     return { hosts, zkLeader, controllers, replicas, zk };
   }

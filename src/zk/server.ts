@@ -926,7 +926,12 @@ export class ZkServer implements Process, ConnectionsHost {
 
   private startServing(): void {
     this.serving = true;
-    this.trace("zk-serving", { role: this.state, epoch: this.currentEpoch, zxid: hex(this.lastZxid) });
+    if (!this.context.tracing) return;
+    const fields: Record<string, unknown> = { role: this.state, epoch: this.currentEpoch, zxid: hex(this.lastZxid) };
+    // A new leader's tree is the committed state: it may hold txns of an earlier epoch that no leader traced
+    // as zk-commit (logged, not yet committed, when that leader died). The viewer restarts its mirror here.
+    if (this.state === "LEADING") fields.tree = traceTree(this.tree);
+    this.trace("zk-serving", fields);
   }
 
   /** A server that stops serving closes its client connections (they reconnect elsewhere). */
@@ -1072,4 +1077,13 @@ function commitEffect(txn: ZkTxn): { data: string; ephemeralOwner?: string; vers
   if (txn.type === "create") return txn.ephemeralOwner === 0 ? { data: txn.data } : { data: txn.data, ephemeralOwner: hex(txn.ephemeralOwner) };
   if (txn.type === "setData") return { data: txn.data, version: txn.version };
   return null;
+}
+
+/** A data tree for the trace: znodes outside /zookeeper as [path, version, ephemeralOwner or null, data], and session ids. */
+export function traceTree(tree: DataTree): { znodes: [string, number, string | null, string][]; sessions: string[] } {
+  const snapshot = tree.snapshot();
+  const znodes = snapshot.nodes
+    .filter((node) => node.path !== "/" && node.path !== "/zookeeper" && !node.path.startsWith("/zookeeper/"))
+    .map((node): [string, number, string | null, string] => [node.path, node.version, node.ephemeralOwner === 0 ? null : hex(node.ephemeralOwner), node.data]);
+  return { znodes, sessions: snapshot.sessions.map(([sessionId]) => hex(sessionId)) };
 }

@@ -36,6 +36,7 @@ import {
 } from "./config.ts";
 import { nowMs, type SchedulingContext } from "./context.ts";
 import { cleanableState, needsCleaning } from "./log-cleaning.ts";
+import { lastOffset } from "./records.ts";
 import { createLog, loadLog, type LoadResult, type RecoveryReport } from "./log-loader.ts";
 import type { Log, TruncateResult } from "./log.ts";
 import { ProducerStateManager } from "../idempotence/producer-state-manager.ts";
@@ -165,7 +166,8 @@ export class LogManager {
       const batches: unknown[] = [];
       for (const segment of log.segments) {
         for (const batch of segment.batches()) {
-          batches.push([batch.partitionLeaderEpoch, batch.records.map((r) => batch.baseOffset + r.offsetDelta), batch.records.map((r) => r.value)]);
+          const offsets = batch.records.map((r) => batch.baseOffset + r.offsetDelta);
+          batches.push([batch.partitionLeaderEpoch, offsets, batch.records.map((r) => r.value), lastOffset(batch)]);
         }
       }
       fields.batches = batches;
@@ -194,6 +196,7 @@ export class LogManager {
     if (this.offline) return "KAFKA_STORAGE_ERROR";
     const created = createLog({ ...this.logParams(topic, partition), firstDirtyOffset: 0 });
     if (!this.register(created)) return "KAFKA_STORAGE_ERROR";
+    if (this.context.tracing) this.context.trace("log-created", { topicPartition: created.log.topicPartition, logStartOffset: created.log.logStartOffset });
     return created.log;
   }
 
