@@ -34,7 +34,7 @@ export interface SnapshotReplica {
 export interface SnapshotFields {
   /** [host, "up" | "down" | "paused", incarnation], in world order. */
   hosts: [string, string, number][];
-  /** The serving ZooKeeper leader, if any. */
+  /** The serving ZooKeeper leader with the newest epoch, if any (ties: the first by name). */
   zkLeader: string | null;
   /** [broker, controllerEpoch] of every live broker whose controller believes it is active. */
   controllers: [string, number][];
@@ -97,15 +97,16 @@ export class SnapshotRecorder implements EventTarget {
       host.state === "running" ? "up" : host.state === "paused" ? "paused" : "down",
       host.incarnation,
     ]);
+    // A stale leader (cut off, not yet abandoning) may serve beside a newer one: the newest epoch leads.
     let zkLeader: string | null = null;
     let leaderServer: ZkServer | null = null;
-    for (const name of this.built.zkServers) {
+    for (const name of [...this.built.zkServers].sort(compare)) {
       const host = world.host(name);
       const server = host.process as ZkServer | null;
-      if (host.isUp() && server !== null && server.state === "LEADING" && server.serving) {
+      if (!host.isUp() || server === null || server.state !== "LEADING" || !server.serving) continue;
+      if (leaderServer === null || server.currentEpoch > leaderServer.currentEpoch) {
         zkLeader = name;
         leaderServer = server;
-        break;
       }
     }
     const controllers: [string, number][] = [];

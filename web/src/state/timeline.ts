@@ -45,8 +45,16 @@ export class Timeline {
   private readonly hosts = new Map<string, HostTrack>();
   private readonly replicas = new Map<string, ReplicaTrack>();
   private readonly byPartition = new Map<string, ReplicaTrack[]>();
-  private readonly zkLeader = new Series<string | null>(null);
-  private readonly zk = new ZkTrack();
+  /**
+   * Per ZooKeeper server: its epoch while it serves as LEADING, else null; and the tree it committed. A stale
+   * leader (cut off, not yet abandoning) may still serve beside a newer one: the newest epoch is the leader.
+   */
+  private readonly zkLeading = new Map<string, Series<number | null>>();
+  private readonly zkTrees = new Map<string, ZkTrack>();
+  /** The server whose tree the view shows: the latest to start leading. */
+  private readonly zkLastLeader = new Series<string | null>(null);
+  /** Client host by session id, shared by every server's tree. */
+  private readonly zkClients = new Map<string, string>();
   private readonly ops: OpRecord[] = [];
   /** Completed operations in completion order. */
   private readonly completed: OpRecord[] = [];
@@ -106,22 +114,25 @@ export class Timeline {
           break;
         case "zk-serving":
           if (e.role === "LEADING") {
-            this.zkLeader.set(i, e.node);
-            if (e.tree !== undefined) this.zk.reset(i, e.tree as Parameters<ZkTrack["reset"]>[1]);
+            this.leading(e.node).set(i, e.epoch as number);
+            this.zkLastLeader.set(i, e.node);
+            if (e.tree !== undefined) this.zkTree(e.node).reset(i, e.tree as Parameters<ZkTrack["reset"]>[1]);
+          } else {
+            this.leading(e.node).set(i, null);
           }
-          else if (this.zkLeader.last === e.node) this.zkLeader.set(i, null);
           break;
         case "zk-not-serving":
-          if (this.zkLeader.last === e.node) this.zkLeader.set(i, null);
+          this.leading(e.node).set(i, null);
           break;
         case "zk-commit":
-          this.zk.commit(i, e);
+          this.zkTree(e.node).commit(i, e);
           break;
         case "zk-session-created":
-          this.zk.sessionCreated(i, e.sessionId as string, e.client as string);
+          this.zkClients.set(e.sessionId as string, e.client as string);
+          for (const tree of this.zkTrees.values()) tree.sessionCreated(i, e.sessionId as string, e.client as string);
           break;
         case "zk-session-expiring":
-          this.zk.sessionExpiring(i, e.sessionId as string);
+          this.zkTree(e.node).sessionExpiring(i, e.sessionId as string);
           break;
         case "controller-elected":
           this.host(e.node).controller.set(i, e.controllerEpoch as number);
@@ -266,7 +277,7 @@ export class Timeline {
     // A new process (or none): volatile roles are gone; the logs on disk stay.
     host.controller.set(i, null);
     for (const r of host.replicas) this.resetRole(i, r);
-    if (this.zkLeader.last === name) this.zkLeader.set(i, null);
+    this.zkLeading.get(name)?.set(i, null);
   }
 
   private op(i: number, e: TraceEvent, open: Map<string, OpRecord>): void {
@@ -297,6 +308,38 @@ export class Timeline {
     if (typeof e.error === "string") record.error = e.error;
     this.completed.push(record);
     this.completedSeqs.push(i);
+  }
+
+  private leading(server: string): Series<number | null> {
+    let series = this.zkLeading.get(server);
+    if (series === undefined) {
+      series = new Series<number | null>(null);
+      this.zkLeading.set(server, series);
+    }
+    return series;
+  }
+
+  private zkTree(server: string): ZkTrack {
+    let tree = this.zkTrees.get(server);
+    if (tree === undefined) {
+      tree = new ZkTrack(this.zkClients);
+      this.zkTrees.set(server, tree);
+    }
+    return tree;
+  }
+
+  /** The serving LEADING server with the newest epoch after events[0..index] (ties: the first by name). */
+  private zkLeaderAt(i: number): string | null {
+    let leader: string | null = null;
+    let best = -1;
+    for (const [server, series] of this.zkLeading) {
+      const epoch = series.at(i);
+      if (epoch !== null && (epoch > best || (epoch === best && leader !== null && compare(server, leader) < 0))) {
+        best = epoch;
+        leader = server;
+      }
+    }
+    return leader;
   }
 
   private host(name: string): HostTrack {
@@ -350,8 +393,11 @@ export class Timeline {
         controller = active.host;
       }
     }
-    const znodes = this.zk.znodesAt(i);
-    const controllerEpochData = this.zk.dataAt("/controller_epoch", i);
+    const zkLeader = this.zkLeaderAt(i);
+    const treeServer = zkLeader ?? this.zkLastLeader.at(i);
+    const tree = treeServer === null ? null : (this.zkTrees.get(treeServer) ?? null);
+    const znodes = tree === null ? [] : tree.znodesAt(i);
+    const controllerEpochData = tree === null ? null : tree.dataAt("/controller_epoch", i);
     const sinceCache = new Map<number, number>();
     const sinceIndexOf = (recentUs: number): number => {
       let since = sinceCache.get(recentUs);
@@ -365,12 +411,12 @@ export class Timeline {
       index: i,
       t,
       hosts,
-      zkLeader: this.zkLeader.at(i),
+      zkLeader,
       controller,
       controllerEpoch: controllerEpochData === null ? 0 : Number(controllerEpochData) || 0,
       activeControllers,
       partitions: this.partitionsAt(i, znodes, upByName, sinceIndexOf),
-      zk: { znodes, sessions: this.zk.sessionsAt(i) },
+      zk: { znodes, sessions: tree === null ? [] : tree.sessionsAt(i) },
       ops: this.opsAt(i),
     };
   }

@@ -29,8 +29,10 @@ export class ZkTrack {
   private readonly znodes = new Map<string, Series<Znode | null>>();
   private readonly sessions = new Map<string, Series<Session | null>>();
   private readonly ephemerals = new Map<string, Set<string>>();
-  /** Client host by session id (zk-session-created precedes or follows the createSession commit). */
-  private readonly clients = new Map<string, string>();
+  /** `clients`: client host by session id (zk-session-created precedes or follows the createSession commit). */
+  constructor(private readonly clients: ReadonlyMap<string, string> = new Map()) {}
+
+
   private sortedPaths: string[] | null = null;
   private sortedSessions: string[] | null = null;
 
@@ -98,7 +100,6 @@ export class ZkTrack {
 
   /** `zk-session-created`: names the session's client. */
   sessionCreated(index: number, sessionId: string, client: string): void {
-    this.clients.set(sessionId, client);
     const series = this.sessions.get(sessionId);
     const current = series?.last;
     if (series !== undefined && current !== null && current !== undefined) series.set(index, { ...current, client });
