@@ -38,7 +38,7 @@ export interface SnapshotFields {
   zkLeader: string | null;
   /** [broker, controllerEpoch] of every live broker whose controller believes it is active. */
   controllers: [string, number][];
-  /** Sorted by node (world order), then topicPartition. */
+  /** Every log of every live broker whose log dir is online, sorted by node, then topicPartition. */
   replicas: SnapshotReplica[];
   /** The ZooKeeper leader's tree (null without a serving leader): znodes outside /zookeeper, sorted by path. */
   zk: { znodes: [string, number, string | null, string][]; sessions: string[] } | null;
@@ -116,6 +116,8 @@ export class SnapshotRecorder implements EventTarget {
       if (!host.isUp() || host.process === null) continue;
       const broker = host.process as KafkaBroker;
       if (broker.controller?.isActive) controllers.push([name, broker.controller.controllerEpoch]);
+      // An offline log dir (a disk error) serves no replica; the viewer shows them offline.
+      if (broker.logManager.offline) continue;
       const logs = [...broker.logManager.allLogs()].sort((a, b) => compare(a.topicPartition, b.topicPartition));
       for (const log of logs) {
         const partition = broker.replicaManager?.partition(log.topic, log.partition);

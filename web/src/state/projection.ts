@@ -60,7 +60,7 @@ export function projectSnapshot(view: ClusterView): ProjectedSnapshot {
   const replicas: ProjectedReplica[] = [];
   for (const partition of view.partitions) {
     for (const r of partition.replicaViews) {
-      if (!r.up) continue;
+      if (!r.up || r.offline) continue;
       const projected: ProjectedReplica = {
         node: r.host,
         topicPartition: r.topicPartition,

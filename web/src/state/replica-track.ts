@@ -153,13 +153,14 @@ export class ReplicaTrack {
     }
   }
 
-  view(index: number, up: boolean, sinceIndexOf: (recentUs: number) => number): ReplicaView {
+  view(index: number, up: boolean, offline: boolean, sinceIndexOf: (recentUs: number) => number): ReplicaView {
     const track = this;
     return {
       host: this.host,
       brokerId: this.brokerId,
       topicPartition: this.topicPartition,
       up,
+      offline,
       role: this.role.at(index),
       leaderEpoch: this.leaderEpoch.at(index),
       isr: this.isr.at(index),

@@ -20,6 +20,8 @@ interface HostTrack {
   incarnation: Series<number>;
   /** The controller epoch while this broker believes it is the active controller, else null. */
   controller: Series<number | null>;
+  /** The broker's log dir failed (until the next start). */
+  logDirOffline: Series<boolean>;
   replicas: ReplicaTrack[];
 }
 
@@ -144,6 +146,9 @@ export class Timeline {
         }
         case "op":
           this.op(i, e, open);
+          break;
+        case "log-dir-failure":
+          this.host(e.node).logDirOffline.set(i, true);
           break;
         default:
           if (typeof e.topicPartition === "string") this.replicaEvent(i, e);
@@ -276,6 +281,7 @@ export class Timeline {
     if (typeof incarnation === "number") host.incarnation.set(i, incarnation);
     // A new process (or none): volatile roles are gone; the logs on disk stay.
     host.controller.set(i, null);
+    if (state === "up") host.logDirOffline.set(i, false);
     for (const r of host.replicas) this.resetRole(i, r);
     this.zkLeading.get(name)?.set(i, null);
   }
@@ -345,7 +351,14 @@ export class Timeline {
   private host(name: string): HostTrack {
     let host = this.hosts.get(name);
     if (host === undefined) {
-      host = { name, state: new Series<HostState>("down"), incarnation: new Series<number>(0), controller: new Series<number | null>(null), replicas: [] };
+      host = {
+        name,
+        state: new Series<HostState>("down"),
+        incarnation: new Series<number>(0),
+        controller: new Series<number | null>(null),
+        logDirOffline: new Series<boolean>(false),
+        replicas: [],
+      };
       this.hosts.set(name, host);
     }
     return host;
@@ -377,11 +390,13 @@ export class Timeline {
     const t = i < 0 ? 0 : this.times[i];
     const hosts: HostView[] = [];
     const upByName = new Map<string, boolean>();
+    const offlineByName = new Map<string, boolean>();
     const activeControllers: { host: string; controllerEpoch: number }[] = [];
     for (const host of this.hosts.values()) {
       const state = host.state.at(i);
       hosts.push({ name: host.name, state, incarnation: host.incarnation.at(i) });
       upByName.set(host.name, state !== "down");
+      offlineByName.set(host.name, host.logDirOffline.at(i));
       const epoch = host.controller.at(i);
       if (epoch !== null) activeControllers.push({ host: host.name, controllerEpoch: epoch });
     }
@@ -415,7 +430,7 @@ export class Timeline {
       controller,
       controllerEpoch: controllerEpochData === null ? 0 : Number(controllerEpochData) || 0,
       activeControllers,
-      partitions: this.partitionsAt(i, znodes, upByName, sinceIndexOf),
+      partitions: this.partitionsAt(i, znodes, upByName, offlineByName, sinceIndexOf),
       zk: { znodes, sessions: tree === null ? [] : tree.sessionsAt(i) },
       ops: this.opsAt(i),
     };
@@ -425,6 +440,7 @@ export class Timeline {
     i: number,
     znodes: { path: string; data: string; version: number }[],
     upByName: Map<string, boolean>,
+    offlineByName: Map<string, boolean>,
     sinceIndexOf: (recentUs: number) => number,
   ): PartitionView[] {
     const byKey = new Map<string, PartitionView>();
@@ -463,7 +479,7 @@ export class Timeline {
           const dash = topicPartition.lastIndexOf("-");
           replicaViews = partition(topicPartition.slice(0, dash), Number(topicPartition.slice(dash + 1))).replicaViews;
         }
-        replicaViews.push(r.view(i, upByName.get(r.host) ?? false, sinceIndexOf));
+        replicaViews.push(r.view(i, upByName.get(r.host) ?? false, offlineByName.get(r.host) ?? false, sinceIndexOf));
       }
     }
     return [...byKey.values()].sort((a, b) => compare(a.topic, b.topic) || a.partition - b.partition);

@@ -23,6 +23,8 @@ export interface ReplicaView {
   topicPartition: string;
   /** The host is up (running or paused). A down host's replica shows what its disk held when it went down. */
   up: boolean;
+  /** The broker's log dir failed (log-dir-failure): the replica is offline until the broker restarts. */
+  offline: boolean;
   /** "none" while no LeaderAndIsr has made this broker leader or follower (or its host is down). */
   role: ReplicaRole;
   /** -1 while role is "none". */
