@@ -154,7 +154,6 @@ export class ReplicaTrack {
   }
 
   view(index: number, up: boolean, offline: boolean, sinceIndexOf: (recentUs: number) => number): ReplicaView {
-    const track = this;
     return {
       host: this.host,
       brokerId: this.brokerId,
@@ -167,9 +166,7 @@ export class ReplicaTrack {
       logStartOffset: this.logStartOffset.at(index),
       logEndOffset: this.logEndOffset.at(index),
       highWatermark: this.highWatermark.at(index),
-      window(from: number, to: number, recentUs: number = RECENT_US): LogRecord[] {
-        return track.window(index, sinceIndexOf(recentUs), from, to);
-      },
+      window: (from: number, to: number, recentUs: number = RECENT_US): LogRecord[] => this.window(index, sinceIndexOf(recentUs), from, to),
     };
   }
 }
