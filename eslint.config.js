@@ -60,4 +60,35 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The viewer's state reconstruction: pure, deterministic, no DOM (it runs in Node tests and the browser), and
+    // it reads only the trace (its types from src/sim/trace.ts), never the model.
+    files: ["web/src/state/**/*.ts"],
+    rules: {
+      "no-restricted-globals": [
+        "error",
+        ...["window", "document", "navigator", "localStorage", "sessionStorage", "requestAnimationFrame", "fetch"].map((name) => ({
+          name,
+          message: `${name} is a DOM API: web/src/state is pure (the UI in web/src/ui draws)`,
+        })),
+        { name: "Date", message: `Date ${ambient}` },
+        { name: "performance", message: `performance ${ambient}` },
+        { name: "setTimeout", message: `setTimeout ${ambient}` },
+        { name: "process", message: "process is Node's: web/src/state also runs in the browser" },
+      ],
+      "no-restricted-properties": ["error", { object: "Math", property: "random", message: `Math.random ${ambient}` }],
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: "^(\\.\\./)+src/(?!sim/trace\\.ts$)",
+              message: "web/src/state reads only the trace: import nothing from src/ but src/sim/trace.ts",
+            },
+            { regex: "^(node:)?(fs|path|crypto|child_process)$", message: "web/src/state also runs in the browser" },
+          ],
+        },
+      ],
+    },
+  },
 );

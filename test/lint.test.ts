@@ -36,9 +36,19 @@ describe("lint: no ambient time or randomness under src/", function () {
     expect(messages).to.deep.equal([]);
   });
 
+  it("keeps the viewer's state module pure: no DOM, no ambient time, nothing of the model but the trace types", async () => {
+    const code = 'import { runScenario } from "../../../src/scenario/run.ts";\nexport const x = [document.body, Math.random(), runScenario];\n';
+    const messages = await lintMessages(code, "web/src/state/example.ts");
+    expect(messages.some((m) => /reads only the trace/.test(m)), messages.join("; ")).to.equal(true);
+    expect(messages.some((m) => /document is a DOM API/.test(m)), messages.join("; ")).to.equal(true);
+    expect(messages.some((m) => /Math\.random is banned/.test(m)), messages.join("; ")).to.equal(true);
+    const allowed = await lintMessages('import type { TraceEvent } from "../../../src/sim/trace.ts";\nexport type E = TraceEvent;\n', "web/src/state/example.ts");
+    expect(allowed).to.deep.equal([]);
+  });
+
   it("passes on the whole tree", async () => {
     const eslint = new ESLint({ cwd: ROOT });
-    const results = await eslint.lintFiles(["src", "test"]);
+    const results = await eslint.lintFiles(["src", "test", "web/src"]);
     const problems = results.flatMap((r) => r.messages.map((m) => `${r.filePath}:${m.line} ${m.message}`));
     expect(problems).to.deep.equal([]);
   });

@@ -42,6 +42,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option("--metrics-interval <ms>", "JMX metrics events in the trace every MS of virtual time (default 1000; 0 = off)")
     .option("--json", "print one JSON object instead of the summary")
     .option("--check-determinism", "run twice and compare the traces event by event")
+    .option("--snapshot-interval <ms>", "record a snapshot event of the model's state every MS virtual milliseconds (for the viewer's tests)")
     .exitOverride()
     .action((file: string, options) => setExit(runCommand(file, options, wallClock)));
 

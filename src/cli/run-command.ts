@@ -17,6 +17,7 @@ export interface RunCommandOptions {
   metricsInterval?: string;
   json?: boolean;
   checkDeterminism?: boolean;
+  snapshotInterval?: string;
 }
 
 const KEY_KINDS = new Set([
@@ -75,6 +76,8 @@ export function runCommand(file: string, options: RunCommandOptions, wallClock: 
       throw new UsageError(`--metrics-interval: expected milliseconds (a number ≥ 0; 0 turns metrics off), found "${options.metricsInterval}"`);
     }
   }
+  const snapshotIntervalMs = parseSnapshotInterval(options.snapshotInterval);
+
   if (options.checkDeterminism) return determinismCommand(scenario, seed, untilUs, options.json === true, metricsIntervalMs);
 
   const sinks: TraceSink[] = [];
@@ -103,7 +106,7 @@ export function runCommand(file: string, options: RunCommandOptions, wallClock: 
   const started = wallClock();
   let result: RunResult;
   try {
-    result = runScenario(scenario, { seed, untilUs, sinks, metricsIntervalMs });
+    result = runScenario(scenario, { seed, untilUs, sinks, metricsIntervalMs, snapshotIntervalMs });
   } catch (error) {
     traceFile?.abort();
     historyFile?.abort();
@@ -119,6 +122,16 @@ export function runCommand(file: string, options: RunCommandOptions, wallClock: 
     printSummary(result, wallMs, keyEvents, keyEventsSeen, options.trace);
   }
   return result.expectationMet ? EXIT_OK : EXIT_EXPECTATION_FAILED;
+}
+
+/** --snapshot-interval: a positive number of virtual milliseconds (absent: no snapshots). */
+function parseSnapshotInterval(value: string | undefined): number {
+  if (value === undefined) return 0;
+  const parsed = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
+  if (!(parsed > 0) || !Number.isInteger(Math.round(parsed * 1000)) || Math.round(parsed * 1000) < 1) {
+    throw new UsageError(`--snapshot-interval: expected a positive number of milliseconds, found "${value}"`);
+  }
+  return parsed;
 }
 
 function determinismCommand(scenario: Scenario, seed: number | string, untilUs: number | undefined, json: boolean, metricsIntervalMs?: number): number {

@@ -17,6 +17,7 @@ import { TRACE_FORMAT, TRACE_FORMAT_VERSION, type TraceSink } from "../sim/trace
 import type { VerdictReason } from "../sim/kernel.ts";
 import { checkDeterminism, type DeterminismReport } from "../sim/determinism.ts";
 import { VERSION } from "../version.ts";
+import { SnapshotRecorder } from "./snapshot.ts";
 
 export interface RunOptions {
   /** Overrides the scenario's seed. */
@@ -29,6 +30,8 @@ export interface RunOptions {
   hash?: boolean;
   /** JMX `metrics` events every this many ms of virtual time when the run writes trace lines (default 1000; 0 = off). */
   metricsIntervalMs?: number;
+  /** Records a `snapshot` trace event every this many virtual ms (0 or absent: none). */
+  snapshotIntervalMs?: number;
 }
 
 export type { Violation } from "../check/violation.ts";
@@ -95,6 +98,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
       if (verdict.reason !== "event-limit" || modelEvents >= maxEvents) return { ...verdict, events: modelEvents };
     }
   };
+  if ((options.snapshotIntervalMs ?? 0) > 0 && trace.on) new SnapshotRecorder(built, Math.round(options.snapshotIntervalMs! * 1000)).start();
 
   const duration = parseDuration(scenario.duration)!;
   const settle = parseDuration(scenario.settle)!;

@@ -911,8 +911,13 @@ export class ZkServer implements Process, ConnectionsHost {
     const fields: Record<string, unknown> = { zxid: hex(header.zxid), txn: txn.type, sessionId: hex(header.sessionId) };
     if (txn.type === "create" || txn.type === "delete" || txn.type === "setData") fields.path = txn.path;
     if (txn.type === "create" && txn.ephemeralOwner !== 0) fields.ephemeral = true;
+    if (txn.type === "create" || txn.type === "setData") Object.assign(fields, commitEffect(txn));
     if (txn.type === "error") fields.code = txn.code;
-    if (txn.type === "multi") fields.ops = txn.txns.map((sub) => ("path" in sub ? `${sub.type} ${sub.path}` : sub.type));
+    if (txn.type === "multi") {
+      fields.ops = txn.txns.map((sub) => ("path" in sub ? `${sub.type} ${sub.path}` : sub.type));
+      // What each sub-txn wrote (the viewer mirrors the data tree from these), parallel to ops.
+      fields.effects = txn.txns.map(commitEffect);
+    }
     if (txn.type === "closeSession") fields.expired = header.cxid === 0;
     this.context.trace("zk-commit", fields);
   }
@@ -921,7 +926,12 @@ export class ZkServer implements Process, ConnectionsHost {
 
   private startServing(): void {
     this.serving = true;
-    this.trace("zk-serving", { role: this.state, epoch: this.currentEpoch, zxid: hex(this.lastZxid) });
+    if (!this.context.tracing) return;
+    const fields: Record<string, unknown> = { role: this.state, epoch: this.currentEpoch, zxid: hex(this.lastZxid) };
+    // A new leader's tree is the committed state: it may hold txns of an earlier epoch that no leader traced
+    // as zk-commit (logged, not yet committed, when that leader died). The viewer restarts its mirror here.
+    if (this.state === "LEADING") fields.tree = traceTree(this.tree);
+    this.trace("zk-serving", fields);
   }
 
   /** A server that stops serving closes its client connections (they reconnect elsewhere). */
@@ -1057,4 +1067,23 @@ export class ZkServer implements Process, ConnectionsHost {
   get appliedEpoch(): number {
     return zxidEpoch(this.tree.lastProcessedZxid);
   }
+}
+
+/**
+ * What a committed (sub-)txn wrote, for the trace: a create's data and ephemeral owner, a setData's data and
+ * new version; null for the others (delete, check, error).
+ */
+function commitEffect(txn: ZkTxn): { data: string; ephemeralOwner?: string; version?: number } | null {
+  if (txn.type === "create") return txn.ephemeralOwner === 0 ? { data: txn.data } : { data: txn.data, ephemeralOwner: hex(txn.ephemeralOwner) };
+  if (txn.type === "setData") return { data: txn.data, version: txn.version };
+  return null;
+}
+
+/** A data tree for the trace: znodes outside /zookeeper as [path, version, ephemeralOwner or null, data], and session ids. */
+export function traceTree(tree: DataTree): { znodes: [string, number, string | null, string][]; sessions: string[] } {
+  const snapshot = tree.snapshot();
+  const znodes = snapshot.nodes
+    .filter((node) => node.path !== "/" && node.path !== "/zookeeper" && !node.path.startsWith("/zookeeper/"))
+    .map((node): [string, number, string | null, string] => [node.path, node.version, node.ephemeralOwner === 0 ? null : hex(node.ephemeralOwner), node.data]);
+  return { znodes, sessions: snapshot.sessions.map(([sessionId]) => hex(sessionId)) };
 }

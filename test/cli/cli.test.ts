@@ -91,6 +91,15 @@ describe("kafkasim CLI", function () {
     expect(JSON.parse(stdout)).to.include({ identical: true });
   });
 
+  it("--snapshot-interval records snapshot events in the trace", () => {
+    const trace = join(tempDir(), "t.jsonl");
+    const { code } = cli(["run", EXAMPLE, "--until", "3s", "--snapshot-interval", "1000", "--trace", trace]);
+    expect(code).to.equal(0);
+    const snapshots = parseTrace(readFileSync(trace, "utf8")).events.filter((e) => e.kind === "snapshot");
+    expect(snapshots.map((e) => e.t)).to.deep.equal([1_000_000, 2_000_000, 3_000_000]);
+    expect(snapshots[0].node).to.equal("sim");
+  });
+
   it("--until stops early at a virtual time", () => {
     const { stdout } = cli(["run", EXAMPLE, "--until", "3s", "--json"]);
     expect(JSON.parse(stdout).stats.simulatedMs).to.equal(3000);
@@ -125,6 +134,10 @@ describe("kafkasim CLI", function () {
     it("a bad seed", () => expectUsageError(cli(["run", EXAMPLE, "--seed", "abc"]), /^kafkasim: --seed: expected an integer, found "abc"$/));
     it("a bad --until", () => expectUsageError(cli(["run", EXAMPLE, "--until", "later"]), /^kafkasim: --until: expected a duration/));
     it("a bad --metrics-interval", () => expectUsageError(cli(["run", EXAMPLE, "--metrics-interval", "-5"]), /^kafkasim: --metrics-interval: expected milliseconds/));
+    it("a bad --snapshot-interval", () => {
+      expectUsageError(cli(["run", EXAMPLE, "--snapshot-interval", "0"]), /^kafkasim: --snapshot-interval: expected a positive number of milliseconds, found "0"$/);
+      expectUsageError(cli(["run", EXAMPLE, "--snapshot-interval", "soon"]), /^kafkasim: --snapshot-interval: expected a positive number of milliseconds/);
+    });
     it("an unknown option", () => expectUsageError(cli(["run", EXAMPLE, "--colour"]), /^kafkasim: unknown option '--colour'/));
     it("an unknown command", () => expectUsageError(cli(["fly"]), /^kafkasim: unknown command 'fly'/));
     it("a missing argument", () => expectUsageError(cli(["run"]), /^kafkasim: missing required argument 'file'/));

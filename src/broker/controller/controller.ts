@@ -95,7 +95,7 @@ export class KafkaController implements ControllerCore {
     this.events.clearAndPut(
       this.event("Expire", false, (finish) => {
         const wasActive = this.isActive;
-        this.activeControllerId = -1;
+        this.setActiveController(-1);
         if (wasActive) this.onControllerResignation();
         finish(true);
       }),
@@ -155,7 +155,7 @@ export class KafkaController implements ControllerCore {
   shutdown(): void {
     this.events.close();
     const wasActive = this.isActive;
-    this.activeControllerId = -1;
+    this.setActiveController(-1);
     if (wasActive) this.onControllerResignation();
     this.zk.cancelAll();
   }
@@ -215,7 +215,7 @@ export class KafkaController implements ControllerCore {
     const wasActive = this.isActive;
     this.registerControllerWatch(() =>
       this.zk.read("getData", CONTROLLER_PATH, false, (reply) => {
-        this.activeControllerId = reply.code === "OK" ? (decodeController(reply.data ?? "") ?? -1) : -1;
+        this.setActiveController(reply.code === "OK" ? (decodeController(reply.data ?? "") ?? -1) : -1);
         if (wasActive && !this.isActive) this.onControllerResignation();
         done();
       }),
@@ -225,7 +225,7 @@ export class KafkaController implements ControllerCore {
   private elect(finish: (ok: boolean) => void): void {
     this.zk.read("getData", CONTROLLER_PATH, false, (reply) => {
       if (reply.code === "OK") {
-        this.activeControllerId = decodeController(reply.data ?? "") ?? -1;
+        this.setActiveController(decodeController(reply.data ?? "") ?? -1);
         return finish(true);
       }
       if (reply.code !== "NONODE") return finish(true);
@@ -260,7 +260,7 @@ export class KafkaController implements ControllerCore {
       (zk, cb) => zk.create(CONTROLLER_PATH, data, { ephemeral: true }, cb),
       (reply) => {
         if (reply.code !== "OK") return this.learnController(finish);
-        this.activeControllerId = this.services.brokerId;
+        this.setActiveController(this.services.brokerId);
         this.zk.read("getData", CONTROLLER_EPOCH_PATH, false, (epochReply) => {
           const epoch = epochReply.code === "OK" ? Number(epochReply.data) : 0;
           const after = (r: ZkReply): void => {
@@ -281,7 +281,7 @@ export class KafkaController implements ControllerCore {
 
   /** Pre-2.2 failure of the epoch increment: resign and delete our /controller so others re-elect. */
   private triggerControllerMove(finish: (ok: boolean) => void): void {
-    this.activeControllerId = -1;
+    this.setActiveController(-1);
     this.zk.call(
       (zk, cb) => zk.delete(CONTROLLER_PATH, -1, cb),
       () => finish(true),
@@ -305,7 +305,7 @@ export class KafkaController implements ControllerCore {
 
   private learnController(finish: (ok: boolean) => void): void {
     this.zk.read("getData", CONTROLLER_PATH, false, (reply) => {
-      this.activeControllerId = reply.code === "OK" ? (decodeController(reply.data ?? "") ?? -1) : -1;
+      this.setActiveController(reply.code === "OK" ? (decodeController(reply.data ?? "") ?? -1) : -1);
       finish(true);
     });
   }
@@ -315,11 +315,21 @@ export class KafkaController implements ControllerCore {
   }
 
   private elected(epoch: number, stat: { version: number; mzxid: number }, finish: (ok: boolean) => void): void {
-    this.activeControllerId = this.services.brokerId;
     this.ctx.epoch = epoch;
     this.ctx.epochZkVersion = stat.version;
+    this.setActiveController(this.services.brokerId);
     this.trace("controller-elected", { controllerEpoch: epoch, epochZkVersion: stat.version, zxid: stat.mzxid });
     this.onControllerFailover(finish);
+  }
+
+  /**
+   * Which broker this one believes is the controller (isActive when itself). Traced as controller-id on every
+   * change, since a broker may learn from /controller that it is the controller without an election.
+   */
+  private setActiveController(id: number): void {
+    if (id === this.activeControllerId) return;
+    this.activeControllerId = id;
+    this.trace("controller-id", { activeController: id, controllerEpoch: this.ctx.epoch });
   }
 
   private onControllerResignation(): void {

@@ -30,6 +30,8 @@ export interface CompactionOutcome {
   recordsRemoved: number;
   tombstonesRemoved: number;
   segmentsRewritten: number;
+  /** Offsets of the records removed (only when the trace is on). */
+  removedOffsets?: number[];
 }
 
 /**
@@ -108,6 +110,7 @@ export function compactLog(log: Log, now: number, done?: (outcome: CompactionOut
     tombstonesRemoved: result.tombstonesRemoved,
     segmentsRewritten: rewrites.length,
   };
+  if (log.context.tracing) outcome.removedOffsets = removedOffsets(input, result.segments);
   if (rewrites.length === 0) {
     finish(log, outcome);
     done?.(outcome);
@@ -224,8 +227,25 @@ function finish(log: Log, outcome: CompactionOutcome): void {
       recordsRemoved: outcome.recordsRemoved,
       tombstonesRemoved: outcome.tombstonesRemoved,
       segmentsRewritten: outcome.segmentsRewritten,
+      removedOffsets: outcome.removedOffsets ?? [],
     });
   }
+}
+
+/** The offsets of records in `before` that `after` no longer holds (for the trace: the viewer removes them). */
+function removedOffsets(before: readonly { batches: readonly RecordBatch[] }[], after: readonly { batches: readonly RecordBatch[] }[]): number[] {
+  const kept = new Set<number>();
+  for (const segment of after) for (const batch of segment.batches) for (const record of batch.records) kept.add(batch.baseOffset + record.offsetDelta);
+  const removed: number[] = [];
+  for (const segment of before) {
+    for (const batch of segment.batches) {
+      for (const record of batch.records) {
+        const offset = batch.baseOffset + record.offsetDelta;
+        if (!kept.has(offset)) removed.push(offset);
+      }
+    }
+  }
+  return removed;
 }
 
 function cleanedFileName(log: Log, baseOffset: number): string {

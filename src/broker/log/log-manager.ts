@@ -36,6 +36,7 @@ import {
 } from "./config.ts";
 import { nowMs, type SchedulingContext } from "./context.ts";
 import { cleanableState, needsCleaning } from "./log-cleaning.ts";
+import { lastOffset } from "./records.ts";
 import { createLog, loadLog, type LoadResult, type RecoveryReport } from "./log-loader.ts";
 import type { Log, TruncateResult } from "./log.ts";
 import { ProducerStateManager } from "../idempotence/producer-state-manager.ts";
@@ -133,6 +134,7 @@ export class LogManager {
       });
       if (!this.register(loaded)) return;
       loaded.log.updateHighWatermark(highWatermarks.get(name) ?? 0);
+      if (this.context.tracing) this.traceLoaded(loaded.log);
       this.recoveryReports.push(loaded.report);
     }
     const error = deleteCleanShutdownMarker(disk, this.logDir);
@@ -146,6 +148,31 @@ export class LogManager {
     this.schedule(TIMER_RECOVERY_POINT, initialMs);
     this.schedule(TIMER_LOG_START, initialMs);
     if (this.config["log.cleaner.enable"]) this.schedule(TIMER_CLEANER, 0);
+  }
+
+  /**
+   * The loaded log as the broker now holds it (its high watermark from the checkpoint). After an unclean
+   * shutdown the content itself is listed too: a power loss may have dropped unsynced appends or brought
+   * back records whose truncation never reached the disk, which no earlier event says (the viewer reads it).
+   */
+  private traceLoaded(log: Log): void {
+    const fields: Record<string, unknown> = {
+      topicPartition: log.topicPartition,
+      logStartOffset: log.logStartOffset,
+      logEndOffset: log.logEndOffset,
+      highWatermark: log.highWatermark,
+    };
+    if (!this.hadCleanShutdown) {
+      const batches: unknown[] = [];
+      for (const segment of log.segments) {
+        for (const batch of segment.batches()) {
+          const offsets = batch.records.map((r) => batch.baseOffset + r.offsetDelta);
+          batches.push([batch.partitionLeaderEpoch, offsets, batch.records.map((r) => r.value), lastOffset(batch)]);
+        }
+      }
+      fields.batches = batches;
+    }
+    this.context.trace("log-loaded", fields);
   }
 
   // ---- Logs ----
@@ -169,6 +196,7 @@ export class LogManager {
     if (this.offline) return "KAFKA_STORAGE_ERROR";
     const created = createLog({ ...this.logParams(topic, partition), firstDirtyOffset: 0 });
     if (!this.register(created)) return "KAFKA_STORAGE_ERROR";
+    if (this.context.tracing) this.context.trace("log-created", { topicPartition: created.log.topicPartition, logStartOffset: created.log.logStartOffset });
     return created.log;
   }
 

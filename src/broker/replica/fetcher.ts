@@ -318,7 +318,12 @@ export class ReplicaFetcher {
       records += batch.records.length;
     }
     partition.updateFollowerHighWatermark(data.highWatermark);
-    if (data.logStartOffset > log.logStartOffset) log.maybeIncrementLogStartOffset(data.logStartOffset);
+    if (data.logStartOffset > log.logStartOffset) {
+      const increment = log.maybeIncrementLogStartOffset(data.logStartOffset);
+      if (increment.error === null && increment.updated && this.services.context.tracing) {
+        this.services.context.trace("log-start-offset", { topicPartition: log.topicPartition, logStartOffset: log.logStartOffset, reason: "leader" });
+      }
+    }
     state.fetchOffset = log.logEndOffset;
     const context = this.services.context;
     if (records > 0 && context.tracing) {

@@ -1,0 +1,6 @@
+/** The viewer's state reconstruction: pure TypeScript, no DOM, usable from Node tests and the browser. */
+export { Timeline, RECENT_OPS } from "./timeline.ts";
+export { RECENT_US } from "./replica-track.ts";
+export { Series } from "./series.ts";
+export { projectSnapshot, normalizeSnapshot, recordsDigest, type ProjectedSnapshot, type ProjectedReplica } from "./projection.ts";
+export type * from "./types.ts";

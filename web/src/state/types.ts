@@ -1,0 +1,115 @@
+/**
+ * The views the state inspector reads: the cluster as the trace says it was at one playback position
+ * (Timeline.stateAt). Plain data plus one method, ReplicaView.window, so the UI can draw a log strip without
+ * materialising whole logs. Names are Kafka's (leaderEpoch, highWatermark, logEndOffset, isr, zkVersion).
+ */
+
+export interface LogRecord {
+  offset: number;
+  value: string | null;
+  /** The batch's partitionLeaderEpoch. */
+  epoch: number;
+  /** Index of the event that put the record on this replica (log-append, or log-loaded after a power loss). */
+  appendedSeq: number;
+  /** Index of the event that removed it (truncation, recovery, retention, deletion); set only once it happened. */
+  truncatedSeq?: number;
+}
+
+export type ReplicaRole = "leader" | "follower" | "none";
+
+export interface ReplicaView {
+  host: string;
+  brokerId: number;
+  topicPartition: string;
+  /** The host is up (running or paused). A down host's replica shows what its disk held when it went down. */
+  up: boolean;
+  /** The broker's log dir failed (log-dir-failure): the replica is offline until the broker restarts. */
+  offline: boolean;
+  /** "none" while no LeaderAndIsr has made this broker leader or follower (or its host is down). */
+  role: ReplicaRole;
+  /** -1 while role is "none". */
+  leaderEpoch: number;
+  /** The leader's committed ISR as the leader knows it; null on followers. */
+  isr: number[] | null;
+  logStartOffset: number;
+  logEndOffset: number;
+  highWatermark: number;
+  /**
+   * Records present at this moment with offsets in [from, to), plus records removed within the last `recentUs`
+   * (default 2 s of virtual time) flagged by truncatedSeq, in offset order (a removed record before the one
+   * that replaced it).
+   */
+  window(from: number, to: number, recentUs?: number): LogRecord[];
+}
+
+export interface PartitionView {
+  topicPartition: string;
+  topic: string;
+  partition: number;
+  /** The assignment (/brokers/topics/<topic>). */
+  replicas: number[];
+  /** From the partition state znode: -1 when none. */
+  leader: number;
+  leaderEpoch: number;
+  isr: number[];
+  /** The partition state znode's version. */
+  zkVersion?: number;
+  controllerEpoch?: number;
+  /** Every broker holding a log of this partition, by broker id. */
+  replicaViews: ReplicaView[];
+}
+
+export type HostState = "up" | "down" | "paused";
+
+export interface HostView {
+  name: string;
+  state: HostState;
+  incarnation: number;
+}
+
+export interface OpView {
+  process: string;
+  f: string;
+  opId?: number;
+  value?: unknown;
+  type: "invoke" | "ok" | "fail" | "info";
+  invokeSeq: number;
+  completeSeq?: number;
+  partition?: number;
+  offset?: number;
+  error?: string;
+}
+
+export interface ZnodeView {
+  path: string;
+  data: string;
+  version: number;
+  /** The owning session (hex) of an ephemeral znode. */
+  ephemeralOwner?: string;
+}
+
+export interface SessionView {
+  sessionId: string;
+  /** The host that opened it (from zk-session-created), "" if unknown. */
+  client: string;
+  /** "open", or "expiring" once the leader started expiring it. */
+  state: string;
+}
+
+export interface ClusterView {
+  /** The playback position: state after events[0..index]. */
+  index: number;
+  /** Virtual µs of events[index] (0 before any). */
+  t: number;
+  hosts: HostView[];
+  zkLeader: string | null;
+  /** The active controller with the newest epoch (a paused zombie with an older epoch may also think it is). */
+  controller: string | null;
+  /** /controller_epoch in ZooKeeper (0 before the first election). */
+  controllerEpoch: number;
+  /** Every live broker that believes it is the controller, with its epoch. */
+  activeControllers: { host: string; controllerEpoch: number }[];
+  partitions: PartitionView[];
+  zk: { znodes: ZnodeView[]; sessions: SessionView[] };
+  ops: { open: OpView[]; recent: OpView[] };
+}
