@@ -108,6 +108,11 @@ export class KafkaBroker extends BrokerPlumbing implements Process, BrokerServic
 
 
 
+  /** A log dir failure halted the broker (Exit.halt: the JVM is gone, JMX answers no more). */
+  get isHalted(): boolean {
+    return this.halted;
+  }
+
   // ---- Process ----
 
   onStart(): void {
@@ -247,6 +252,7 @@ export class KafkaBroker extends BrokerPlumbing implements Process, BrokerServic
   private onZkState(state: ZkClientState): void {
     if (state === "CONNECTED" && !this.registered) this.register();
     if (state === "EXPIRED") {
+      this.metrics.zooKeeperExpires.mark();
       this.trace("zk-session-expired", { brokerEpoch: this.currentBrokerEpoch });
       this.controller.onZkSessionExpired();
       this.connect();

@@ -12,6 +12,7 @@ import type { ZkClient } from "../zk/client.ts";
 import type { LogManager } from "./log/log-manager.ts";
 import type { Compat, ReplicationConfig } from "./config.ts";
 import type { MetadataCache } from "./metadata-cache.ts";
+import { BrokerMetrics } from "./metrics.ts";
 
 export interface BrokerServices {
   readonly brokerId: number;
@@ -21,6 +22,8 @@ export interface BrokerServices {
   readonly compat: Compat;
   readonly logManager: LogManager;
   readonly metadataCache: MetadataCache;
+  /** This incarnation's Yammer meters (JMX); the model marks them, the metrics sampler reads them. */
+  readonly metrics: BrokerMetrics;
   /** The current ZooKeeper client; it is replaced by a new one after a session expiry. */
   zk(): ZkClient;
   /** The czxid of this broker's /brokers/ids/<id> registration in the current session; -1 before. */
@@ -52,8 +55,11 @@ export const BROKER_TIMER_PREFIX = "broker:";
  */
 export abstract class BrokerPlumbing {
   private correlationId = 0;
+  readonly metrics: BrokerMetrics;
 
-  constructor(readonly context: ProcessContext<Disk>) {}
+  constructor(readonly context: ProcessContext<Disk>) {
+    this.metrics = new BrokerMetrics(() => context.monotonicNow());
+  }
 
   nowMs(): number {
     return Math.floor(this.context.now() / 1000);

@@ -40,6 +40,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option("--trace <out>", "write the JSON Lines trace to this file")
     .option("--history <out>", "write the client history (invoke/ok/fail/info operations) as JSON Lines")
     .option("--until <t>", "stop at this virtual time (e.g. 10s)")
+    .option("--metrics-interval <ms>", "JMX metrics events in the trace every MS of virtual time (default 1000; 0 = off)")
     .option("--json", "print one JSON object instead of the summary")
     .option("--check-determinism", "run twice and compare the traces event by event")
     .exitOverride()

@@ -14,6 +14,7 @@ export interface RunCommandOptions {
   trace?: string;
   history?: string;
   until?: string;
+  metricsInterval?: string;
   json?: boolean;
   checkDeterminism?: boolean;
 }
@@ -67,7 +68,14 @@ export function runCommand(file: string, options: RunCommandOptions, wallClock: 
     untilUs = parsed;
   }
 
-  if (options.checkDeterminism) return determinismCommand(scenario, seed, untilUs, options.json === true);
+  let metricsIntervalMs: number | undefined;
+  if (options.metricsInterval !== undefined) {
+    metricsIntervalMs = Number(options.metricsInterval);
+    if (!/^\d+(\.\d+)?$/.test(options.metricsInterval) || !Number.isFinite(metricsIntervalMs) || (metricsIntervalMs > 0 && metricsIntervalMs < 0.001)) {
+      throw new UsageError(`--metrics-interval: expected milliseconds (a number ≥ 0; 0 turns metrics off), found "${options.metricsInterval}"`);
+    }
+  }
+  if (options.checkDeterminism) return determinismCommand(scenario, seed, untilUs, options.json === true, metricsIntervalMs);
 
   const sinks: TraceSink[] = [];
   const traceFile = options.trace !== undefined ? new AtomicLineFile(options.trace) : null;
@@ -95,7 +103,7 @@ export function runCommand(file: string, options: RunCommandOptions, wallClock: 
   const started = wallClock();
   let result: RunResult;
   try {
-    result = runScenario(scenario, { seed, untilUs, sinks });
+    result = runScenario(scenario, { seed, untilUs, sinks, metricsIntervalMs });
   } catch (error) {
     traceFile?.abort();
     historyFile?.abort();
@@ -113,8 +121,8 @@ export function runCommand(file: string, options: RunCommandOptions, wallClock: 
   return result.expectationMet ? EXIT_OK : EXIT_EXPECTATION_FAILED;
 }
 
-function determinismCommand(scenario: Scenario, seed: number | string, untilUs: number | undefined, json: boolean): number {
-  const report = checkScenarioDeterminism(scenario, { seed, untilUs });
+function determinismCommand(scenario: Scenario, seed: number | string, untilUs: number | undefined, json: boolean, metricsIntervalMs?: number): number {
+  const report = checkScenarioDeterminism(scenario, { seed, untilUs, metricsIntervalMs });
   if (json) {
     process.stdout.write(JSON.stringify({ scenario: scenario.name, seed, ...report }) + "\n");
   } else if (report.identical) {

@@ -24,6 +24,11 @@ function describe(fault: Fault): Record<string, unknown> {
   return rest;
 }
 
+/** The fault's `note` for a trace event that lists its fields explicitly. */
+function note(fault: Fault): { note?: string } {
+  return fault.note === undefined ? {} : { note: fault.note };
+}
+
 const EVENT_FAULT = 1;
 const EVENT_END = 2;
 
@@ -149,13 +154,13 @@ export class FaultInjector implements EventTarget {
           const groups = this.resolveGroups(fault.groups);
           nodes = groups.flat();
           rule = network.partition(groups);
-          this.trace("fault", { type: fault.type, groups });
+          this.trace("fault", { type: fault.type, groups, ...note(fault) });
         } else {
           const from = this.resolveAll(fault.from!);
           const to = this.resolveAll(fault.to!);
           nodes = [...from, ...to];
           rule = network.partitionOneWay(from, to);
-          this.trace("fault", { type: fault.type, from, to });
+          this.trace("fault", { type: fault.type, from, to, ...note(fault) });
         }
         this.fired++;
         this.scheduleEnd(fault, () => network.removeRule(rule));
@@ -216,7 +221,7 @@ export class FaultInjector implements EventTarget {
         nodes = this.resolve(fault.node);
         const flipped = nodes.map((node) => this.disk(node).corrupt(this.selectorRng, fault.file));
         this.fired++;
-        this.trace("fault", { type: fault.type, nodes, flipped });
+        this.trace("fault", { type: fault.type, nodes, flipped, ...note(fault) });
         return;
       }
       case "create-topic":

@@ -6,6 +6,8 @@
 
 import { FaultInjector } from "./faults.ts";
 import { NemesisRunner } from "./nemesis.ts";
+import { MetricsSampler } from "./metrics.ts";
+import type { KafkaVersion } from "../broker/config.ts";
 import { buildWorld } from "./build.ts";
 import { OnlineCheckers } from "./checkers.ts";
 import type { Scenario } from "./spec.ts";
@@ -25,6 +27,8 @@ export interface RunOptions {
   sinks?: readonly TraceSink[];
   /** Compute the running trace hash (default true; an untraced run without it skips tracing entirely). */
   hash?: boolean;
+  /** JMX `metrics` events every this many ms of virtual time when the run writes trace lines (default 1000; 0 = off). */
+  metricsIntervalMs?: number;
 }
 
 export type { Violation } from "../check/violation.ts";
@@ -74,17 +78,35 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
   injector.schedule(scenario.faults);
   if (scenario.nemesis !== undefined) new NemesisRunner(scenario, { world, injector, special: built.special }).start();
   for (const host of world.hosts) host.start();
+  // Metrics only where trace lines are written: the explore fast path (no sinks, no hash) never samples.
+  const metricsIntervalMs = options.metricsIntervalMs ?? 1000;
+  const sampler = (options.sinks ?? []).length > 0 || (options.hash ?? true)
+    ? metricsIntervalMs > 0 ? new MetricsSampler(world, Math.round(metricsIntervalMs * 1000), scenario.cluster.version as KafkaVersion) : null
+    : null;
+  sampler?.resume();
+  // The sampler's events do not count against the model's event limit: a run hitting the limit runs on for as
+  // many events as the sampler took, so the model gets exactly maxEvents with or without metrics.
+  const runPhase = (untilUs: number, maxEvents: number) => {
+    let modelEvents = 0;
+    for (;;) {
+      const before = sampler?.samples ?? 0;
+      const verdict = world.kernel.run({ untilUs, maxEvents: maxEvents - modelEvents });
+      modelEvents += verdict.events - ((sampler?.samples ?? 0) - before);
+      if (verdict.reason !== "event-limit" || modelEvents >= maxEvents) return { ...verdict, events: modelEvents };
+    }
+  };
 
   const duration = parseDuration(scenario.duration)!;
   const settle = parseDuration(scenario.settle)!;
   const end = Math.min(options.untilUs ?? Infinity, duration + settle);
   let eventsLeft = scenario.limits.maxEvents;
 
-  let verdict = world.kernel.run({ untilUs: Math.min(end, duration), maxEvents: eventsLeft });
+  let verdict = runPhase(Math.min(end, duration), eventsLeft);
   eventsLeft -= verdict.events;
   if ((verdict.reason === "time-limit" || verdict.reason === "quiescent") && end > duration) {
     injector.settle();
-    verdict = world.kernel.run({ untilUs: end, maxEvents: eventsLeft });
+    sampler?.resume();
+    verdict = runPhase(end, eventsLeft);
   }
   // Reaching the planned end is the normal outcome of a scenario run.
   const finished = verdict.reason === "time-limit" || verdict.reason === "quiescent";
@@ -101,7 +123,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
     expectationMet: problems.length === 0,
     expectationProblems: problems,
     stats: {
-      events: world.kernel.dispatched,
+      events: world.kernel.dispatched - (sampler?.samples ?? 0),
       simulatedMs: world.now / 1000,
       faults: injector.fired,
       messages: { ...network.stats },

@@ -38,37 +38,42 @@ export type NodeRef = z.infer<typeof NodeRef>;
 const NodeList = z.array(NodeRef).min(1);
 const Endless = { until: Duration.optional(), for: Duration.optional() };
 const OneNode = { node: NodeRef };
+/**
+ * When a fault fires, and an optional `note` for the reader: one or two sentences on what it does to the cluster
+ * and what to watch (carried into the fault's trace event; the viewer shows it).
+ */
+const Scheduled = { at: FaultTime, note: z.string().min(1).optional() };
 const LinkScope = { from: NodeList.optional(), to: NodeList.optional() };
 
 export const Fault = z.discriminatedUnion(
   "type",
   [
-    z.strictObject({ type: z.literal("crash"), at: FaultTime, ...OneNode, ...Endless }),
-    z.strictObject({ type: z.literal("shutdown"), at: FaultTime, ...OneNode, ...Endless }),
-    z.strictObject({ type: z.literal("restart"), at: FaultTime, ...OneNode }),
+    z.strictObject({ type: z.literal("crash"), ...Scheduled, ...OneNode, ...Endless }),
+    z.strictObject({ type: z.literal("shutdown"), ...Scheduled, ...OneNode, ...Endless }),
+    z.strictObject({ type: z.literal("restart"), ...Scheduled, ...OneNode }),
     z.strictObject({
       type: z.literal("power-loss"),
-      at: FaultTime,
+      ...Scheduled,
       node: NodeRef.optional(),
       nodes: NodeList.optional(),
       ...Endless,
     }),
-    z.strictObject({ type: z.literal("pause"), at: FaultTime, ...OneNode, for: Duration }),
+    z.strictObject({ type: z.literal("pause"), ...Scheduled, ...OneNode, for: Duration }),
     z.strictObject({
       type: z.literal("partition"),
-      at: FaultTime,
+      ...Scheduled,
       groups: z.array(z.union([NodeList, z.literal("rest")], { error: 'expected a list of nodes or "rest"' })).min(2).optional(),
       ...LinkScope,
       ...Endless,
     }),
-    z.strictObject({ type: z.literal("heal"), at: FaultTime }),
-    z.strictObject({ type: z.literal("loss"), at: FaultTime, rate: z.number().min(0).max(1), ...LinkScope, ...Endless }),
-    z.strictObject({ type: z.literal("delay"), at: FaultTime, extra: Duration, ...LinkScope, ...Endless }),
-    z.strictObject({ type: z.literal("bandwidth"), at: FaultTime, bytesPerSec: z.number().positive(), ...LinkScope, ...Endless }),
-    z.strictObject({ type: z.literal("slow"), at: FaultTime, ...OneNode, factor: z.number().min(1), ...Endless }),
+    z.strictObject({ type: z.literal("heal"), ...Scheduled }),
+    z.strictObject({ type: z.literal("loss"), ...Scheduled, rate: z.number().min(0).max(1), ...LinkScope, ...Endless }),
+    z.strictObject({ type: z.literal("delay"), ...Scheduled, extra: Duration, ...LinkScope, ...Endless }),
+    z.strictObject({ type: z.literal("bandwidth"), ...Scheduled, bytesPerSec: z.number().positive(), ...LinkScope, ...Endless }),
+    z.strictObject({ type: z.literal("slow"), ...Scheduled, ...OneNode, factor: z.number().min(1), ...Endless }),
     z.strictObject({
       type: z.literal("clock-skew"),
-      at: FaultTime,
+      ...Scheduled,
       ...OneNode,
       offsetMs: z.number().default(0),
       driftPpm: z.number().gt(-1_000_000).default(0),
@@ -76,25 +81,25 @@ export const Fault = z.discriminatedUnion(
     }),
     z.strictObject({
       type: z.literal("disk-error"),
-      at: FaultTime,
+      ...Scheduled,
       ...OneNode,
       op: z.enum(["write", "fsync", "both"]).default("both"),
       ...Endless,
     }),
-    z.strictObject({ type: z.literal("disk-full"), at: FaultTime, ...OneNode, ...Endless }),
-    z.strictObject({ type: z.literal("disk-slow"), at: FaultTime, ...OneNode, extra: Duration, ...Endless }),
-    z.strictObject({ type: z.literal("corrupt"), at: FaultTime, ...OneNode, file: z.string().optional() }),
-    z.strictObject({ type: z.literal("controlled-shutdown"), at: FaultTime, ...OneNode, ...Endless }),
-    z.strictObject({ type: z.literal("create-topic"), at: FaultTime, topic: z.lazy(() => Topic) }),
-    z.strictObject({ type: z.literal("delete-topic"), at: FaultTime, topic: z.string().min(1) }),
+    z.strictObject({ type: z.literal("disk-full"), ...Scheduled, ...OneNode, ...Endless }),
+    z.strictObject({ type: z.literal("disk-slow"), ...Scheduled, ...OneNode, extra: Duration, ...Endless }),
+    z.strictObject({ type: z.literal("corrupt"), ...Scheduled, ...OneNode, file: z.string().optional() }),
+    z.strictObject({ type: z.literal("controlled-shutdown"), ...Scheduled, ...OneNode, ...Endless }),
+    z.strictObject({ type: z.literal("create-topic"), ...Scheduled, topic: z.lazy(() => Topic) }),
+    z.strictObject({ type: z.literal("delete-topic"), ...Scheduled, topic: z.string().min(1) }),
     z.strictObject({
       type: z.literal("reassign"),
-      at: FaultTime,
+      ...Scheduled,
       partitions: z.array(z.strictObject({ topic: z.string().min(1), partition: z.number().int().nonnegative(), replicas: z.array(z.number().int().positive()).min(1) })).min(1),
     }),
     z.strictObject({
       type: z.literal("preferred-election"),
-      at: FaultTime,
+      ...Scheduled,
       partitions: z.array(z.strictObject({ topic: z.string().min(1), partition: z.number().int().nonnegative() })).optional(),
     }),
   ],

@@ -40,6 +40,11 @@ export class ConsumerWorkload implements Process {
     });
   }
 
+  /** The consumer's client.id. */
+  get clientId(): string {
+    return this.consumer.config["client.id"];
+  }
+
   onStart(): void {
     this.consumer.start();
     this.consumer.partitionsFor(this.workload.topics);

@@ -57,6 +57,16 @@ export class ProducerWorkload implements Process {
     this.nextKey = keyChooser(workload.keys, workload.keyDistribution ?? "uniform", context.rng.fork("workload-keys"));
   }
 
+  /** The producer's client.id (the scenario's client id). */
+  get clientId(): string {
+    return this.context.node;
+  }
+
+  /** The host's monotonic clock (the metrics' time base). */
+  monotonicNow(): number {
+    return this.context.monotonicNow();
+  }
+
   /** Values handed to the producer, and values completed (ok, fail or info). */
   get sentCount(): number {
     return this.sent;

@@ -124,6 +124,7 @@ describe("kafkasim CLI", function () {
 
     it("a bad seed", () => expectUsageError(cli(["run", EXAMPLE, "--seed", "abc"]), /^kafkasim: --seed: expected an integer, found "abc"$/));
     it("a bad --until", () => expectUsageError(cli(["run", EXAMPLE, "--until", "later"]), /^kafkasim: --until: expected a duration/));
+    it("a bad --metrics-interval", () => expectUsageError(cli(["run", EXAMPLE, "--metrics-interval", "-5"]), /^kafkasim: --metrics-interval: expected milliseconds/));
     it("an unknown option", () => expectUsageError(cli(["run", EXAMPLE, "--colour"]), /^kafkasim: unknown option '--colour'/));
     it("an unknown command", () => expectUsageError(cli(["fly"]), /^kafkasim: unknown command 'fly'/));
     it("a missing argument", () => expectUsageError(cli(["run"]), /^kafkasim: missing required argument 'file'/));

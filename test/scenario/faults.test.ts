@@ -14,6 +14,26 @@ function run(faults: unknown[], extra: Record<string, unknown> = {}) {
 }
 
 describe("fault injector", () => {
+  it("carries a fault's note into its trace event", () => {
+    const scenario = validateScenario(
+      {
+        name: "noted",
+        duration: "3s",
+        cluster: { demo: { nodes: 3 } },
+        faults: [
+          { at: "1s", type: "crash", node: "node-1", until: "2s", note: "node-1 dies: watch its peers' pings time out." },
+          { at: "1s", type: "partition", groups: [["node-2"], ["node-3"]], note: "a cut" },
+          { at: "1.5s", type: "heal" },
+        ],
+      },
+      "noted.json",
+    );
+    const sink = new MemorySink();
+    runScenario(scenario, { sinks: [sink] });
+    const faults = parseTrace(sink.lines.join("\n")).events.filter((e) => e.kind === "fault");
+    expect(faults.map((e) => e.note)).to.deep.equal(["node-1 dies: watch its peers' pings time out.", "a cut", undefined]);
+  });
+
   it("a one-way partition drops only from→to, and `until` ends it", () => {
     // tcpRetransmitMs 0: the cut resets the connection at once (no retransmission), so sends are dropped.
     const { events } = run([{ at: "2s", type: "partition", from: ["node-1"], to: ["node-2"], until: "4s" }], { network: { tcpRetransmitMs: 0 } });

@@ -143,6 +143,15 @@ describe("the known-failure library", function () {
     for (const name of listed) expect(files, `scenarios/${name}.json exists`).to.include(`${name}.json`);
   });
 
+  it("every fault of a known failure and of its safe counterparts carries a note for the reader", () => {
+    const names = new Set([...PAIRS.flatMap((pair) => [...pair.broken, ...pair.fixed]), ...SWEPT_COUNTERPARTS_ONLY.flatMap((pair) => [pair.broken, ...pair.fixed])]);
+    for (const name of names) {
+      for (const [i, fault] of scenario(name).faults.entries()) {
+        expect(fault.note ?? "", `${name}: faults[${i}].note`).to.have.length.greaterThan(20);
+      }
+    }
+  });
+
   it("every teaching scenario shows no violation", () => {
     for (const name of TEACHING) expect(scenario(name).expect?.violations ?? [], name).to.deep.equal([]);
   });

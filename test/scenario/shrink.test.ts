@@ -45,7 +45,8 @@ describe("shrink", function () {
     expect(faults[0]).to.include({ type: "delay" });
     expect(faults[0].from).to.be.an("array").with.length(1).and.satisfy((from: string[]) => /^broker-\d$/.test(from[0]));
     expect(faults[0].at).to.match(/^\d+(us|ms|s)$/);
-    expect(faults[1]).to.deep.equal({ at: "4s", type: "partition", groups: [["broker-2"], ["broker-3"]], for: "26s" }); // until → for
+    // until → for; the scenario's note goes with its fault.
+    expect(faults[1]).to.deep.equal({ at: "4s", type: "partition", groups: [["broker-2"], ["broker-3"]], for: "26s", note: original.scenario.faults[1].note });
     expect(faults[5].node).to.match(/^broker-\d$/);
     // The explicit list is the same run: the same trace, line for line.
     const replay = traced({ ...spec, faults });

@@ -186,7 +186,11 @@ export class KafkaController implements ControllerCore {
       name,
       process: (done) => {
         if (activeOnly && !this.isActive) return done();
+        const metrics = this.services.metrics;
+        const startedUs = metrics.now();
         body((ok) => {
+          // ControllerState.BrokerChange's rateAndTimeMetric: LeaderElectionRateAndTimeMs times the whole event.
+          if (name === "BrokerChange") metrics.leaderElection.update((metrics.now() - startedUs) / 1000);
           this.flush();
           if (ok) done();
           else this.maybeResign(done);

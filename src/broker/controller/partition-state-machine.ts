@@ -136,6 +136,8 @@ export function electLeaders(core: ControllerCore, tps: readonly TP[], reason: E
     const result = elect(core, tp, current, live(tp), reason);
     if (result === null) return null;
     unclean.set(tpKey(tp), result.unclean);
+    // PartitionLeaderElectionAlgorithms.offlinePartitionLeaderElection marks the meter as it picks the leader.
+    if (result.unclean) core.services.metrics.uncleanLeaderElections.mark();
     return { leader: result.leader, leaderEpoch: current.leaderEpoch + 1, isr: result.isr };
   };
   updateLeaderAndIsr(core, tps, compute, (ok, updated) => {

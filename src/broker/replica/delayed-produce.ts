@@ -68,6 +68,7 @@ export class DelayedProduce extends DelayedOperation {
         });
       }
     }
+    for (const status of this.statuses) this.host.services.metrics.markError("Produce", status.response.error);
     this.host.services.send(this.from, produceResponse(this.correlationId, this.statuses.map((s) => s.response)));
   }
 }

@@ -51,6 +51,13 @@ function typed<T>(message: T): T {
 }
 
 const TAG_ISR_EXPIRATION = "replica:isr-expiration";
+/** Errors appendToLocalLog answers without marking FailedProduceRequestsPerSec (its first catch clause). */
+const EXPECTED_PRODUCE_ERRORS: ReadonlySet<KafkaError> = new Set<KafkaError>([
+  "UNKNOWN_TOPIC_OR_PARTITION",
+  "NOT_LEADER_OR_FOLLOWER",
+  "KAFKA_STORAGE_ERROR",
+  "INVALID_REQUIRED_ACKS",
+]);
 /** StopReplica's leaderEpoch while a topic is deleted (LeaderAndIsr.EpochDuringDelete). */
 const EPOCH_DURING_DELETE = -2;
 
@@ -133,6 +140,11 @@ export class ReplicaManager implements ReplicaHost {
 
   get controllerEpoch(): number {
     return this.currentControllerEpoch;
+  }
+
+  /** How many partitions this broker hosts (ReplicaManager's PartitionCount gauge). */
+  get partitionCount(): number {
+    return this.allPartitions.size;
   }
 
   /** The fetch state of a follower partition (tests, checkers). */
@@ -335,9 +347,13 @@ export class ReplicaManager implements ReplicaHost {
 
   /** ReplicaManager.appendRecords + Partition.appendRecordsToLeader. */
   handleProduce(from: string, request: ProduceRequest): void {
+    const metrics = this.services.metrics;
+    metrics.markRequest("Produce");
     const statuses: ProducePartitionStatus[] = request.partitions.map(({ topic, partition: partitionId, batch }) => {
       const response: ProducePartitionResponse = { topic, partition: partitionId, error: "NONE", baseOffset: -1, logStartOffset: -1 };
       const fail = (error: KafkaError): ProducePartitionStatus => {
+        // ReplicaManager.appendToLocalLog marks FailedProduceRequestsPerSec except for the errors it expects.
+        if (!EXPECTED_PRODUCE_ERRORS.has(error)) metrics.failedProduceRequests.mark();
         response.error = error;
         return { requiredOffset: -1, acksPending: false, waited: false, response };
       };
@@ -368,6 +384,9 @@ export class ReplicaManager implements ReplicaHost {
       }
       const appended = partition.log.appendAsLeader(batch, partition.leaderEpoch);
       if (appended.error !== null) return fail(appended.error === "UNEXPECTED_APPEND_OFFSET" ? "UNKNOWN_SERVER_ERROR" : appended.error);
+      // Successfully appended bytes and messages (BrokerTopicStats' bytesInRate and messagesInRate).
+      metrics.bytesIn.mark(batch.sizeBytes);
+      metrics.messagesIn.mark(batch.records.length);
       response.baseOffset = appended.firstOffset;
       response.logStartOffset = partition.log.logStartOffset;
       // A single-replica ISR commits at once; parked follower fetches see the new data.
@@ -377,6 +396,7 @@ export class ReplicaManager implements ReplicaHost {
     });
     if (request.acks === 0) return;
     if (request.acks !== -1 || !statuses.some((s) => s.acksPending)) {
+      for (const status of statuses) metrics.markError("Produce", status.response.error);
       this.services.send(from, produceResponse(request.correlationId, statuses.map((s) => s.response)));
       return;
     }
@@ -389,6 +409,10 @@ export class ReplicaManager implements ReplicaHost {
   handleFetch(from: string, request: FetchRequest): void {
     const reads = readFromLocalLog(this, request);
     const isFollower = request.replicaId >= 0;
+    const metricName = isFollower ? "FetchFollower" : "FetchConsumer";
+    this.services.metrics.markRequest(metricName);
+    // Errors as read now (a parked fetch may answer differently when it completes).
+    for (const read of reads) this.services.metrics.markError(metricName, read.error);
     if (isFollower) {
       const nowMs = this.services.nowMs();
       for (const read of reads) {
@@ -506,6 +530,8 @@ export class ReplicaManager implements ReplicaHost {
       }
       return;
     }
+    // Partition's isrChangeListener.markShrink / markExpand, once the change is committed.
+    (pending.kind === "expand" ? this.services.metrics.isrExpands : this.services.metrics.isrShrinks).mark();
     const previousIsr = partition.isr;
     partition.isr = [...outcome.isr];
     partition.zkVersion = outcome.zkVersion;

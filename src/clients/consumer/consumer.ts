@@ -29,6 +29,7 @@ import type { ConsumerConfig } from "./config.ts";
 import type { ConsumerCore } from "./core.ts";
 import { fetchRequest, handleFetchFailure, handleFetchResponse, prepareFetches } from "./fetcher.ts";
 import { ConsumerMetadata } from "./metadata.ts";
+import { ConsumerMetrics } from "../metrics.ts";
 import {
   failResets,
   failValidations,
@@ -68,6 +69,7 @@ const TAG_REQUEST_TIMEOUT = "consumer-request-timeout";
 
 export class KafkaConsumer implements ConsumerCore {
   readonly metadata = new ConsumerMetadata();
+  readonly metrics = new ConsumerMetrics();
   readonly config: ConsumerConfig;
   readonly defaultResetStrategy: ResetStrategy | null;
   private readonly states: TopicPartitionState[] = [];
@@ -112,6 +114,10 @@ export class KafkaConsumer implements ConsumerCore {
   assign(partitions: readonly TopicPartitionRef[]): void {
     const kept = new Map(this.states.map((state) => [state.topicPartition, state]));
     this.states.length = 0;
+    // A partition's records-lag sensor goes with its assignment.
+    for (const key of [...this.metrics.partitionLag.keys()]) {
+      if (!partitions.some((p) => `${p.topic}-${p.partition}` === key)) this.metrics.partitionLag.delete(key);
+    }
     for (const { topic, partition } of partitions) {
       const key = `${topic}-${partition}`;
       assert(!this.states.some((state) => state.topicPartition === key), `partition ${key} assigned twice`);

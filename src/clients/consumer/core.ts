@@ -4,6 +4,7 @@
  * plain functions over it, as Kafka's Fetcher and OffsetFetcher are over SubscriptionState and Metadata.
  */
 
+import type { ConsumerMetrics } from "../metrics.ts";
 import type { ConsumerConfig } from "./config.ts";
 import type { ConsumerMetadata } from "./metadata.ts";
 import type { ResetStrategy, TopicPartitionState } from "./subscription-state.ts";
@@ -11,6 +12,8 @@ import type { ResetStrategy, TopicPartitionState } from "./subscription-state.ts
 export interface ConsumerCore {
   readonly config: ConsumerConfig;
   readonly metadata: ConsumerMetadata;
+  /** consumer-fetch-manager-metrics (records consumed, lag). */
+  readonly metrics: ConsumerMetrics;
   /** The assigned partitions, in assignment order. */
   readonly assignment: readonly TopicPartitionState[];
   nowUs(): number;

@@ -148,8 +148,11 @@ function consume(core: ConsumerCore, state: TopicPartitionState, sent: FetchPart
     }
     nextOffset = lastOffset(batch) + 1;
   }
-  if (nextOffset === position.offset) return;
-  state.advance(nextOffset, offsetEpoch);
+  if (nextOffset !== position.offset) state.advance(nextOffset, offsetEpoch);
+  // FetchCollector: the records returned, then the lag = the response's HW minus the new position.
+  const nowUs = core.nowUs();
+  core.metrics.recordsConsumed.record(offsets.length, nowUs);
+  core.metrics.recordPartitionLag(state.topicPartition, answer.highWatermark - state.position!.offset, nowUs);
   if (offsets.length === 0) return;
   core.history("ok", state, { offsets, values, leaderEpoch: sent.currentLeaderEpoch, leader: leaderHost, highWatermark: answer.highWatermark });
 }

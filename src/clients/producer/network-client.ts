@@ -57,6 +57,11 @@ export class NetworkClient {
     return this.inFlight.get(host)?.length ?? 0;
   }
 
+  /** NetworkClient.inFlightRequestCount: requests sent and not yet answered, to every node. */
+  get inFlightRequestCount(): number {
+    return this.byCorrelationId.size;
+  }
+
   get hasInFlight(): boolean {
     return this.byCorrelationId.size > 0;
   }

@@ -16,6 +16,7 @@ import { RecordAccumulator } from "./accumulator.ts";
 import type { PendingRecord, SendCallback } from "./batch.ts";
 import type { ProducerConfig } from "./config.ts";
 import { ProducerMetadata } from "./metadata.ts";
+import { ProducerMetrics } from "../metrics.ts";
 import { NetworkClient, REQUEST_TIMEOUT_TAG, type KafkaRequestMessage } from "./network-client.ts";
 import { Sender } from "./sender.ts";
 import { TransactionManager } from "./transaction-manager.ts";
@@ -49,6 +50,8 @@ export class KafkaProducer {
   private readonly network: NetworkClient;
   private readonly sender: Sender;
   readonly transactionManager: TransactionManager | null;
+  /** producer-metrics (record-send, record-retry, record-error). */
+  readonly metrics = new ProducerMetrics();
   private readonly waiting: WaitingRecord[] = [];
   private pollTimer: TimerId | null = null;
   private pollAtUs = Number.POSITIVE_INFINITY;
@@ -82,7 +85,7 @@ export class KafkaProducer {
       : null;
     const partitioner = new StickyPartitioner(config["batch.size"], rng.fork("sticky-partitioner"));
     this.accumulator = new RecordAccumulator(config, this.metadata, this.transactionManager, partitioner);
-    this.sender = new Sender(context, config, this.metadata, this.accumulator, this.network, this.transactionManager);
+    this.sender = new Sender(context, config, this.metadata, this.accumulator, this.network, this.transactionManager, this.metrics);
   }
 
   /** Starts the I/O loop: the first metadata request and, with idempotence, InitProducerId. */
@@ -141,6 +144,11 @@ export class KafkaProducer {
     this.closing = true;
     this.accumulator.close();
     this.wakeup();
+  }
+
+  /** requests-in-flight: every request sent and not yet answered (Produce, Metadata, InitProducerId). */
+  get requestsInFlight(): number {
+    return this.network.inFlightRequestCount;
   }
 
   get isClosed(): boolean {

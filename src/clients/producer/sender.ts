@@ -24,6 +24,7 @@ import type { ProducerBatch } from "./batch.ts";
 import type { ProducerConfig } from "./config.ts";
 import { isInvalidMetadata, isRetriable, mayHaveAppended } from "./errors.ts";
 import type { ProducerMetadata } from "./metadata.ts";
+import type { ProducerMetrics } from "../metrics.ts";
 import type { NetworkClient } from "./network-client.ts";
 import type { TransactionManager } from "./transaction-manager.ts";
 
@@ -43,6 +44,7 @@ export class Sender {
     private readonly accumulator: RecordAccumulator,
     private readonly network: NetworkClient,
     private readonly transactionManager: TransactionManager | null,
+    private readonly metrics: ProducerMetrics,
   ) {
     this.guaranteeMessageOrder = config["max.in.flight.requests.per.connection"] === 1;
   }
@@ -154,7 +156,12 @@ export class Sender {
       partitions,
       sizeBytes: REQUEST_HEADER_BYTES + partitions.reduce((sum, p) => sum + p.batch.sizeBytes, 0),
     };
-    for (const batch of batches) batch.sends++;
+    const nowUs = this.context.monotonicNow();
+    for (const batch of batches) {
+      batch.sends++;
+      // SenderMetrics.updateProduceRequestMetrics: every drained batch, a retried one again.
+      this.metrics.recordSend.record(batch.recordCount, nowUs);
+    }
     if (this.config.acks === 0) {
       this.network.send(host, request, null);
       // No response will come: complete now, outcome unknown (Kafka completes with offset -1).
@@ -190,6 +197,7 @@ export class Sender {
         if (this.context.tracing) {
           this.context.trace("producer-retry", { topicPartition: batch.topicPartition, error, attempts: batch.attempts + 1, baseSequence: batch.baseSequence, producerEpoch: batch.producerEpoch });
         }
+        this.metrics.recordRetry.record(batch.recordCount, this.context.monotonicNow());
         this.accumulator.reenqueue(batch, nowUs);
         this.removeFromInFlight(batch);
       } else if (error === "DUPLICATE_SEQUENCE_NUMBER") {
@@ -216,6 +224,8 @@ export class Sender {
 
   private failBatch(batch: ProducerBatch, error: string, adjustSequenceNumbers: boolean): void {
     if (!batch.fail(error, batch.maybeAppended)) return;
+    // acks=0 completes without an answer: not an error to Kafka (offset -1), only to the history.
+    if (error !== "NO_ACKS") this.metrics.recordError.record(batch.recordCount, this.context.monotonicNow());
     this.transactionManager?.handleFailedBatch(batch, error, adjustSequenceNumbers);
     this.deallocate(batch);
   }

@@ -1,0 +1,192 @@
+/**
+ * The JMX sampler: what an operator's dashboard scrapes, recorded in the trace. Every `intervalUs` of virtual
+ * time, one `metrics` event per broker and client host that is up and not paused (a crashed, halted or paused
+ * JVM answers no JMX), mapping each MBean's ObjectName, exactly as Kafka registers it, to its attributes:
+ * gauges computed now from the process's state (read-only), meters and timers read from the counters the model
+ * marks (src/broker/metrics.ts, src/clients/metrics.ts). The sampler is one world-level kernel event; it draws
+ * no randomness and changes no model state, so the model's own trace lines are the same with it or without
+ * it. It goes idle when nothing else is pending (the run is quiescent) and `resume()` re-arms it.
+ * Simplifications: only the MBeans listed in docs/metrics.md; rates rounded to 3 decimals.
+ */
+
+import { KafkaBroker } from "../broker/broker.ts";
+import { METERED_REQUESTS, type BrokerMetrics, type MeteredRequest, type YammerMeter, type YammerTimer } from "../broker/metrics.ts";
+import type { KafkaVersion } from "../broker/config.ts";
+import type { ClientMeter } from "../clients/metrics.ts";
+import type { EventTarget } from "../sim/kernel.ts";
+import type { Micros } from "../sim/time.ts";
+import type { World } from "../sim/world.ts";
+import { ConsumerWorkload } from "../workload/consumer-workload.ts";
+import { ProducerWorkload } from "../workload/producer-workload.ts";
+
+export type MBeans = Record<string, Record<string, number | null>>;
+
+const EVENT_SAMPLE = 1;
+
+/**
+ * The API version of each era's clients, for RequestsPerSec's `version` tag (KIP-272, Kafka 2.0; absent before).
+ * The simulator does not negotiate versions: these are the newest Produce and Fetch versions of each era.
+ */
+const REQUEST_VERSIONS: Readonly<Record<KafkaVersion, { Produce: number; Fetch: number } | null>> = {
+  "0.10.2": null,
+  "2.0": { Produce: 6, Fetch: 8 },
+  "2.4": { Produce: 8, Fetch: 11 },
+  "3.x": { Produce: 9, Fetch: 12 },
+};
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
+
+export class MetricsSampler implements EventTarget {
+  /** Samples taken (kernel events dispatched by the sampler). */
+  samples = 0;
+  private armed = false;
+
+  constructor(
+    private readonly world: World,
+    readonly intervalUs: Micros,
+    private readonly version: KafkaVersion = "3.x",
+  ) {
+    if (!(Number.isInteger(intervalUs) && intervalUs > 0)) throw new Error("the metrics interval must be a positive number of µs");
+  }
+
+  /** Arms the next sample on the interval grid after now (a no-op while armed). */
+  resume(): void {
+    if (this.armed) return;
+    this.armed = true;
+    const now = this.world.kernel.now;
+    this.world.kernel.at((Math.floor(now / this.intervalUs) + 1) * this.intervalUs, this, EVENT_SAMPLE);
+  }
+
+  handleEvent(): void {
+    this.armed = false;
+    this.samples++;
+    this.sample();
+    // Nothing else pending: the world is quiescent, and a sampler alone must not keep the run going.
+    if (this.world.kernel.queue.size > 0) this.resume();
+  }
+
+  /** One `metrics` event per answering host. */
+  sample(): void {
+    const trace = this.world.trace;
+    for (const host of this.world.hosts) {
+      if (host.state !== "running" || host.process === null) continue;
+      const mbeans = this.mbeansOf(host.process);
+      if (mbeans !== null) trace.emit(host.name, "metrics", { intervalUs: this.intervalUs, mbeans });
+    }
+  }
+
+  mbeansOf(process: unknown): MBeans | null {
+    if (process instanceof KafkaBroker) return process.isHalted ? null : this.brokerMBeans(process);
+    if (process instanceof ProducerWorkload) return producerMBeans(process);
+    if (process instanceof ConsumerWorkload) return consumerMBeans(process);
+    return null;
+  }
+
+  private brokerMBeans(broker: KafkaBroker): MBeans {
+    const metrics = broker.metrics;
+    const replicaManager = broker.replicaManager;
+    let underReplicated = 0;
+    let underMinIsr = 0;
+    let atMinIsr = 0;
+    let leaders = 0;
+    for (const partition of replicaManager.partitions()) {
+      if (!partition.isLeader) continue;
+      leaders++;
+      const isrSize = partition.isr.length;
+      const minIsr = replicaManager.minInsyncReplicas(partition.topic);
+      if (isrSize < partition.replicas.length) underReplicated++;
+      if (isrSize < minIsr) underMinIsr++;
+      if (isrSize === minIsr) atMinIsr++;
+    }
+    const controller = broker.controller;
+    let offline = 0;
+    if (controller.isActive) {
+      const ctx = controller.context;
+      for (const [key, state] of ctx.partitionStates) {
+        if (state !== "OfflinePartition") continue;
+        const topic = key.slice(0, key.lastIndexOf("-"));
+        if (!ctx.isTopicQueuedUpForDeletion(topic)) offline++;
+      }
+    }
+    const mbeans: MBeans = {
+      "kafka.server:type=ReplicaManager,name=UnderReplicatedPartitions": { Value: underReplicated },
+      "kafka.server:type=ReplicaManager,name=UnderMinIsrPartitionCount": { Value: underMinIsr },
+      "kafka.server:type=ReplicaManager,name=AtMinIsrPartitionCount": { Value: atMinIsr },
+      "kafka.server:type=ReplicaManager,name=PartitionCount": { Value: replicaManager.partitionCount },
+      "kafka.server:type=ReplicaManager,name=LeaderCount": { Value: leaders },
+      "kafka.server:type=ReplicaManager,name=IsrShrinksPerSec": meter(metrics.isrShrinks),
+      "kafka.server:type=ReplicaManager,name=IsrExpandsPerSec": meter(metrics.isrExpands),
+      "kafka.controller:type=KafkaController,name=ActiveControllerCount": { Value: controller.isActive ? 1 : 0 },
+      "kafka.controller:type=KafkaController,name=OfflinePartitionsCount": { Value: offline },
+      "kafka.controller:type=ControllerStats,name=UncleanLeaderElectionsPerSec": meter(metrics.uncleanLeaderElections),
+      "kafka.controller:type=ControllerStats,name=LeaderElectionRateAndTimeMs": timer(metrics.leaderElection),
+    };
+    this.requestMBeans(metrics, mbeans);
+    mbeans["kafka.server:type=BrokerTopicMetrics,name=MessagesInPerSec"] = meter(metrics.messagesIn);
+    mbeans["kafka.server:type=BrokerTopicMetrics,name=BytesInPerSec"] = meter(metrics.bytesIn);
+    mbeans["kafka.server:type=BrokerTopicMetrics,name=FailedProduceRequestsPerSec"] = meter(metrics.failedProduceRequests);
+    mbeans["kafka.server:type=SessionExpireListener,name=ZooKeeperExpiresPerSec"] = meter(metrics.zooKeeperExpires);
+    return mbeans;
+  }
+
+  private requestMBeans(metrics: BrokerMetrics, mbeans: MBeans): void {
+    const versions = REQUEST_VERSIONS[this.version];
+    for (const request of METERED_REQUESTS) {
+      const version = versions === null ? "" : `,version=${request === "Produce" ? versions.Produce : versions.Fetch}`;
+      mbeans[`kafka.network:type=RequestMetrics,name=RequestsPerSec,request=${request}${version}`] = meter(metrics.requests.get(request)!);
+    }
+    for (const request of METERED_REQUESTS) {
+      for (const [error, errorMeter] of metrics.errors.get(request as MeteredRequest)!) {
+        mbeans[`kafka.network:type=RequestMetrics,name=ErrorsPerSec,request=${request},error=${error}`] = meter(errorMeter);
+      }
+    }
+  }
+}
+
+function meter(m: YammerMeter): Record<string, number> {
+  return { Count: m.count, OneMinuteRate: round(m.oneMinuteRate()) };
+}
+
+function timer(t: YammerTimer): Record<string, number> {
+  return { Count: t.count, OneMinuteRate: round(t.meter.oneMinuteRate()), Mean: round(t.mean()) };
+}
+
+function clientMeter(m: ClientMeter, name: string, nowUs: Micros): Record<string, number> {
+  return { [`${name}-total`]: m.total, [`${name}-rate`]: round(m.rate(nowUs)) };
+}
+
+function producerMBeans(workload: ProducerWorkload): MBeans {
+  const producer = workload.producer;
+  const metrics = producer.metrics;
+  const nowUs = workload.monotonicNow();
+  return {
+    [`kafka.producer:type=producer-metrics,client-id=${workload.clientId}`]: {
+      ...clientMeter(metrics.recordSend, "record-send", nowUs),
+      ...clientMeter(metrics.recordRetry, "record-retry", nowUs),
+      ...clientMeter(metrics.recordError, "record-error", nowUs),
+      "requests-in-flight": producer.requestsInFlight,
+    },
+  };
+}
+
+function consumerMBeans(workload: ConsumerWorkload): MBeans {
+  const consumer = workload.consumer;
+  const metrics = consumer.metrics;
+  const nowUs = consumer.nowUs();
+  const clientId = workload.clientId;
+  const lagMax = metrics.recordsLagMax.measure(nowUs);
+  const mbeans: MBeans = {
+    [`kafka.consumer:type=consumer-fetch-manager-metrics,client-id=${clientId}`]: {
+      "records-lag-max": lagMax === null ? null : round(lagMax),
+      ...clientMeter(metrics.recordsConsumed, "records-consumed", nowUs),
+    },
+  };
+  for (const state of consumer.assignment) {
+    const lag = metrics.partitionLag.get(state.topicPartition);
+    if (lag === undefined) continue;
+    mbeans[`kafka.consumer:type=consumer-fetch-manager-metrics,client-id=${clientId},topic=${state.topic},partition=${state.partition}`] = { "records-lag": lag };
+  }
+  return mbeans;
+}
