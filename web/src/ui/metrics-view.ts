@@ -11,7 +11,11 @@ import { formatTime } from "./timeline-view.ts";
 
 export interface ChartSpec {
   title: string;
-  /** The ObjectName, or its prefix when `prefix` (client metrics carry the client id). */
+  /**
+   * The ObjectName. It also matches names with more tags after it (`RequestsPerSec,request=Produce` matches
+   * Kafka ≥ 2.0's `…,request=Produce,version=9`); with `prefix`, any name starting with it (client metrics
+   * carry the client id).
+   */
   mbean: string;
   attribute: string;
   mode: "gauge" | "rate";
@@ -53,13 +57,11 @@ interface Line {
 /** A chart's lines: gauges as sampled, meters as rates from Count deltas. */
 export function chartLines(index: TraceIndex, spec: ChartSpec): Line[] {
   const series: MetricSeries[] = [];
-  if (spec.prefix === true) {
-    for (const [key, list] of index.metrics) {
-      const [mbean, attribute] = key.split("|");
-      if (mbean.startsWith(spec.mbean) && !mbean.includes(",topic=") && attribute === spec.attribute) series.push(...list);
-    }
-  } else {
-    series.push(...(index.metrics.get(`${spec.mbean}|${spec.attribute}`) ?? []));
+  for (const [key, list] of index.metrics) {
+    const [mbean, attribute] = key.split("|");
+    if (attribute !== spec.attribute) continue;
+    const matches = spec.prefix === true ? mbean.startsWith(spec.mbean) && !mbean.includes(",topic=") : mbean === spec.mbean || mbean.startsWith(`${spec.mbean},`);
+    if (matches) series.push(...list);
   }
   return series.map((s) => {
     if (spec.mode === "gauge") return { node: s.node, t: s.t, v: s.v };
