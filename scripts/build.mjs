@@ -1,7 +1,9 @@
 // Bundles the CLI into dist/cli.js with esbuild, so the simulator's hot path runs as plain JavaScript
 // (no per-call transpiler) and `npx kafkasim` works right after `npm ci` (this runs as `prepare`).
 // `kafkasim explore`'s worker threads load dist/explore-worker.js, a second bundle beside it.
-// `node scripts/build.mjs OUTDIR` builds elsewhere (the explore test bundles into a temporary directory).
+// The web viewer (web/src/ui/app.ts, with d3) is bundled into web/dist/viewer.js, which `kafkasim view`
+// serves with web/index.html and web/style.css.
+// `node scripts/build.mjs OUTDIR` builds the CLI elsewhere (the explore test bundles into a temporary directory).
 import { build } from "esbuild";
 
 const outdir = process.argv[2] ?? "dist";
@@ -17,3 +19,17 @@ await build({
   packages: "external",
   logLevel: "warning",
 });
+
+if (process.argv[2] === undefined) {
+  await build({
+    entryPoints: { viewer: "web/src/ui/app.ts" },
+    outdir: "web/dist",
+    bundle: true,
+    platform: "browser",
+    format: "esm",
+    target: "es2022",
+    minify: true,
+    sourcemap: true,
+    logLevel: "warning",
+  });
+}

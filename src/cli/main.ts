@@ -16,6 +16,7 @@ import { runCommand } from "./run-command.ts";
 import { shrinkCommand } from "./shrink-command.ts";
 import { configureColour } from "./style.ts";
 import { timelineCommand } from "./timeline-command.ts";
+import { viewCommand } from "./view-command.ts";
 
 const wallClock = (): number => performance.now(); // wall-clock-ok: CLI timing only
 
@@ -89,6 +90,24 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option("--no-messages", "summarise messages as counts; the default for text")
     .exitOverride()
     .action((file: string, options) => setExit(timelineCommand(file, options)));
+
+  program
+    .command("view")
+    .description("serve the web timeline viewer on 127.0.0.1 (with a trace, opened at once) and print its URL")
+    .argument("[trace]", "trace file (JSON Lines, from run --trace)")
+    .option("--port <n>", "port to listen on (default: any free port)")
+    .option("--no-open", "do not open a browser")
+    .exitOverride()
+    // Validation throws synchronously or rejects (exit 2); the server runs until Ctrl-C.
+    .action((trace: string | undefined, options) =>
+      viewCommand(trace, options).then(
+        (code) => void (process.exitCode = code),
+        (error: Error) => {
+          process.stderr.write(`kafkasim: ${error.message}\n`);
+          process.exitCode = EXIT_USAGE;
+        },
+      ),
+    );
 
   program
     .command("shrink")

@@ -1,0 +1,163 @@
+/**
+ * `kafkasim view [TRACE] [--port N] [--no-open]`: serves the built web viewer (web/index.html, web/style.css,
+ * web/dist/*) and, when given, the trace (as /trace.jsonl) on 127.0.0.1 only — never on every interface — and
+ * prints the URL. Only those files are served: any other path, an encoded `..`, or a method other than GET
+ * and HEAD is refused. A missing trace, a file that is not a kafkasim trace, a bad port or a viewer that is
+ * not built is one line and exit 2.
+ */
+
+import { spawn } from "node:child_process";
+import { closeSync, existsSync, openSync, readSync, statSync, createReadStream } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { dirname, extname, join, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import { TRACE_FORMAT } from "../sim/trace.ts";
+import { UsageError } from "./errors.ts";
+
+export interface ViewOptions {
+  port?: string;
+  /** commander's --no-open: false when given. */
+  open?: boolean;
+}
+
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".map": "application/json; charset=utf-8",
+  ".png": "image/png",
+  ".jsonl": "application/x-ndjson; charset=utf-8",
+};
+
+/** The package's web/ directory: found by walking up from this module (src/cli/ under tsx, dist/ when bundled). */
+export function webRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    if (existsSync(join(dir, "web", "index.html")) && existsSync(join(dir, "package.json"))) return join(dir, "web");
+    dir = dirname(dir);
+  }
+  throw new UsageError("cannot find the viewer's web/ directory next to the kafkasim package");
+}
+
+/** Checks the first line of a trace file without reading the whole of it. */
+export function checkTraceFile(file: string): void {
+  let fd: number;
+  try {
+    if (!statSync(file).isFile()) throw new UsageError(`${file}: cannot read the trace (is a directory)`);
+    fd = openSync(file, "r");
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(`${file}: cannot read the trace (${code === "ENOENT" ? "no such file" : (code ?? "unreadable")})`);
+  }
+  const buffer = Buffer.alloc(64 * 1024);
+  const n = readSync(fd, buffer, 0, buffer.length, 0);
+  closeSync(fd);
+  const text = buffer.subarray(0, n).toString("utf8");
+  const end = text.indexOf("\n");
+  const first = end < 0 ? text : text.slice(0, end);
+  let header: unknown;
+  try {
+    header = JSON.parse(first);
+  } catch {
+    throw new UsageError(`${file}: line 1: expected a kafkasim trace header (JSON), found ${first.length === 0 ? "an empty file" : "invalid JSON"}`);
+  }
+  if (typeof header !== "object" || header === null || (header as { format?: unknown }).format !== TRACE_FORMAT) {
+    throw new UsageError(`${file}: line 1: expected a trace header with "format": "${TRACE_FORMAT}"`);
+  }
+}
+
+export function parsePort(text: string | undefined): number {
+  if (text === undefined) return 0;
+  if (!/^\d+$/.test(text) || Number(text) > 65535) throw new UsageError(`--port: expected a port number 0–65535, found "${text}"`);
+  return Number(text);
+}
+
+/**
+ * Resolves a request path to a file the viewer may serve, or null. `/` is index.html; `/trace.jsonl` the
+ * trace; everything else must resolve inside web/ to index.html, style.css or a file of web/dist/.
+ */
+export function resolveRequest(root: string, trace: string | null, rawPath: string): string | null {
+  let path: string;
+  try {
+    path = decodeURIComponent(rawPath.split("?")[0].split("#")[0]);
+  } catch {
+    return null;
+  }
+  if (path.includes("\0") || path.split("/").includes("..")) return null;
+  if (path === "/" || path === "/index.html") return join(root, "index.html");
+  if (path === "/trace.jsonl") return trace;
+  const file = resolve(root, "." + path);
+  const allowed = file === join(root, "style.css") || file.startsWith(join(root, "dist") + sep);
+  return allowed ? file : null;
+}
+
+export function startViewServer(root: string, trace: string | null, port: number): Promise<Server> {
+  const server = createServer((request, response) => {
+    const headers = { "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store" };
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      response.writeHead(405, { ...headers, Allow: "GET, HEAD" }).end();
+      return;
+    }
+    const file = resolveRequest(root, trace, request.url ?? "/");
+    if (file === null) {
+      response.writeHead(404, { ...headers, "Content-Type": "text/plain" }).end("not found\n");
+      return;
+    }
+    let size: number;
+    try {
+      const stat = statSync(file);
+      if (!stat.isFile()) throw new Error("not a file");
+      size = stat.size;
+    } catch {
+      response.writeHead(404, { ...headers, "Content-Type": "text/plain" }).end("not found\n");
+      return;
+    }
+    response.writeHead(200, { ...headers, "Content-Type": TYPES[extname(file)] ?? (file === trace ? TYPES[".jsonl"] : "application/octet-stream"), "Content-Length": size });
+    if (request.method === "HEAD") response.end();
+    else createReadStream(file).pipe(response);
+  });
+  return new Promise((resolvePromise, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolvePromise(server);
+    });
+  });
+}
+
+export async function viewCommand(trace: string | undefined, options: ViewOptions): Promise<number> {
+  const port = parsePort(options.port);
+  const root = webRoot();
+  if (!existsSync(join(root, "dist", "viewer.js"))) throw new UsageError("the viewer is not built (web/dist/viewer.js is missing): run npm run build");
+  const traceFile = trace === undefined ? null : resolve(trace);
+  if (traceFile !== null) checkTraceFile(traceFile);
+  let server: Server;
+  try {
+    server = await startViewServer(root, traceFile, port);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(`--port ${port}: cannot listen on 127.0.0.1 (${code === "EADDRINUSE" ? "the port is in use" : (code ?? "error")})`);
+  }
+  const address = server.address();
+  const actual = typeof address === "object" && address !== null ? address.port : port;
+  const url = `http://127.0.0.1:${actual}/${traceFile !== null ? "?trace=/trace.jsonl" : ""}`;
+  process.stdout.write(`kafkasim viewer: ${url}\n${traceFile !== null ? `serving ${traceFile}\n` : ""}Ctrl-C stops it.\n`);
+  if (options.open !== false) openBrowser(url);
+  return new Promise((resolvePromise) => {
+    const stop = () => server.close(() => resolvePromise(0));
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+}
+
+function openBrowser(url: string): void {
+  const command = process.platform === "darwin" ? "open" : process.platform === "win32" ? "explorer" : "xdg-open";
+  try {
+    const child = spawn(command, [url], { stdio: "ignore", detached: true });
+    child.on("error", () => process.stdout.write("(could not open a browser: open the URL above)\n"));
+    child.unref();
+  } catch {
+    process.stdout.write("(could not open a browser: open the URL above)\n");
+  }
+}

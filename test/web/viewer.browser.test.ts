@@ -1,0 +1,149 @@
+/**
+ * The viewer in a real browser (Debian's chromium driven by playwright-core): loads the trace of a known-bug
+ * scenario (KIP-101) through `kafkasim view`'s server, checks the lanes, the arrows, a violation marker and its
+ * explanation, the inspector's high watermark at a given event, stepping back and forward, and saves a
+ * screenshot in artifacts/. Without chromium it skips, unless KAFKASIM_REQUIRE_BROWSER is set (CI sets it).
+ */
+
+import { expect } from "chai";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { startViewServer, webRoot } from "../../src/cli/view-command.ts";
+import { validateScenario } from "../../src/scenario/load.ts";
+import { runScenario } from "../../src/scenario/run.ts";
+import { MemorySink, parseTrace } from "../../src/sim/trace.ts";
+import { Timeline } from "../../web/src/state/timeline.ts";
+import { scenarioFile } from "../scenario/helpers.ts";
+
+const CHROMIUM = process.env.KAFKASIM_CHROMIUM ?? "/usr/bin/chromium";
+const ROOT = new URL("../..", import.meta.url).pathname;
+export const ARTIFACTS = join(ROOT, "artifacts");
+
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+}
+
+describe("viewer in a real browser", function () {
+  this.timeout(120000);
+  let browser: Browser;
+  let server: Server;
+  let page: Page;
+  let base = "";
+  const sink = new MemorySink();
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      if (process.env.KAFKASIM_REQUIRE_BROWSER) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+      this.skip();
+    }
+    const root = webRoot();
+    if (!existsSync(join(root, "dist", "viewer.js"))) throw new Error("web/dist/viewer.js is missing: run npm run build");
+    const scenario = validateScenario(scenarioFile("kip-101-data-loss"), "kip-101-data-loss.json");
+    runScenario(scenario, { sinks: [sink] });
+    const dir = mkdtempSync(join(tmpdir(), "kafkasim-browser-"));
+    const trace = join(dir, "kip-101.jsonl");
+    writeFileSync(trace, sink.lines.join("\n") + "\n");
+    server = await startViewServer(root, trace, 0);
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/?trace=/trace.jsonl`;
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    const errors: string[] = [];
+    page.on("pageerror", (error) => errors.push(error.message));
+    await page.goto(base);
+    await page.waitForSelector("body[data-ready]", { timeout: 30000 });
+    expect(errors, "page errors").to.deep.equal([]);
+    expect(await page.getAttribute("body", "data-ready")).to.equal("true");
+  });
+
+  after(async () => {
+    await browser?.close();
+    server?.close();
+  });
+
+  it("draws one lane per node, grouped, with message arrows", async () => {
+    const lanes = await page.evaluate(() => (window as unknown as { kafkasimViewer: { index: { lanes: { name: string }[] } } }).kafkasimViewer.index.lanes.map((l) => l.name));
+    expect(lanes).to.deep.equal(["zk-1", "zk-2", "zk-3", "broker-1", "broker-2", "broker-3", "admin", "p1"]);
+    const arrows = Number(await page.getAttribute("#timeline canvas.lanes", "data-arrows"));
+    expect(arrows, "arrows drawn in the full view").to.be.greaterThan(100);
+  });
+
+  it("marks the violations; clicking the marker explains it and links the evidence", async () => {
+    const names = await page.$$eval(".violation-link", (links) => links.map((a) => a.textContent ?? ""));
+    expect(names.join(" ")).to.include("lost-write");
+    expect(names.join(" ")).to.include("hwm-regression");
+    // Click the hwm-regression marker on the canvas itself.
+    const point = await page.evaluate(() => {
+      const viewer = (window as unknown as { kafkasimViewer: { index: { violations: { name: string }[] }; timeline: { violationPoint(i: number): { x: number; y: number } } } }).kafkasimViewer;
+      const i = viewer.index.violations.findIndex((v) => v.name === "hwm-regression");
+      return viewer.timeline.violationPoint(i);
+    });
+    const box = (await page.locator("#timeline canvas.lanes").boundingBox())!;
+    await page.mouse.click(box.x + point.x, box.y + point.y);
+    await page.waitForSelector('.explain[data-violation-name="hwm-regression"]');
+    const text = await page.textContent(".explain");
+    expect(text).to.include("broker-3 became leader");
+    const links = await page.$$(".evidence a");
+    expect(links.length).to.be.greaterThan(0);
+    // Following an evidence link moves the playback position to that event.
+    const target = await links[0].getAttribute("data-index");
+    await links[0].click();
+    expect(await page.getAttribute("body", "data-cursor")).to.equal(target);
+  });
+
+  it("shows the inspector's HW and LEO at a given event, as the trace's state says", async () => {
+    const { events, header } = parseTrace(sink.lines.join("\n"));
+    const state = Timeline.build(header, events);
+    // The leader's HW just after broker-1 advances it past 100.
+    const i = events.findIndex((e) => e.kind === "hwm" && e.node === "broker-1" && Number(e.highWatermark) >= 100);
+    expect(i).to.be.greaterThan(0);
+    await page.goto(`${base}#i=${i}`);
+    await page.waitForSelector("body[data-ready=true]");
+    expect(await page.getAttribute("body", "data-cursor")).to.equal(String(i));
+    const replica = page.locator('.partition[data-partition="t-0"] .replica[data-replica="broker-1"]');
+    expect(await replica.getAttribute("data-hw")).to.equal(String(events[i].highWatermark));
+    const expected = state.stateAt(i).partitions.find((p) => p.topicPartition === "t-0")!.replicaViews.find((r) => r.host === "broker-1")!;
+    expect(await replica.getAttribute("data-leo")).to.equal(String(expected.logEndOffset));
+    expect(await page.textContent('.partition[data-partition="t-0"] [data-field="leader"]')).to.equal("broker-1");
+  });
+
+  it("steps forward and back with the keyboard and the buttons, and keeps the position in the URL", async () => {
+    const start = Number(await page.getAttribute("body", "data-cursor"));
+    await page.locator("#timeline canvas.lanes").focus();
+    await page.keyboard.press("ArrowRight");
+    await page.keyboard.press("ArrowRight");
+    expect(Number(await page.getAttribute("body", "data-cursor"))).to.equal(start + 2);
+    await page.click("#step-back");
+    expect(Number(await page.getAttribute("body", "data-cursor"))).to.equal(start + 1);
+    expect(page.url()).to.include(`#i=${start + 1}`);
+    // Shift+→ jumps to the next key event (an election, ISR change, truncation, fault…).
+    await page.keyboard.press("Shift+ArrowRight");
+    const key = Number(await page.getAttribute("body", "data-cursor"));
+    expect(key).to.be.greaterThan(start + 1);
+    await page.keyboard.press("Shift+ArrowLeft");
+    expect(Number(await page.getAttribute("body", "data-cursor"))).to.be.lessThan(key);
+  });
+
+  it("saves a screenshot of the moment broker-3 truncates", async () => {
+    const { events } = parseTrace(sink.lines.join("\n"));
+    const i = events.findIndex((e) => e.kind === "replica-truncate" && e.node === "broker-3" && Number(e.offset) > 0);
+    await page.goto(`${base}#i=${i + 1}`);
+    await page.waitForSelector("body[data-ready=true]");
+    await page.evaluate(() => {
+      const viewer = (window as unknown as { kafkasimViewer: { timeline: { zoomTo(a: number, b: number): void; draw(): void } } }).kafkasimViewer;
+      viewer.timeline.zoomTo(11_500_000, 14_000_000);
+      viewer.timeline.draw();
+    });
+    await page.waitForTimeout(100);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const file = join(ARTIFACTS, "viewer-kip-101.png");
+    await page.screenshot({ path: file, fullPage: false });
+    expect(existsSync(file)).to.equal(true);
+  });
+});

@@ -1,0 +1,122 @@
+/**
+ * The state inspector at the playback position, rebuilt from the trace (web/src/state/): hosts and roles,
+ * the controller and its epoch, each partition's leader, leader epoch and ISR, and each replica's log as a
+ * strip of offsets — committed below the HW, uncommitted above it, records just truncated struck through in
+ * red as they disappear — with LEO and HW markers; ZooKeeper's tree and sessions; the clients' open and recent
+ * operations.
+ */
+
+import type { ClusterView, LogRecord, OpView, PartitionView, ReplicaView } from "../state/types.ts";
+
+/** Offsets shown per replica strip: the last STRIP of the partition's highest log end offset. */
+const STRIP = 40;
+
+const esc = (s: unknown) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
+
+/** A stable colour per leader epoch, so records of one epoch read as one block. */
+function epochColour(epoch: number): string {
+  const hues = [210, 30, 130, 280, 350, 60, 180, 0];
+  return `hsl(${hues[((epoch % hues.length) + hues.length) % hues.length]} 55% 45%)`;
+}
+
+export function renderInspector(container: HTMLElement, view: ClusterView, focusPartition: string | null): void {
+  const parts: string[] = [];
+  parts.push(`<section class="insp-block"><h3>Cluster at ${(view.t / 1e6).toFixed(6)} s <span class="muted">(event #${view.index})</span></h3>`);
+  parts.push('<div class="hosts">');
+  for (const host of view.hosts) {
+    const roles: string[] = [];
+    if (host.name === view.zkLeader) roles.push("ZK leader");
+    if (host.name === view.controller) roles.push(`controller (epoch ${view.controllerEpoch})`);
+    parts.push(`<span class="host host-${host.state}" data-host="${esc(host.name)}" title="incarnation ${host.incarnation}">${esc(host.name)} <small>${esc(host.state)}${roles.length ? " · " + esc(roles.join(", ")) : ""}</small></span>`);
+  }
+  parts.push("</div>");
+  parts.push(`<p>Controller: <b data-field="controller">${esc(view.controller ?? "none")}</b>, controllerEpoch <b data-field="controllerEpoch">${view.controllerEpoch}</b> · ZooKeeper leader: <b>${esc(view.zkLeader ?? "none")}</b></p></section>`);
+
+  const partitions = focusPartition === null ? view.partitions : view.partitions.filter((p) => p.topicPartition === focusPartition);
+  parts.push(`<section class="insp-block"><h3>Partitions</h3>`);
+  if (view.partitions.length > 1) {
+    parts.push(`<select class="partition-filter"><option value="">all ${view.partitions.length} partitions</option>${view.partitions
+      .map((p) => `<option value="${esc(p.topicPartition)}"${p.topicPartition === focusPartition ? " selected" : ""}>${esc(p.topicPartition)}</option>`)
+      .join("")}</select>`);
+  }
+  for (const partition of partitions.slice(0, 24)) parts.push(renderPartition(partition));
+  if (partitions.length > 24) parts.push(`<p class="muted">${partitions.length - 24} more partitions: pick one above.</p>`);
+  parts.push("</section>");
+
+  parts.push(`<section class="insp-block"><h3>Client operations</h3>${renderOps(view.ops.open, "open (invoked, no answer yet)")}${renderOps(view.ops.recent.slice(-12).reverse(), "recently completed")}</section>`);
+
+  parts.push(`<section class="insp-block"><h3>ZooKeeper</h3>${renderZk(view)}</section>`);
+  container.innerHTML = parts.join("");
+}
+
+function renderPartition(p: PartitionView): string {
+  const maxLeo = Math.max(0, ...p.replicaViews.map((r) => r.logEndOffset));
+  const from = Math.max(0, maxLeo - STRIP + 4);
+  const to = from + STRIP;
+  const rows = p.replicaViews.map((r) => renderReplica(p, r, from, to)).join("");
+  return `<div class="partition" data-partition="${esc(p.topicPartition)}">
+    <div class="partition-head"><b>${esc(p.topicPartition)}</b> leader <b data-field="leader">${p.leader >= 0 ? `broker-${p.leader}` : "none"}</b>
+    · leaderEpoch <b data-field="leaderEpoch">${p.leaderEpoch}</b> · ISR <b data-field="isr">[${p.isr.join(", ")}]</b>
+    · replicas [${p.replicas.join(", ")}]${p.zkVersion !== undefined ? ` · zkVersion ${p.zkVersion}` : ""}</div>
+    <div class="strip-scale">${renderScale(from, to)}</div>${rows}</div>`;
+}
+
+function renderScale(from: number, to: number): string {
+  const cells: string[] = [];
+  for (let o = from; o < to; o++) cells.push(`<span class="cell scale">${o % 5 === 0 ? o : ""}</span>`);
+  return `<span class="replica-name"></span>${cells.join("")}`;
+}
+
+function renderReplica(p: PartitionView, r: ReplicaView, from: number, to: number): string {
+  const records = r.window(from, to);
+  const present = new Map<number, LogRecord>();
+  const truncated = new Map<number, LogRecord>();
+  for (const record of records) (record.truncatedSeq === undefined ? present : truncated).set(record.offset, record);
+  const cells: string[] = [];
+  for (let o = from; o < to; o++) {
+    const record = present.get(o);
+    const gone = truncated.get(o);
+    const marks = `${o === r.highWatermark ? '<i class="hw" title="high watermark">HW</i>' : ""}${o === r.logEndOffset ? '<i class="leo" title="log end offset">LEO</i>' : ""}`;
+    if (record !== undefined) {
+      const state = o < r.highWatermark ? "committed" : "uncommitted";
+      cells.push(`<span class="cell ${state}" style="border-bottom-color:${epochColour(record.epoch)}" title="offset ${o}: ${esc(record.value)} (epoch ${record.epoch})">${marks}</span>`);
+    } else if (gone !== undefined) {
+      cells.push(`<span class="cell truncated" title="offset ${o}: ${esc(gone.value)} truncated (epoch ${gone.epoch})">${marks}</span>`);
+    } else {
+      cells.push(`<span class="cell empty">${marks}</span>`);
+    }
+  }
+  const isLeader = p.leader === r.brokerId;
+  const inIsr = p.isr.includes(r.brokerId);
+  const label = `${r.host}${isLeader ? " ◆" : ""}${inIsr ? "" : " (out of ISR)"}`;
+  return `<div class="replica${r.up ? "" : " down"}" data-replica="${esc(r.host)}" data-hw="${r.highWatermark}" data-leo="${r.logEndOffset}" data-epoch="${r.leaderEpoch}">
+    <span class="replica-name" title="${esc(r.role)} · leaderEpoch ${r.leaderEpoch} · LEO ${r.logEndOffset} · HW ${r.highWatermark} · log start ${r.logStartOffset}">${esc(label)}<br><small>LEO ${r.logEndOffset} · HW ${r.highWatermark} · e${r.leaderEpoch}</small></span>${cells.join("")}</div>`;
+}
+
+function renderOps(ops: OpView[], title: string): string {
+  if (ops.length === 0) return `<p class="muted">${esc(title)}: none</p>`;
+  const rows = ops
+    .slice(0, 16)
+    .map(
+      (op) =>
+        `<tr class="op-${esc(op.type)}"><td>${esc(op.process)}</td><td>${esc(op.f)}</td><td>${esc(op.type)}</td><td>${esc(op.value ?? "")}</td><td>${op.partition !== undefined && op.partition >= 0 ? `p${op.partition}` : ""}${op.offset !== undefined ? `@${op.offset}` : ""}</td><td>${esc(op.error ?? "")}</td></tr>`,
+    )
+    .join("");
+  return `<p class="muted">${esc(title)} (${ops.length})</p><table class="ops">${rows}</table>`;
+}
+
+function renderZk(view: ClusterView): string {
+  const paths = [...view.zk.znodes].sort((a, b) => a.path.localeCompare(b.path));
+  const interesting = paths.filter((z) => !z.path.startsWith("/zookeeper"));
+  const items = interesting
+    .slice(0, 200)
+    .map((z) => {
+      const depth = z.path.split("/").length - 2;
+      const name = z.path === "/" ? "/" : z.path.slice(z.path.lastIndexOf("/") + 1);
+      return `<li style="padding-left:${depth * 12}px" title="${esc(z.path)}">${esc(name)}${z.ephemeralOwner !== undefined ? ` <small class="ephemeral">ephemeral · session ${esc(z.ephemeralOwner)}</small>` : ""}</li>`;
+    })
+    .join("");
+  const sessions = view.zk.sessions.map((s) => `<li>${esc(s.sessionId)} <small>${esc(s.client)} · ${esc(s.state)}</small></li>`).join("");
+  return `<details open><summary>znodes (${interesting.length})</summary><ul class="zk-tree">${items}</ul></details>
+    <details><summary>sessions (${view.zk.sessions.length})</summary><ul class="zk-sessions">${sessions}</ul></details>`;
+}

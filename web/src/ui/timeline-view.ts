@@ -1,0 +1,474 @@
+/**
+ * The space-time (Lamport) diagram: one lane per node, grouped (ZooKeeper, brokers, admin, clients) with
+ * role spans (ZooKeeper leader, controller) tinted behind the lane; messages as arrows from send to delivery
+ * labelled with their request type when few enough are visible; drops as a red arrow ending in a cross;
+ * faults as shaded bands; key events as glyphs; violations as red markers. Drawn on a canvas (SVG would
+ * choke on a million events): only what lies in the visible window is drawn, and past a few thousand arrows
+ * a stride thins them. d3-zoom pans and zooms the time axis, a d3-brush on the overview strip picks a window,
+ * a d3-axis shows simulated time.
+ */
+
+import { axisBottom, brushX, scaleLinear, select, zoom, zoomIdentity, type BrushBehavior, type D3ZoomEvent, type ScaleLinear, type Selection, type ZoomBehavior } from "d3";
+import { lowerBound, type BandKind, type TraceIndex } from "./trace-index.ts";
+
+export const LANE_HEIGHT = 30;
+const LABEL_WIDTH = 150;
+const AXIS_HEIGHT = 22;
+const OVERVIEW_HEIGHT = 26;
+const MAX_ARROWS = 4000;
+const LABEL_ARROWS = 160;
+
+const BAND_COLOURS: Record<BandKind, string> = {
+  down: "rgba(120,120,120,0.35)",
+  "power-loss": "rgba(150,30,30,0.30)",
+  shutdown: "rgba(120,120,160,0.30)",
+  paused: "rgba(230,190,40,0.35)",
+  partition: "rgba(240,120,20,0.18)",
+  network: "rgba(240,160,60,0.15)",
+  disk: "rgba(160,60,160,0.20)",
+  clock: "rgba(60,160,200,0.15)",
+};
+
+/** Colour by request family: ZooKeeper, replication fetches, produce, controller requests, metadata. */
+export function messageColour(type: string): string {
+  if (type.startsWith("Zk") || type.startsWith("Quorum") || type.startsWith("Learner")) return "#8e6cc0";
+  if (type.startsWith("Fetch")) return "#3b7dd8";
+  if (type.startsWith("Produce")) return "#2e9e50";
+  if (type.startsWith("LeaderAndIsr") || type.startsWith("UpdateMetadata") || type.startsWith("StopReplica") || type.startsWith("AlterIsr") || type.startsWith("ControlledShutdown")) return "#e07b00";
+  if (type.startsWith("InitProducerId") || type.startsWith("OffsetsForLeaderEpoch") || type.startsWith("ListOffsets")) return "#c04080";
+  return "#888";
+}
+
+export interface TimelineCallbacks {
+  /** The user clicked at time t (µs). */
+  seekTime(t: number): void;
+  /** The user clicked a violation marker. */
+  selectViolation(i: number): void;
+  /** The visible window changed (metrics charts follow it). */
+  windowChanged(x: ScaleLinear<number, number>): void;
+}
+
+export class TimelineView {
+  readonly root: HTMLElement;
+  private readonly canvas: HTMLCanvasElement;
+  private readonly ctx: CanvasRenderingContext2D;
+  private readonly axisSvg: Selection<SVGSVGElement, unknown, null, undefined>;
+  private readonly overviewSvg: Selection<SVGSVGElement, unknown, null, undefined>;
+  private readonly base: ScaleLinear<number, number>;
+  private x: ScaleLinear<number, number>;
+  private readonly zoomBehavior: ZoomBehavior<HTMLCanvasElement, unknown>;
+  private readonly brush: BrushBehavior<unknown>;
+  private width = 800;
+  private cursorT = 0;
+  private highlight: { t: number; lane: number } | null = null;
+  private frame = 0;
+  private syncingBrush = false;
+  private readonly markT: Float64Array;
+  /** Arrows drawn in the last frame (tests read it through the DOM's data attributes). */
+  drawnArrows = 0;
+
+  constructor(
+    container: HTMLElement,
+    private readonly index: TraceIndex,
+    private readonly callbacks: TimelineCallbacks,
+  ) {
+    this.root = container;
+    container.innerHTML = "";
+    this.axisSvg = select(container).append("svg").attr("class", "axis").attr("height", AXIS_HEIGHT);
+    this.canvas = document.createElement("canvas");
+    this.canvas.className = "lanes";
+    container.appendChild(this.canvas);
+    this.overviewSvg = select(container).append("svg").attr("class", "overview").attr("height", OVERVIEW_HEIGHT);
+    this.ctx = this.canvas.getContext("2d")!;
+    this.markT = Float64Array.from(index.marks, (mark) => mark.t);
+    const end = Math.max(index.endT, 1);
+    this.base = scaleLinear().domain([0, end]);
+    this.x = this.base.copy();
+
+    this.zoomBehavior = zoom<HTMLCanvasElement, unknown>()
+      .scaleExtent([1, Math.max(2, end / 50)])
+      .on("zoom", (event: D3ZoomEvent<HTMLCanvasElement, unknown>) => {
+        this.x = event.transform.rescaleX(this.base);
+        this.syncBrush();
+        this.callbacks.windowChanged(this.x);
+        this.requestDraw();
+      });
+    select(this.canvas).call(this.zoomBehavior).on("dblclick.zoom", null);
+    this.canvas.addEventListener("click", (event) => this.onClick(event));
+
+    this.brush = brushX<unknown>().on("end", (event: { selection: [number, number] | null; sourceEvent?: Event }) => {
+      if (this.syncingBrush || event.sourceEvent === undefined) return;
+      if (event.selection === null) {
+        this.zoomTo(0, end);
+        return;
+      }
+      const overview = this.overviewScale();
+      this.zoomTo(overview.invert(event.selection[0] - LABEL_WIDTH), overview.invert(event.selection[1] - LABEL_WIDTH));
+    });
+    this.resize();
+    new ResizeObserver(() => this.resize()).observe(container);
+  }
+
+  get scale(): ScaleLinear<number, number> {
+    return this.x;
+  }
+
+  /** Shows the window [fromT, toT] (µs). */
+  zoomTo(fromT: number, toT: number): void {
+    const span = Math.max(toT - fromT, 1);
+    const k = (this.base.domain()[1] - this.base.domain()[0]) / span;
+    const transform = zoomIdentity.scale(k).translate(-this.base(fromT), 0);
+    select(this.canvas).call(this.zoomBehavior.transform, transform);
+  }
+
+  setCursor(t: number): void {
+    this.cursorT = t;
+    // Keep the cursor in view while playing.
+    const [d0, d1] = this.x.domain();
+    if (t < d0 || t > d1) {
+      const span = d1 - d0;
+      this.zoomTo(Math.max(0, t - span * 0.2), Math.max(0, t - span * 0.2) + span);
+    }
+    this.requestDraw();
+  }
+
+  setHighlight(target: { t: number; lane: number } | null): void {
+    this.highlight = target;
+    this.requestDraw();
+  }
+
+  private overviewScale(): ScaleLinear<number, number> {
+    return this.base.copy().range([0, this.width]);
+  }
+
+  private resize(): void {
+    const width = Math.max(200, this.root.clientWidth - LABEL_WIDTH - 2);
+    this.width = width;
+    this.base.range([0, width]);
+    const transform = (this.canvas as unknown as { __zoom?: { rescaleX: (s: ScaleLinear<number, number>) => ScaleLinear<number, number> } }).__zoom;
+    this.x = transform !== undefined ? transform.rescaleX(this.base) : this.base.copy();
+    this.zoomBehavior.extent([
+      [0, 0],
+      [width, this.canvasHeight()],
+    ]).translateExtent([
+      [0, 0],
+      [width, this.canvasHeight()],
+    ]);
+    const dpr = window.devicePixelRatio || 1;
+    const height = this.canvasHeight();
+    this.canvas.width = Math.round((width + LABEL_WIDTH) * dpr);
+    this.canvas.height = Math.round(height * dpr);
+    this.canvas.style.width = `${width + LABEL_WIDTH}px`;
+    this.canvas.style.height = `${height}px`;
+    this.ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    this.axisSvg.attr("width", width + LABEL_WIDTH);
+    this.drawOverview();
+    this.callbacks.windowChanged(this.x);
+    this.requestDraw();
+  }
+
+  private canvasHeight(): number {
+    return this.index.lanes.length * LANE_HEIGHT + 16;
+  }
+
+  private requestDraw(): void {
+    if (this.frame !== 0) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.draw();
+    });
+  }
+
+  /** Draws now (tests and screenshots call it to avoid waiting a frame). */
+  draw(): void {
+    const { ctx, index } = this;
+    const width = this.width;
+    const height = this.canvasHeight();
+    const x = (t: number) => LABEL_WIDTH + this.x(t);
+    const laneY = (lane: number) => lane * LANE_HEIGHT + LANE_HEIGHT / 2 + 8;
+    const [t0, t1] = this.x.domain();
+    ctx.clearRect(0, 0, width + LABEL_WIDTH, height);
+
+    // Lane backgrounds, group separators, role spans.
+    index.lanes.forEach((lane, i) => {
+      ctx.fillStyle = i % 2 === 0 ? "#fafafa" : "#f1f3f6";
+      ctx.fillRect(LABEL_WIDTH, laneY(i) - LANE_HEIGHT / 2, width, LANE_HEIGHT);
+      if (i > 0 && index.lanes[i - 1].group !== lane.group) {
+        ctx.fillStyle = "#99a";
+        ctx.fillRect(0, laneY(i) - LANE_HEIGHT / 2 - 1, width + LABEL_WIDTH, 2);
+      }
+    });
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(LABEL_WIDTH, 0, width, height);
+    ctx.clip();
+    for (const role of index.roles) {
+      if (role.toT < t0 || role.fromT > t1 || role.lane < 0) continue;
+      ctx.fillStyle = role.role === "controller" ? "rgba(255,200,0,0.25)" : "rgba(142,108,192,0.18)";
+      const a = Math.max(x(role.fromT), LABEL_WIDTH);
+      ctx.fillRect(a, laneY(role.lane) - LANE_HEIGHT / 2 + 2, Math.max(1, x(role.toT) - a), LANE_HEIGHT - 4);
+    }
+    for (const band of index.bands) {
+      if (band.toT < t0 || band.fromT > t1) continue;
+      ctx.fillStyle = BAND_COLOURS[band.kind];
+      const a = Math.max(x(band.fromT), LABEL_WIDTH);
+      const w = Math.max(2, x(band.toT) - a);
+      for (const lane of band.lanes) ctx.fillRect(a, laneY(lane) - LANE_HEIGHT / 2, w, LANE_HEIGHT);
+      if (band.kind === "down" || band.kind === "power-loss") {
+        ctx.strokeStyle = band.kind === "down" ? "#666" : "#a22";
+        ctx.lineWidth = 2;
+        for (const lane of band.lanes) {
+          ctx.beginPath();
+          ctx.moveTo(a, laneY(lane));
+          ctx.lineTo(a + w, laneY(lane));
+          ctx.setLineDash([4, 4]);
+          ctx.stroke();
+          ctx.setLineDash([]);
+        }
+      }
+    }
+    // Lane axes.
+    ctx.strokeStyle = "#c8ccd4";
+    ctx.lineWidth = 1;
+    for (let i = 0; i < index.lanes.length; i++) {
+      ctx.beginPath();
+      ctx.moveTo(LABEL_WIDTH, laneY(i));
+      ctx.lineTo(LABEL_WIDTH + width, laneY(i));
+      ctx.stroke();
+    }
+
+    // Messages in the window.
+    const m = index.messages;
+    const first = lowerBound(m.sendT, t0 - m.maxSpanUs);
+    const last = lowerBound(m.sendT, t1 + 1);
+    let visible = 0;
+    for (let i = first; i < last; i++) if ((Number.isNaN(m.endT[i]) ? m.sendT[i] : m.endT[i]) >= t0) visible++;
+    const stride = Math.max(1, Math.ceil(visible / MAX_ARROWS));
+    const label = visible <= LABEL_ARROWS;
+    // Dense windows fade each arrow, so overlapping traffic reads as density rather than a solid block.
+    const alpha = label ? 0.9 : Math.max(0.12, Math.min(0.55, 400 / Math.min(visible, MAX_ARROWS)));
+    let drawn = 0;
+    let seen = 0;
+    const labels: { x: number; y: number; w: number }[] = [];
+    ctx.lineWidth = 1;
+    ctx.font = "10px sans-serif";
+    for (let i = first; i < last; i++) {
+      const endT = Number.isNaN(m.endT[i]) ? m.sendT[i] : m.endT[i];
+      if (endT < t0) continue;
+      if (seen++ % stride !== 0 && m.dropped[i] === 0) continue;
+      if (m.from[i] < 0 || m.to[i] < 0) continue;
+      const type = m.types[m.type[i]];
+      const x0 = x(m.sendT[i]);
+      const y0 = laneY(m.from[i]);
+      const y1 = laneY(m.to[i]);
+      let x1: number;
+      let yEnd: number;
+      if (m.dropped[i] === 1) {
+        // A dropped message ends half way, in a red cross, at its drop time.
+        x1 = Math.max(x(endT), x0 + 6);
+        yEnd = (y0 + y1) / 2;
+        ctx.strokeStyle = "#d33";
+      } else if (Number.isNaN(m.endT[i])) {
+        x1 = x(index.endT);
+        yEnd = (y0 + y1) / 2;
+        ctx.strokeStyle = "#bbb";
+      } else {
+        x1 = x(endT);
+        yEnd = y1;
+        ctx.strokeStyle = messageColour(type);
+      }
+      ctx.globalAlpha = alpha;
+      ctx.beginPath();
+      ctx.moveTo(x0, y0);
+      ctx.lineTo(x1, yEnd);
+      ctx.stroke();
+      if (m.dropped[i] === 1) {
+        ctx.beginPath();
+        ctx.moveTo(x1 - 4, yEnd - 4);
+        ctx.lineTo(x1 + 4, yEnd + 4);
+        ctx.moveTo(x1 + 4, yEnd - 4);
+        ctx.lineTo(x1 - 4, yEnd + 4);
+        ctx.stroke();
+      } else if (label) {
+        arrowHead(ctx, x0, y0, x1, yEnd);
+      }
+      if (label) {
+        // Label the arrow unless it would overprint one already written.
+        const lx = (x0 + x1) / 2 + 2;
+        const ly = (y0 + yEnd) / 2 - 2;
+        const w = ctx.measureText(type).width;
+        if (!labels.some((b) => lx < b.x + b.w && b.x < lx + w && Math.abs(b.y - ly) < 10)) {
+          labels.push({ x: lx, y: ly, w });
+          ctx.globalAlpha = 1;
+          ctx.fillStyle = "#333";
+          ctx.fillText(type, lx, ly);
+        }
+      }
+      drawn++;
+    }
+    ctx.globalAlpha = 1;
+    this.drawnArrows = drawn;
+    this.canvas.dataset.arrows = String(drawn);
+
+    // Key events.
+    ctx.font = "12px sans-serif";
+    ctx.textAlign = "center";
+    const marks = index.marks;
+    const mFirst = lowerBound(this.markT, t0);
+    const lastX = new Map<number, number>();
+    for (let i = mFirst; i < marks.length && marks[i].t <= t1; i++) {
+      const mark = marks[i];
+      const px = x(mark.t);
+      if ((lastX.get(mark.lane) ?? -99) > px - 8) continue;
+      lastX.set(mark.lane, px);
+      ctx.fillStyle = mark.category === "election" ? "#b8860b" : mark.category === "truncation" ? "#c0392b" : mark.category === "isr" ? "#2c6fbb" : "#333";
+      ctx.fillText(mark.glyph, px, laneY(mark.lane) - 4);
+    }
+
+    // Violations: a red dashed line and a triangle on the lane.
+    for (const v of index.violations) {
+      if (v.t < t0 || v.t > t1) continue;
+      const px = x(v.t);
+      ctx.strokeStyle = "#e00";
+      ctx.setLineDash([3, 3]);
+      ctx.beginPath();
+      ctx.moveTo(px, 0);
+      ctx.lineTo(px, height);
+      ctx.stroke();
+      ctx.setLineDash([]);
+      const y = v.lane >= 0 ? laneY(v.lane) : 10;
+      ctx.fillStyle = "#e00";
+      ctx.beginPath();
+      ctx.moveTo(px, y - 9);
+      ctx.lineTo(px - 7, y + 5);
+      ctx.lineTo(px + 7, y + 5);
+      ctx.closePath();
+      ctx.fill();
+      ctx.fillStyle = "#fff";
+      ctx.fillText("!", px, y + 3);
+    }
+    ctx.textAlign = "left";
+
+    if (this.highlight !== null) {
+      ctx.strokeStyle = "#ff00aa";
+      ctx.lineWidth = 3;
+      ctx.beginPath();
+      ctx.arc(x(this.highlight.t), this.highlight.lane >= 0 ? laneY(this.highlight.lane) : 10, 11, 0, Math.PI * 2);
+      ctx.stroke();
+      ctx.lineWidth = 1;
+    }
+
+    // Cursor.
+    const cx = x(this.cursorT);
+    ctx.strokeStyle = "#0057d9";
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    ctx.moveTo(cx, 0);
+    ctx.lineTo(cx, height);
+    ctx.stroke();
+    ctx.lineWidth = 1;
+    ctx.restore();
+
+    // Labels (drawn last, over the left margin).
+    ctx.fillStyle = "#fff";
+    ctx.fillRect(0, 0, LABEL_WIDTH, height);
+    ctx.font = "12px sans-serif";
+    index.lanes.forEach((lane, i) => {
+      ctx.fillStyle = "#222";
+      ctx.fillText(lane.name, 8, laneY(i) + 4);
+      const role = index.roles.find((r) => r.lane === i && r.fromT <= this.cursorT && r.toT > this.cursorT);
+      if (role !== undefined) {
+        ctx.fillStyle = role.role === "controller" ? "#b8860b" : "#8e6cc0";
+        ctx.font = "10px sans-serif";
+        ctx.fillText(role.role === "controller" ? "★ controller" : "★ ZK leader", 70, laneY(i) + 4);
+        ctx.font = "12px sans-serif";
+      }
+    });
+
+    // Axis.
+    const axis = axisBottom(this.x.copy().range([LABEL_WIDTH, LABEL_WIDTH + width]))
+      .ticks(Math.max(2, Math.floor(width / 90)))
+      .tickFormat((d) => formatTime(Number(d)));
+    this.axisSvg.selectAll("g").remove();
+    this.axisSvg.append("g").attr("transform", "translate(0,1)").call(axis);
+  }
+
+  private drawOverview(): void {
+    const svg = this.overviewSvg;
+    svg.attr("width", this.width + LABEL_WIDTH);
+    svg.selectAll("*").remove();
+    const overview = this.overviewScale();
+    const g = svg.append("g").attr("transform", `translate(${LABEL_WIDTH},0)`);
+    g.append("rect").attr("width", this.width).attr("height", OVERVIEW_HEIGHT).attr("fill", "#eef");
+    for (const band of this.index.bands) {
+      g.append("rect")
+        .attr("x", overview(band.fromT))
+        .attr("width", Math.max(1, overview(band.toT) - overview(band.fromT)))
+        .attr("y", 2)
+        .attr("height", OVERVIEW_HEIGHT - 4)
+        .attr("fill", BAND_COLOURS[band.kind]);
+    }
+    for (const v of this.index.violations) {
+      g.append("rect").attr("x", overview(v.t) - 1).attr("width", 2).attr("height", OVERVIEW_HEIGHT).attr("fill", "#e00");
+    }
+    svg.append("text").attr("x", 8).attr("y", 17).attr("font-size", 11).attr("fill", "#555").text("brush a window ↔");
+    this.brush.extent([
+      [LABEL_WIDTH, 0],
+      [LABEL_WIDTH + this.width, OVERVIEW_HEIGHT],
+    ]);
+    svg.append("g").attr("class", "brush").call(this.brush);
+    this.syncBrush();
+  }
+
+  private syncBrush(): void {
+    const overview = this.overviewScale();
+    const [d0, d1] = this.x.domain();
+    const full = d0 <= this.base.domain()[0] && d1 >= this.base.domain()[1];
+    this.syncingBrush = true;
+    const g = this.overviewSvg.select<SVGGElement>("g.brush");
+    if (!g.empty()) this.brush.move(g, full ? null : [LABEL_WIDTH + overview(d0), LABEL_WIDTH + overview(d1)]);
+    this.syncingBrush = false;
+  }
+
+  private onClick(event: MouseEvent): void {
+    const rect = this.canvas.getBoundingClientRect();
+    const px = event.clientX - rect.left;
+    const py = event.clientY - rect.top;
+    if (px < LABEL_WIDTH) return;
+    const t = this.x.invert(px - LABEL_WIDTH);
+    // A violation marker within 8 px wins.
+    for (let i = 0; i < this.index.violations.length; i++) {
+      const v = this.index.violations[i];
+      const vx = LABEL_WIDTH + this.x(v.t);
+      const vy = v.lane >= 0 ? v.lane * LANE_HEIGHT + LANE_HEIGHT / 2 + 8 : 10;
+      if (Math.abs(vx - px) <= 8 && Math.abs(vy - py) <= 12) {
+        this.callbacks.selectViolation(i);
+        return;
+      }
+    }
+    this.callbacks.seekTime(Math.max(0, t));
+  }
+
+  /** Canvas position of a violation marker (the browser test clicks it). */
+  violationPoint(i: number): { x: number; y: number } {
+    const v = this.index.violations[i];
+    return { x: LABEL_WIDTH + this.x(v.t), y: v.lane >= 0 ? v.lane * LANE_HEIGHT + LANE_HEIGHT / 2 + 8 : 10 };
+  }
+}
+
+function arrowHead(ctx: CanvasRenderingContext2D, x0: number, y0: number, x1: number, y1: number): void {
+  const angle = Math.atan2(y1 - y0, x1 - x0);
+  ctx.beginPath();
+  ctx.moveTo(x1, y1);
+  ctx.lineTo(x1 - 6 * Math.cos(angle - 0.4), y1 - 6 * Math.sin(angle - 0.4));
+  ctx.moveTo(x1, y1);
+  ctx.lineTo(x1 - 6 * Math.cos(angle + 0.4), y1 - 6 * Math.sin(angle + 0.4));
+  ctx.stroke();
+}
+
+/** Simulated time for axes and labels: seconds with as many decimals as the span needs. */
+export function formatTime(us: number): string {
+  if (Math.abs(us) >= 1e6) return `${us % 1e6 === 0 ? us / 1e6 : (us / 1e6).toFixed(3).replace(/0+$/, "")} s`;
+  if (Math.abs(us) >= 1e3) return `${(us / 1e3).toFixed(1).replace(/\.0$/, "")} ms`;
+  return `${us} µs`;
+}
