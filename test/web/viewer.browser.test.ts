@@ -16,7 +16,7 @@ import { startViewServer, webRoot } from "../../src/cli/view-command.ts";
 import { validateScenario } from "../../src/scenario/load.ts";
 import { runScenario } from "../../src/scenario/run.ts";
 import { MemorySink, parseTrace } from "../../src/sim/trace.ts";
-import { Timeline } from "../../web/src/state/timeline.ts";
+import { Timeline } from "../../web/src/state/index.ts";
 import { scenarioFile } from "../scenario/helpers.ts";
 
 const CHROMIUM = process.env.KAFKASIM_CHROMIUM ?? "/usr/bin/chromium";
@@ -130,11 +130,21 @@ describe("viewer in a real browser", function () {
     expect(Number(await page.getAttribute("body", "data-cursor"))).to.be.lessThan(key);
   });
 
-  it("saves a screenshot of the moment broker-3 truncates", async () => {
+  it("shows the records broker-3 truncates as they disappear, and saves a screenshot of that moment", async () => {
     const { events } = parseTrace(sink.lines.join("\n"));
-    const i = events.findIndex((e) => e.kind === "replica-truncate" && e.node === "broker-3" && Number(e.offset) > 0);
-    await page.goto(`${base}#i=${i + 1}`);
+    const decision = events.findIndex((e) => e.kind === "replica-truncate" && e.node === "broker-3" && Number(e.offset) > 0);
+    const i = events.findIndex((e, k) => k >= decision && e.kind === "log-truncate" && e.node === "broker-3");
+    expect(i, "broker-3 truncates its log").to.be.greaterThan(0);
+    await page.goto(`${base}#i=${i}`);
     await page.waitForSelector("body[data-ready=true]");
+    // The dropped offsets (from the stale HW to the old log end) show as truncated, not as present records.
+    const replica = page.locator('.partition[data-partition="t-0"] .replica[data-replica="broker-3"]');
+    expect(await replica.locator(".cell.truncated").count()).to.equal(Number(events[decision].logEndOffset) - Number(events[decision].offset));
+    expect(await replica.getAttribute("data-leo")).to.equal(String(events[decision].offset));
+    // Two simulated seconds later they are gone.
+    await page.goto(`${base}#t=${(events[i].t + 2_500_000) / 1e6}`);
+    expect(await replica.locator(".cell.truncated").count()).to.equal(0);
+    await page.goto(`${base}#i=${i}`);
     await page.evaluate(() => {
       const viewer = (window as unknown as { kafkasimViewer: { timeline: { zoomTo(a: number, b: number): void; draw(): void } } }).kafkasimViewer;
       viewer.timeline.zoomTo(11_500_000, 14_000_000);

@@ -6,7 +6,7 @@
  * per real second, keyboard shortcuts (space, ← →, shift+← → for key events, Home, End, + −).
  */
 
-import { Timeline } from "../state/timeline.ts";
+import { Timeline } from "../state/index.ts";
 import { explainViolation } from "./explain.ts";
 import { renderInspector } from "./inspector-view.ts";
 import { MetricsView } from "./metrics-view.ts";
@@ -28,6 +28,7 @@ class Viewer {
   private urlDue = 0;
   private focusPartition: string | null = null;
   private readonly eventT: Float64Array;
+  private readonly listeners = new AbortController();
   readonly timeline: TimelineView;
   readonly metrics: MetricsView;
 
@@ -61,9 +62,16 @@ class Viewer {
         this.renderInspector();
       }
     });
-    document.addEventListener("keydown", (e) => this.onKey(e));
-    window.addEventListener("hashchange", () => this.fromHash());
+    document.addEventListener("keydown", (e) => this.onKey(e), { signal: this.listeners.signal });
+    window.addEventListener("hashchange", () => this.fromHash(), { signal: this.listeners.signal });
     this.fromHash(true);
+  }
+
+  /** Detaches from the page before another trace replaces this one. */
+  dispose(): void {
+    this.playing = false;
+    this.listeners.abort();
+    this.timeline.dispose();
   }
 
   private fromHash(initial = false): void {
@@ -107,7 +115,17 @@ class Viewer {
 
   private renderInspector(): void {
     const started = performance.now();
-    renderInspector($("inspector"), this.state.stateAt(this.cursor), this.focusPartition);
+    const view = this.state.stateAt(this.cursor);
+    renderInspector($("inspector"), view, this.focusPartition);
+    const leaders = new Map<string, string[]>();
+    for (const p of view.partitions) {
+      if (p.leader < 0) continue;
+      const host = `broker-${p.leader}`;
+      const list = leaders.get(host) ?? [];
+      list.push(p.topicPartition);
+      leaders.set(host, list);
+    }
+    this.timeline.setLeaders(leaders);
     $("inspector").dataset.renderMs = (performance.now() - started).toFixed(1);
   }
 
@@ -240,6 +258,8 @@ function summary(e: { t: number; node: string; kind: string; [k: string]: unknow
   return `${node} ${kind} ${text.length > 160 ? `${text.slice(0, 159)}…` : text}`;
 }
 
+let current: Viewer | null = null;
+
 async function load(text: string, source: string): Promise<void> {
   const status = $("status");
   const started = performance.now();
@@ -250,7 +270,9 @@ async function load(text: string, source: string): Promise<void> {
     const index = indexTrace(header, events);
     const state = Timeline.build(header, events);
     document.body.classList.add("loaded");
+    current?.dispose();
     const viewer = new Viewer(index, state);
+    current = viewer;
     (window as unknown as { kafkasimViewer: Viewer }).kafkasimViewer = viewer;
     const ms = performance.now() - started;
     status.textContent = `${source}: ${events.length.toLocaleString()} events, ${formatTime(index.endT)} simulated, opened in ${(ms / 1000).toFixed(2)} s`;

@@ -6,7 +6,7 @@
  * operations.
  */
 
-import type { ClusterView, LogRecord, OpView, PartitionView, ReplicaView } from "../state/types.ts";
+import type { ClusterView, LogRecord, OpView, PartitionView, ReplicaView } from "../state/index.ts";
 
 /** Offsets shown per replica strip: the last STRIP of the partition's highest log end offset. */
 const STRIP = 40;

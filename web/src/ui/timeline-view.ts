@@ -64,6 +64,8 @@ export class TimelineView {
   private frame = 0;
   private syncingBrush = false;
   private readonly markT: Float64Array;
+  private leaders = new Map<string, string[]>();
+  private readonly resizeObserver: ResizeObserver;
   /** Arrows drawn in the last frame (tests read it through the DOM's data attributes). */
   drawnArrows = 0;
 
@@ -106,7 +108,8 @@ export class TimelineView {
       this.zoomTo(overview.invert(event.selection[0] - LABEL_WIDTH), overview.invert(event.selection[1] - LABEL_WIDTH));
     });
     this.resize();
-    new ResizeObserver(() => this.resize()).observe(container);
+    this.resizeObserver = new ResizeObserver(() => this.resize());
+    this.resizeObserver.observe(container);
   }
 
   get scale(): ScaleLinear<number, number> {
@@ -130,6 +133,17 @@ export class TimelineView {
       this.zoomTo(Math.max(0, t - span * 0.2), Math.max(0, t - span * 0.2) + span);
     }
     this.requestDraw();
+  }
+
+  /** The partitions each broker leads at the playback position (from the state timeline), shown in its label. */
+  setLeaders(leaders: Map<string, string[]>): void {
+    this.leaders = leaders;
+    this.requestDraw();
+  }
+
+  /** Stops following the container's size (a new trace replaces this view). */
+  dispose(): void {
+    this.resizeObserver.disconnect();
   }
 
   setHighlight(target: { t: number; lane: number } | null): void {
@@ -376,13 +390,20 @@ export class TimelineView {
     index.lanes.forEach((lane, i) => {
       ctx.fillStyle = "#222";
       ctx.fillText(lane.name, 8, laneY(i) + 4);
+      // Roles at the playback position: ZooKeeper leader or controller, then the partitions it leads.
       const role = index.roles.find((r) => r.lane === i && r.fromT <= this.cursorT && r.toT > this.cursorT);
+      const led = this.leaders.get(lane.name) ?? [];
+      ctx.font = "10px sans-serif";
       if (role !== undefined) {
         ctx.fillStyle = role.role === "controller" ? "#b8860b" : "#8e6cc0";
-        ctx.font = "10px sans-serif";
-        ctx.fillText(role.role === "controller" ? "★ controller" : "★ ZK leader", 70, laneY(i) + 4);
-        ctx.font = "12px sans-serif";
+        ctx.fillText(role.role === "controller" ? "★ controller" : "★ ZK leader", 62, laneY(i) + (led.length > 0 ? -2 : 4));
       }
+      if (led.length > 0) {
+        ctx.fillStyle = "#2c6fbb";
+        const text = `◆ ${led.slice(0, 4).join(" ")}${led.length > 4 ? ` +${led.length - 4}` : ""}`;
+        ctx.fillText(text, 62, laneY(i) + (role !== undefined ? 9 : 4), LABEL_WIDTH - 64);
+      }
+      ctx.font = "12px sans-serif";
     });
 
     // Axis.
