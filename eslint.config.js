@@ -62,7 +62,7 @@ export default tseslint.config(
   },
   {
     // The viewer's state reconstruction: pure, deterministic, no DOM (it runs in Node tests and the browser), and
-    // it reads only the trace (its types from src/sim/trace.ts), never the model.
+    // it reads only the trace (its types from src/sim/trace.ts and trace-snapshot.ts), never the model.
     files: ["web/src/state/**/*.ts"],
     rules: {
       "no-restricted-globals": [
@@ -82,8 +82,8 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: "^(\\.\\./)+src/(?!sim/trace\\.ts$)",
-              message: "web/src/state reads only the trace: import nothing from src/ but src/sim/trace.ts",
+              regex: "^(\\.\\./)+src/(?!sim/trace(-snapshot)?\\.ts$)",
+              message: "web/src/state reads only the trace: import nothing from src/ but src/sim/trace.ts and trace-snapshot.ts",
             },
             { regex: "^(node:)?(fs|path|crypto|child_process)$", message: "web/src/state also runs in the browser" },
           ],

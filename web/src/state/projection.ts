@@ -1,42 +1,17 @@
 /**
  * The projection of a ClusterView onto the shape of the simulator's `snapshot` trace event (docs/trace.md),
  * so tests can assert that the reconstruction equals the model's real state at every snapshot. The record
- * digest is the same function as src/scenario/snapshot.ts's recordsDigest (this module imports no model code).
+ * digest and the event's shape come from src/sim/trace-snapshot.ts, shared with the recorder (no model code).
  */
 
+import { recordsDigest, type SnapshotFields, type SnapshotReplica } from "../../../src/sim/trace-snapshot.ts";
 import type { ClusterView } from "./types.ts";
 import { compare } from "./zk-track.ts";
 
-export interface ProjectedReplica {
-  node: string;
-  topicPartition: string;
-  role: string;
-  leaderEpoch: number;
-  isr?: number[];
-  logStartOffset: number;
-  logEndOffset: number;
-  highWatermark: number;
-  records: string;
-}
-
-export interface ProjectedSnapshot {
-  hosts: [string, string, number][];
-  zkLeader: string | null;
-  controllers: [string, number][];
-  replicas: ProjectedReplica[];
-  zk: { znodes: [string, number, string | null, string][]; sessions: string[] } | null;
-}
-
-export function recordsDigest(records: Iterable<{ offset: number; epoch: number; value: string | null }>): string {
-  let h = 0x811c9dc5;
-  let count = 0;
-  for (const record of records) {
-    const line = `${record.offset},${record.epoch},${record.value === null ? "\u0000" : record.value}\n`;
-    for (let i = 0; i < line.length; i++) h = Math.imul(h ^ line.charCodeAt(i), 0x01000193);
-    count++;
-  }
-  return `${count}:${(h >>> 0).toString(16).padStart(8, "0")}`;
-}
+/** A snapshot's replica, as the simulator records it and as the projection computes it. */
+export type ProjectedReplica = SnapshotReplica | (Omit<SnapshotReplica, "role"> & { role: string });
+export type ProjectedSnapshot = Omit<SnapshotFields, "replicas"> & { replicas: ProjectedReplica[] };
+export { recordsDigest };
 
 /** Sorts a snapshot's lists the way project() does (hosts and controllers by name, replicas by node then partition). */
 export function normalizeSnapshot(snapshot: ProjectedSnapshot): ProjectedSnapshot {

@@ -6,7 +6,7 @@
  */
 
 import { schemeTableau10, type ScaleLinear } from "d3";
-import type { MetricSeries, TraceIndex } from "./trace-index.ts";
+import { lowerBound, type MetricSeries, type TraceIndex } from "./trace-index.ts";
 import { formatTime } from "./timeline-view.ts";
 
 export interface ChartSpec {
@@ -169,7 +169,7 @@ export class MetricsView {
           prevT = t;
         }
         ctx.stroke();
-        const at = lastAtOrBefore(line.t, this.cursorT);
+        const at = lowerBound(line.t, Math.floor(this.cursorT) + 1) - 1;
         if (at >= 0 && this.cursorT - line.t[at] < 3_500_000) readings.push(`${line.node}=${round(line.v[at])}`);
       }
       const cx = LABEL_WIDTH + x(this.cursorT);
@@ -189,15 +189,4 @@ export class MetricsView {
 
 function round(v: number): string {
   return Number.isInteger(v) ? String(v) : v.toFixed(2);
-}
-
-function lastAtOrBefore(values: number[], x: number): number {
-  let lo = 0;
-  let hi = values.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (values[mid] <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo - 1;
 }

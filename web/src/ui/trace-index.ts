@@ -149,6 +149,12 @@ export function indexTrace(header: TraceHeader, events: TraceEvent[]): TraceInde
       openRole.delete(key);
     }
   };
+  /** A new role span for `key` (ending the host's previous one of that role). */
+  const openRoleSpan = (key: string, span: RoleSpan) => {
+    closeRole(key, span.fromT);
+    openRole.set(key, span);
+    roles.push(span);
+  };
   const metricSeries = new Map<string, MetricSeries>();
 
   for (let i = 0; i < events.length; i++) {
@@ -204,23 +210,14 @@ export function indexTrace(header: TraceHeader, events: TraceEvent[]): TraceInde
         faultBand(e, laneOf, openFaults, bands, endT);
         break;
       case "zk-serving":
-        if (e.role === "LEADING") {
-          closeRole(`zk:${e.node}`, e.t);
-          const span: RoleSpan = { lane, role: "zk-leader", fromT: e.t, toT: endT, label: `ZK leader (epoch ${String(e.epoch)})` };
-          openRole.set(`zk:${e.node}`, span);
-          roles.push(span);
-        }
+        if (e.role === "LEADING") openRoleSpan(`zk:${e.node}`, { lane, role: "zk-leader", fromT: e.t, toT: endT, label: `ZK leader (epoch ${String(e.epoch)})` });
         break;
       case "zk-not-serving":
         closeRole(`zk:${e.node}`, e.t);
         break;
-      case "controller-elected": {
-        closeRole(`controller:${e.node}`, e.t);
-        const span: RoleSpan = { lane, role: "controller", fromT: e.t, toT: endT, label: `controller (epoch ${String(e.controllerEpoch)})` };
-        openRole.set(`controller:${e.node}`, span);
-        roles.push(span);
+      case "controller-elected":
+        openRoleSpan(`controller:${e.node}`, { lane, role: "controller", fromT: e.t, toT: endT, label: `controller (epoch ${String(e.controllerEpoch)})` });
         break;
-      }
       case "controller-resigned":
         closeRole(`controller:${e.node}`, e.t);
         break;
