@@ -28,6 +28,17 @@ export interface ReadyCheckResult {
 
 export class RecordAccumulator {
   private readonly deques = new Map<string, ProducerBatch[]>();
+  /** The deques again, in creation order, with their keys: the hot loops walk these without iterator allocation. */
+  private readonly dequeList: ProducerBatch[][] = [];
+  private readonly dequeKeys: string[] = [];
+  private readonly lingerUs: Micros;
+  private readonly retryBackoffUs: Micros;
+  private readonly deliveryTimeoutUs: Micros;
+  private readonly readyResult: { readyHosts: string[]; nextReadyCheckUs: Micros; unknownLeaderTopics: string[] } = {
+    readyHosts: [],
+    nextReadyCheckUs: Number.POSITIVE_INFINITY,
+    unknownLeaderTopics: [],
+  };
   private readonly incomplete = new Set<ProducerBatch>();
   private readonly muted = new Set<string>();
   private readonly drainIndex = new Map<string, number>();
@@ -39,7 +50,22 @@ export class RecordAccumulator {
     private readonly metadata: ProducerMetadata,
     private readonly transactionManager: TransactionManager | null,
     private readonly partitioner: StickyPartitioner,
-  ) {}
+  ) {
+    this.lingerUs = ms(config["linger.ms"]);
+    this.retryBackoffUs = ms(config["retry.backoff.ms"]);
+    this.deliveryTimeoutUs = ms(config["delivery.timeout.ms"]);
+  }
+
+  private dequeFor(tp: string): ProducerBatch[] {
+    let deque = this.deques.get(tp);
+    if (deque === undefined) {
+      deque = [];
+      this.deques.set(tp, deque);
+      this.dequeList.push(deque);
+      this.dequeKeys.push(tp);
+    }
+    return deque;
+  }
 
   /** Appends a record; `partition` null = no key (sticky). The topic's partition count must be known. */
   append(topic: string, partition: number | null, record: PendingRecord, nowUs: Micros): { partition: number; batch: ProducerBatch } {
@@ -47,12 +73,7 @@ export class RecordAccumulator {
     const sticky = partition === null;
     const available = sticky ? this.metadata.availablePartitions(topic) : [];
     const effective = partition ?? this.partitioner.partition(topic, numPartitions, available);
-    const tp = `${topic}-${effective}`;
-    let deque = this.deques.get(tp);
-    if (deque === undefined) {
-      deque = [];
-      this.deques.set(tp, deque);
-    }
+    const deque = this.dequeFor(`${topic}-${effective}`);
     let batch = deque.at(-1);
     let appended = batch?.tryAppend(record) ?? null;
     if (batch === undefined || appended === null) {
@@ -65,37 +86,43 @@ export class RecordAccumulator {
     return { partition: effective, batch };
   }
 
-  private backoffUs(): Micros {
-    return ms(this.config["retry.backoff.ms"]);
-  }
-
   private backingOff(batch: ProducerBatch, nowUs: Micros): boolean {
-    return batch.attempts > 0 && nowUs - batch.lastAttemptUs < this.backoffUs();
+    return batch.attempts > 0 && nowUs - batch.lastAttemptUs < this.retryBackoffUs;
   }
 
-  /** RecordAccumulator.ready. */
+  /** RecordAccumulator.ready. The result and its arrays are reused: valid until the next call. */
   ready(nowUs: Micros): ReadyCheckResult {
-    const readyHosts: string[] = [];
-    const unknownLeaderTopics: string[] = [];
+    const readyHosts = this.readyResult.readyHosts;
+    const unknownLeaderTopics = this.readyResult.unknownLeaderTopics;
+    readyHosts.length = 0;
+    unknownLeaderTopics.length = 0;
     let nextReadyCheckUs = Number.POSITIVE_INFINITY;
-    for (const [tp, deque] of this.deques) {
-      const first = deque[0];
+    const deques = this.dequeList;
+    for (let i = 0; i < deques.length; i++) {
+      const first = deques[i][0];
       if (first === undefined) continue;
       const leader = this.metadata.leaderHost(first.topic, first.partition);
       if (leader === null) {
         if (!unknownLeaderTopics.includes(first.topic)) unknownLeaderTopics.push(first.topic);
         continue;
       }
-      if (readyHosts.includes(leader) || this.muted.has(tp)) continue;
-      const backingOff = this.backingOff(first, nowUs);
-      const timeToWaitUs = backingOff ? this.backoffUs() : ms(this.config["linger.ms"]);
-      const full = deque.length > 1 || first.isFull;
-      const expired = nowUs - first.lastAttemptUs >= timeToWaitUs;
-      const sendable = full || expired || this.closed || this.flushing;
-      if (sendable && !backingOff) readyHosts.push(leader);
-      else nextReadyCheckUs = Math.min(nextReadyCheckUs, first.lastAttemptUs + timeToWaitUs);
+      if (readyHosts.includes(leader) || (this.muted.size > 0 && this.muted.has(this.dequeKeys[i]))) continue;
+      const waitUntilUs = this.sendableAtUs(deques[i], first, nowUs);
+      if (waitUntilUs <= nowUs) readyHosts.push(leader);
+      else nextReadyCheckUs = Math.min(nextReadyCheckUs, waitUntilUs);
     }
-    return { readyHosts, nextReadyCheckUs, unknownLeaderTopics };
+    this.readyResult.nextReadyCheckUs = nextReadyCheckUs;
+    return this.readyResult;
+  }
+
+  /** When the deque's first batch becomes sendable: now or earlier when it is already (full, lingered, flushing). */
+  private sendableAtUs(deque: ProducerBatch[], first: ProducerBatch, nowUs: Micros): Micros {
+    const backingOff = this.backingOff(first, nowUs);
+    const timeToWaitUs = backingOff ? this.retryBackoffUs : this.lingerUs;
+    const full = deque.length > 1 || first.isFull;
+    const expired = nowUs - first.lastAttemptUs >= timeToWaitUs;
+    const sendable = full || expired || this.closed || this.flushing;
+    return sendable && !backingOff ? nowUs : first.lastAttemptUs + timeToWaitUs;
   }
 
   /** RecordAccumulator.shouldStopDrainBatchesForPartition (idempotence: keep sequences in order). */
@@ -153,12 +180,7 @@ export class RecordAccumulator {
   /** RecordAccumulator.reenqueue: back to the front of its deque (after lower sequences, with idempotence). */
   reenqueue(batch: ProducerBatch, nowUs: Micros): void {
     batch.reenqueued(nowUs);
-    const tp = batch.topicPartition;
-    let deque = this.deques.get(tp);
-    if (deque === undefined) {
-      deque = [];
-      this.deques.set(tp, deque);
-    }
+    const deque = this.dequeFor(batch.topicPartition);
     let at = 0;
     if (this.transactionManager !== null) {
       while (at < deque.length && deque[at].hasSequence && deque[at].baseSequence < batch.baseSequence) at++;
@@ -169,8 +191,10 @@ export class RecordAccumulator {
   /** RecordAccumulator.expiredBatches: batches at the front of their deque past delivery.timeout.ms. */
   expiredBatches(nowUs: Micros): ProducerBatch[] {
     const expired: ProducerBatch[] = [];
-    const timeoutUs = ms(this.config["delivery.timeout.ms"]);
-    for (const deque of this.deques.values()) {
+    const timeoutUs = this.deliveryTimeoutUs;
+    const deques = this.dequeList;
+    for (let i = 0; i < deques.length; i++) {
+      const deque = deques[i];
       while (deque.length > 0 && deque[0].hasReachedDeliveryTimeout(timeoutUs, nowUs)) expired.push(deque.shift()!);
     }
     return expired;
@@ -179,7 +203,11 @@ export class RecordAccumulator {
   /** The earliest delivery-timeout expiry among queued batches, or +Infinity. */
   nextExpiryUs(): Micros {
     let next = Number.POSITIVE_INFINITY;
-    for (const deque of this.deques.values()) for (const batch of deque) next = Math.min(next, batch.createdUs + ms(this.config["delivery.timeout.ms"]));
+    const deques = this.dequeList;
+    for (let i = 0; i < deques.length; i++) {
+      const deque = deques[i];
+      for (let j = 0; j < deque.length; j++) next = Math.min(next, deque[j].createdUs + this.deliveryTimeoutUs);
+    }
     return next;
   }
 

@@ -36,6 +36,7 @@ export class Sender {
   private initRetryAtUs = Number.NEGATIVE_INFINITY;
   /** max.in.flight.requests.per.connection = 1: a partition is muted while its batch is in flight. */
   private readonly guaranteeMessageOrder: boolean;
+  private readonly deliveryTimeoutUs: Micros;
 
   constructor(
     private readonly context: ProcessContext,
@@ -47,6 +48,7 @@ export class Sender {
     private readonly metrics: ProducerMetrics,
   ) {
     this.guaranteeMessageOrder = config["max.in.flight.requests.per.connection"] === 1;
+    this.deliveryTimeoutUs = ms(config["delivery.timeout.ms"]);
   }
 
   private now(): Micros {
@@ -77,18 +79,29 @@ export class Sender {
     const nowUs = this.now();
     // The earliest candidate time after now (times at or before now are not wake-ups).
     let next = Number.POSITIVE_INFINITY;
-    const consider = (t: Micros): void => {
+    let t = this.accumulator.ready(nowUs).nextReadyCheckUs;
+    if (t > nowUs && t < next) next = t;
+    t = this.accumulator.nextExpiryUs();
+    if (t > nowUs && t < next) next = t;
+    const deliveryTimeoutUs = this.deliveryTimeoutUs;
+    for (const batches of this.inFlightBatches.values()) {
+      for (let i = 0; i < batches.length; i++) {
+        t = batches[i].createdUs + deliveryTimeoutUs;
+        if (t > nowUs && t < next) next = t;
+      }
+    }
+    if (!this.metadataInFlight) {
+      t = nowUs + this.metadata.timeToNextUpdateUs(nowUs);
       if (t > nowUs && t < next) next = t;
-    };
-    consider(this.accumulator.ready(nowUs).nextReadyCheckUs);
-    consider(this.accumulator.nextExpiryUs());
-    const deliveryTimeoutUs = ms(this.config["delivery.timeout.ms"]);
-    for (const batches of this.inFlightBatches.values()) for (const batch of batches) consider(batch.createdUs + deliveryTimeoutUs);
-    if (!this.metadataInFlight) consider(nowUs + this.metadata.timeToNextUpdateUs(nowUs));
-    if (this.transactionManager?.state === "INITIALIZING" && !this.initInFlight) consider(this.initRetryAtUs);
-    for (const host of this.candidateHosts()) {
-      const at = this.network.reconnectAt(host);
-      if (at !== undefined) consider(at);
+    }
+    if (this.transactionManager?.state === "INITIALIZING" && !this.initInFlight) {
+      t = this.initRetryAtUs;
+      if (t > nowUs && t < next) next = t;
+    }
+    const hosts = this.candidateHosts();
+    for (let i = 0; i < hosts.length; i++) {
+      const at = this.network.reconnectAt(hosts[i]);
+      if (at !== undefined && at > nowUs && at < next) next = at;
     }
     return next;
   }
@@ -124,7 +137,7 @@ export class Sender {
 
   /** Fails batches past delivery.timeout.ms, in flight or queued (Sender.getExpiredInflightBatches + expiredBatches). */
   private expireBatches(nowUs: Micros): void {
-    const timeoutUs = ms(this.config["delivery.timeout.ms"]);
+    const timeoutUs = this.deliveryTimeoutUs;
     const expired: ProducerBatch[] = [];
     for (const batches of this.inFlightBatches.values()) {
       while (batches.length > 0 && batches[0].hasReachedDeliveryTimeout(timeoutUs, nowUs)) {
@@ -212,7 +225,7 @@ export class Sender {
   }
 
   private canRetry(batch: ProducerBatch, error: string, logStartOffset: number, nowUs: Micros): boolean {
-    if (batch.hasReachedDeliveryTimeout(ms(this.config["delivery.timeout.ms"]), nowUs)) return false;
+    if (batch.hasReachedDeliveryTimeout(this.deliveryTimeoutUs, nowUs)) return false;
     if (batch.attempts >= this.config.retries || batch.done) return false;
     return this.transactionManager === null ? isRetriable(error) : this.transactionManager.canRetry(error, logStartOffset, batch);
   }
