@@ -27,7 +27,8 @@ export class StrongIsrTracker {
   /** ISR member → every offset below it was verified equal to the acting leader's log (where both hold one). */
   private readonly verified = new Map<string, number>();
   /** `${node}|${leaderEpoch}` of the acting leader the pointers were verified against. */
-  private leaderKey = "";
+  private leaderNode = "";
+  private leaderEpoch = -1;
 
   /** `node`'s log was cut at `offset` (truncation, recovery, an overwrite): nothing at or above it is verified. */
   onTruncate(node: string, offset: number, leader: string | null): void {
@@ -47,10 +48,10 @@ export class StrongIsrTracker {
   check(view: PartitionView): Divergence | null {
     const acting = view.actingLeader();
     if (acting === null) return null;
-    const key = `${acting.node}|${acting.role.leaderEpoch}`;
-    if (key !== this.leaderKey) {
+    if (acting.node !== this.leaderNode || acting.role.leaderEpoch !== this.leaderEpoch) {
       this.verified.clear();
-      this.leaderKey = key;
+      this.leaderNode = acting.node;
+      this.leaderEpoch = acting.role.leaderEpoch;
     }
     const leaderLog = view.replicas.get(acting.node);
     if (leaderLog === undefined) return null;

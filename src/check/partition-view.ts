@@ -47,13 +47,24 @@ export class PartitionView {
 
   /** The live broker whose latest become-leader has the highest leaderEpoch, or null. */
   actingLeader(): { node: string; role: ReplicaRole } | null {
-    let best: { node: string; role: ReplicaRole } | null = null;
-    for (const [node, role] of this.roles) {
-      if (role.role !== "leader") continue;
-      if (best === null || role.leaderEpoch > best.role.leaderEpoch) best = { node, role };
-    }
-    return best;
+    let bestNode: string | null = null;
+    let bestRole: ReplicaRole | null = null;
+    // forEach, not for-of over entries: this runs after every checked event and should not allocate.
+    this.roles.forEach((role, node) => {
+      if (role.role !== "leader") return;
+      if (bestRole === null || role.leaderEpoch > bestRole.leaderEpoch) {
+        bestNode = node;
+        bestRole = role;
+      }
+    });
+    if (bestNode === null || bestRole === null) return null;
+    const acting = this.acting;
+    if (acting === null || acting.node !== bestNode || acting.role !== bestRole) this.acting = { node: bestNode, role: bestRole };
+    return this.acting;
   }
+
+  /** The last actingLeader() answer, reused while it stays the same (callers only read it). */
+  private acting: { node: string; role: ReplicaRole } | null = null;
 
   becomeLeader(node: string, leaderEpoch: number, isr: readonly number[], highWatermark: number, time: number): ReplicaRole {
     const role: ReplicaRole = {
