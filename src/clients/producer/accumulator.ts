@@ -158,11 +158,10 @@ export class RecordAccumulator {
     let index = (this.drainIndex.get(host) ?? 0) % parts.length;
     const start = index;
     do {
-      const { topic, partition } = parts[index];
+      const tp = parts[index].topicPartition;
       this.drainIndex.set(host, index);
       index = (index + 1) % parts.length;
-      const tp = `${topic}-${partition}`;
-      if (this.muted.has(tp)) continue;
+      if (this.muted.size > 0 && this.muted.has(tp)) continue;
       const deque = this.deques.get(tp);
       const first = deque?.[0];
       if (deque === undefined || first === undefined || this.backingOff(first, nowUs)) continue;

@@ -23,7 +23,7 @@ export class ProducerMetadata {
   /** Derived from `brokers`, `topics` and `interest`, rebuilt lazily after add() or update() changed them. */
   private brokerHostsCache: string[] | null = null;
   private readonly partitionIndex = new Map<string, Map<number, PartitionInfo>>();
-  private readonly partitionsForHostCache = new Map<string, { topic: string; partition: number }[]>();
+  private readonly partitionsForHostCache = new Map<string, { topic: string; partition: number; topicPartition: string }[]>();
   /** Topics the producer sends to, in the order it first did. */
   readonly interest: string[] = [];
   private updateRequested = true;
@@ -138,12 +138,12 @@ export class ProducerMetadata {
   }
 
   /** Cluster.partitionsForNode: the partitions of the topics of interest led by `host`. */
-  partitionsForHost(host: string): readonly { topic: string; partition: number }[] {
+  partitionsForHost(host: string): readonly { topic: string; partition: number; topicPartition: string }[] {
     let result = this.partitionsForHostCache.get(host);
     if (result !== undefined) return result;
     result = [];
     for (const topic of this.interest) {
-      for (const p of this.topics.get(topic) ?? []) if (this.leaderHost(topic, p.partition) === host) result.push({ topic, partition: p.partition });
+      for (const p of this.topics.get(topic) ?? []) if (this.leaderHost(topic, p.partition) === host) result.push({ topic, partition: p.partition, topicPartition: `${topic}-${p.partition}` });
     }
     this.partitionsForHostCache.set(host, result);
     return result;
