@@ -74,6 +74,31 @@ describe("viewer in a real browser", function () {
     expect(arrows, "arrows drawn in the full view").to.be.greaterThan(100);
   });
 
+  it("names the message under the pointer", async () => {
+    // Zoom to one LeaderAndIsr (a lone controller request) and hover the middle of its arrow.
+    const point = await page.evaluate(() => {
+      type V = { index: { messages: { count: number; types: string[]; type: Int16Array; sendT: Float64Array; endT: Float64Array; from: Int16Array; to: Int16Array } }; timeline: { zoomTo(a: number, b: number): void; draw(): void; scale: (t: number) => number } };
+      const viewer = (window as unknown as { kafkasimViewer: V }).kafkasimViewer;
+      const m = viewer.index.messages;
+      let i = 0;
+      while (i < m.count && !(m.types[m.type[i]] === "LeaderAndIsr" && !Number.isNaN(m.endT[i]))) i++;
+      viewer.timeline.zoomTo(m.sendT[i] - 2000, m.endT[i] + 2000);
+      viewer.timeline.draw();
+      const x = 150 + (viewer.timeline.scale(m.sendT[i]) + viewer.timeline.scale(m.endT[i])) / 2;
+      const y = ((m.from[i] + m.to[i]) / 2) * 30 + 15 + 8;
+      return { x, y };
+    });
+    const box = (await page.locator("#timeline canvas.lanes").boundingBox())!;
+    await page.mouse.move(box.x + point.x, box.y + point.y);
+    const tooltip = page.locator("#timeline .tooltip");
+    expect(await tooltip.isVisible()).to.equal(true);
+    expect(await tooltip.textContent()).to.match(/^LeaderAndIsr: broker-\d → broker-\d, sent at .*, delivered at /);
+    await page.evaluate(() => {
+      const viewer = (window as unknown as { kafkasimViewer: { index: { endT: number }; timeline: { zoomTo(a: number, b: number): void } } }).kafkasimViewer;
+      viewer.timeline.zoomTo(0, viewer.index.endT);
+    });
+  });
+
   it("marks the violations; clicking the marker explains it and links the evidence", async () => {
     const names = await page.$$eval(".violation-link", (links) => links.map((a) => a.textContent ?? ""));
     expect(names.join(" ")).to.include("lost-write");

@@ -66,6 +66,7 @@ export class TimelineView {
   private readonly markT: Float64Array;
   private leaders = new Map<string, string[]>();
   private readonly resizeObserver: ResizeObserver;
+  private readonly tooltip: HTMLDivElement;
   /** Arrows drawn in the last frame (tests read it through the DOM's data attributes). */
   drawnArrows = 0;
 
@@ -97,6 +98,11 @@ export class TimelineView {
       });
     select(this.canvas).call(this.zoomBehavior).on("dblclick.zoom", null);
     this.canvas.addEventListener("click", (event) => this.onClick(event));
+    this.tooltip = document.createElement("div");
+    this.tooltip.className = "tooltip";
+    container.appendChild(this.tooltip);
+    this.canvas.addEventListener("mousemove", (event) => this.onHover(event));
+    this.canvas.addEventListener("mouseleave", () => (this.tooltip.style.display = "none"));
 
     this.brush = brushX<unknown>().on("end", (event: { selection: [number, number] | null; sourceEvent?: Event }) => {
       if (this.syncingBrush || event.sourceEvent === undefined) return;
@@ -451,6 +457,61 @@ export class TimelineView {
     this.syncingBrush = false;
   }
 
+  /** What lies under the pointer: a key event or a violation on the lane, else the nearest message arrow. */
+  private describeAt(px: number, py: number): string | null {
+    const laneIndex = Math.floor((py - 8) / LANE_HEIGHT);
+    const t = this.x.invert(px - LABEL_WIDTH);
+    const usPerPx = (this.x.domain()[1] - this.x.domain()[0]) / this.width;
+    for (const v of this.index.violations) {
+      if (v.lane === laneIndex && Math.abs(v.t - t) <= 8 * usPerPx) return `⚠ ${v.name} at ${formatTime(v.t)} — click to explain`;
+    }
+    const from = lowerBound(this.markT, t - 6 * usPerPx);
+    for (let i = from; i < this.index.marks.length && this.index.marks[i].t <= t + 6 * usPerPx; i++) {
+      const mark = this.index.marks[i];
+      if (mark.lane === laneIndex) return `${formatTime(mark.t)} ${this.index.lanes[mark.lane].name}: ${mark.glyph} ${mark.label}`;
+    }
+    // Nearest arrow: distance from the pointer to each visible segment.
+    const m = this.index.messages;
+    const laneY = (lane: number) => lane * LANE_HEIGHT + LANE_HEIGHT / 2 + 8;
+    const first = lowerBound(m.sendT, t - m.maxSpanUs);
+    const last = Math.min(lowerBound(m.sendT, t + 1), first + 20000);
+    let best = -1;
+    let bestDistance = 5;
+    for (let i = first; i < last; i++) {
+      const end = Number.isNaN(m.endT[i]) ? this.index.endT : m.endT[i];
+      if (end < t - 4 * usPerPx || m.from[i] < 0 || m.to[i] < 0) continue;
+      const x0 = LABEL_WIDTH + this.x(m.sendT[i]);
+      const y0 = laneY(m.from[i]);
+      const x1 = LABEL_WIDTH + this.x(end);
+      const y1 = m.dropped[i] === 1 || Number.isNaN(m.endT[i]) ? (y0 + laneY(m.to[i])) / 2 : laneY(m.to[i]);
+      const d = segmentDistance(px, py, x0, y0, x1, y1);
+      if (d < bestDistance) {
+        bestDistance = d;
+        best = i;
+      }
+    }
+    if (best < 0) return null;
+    const from0 = this.index.lanes[m.from[best]].name;
+    const to0 = this.index.lanes[m.to[best]].name;
+    const fate = m.dropped[best] === 1 ? `dropped at ${formatTime(m.endT[best])}` : Number.isNaN(m.endT[best]) ? "never delivered" : `delivered at ${formatTime(m.endT[best])}`;
+    return `${m.types[m.type[best]]}: ${from0} → ${to0}, sent at ${formatTime(m.sendT[best])}, ${fate}`;
+  }
+
+  private onHover(event: MouseEvent): void {
+    const rect = this.canvas.getBoundingClientRect();
+    const px = event.clientX - rect.left;
+    const py = event.clientY - rect.top;
+    const text = px > LABEL_WIDTH ? this.describeAt(px, py) : null;
+    if (text === null) {
+      this.tooltip.style.display = "none";
+      return;
+    }
+    this.tooltip.textContent = text;
+    this.tooltip.style.display = "block";
+    this.tooltip.style.left = `${this.canvas.offsetLeft + px + 12}px`;
+    this.tooltip.style.top = `${this.canvas.offsetTop + py + 12}px`;
+  }
+
   private onClick(event: MouseEvent): void {
     const rect = this.canvas.getBoundingClientRect();
     const px = event.clientX - rect.left;
@@ -475,6 +536,14 @@ export class TimelineView {
     const v = this.index.violations[i];
     return { x: LABEL_WIDTH + this.x(v.t), y: v.lane >= 0 ? v.lane * LANE_HEIGHT + LANE_HEIGHT / 2 + 8 : 10 };
   }
+}
+
+function segmentDistance(px: number, py: number, x0: number, y0: number, x1: number, y1: number): number {
+  const dx = x1 - x0;
+  const dy = y1 - y0;
+  const length2 = dx * dx + dy * dy;
+  const u = length2 === 0 ? 0 : Math.max(0, Math.min(1, ((px - x0) * dx + (py - y0) * dy) / length2));
+  return Math.hypot(px - (x0 + u * dx), py - (y0 + u * dy));
 }
 
 function arrowHead(ctx: CanvasRenderingContext2D, x0: number, y0: number, x1: number, y1: number): void {
