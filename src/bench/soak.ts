@@ -1,7 +1,9 @@
 /**
  * The soak's verdict: does heap use stay flat once retention deletes segments as fast as they fill? The
- * samples (one per simulated minute) are taken by the CLI; this judges them: the largest heap of the last
- * half of the run against the first sample taken after retention started, with a relative tolerance.
+ * samples (one per simulated minute) are taken by the CLI; this judges them. Heap after a GC still swings with
+ * what is in flight at the sample (a crashed broker's backlog, a partition's retries), so single samples are
+ * noisy: the verdict compares medians — the last half of the run against the samples from retention's start to
+ * the middle of the run — with a relative tolerance, and reports the maxima beside them.
  */
 
 export interface SoakSample {
@@ -17,12 +19,14 @@ export interface SoakSample {
 export interface SoakVerdict {
   /** True when memory stays within the tolerance of the baseline; null when the run was too short to judge. */
   flat: boolean | null;
-  /** The first sample at or after `retentionStartS`, MiB. */
-  baselineMb: number | null;
-  baselineAtS: number | null;
-  /** The largest heap over the last half of the samples, MiB. */
+  /** Median heap from the first sample at or after `retentionStartS` up to the middle of the run, MiB. */
+  baselineMedianMb: number | null;
+  baselineFromS: number | null;
+  /** Median heap over the last half of the samples, MiB. */
+  lastHalfMedianMb: number | null;
+  baselineMaxMb: number | null;
   lastHalfMaxMb: number | null;
-  /** lastHalfMax / baseline - 1. */
+  /** lastHalfMedian / baselineMedian - 1. */
   growth: number | null;
   tolerance: number;
   reason: string;
@@ -33,18 +37,43 @@ export const SOAK_RETENTION_START_S = 120;
 export const SOAK_TOLERANCE = 0.25;
 
 export function soakVerdict(samples: readonly SoakSample[], retentionStartS = SOAK_RETENTION_START_S, tolerance = SOAK_TOLERANCE): SoakVerdict {
+  const middle = Math.floor(samples.length / 2);
   const baselineIndex = samples.findIndex((sample) => sample.simulatedS >= retentionStartS);
-  const lastHalf = samples.slice(Math.floor(samples.length / 2));
-  if (baselineIndex < 0 || samples.length - baselineIndex < 3 || lastHalf.length === 0) {
-    return { flat: null, baselineMb: null, baselineAtS: null, lastHalfMaxMb: null, growth: null, tolerance, reason: `too short to judge: needs at least three samples from ${retentionStartS} s on` };
+  if (baselineIndex < 0 || baselineIndex >= middle || samples.length - middle < 2) {
+    return {
+      flat: null,
+      baselineMedianMb: null,
+      baselineFromS: null,
+      lastHalfMedianMb: null,
+      baselineMaxMb: null,
+      lastHalfMaxMb: null,
+      growth: null,
+      tolerance,
+      reason: `too short to judge: needs samples from ${retentionStartS} s on in both halves of the run`,
+    };
   }
-  const baseline = samples[baselineIndex];
-  const lastHalfMaxMb = Math.max(...lastHalf.map((sample) => sample.heapUsedMb));
-  const growth = lastHalfMaxMb / baseline.heapUsedMb - 1;
+  const baseline = samples.slice(baselineIndex, middle).map((sample) => sample.heapUsedMb);
+  const lastHalf = samples.slice(middle).map((sample) => sample.heapUsedMb);
+  const baselineMedianMb = median(baseline);
+  const lastHalfMedianMb = median(lastHalf);
+  const growth = lastHalfMedianMb / baselineMedianMb - 1;
   const flat = growth <= tolerance;
-  const percent = `${(growth * 100).toFixed(0)} %`;
-  const reason = flat
-    ? `flat: the last half's largest heap is ${percent} over the first sample after retention started (tolerance ${(tolerance * 100).toFixed(0)} %)`
-    : `grows: the last half's largest heap is ${percent} over the first sample after retention started (tolerance ${(tolerance * 100).toFixed(0)} %)`;
-  return { flat, baselineMb: baseline.heapUsedMb, baselineAtS: baseline.simulatedS, lastHalfMaxMb, growth: Math.round(growth * 1000) / 1000, tolerance, reason };
+  const reason = `${flat ? "flat" : "grows"}: the last half's median heap is ${(growth * 100).toFixed(0)} % ${growth < 0 ? "under" : "over"} the median from retention's start to mid-run (tolerance ${(tolerance * 100).toFixed(0)} %)`;
+  return {
+    flat,
+    baselineMedianMb,
+    baselineFromS: samples[baselineIndex].simulatedS,
+    lastHalfMedianMb,
+    baselineMaxMb: Math.max(...baseline),
+    lastHalfMaxMb: Math.max(...lastHalf),
+    growth: Math.round(growth * 1000) / 1000,
+    tolerance,
+    reason,
+  };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }

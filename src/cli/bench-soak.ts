@@ -1,7 +1,8 @@
 /**
  * `kafkasim bench --soak`: the chaos scenario for a simulated hour with small segments and retention, so
  * segments roll and are deleted all along; heap use is sampled every simulated minute through runScenario's
- * progress hook (after a full GC when one can be forced) and judged by soakVerdict. The run is the model alone
+ * progress hook (after a full GC when one can be forced) and judged by soakVerdict (medians, since single
+ * samples swing with what is in flight). The run is the model alone
  * (no checkers, no trace): the checkers keep every write's history by design, which would grow anyway.
  */
 

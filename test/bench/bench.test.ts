@@ -52,18 +52,23 @@ describe("kafkasim bench", function () {
   });
 
   describe("the soak's verdict", () => {
-    it("flat when the last half stays within the tolerance of the first post-retention sample", () => {
+    it("flat when the last half's median stays within the tolerance of the post-retention median", () => {
       const verdict = soakVerdict(samples([50, 80, 90, 95, 92, 96, 94, 100, 98, 97]));
-      expect(verdict.baselineAtS).to.equal(120);
-      expect(verdict.baselineMb).to.equal(80);
+      expect(verdict.baselineFromS).to.equal(120);
+      expect(verdict.baselineMedianMb).to.equal(91); // 80, 90, 95, 92
+      expect(verdict.lastHalfMedianMb).to.equal(97);
       expect(verdict.lastHalfMaxMb).to.equal(100);
       expect(verdict.flat).to.equal(true);
+    });
+
+    it("one spike does not make a leak", () => {
+      expect(soakVerdict(samples([50, 60, 61, 59, 60, 62, 160, 60, 61, 59])).flat).to.equal(true);
     });
 
     it("grows when the heap keeps climbing", () => {
       const verdict = soakVerdict(samples([50, 80, 100, 120, 140, 160, 180, 200, 220, 240]));
       expect(verdict.flat).to.equal(false);
-      expect(verdict.growth).to.equal(2);
+      expect(verdict.growth).to.equal(0.818); // 200 / 110 - 1
     });
 
     it("no verdict from a run too short to judge", () => {
