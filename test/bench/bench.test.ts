@@ -48,7 +48,7 @@ describe("kafkasim bench", function () {
     expect(benchScenario(standardSpec()).clients).to.have.length(3);
     expect(benchScenario(chaosSpec()).nemesis?.types).to.deep.equal(["crash", "partition", "pause"]);
     expect(benchScenario(scaleSpec(5000)).topics[0].partitions).to.equal(5000);
-    expect(benchScenario(soakSpec()).cluster.config["log.retention.ms"]).to.equal(60_000);
+    expect((benchScenario(soakSpec()).cluster.config as Record<string, unknown>)["log.retention.ms"]).to.equal(60_000);
   });
 
   describe("the soak's verdict", () => {
