@@ -1,80 +1,215 @@
 /**
- * `kafkasim bench`: for now the kernel part (`--kernel`): the bare kernel's no-op event rate against a
- * plain binary heap doing the same work, measured in one process, interleaved round by round so machine
- * noise hits both alike; the best round of each counts. The scenario benchmarks come with the Kafka model.
+ * `kafkasim bench [--json]`: measures, one part after another, the bare kernel's no-op event rate (the
+ * limit), the standard scenario (simulated s per wall s, model events/s and their ratio to the kernel's,
+ * measured in this process), the chaos scenario's seeds per hour on the explore worker pool, and the scale
+ * scenario's wall time and peak memory at several partition counts (each in a child process). `--kernel`
+ * runs the kernel part alone (its output unchanged); `--soak` runs the memory soak instead. The scenarios
+ * are built in code (src/bench/scenarios.ts); nothing here changes what the model does.
  */
 
-import { runHostTimers, runKernelNoop, runPlainHeap } from "../bench/kernel.ts";
+import { availableParallelism } from "node:os";
+import { runScenario } from "../scenario/run.ts";
+import {
+  benchScenario,
+  CHAOS_SIM_SECONDS,
+  chaosSpec,
+  SCALE_PARTITIONS,
+  SCALE_SIM_SECONDS,
+  SOAK_SIM_SECONDS,
+  STANDARD_SIM_SECONDS,
+  standardSpec,
+} from "../bench/scenarios.ts";
+import { formatKernel, measureKernel, round3, type KernelReport } from "./bench-kernel.ts";
+import { runScaleChild, scaleChild, type ScaleReport } from "./bench-scale.ts";
+import { formatSoak, runSoak } from "./bench-soak.ts";
 import { UsageError } from "./errors.ts";
+import { runSeeds } from "./explore-pool.ts";
 import { chalk } from "./style.ts";
 
 export interface BenchOptions {
   kernel?: boolean;
+  soak?: boolean;
   json?: boolean;
+  only?: string;
+  simSeconds?: string;
+  seeds?: string;
+  jobs?: string;
+  partitions?: string;
+  scaleWallLimit?: string;
   events?: string;
   rounds?: string;
+  /** Hidden: this process is a scale child running one size. */
+  scaleChild?: string;
 }
 
-interface Workload {
-  name: string;
-  run: (events: number) => number;
-  best: number;
+export const BENCH_PARTS = ["kernel", "standard", "chaos", "scale"] as const;
+type Part = (typeof BENCH_PARTS)[number];
+
+/** Chaos seeds by default: about 10–20 s of wall time on 2 cores with the model as measured in docs/performance.md. */
+export const DEFAULT_CHAOS_SEEDS = 6;
+export const DEFAULT_SCALE_WALL_LIMIT_S = 300;
+
+interface StandardFigures {
+  speedup: number;
+  eventsPerSec: number;
+  ratioToKernel: number | null;
+  wallMs: number;
+  simulatedMs: number;
+  events: number;
+  verdict: string;
 }
 
-export function benchCommand(options: BenchOptions, wallClock: () => number): number {
-  const events = positiveInt(options.events ?? "2000000", "--events");
-  const rounds = positiveInt(options.rounds ?? "5", "--rounds");
-  if (!options.kernel) {
-    process.stderr.write("kafkasim bench: only --kernel exists so far (the scenario benchmarks arrive with the Kafka model); running it\n");
-  }
-  const workloads: Workload[] = [
-    { name: "plain heap (reference)", run: runPlainHeap, best: 0 },
-    { name: "kernel no-op", run: runKernelNoop, best: 0 },
-    { name: "kernel + host timers", run: runHostTimers, best: 0 },
-  ];
-  // Warm-up so the JIT has compiled every path before measuring.
-  for (const workload of workloads) workload.run(Math.min(events, 200_000));
-  for (let round = 0; round < rounds; round++) {
-    for (const workload of workloads) {
-      const started = wallClock();
-      workload.run(events);
-      const seconds = (wallClock() - started) / 1000;
-      workload.best = Math.max(workload.best, events / seconds);
+interface Settings {
+  parts: Set<Part>;
+  simSeconds: number | null;
+  seeds: number;
+  jobs: number;
+  partitions: number[];
+  scaleWallLimitS: number;
+  events: number;
+  rounds: number;
+}
+
+/** Validates every option before anything runs (a bad one throws a UsageError: one line, exit 2). */
+export function parseBenchOptions(options: BenchOptions): Settings {
+  if (options.kernel === true && options.only !== undefined) throw new UsageError("--kernel and --only: give one of them (--kernel is --only kernel)");
+  if (options.soak === true && (options.kernel === true || options.only !== undefined)) throw new UsageError("--soak runs alone: drop --kernel / --only");
+  const parts = new Set<Part>(options.kernel === true ? ["kernel"] : BENCH_PARTS);
+  if (options.only !== undefined) {
+    parts.clear();
+    for (const name of options.only.split(",").map((part) => part.trim())) {
+      if (!(BENCH_PARTS as readonly string[]).includes(name)) throw new UsageError(`--only: expected a comma-separated list of ${BENCH_PARTS.join(", ")}, found "${options.only}"`);
+      parts.add(name as Part);
     }
   }
-  const [heap, kernel, hosts] = workloads;
-  const ratio = kernel.best / heap.best;
-  if (options.json) {
-    process.stdout.write(
-      JSON.stringify({
-        kernel: {
-          eventsPerSec: Math.round(kernel.best),
-          plainHeapEventsPerSec: Math.round(heap.best),
-          ratioToPlainHeap: round3(ratio),
-          hostTimersEventsPerSec: Math.round(hosts.best),
-          pendingEvents: 1000,
-          eventsPerRound: events,
-          rounds,
-        },
-      }) + "\n",
-    );
-  } else {
-    const lines = [chalk.bold(`kernel benchmark — ${events} events per round, 1000 pending, best of ${rounds} rounds`)];
-    for (const workload of workloads) {
-      lines.push(`  ${workload.name.padEnd(24)} ${(workload.best / 1e6).toFixed(2).padStart(7)} M events/s`);
-    }
-    lines.push(`  kernel / plain heap      ${(ratio * 100).toFixed(0).padStart(7)} %`);
-    process.stdout.write(lines.join("\n") + "\n");
+  return {
+    parts,
+    simSeconds: options.simSeconds === undefined ? null : positiveInt(options.simSeconds, "--sim-seconds"),
+    seeds: options.seeds === undefined ? DEFAULT_CHAOS_SEEDS : positiveInt(options.seeds, "--seeds"),
+    jobs: options.jobs === undefined ? availableParallelism() : positiveInt(options.jobs, "--jobs"),
+    partitions: options.partitions === undefined ? [...SCALE_PARTITIONS] : partitionList(options.partitions),
+    scaleWallLimitS: options.scaleWallLimit === undefined ? DEFAULT_SCALE_WALL_LIMIT_S : positiveInt(options.scaleWallLimit, "--scale-wall-limit"),
+    events: positiveInt(options.events ?? "2000000", "--events"),
+    rounds: positiveInt(options.rounds ?? "5", "--rounds"),
+  };
+}
+
+export function benchCommand(options: BenchOptions, wallClock: () => number): Promise<number> {
+  const settings = parseBenchOptions(options);
+  if (options.scaleChild !== undefined) {
+    const partitions = positiveInt(options.scaleChild, "--scale-child");
+    return Promise.resolve(scaleChild(partitions, settings.simSeconds ?? SCALE_SIM_SECONDS, settings.scaleWallLimitS * 1000, wallClock));
   }
+  const progress = (line: string): void => {
+    if (process.stderr.isTTY) process.stderr.write(chalk.dim(line) + "\n");
+  };
+  if (options.soak === true) {
+    const report = runSoak(settings.simSeconds ?? SOAK_SIM_SECONDS, wallClock, progress);
+    process.stdout.write(options.json === true ? JSON.stringify({ soak: report }) + "\n" : formatSoak(report).join("\n") + "\n");
+    return Promise.resolve(0);
+  }
+  return runParts(settings, options.json === true, wallClock, progress);
+}
+
+async function runParts(settings: Settings, json: boolean, wallClock: () => number, progress: (line: string) => void): Promise<number> {
+  const report: Record<string, unknown> = {};
+  const out: string[] = [];
+  let kernel: KernelReport | null = null;
+  if (settings.parts.has("kernel")) {
+    progress(`bench: kernel (${settings.rounds} rounds of ${settings.events} events)…`);
+    kernel = measureKernel(settings.events, settings.rounds, wallClock);
+    report.kernel = kernel;
+    out.push(...formatKernel(kernel));
+  }
+  if (settings.parts.has("standard")) {
+    const simSeconds = settings.simSeconds ?? STANDARD_SIM_SECONDS;
+    progress(`bench: standard, ${simSeconds} simulated s, checkers on…`);
+    const standard = runStandard(simSeconds, true, kernel, wallClock);
+    progress(`bench: standard, ${simSeconds} simulated s, checkers off…`);
+    const bare = runStandard(simSeconds, false, kernel, wallClock);
+    report.standard = { ...standard, withoutCheckers: bare };
+    out.push(chalk.bold(`standard — 3 ZooKeeper, 5 brokers, 12 partitions RF 3, 3 producers at 2,000 msgs/s, ${simSeconds} simulated s`));
+    out.push(standardLine("checkers on, no trace (as explore)", standard));
+    out.push(standardLine("no checkers, no trace", bare));
+  }
+  if (settings.parts.has("chaos")) {
+    const simSeconds = settings.simSeconds ?? CHAOS_SIM_SECONDS;
+    progress(`bench: chaos, ${settings.seeds} seeds of ${simSeconds} simulated s + 30 s settle on ${settings.jobs} workers…`);
+    const chaos = await runChaos(simSeconds, settings.seeds, settings.jobs, wallClock);
+    report.chaos = chaos;
+    out.push(chalk.bold(`chaos — the standard cluster under a nemesis (crash, partition, pause), ${simSeconds} simulated s + 30 s settle`));
+    out.push(`  ${chaos.seeds} seeds on ${chaos.jobs} workers in ${(chaos.wallMs / 1000).toFixed(1)} s wall: ${chaos.seedsPerHour.toLocaleString("en-US")} seeds/hour` + (chaos.failingSeeds.length > 0 ? chalk.red(`  (${chaos.failingSeeds.length} failing: seeds ${chaos.failingSeeds.join(", ")})`) : ""));
+  }
+  if (settings.parts.has("scale")) {
+    const simSeconds = settings.simSeconds ?? SCALE_SIM_SECONDS;
+    const scale: ScaleReport[] = [];
+    out.push(chalk.bold(`scale — 50 brokers, RF 3, one producer at 200 msgs/s, ${simSeconds} simulated s (each size in its own process, bound ${settings.scaleWallLimitS} s wall)`));
+    out.push("  partitions   wall s   peak RSS MiB   simulated s   events");
+    for (const partitions of settings.partitions) {
+      progress(`bench: scale, ${partitions} partitions…`);
+      const size = runScaleChild(partitions, simSeconds, settings.scaleWallLimitS, wallClock);
+      scale.push(size);
+      const bound = size.boundHit ? chalk.yellow(`  hit the bound${size.error !== undefined ? `: ${size.error}` : ` (${size.verdict})`}`) : "";
+      out.push(`  ${String(partitions).padStart(10)}   ${(size.wallMs / 1000).toFixed(1).padStart(6)}   ${String(size.peakRssMb).padStart(12)}   ${(size.simulatedMs / 1000).toFixed(0).padStart(11)}   ${size.events.toLocaleString("en-US").padStart(10)}${bound}`);
+    }
+    report.scale = scale;
+  }
+  process.stdout.write(json ? JSON.stringify(report) + "\n" : out.join("\n") + "\n");
   return 0;
+}
+
+function runStandard(simSeconds: number, checkers: boolean, kernel: KernelReport | null, wallClock: () => number): StandardFigures {
+  const scenario = benchScenario(standardSpec(simSeconds));
+  const started = wallClock();
+  const result = runScenario(scenario, { hash: false, checkers });
+  const wallMs = wallClock() - started;
+  const eventsPerSec = result.stats.events / (wallMs / 1000);
+  return {
+    speedup: round3(result.stats.simulatedMs / wallMs),
+    eventsPerSec: Math.round(eventsPerSec),
+    ratioToKernel: kernel === null ? null : round3(eventsPerSec / kernel.eventsPerSec),
+    wallMs: Math.round(wallMs),
+    simulatedMs: result.stats.simulatedMs,
+    events: result.stats.events,
+    verdict: result.verdict,
+  };
+}
+
+function standardLine(label: string, figures: StandardFigures): string {
+  const ratio = figures.ratioToKernel === null ? "" : `, ${(figures.ratioToKernel * 100).toFixed(1)} % of the kernel`;
+  return `  ${label.padEnd(36)} ${figures.speedup.toFixed(1).padStart(7)}× real time  ${(figures.eventsPerSec / 1e6).toFixed(3)} M events/s${ratio}  (${(figures.wallMs / 1000).toFixed(1)} s wall)`;
+}
+
+async function runChaos(simSeconds: number, seeds: number, jobs: number, wallClock: () => number) {
+  const spec = chaosSpec(simSeconds);
+  benchScenario(spec); // validated here, so a bad spec fails before any worker starts
+  const list = Array.from({ length: seeds }, (_, i) => i + 1);
+  const started = wallClock();
+  const outcomes = await runSeeds(list, jobs, { text: JSON.stringify(spec), file: `${String(spec.name)} (built in)` }, String(spec.name), () => {});
+  const wallMs = wallClock() - started;
+  const failingSeeds = outcomes.filter((outcome) => !outcome.result.expectationMet).map((outcome) => outcome.seed);
+  const seedWall = outcomes.map((outcome) => outcome.result.stats.wallMs);
+  return {
+    seedsPerHour: Math.round(seeds / (wallMs / 3_600_000)),
+    seeds,
+    jobs: Math.min(jobs, seeds),
+    wallMs: Math.round(wallMs),
+    meanSeedWallMs: Math.round(seedWall.reduce((sum, ms) => sum + ms, 0) / Math.max(seedWall.length, 1)),
+    meanEvents: Math.round(outcomes.reduce((sum, outcome) => sum + outcome.result.stats.events, 0) / Math.max(outcomes.length, 1)),
+    failingSeeds,
+  };
 }
 
 function positiveInt(text: string, flag: string): number {
   const value = Number(text);
-  if (!Number.isSafeInteger(value) || value <= 0) throw new UsageError(`${flag}: expected a positive integer, found "${text}"`);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value <= 0) throw new UsageError(`${flag}: expected a positive integer, found "${text}"`);
   return value;
 }
 
-function round3(x: number): number {
-  return Math.round(x * 1000) / 1000;
+function partitionList(text: string): number[] {
+  const values = text.split(",").map((part) => part.trim());
+  if (values.some((value) => !/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 100_000)) {
+    throw new UsageError(`--partitions: expected a comma-separated list of partition counts from 1 to 100000, found "${text}"`);
+  }
+  return values.map(Number);
 }

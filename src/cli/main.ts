@@ -49,13 +49,22 @@ function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command("bench")
-    .description("measure the simulator's speed")
-    .option("--kernel", "the bare kernel's no-op event rate against a plain binary heap")
+    .description("measure the simulator's speed: the kernel, the standard, chaos and scale scenarios (or --soak)")
+    .option("--kernel", "only the bare kernel's no-op event rate against a plain binary heap (as --only kernel)")
+    .option("--only <parts>", "only these parts, comma-separated: kernel, standard, chaos, scale")
+    .option("--sim-seconds <n>", "simulated seconds of each scenario part (default: standard 600, chaos 60, scale 600, soak 3600)")
+    .option("--seeds <n>", "chaos seeds to run (default 6)")
+    .option("--jobs <n>", "chaos worker threads (default: the number of CPUs)")
+    .option("--partitions <list>", "scale sizes, comma-separated partition counts (default 1250,2500,5000)")
+    .option("--scale-wall-limit <s>", "stop a scale size after this many wall seconds and report that it hit the bound (default 300)")
+    .option("--soak", "instead: one simulated hour of chaos with retention on, sampling heap use every simulated minute")
     .option("--json", "print JSON")
-    .addOption(new Option("--events <n>", "events per round").hideHelp())
-    .addOption(new Option("--rounds <n>", "measurement rounds").hideHelp())
+    .addOption(new Option("--events <n>", "kernel events per round").hideHelp())
+    .addOption(new Option("--rounds <n>", "kernel measurement rounds").hideHelp())
+    .addOption(new Option("--scale-child <n>", "internal: run one scale size and print JSON lines").hideHelp())
     .exitOverride()
-    .action((options) => setExit(benchCommand(options, wallClock)));
+    // Validation throws synchronously (exit 2 through main's catch); the chaos part finishes asynchronously.
+    .action((options) => benchCommand(options, wallClock).then((code) => void (process.exitCode = code)));
 
   program
     .command("explore")

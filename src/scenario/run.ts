@@ -14,7 +14,8 @@ import type { Scenario } from "./spec.ts";
 import type { Violation } from "../check/violation.ts";
 import { parseDuration, type Micros } from "../sim/time.ts";
 import { TRACE_FORMAT, TRACE_FORMAT_VERSION, type TraceSink } from "../sim/trace.ts";
-import type { VerdictReason } from "../sim/kernel.ts";
+import type { Verdict, VerdictReason } from "../sim/kernel.ts";
+import { assert } from "../sim/assert.ts";
 import { checkDeterminism, type DeterminismReport } from "../sim/determinism.ts";
 import { VERSION } from "../version.ts";
 import { SnapshotRecorder } from "./snapshot.ts";
@@ -32,6 +33,17 @@ export interface RunOptions {
   metricsIntervalMs?: number;
   /** Records a `snapshot` trace event every this many virtual ms (0 or absent: none). */
   snapshotIntervalMs?: number;
+  /** Run the online and history checkers (default true; false for benchmarks of the model alone). */
+  checkers?: boolean;
+  /**
+   * Called between kernel slices every `progressEveryUs` of virtual time with the virtual time reached (the
+   * CLI's hook for progress lines and memory samples; the model stays clock-free). It cannot change the run:
+   * the kernel is only paused and resumed at those times. Returning false stops the run there (verdict
+   * `stopped`), e.g. at a wall-time bound.
+   */
+  onProgress?: (simulatedUs: Micros) => boolean | void;
+  /** Virtual time between two `onProgress` calls (default one simulated second). */
+  progressEveryUs?: Micros;
 }
 
 export type { Violation } from "../check/violation.ts";
@@ -76,8 +88,8 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
 
   const injector = new FaultInjector({ world, network, disks: built.disks, groups: built.groups, special: built.special, admin: built.admin });
   const violations: Violation[] = [];
-  const checkers = new OnlineCheckers(built, violations);
-  checkers.start();
+  const checkers = (options.checkers ?? true) ? new OnlineCheckers(built, violations) : null;
+  checkers?.start();
   injector.schedule(scenario.faults);
   if (scenario.nemesis !== undefined) new NemesisRunner(scenario, { world, injector, special: built.special }).start();
   for (const host of world.hosts) host.start();
@@ -89,12 +101,25 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
   sampler?.resume();
   // The sampler's events do not count against the model's event limit: a run hitting the limit runs on for as
   // many events as the sampler took, so the model gets exactly maxEvents with or without metrics.
-  const runPhase = (untilUs: number, maxEvents: number) => {
+  const onProgress = options.onProgress;
+  const progressEveryUs = options.progressEveryUs ?? 1_000_000;
+  assert(progressEveryUs > 0, "progressEveryUs must be positive");
+  let nextProgressUs = progressEveryUs;
+  const runPhase = (untilUs: number, maxEvents: number): Verdict => {
     let modelEvents = 0;
     for (;;) {
+      // With a progress hook the kernel runs in slices ending at each progress time; events at a slice's end
+      // time still run in that slice, so the order of events, and the trace, is the same as in one run.
+      const sliceUs = onProgress === undefined ? untilUs : Math.min(untilUs, nextProgressUs);
       const before = sampler?.samples ?? 0;
-      const verdict = world.kernel.run({ untilUs, maxEvents: maxEvents - modelEvents });
+      const verdict = world.kernel.run({ untilUs: sliceUs, maxEvents: maxEvents - modelEvents });
       modelEvents += verdict.events - ((sampler?.samples ?? 0) - before);
+      const sliceDone = verdict.reason === "time-limit" || verdict.reason === "quiescent";
+      if (onProgress !== undefined && sliceDone && sliceUs === nextProgressUs) {
+        nextProgressUs += progressEveryUs;
+        if (onProgress(world.now) === false) return { reason: "stopped", events: modelEvents, now: world.now, detail: "stopped by the progress hook" };
+      }
+      if (sliceDone && sliceUs < untilUs) continue;
       if (verdict.reason !== "event-limit" || modelEvents >= maxEvents) return { ...verdict, events: modelEvents };
     }
   };
@@ -115,7 +140,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
   // Reaching the planned end is the normal outcome of a scenario run.
   const finished = verdict.reason === "time-limit" || verdict.reason === "quiescent";
 
-  checkers.finish();
+  checkers?.finish();
   const problems = judge(scenario, violations);
   if (!finished) problems.unshift(runProblem(verdict.reason, verdict.error?.message));
 
