@@ -31,6 +31,14 @@ export class RecordAccumulator {
   /** The deques again, in creation order, with their keys: the hot loops walk these without iterator allocation. */
   private readonly dequeList: ProducerBatch[][] = [];
   private readonly dequeKeys: string[] = [];
+  private readonly dequeIndex = new Map<ProducerBatch[], number>();
+  /**
+   * Indexes (ascending, so scans keep creation order) of the deques that may hold batches: a superset of the
+   * non-empty ones, pruned by ready(). A producer writing to thousands of partitions then scans only the few
+   * with queued batches on every wake-up, not all of them.
+   */
+  private active: number[] = [];
+  private readonly isActive: boolean[] = [];
   private readonly lingerUs: Micros;
   private readonly retryBackoffUs: Micros;
   private readonly deliveryTimeoutUs: Micros;
@@ -61,10 +69,35 @@ export class RecordAccumulator {
     if (deque === undefined) {
       deque = [];
       this.deques.set(tp, deque);
+      this.dequeIndex.set(deque, this.dequeList.length);
       this.dequeList.push(deque);
       this.dequeKeys.push(tp);
+      this.isActive.push(false);
     }
     return deque;
+  }
+
+  /** A batch went into `deque`: scans must look at it. */
+  private activate(deque: ProducerBatch[]): void {
+    const index = this.dequeIndex.get(deque)!;
+    if (this.isActive[index]) return;
+    this.isActive[index] = true;
+    const active = this.active;
+    let at = active.length;
+    while (at > 0 && active[at - 1] > index) at--;
+    active.splice(at, 0, index);
+  }
+
+  /** Drops empty deques from the active list. */
+  private pruneActive(): void {
+    const active = this.active;
+    let kept = 0;
+    for (let i = 0; i < active.length; i++) {
+      const index = active[i];
+      if (this.dequeList[index].length > 0) active[kept++] = index;
+      else this.isActive[index] = false;
+    }
+    active.length = kept;
   }
 
   /** Appends a record; `partition` null = no key (sticky). The topic's partition count must be known. */
@@ -80,6 +113,7 @@ export class RecordAccumulator {
       batch = new ProducerBatch(topic, effective, nowUs, this.config["batch.size"]);
       appended = BATCH_HEADER_BYTES + batch.tryAppend(record)!;
       deque.push(batch);
+      this.activate(deque);
       this.incomplete.add(batch);
     }
     if (sticky) this.partitioner.onAppend(topic, appended, deque.at(-1)!.isFull, numPartitions, available);
@@ -97,8 +131,11 @@ export class RecordAccumulator {
     readyHosts.length = 0;
     unknownLeaderTopics.length = 0;
     let nextReadyCheckUs = Number.POSITIVE_INFINITY;
+    this.pruneActive();
     const deques = this.dequeList;
-    for (let i = 0; i < deques.length; i++) {
+    const active = this.active;
+    for (let k = 0; k < active.length; k++) {
+      const i = active[k];
       const first = deques[i][0];
       if (first === undefined) continue;
       const leader = this.metadata.leaderHost(first.topic, first.partition);
@@ -185,6 +222,7 @@ export class RecordAccumulator {
       while (at < deque.length && deque[at].hasSequence && deque[at].baseSequence < batch.baseSequence) at++;
     }
     deque.splice(at, 0, batch);
+    this.activate(deque);
   }
 
   /** RecordAccumulator.expiredBatches: batches at the front of their deque past delivery.timeout.ms. */
@@ -192,8 +230,9 @@ export class RecordAccumulator {
     const expired: ProducerBatch[] = [];
     const timeoutUs = this.deliveryTimeoutUs;
     const deques = this.dequeList;
-    for (let i = 0; i < deques.length; i++) {
-      const deque = deques[i];
+    const active = this.active;
+    for (let k = 0; k < active.length; k++) {
+      const deque = deques[active[k]];
       while (deque.length > 0 && deque[0].hasReachedDeliveryTimeout(timeoutUs, nowUs)) expired.push(deque.shift()!);
     }
     return expired;
@@ -203,8 +242,9 @@ export class RecordAccumulator {
   nextExpiryUs(): Micros {
     let next = Number.POSITIVE_INFINITY;
     const deques = this.dequeList;
-    for (let i = 0; i < deques.length; i++) {
-      const deque = deques[i];
+    const active = this.active;
+    for (let k = 0; k < active.length; k++) {
+      const deque = deques[active[k]];
       for (let j = 0; j < deque.length; j++) next = Math.min(next, deque[j].createdUs + this.deliveryTimeoutUs);
     }
     return next;
