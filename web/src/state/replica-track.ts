@@ -140,19 +140,6 @@ export class ReplicaTrack {
     return out;
   }
 
-  /** Records present after events[0..index] in [from, to), oldest offset first. */
-  *present(index: number, from: number, to: number): Generator<LogRecord> {
-    const end = Math.min(to, this.byOffset.length);
-    for (let offset = Math.max(0, from); offset < end; offset++) {
-      const versions = this.byOffset[offset];
-      for (let i = 0; i < versions.length; i++) {
-        const record = versions[i];
-        if (record.appendedSeq > index) break;
-        if (record.truncatedSeq === undefined || record.truncatedSeq > index) yield record;
-      }
-    }
-  }
-
   view(index: number, up: boolean, offline: boolean, sinceIndexOf: (recentUs: number) => number): ReplicaView {
     return {
       host: this.host,
