@@ -19,6 +19,7 @@ import { assert } from "../sim/assert.ts";
 import { checkDeterminism, type DeterminismReport } from "../sim/determinism.ts";
 import { VERSION } from "../version.ts";
 import { SnapshotRecorder } from "./snapshot.ts";
+import type { World } from "../sim/world.ts";
 
 export interface RunOptions {
   /** Overrides the scenario's seed. */
@@ -99,30 +100,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
     ? metricsIntervalMs > 0 ? new MetricsSampler(world, Math.round(metricsIntervalMs * 1000), scenario.cluster.version as KafkaVersion) : null
     : null;
   sampler?.resume();
-  // The sampler's events do not count against the model's event limit: a run hitting the limit runs on for as
-  // many events as the sampler took, so the model gets exactly maxEvents with or without metrics.
-  const onProgress = options.onProgress;
-  const progressEveryUs = options.progressEveryUs ?? 1_000_000;
-  assert(progressEveryUs > 0, "progressEveryUs must be positive");
-  let nextProgressUs = progressEveryUs;
-  const runPhase = (untilUs: number, maxEvents: number): Verdict => {
-    let modelEvents = 0;
-    for (;;) {
-      // With a progress hook the kernel runs in slices ending at each progress time; events at a slice's end
-      // time still run in that slice, so the order of events, and the trace, is the same as in one run.
-      const sliceUs = onProgress === undefined ? untilUs : Math.min(untilUs, nextProgressUs);
-      const before = sampler?.samples ?? 0;
-      const verdict = world.kernel.run({ untilUs: sliceUs, maxEvents: maxEvents - modelEvents });
-      modelEvents += verdict.events - ((sampler?.samples ?? 0) - before);
-      const sliceDone = verdict.reason === "time-limit" || verdict.reason === "quiescent";
-      if (onProgress !== undefined && sliceDone && sliceUs === nextProgressUs) {
-        nextProgressUs += progressEveryUs;
-        if (onProgress(world.now) === false) return { reason: "stopped", events: modelEvents, now: world.now, detail: "stopped by the progress hook" };
-      }
-      if (sliceDone && sliceUs < untilUs) continue;
-      if (verdict.reason !== "event-limit" || modelEvents >= maxEvents) return { ...verdict, events: modelEvents };
-    }
-  };
+  const runPhase = phaseRunner(world, sampler, options.onProgress, options.progressEveryUs ?? 1_000_000);
   if ((options.snapshotIntervalMs ?? 0) > 0 && trace.on) new SnapshotRecorder(built, Math.round(options.snapshotIntervalMs! * 1000)).start();
 
   const duration = parseDuration(scenario.duration)!;
@@ -163,6 +141,39 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
   };
   if (verdict.error !== undefined) result.error = verdict.error.stack ?? verdict.error.message;
   return result;
+}
+
+/**
+ * Runs the kernel up to a time with an event budget. The metrics sampler's events do not count against the
+ * model's budget: a run hitting the limit runs on for as many events as the sampler took, so the model gets
+ * exactly maxEvents with or without metrics. With a progress hook the kernel runs in slices ending at each
+ * progress time; events at a slice's end time still run in that slice, so the order of events, and the trace,
+ * is the same as in one run. The hook returning false stops the run.
+ */
+function phaseRunner(
+  world: World,
+  sampler: MetricsSampler | null,
+  onProgress: RunOptions["onProgress"],
+  progressEveryUs: Micros,
+): (untilUs: Micros, maxEvents: number) => Verdict {
+  assert(progressEveryUs > 0, "progressEveryUs must be positive");
+  let nextProgressUs = progressEveryUs;
+  return (untilUs, maxEvents) => {
+    let modelEvents = 0;
+    for (;;) {
+      const sliceUs = onProgress === undefined ? untilUs : Math.min(untilUs, nextProgressUs);
+      const before = sampler?.samples ?? 0;
+      const verdict = world.kernel.run({ untilUs: sliceUs, maxEvents: maxEvents - modelEvents });
+      modelEvents += verdict.events - ((sampler?.samples ?? 0) - before);
+      const sliceDone = verdict.reason === "time-limit" || verdict.reason === "quiescent";
+      if (onProgress !== undefined && sliceDone && sliceUs === nextProgressUs) {
+        nextProgressUs += progressEveryUs;
+        if (onProgress(world.now) === false) return { reason: "stopped", events: modelEvents, now: world.now, detail: "stopped by the progress hook" };
+      }
+      if (sliceDone && sliceUs < untilUs) continue;
+      if (verdict.reason !== "event-limit" || modelEvents >= maxEvents) return { ...verdict, events: modelEvents };
+    }
+  };
 }
 
 function runProblem(reason: VerdictReason, message: string | undefined): string {
