@@ -62,6 +62,13 @@ describe("viewer in a real browser", function () {
     expect(await page.getAttribute("body", "data-ready")).to.equal("true");
   });
 
+  /** Navigates to a URL whose hash names a position and waits until the viewer is there (hashchange is async). */
+  async function seekByUrl(url: string, expected: number): Promise<void> {
+    await page.goto(url);
+    await page.waitForSelector("body[data-ready=true]");
+    await page.waitForFunction((i) => document.body.dataset.cursor === String(i), expected, { timeout: 10000 });
+  }
+
   after(async () => {
     await browser?.close();
     server?.close();
@@ -128,9 +135,7 @@ describe("viewer in a real browser", function () {
     // The leader's HW just after broker-1 advances it past 100.
     const i = events.findIndex((e) => e.kind === "hwm" && e.node === "broker-1" && Number(e.highWatermark) >= 100);
     expect(i).to.be.greaterThan(0);
-    await page.goto(`${base}#i=${i}`);
-    await page.waitForSelector("body[data-ready=true]");
-    expect(await page.getAttribute("body", "data-cursor")).to.equal(String(i));
+    await seekByUrl(`${base}#i=${i}`, i);
     const replica = page.locator('.partition[data-partition="t-0"] .replica[data-replica="broker-1"]');
     expect(await replica.getAttribute("data-hw")).to.equal(String(events[i].highWatermark));
     const expected = state.stateAt(i).partitions.find((p) => p.topicPartition === "t-0")!.replicaViews.find((r) => r.host === "broker-1")!;
@@ -160,16 +165,17 @@ describe("viewer in a real browser", function () {
     const decision = events.findIndex((e) => e.kind === "replica-truncate" && e.node === "broker-3" && Number(e.offset) > 0);
     const i = events.findIndex((e, k) => k >= decision && e.kind === "log-truncate" && e.node === "broker-3");
     expect(i, "broker-3 truncates its log").to.be.greaterThan(0);
-    await page.goto(`${base}#i=${i}`);
-    await page.waitForSelector("body[data-ready=true]");
+    await seekByUrl(`${base}#i=${i}`, i);
     // The dropped offsets (from the stale HW to the old log end) show as truncated, not as present records.
     const replica = page.locator('.partition[data-partition="t-0"] .replica[data-replica="broker-3"]');
     expect(await replica.locator(".cell.truncated").count()).to.equal(Number(events[decision].logEndOffset) - Number(events[decision].offset));
     expect(await replica.getAttribute("data-leo")).to.equal(String(events[decision].offset));
     // Two simulated seconds later they are gone.
-    await page.goto(`${base}#t=${(events[i].t + 2_500_000) / 1e6}`);
+    let later = i;
+    while (later + 1 < events.length && events[later + 1].t <= events[i].t + 2_500_000) later++;
+    await seekByUrl(`${base}#t=${(events[i].t + 2_500_000) / 1e6}`, later);
     expect(await replica.locator(".cell.truncated").count()).to.equal(0);
-    await page.goto(`${base}#i=${i}`);
+    await seekByUrl(`${base}#i=${i}`, i);
     await page.evaluate(() => {
       const viewer = (window as unknown as { kafkasimViewer: { timeline: { zoomTo(a: number, b: number): void; draw(): void } } }).kafkasimViewer;
       viewer.timeline.zoomTo(11_500_000, 14_000_000);
