@@ -535,17 +535,23 @@ export class Network implements Transport, EventTarget {
     }
     this.linkMode[link] = HOLDING;
     const kernel = this.world.kernel;
-    let envelope = this.flightHead[link];
-    this.flightHead[link] = null;
-    this.flightTail[link] = null;
-    while (envelope !== null) {
+    for (let envelope = this.takeInFlight(link); envelope !== null; ) {
       const next = envelope.next;
-      kernel.cancel(envelope.timer);
       this.hold(link, envelope);
       envelope = next;
     }
     const n = this.n;
     this.resetTimer[link] = kernel.at(now + this.tcpRetransmitUs, this, EVENT_RESET, Math.floor(link / n), link % n);
+  }
+
+  /** Empties the link's in-flight queue, cancelling each delivery timer; returns the old head (a linked list). */
+  private takeInFlight(link: number): Envelope | null {
+    const kernel = this.world.kernel;
+    const head = this.flightHead[link];
+    this.flightHead[link] = null;
+    this.flightTail[link] = null;
+    for (let envelope = head; envelope !== null; envelope = envelope.next) kernel.cancel(envelope.timer);
+    return head;
   }
 
   /** The cut outlasted TCP's retransmissions: the connection resets, dropping what was held. */
@@ -561,13 +567,9 @@ export class Network implements Transport, EventTarget {
     const from = hosts[Math.floor(link / n)].name;
     const to = hosts[link % n].name;
     // Normally empty at a reset (beginCut moved them to the held queue); kept for tcpRetransmitUs 0.
-    const kernel = this.world.kernel;
-    let envelope = this.flightHead[link];
-    this.flightHead[link] = null;
-    this.flightTail[link] = null;
+    let envelope = this.takeInFlight(link);
     while (envelope !== null) {
       const next = envelope.next;
-      kernel.cancel(envelope.timer);
       this.drop(from, to, envelope.message!, envelope.mid, "partition");
       this.release(envelope);
       envelope = next;

@@ -20,7 +20,7 @@ import {
 import type { Message } from "../../sim/host.ts";
 import { ms } from "../../sim/time.ts";
 import type { BrokerServices } from "../services.ts";
-import { tpKey, type ControllerContext, type TP } from "./context.ts";
+import { tpKey, type ControllerContext, type LeaderIsr, type TP } from "./context.ts";
 
 export const REQUEST_TIMEOUT_TIMER = "controller:request-timeout";
 /** Sends of one request before the channel gives up on it (the broker is presumably dying). */
@@ -141,13 +141,7 @@ export class RequestBatch {
       }
       const previous = states.get(tpKey(tp));
       states.set(tpKey(tp), {
-        topic: tp.topic,
-        partition: tp.partition,
-        controllerEpoch: leaderIsr.controllerEpoch,
-        leader: leaderIsr.leader,
-        leaderEpoch: leaderIsr.leaderEpoch,
-        isr: [...leaderIsr.isr],
-        zkVersion: leaderIsr.zkVersion,
+        ...partitionStateBase(tp, leaderIsr),
         replicas: [...assignment.replicas],
         addingReplicas: [...assignment.addingReplicas],
         removingReplicas: [...assignment.removingReplicas],
@@ -256,16 +250,23 @@ export class RequestBatch {
     if (leaderIsr === undefined) return [];
     return [
       {
-        topic: tp.topic,
-        partition: tp.partition,
-        controllerEpoch: leaderIsr.controllerEpoch,
-        leader: leaderIsr.leader,
-        leaderEpoch: leaderIsr.leaderEpoch,
-        isr: [...leaderIsr.isr],
-        zkVersion: leaderIsr.zkVersion,
+        ...partitionStateBase(tp, leaderIsr),
         replicas: [...replicas],
         offlineReplicas: replicas.filter((id) => !this.context.liveBrokers.has(id)),
       },
     ];
   }
+}
+
+/** The fields LeaderAndIsr's and UpdateMetadata's partition states share, from the controller's leadership. */
+function partitionStateBase(tp: TP, leaderIsr: LeaderIsr) {
+  return {
+    topic: tp.topic,
+    partition: tp.partition,
+    controllerEpoch: leaderIsr.controllerEpoch,
+    leader: leaderIsr.leader,
+    leaderEpoch: leaderIsr.leaderEpoch,
+    isr: [...leaderIsr.isr],
+    zkVersion: leaderIsr.zkVersion,
+  };
 }
