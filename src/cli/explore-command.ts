@@ -2,14 +2,18 @@
  * `kafkasim explore FILE --seeds N [--jobs N] [--shard K/N] [--first-seed S] [--json]`: runs the scenario
  * over many seeds on worker threads (one independent, untraced run per seed), shows a progress bar on a
  * terminal, and summarises: failing seeds with their violations and the commands that replay and shrink
- * each, violation counts, wall time and seeds per hour. Exits 0 when every seed met the expectation, 1 when
- * one did not, 2 on bad input.
+ * each, violation counts, model errors apart, wall time and seeds per hour. Exits 0 when every seed met the
+ * expectation, 1 when one did not, 2 on bad input, 3 when a seed ended in a model error or at a bound.
  */
 
 import cliProgress from "cli-progress";
 import { availableParallelism } from "node:os";
 import { loadScenario } from "../scenario/load.ts";
-import { EXIT_EXPECTATION_FAILED, EXIT_OK } from "./errors.ts";
+import { EXIT_EXPECTATION_FAILED, EXIT_NO_VERDICT, EXIT_OK } from "./errors.ts";
+import { parseMaxMemory, parseMaxWall } from "./run-guards.ts";
+
+/** Default wall-time bound of one seed in explore. */
+const DEFAULT_SEED_MAX_WALL_MS = 10 * 60 * 1000;
 import {
   defaultFirstSeed,
   parseCount,
@@ -32,6 +36,8 @@ export interface ExploreCommandOptions {
   shard?: string;
   firstSeed?: string;
   json?: boolean;
+  maxWall?: string;
+  maxMemory?: string;
 }
 
 /** Failing seeds listed one by one in the text summary (all of them are in --json). */
@@ -50,16 +56,19 @@ export function exploreCommand(file: string, options: ExploreCommandOptions, wal
   const firstSeed = options.firstSeed !== undefined ? parseFirstSeed(options.firstSeed) : defaultFirstSeed(scenario.seed);
   const seeds = shardSeeds(firstSeed, seedsRequested, shard);
   const json = options.json === true;
+  const bounds = { maxWallMs: parseMaxWall(options.maxWall, DEFAULT_SEED_MAX_WALL_MS), maxHeapBytes: parseMaxMemory(options.maxMemory) };
 
   const bar = process.stderr.isTTY && seeds.length > 0 ? progressBar(scenario.name, seeds.length) : null;
   let failing = 0;
+  let modelErrors = 0;
   // --json lines come out in seed order whatever order the workers finish in.
   const pending = new Map<number, SeedOutcome>();
   let printed = 0;
   const started = wallClock();
-  return runSeeds(seeds, jobs, { text, file }, scenario.name, (outcome, done) => {
-    if (!outcome.result.expectationMet) failing++;
-    bar?.update(done, { failing });
+  return runSeeds(seeds, jobs, { text, file, bounds }, scenario.name, (outcome, done) => {
+    if (outcome.result.verdict === "model-error") modelErrors++;
+    else if (!outcome.result.expectationMet) failing++;
+    bar?.update(done, { failing, modelErrors });
     if (!json) return;
     pending.set(outcome.seed, outcome);
     while (printed < seeds.length && pending.has(seeds[printed])) {
@@ -73,6 +82,7 @@ export function exploreCommand(file: string, options: ExploreCommandOptions, wal
     const totals = totalsOf(outcomes, { scenario: scenario.name, file, firstSeed, seedsRequested, shard, jobs: Math.min(jobs, Math.max(seeds.length, 1)), wallMs });
     if (json) process.stdout.write(JSON.stringify({ totals }) + "\n");
     else process.stdout.write(formatSummary(totals, outcomes, file).join("\n") + "\n");
+    if (totals.modelErrors > 0 || totals.unfinished > 0) return EXIT_NO_VERDICT;
     return totals.expectationMet ? EXIT_OK : EXIT_EXPECTATION_FAILED;
   });
 }
@@ -81,14 +91,14 @@ function progressBar(name: string, total: number): cliProgress.SingleBar {
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,
-      format: `explore ${name} |{bar}| {value}/{total} seeds | {failing} failing | {duration_formatted} elapsed, ETA {eta_formatted}`,
+      format: `explore ${name} |{bar}| {value}/{total} seeds | {failing} failing | {modelErrors} model errors | {duration_formatted} elapsed, ETA {eta_formatted}`,
       hideCursor: true,
       clearOnComplete: true,
       etaBuffer: 50,
     },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(total, 0, { failing: 0 });
+  bar.start(total, 0, { failing: 0, modelErrors: 0 });
   return bar;
 }
 
@@ -107,12 +117,22 @@ function formatSummary(totals: ExploreTotals, outcomes: readonly SeedOutcome[], 
     for (const [name, count] of names) out.push(`  ${chalk.red(name)}  ${count} in ${totals.seedsWithViolation[name]} of ${totals.seeds} seeds`);
   }
 
-  if (totals.failed === 0) {
+  if (totals.modelErrors > 0) {
+    out.push(chalk.red(`${chalk.bold("model errors")}  ${totals.modelErrors} of ${totals.seeds} seeds (simulator bugs, not Kafka behaviour): seeds ${totals.modelErrorSeeds.slice(0, FAILURES_SHOWN).join(", ")}${totals.modelErrors > FAILURES_SHOWN ? ", …" : ""}`));
+  }
+  if (totals.unfinished > 0) {
+    out.push(chalk.yellow(`${chalk.bold("unfinished")}  ${totals.unfinished} of ${totals.seeds} seeds stopped at a bound (stall, event, wall or memory limit): seeds ${totals.unfinishedSeeds.slice(0, FAILURES_SHOWN).join(", ")}${totals.unfinished > FAILURES_SHOWN ? ", …" : ""}`));
+  }
+  if (totals.failed === 0 && totals.modelErrors === 0) {
     out.push(chalk.green(`✓ every seed met the expectation`));
     return out;
   }
-  out.push(chalk.red(`✗ ${totals.failed} of ${totals.seeds} seeds did not meet the expectation`));
-  const failures = outcomes.filter((outcome) => !outcome.result.expectationMet);
+  if (totals.failed > 0) out.push(chalk.red(`✗ ${totals.failed} of ${totals.seeds} seeds did not meet the expectation`));
+  // Model errors first (simulator bugs), then the seeds that found violations.
+  const failures = [
+    ...outcomes.filter((outcome) => outcome.result.verdict === "model-error"),
+    ...outcomes.filter((outcome) => outcome.result.verdict !== "model-error" && !outcome.result.expectationMet),
+  ];
   for (const { seed, result } of failures.slice(0, FAILURES_SHOWN)) {
     const counts = new Map<string, number>();
     for (const violation of result.violations) counts.set(violation.name, (counts.get(violation.name) ?? 0) + 1);

@@ -8,12 +8,15 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { performance } from "node:perf_hooks";
 import { loadScenario } from "../scenario/load.ts";
-import { runScenario, type RunResult } from "../scenario/run.ts";
+import { describeModelError, runScenario, type RunResult } from "../scenario/run.ts";
+import { runGuard, type RunBounds } from "./run-guards.ts";
 import type { SeedOutcome } from "./explore.ts";
 
 export interface WorkerInput {
   text: string;
   file: string;
+  /** Per-seed wall-time and heap bounds (absent: none). */
+  bounds?: RunBounds;
 }
 
 /** Parent → worker: a seed to run, or null to finish. */
@@ -28,7 +31,7 @@ function failedResult(scenario: string, seed: number, error: unknown): RunResult
     error: message,
     violations: [],
     expectationMet: false,
-    expectationProblems: [`the run threw: ${message.split("\n")[0]}`],
+    expectationProblems: [describeModelError(error instanceof Error ? error : new Error(String(error)))],
     stats: { events: 0, simulatedMs: 0, faults: 0, messages: { sent: 0, delivered: 0, dropped: 0 }, traceEvents: 0, traceHash: "" },
     hosts: [],
   };
@@ -43,10 +46,12 @@ if (parentPort !== null) {
       port.close();
       return;
     }
-    const started = performance.now(); // wall-clock-ok: per-seed wall time in the report
+    const wallClock = (): number => performance.now(); // wall-clock-ok: per-seed wall time and bound
+    const started = wallClock();
     let result: RunResult;
     try {
-      result = runScenario(scenario, { seed: request.seed, hash: false });
+      const guard = input.bounds === undefined ? undefined : runGuard(input.bounds, wallClock, started);
+      result = runScenario(scenario, { seed: request.seed, hash: false, guard });
     } catch (error) {
       result = failedResult(scenario.name, request.seed, error);
     }

@@ -4,7 +4,7 @@
  */
 
 import type { RunResult } from "../scenario/run.ts";
-import { UsageError } from "./errors.ts";
+import { reachedVerdict, UsageError } from "./errors.ts";
 
 export interface Shard {
   /** 1-based shard number. */
@@ -27,8 +27,15 @@ export interface ExploreTotals {
   jobs: number;
   seeds: number;
   passed: number;
+  /** Seeds that did not meet the expectation (model errors apart). */
   failed: number;
   failingSeeds: number[];
+  /** Seeds whose run ended in a model error (a simulator bug), counted apart from seeds that found violations. */
+  modelErrors: number;
+  modelErrorSeeds: number[];
+  /** Seeds cut short by a bound (stalled, event-limit, wall-limit, memory-limit): no verdict about Kafka. */
+  unfinished: number;
+  unfinishedSeeds: number[];
   /** Violations by name, over every seed. */
   violations: Record<string, number>;
   /** Seeds that showed each violation name. */
@@ -93,8 +100,12 @@ export function totalsOf(
   const violations = new Map<string, number>();
   const seedsWithViolation = new Map<string, number>();
   const failingSeeds: number[] = [];
+  const modelErrorSeeds: number[] = [];
+  const unfinishedSeeds: number[] = [];
   for (const { seed, result } of outcomes) {
-    if (!result.expectationMet) failingSeeds.push(seed);
+    if (result.verdict === "model-error") modelErrorSeeds.push(seed);
+    else if (!result.expectationMet) failingSeeds.push(seed);
+    if (result.verdict !== "model-error" && !reachedVerdict(result)) unfinishedSeeds.push(seed);
     const names = new Set<string>();
     for (const violation of result.violations) {
       violations.set(violation.name, (violations.get(violation.name) ?? 0) + 1);
@@ -111,14 +122,18 @@ export function totalsOf(
     shard: context.shard === null ? null : `${context.shard.index}/${context.shard.count}`,
     jobs: context.jobs,
     seeds: outcomes.length,
-    passed: outcomes.length - failingSeeds.length,
+    passed: outcomes.length - failingSeeds.length - modelErrorSeeds.length,
     failed: failingSeeds.length,
     failingSeeds,
+    modelErrors: modelErrorSeeds.length,
+    modelErrorSeeds,
+    unfinished: unfinishedSeeds.length,
+    unfinishedSeeds,
     violations: byName(violations),
     seedsWithViolation: byName(seedsWithViolation),
     wallMs: context.wallMs,
     seedsPerHour: seedsPerHour(outcomes.length, context.wallMs),
-    expectationMet: failingSeeds.length === 0,
+    expectationMet: failingSeeds.length === 0 && modelErrorSeeds.length === 0,
   };
 }
 

@@ -44,6 +44,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option("--json", "print one JSON object instead of the summary")
     .option("--check-determinism", "run twice and compare the traces event by event")
     .option("--snapshot-interval <ms>", "record a snapshot event of the model's state every MS virtual milliseconds (for the viewer's tests)")
+    .option("--max-wall <t>", "end the run with a wall-limit verdict after this much wall time (default 1h)")
+    .option("--max-memory <mb>", "end the run with a memory-limit verdict above this much JavaScript heap (default 85% of V8's limit)")
     .exitOverride()
     .action((file: string, options) => setExit(runCommand(file, options, wallClock)));
 
@@ -75,6 +77,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option("--shard <k/n>", "run only shard K of N (seed index i with i % N == K-1), to split seeds across machines")
     .option("--first-seed <s>", "the first seed value S (default: the scenario's seed when it is an integer, else 1)")
     .option("--json", "print one JSON summary per seed (JSON Lines), then a totals object")
+    .option("--max-wall <t>", "end a seed's run with a wall-limit verdict after this much wall time (default 10m)")
+    .option("--max-memory <mb>", "end a seed's run with a memory-limit verdict above this much heap per worker (default 85% of V8's limit)")
     .exitOverride()
     // Validation throws synchronously (exit 2 through main's catch); the runs finish asynchronously.
     .action((file: string, options) => exploreCommand(file, options, wallClock).then((code) => void (process.exitCode = code)));

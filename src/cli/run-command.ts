@@ -5,7 +5,8 @@ import { checkScenarioDeterminism, runScenario, type RunResult } from "../scenar
 import type { Scenario } from "../scenario/spec.ts";
 import { formatTime, parseDuration } from "../sim/time.ts";
 import type { TraceEvent, TraceSink } from "../sim/trace.ts";
-import { EXIT_EXPECTATION_FAILED, EXIT_OK, UsageError, parseSeed } from "./errors.ts";
+import { EXIT_EXPECTATION_FAILED, EXIT_OK, UsageError, exitCodeOf, parseSeed } from "./errors.ts";
+import { parseMaxMemory, parseMaxWall, progressReporter, runGuard } from "./run-guards.ts";
 import { AtomicLineFile, readInput } from "./files.ts";
 import { chalk } from "./style.ts";
 
@@ -18,6 +19,8 @@ export interface RunCommandOptions {
   json?: boolean;
   checkDeterminism?: boolean;
   snapshotInterval?: string;
+  maxWall?: string;
+  maxMemory?: string;
 }
 
 const KEY_KINDS = new Set([
@@ -77,6 +80,7 @@ export function runCommand(file: string, options: RunCommandOptions, wallClock: 
     }
   }
   const snapshotIntervalMs = parseSnapshotInterval(options.snapshotInterval);
+  const bounds = { maxWallMs: parseMaxWall(options.maxWall), maxHeapBytes: parseMaxMemory(options.maxMemory) };
 
   if (options.checkDeterminism) return determinismCommand(scenario, seed, untilUs, options.json === true, metricsIntervalMs);
 
@@ -104,13 +108,18 @@ export function runCommand(file: string, options: RunCommandOptions, wallClock: 
   }
 
   const started = wallClock();
+  const endUs = Math.min(untilUs ?? Infinity, parseDuration(scenario.duration)! + parseDuration(scenario.settle)!);
+  const progress = progressReporter(scenario.name, endUs, process.stderr.isTTY === true);
   let result: RunResult;
   try {
-    result = runScenario(scenario, { seed, untilUs, sinks, metricsIntervalMs, snapshotIntervalMs });
+    const guard = runGuard(bounds, wallClock, started, progress.check);
+    result = runScenario(scenario, { seed, untilUs, sinks, metricsIntervalMs, snapshotIntervalMs, guard });
   } catch (error) {
     traceFile?.abort();
     historyFile?.abort();
     throw error;
+  } finally {
+    progress.stop();
   }
   traceFile?.commit();
   historyFile?.commit();
@@ -121,7 +130,7 @@ export function runCommand(file: string, options: RunCommandOptions, wallClock: 
   } else {
     printSummary(result, wallMs, keyEvents, keyEventsSeen, options.trace);
   }
-  return result.expectationMet ? EXIT_OK : EXIT_EXPECTATION_FAILED;
+  return exitCodeOf(result);
 }
 
 /** --snapshot-interval: a positive number of virtual milliseconds (absent: no snapshots). */
@@ -198,6 +207,7 @@ function printSummary(result: RunResult, wallMs: number, keyEvents: TraceEvent[]
     }
   }
   if (result.error !== undefined) out.push(chalk.red(`model error: ${result.error}`));
+  if (result.detail !== undefined) out.push(chalk.red(`run ended early (${result.verdict}): ${result.detail}`));
   if (result.expectationMet) {
     out.push(chalk.green("✓ expectation met"));
   } else {

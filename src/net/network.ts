@@ -263,6 +263,12 @@ export class Network implements Transport, EventTarget {
     this.pool.push(envelope);
   }
 
+  describeEvent(kind: number, a: unknown, b: unknown): string {
+    if (kind === EVENT_RESET) return `network reset of ${this.hosts[a as number].name} → ${this.hosts[b as number].name}`;
+    const envelope = a as Envelope;
+    return `network delivers ${envelope.message?.type ?? "?"} ${this.hosts[envelope.src].name} → ${this.hosts[envelope.dst].name}`;
+  }
+
   handleEvent(kind: number, a: unknown, b: unknown): void {
     if (kind === EVENT_RESET) {
       const link = (a as number) * this.n + (b as number);

@@ -9,6 +9,7 @@ import type { z } from "zod";
 import { Scenario, type Fault, type NodeRef } from "./spec.ts";
 import { resolveProducerConfig } from "../clients/producer/config.ts";
 import { nemesisProblem } from "./nemesis.ts";
+import { resolveBrokerSettings, type KafkaVersion } from "../broker/config.ts";
 
 export class ScenarioError extends Error {
   constructor(
@@ -219,6 +220,7 @@ function checkSemantics(scenario: Scenario, file: string): void {
       );
     }
   });
+  checkBrokerConfig(scenario, file);
   const nemesis = nemesisProblem(scenario);
   if (nemesis !== null) throw new ScenarioError(file, nemesis[0], nemesis[1]);
   if (scenario.cluster.config["disk.fsyncMs"] !== undefined) {
@@ -227,6 +229,25 @@ function checkSemantics(scenario: Scenario, file: string): void {
   }
   if (Array.isArray(scenario.network.latencyMs) && scenario.network.latencyMs[0] > scenario.network.latencyMs[1]) {
     throw new ScenarioError(file, "$.network.latencyMs", "expected [min, max] with min <= max");
+  }
+}
+
+/**
+ * KafkaConfig.validateValues' rules between keys, on the effective values (version preset, then the scenario's
+ * config): a follower's fetch wait fits in its socket timeout and in the lag time.
+ */
+function checkBrokerConfig(scenario: Scenario, file: string): void {
+  if (scenario.cluster.brokers === undefined) return;
+  const { replication } = resolveBrokerSettings(scenario.cluster.version as KafkaVersion, scenario.cluster.config, scenario.cluster.compat);
+  const wait = replication["replica.fetch.wait.max.ms"];
+  const rules: [string, number, string][] = [
+    ["replica.socket.timeout.ms", replication["replica.socket.timeout.ms"], "replica.socket.timeout.ms should always be at least replica.fetch.wait.max.ms to prevent unnecessary socket timeouts"],
+    ["replica.lag.time.max.ms", replication["replica.lag.time.max.ms"], "replica.fetch.wait.max.ms should always be less than or equal to replica.lag.time.max.ms to prevent frequent changes in ISR"],
+  ];
+  for (const [key, value, rule] of rules) {
+    if (wait <= value) continue;
+    const blamed = (scenario.cluster.config as Record<string, unknown>)[key] !== undefined ? key : "replica.fetch.wait.max.ms";
+    throw new ScenarioError(file, jsonPath(["cluster", "config", blamed]), `expected replica.fetch.wait.max.ms (${wait}) ≤ ${key} (${value}): Kafka refuses to start (KafkaConfig: "${rule}")`);
   }
 }
 

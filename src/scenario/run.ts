@@ -8,14 +8,14 @@ import { FaultInjector } from "./faults.ts";
 import { NemesisRunner } from "./nemesis.ts";
 import { MetricsSampler } from "./metrics.ts";
 import type { KafkaVersion } from "../broker/config.ts";
-import { buildWorld } from "./build.ts";
+import { buildWorld, type BuiltWorld } from "./build.ts";
 import { OnlineCheckers } from "./checkers.ts";
 import type { Scenario } from "./spec.ts";
 import type { Violation } from "../check/violation.ts";
 import { parseDuration, type Micros } from "../sim/time.ts";
 import { TRACE_FORMAT, TRACE_FORMAT_VERSION, type TraceSink } from "../sim/trace.ts";
 import type { Verdict, VerdictReason } from "../sim/kernel.ts";
-import { assert } from "../sim/assert.ts";
+import { assert, ModelAssertionError } from "../sim/assert.ts";
 import { checkDeterminism, type DeterminismReport } from "../sim/determinism.ts";
 import { VERSION } from "../version.ts";
 import { SnapshotRecorder } from "./snapshot.ts";
@@ -45,6 +45,14 @@ export interface RunOptions {
   onProgress?: (simulatedUs: Micros) => boolean | void;
   /** Virtual time between two `onProgress` calls (default one simulated second). */
   progressEveryUs?: Micros;
+  /**
+   * Asked every `guardEveryEvents` events (and at every progress call) whether the run must end now, e.g. at the
+   * CLI's wall-time or memory bound; a non-null answer ends the run with that verdict and partial statistics. It
+   * cannot change the run otherwise: the kernel is only paused and resumed.
+   */
+  guard?: (simulatedUs: Micros) => { reason: "wall-limit" | "memory-limit"; detail: string } | null;
+  /** Events between two guard calls (default 200,000). */
+  guardEveryEvents?: number;
 }
 
 export type { Violation } from "../check/violation.ts";
@@ -55,6 +63,8 @@ export interface RunResult {
   verdict: VerdictReason;
   /** The model error's message, for a `model-error` verdict. */
   error?: string;
+  /** Why the run ended early, for `stalled`, `wall-limit`, `memory-limit` and `stopped` verdicts. */
+  detail?: string;
   violations: Violation[];
   expectationMet: boolean;
   /** Why the expectation was not met, one line each. */
@@ -72,7 +82,13 @@ export interface RunResult {
 
 export function runScenario(scenario: Scenario, options: RunOptions = {}): RunResult {
   const seed = options.seed ?? scenario.seed;
-  const built = buildWorld(scenario, seed);
+  let built: BuiltWorld;
+  try {
+    built = buildWorld(scenario, seed);
+  } catch (error) {
+    // A value the loader accepted must never escape as an exception: the run ends with a model-error verdict.
+    return unbuiltResult(scenario, seed, asError(error));
+  }
   const { world, network } = built;
   const trace = world.trace;
   for (const sink of options.sinks ?? []) trace.addSink(sink);
@@ -90,37 +106,34 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
   const injector = new FaultInjector({ world, network, disks: built.disks, groups: built.groups, special: built.special, admin: built.admin });
   const violations: Violation[] = [];
   const checkers = (options.checkers ?? true) ? new OnlineCheckers(built, violations) : null;
-  checkers?.start();
-  injector.schedule(scenario.faults);
-  if (scenario.nemesis !== undefined) new NemesisRunner(scenario, { world, injector, special: built.special }).start();
-  for (const host of world.hosts) host.start();
-  // Metrics only where trace lines are written: the explore fast path (no sinks, no hash) never samples.
-  const metricsIntervalMs = options.metricsIntervalMs ?? 1000;
-  const sampler = (options.sinks ?? []).length > 0 || (options.hash ?? true)
-    ? metricsIntervalMs > 0 ? new MetricsSampler(world, Math.round(metricsIntervalMs * 1000), scenario.cluster.version as KafkaVersion) : null
-    : null;
-  sampler?.resume();
-  const runPhase = phaseRunner(world, sampler, options.onProgress, options.progressEveryUs ?? 1_000_000);
-  if ((options.snapshotIntervalMs ?? 0) > 0 && trace.on) new SnapshotRecorder(built, Math.round(options.snapshotIntervalMs! * 1000)).start();
-
-  const duration = parseDuration(scenario.duration)!;
-  const settle = parseDuration(scenario.settle)!;
-  const end = Math.min(options.untilUs ?? Infinity, duration + settle);
-  let eventsLeft = scenario.limits.maxEvents;
-
-  let verdict = runPhase(Math.min(end, duration), eventsLeft);
-  eventsLeft -= verdict.events;
-  if ((verdict.reason === "time-limit" || verdict.reason === "quiescent") && end > duration) {
-    injector.settle();
+  let sampler: MetricsSampler | null = null;
+  let verdict: Verdict;
+  try {
+    checkers?.start();
+    injector.schedule(scenario.faults);
+    if (scenario.nemesis !== undefined) new NemesisRunner(scenario, { world, injector, special: built.special }).start();
+    for (const host of world.hosts) host.start();
+    // Metrics only where trace lines are written: the explore fast path (no sinks, no hash) never samples.
+    const metricsIntervalMs = options.metricsIntervalMs ?? 1000;
+    sampler = (options.sinks ?? []).length > 0 || (options.hash ?? true)
+      ? metricsIntervalMs > 0 ? new MetricsSampler(world, Math.round(metricsIntervalMs * 1000), scenario.cluster.version as KafkaVersion) : null
+      : null;
     sampler?.resume();
-    verdict = runPhase(end, eventsLeft);
+    if ((options.snapshotIntervalMs ?? 0) > 0 && trace.on) new SnapshotRecorder(built, Math.round(options.snapshotIntervalMs! * 1000)).start();
+    verdict = runPhases(scenario, world, injector, sampler, options);
+  } catch (error) {
+    verdict = { reason: "model-error", events: 0, now: world.now, error: asError(error) };
   }
   // Reaching the planned end is the normal outcome of a scenario run.
   const finished = verdict.reason === "time-limit" || verdict.reason === "quiescent";
 
-  checkers?.finish();
+  try {
+    checkers?.finish();
+  } catch (error) {
+    if (verdict.error === undefined) verdict = { reason: "model-error", events: verdict.events, now: world.now, error: asError(error) };
+  }
   const problems = judge(scenario, violations);
-  if (!finished) problems.unshift(runProblem(verdict.reason, verdict.error?.message));
+  if (!finished) problems.unshift(runProblem(verdict));
 
   const result: RunResult = {
     scenario: scenario.name,
@@ -140,35 +153,79 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
     hosts: world.hosts.map((host) => ({ name: host.name, state: host.state, incarnation: host.incarnation })),
   };
   if (verdict.error !== undefined) result.error = verdict.error.stack ?? verdict.error.message;
+  if (verdict.detail !== undefined) result.detail = verdict.detail;
   return result;
+}
+
+/** `duration`, then the settle phase (every fault healed, every node restarted), within the event budget. */
+function runPhases(scenario: Scenario, world: World, injector: FaultInjector, sampler: MetricsSampler | null, options: RunOptions): Verdict {
+  const runPhase = phaseRunner(world, sampler, options, scenario.limits.maxEventsPerInstant);
+  const duration = parseDuration(scenario.duration)!;
+  const settle = parseDuration(scenario.settle)!;
+  const end = Math.min(options.untilUs ?? Infinity, duration + settle);
+  let eventsLeft = scenario.limits.maxEvents;
+  let verdict = runPhase(Math.min(end, duration), eventsLeft);
+  eventsLeft -= verdict.events;
+  if ((verdict.reason === "time-limit" || verdict.reason === "quiescent") && end > duration) {
+    injector.settle();
+    sampler?.resume();
+    verdict = runPhase(end, eventsLeft);
+  }
+  return verdict;
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/** The result of a scenario whose world could not be built (a model error while building it). */
+function unbuiltResult(scenario: Scenario, seed: number | string, error: Error): RunResult {
+  const problems = [runProblem({ reason: "model-error", events: 0, now: 0, error }), ...judge(scenario, [])];
+  return {
+    scenario: scenario.name,
+    seed,
+    verdict: "model-error",
+    error: error.stack ?? error.message,
+    violations: [],
+    expectationMet: false,
+    expectationProblems: problems,
+    stats: { events: 0, simulatedMs: 0, faults: 0, messages: { sent: 0, delivered: 0, dropped: 0 }, traceEvents: 0, traceHash: "" },
+    hosts: [],
+  };
 }
 
 /**
  * Runs the kernel up to a time with an event budget. The metrics sampler's events do not count against the
  * model's budget: a run hitting the limit runs on for as many events as the sampler took, so the model gets
  * exactly maxEvents with or without metrics. With a progress hook the kernel runs in slices ending at each
- * progress time; events at a slice's end time still run in that slice, so the order of events, and the trace,
- * is the same as in one run. The hook returning false stops the run.
+ * progress time (also with a guard, so it is asked at least every progress interval), and with a guard in
+ * slices of at most `guardEveryEvents` events; events at a slice's end time still run
+ * in that slice, and an event-limit pause resumes where it stopped, so the order of events, and the trace, is the
+ * same as in one run. The hook returning false, or the guard answering, stops the run.
  */
-function phaseRunner(
-  world: World,
-  sampler: MetricsSampler | null,
-  onProgress: RunOptions["onProgress"],
-  progressEveryUs: Micros,
-): (untilUs: Micros, maxEvents: number) => Verdict {
+function phaseRunner(world: World, sampler: MetricsSampler | null, options: RunOptions, maxEventsPerInstant: number): (untilUs: Micros, maxEvents: number) => Verdict {
+  const { onProgress, guard } = options;
+  const progressEveryUs = options.progressEveryUs ?? 1_000_000;
+  const guardEveryEvents = guard === undefined ? Infinity : (options.guardEveryEvents ?? 200_000);
   assert(progressEveryUs > 0, "progressEveryUs must be positive");
+  assert(guardEveryEvents > 0, "guardEveryEvents must be positive");
   let nextProgressUs = progressEveryUs;
   return (untilUs, maxEvents) => {
     let modelEvents = 0;
     for (;;) {
-      const sliceUs = onProgress === undefined ? untilUs : Math.min(untilUs, nextProgressUs);
+      const sliceUs = onProgress === undefined && guard === undefined ? untilUs : Math.min(untilUs, nextProgressUs);
+      const sliceEvents = Math.min(maxEvents - modelEvents, guardEveryEvents);
       const before = sampler?.samples ?? 0;
-      const verdict = world.kernel.run({ untilUs: sliceUs, maxEvents: maxEvents - modelEvents });
+      const verdict = world.kernel.run({ untilUs: sliceUs, maxEvents: sliceEvents, maxEventsPerInstant });
       modelEvents += verdict.events - ((sampler?.samples ?? 0) - before);
       const sliceDone = verdict.reason === "time-limit" || verdict.reason === "quiescent";
-      if (onProgress !== undefined && sliceDone && sliceUs === nextProgressUs) {
+      if (verdict.reason === "event-limit" || sliceDone) {
+        const stop = guard?.(world.now) ?? null;
+        if (stop !== null) return { reason: stop.reason, events: modelEvents, now: world.now, detail: stop.detail };
+      }
+      if (sliceDone && sliceUs === nextProgressUs) {
         nextProgressUs += progressEveryUs;
-        if (onProgress(world.now) === false) return { reason: "stopped", events: modelEvents, now: world.now, detail: "stopped by the progress hook" };
+        if (onProgress?.(world.now) === false) return { reason: "stopped", events: modelEvents, now: world.now, detail: "stopped by the progress hook" };
       }
       if (sliceDone && sliceUs < untilUs) continue;
       if (verdict.reason !== "event-limit" || modelEvents >= maxEvents) return { ...verdict, events: modelEvents };
@@ -176,10 +233,27 @@ function phaseRunner(
   };
 }
 
-function runProblem(reason: VerdictReason, message: string | undefined): string {
-  if (reason === "model-error") return `the model failed an assertion: ${message ?? "unknown error"}`;
-  if (reason === "event-limit") return "the run hit its event limit (limits.maxEvents) before its end time";
-  return `the run ended early (${reason})`;
+/** A failed model assertion, or another exception thrown by model code (a bug: named by its class). */
+export function describeModelError(error: Error | undefined): string {
+  if (error === undefined) return "the model failed: unknown error";
+  if (error instanceof ModelAssertionError) return `the model failed an assertion: ${error.message}`;
+  return `the model threw ${error.name}: ${error.message}`;
+}
+
+function runProblem(verdict: Verdict): string {
+  switch (verdict.reason) {
+    case "model-error":
+      return describeModelError(verdict.error);
+    case "event-limit":
+      return "the run hit its event limit (limits.maxEvents) before its end time";
+    case "stalled":
+      return `the run stalled (limits.maxEventsPerInstant): ${verdict.detail ?? ""}`;
+    case "wall-limit":
+    case "memory-limit":
+      return `the run was stopped at its ${verdict.reason === "wall-limit" ? "wall-time" : "memory"} bound: ${verdict.detail ?? ""}`;
+    default:
+      return `the run ended early (${verdict.reason}${verdict.detail !== undefined ? `: ${verdict.detail}` : ""})`;
+  }
 }
 
 /** Compares the violations found with `expect`: expected ones must appear, others must be allowed. */

@@ -7,17 +7,49 @@
  */
 
 import { z } from "zod";
+import { parseDuration } from "../sim/time.ts";
+import { DEFAULT_MAX_EVENTS_PER_INSTANT } from "../sim/kernel.ts";
 import { VIOLATION_NAMES } from "../check/violation.ts";
 import { DEFAULT_REPLICATION_CONFIG, KAFKA_VERSIONS } from "../broker/config.ts";
 import { BROKER_TOPIC_SYNONYMS, DEFAULT_LOG_CONFIG, DEFAULT_LOG_MANAGER_CONFIG } from "../broker/log/config.ts";
+import { BROKER_NUMBER_DEFS, CONSUMER_NUMBER_DEFS, kafkaNumber, PRODUCER_NUMBER_DEFS, RATIO_DEF, TOPIC_NUMBER_DEFS, type NumberDef } from "./config-def.ts";
 
 export { VIOLATION_NAMES };
 
 const DURATION_TEXT = /^\s*\d+(?:\.\d+)?\s*(us|µs|ms|s|m|h)\s*$/;
 const DURATION_HINT = 'expected a duration like "250ms", "3.1s", "2m" or a number of milliseconds';
 
-export const Duration = z.union([z.number().nonnegative(), z.string().regex(DURATION_TEXT, { error: DURATION_HINT })], { error: DURATION_HINT });
+/** The longest duration a scenario may name (one simulated year: far beyond any run that ends in useful time). */
+export const MAX_DURATION_MS = 365 * 24 * 3_600_000;
+const DURATION_MAX_HINT = `expected a duration of at most 8760h (one simulated year, ${MAX_DURATION_MS} ms)`;
+/** The most events a scenario's run may be given (limits.maxEvents). */
+export const MAX_EVENTS = 2_000_000_000;
+/** Producer workload bounds: records per second per client, and records in all. */
+export const MAX_RATE_PER_SEC = 100_000;
+export const MAX_MESSAGES = 10_000_000;
+
+export const Duration = z.union(
+  [
+    z.number().nonnegative().max(MAX_DURATION_MS, { error: DURATION_MAX_HINT }),
+    z
+      .string()
+      .regex(DURATION_TEXT, { error: DURATION_HINT })
+      .refine((text) => (parseDuration(text) ?? Infinity) <= MAX_DURATION_MS * 1000, { error: DURATION_MAX_HINT }),
+  ],
+  { error: DURATION_HINT },
+);
 export type Duration = z.infer<typeof Duration>;
+
+/** Milliseconds as a plain number: at least `min`, at most one simulated year. */
+const Millis = (min = 0) =>
+  z
+    .number()
+    .min(min, { error: min > 0 ? `expected at least ${min} ms (1 µs is the virtual clock's resolution)` : "expected a non-negative number of milliseconds" })
+    .max(MAX_DURATION_MS, { error: DURATION_MAX_HINT });
+/** The smallest positive period or timeout in ms: one microsecond, the virtual clock's resolution. */
+const ONE_MICROSECOND_MS = 0.001;
+/** Bytes per second of a link or host: from 1 B/s to 1 TB/s. */
+const BytesPerSec = z.number().min(1, { error: "expected at least 1 byte per second" }).max(1e12, { error: "expected at most 1e12 bytes per second" });
 
 /** A fault time: a duration, or a [from, to] range drawn from the seed. */
 export const FaultTime = z.union([Duration, z.tuple([Duration, Duration])], {
@@ -69,14 +101,14 @@ export const Fault = z.discriminatedUnion(
     z.strictObject({ type: z.literal("heal"), ...Scheduled }),
     z.strictObject({ type: z.literal("loss"), ...Scheduled, rate: z.number().min(0).max(1), ...LinkScope, ...Endless }),
     z.strictObject({ type: z.literal("delay"), ...Scheduled, extra: Duration, ...LinkScope, ...Endless }),
-    z.strictObject({ type: z.literal("bandwidth"), ...Scheduled, bytesPerSec: z.number().positive(), ...LinkScope, ...Endless }),
-    z.strictObject({ type: z.literal("slow"), ...Scheduled, ...OneNode, factor: z.number().min(1), ...Endless }),
+    z.strictObject({ type: z.literal("bandwidth"), ...Scheduled, bytesPerSec: BytesPerSec, ...LinkScope, ...Endless }),
+    z.strictObject({ type: z.literal("slow"), ...Scheduled, ...OneNode, factor: z.number().min(1).max(1000, { error: "expected a slow-down factor from 1 to 1000" }), ...Endless }),
     z.strictObject({
       type: z.literal("clock-skew"),
       ...Scheduled,
       ...OneNode,
-      offsetMs: z.number().default(0),
-      driftPpm: z.number().gt(-1_000_000).default(0),
+      offsetMs: z.number().min(-MAX_DURATION_MS, { error: DURATION_MAX_HINT }).max(MAX_DURATION_MS, { error: DURATION_MAX_HINT }).default(0),
+      driftPpm: z.number().gt(-1_000_000).max(1_000_000, { error: "expected a drift from -1000000 (exclusive) to 1000000 ppm" }).default(0),
       ...Endless,
     }),
     z.strictObject({
@@ -109,28 +141,28 @@ export type Fault = z.infer<typeof Fault>;
 
 export const LatencyMs = z.union(
   [
-    z.number().nonnegative(),
-    z.tuple([z.number().nonnegative(), z.number().nonnegative()]),
-    z.strictObject({ dist: z.literal("normal"), meanMs: z.number().nonnegative(), stddevMs: z.number().nonnegative(), minMs: z.number().nonnegative().default(0) }),
-    z.strictObject({ dist: z.literal("exponential"), meanMs: z.number().nonnegative(), minMs: z.number().nonnegative().default(0) }),
+    Millis(),
+    z.tuple([Millis(), Millis()]),
+    z.strictObject({ dist: z.literal("normal"), meanMs: Millis(), stddevMs: Millis(), minMs: Millis().default(0) }),
+    z.strictObject({ dist: z.literal("exponential"), meanMs: Millis(), minMs: Millis().default(0) }),
   ],
   { error: 'expected milliseconds, a [min, max] range, or {"dist": "normal" | "exponential", ...}' },
 );
 
 export const DemoCluster = z.strictObject({
   nodes: z.number().int().min(1).max(64),
-  pingIntervalMs: z.number().positive().default(100),
-  requestTimeoutMs: z.number().positive().default(1000),
-  flushEvery: z.number().int().nonnegative().default(0),
+  pingIntervalMs: Millis(ONE_MICROSECOND_MS).default(100),
+  requestTimeoutMs: Millis(ONE_MICROSECOND_MS).default(1000),
+  flushEvery: z.number().int().nonnegative().max(1_000_000).default(0),
 });
 
 /** A ZooKeeper ensemble: servers zk-1 … zk-N with ZooKeeper's own settings (zoo.cfg). */
 export const ZooKeeperCluster = z.strictObject({
   servers: z.union([z.literal(1), z.literal(3), z.literal(5)], { error: "expected 1, 3 or 5 ZooKeeper servers" }),
-  tickTimeMs: z.number().int().positive().default(2000),
-  initLimit: z.number().int().positive().default(10),
-  syncLimit: z.number().int().positive().default(5),
-  snapCount: z.number().int().min(2).default(100_000),
+  tickTimeMs: z.number().int().min(1).max(3_600_000, { error: "expected a tick time from 1 ms to 1 hour" }).default(2000),
+  initLimit: z.number().int().min(1).max(10_000).default(10),
+  syncLimit: z.number().int().min(1).max(10_000).default(5),
+  snapCount: z.number().int().min(2).max(1_000_000_000).default(100_000),
 });
 
 const ClientId = z.string().regex(/^[a-z][a-z0-9-]*$/, { error: "expected an id of lowercase letters, digits and dashes" });
@@ -142,12 +174,14 @@ export const Client = z.discriminatedUnion(
     z.strictObject({
       id: ClientId,
       type: z.literal("zk-session"),
-      config: z.strictObject({ "zookeeper.session.timeout.ms": z.number().int().positive().default(18_000) }).default({ "zookeeper.session.timeout.ms": 18_000 }),
+      config: z
+        .strictObject({ "zookeeper.session.timeout.ms": kafkaNumber(BROKER_NUMBER_DEFS["zookeeper.session.timeout.ms"]).default(18_000) })
+        .default({ "zookeeper.session.timeout.ms": 18_000 }),
       workload: z
         .strictObject({
           ephemeral: z.string().startsWith("/").optional(),
           writePath: z.string().startsWith("/").optional(),
-          writeEveryMs: z.number().positive().default(1000),
+          writeEveryMs: Millis(ONE_MICROSECOND_MS).default(1000),
         })
         .default({ writeEveryMs: 1000 }),
     }),
@@ -158,26 +192,29 @@ export const Client = z.discriminatedUnion(
       config: z
         .strictObject({
           acks: z.union([z.literal("all"), z.literal("1"), z.literal("0"), z.literal("-1"), z.literal(-1), z.literal(0), z.literal(1)]).optional(),
-          "batch.size": z.number().int().nonnegative().optional(),
-          "linger.ms": z.number().int().nonnegative().optional(),
-          "max.in.flight.requests.per.connection": z.number().int().positive().optional(),
-          retries: z.number().int().nonnegative().optional(),
-          "retry.backoff.ms": z.number().int().nonnegative().optional(),
-          "request.timeout.ms": z.number().int().positive().optional(),
-          "delivery.timeout.ms": z.number().int().positive().optional(),
+          "batch.size": kafkaNumber(PRODUCER_NUMBER_DEFS["batch.size"]).optional(),
+          "linger.ms": kafkaNumber(PRODUCER_NUMBER_DEFS["linger.ms"]).optional(),
+          "max.in.flight.requests.per.connection": kafkaNumber(PRODUCER_NUMBER_DEFS["max.in.flight.requests.per.connection"]).optional(),
+          retries: kafkaNumber(PRODUCER_NUMBER_DEFS["retries"]).optional(),
+          "retry.backoff.ms": kafkaNumber(PRODUCER_NUMBER_DEFS["retry.backoff.ms"]).optional(),
+          "request.timeout.ms": kafkaNumber(PRODUCER_NUMBER_DEFS["request.timeout.ms"]).optional(),
+          "delivery.timeout.ms": kafkaNumber(PRODUCER_NUMBER_DEFS["delivery.timeout.ms"]).optional(),
           "enable.idempotence": z.boolean().optional(),
-          "metadata.max.age.ms": z.number().int().positive().optional(),
-          "max.block.ms": z.number().int().nonnegative().optional(),
-          "reconnect.backoff.ms": z.number().int().nonnegative().optional(),
-          "max.request.size": z.number().int().positive().optional(),
+          "metadata.max.age.ms": kafkaNumber(PRODUCER_NUMBER_DEFS["metadata.max.age.ms"]).optional(),
+          "max.block.ms": kafkaNumber(PRODUCER_NUMBER_DEFS["max.block.ms"]).optional(),
+          "reconnect.backoff.ms": kafkaNumber(PRODUCER_NUMBER_DEFS["reconnect.backoff.ms"]).optional(),
+          "max.request.size": kafkaNumber(PRODUCER_NUMBER_DEFS["max.request.size"]).optional(),
         })
         .default({}),
       workload: z.strictObject({
         topic: z.string().min(1),
-        messages: z.number().int().positive(),
-        ratePerSec: z.number().positive(),
+        messages: z.number().int().positive().max(MAX_MESSAGES, { error: `expected at most ${MAX_MESSAGES} messages (every record is kept for the checkers)` }),
+        ratePerSec: z
+          .number()
+          .positive()
+          .max(MAX_RATE_PER_SEC, { error: `expected at most ${MAX_RATE_PER_SEC} records per second per producer` }),
         /** Number of distinct keys; absent = null keys (sticky partitioning). */
-        keys: z.number().int().positive().optional(),
+        keys: z.number().int().positive().max(MAX_MESSAGES).optional(),
         /** "uniform", or "hot": 80 % of the records on the first 20 % of the keys. */
         keyDistribution: z.enum(["uniform", "hot"]).default("uniform"),
         startAt: Duration.optional(),
@@ -194,13 +231,13 @@ export const Client = z.discriminatedUnion(
       config: z
         .strictObject({
           "auto.offset.reset": z.enum(["earliest", "latest", "none"]).optional(),
-          "fetch.min.bytes": z.number().int().positive().optional(),
-          "fetch.max.wait.ms": z.number().int().nonnegative().optional(),
-          "fetch.max.bytes": z.number().int().positive().optional(),
-          "max.partition.fetch.bytes": z.number().int().positive().optional(),
-          "request.timeout.ms": z.number().int().positive().optional(),
-          "retry.backoff.ms": z.number().int().nonnegative().optional(),
-          "metadata.max.age.ms": z.number().int().positive().optional(),
+          "fetch.min.bytes": kafkaNumber(CONSUMER_NUMBER_DEFS["fetch.min.bytes"]).optional(),
+          "fetch.max.wait.ms": kafkaNumber(CONSUMER_NUMBER_DEFS["fetch.max.wait.ms"]).optional(),
+          "fetch.max.bytes": kafkaNumber(CONSUMER_NUMBER_DEFS["fetch.max.bytes"]).optional(),
+          "max.partition.fetch.bytes": kafkaNumber(CONSUMER_NUMBER_DEFS["max.partition.fetch.bytes"]).optional(),
+          "request.timeout.ms": kafkaNumber(CONSUMER_NUMBER_DEFS["request.timeout.ms"]).optional(),
+          "retry.backoff.ms": kafkaNumber(CONSUMER_NUMBER_DEFS["retry.backoff.ms"]).optional(),
+          "metadata.max.age.ms": kafkaNumber(CONSUMER_NUMBER_DEFS["metadata.max.age.ms"]).optional(),
         })
         .default({}),
     }),
@@ -209,15 +246,28 @@ export const Client = z.discriminatedUnion(
 );
 export type Client = z.infer<typeof Client>;
 
-/** A config value typed like its Kafka default (numbers, booleans, strings). */
-function typedLike(value: unknown): z.ZodType {
-  if (typeof value === "boolean") return z.boolean();
-  if (typeof value === "number") return z.number();
-  return z.string();
-}
+/** cleanup.policy: Kafka's LIST with ValidList.in("compact", "delete"). */
+const CleanupPolicy = z
+  .string({ error: 'expected "delete", "compact" or "compact,delete" (Kafka LIST, ValidList.in(compact, delete))' })
+  .refine((text) => text.split(",").every((policy) => ["compact", "delete"].includes(policy.trim())), {
+    error: 'expected "delete", "compact" or "compact,delete" (Kafka LIST, ValidList.in(compact, delete))',
+  });
 
-function optionalKeys(defaults: Readonly<Record<string, unknown>>): Record<string, z.ZodOptional<z.ZodType>> {
-  return Object.fromEntries(Object.entries(defaults).map(([key, value]) => [key, typedLike(value).optional()]));
+/**
+ * Optional keys typed from Kafka's ConfigDef (config-def.ts): numbers with their type and range, booleans, the
+ * cleanup policy list, other strings. Every numeric key with a default must have a definition.
+ */
+function optionalKeys(defaults: Readonly<Record<string, unknown>>, defs: Readonly<Record<string, NumberDef>>): Record<string, z.ZodOptional<z.ZodType>> {
+  return Object.fromEntries(
+    Object.entries(defaults).map(([key, value]) => {
+      if (typeof value === "boolean") return [key, z.boolean().optional()];
+      if (key.endsWith("cleanup.policy")) return [key, CleanupPolicy.optional()];
+      if (typeof value !== "number") return [key, z.string().min(1).optional()];
+      const def = key.endsWith("dirty.ratio") || key.endsWith("min.cleanable.ratio") ? RATIO_DEF : defs[key];
+      if (def === undefined) throw new Error(`config key ${key} has no ConfigDef in config-def.ts`);
+      return [key, kafkaNumber(def).optional()];
+    }),
+  );
 }
 
 /** Broker keys that default a topic key (log.retention.ms → retention.ms), typed like the topic key. */
@@ -230,19 +280,19 @@ const BROKER_LOG_KEYS = Object.fromEntries(
  * defaults of topic configs) and host-level disk settings (not Kafka configs, under Kafka-style dotted keys).
  */
 export const ClusterConfig = z.strictObject({
-  ...optionalKeys(DEFAULT_REPLICATION_CONFIG),
-  ...optionalKeys(DEFAULT_LOG_MANAGER_CONFIG),
-  ...optionalKeys(BROKER_LOG_KEYS),
-  "disk.writebackMs": z.number().positive().optional(),
-  "disk.writebackIntervalMs": z.number().positive().optional(),
-  "disk.fsyncMs": z.tuple([z.number().nonnegative(), z.number().nonnegative()]).optional(),
-  "disk.capacityBytes": z.number().positive().optional(),
+  ...optionalKeys(DEFAULT_REPLICATION_CONFIG, BROKER_NUMBER_DEFS),
+  ...optionalKeys(DEFAULT_LOG_MANAGER_CONFIG, BROKER_NUMBER_DEFS),
+  ...optionalKeys(BROKER_LOG_KEYS, BROKER_NUMBER_DEFS),
+  "disk.writebackMs": Millis(ONE_MICROSECOND_MS).optional(),
+  "disk.writebackIntervalMs": Millis(ONE_MICROSECOND_MS).optional(),
+  "disk.fsyncMs": z.tuple([Millis(), Millis()]).optional(),
+  "disk.capacityBytes": z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
 });
 
 /** Topic-level configs (LogConfig keys plus the replication ones a topic may override). */
 export const TopicConfig = z.strictObject({
-  ...optionalKeys(DEFAULT_LOG_CONFIG),
-  "min.insync.replicas": z.number().int().positive().optional(),
+  ...optionalKeys(DEFAULT_LOG_CONFIG, TOPIC_NUMBER_DEFS),
+  "min.insync.replicas": kafkaNumber(TOPIC_NUMBER_DEFS["min.insync.replicas"]).optional(),
   "unclean.leader.election.enable": z.boolean().optional(),
 });
 
@@ -285,7 +335,7 @@ export type NemesisFaultType = (typeof NEMESIS_FAULT_TYPES)[number];
 
 const MIN_MAX_HINT = "expected [min, max] milliseconds with min <= max";
 const MsRange = (min: number) =>
-  z.tuple([z.number().min(min), z.number().min(min)], { error: MIN_MAX_HINT }).refine(([low, high]) => low <= high, { error: MIN_MAX_HINT });
+  z.tuple([Millis(min), Millis(min)], { error: MIN_MAX_HINT }).refine(([low, high]) => low <= high, { error: MIN_MAX_HINT });
 
 /**
  * Random faults drawn from the seed (the "nemesis" stream) during `duration`, besides the fixed `faults`
@@ -335,15 +385,21 @@ export const Scenario = z.strictObject({
   network: z
     .strictObject({
       latencyMs: LatencyMs.default([1, 3]),
-      bandwidthBytesPerSec: z.number().positive().optional(),
+      bandwidthBytesPerSec: BytesPerSec.optional(),
       /** How long a cut connection retransmits before it resets (default 10 s; 0: a cut resets at once). */
-      tcpRetransmitMs: z.number().nonnegative().optional(),
+      tcpRetransmitMs: Millis().optional(),
     })
     .default({ latencyMs: [1, 3] }),
   faults: z.array(Fault).default([]),
   nemesis: Nemesis.optional(),
   expect: z.strictObject({ violations: z.array(ViolationName).default([]), allow: z.array(ViolationName).default([]) }).optional(),
-  limits: z.strictObject({ maxEvents: z.number().int().positive().default(50_000_000) }).default({ maxEvents: 50_000_000 }),
+  /** Bounds every run (docs/scenarios.md, "Limits"): events in all, and events at one virtual instant. */
+  limits: z
+    .strictObject({
+      maxEvents: z.number().int().positive().max(MAX_EVENTS).default(50_000_000),
+      maxEventsPerInstant: z.number().int().min(1000).max(MAX_EVENTS).default(DEFAULT_MAX_EVENTS_PER_INSTANT),
+    })
+    .default({ maxEvents: 50_000_000, maxEventsPerInstant: DEFAULT_MAX_EVENTS_PER_INSTANT }),
 });
 export type Scenario = z.infer<typeof Scenario>;
 export type ScenarioInput = z.input<typeof Scenario>;

@@ -220,6 +220,13 @@ export class ProcessContext<D extends HostDisk = HostDisk> implements EventTarge
         assert(false, `unknown process event kind ${kind}`);
     }
   }
+
+  describeEvent(kind: number, a: unknown, b: unknown): string {
+    const name = this.host.name;
+    if (kind === EVENT_TIMER) return `${name} timer ${String(a)}`;
+    if (kind === EVENT_MESSAGE_ON) return `${name} receives ${(b as { message: Message }).message.type} from ${String(a)}`;
+    return `${name} callback`;
+  }
 }
 
 interface DeferredEvent {

@@ -1,7 +1,10 @@
 /**
  * The discrete-event kernel: a virtual clock in integer microseconds and one event queue. Time jumps to
  * the next event; nothing polls. Every run is bounded by an event limit and a time limit and ends with a
- * verdict, never a hang; a model assertion (or any exception) becomes a `model-error` verdict.
+ * verdict, never a hang; a model assertion (or any exception) becomes a `model-error` verdict, and a model that
+ * dispatches more than `maxEventsPerInstant` events without the clock advancing (a zero-time livelock: a timer
+ * re-armed with no delay, a request loop over zero-latency links) ends with a `stalled` verdict naming the events
+ * that repeat.
  */
 
 import { EventQueue, type EventTarget, type TimerId } from "./queue.ts";
@@ -15,7 +18,15 @@ export type VerdictReason =
   | "time-limit" // reached untilUs with events still pending
   | "event-limit" // dispatched maxEvents
   | "stopped" // someone called stop()
+  | "stalled" // maxEventsPerInstant events ran without the clock advancing
+  | "wall-limit" // the run's wall-time bound (set by the CLI) was reached
+  | "memory-limit" // the run's memory bound (set by the CLI) was reached
   | "model-error"; // a model assertion failed or model code threw
+
+/** Default bound on events dispatched at one virtual instant (far above any legitimate burst). */
+export const DEFAULT_MAX_EVENTS_PER_INSTANT = 1_000_000;
+/** Events sampled after a stall is detected, to name what repeats. */
+const STALL_SAMPLE = 2000;
 
 export interface Verdict {
   reason: VerdictReason;
@@ -34,6 +45,8 @@ export interface RunLimits {
   untilUs: Micros;
   /** Stop after dispatching this many events. */
   maxEvents: number;
+  /** End with `stalled` after this many events at one virtual time (default DEFAULT_MAX_EVENTS_PER_INSTANT). */
+  maxEventsPerInstant?: number;
 }
 
 export class Kernel {
@@ -43,6 +56,9 @@ export class Kernel {
   dispatched = 0;
   readonly queue = new EventQueue();
   private stopDetail: string | null = null;
+  /** The virtual time of the last dispatched event, and how many ran at it (kept across run() calls). */
+  private instant = -1;
+  private eventsAtInstant = 0;
 
   /** Schedules an event at an absolute time (never in the past). */
   at(time: Micros, target: EventTarget, kind: number, a?: unknown, b?: unknown): TimerId {
@@ -71,6 +87,7 @@ export class Kernel {
     assert(limits.maxEvents >= 0 && limits.untilUs >= this.now, "run limits must not be in the past");
     const queue = this.queue;
     const start = this.dispatched;
+    const maxPerInstant = limits.maxEventsPerInstant ?? DEFAULT_MAX_EVENTS_PER_INSTANT;
     this.stopDetail = null;
     let reason: VerdictReason;
     try {
@@ -102,6 +119,12 @@ export class Kernel {
         const b = queue.b[slot];
         queue.release(slot);
         this.now = time;
+        if (time !== this.instant) {
+          this.instant = time;
+          this.eventsAtInstant = 0;
+        } else if (++this.eventsAtInstant >= maxPerInstant) {
+          return this.stall(target, kind, a, b, start, maxPerInstant);
+        }
         this.dispatched++;
         target.handleEvent(kind, a, b);
       }
@@ -116,5 +139,38 @@ export class Kernel {
     const verdict: Verdict = { reason, events: this.dispatched - start, now: this.now };
     if (reason === "stopped") verdict.detail = this.stopDetail!;
     return verdict;
+  }
+
+  /**
+   * A zero-time livelock: dispatches up to STALL_SAMPLE more events at this instant to name the ones that repeat
+   * (the run is over anyway), then ends with a `stalled` verdict.
+   */
+  private stall(target: EventTarget, kind: number, a: unknown, b: unknown, start: number, maxPerInstant: number): Verdict {
+    const counts = new Map<string, number>();
+    const note = (t: EventTarget, k: number, x: unknown, y: unknown): void => {
+      const name = t.describeEvent?.(k, x, y) ?? `${t.constructor.name} event ${k}`;
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+    };
+    let detail: string;
+    try {
+      note(target, kind, a, b);
+      this.dispatched++;
+      target.handleEvent(kind, a, b);
+      const queue = this.queue;
+      for (let i = 1; i < STALL_SAMPLE && queue.peekTime() === this.now; i++) {
+        const slot = queue.pop();
+        const next = queue.target[slot]!;
+        const [k, x, y] = [queue.kind[slot], queue.a[slot], queue.b[slot]];
+        queue.release(slot);
+        note(next, k, x, y);
+        this.dispatched++;
+        next.handleEvent(k, x, y);
+      }
+      const top = [...counts.entries()].sort((p, q) => q[1] - p[1]).slice(0, 3);
+      detail = `more than ${maxPerInstant} events at one virtual time without the clock advancing; the ones repeating: ${top.map(([name, n]) => `${name} (${n})`).join(", ")}`;
+    } catch (error) {
+      detail = `more than ${maxPerInstant} events at one virtual time without the clock advancing (and then: ${error instanceof Error ? error.message : String(error)})`;
+    }
+    return { reason: "stalled", events: this.dispatched - start, now: this.now, detail };
   }
 }

@@ -14,6 +14,8 @@ import { assert } from "./assert.ts";
 /** Whoever handles an event: a host process, the network, a disk. */
 export interface EventTarget {
   handleEvent(kind: number, a: unknown, b: unknown): void;
+  /** Names an event for diagnostics ("broker-2 timer isr-expiration"); only called off the hot path. */
+  describeEvent?(kind: number, a: unknown, b: unknown): string;
 }
 
 /** Opaque handle returned by push(); pass it to cancel(). */

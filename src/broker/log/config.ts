@@ -125,8 +125,11 @@ export function resolveLogManagerConfig(settings: BrokerLogSettings = {}): LogMa
   assert(!config["log.dirs"].includes(","), "log.dirs: the model supports exactly one log dir");
   for (const key of Object.keys(config) as (keyof LogManagerConfig)[]) {
     if (key === "log.dirs" || key === "log.cleaner.enable") continue;
-    assert(isPositiveMs(config[key] as number), `${key} must be a positive number of ms`);
+    // Scheduler periods may be ≤ 0 (KafkaScheduler then runs the task once); scenarios validate the ranges.
+    assert(Number.isSafeInteger(config[key]), `${key} must be an integer number of ms`);
   }
+  assert(config["log.cleaner.backoff.ms"] >= 1, "log.cleaner.backoff.ms must be >= 1 (the cleaner would spin)");
+  assert(config["log.retention.check.interval.ms"] >= 1, "log.retention.check.interval.ms must be >= 1");
   return config;
 }
 
@@ -167,10 +170,9 @@ function policies(config: Readonly<LogConfig>): string[] {
 function validateLogConfig(config: LogConfig): LogConfig {
   assert(Number.isInteger(config["segment.bytes"]) && config["segment.bytes"] >= 14, "segment.bytes must be >= 14");
   assert(isPositiveMs(config["segment.ms"]), "segment.ms must be >= 1");
-  assert(config["segment.index.bytes"] >= 8, "segment.index.bytes must be >= 8");
+  assert(config["segment.index.bytes"] >= 4, "segment.index.bytes must be >= 4");
   assert(config["index.interval.bytes"] >= 0, "index.interval.bytes must be >= 0");
   assert(config["retention.ms"] >= -1, "retention.ms must be >= -1");
-  assert(config["retention.bytes"] >= -1, "retention.bytes must be >= -1");
   for (const policy of policies(config)) assert(policy === "delete" || policy === "compact", `unknown cleanup.policy ${policy}`);
   assert(config["delete.retention.ms"] >= 0, "delete.retention.ms must be >= 0");
   const ratio = config["min.cleanable.dirty.ratio"];

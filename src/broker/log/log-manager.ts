@@ -86,6 +86,8 @@ export class LogManager {
   private readonly timers = new Map<string, TimerId>();
   private started = false;
   private stopped = false;
+  /** ReplicaManager.hwThreadInitialized: the checkpoint task is started once per process. */
+  private highWatermarkCheckpointsStarted = false;
   private cleaning = false;
 
   constructor(
@@ -250,26 +252,26 @@ export class LogManager {
     switch (tag) {
       case TIMER_FLUSH:
         this.flushDirtyLogs();
-        this.schedule(TIMER_FLUSH, this.config["log.flush.scheduler.interval.ms"]);
+        this.reschedule(TIMER_FLUSH, this.config["log.flush.scheduler.interval.ms"]);
         return true;
       case TIMER_RECOVERY_POINT:
         this.checkpointRecoveryPoints();
-        this.schedule(TIMER_RECOVERY_POINT, this.config["log.flush.offset.checkpoint.interval.ms"]);
+        this.reschedule(TIMER_RECOVERY_POINT, this.config["log.flush.offset.checkpoint.interval.ms"]);
         return true;
       case TIMER_LOG_START:
         this.checkpointLogStartOffsets();
-        this.schedule(TIMER_LOG_START, this.config["log.flush.start.offset.checkpoint.interval.ms"]);
+        this.reschedule(TIMER_LOG_START, this.config["log.flush.start.offset.checkpoint.interval.ms"]);
         return true;
       case TIMER_RETENTION:
         this.cleanupLogs();
-        this.schedule(TIMER_RETENTION, this.config["log.retention.check.interval.ms"]);
+        this.reschedule(TIMER_RETENTION, this.config["log.retention.check.interval.ms"]);
         return true;
       case TIMER_CLEANER:
         this.runCleaner();
         return true;
       case TIMER_HIGH_WATERMARK:
         this.checkpointHighWatermarks();
-        this.schedule(TIMER_HIGH_WATERMARK, this.config["replica.high.watermark.checkpoint.interval.ms"]);
+        this.reschedule(TIMER_HIGH_WATERMARK, this.config["replica.high.watermark.checkpoint.interval.ms"]);
         return true;
       default:
         assert(false, `unknown log manager timer ${tag}`);
@@ -374,7 +376,8 @@ export class LogManager {
    * (ReplicaManager.startHighWatermarkCheckPointThread, started on the first LeaderAndIsr). Idempotent.
    */
   scheduleHighWatermarkCheckpoints(): void {
-    if (this.timers.has(TIMER_HIGH_WATERMARK) || this.stopped) return;
+    if (this.highWatermarkCheckpointsStarted || this.stopped) return;
+    this.highWatermarkCheckpointsStarted = true;
     this.schedule(TIMER_HIGH_WATERMARK, 0);
   }
 
@@ -479,6 +482,11 @@ export class LogManager {
       if (isCompact(log.config)) entries.push({ topic: log.topic, partition: log.partition, offset: log.firstDirtyOffset });
     }
     return entries;
+  }
+
+  /** The next run of a periodic task: KafkaScheduler runs a task whose period is ≤ 0 only once. */
+  private reschedule(tag: string, periodMs: number): void {
+    if (periodMs > 0) this.schedule(tag, periodMs);
   }
 
   private schedule(tag: string, delayMs: number): void {
