@@ -110,6 +110,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .argument("[trace]", "trace file (JSON Lines, from run --trace)")
     .option("--port <n>", "port to listen on (default: any free port)")
     .option("--no-open", "do not open a browser")
+    .option("--source-maps", "also serve the viewer's source maps (web/dist/*.map) and point the bundle at them")
     .exitOverride()
     // Validation throws synchronously or rejects (exit 2); the server runs until Ctrl-C.
     .action((trace: string | undefined, options) =>

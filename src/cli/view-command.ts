@@ -1,13 +1,18 @@
 /**
- * `kafkasim view [TRACE] [--port N] [--no-open]`: serves the built web viewer (web/index.html, web/style.css,
- * web/dist/*) and, when given, the trace (as /trace.jsonl) on 127.0.0.1 only — never on every interface — and
- * prints the URL. Only those files are served: any other path, an encoded `..`, or a method other than GET
- * and HEAD is refused. A missing trace, a file that is not a kafkasim trace, a bad port or a viewer that is
- * not built is one line and exit 2.
+ * `kafkasim view [TRACE] [--port N] [--no-open] [--source-maps]`: serves the built web viewer (web/index.html,
+ * web/style.css, web/dist/*) and, when given, the trace (as /trace.jsonl) on 127.0.0.1 only — never on every
+ * interface — and prints the URL. Only those files are served: any other path, an encoded `..`, or a method
+ * other than GET and HEAD is refused. A request whose Host header is not exactly `127.0.0.1:PORT` or
+ * `localhost:PORT` (PORT: the port listened on), or that has none, is refused with 421 Misdirected Request:
+ * a page on another site that rebinds its own name to 127.0.0.1 (DNS rebinding) cannot read the trace.
+ * Source maps (web/dist/*.map) are served, and advertised by the bundle's `//# sourceMappingURL=` comment,
+ * only with --source-maps; without it they are 404 and the comment is cut from the JavaScript served.
+ * A missing trace, a file that is not a kafkasim trace, a bad port or a viewer that is not built is one line
+ * and exit 2.
  */
 
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, openSync, readSync, statSync, createReadStream } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, createReadStream } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { dirname, extname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,6 +23,13 @@ export interface ViewOptions {
   port?: string;
   /** commander's --no-open: false when given. */
   open?: boolean;
+  /** --source-maps: serve web/dist/*.map and leave the bundle's sourceMappingURL comment in. */
+  sourceMaps?: boolean;
+}
+
+export interface ViewServerOptions {
+  /** Serve web/dist/*.map and the bundle's sourceMappingURL comment (default: neither). */
+  sourceMaps?: boolean;
 }
 
 const TYPES: Record<string, string> = {
@@ -75,9 +87,10 @@ export function parsePort(text: string | undefined): number {
 
 /**
  * Resolves a request path to a file the viewer may serve, or null. `/` is index.html; `/trace.jsonl` the
- * trace; everything else must resolve inside web/ to index.html, style.css or a file of web/dist/.
+ * trace; everything else must resolve inside web/ to index.html, style.css or a file of web/dist/ — a source
+ * map (`.map`) only when `sourceMaps` is set.
  */
-export function resolveRequest(root: string, trace: string | null, rawPath: string): string | null {
+export function resolveRequest(root: string, trace: string | null, rawPath: string, sourceMaps = false): string | null {
   let path: string;
   try {
     path = decodeURIComponent(rawPath.split("?")[0].split("#")[0]);
@@ -88,18 +101,42 @@ export function resolveRequest(root: string, trace: string | null, rawPath: stri
   if (path === "/" || path === "/index.html") return join(root, "index.html");
   if (path === "/trace.jsonl") return trace;
   const file = resolve(root, "." + path);
-  const allowed = file === join(root, "style.css") || file.startsWith(join(root, "dist") + sep);
+  const allowed = file === join(root, "style.css") || (file.startsWith(join(root, "dist") + sep) && (sourceMaps || extname(file) !== ".map"));
   return allowed ? file : null;
 }
 
-export function startViewServer(root: string, trace: string | null, port: number): Promise<Server> {
-  const server = createServer((request, response) => {
+/**
+ * Whether a request's Host header names this server: exactly `127.0.0.1:PORT` or `localhost:PORT`. Anything
+ * else — another name (a DNS-rebinding page's own domain), another port, no Host at all — is refused.
+ */
+export function hostAllowed(host: string | undefined, port: number): boolean {
+  return host === `127.0.0.1:${port}` || host === `localhost:${port}`;
+}
+
+/** Cuts the `//# sourceMappingURL=…` comment lines (esbuild writes one, last) out of a JavaScript bundle. */
+export function stripSourceMappingUrl(source: string): string {
+  return source.replace(/^\/\/[#@] sourceMappingURL=[^\n]*\n?/gm, "");
+}
+
+export function startViewServer(root: string, trace: string | null, port: number, options: ViewServerOptions = {}): Promise<Server> {
+  const sourceMaps = options.sourceMaps === true;
+  // requireHostHeader: false lets a request without Host reach the check below (and its 421), like any other
+  // misdirected one, instead of Node's bare 400 for HTTP/1.1 only (an HTTP/1.0 one would pass).
+  const server = createServer({ requireHostHeader: false }, (request, response) => {
     const headers = { "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store" };
+    const address = server.address();
+    const listening = typeof address === "object" && address !== null ? address.port : port;
+    if (!hostAllowed(request.headers.host, listening)) {
+      const body = `misdirected request: Host must be 127.0.0.1:${listening} or localhost:${listening}\n`;
+      response.writeHead(421, { ...headers, "Content-Type": "text/plain; charset=utf-8", "Content-Length": Buffer.byteLength(body), Connection: "close" });
+      response.end(request.method === "HEAD" ? undefined : body);
+      return;
+    }
     if (request.method !== "GET" && request.method !== "HEAD") {
       response.writeHead(405, { ...headers, Allow: "GET, HEAD" }).end();
       return;
     }
-    const file = resolveRequest(root, trace, request.url ?? "/");
+    const file = resolveRequest(root, trace, request.url ?? "/", sourceMaps);
     if (file === null) {
       response.writeHead(404, { ...headers, "Content-Type": "text/plain" }).end("not found\n");
       return;
@@ -113,7 +150,21 @@ export function startViewServer(root: string, trace: string | null, port: number
       response.writeHead(404, { ...headers, "Content-Type": "text/plain" }).end("not found\n");
       return;
     }
-    response.writeHead(200, { ...headers, "Content-Type": TYPES[extname(file)] ?? (file === trace ? TYPES[".jsonl"] : "application/octet-stream"), "Content-Length": size });
+    const type = TYPES[extname(file)] ?? (file === trace ? TYPES[".jsonl"] : "application/octet-stream");
+    if (!sourceMaps && file !== trace && extname(file) === ".js") {
+      // The bundle is small (~160 kB): read it whole to cut the comment that would point at a 404.
+      let body: Buffer;
+      try {
+        body = Buffer.from(stripSourceMappingUrl(readFileSync(file, "utf8")), "utf8");
+      } catch {
+        response.writeHead(404, { ...headers, "Content-Type": "text/plain" }).end("not found\n");
+        return;
+      }
+      response.writeHead(200, { ...headers, "Content-Type": type, "Content-Length": body.length });
+      response.end(request.method === "HEAD" ? undefined : body);
+      return;
+    }
+    response.writeHead(200, { ...headers, "Content-Type": type, "Content-Length": size });
     if (request.method === "HEAD") response.end();
     else createReadStream(file).pipe(response);
   });
@@ -134,7 +185,7 @@ export async function viewCommand(trace: string | undefined, options: ViewOption
   if (traceFile !== null) checkTraceFile(traceFile);
   let server: Server;
   try {
-    server = await startViewServer(root, traceFile, port);
+    server = await startViewServer(root, traceFile, port, { sourceMaps: options.sourceMaps === true });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new UsageError(`--port ${port}: cannot listen on 127.0.0.1 (${code === "EADDRINUSE" ? "the port is in use" : (code ?? "error")})`);

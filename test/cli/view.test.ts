@@ -1,11 +1,11 @@
 import { expect } from "chai";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
-import type { AddressInfo } from "node:net";
+import { connect, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { resolveRequest, startViewServer, webRoot } from "../../src/cli/view-command.ts";
+import { resolveRequest, startViewServer, stripSourceMappingUrl, webRoot } from "../../src/cli/view-command.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "kafkasim-view-"));
@@ -17,9 +17,11 @@ function cli(args: string[]) {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-function get(port: number, path: string, method = "GET"): Promise<{ status: number; body: string; type: string }> {
+/** A request to the server on 127.0.0.1:port; `host` overrides the Host header, null sends none (setHost: false). */
+function get(port: number, path: string, method = "GET", host?: string | null): Promise<{ status: number; body: string; type: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, path, method }, (res) => {
+    const options = host === undefined ? {} : host === null ? { setHost: false } : { headers: { Host: host } };
+    const req = request({ host: "127.0.0.1", port, path, method, ...options }, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (chunk: string) => (body += chunk));
@@ -27,6 +29,21 @@ function get(port: number, path: string, method = "GET"): Promise<{ status: numb
     });
     req.on("error", reject);
     req.end();
+  });
+}
+
+/** Writes a raw request on a socket and returns the status line's code and the body (HTTP/1.0 needs no Host). */
+function raw(port: number, text: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1", () => socket.write(text)); // HTTP/1.0: the server closes after answering
+    let out = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => (out += chunk));
+    socket.on("error", reject);
+    socket.on("close", () => {
+      const status = /^HTTP\/1\.[01] (\d{3})/.exec(out);
+      resolve({ status: status === null ? 0 : Number(status[1]), body: out.slice(out.indexOf("\r\n\r\n") + 4) });
+    });
   });
 }
 
@@ -65,21 +82,119 @@ describe("kafkasim view", () => {
     }
   });
 
-  it("prints the URL and serves until stopped", async function () {
-    this.timeout(20000);
-    const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "view", trace, "--no-open"], { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" } });
+  it("refuses a request whose Host is not 127.0.0.1:PORT or localhost:PORT (DNS rebinding)", async () => {
+    const server = await startViewServer(root, trace, 0);
+    const other = await startViewServer(root, trace, 0);
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const otherPort = (other.address() as AddressInfo).port;
+      for (const host of [`evil.example:${port}`, `127.0.0.1:${otherPort}`, "127.0.0.1", `localhost.evil.example:${port}`]) {
+        const refused = await get(port, "/trace.jsonl", "GET", host);
+        expect(refused.status, host).to.equal(421);
+        expect(refused.type, host).to.include("text/plain");
+        expect(refused.body, host).to.match(/^misdirected request/);
+        expect(refused.body, host).not.to.include("kafkasim-trace");
+      }
+      expect((await get(port, "/", "HEAD", `evil.example:${port}`)).status).to.equal(421);
+      expect((await get(port, "/", "POST", `evil.example:${port}`)).status).to.equal(421);
+      for (const host of [`localhost:${port}`, `127.0.0.1:${port}`]) {
+        const accepted = await get(port, "/trace.jsonl", "GET", host);
+        expect(accepted.status, host).to.equal(200);
+        expect(accepted.body, host).to.include("kafkasim-trace");
+      }
+    } finally {
+      server.close();
+      other.close();
+    }
+  });
+
+  it("refuses a request without a Host header", async () => {
+    const server = await startViewServer(root, trace, 0);
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const http11 = await get(port, "/trace.jsonl", "GET", null);
+      expect(http11.status).to.equal(421);
+      expect(http11.body).not.to.include("kafkasim-trace");
+      // HTTP/1.0 does not require Host, so Node's own check lets it through: the server must refuse it itself.
+      const http10 = await raw(port, "GET /trace.jsonl HTTP/1.0\r\n\r\n");
+      expect(http10.status).to.equal(421);
+      expect(http10.body).not.to.include("kafkasim-trace");
+      expect((await raw(port, `GET /trace.jsonl HTTP/1.0\r\nHost: 127.0.0.1:${port}\r\n\r\n`)).status).to.equal(200);
+    } finally {
+      server.close();
+    }
+  });
+
+  it("serves source maps, and points the bundle at them, only with --source-maps", async () => {
+    expect(resolveRequest(root, trace, "/dist/viewer.js.map")).to.equal(null);
+    expect(resolveRequest(root, trace, "/dist/viewer.js.map", true)).to.equal(join(root, "dist", "viewer.js.map"));
+    expect(stripSourceMappingUrl('a();\n//# sourceMappingURL=viewer.js.map\n')).to.equal("a();\n");
+    const onDisk = readFileSync(join(root, "dist", "viewer.js"), "utf8");
+    expect(onDisk, "the build writes the comment; the server decides").to.match(/^\/\/# sourceMappingURL=viewer\.js\.map$/m);
+    const plain = await startViewServer(root, trace, 0);
+    const withMaps = await startViewServer(root, trace, 0, { sourceMaps: true });
+    try {
+      const port = (plain.address() as AddressInfo).port;
+      const map = await get(port, "/dist/viewer.js.map");
+      expect(map.status).to.equal(404);
+      expect(map.body).not.to.include("sources");
+      const js = await get(port, "/dist/viewer.js");
+      expect(js.status).to.equal(200);
+      expect(js.type).to.include("text/javascript");
+      expect(js.body).not.to.include("sourceMappingURL");
+      expect(js.body).to.equal(stripSourceMappingUrl(onDisk));
+      expect((await get(port, "/dist/viewer.js", "HEAD")).status).to.equal(200);
+      const mapsPort = (withMaps.address() as AddressInfo).port;
+      const served = await get(mapsPort, "/dist/viewer.js.map");
+      expect(served.status).to.equal(200);
+      expect(served.type).to.include("application/json");
+      expect(JSON.parse(served.body)).to.have.property("mappings");
+      const jsWithMaps = await get(mapsPort, "/dist/viewer.js");
+      expect(jsWithMaps.body).to.equal(onDisk);
+    } finally {
+      plain.close();
+      withMaps.close();
+    }
+  });
+
+  /** Starts `kafkasim view TRACE --no-open ...extra` and returns the child and the port it prints. */
+  async function serve(extra: string[]): Promise<{ child: ReturnType<typeof spawn>; port: number }> {
+    const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "view", trace, "--no-open", ...extra], { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" } });
     try {
       const url = await new Promise<string>((resolve, reject) => {
         let out = "";
-        child.stdout.on("data", (chunk: Buffer) => {
+        child.stdout?.on("data", (chunk: Buffer) => {
           out += chunk.toString();
           const match = /http:\/\/127\.0\.0\.1:(\d+)\/\?trace=\/trace\.jsonl/.exec(out);
           if (match) resolve(match[0]);
         });
         child.on("exit", (code) => reject(new Error(`exited ${code}: ${out}`)));
       });
-      const port = Number(new URL(url).port);
+      return { child, port: Number(new URL(url).port) };
+    } catch (error) {
+      child.kill("SIGTERM");
+      throw error;
+    }
+  }
+
+  it("prints the URL and serves until stopped", async function () {
+    this.timeout(20000);
+    const { child, port } = await serve([]);
+    try {
       expect((await get(port, "/trace.jsonl")).body).to.include("kafkasim-trace");
+      expect((await get(port, "/trace.jsonl", "GET", `evil.example:${port}`)).status).to.equal(421);
+      expect((await get(port, "/dist/viewer.js.map")).status).to.equal(404);
+    } finally {
+      child.kill("SIGTERM");
+    }
+  });
+
+  it("serves the source maps with --source-maps", async function () {
+    this.timeout(20000);
+    const { child, port } = await serve(["--source-maps"]);
+    try {
+      expect((await get(port, "/dist/viewer.js.map")).status).to.equal(200);
+      expect((await get(port, "/dist/viewer.js")).body).to.include("//# sourceMappingURL=viewer.js.map");
     } finally {
       child.kill("SIGTERM");
     }
