@@ -86,7 +86,7 @@ export class ReplicaManager implements ReplicaHost {
 
   /** After log recovery: the isr-expiration task (every replica.lag.time.max.ms / 2) and ISR propagation. */
   startup(): void {
-    this.scheduleIsrExpiration();
+    this.scheduleIsrExpiration(Math.max(0, this.isrExpirationPeriodMs));
     if (this.isrUpdater instanceof ZkIsrWriter) this.isrUpdater.startup();
   }
 
@@ -107,7 +107,8 @@ export class ReplicaManager implements ReplicaHost {
     if (tag === TAG_ISR_EXPIRATION) {
       this.isrExpirationTimer = null;
       this.maybeShrinkIsr();
-      this.scheduleIsrExpiration();
+      // A period of 0 (replica.lag.time.max.ms below 2) makes KafkaScheduler run the task once (see isrExpirationPeriodMs).
+      if (this.isrExpirationPeriodMs > 0) this.scheduleIsrExpiration(this.isrExpirationPeriodMs);
     } else if (tag === this.producePurgatory.timerTag) {
       this.producePurgatory.onTimer(data);
     } else if (tag === this.fetchPurgatory.timerTag) {
@@ -484,9 +485,22 @@ export class ReplicaManager implements ReplicaHost {
     return this.services.config["replica.lag.time.max.ms"];
   }
 
-  private scheduleIsrExpiration(): void {
+  /**
+   * The isr-expiration task's period: ReplicaManager.startup schedules it every `replicaLagTimeMaxMs / 2`, a
+   * Long division (truncated toward zero), so replica.lag.time.max.ms 0 or 1 gives a period of 0. What
+   * KafkaScheduler.schedule does with a period of 0 depends on the version: up to 3.3 (`if (period >= 0)
+   * scheduleAtFixedRate`) ScheduledThreadPoolExecutor throws IllegalArgumentException and the broker fails to
+   * start; from 3.4 (`if (period > 0)`) the task runs once and is never re-armed, so the ISR never shrinks
+   * for lag. The model follows 3.4+: it never re-arms a period of 0 (the loader keeps older presets out, and
+   * KafkaConfig already demands replica.fetch.wait.max.ms <= replica.lag.time.max.ms).
+   */
+  private get isrExpirationPeriodMs(): number {
+    return Math.trunc(this.lagMs / 2);
+  }
+
+  private scheduleIsrExpiration(delayMs: number): void {
     if (this.stopped || this.isrExpirationTimer !== null) return;
-    this.isrExpirationTimer = this.services.context.setTimer(ms(Math.floor(this.lagMs / 2)), TAG_ISR_EXPIRATION);
+    this.isrExpirationTimer = this.services.context.setTimer(ms(delayMs), TAG_ISR_EXPIRATION);
   }
 
   /** The isr-expiration task (Partition.maybeShrinkIsr on every leader partition). */
