@@ -141,12 +141,13 @@ export type Fault = z.infer<typeof Fault>;
 
 export const LatencyMs = z.union(
   [
-    Millis(),
-    z.tuple([Millis(), Millis()]),
-    z.strictObject({ dist: z.literal("normal"), meanMs: Millis(), stddevMs: Millis(), minMs: Millis().default(0) }),
-    z.strictObject({ dist: z.literal("exponential"), meanMs: Millis(), minMs: Millis().default(0) }),
+    Millis(ONE_MICROSECOND_MS),
+    z.tuple([Millis(ONE_MICROSECOND_MS), Millis(ONE_MICROSECOND_MS)]),
+    z.strictObject({ dist: z.literal("normal"), meanMs: Millis(), stddevMs: Millis(), minMs: Millis(ONE_MICROSECOND_MS).default(ONE_MICROSECOND_MS) }),
+    z.strictObject({ dist: z.literal("exponential"), meanMs: Millis(), minMs: Millis(ONE_MICROSECOND_MS).default(ONE_MICROSECOND_MS) }),
   ],
-  { error: 'expected milliseconds, a [min, max] range, or {"dist": "normal" | "exponential", ...}' },
+  // No network answers in zero time; a zero latency would let a request loop (a fetch with no wait) spin at one instant.
+  { error: 'expected milliseconds (at least 0.001, one microsecond), a [min, max] range, or {"dist": "normal" | "exponential", ...}' },
 );
 
 export const DemoCluster = z.strictObject({
