@@ -1,6 +1,7 @@
 /**
  * Disk configuration and fault knobs. Latencies are integer microseconds; the writeback defaults are
- * Linux's vm.dirty_expire_centisecs (30 s) and vm.dirty_writeback_centisecs (5 s).
+ * Linux's vm.dirty_expire_centisecs (30 s) and vm.dirty_writeback_centisecs (5 s), the journal commit
+ * interval ext4's default `commit=5` (jbd2's j_commit_interval, 5 s).
  */
 
 import type { Micros } from "../sim/time.ts";
@@ -13,6 +14,8 @@ export interface DiskConfig {
   writebackUs: Micros;
   /** The flusher wakes up at every multiple of this (dirty_writeback). */
   writebackIntervalUs: Micros;
+  /** The journal commits its running transaction (metadata: truncations) at every multiple of this. */
+  journalCommitIntervalUs: Micros;
   capacityBytes: number;
 }
 
@@ -21,6 +24,7 @@ export const DEFAULT_DISK_CONFIG: Readonly<DiskConfig> = {
   fsyncMaxUs: 5_000,
   writebackUs: 30_000_000,
   writebackIntervalUs: 5_000_000,
+  journalCommitIntervalUs: 5_000_000,
   capacityBytes: Infinity,
 };
 

@@ -3,8 +3,11 @@
  * fsync makes a file durable after a sampled latency; Linux's flusher writes back data older than
  * dirty_expire on its periodic wake-ups (computed lazily, no events); a process crash loses nothing, a power
  * loss keeps the durable view plus a random, possibly torn, prefix of each file's unsynced writes.
- * Simplifications: namespace operations (create, delete, rename) are journaled and durable at once; a file's
- * truncation becomes durable only with its next fsync or writeback; failed calls change nothing.
+ * The file system journals metadata as ext4 does (data=ordered): a truncation is durable once the journal
+ * commits — at the file's own fsync or writeback, at any fsync on the disk issued after it (jbd2 commits the
+ * whole running transaction), or at the periodic commit (`commit=5`).
+ * Simplifications: namespace operations (create, delete, rename) are durable at once; the periodic commit
+ * runs on a fixed grid of journalCommitIntervalUs; failed calls change nothing.
  */
 
 import { assert } from "../sim/assert.ts";
@@ -43,6 +46,8 @@ interface FsyncOp extends FsyncTarget {
   readonly file: DiskFile | null;
   /** The power epoch at the call: a power loss in between means nothing reached the medium. */
   readonly epoch: number;
+  /** The disk's truncation sequence at the call: the journal commit this fsync forces covers those. */
+  readonly truncationSeq: number;
   readonly error: DiskError | null;
   readonly context: IoContext | null;
   readonly callback: FsyncCallback | undefined;
@@ -56,6 +61,10 @@ export class Disk implements HostDisk, EventTarget {
   private faults: DiskFaults;
   private used = 0;
   private powerEpoch = 0;
+  /** Truncations below a file's synced length so far (each waits for the journal). */
+  private truncationSeq = 0;
+  /** Truncations up to this sequence number were committed by a completed fsync. */
+  private committedTruncationSeq = 0;
 
   constructor(
     private readonly world: World,
@@ -67,6 +76,7 @@ export class Disk implements HostDisk, EventTarget {
     assert(Number.isInteger(merged.fsyncMaxUs) && merged.fsyncMaxUs >= merged.fsyncMinUs, "disk fsyncMaxUs < min");
     assert(Number.isInteger(merged.writebackUs) && merged.writebackUs >= 0, "disk writebackUs must be a whole µs");
     assert(Number.isInteger(merged.writebackIntervalUs) && merged.writebackIntervalUs > 0, "bad writebackIntervalUs");
+    assert(Number.isInteger(merged.journalCommitIntervalUs) && merged.journalCommitIntervalUs > 0, "bad journalCommitIntervalUs");
     assert(merged.capacityBytes >= 0, "disk capacityBytes must not be negative");
     this.config = Object.freeze(merged);
     this.kernel = world.kernel;
@@ -210,6 +220,7 @@ export class Disk implements HostDisk, EventTarget {
       file,
       count: file === null ? 0 : file.chunks.length,
       epoch: this.powerEpoch,
+      truncationSeq: this.truncationSeq,
       error,
       context,
       callback,
@@ -230,6 +241,8 @@ export class Disk implements HostDisk, EventTarget {
         error = "EIO";
       } else {
         op.file.makeDurable(op.count);
+        // The journal commit this fsync forced holds every truncation made before the call, on any file.
+        if (op.truncationSeq > this.committedTruncationSeq) this.committedTruncationSeq = op.truncationSeq;
       }
     }
     const callback = op.callback;
@@ -241,13 +254,14 @@ export class Disk implements HostDisk, EventTarget {
   /** Makes every file durable at once (tests, a clean operating-system shutdown). */
   syncAll(): void {
     for (const file of this.files.values()) file.makeDurable(file.chunks.length);
+    this.committedTruncationSeq = this.truncationSeq;
   }
 
   /** What a power loss right now would leave of the file at least: its durable view ([] when missing). */
   durableView(name: string): readonly Chunk[] {
     const file = this.files.get(name);
     if (file === undefined) return [];
-    file.materializeWriteback(this.writebackCutoffUs());
+    this.materialize(file, this.writebackCutoffUs());
     return file.durableView();
   }
 
@@ -274,7 +288,7 @@ export class Disk implements HostDisk, EventTarget {
     const trace = this.world.trace;
     for (const name of this.list()) {
       const file = this.files.get(name)!;
-      file.materializeWriteback(cutoff);
+      this.materialize(file, cutoff);
       const before = file.bytes;
       const outcome = file.powerLoss(rng);
       if (outcome === null) continue;
@@ -344,8 +358,25 @@ export class Disk implements HostDisk, EventTarget {
     return Math.floor(this.kernel.now / interval) * interval - this.config.writebackUs;
   }
 
+  /**
+   * The journal's last periodic commit: commits run at every multiple of journalCommitIntervalUs, and one
+   * covers the truncations made strictly before it.
+   */
+  private journalCommitCutoffUs(): number {
+    const interval = this.config.journalCommitIntervalUs;
+    return Math.floor(this.kernel.now / interval) * interval;
+  }
+
+  /** Applies writeback and journal commits to the file's durable view. */
+  private materialize(file: DiskFile, writebackCutoffUs: number): void {
+    file.materializeWriteback(writebackCutoffUs);
+    if (file.hasPendingTruncation) file.materializeJournal(this.committedTruncationSeq, this.journalCommitCutoffUs());
+  }
+
   private truncateFile(file: DiskFile, chunkCount: number): void {
-    file.materializeWriteback(this.writebackCutoffUs());
-    this.used -= file.truncate(chunkCount);
+    this.materialize(file, this.writebackCutoffUs());
+    const willWait = chunkCount < file.syncedLen;
+    if (willWait) this.truncationSeq++;
+    this.used -= file.truncate(chunkCount, this.truncationSeq, this.kernel.now);
   }
 }

@@ -1,9 +1,10 @@
 /**
  * One file of a virtual disk, seen twice: the page cache (`chunks`, what reads see) and the durable view
- * (what survives a power loss). The durable view is not a copy: it is chunks[0..syncedLen) followed by
- * `durableExtra`, the durable chunks the cache no longer holds because the file was truncated below
- * syncedLen and nothing has been made durable since. Operating-system writeback is applied lazily by the
- * disk (materializeWriteback) before anything that depends on the durable view.
+ * (what survives a power loss). The durable view is not a copy: it is chunks[0..syncedLen) followed by the
+ * chunks of the pending truncations, the durable chunks the cache no longer holds because the file was
+ * truncated below syncedLen and the file system's journal has not committed that truncation yet.
+ * Operating-system writeback and journal commits are applied lazily by the disk (materializeWriteback,
+ * materializeJournal) before anything that depends on the durable view.
  */
 
 import { assert } from "../sim/assert.ts";
@@ -11,7 +12,18 @@ import type { Rng } from "../sim/rng.ts";
 import type { Micros } from "../sim/time.ts";
 import { damaged, type Chunk } from "./chunk.ts";
 
-const NO_CHUNKS: readonly Chunk[] = Object.freeze([]);
+/**
+ * A truncation below the synced length that the journal has not committed: the durable chunks it cut off.
+ * `seq` is the disk's truncation sequence number (an fsync issued after it commits it), `atUs` its time
+ * (the journal's periodic commit after it commits it).
+ */
+export interface PendingTruncation {
+  readonly seq: number;
+  readonly atUs: Micros;
+  readonly chunks: readonly Chunk[];
+}
+
+const NO_TRUNCATIONS: readonly PendingTruncation[] = Object.freeze([]);
 
 /** An fsync in flight on a file: `count` chunks to make durable, clamped by later truncations. */
 export interface FsyncTarget {
@@ -38,8 +50,11 @@ export class DiskFile {
   syncedLen = 0;
   /** Sum of sizeBytes over chunks[0..syncedLen). */
   syncedBytes = 0;
-  /** Durable chunks beyond syncedLen that a not-yet-durable truncation removed from the cache. */
-  durableExtra: readonly Chunk[] = NO_CHUNKS;
+  /**
+   * Truncations not yet durable, newest first: the durable view is chunks[0..syncedLen) followed by their
+   * chunks in this order. A journal commit covers a truncation and every older one, so they go oldest first.
+   */
+  pendingTruncations: readonly PendingTruncation[] = NO_TRUNCATIONS;
   /** fsyncs in flight, so that a truncation can clamp what they will make durable. */
   readonly inFlight: FsyncTarget[] = [];
 
@@ -51,7 +66,7 @@ export class DiskFile {
   /**
    * Applies writeback: every chunk written at or before `cutoffUs` has been written back. writtenAtUs is
    * non-decreasing, so those chunks form a prefix; writing any of them back also persists the file's size
-   * (an earlier truncation), so durableExtra goes.
+   * (an earlier truncation), so the pending truncations go.
    */
   materializeWriteback(cutoffUs: Micros): void {
     const chunks = this.chunks;
@@ -64,7 +79,25 @@ export class DiskFile {
     if (synced === this.syncedLen) return;
     this.syncedLen = synced;
     this.syncedBytes = syncedBytes;
-    this.durableExtra = NO_CHUNKS;
+    this.pendingTruncations = NO_TRUNCATIONS;
+  }
+
+  /**
+   * Applies journal commits: a pending truncation is durable once an fsync issued after it completed
+   * (`seq` at most `committedSeq`) or the journal's periodic commit ran after it (`atUs` before
+   * `commitCutoffUs`, the last commit's time).
+   */
+  materializeJournal(committedSeq: number, commitCutoffUs: Micros): void {
+    const pending = this.pendingTruncations;
+    let keep = pending.length;
+    while (keep > 0 && (pending[keep - 1].seq <= committedSeq || pending[keep - 1].atUs < commitCutoffUs)) keep--;
+    if (keep === pending.length) return;
+    this.pendingTruncations = keep === 0 ? NO_TRUNCATIONS : pending.slice(0, keep);
+  }
+
+  /** Whether a truncation of this file is waiting for the journal. */
+  get hasPendingTruncation(): boolean {
+    return this.pendingTruncations.length > 0;
   }
 
   /** An fsync completed: chunks[0..count) are durable, and so is the file's current size. */
@@ -72,18 +105,22 @@ export class DiskFile {
     assert(count >= 0 && count <= this.chunks.length, "fsync count beyond the end of the file");
     for (let i = this.syncedLen; i < count; i++) this.syncedBytes += this.chunks[i].sizeBytes;
     if (count > this.syncedLen) this.syncedLen = count;
-    this.durableExtra = NO_CHUNKS;
+    this.pendingTruncations = NO_TRUNCATIONS;
   }
 
-  /** Drops chunks[count..) from the cache; returns the bytes freed. Call materializeWriteback first. */
-  truncate(count: number): number {
+  /**
+   * Drops chunks[count..) from the cache; returns the bytes freed. A cut below the synced length waits for
+   * the journal as truncation `seq` at `atUs`. Call materializeWriteback and materializeJournal first.
+   */
+  truncate(count: number, seq: number, atUs: Micros): number {
     const chunks = this.chunks;
     assert(Number.isInteger(count) && count >= 0, "truncate to a negative or fractional chunk count");
     assert(count <= chunks.length, "truncate beyond the end of the file");
     if (count === chunks.length) return 0;
     if (count < this.syncedLen) {
       // The truncation is not durable yet: the durable view keeps the chunks it cuts off.
-      this.durableExtra = chunks.slice(count, this.syncedLen).concat(this.durableExtra);
+      const cut: PendingTruncation = { seq, atUs, chunks: chunks.slice(count, this.syncedLen) };
+      this.pendingTruncations = [cut, ...this.pendingTruncations];
       this.syncedLen = count;
     }
     let freed = 0;
@@ -96,29 +133,33 @@ export class DiskFile {
   }
 
   durableView(): Chunk[] {
-    const prefix = this.chunks.slice(0, this.syncedLen);
-    return this.durableExtra.length === 0 ? prefix : prefix.concat(this.durableExtra);
+    const view = this.chunks.slice(0, this.syncedLen);
+    for (const truncation of this.pendingTruncations) for (const chunk of truncation.chunks) view.push(chunk);
+    return view;
   }
 
   /**
    * The machine lost power: the file keeps its durable view plus, when the durable view is a prefix of the
    * cache, a random prefix of the unsynced chunks whose last chunk may be torn. Returns null when nothing
-   * changed. Call materializeWriteback first.
+   * changed. Call materializeWriteback and materializeJournal first.
    */
   powerLoss(rng: Rng): PowerLossOutcome | null {
     const chunks = this.chunks;
     const unsynced = chunks.length - this.syncedLen;
-    const extra = this.durableExtra;
     this.inFlight.length = 0;
-    if (extra.length > 0) {
+    if (this.pendingTruncations.length > 0) {
       chunks.length = this.syncedLen;
       let bytes = this.syncedBytes;
-      for (const chunk of extra) {
-        chunks.push(chunk);
-        bytes += chunk.sizeBytes;
+      let restored = 0;
+      for (const truncation of this.pendingTruncations) {
+        for (const chunk of truncation.chunks) {
+          chunks.push(chunk);
+          bytes += chunk.sizeBytes;
+        }
+        restored += truncation.chunks.length;
       }
       this.resetSynced(bytes);
-      return { keptChunks: 0, lostChunks: unsynced, torn: false, restoredChunks: extra.length };
+      return { keptChunks: 0, lostChunks: unsynced, torn: false, restoredChunks: restored };
     }
     if (unsynced === 0) return null;
     const kept = rng.int(0, unsynced);
@@ -138,6 +179,6 @@ export class DiskFile {
     this.bytes = bytes;
     this.syncedLen = this.chunks.length;
     this.syncedBytes = bytes;
-    this.durableExtra = NO_CHUNKS;
+    this.pendingTruncations = NO_TRUNCATIONS;
   }
 }

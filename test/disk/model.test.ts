@@ -1,6 +1,8 @@
 // Property: a reference model that copies arrays predicts the disk's page-cache view and durable view after
 // every operation, and bounds what a power loss may leave: the durable view plus (when the durable view is a
-// prefix of the cache) a prefix of the unsynced suffix, its last chunk possibly torn.
+// prefix of the cache) a prefix of the unsynced suffix, its last chunk possibly torn. A truncation below the
+// durable prefix leaves the durable view alone until the journal commits it: at an fsync of any file issued
+// after it, or at the journal's periodic commit.
 import { expect } from "chai";
 import fc from "fast-check";
 import type { Chunk, DiskError } from "../../src/disk/disk.ts";
@@ -8,6 +10,7 @@ import { makeRig, runUntil } from "./helpers.ts";
 
 const WRITEBACK_US = 30_000_000;
 const INTERVAL_US = 5_000_000;
+const JOURNAL_US = 4_000_000;
 const FILES = ["a", "b"];
 
 interface ModelChunk {
@@ -17,9 +20,17 @@ interface ModelChunk {
   readonly torn: boolean;
 }
 
+/** A truncation the journal has not committed: the durable chunks it cut from the cache. */
+interface ModelTruncation {
+  readonly seq: number;
+  readonly atUs: number;
+  readonly cut: readonly ModelChunk[];
+}
+
 interface ModelFile {
   cache: ModelChunk[];
   durable: ModelChunk[];
+  pending: ModelTruncation[];
 }
 
 interface ModelFsync {
@@ -27,6 +38,8 @@ interface ModelFsync {
   /** The cache as of the call, clamped by later truncations. */
   snapshot: ModelChunk[];
   readonly epoch: number;
+  /** Truncations made before the call (on any file): the journal commit this fsync forces covers them. */
+  readonly truncationSeq: number;
 }
 
 type Op =
@@ -73,18 +86,48 @@ function key(chunk: { readonly torn: boolean; readonly id: number } | Chunk): st
 }
 
 /** How often each interesting case came up over all runs, so the property cannot pass vacuously. */
-const seen = { writeback: 0, clampedFsync: 0, voidedFsync: 0, restored: 0, keptUnsynced: 0, torn: 0 };
+const seen = {
+  writeback: 0,
+  clampedFsync: 0,
+  voidedFsync: 0,
+  restored: 0,
+  keptUnsynced: 0,
+  torn: 0,
+  journalByOtherFsync: 0,
+  journalByTimer: 0,
+};
 
 const stepArbitrary: fc.Arbitrary<Step> = fc
   .tuple(opArbitrary, fc.boolean())
   .map(([op, inspect]) => ({ ...op, inspect }));
 
 function runOps(seed: number, ops: Step[]): void {
-  const { world, disk } = makeRig({}, { writebackUs: WRITEBACK_US, writebackIntervalUs: INTERVAL_US }, seed);
+  const { world, disk } = makeRig(
+    {},
+    { writebackUs: WRITEBACK_US, writebackIntervalUs: INTERVAL_US, journalCommitIntervalUs: JOURNAL_US },
+    seed,
+  );
   const files = new Map<string, ModelFile>();
   let epoch = 0;
   let nextId = 0;
   let powerLosses = 0;
+  let truncationSeq = 0;
+
+  /** The journal commits truncations: their cut chunks leave the durable view. */
+  const commitTruncations = (model: ModelFile, committed: (truncation: ModelTruncation) => boolean): number => {
+    const done = model.pending.filter(committed);
+    if (done.length === 0) return 0;
+    const gone = new Set(done.flatMap((truncation) => truncation.cut));
+    model.durable = model.durable.filter((chunk) => !gone.has(chunk));
+    model.pending = model.pending.filter((truncation) => !committed(truncation));
+    return done.length;
+  };
+
+  /** The journal's periodic commits, at every multiple of JOURNAL_US, cover the truncations before them. */
+  const journal = (): void => {
+    const lastCommitUs = Math.floor(world.now / JOURNAL_US) * JOURNAL_US;
+    for (const model of files.values()) seen.journalByTimer += commitTruncations(model, (t) => t.atUs < lastCommitUs);
+  };
 
   /** Writeback as the design states it, eagerly: chunk w is durable from ceil((w + 30 s) / 5 s) * 5 s. */
   const writeback = (): void => {
@@ -98,6 +141,7 @@ function runOps(seed: number, ops: Step[]): void {
       }
       if (k > commonPrefix(model.cache, model.durable)) {
         model.durable = model.cache.slice(0, k);
+        model.pending = [];
         seen.writeback++;
       }
     }
@@ -116,9 +160,15 @@ function runOps(seed: number, ops: Step[]): void {
     const model = op.file;
     const synced = commonPrefix(model.cache, model.durable);
     model.durable = op.snapshot.length > synced ? op.snapshot.slice() : model.cache.slice(0, synced);
+    model.pending = [];
+    for (const other of files.values()) {
+      if (other !== model) seen.journalByOtherFsync += commitTruncations(other, (t) => t.seq <= op.truncationSeq);
+    }
   };
 
   const truncateModel = (model: ModelFile, count: number): void => {
+    const synced = commonPrefix(model.cache, model.durable);
+    if (count < synced) model.pending.push({ seq: ++truncationSeq, atUs: world.now, cut: model.cache.slice(count, synced) });
     model.cache = model.cache.slice(0, count);
     for (const op of pending) {
       if (op.file !== model || op.snapshot.length <= count) continue;
@@ -131,12 +181,13 @@ function runOps(seed: number, ops: Step[]): void {
     const id = nextId++;
     expect(disk.append(name, id, sizeBytes)).to.equal(null);
     let model = files.get(name);
-    if (model === undefined) files.set(name, (model = { cache: [], durable: [] }));
+    if (model === undefined) files.set(name, (model = { cache: [], durable: [], pending: [] }));
     model.cache.push({ id, sizeBytes, writtenAtUs: world.now, torn: false });
   };
 
   const check = (): void => {
     writeback();
+    journal();
     let used = 0;
     let dirty = 0;
     for (const name of FILES) {
@@ -159,6 +210,7 @@ function runOps(seed: number, ops: Step[]): void {
 
   for (const op of ops) {
     writeback();
+    journal();
     switch (op.kind) {
       case "append":
         appendModel(FILES[op.file], op.sizeBytes);
@@ -168,7 +220,7 @@ function runOps(seed: number, ops: Step[]): void {
         const id = nextId++;
         expect(disk.writeFile(name, id, op.sizeBytes)).to.equal(null);
         let model = files.get(name);
-        if (model === undefined) files.set(name, (model = { cache: [], durable: [] }));
+        if (model === undefined) files.set(name, (model = { cache: [], durable: [], pending: [] }));
         truncateModel(model, 0);
         model.cache.push({ id, sizeBytes: op.sizeBytes, writtenAtUs: world.now, torn: false });
         break;
@@ -188,14 +240,18 @@ function runOps(seed: number, ops: Step[]): void {
       case "fsync": {
         const name = FILES[op.file];
         const model = files.get(name) ?? null;
-        const record: ModelFsync = { file: model, snapshot: model === null ? [] : model.cache.slice(), epoch };
+        const snapshot = model === null ? [] : model.cache.slice();
+        const record: ModelFsync = { file: model, snapshot, epoch, truncationSeq };
         pending.push(record);
         disk.fsync(name, null, (error) => complete(record, error));
         break;
       }
       case "syncAll":
         disk.syncAll();
-        for (const model of files.values()) model.durable = model.cache.slice();
+        for (const model of files.values()) {
+          model.durable = model.cache.slice();
+          model.pending = [];
+        }
         break;
       case "advance":
         runUntil(world, world.now + op.us);
@@ -228,6 +284,7 @@ function runOps(seed: number, ops: Step[]): void {
           });
           model.cache = survivors;
           model.durable = survivors.slice();
+          model.pending = [];
         }
         break;
       }
