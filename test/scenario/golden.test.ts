@@ -24,6 +24,7 @@ const GOLDEN: Readonly<Record<string, string>> = {
   "demo-pingpong": "c49205920a492437",
   "happy-path": "493e3ad43eb40a5b",
   "hot-partition": "e9bbad6fe663e512",
+  "idempotent-epoch-bump-duplicates": "da53ad36232a8e7c",
   "isr-shrink-expand": "5a982c2f64638793",
   "jepsen-2013-safe": "cbf7a34bd75845af",
   "jepsen-2013-unclean": "1dc9f0872a8c6fb0",

@@ -202,6 +202,8 @@ export class TransactionManager {
       const unresolved = this.unresolved.get(tp);
       if (unresolved === undefined && (batch.sequenceReset || !this.isNextSequence(tp, batch.baseSequence))) return true;
       // A real gap (or the batch right after an unresolved sequence): bump; otherwise wait for it to resolve.
+      // As in Kafka, a batch that was written but is older than the broker's five cached batches also lands
+      // here, and is written again under the new epoch (scenarios/idempotent-epoch-bump-duplicates.json).
       if (unresolved === undefined || batch.baseSequence === unresolved) this.requestEpochBumpForPartition(tp);
       return true;
     }
