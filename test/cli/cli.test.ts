@@ -168,4 +168,61 @@ describe("kafkasim CLI", function () {
     expect(result.status).to.equal(0);
     expect(JSON.parse(result.stdout).scenario).to.equal("demo-pingpong");
   });
+
+  describe("bounds: every run ends with a verdict", () => {
+    const LONG = join(ROOT, "scenarios/safe-chaos.json");
+
+    it("--max-wall ends the run with a wall-limit verdict, exit 3, and --json still prints its object with the statistics so far", () => {
+      const { code, stdout } = cli(["run", LONG, "--json", "--max-wall", "1ms"]);
+      expect(code).to.equal(3);
+      const result = JSON.parse(stdout) as { verdict: string; detail: string; stats: { events: number; simulatedMs: number }; expectationMet: boolean };
+      expect(result.verdict).to.equal("wall-limit");
+      expect(result.detail).to.match(/--max-wall 1 ms/);
+      expect(result.expectationMet).to.equal(false);
+      expect(result.stats.events).to.be.greaterThan(0);
+    });
+
+    it("--max-memory ends the run with a memory-limit verdict and exit 3", () => {
+      const { code, stdout } = cli(["run", LONG, "--json", "--max-memory", "16"]);
+      expect(code).to.equal(3);
+      expect(JSON.parse(stdout).verdict).to.equal("memory-limit");
+    });
+
+    it("refuses bad bounds in one line with exit 2", () => {
+      for (const args of [["--max-wall", "soon"], ["--max-wall", "0"], ["--max-memory", "1"], ["--max-memory", "lots"], ["--max-memory", "99999999"]]) {
+        const { code, stdout, stderr } = cli(["run", EXAMPLE, ...args]);
+        expect(code, args.join(" ")).to.equal(2);
+        expect(stdout).to.equal("");
+        expect(stderr.trim().split("\n")).to.have.length(1);
+        expect(stderr).to.match(new RegExp(`^kafkasim: ${args[0]}: expected`));
+      }
+    });
+
+    it("a long run --json streams progress lines to stderr (no terminal)", () => {
+      const dir = tempDir();
+      const file = join(dir, "busy.json");
+      const busy = JSON.parse(readFileSync(join(ROOT, "scenarios/leader-failover.json"), "utf8"));
+      busy.duration = "30m";
+      busy.clients[0].workload = { topic: "t", messages: 1_000_000, ratePerSec: 1000 };
+      writeFileSync(file, JSON.stringify(busy));
+      const { code, stdout, stderr } = cli(["run", file, "--json", "--max-wall", "3500ms"]);
+      expect(code).to.equal(3);
+      expect(JSON.parse(stdout).verdict).to.equal("wall-limit");
+      const lines = stderr.trim().split("\n").filter((line) => line.startsWith("{"));
+      expect(lines.length).to.be.greaterThan(0);
+      const progress = JSON.parse(lines[0]).progress as { scenario: string; simulatedMs: number; endMs: number; wallMs: number };
+      expect(progress.scenario).to.equal("leader-failover");
+      expect(progress.endMs).to.be.greaterThan(progress.simulatedMs);
+      expect(progress.wallMs).to.be.at.least(2000);
+    });
+
+    it("a duration beyond the maximum is refused in one line naming the bound", () => {
+      const dir = tempDir();
+      const file = join(dir, "long.json");
+      writeFileSync(file, JSON.stringify({ name: "long", duration: "99999999999999999999h", cluster: { demo: { nodes: 2 } } }));
+      const { code, stderr } = cli(["run", file]);
+      expect(code).to.equal(2);
+      expect(stderr.trim()).to.equal(`kafkasim: ${file}: $.duration: expected a duration of at most 8760h (one simulated year, 31536000000 ms)`);
+    });
+  });
 });

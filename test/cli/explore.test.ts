@@ -86,6 +86,19 @@ describe("kafkasim explore", function () {
       expect(totals.violations).to.deep.equal({ "lost-write": 3, "hwm-regression": 1 });
       expect(totals.seedsWithViolation).to.deep.equal({ "lost-write": 2, "hwm-regression": 1 });
     });
+
+    it("counts model errors and runs cut short by a bound apart from seeds that found violations", () => {
+      const outcome = (seed: number, verdict: string, names: string[], met: boolean) =>
+        ({ seed, result: { seed, verdict, expectationMet: met, violations: names.map((name) => ({ name })), stats: { wallMs: 1 } } }) as unknown as SeedOutcome;
+      const totals = totalsOf(
+        [outcome(1, "time-limit", [], true), outcome(2, "model-error", ["lost-write"], false), outcome(3, "time-limit", ["lost-write"], false), outcome(4, "stalled", [], false)],
+        { scenario: "s", file: "f", firstSeed: 1, seedsRequested: 4, shard: null, jobs: 2, wallMs: 3600 },
+      );
+      expect(totals).to.include({ seeds: 4, passed: 1, failed: 2, modelErrors: 1, unfinished: 1, expectationMet: false });
+      expect(totals.modelErrorSeeds).to.deep.equal([2]);
+      expect(totals.failingSeeds).to.deep.equal([3, 4]);
+      expect(totals.unfinishedSeeds).to.deep.equal([4]);
+    });
   });
 
   it("a safe scenario over a few seeds: every seed meets the expectation, exit 0", () => {

@@ -108,4 +108,58 @@ describe("scenario runs", () => {
     expect(result.expectationMet).to.equal(false);
     expect(result.stats.events).to.equal(500);
   });
+
+  it("turns a model error while starting the processes into a model-error verdict, never an exception", () => {
+    const s = validateScenario(
+      {
+        name: "bad-start",
+        duration: "5s",
+        cluster: { zookeeper: { servers: 1 }, brokers: 1 },
+      },
+      "bad-start.json",
+    );
+    // A value the loader refuses, forced in behind its back: the model asserts while the broker starts.
+    (s.cluster.config as Record<string, unknown>)["zookeeper.session.timeout.ms"] = 0;
+    const result = runScenario(s);
+    expect(result.verdict).to.equal("model-error");
+    expect(result.error).to.contain("session timeout");
+    expect(result.expectationMet).to.equal(false);
+    expect(result.expectationProblems[0]).to.match(/^the model failed an assertion: /);
+  });
+
+  it("names a plain exception of model code as such, not as an assertion", () => {
+    const s = scenario();
+    (s as Record<string, unknown>).faults = null; // not a list: scheduling the faults throws a TypeError
+    const result = runScenario(s);
+    expect(result.verdict).to.equal("model-error");
+    expect(result.expectationProblems[0]).to.match(/^the model threw TypeError: /);
+  });
+
+  it("ends with the guard's verdict and the statistics so far, and the trace up to there is the full run's", () => {
+    let calls = 0;
+    const full = traced();
+    const sink = new MemorySink();
+    const result = runScenario(scenario(), {
+      sinks: [sink],
+      guardEveryEvents: 1000,
+      guard: (now) => (++calls === 3 ? { reason: "wall-limit", detail: `stopped at ${now}` } : null),
+    });
+    expect(result.verdict).to.equal("wall-limit");
+    expect(result.detail).to.match(/^stopped at \d+/);
+    expect(result.expectationMet).to.equal(false);
+    expect(result.stats.events).to.be.greaterThan(0).and.lessThan(full.result.stats.events);
+    const lines = sink.lines;
+    const fullLines = full.events.length;
+    expect(lines.length).to.be.lessThan(fullLines);
+    const again = new MemorySink();
+    runScenario(scenario(), { sinks: [again] });
+    expect(again.lines.slice(0, lines.length - 1)).to.deep.equal(lines.slice(0, lines.length - 1));
+  });
+
+  it("a guard that never answers changes nothing: same trace hash", () => {
+    const plain = runScenario(scenario());
+    const guarded = runScenario(scenario(), { guard: () => null, guardEveryEvents: 777 });
+    expect(guarded.stats.traceHash).to.equal(plain.stats.traceHash);
+    expect(guarded.stats.events).to.equal(plain.stats.events);
+  });
 });

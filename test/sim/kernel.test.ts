@@ -47,6 +47,37 @@ describe("Kernel", () => {
     expect(verdict.now).to.equal(0);
   });
 
+  it("ends a zero-time livelock with a stalled verdict naming the events that repeat", () => {
+    const kernel = new Kernel();
+    const spinner: EventTarget = {
+      handleEvent: () => void kernel.after(0, spinner, 7, "isr-expiration"),
+      describeEvent: (kind, a) => `broker-1 timer ${String(a)} (kind ${kind})`,
+    };
+    let ticks = 0;
+    const ticker: EventTarget = { handleEvent: () => void (ticks++, kernel.after(1000, ticker, 0)) };
+    kernel.after(0, ticker, 0);
+    kernel.at(5000, spinner, 7, "isr-expiration");
+    const verdict = kernel.run({ untilUs: 1e9, maxEvents: 1e9, maxEventsPerInstant: 10_000 });
+    expect(verdict.reason).to.equal("stalled");
+    expect(verdict.now).to.equal(5000);
+    expect(verdict.detail).to.contain("broker-1 timer isr-expiration (kind 7)");
+    expect(verdict.detail).to.contain("10000 events at one virtual time");
+    // Time advanced normally up to the stall.
+    expect(ticks).to.equal(6);
+  });
+
+  it("counts events at one instant across run() calls, and forgets them when the clock moves", () => {
+    const kernel = new Kernel();
+    const burst: EventTarget = { handleEvent() {} };
+    for (let i = 0; i < 900; i++) kernel.at(10, burst, 0);
+    expect(kernel.run({ untilUs: 100, maxEvents: 600, maxEventsPerInstant: 1000 }).reason).to.equal("event-limit");
+    expect(kernel.run({ untilUs: 100, maxEvents: 1e6, maxEventsPerInstant: 1000 }).reason).to.equal("quiescent");
+    for (let i = 0; i < 900; i++) kernel.at(200, burst, 0);
+    expect(kernel.run({ untilUs: 300, maxEvents: 1e6, maxEventsPerInstant: 1000 }).reason).to.equal("quiescent");
+    for (let i = 0; i < 1100; i++) kernel.at(400, burst, 0);
+    expect(kernel.run({ untilUs: 500, maxEvents: 1e6, maxEventsPerInstant: 1000 }).reason).to.equal("stalled");
+  });
+
   it("turns a model assertion into a model-error verdict", () => {
     const kernel = new Kernel();
     kernel.after(5, { handleEvent: () => assert(false, "leaderEpoch went backwards") }, 0);
