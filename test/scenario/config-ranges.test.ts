@@ -144,7 +144,7 @@ describe("config ranges: Kafka's ConfigDef in the loader", function () {
     expect(retention.cluster.config["log.retention.ms" as keyof typeof retention.cluster.config]).to.equal(-1);
     expect(() => validateScenario(withKey("cluster", "log.retention.ms", 0), "edge.json")).to.throw(ScenarioError, /unlimited/);
     const never = validateScenario(withKey("topic", "flush.ms", 9223372036854775807), "edge.json");
-    expect(never.topics[0].config["flush.ms"]).to.equal(Number.MAX_SAFE_INTEGER);
+    expect((never.topics[0].config as Record<string, unknown>)["flush.ms"]).to.equal(Number.MAX_SAFE_INTEGER);
     const result = runScenario(retention, { hash: false });
     expect(result.verdict).to.not.equal("model-error");
   });
