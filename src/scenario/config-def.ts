@@ -48,9 +48,6 @@ function def(type: KafkaType, kafka: [number, number?] | undefined, model: Numbe
   return max === undefined ? { type, min, kafka: `atLeast(${min})`, model } : { type, min, max, kafka: `between(${min}, ${max})`, model };
 }
 
-/** A Kafka scheduler thread or socket that needs a positive period or timeout to do anything sensible. */
-const PERIOD_WHY = "Kafka accepts it, and the broker's thread then spins without sleeping";
-
 /** Broker configs (KafkaConfig) the model reads, Kafka 3.6's definitions. */
 export const BROKER_NUMBER_DEFS: Readonly<Record<string, NumberDef>> = {
   "zookeeper.session.timeout.ms": int(undefined, { min: 1, why: "with ≤ 0 the ZooKeeper client's connect timeout is 0 and the broker cannot start" }),
@@ -71,7 +68,7 @@ export const BROKER_NUMBER_DEFS: Readonly<Record<string, NumberDef>> = {
   "leader.imbalance.check.interval.seconds": long([1]),
   "leader.imbalance.per.broker.percentage": int(undefined, { min: 0, max: 100, why: "a percentage" }),
   // ReplicaManager's IsrChangePropagationInterval is a constant (2500 ms) in Kafka; the model lets scenarios set it.
-  "isr.change.propagation.interval.ms": long(undefined, { min: 1, why: `a period; ${PERIOD_WHY}` }),
+  "isr.change.propagation.interval.ms": long(undefined, { min: 1, why: "not a Kafka config (ReplicaManager's constant 2500 ms); a period ≤ 0 would re-run at one instant" }),
   "request.timeout.ms": int(undefined, { min: 1, why: "a request with a timeout ≤ 0 times out before any answer" }),
   // LogManager and ReplicaManager scheduler periods: KafkaScheduler runs a task with a period ≤ 0 once.
   "log.flush.scheduler.interval.ms": long(),
@@ -79,7 +76,7 @@ export const BROKER_NUMBER_DEFS: Readonly<Record<string, NumberDef>> = {
   "log.flush.start.offset.checkpoint.interval.ms": int([0]),
   "replica.high.watermark.checkpoint.interval.ms": long(),
   "log.retention.check.interval.ms": long([1]),
-  "log.cleaner.backoff.ms": long([0], { min: 1, why: `with 0 ${PERIOD_WHY.replace("Kafka accepts it, and ", "")} (CleanerThread.pause(0))` }),
+  "log.cleaner.backoff.ms": long([0], { min: 1, why: "with 0 the cleaner thread never sleeps between rounds (CleanerThread.pause(0)): the simulated clock would stop" }),
   "log.initial.task.delay.ms": long([0]),
   // Broker synonyms of topic configs (ServerTopicConfigSynonyms); log.roll.ms and log.retention.ms are checked in
   // KafkaConfig.validateValues, and every negative log.retention.ms means unlimited (KafkaConfig.logRetentionTimeMillis).
@@ -199,4 +196,38 @@ export function kafkaNumber(d: NumberDef): z.ZodType<number, number> {
     .max(high, { error })
     .refine((value) => numberDefAccepts(d, value), { error })
     .transform((value) => normalizeNumber(d, value)) as unknown as z.ZodType<number, number>;
+}
+
+/** docs/config-ranges.md: every numeric key with its Kafka type, validator, accepted range and model note. */
+export function configRangesMarkdown(): string {
+  const lines = [
+    "# Config types and ranges",
+    "",
+    "Generated from `src/scenario/config-def.ts` by `npm run schema` (a test fails when it is stale). Every numeric",
+    "Kafka config a scenario may set has Kafka's own type (INT: 32-bit; LONG: 64-bit, read exactly up to 2^53 − 1, and",
+    "Long.MAX_VALUE as \"never\"; DOUBLE) and Kafka's validator (`ConfigDef` `atLeast` / `between`, Kafka 3.6). Where",
+    "Kafka has no validator but a value cannot run (a broker that cannot start, a thread that spins without sleeping, a",
+    "timeout that fires before any answer), the model narrows the range and says why. A value outside its range is",
+    "refused at load in one line naming the JSON path and the range, exit 2. Besides the ranges, the loader applies",
+    "KafkaConfig.validateValues' rules between keys: `replica.fetch.wait.max.ms` ≤ `replica.socket.timeout.ms` and",
+    "≤ `replica.lag.time.max.ms`, on the effective values (version preset, then `cluster.config`). Periodic broker",
+    "tasks with a period ≤ 0 run once, as Kafka 3.4+'s KafkaScheduler does.",
+    "",
+  ];
+  const groups: [string, Readonly<Record<string, NumberDef>>][] = [
+    ["Broker (`cluster.config`)", BROKER_NUMBER_DEFS],
+    ["Topic (`topics[].config`)", { ...TOPIC_NUMBER_DEFS, "min.cleanable.dirty.ratio": RATIO_DEF }],
+    ["Producer (`clients[].config` of a producer)", PRODUCER_NUMBER_DEFS],
+    ["Consumer (`clients[].config` of a consumer)", CONSUMER_NUMBER_DEFS],
+  ];
+  for (const [title, defs] of groups) {
+    lines.push(`## ${title}`, "", "| key | Kafka type | Kafka validator | accepted | model note |", "|---|---|---|---|---|");
+    for (const [key, d] of Object.entries(defs)) {
+      const [low, high] = allowedRange(d);
+      const accepted = `[${show(low)}, ${show(high)}]${d.notZero ? ", not 0" : ""}`;
+      lines.push(`| \`${key}\` | ${d.type} | ${d.kafka ?? "none"} | ${accepted} | ${d.model?.why ?? ""} |`);
+    }
+    lines.push("");
+  }
+  return lines.join("\n");
 }
