@@ -52,7 +52,8 @@ export class KafkaProducer {
   readonly transactionManager: TransactionManager | null;
   /** producer-metrics (record-send, record-retry, record-error). */
   readonly metrics = new ProducerMetrics();
-  private readonly waiting: WaitingRecord[] = [];
+  /** Records waiting for their topic's metadata, in send order (a Set: O(1) removal on max.block.ms expiry). */
+  private readonly waiting = new Set<WaitingRecord>();
   private pollTimer: TimerId | null = null;
   private pollAtUs = Number.POSITIVE_INFINITY;
   private running = false;
@@ -104,12 +105,12 @@ export class KafkaProducer {
     }
     this.metadata.add(record.topic);
     let partition = -1;
-    if (this.waiting.length === 0 && this.metadata.partitionCount(record.topic) !== null) {
+    if (this.waiting.size === 0 && this.metadata.partitionCount(record.topic) !== null) {
       partition = this.append(record, callback);
     } else {
       const waiting: WaitingRecord = { record, callback, timer: null };
       waiting.timer = this.context.setTimer(ms(this.config["max.block.ms"]), MAX_BLOCK_TAG, waiting);
-      this.waiting.push(waiting);
+      this.waiting.add(waiting);
     }
     this.wakeup();
     return partition;
@@ -203,18 +204,18 @@ export class KafkaProducer {
 
   /** The first waiting record ran out of max.block.ms: it fails, never having been appended. */
   private onMaxBlock(waiting: WaitingRecord): void {
-    const index = this.waiting.indexOf(waiting);
-    if (index < 0) return;
-    this.waiting.splice(index, 1);
+    if (!this.waiting.delete(waiting)) return;
     waiting.callback({ partition: -1, error: "MAX_BLOCK_TIMEOUT", maybeAppended: false, attempts: 0 });
   }
 
   /** Appends waiting records whose topic's metadata arrived, in order. */
   private appendWaiting(): void {
-    while (this.waiting.length > 0 && this.metadata.partitionCount(this.waiting[0].record.topic) !== null) {
-      const { record, callback, timer } = this.waiting.shift()!;
-      if (timer !== null) this.context.cancelTimer(timer);
-      this.append(record, callback);
+    // Deleting the entry being visited is safe in a Set's iteration; a record appended here never re-enters it.
+    for (const waiting of this.waiting) {
+      if (this.metadata.partitionCount(waiting.record.topic) === null) return;
+      this.waiting.delete(waiting);
+      if (waiting.timer !== null) this.context.cancelTimer(waiting.timer);
+      this.append(waiting.record, waiting.callback);
     }
   }
 
@@ -237,7 +238,7 @@ export class KafkaProducer {
     } finally {
       this.running = false;
     }
-    if (this.closing && this.waiting.length === 0 && !this.accumulator.hasIncomplete) {
+    if (this.closing && this.waiting.size === 0 && !this.accumulator.hasIncomplete) {
       this.stop();
       return;
     }
