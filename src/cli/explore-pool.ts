@@ -6,6 +6,7 @@
 
 import { Worker } from "node:worker_threads";
 import type { SeedOutcome } from "./explore.ts";
+import { unbuiltResult } from "../scenario/run.ts";
 import type { WorkerInput, WorkerRequest } from "./explore-worker.ts";
 
 /**
@@ -93,18 +94,6 @@ export function runSeeds(
 }
 
 function crashOutcome(scenario: string, seed: number, why: string): SeedOutcome {
-  return {
-    seed,
-    result: {
-      scenario,
-      seed,
-      verdict: "model-error",
-      error: why,
-      violations: [],
-      expectationMet: false,
-      expectationProblems: [why],
-      stats: { events: 0, simulatedMs: 0, faults: 0, messages: { sent: 0, delivered: 0, dropped: 0 }, traceEvents: 0, traceHash: "", wallMs: 0 },
-      hosts: [],
-    },
-  };
+  const result = unbuiltResult(scenario, seed, why, why);
+  return { seed, result: { ...result, stats: { ...result.stats, wallMs: 0 } } };
 }

@@ -8,7 +8,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { performance } from "node:perf_hooks";
 import { loadScenario } from "../scenario/load.ts";
-import { describeModelError, runScenario, type RunResult } from "../scenario/run.ts";
+import { runScenario, unbuiltResult, type RunResult } from "../scenario/run.ts";
 import { runGuard, type RunBounds } from "./run-guards.ts";
 import type { SeedOutcome } from "./explore.ts";
 
@@ -21,21 +21,6 @@ export interface WorkerInput {
 
 /** Parent → worker: a seed to run, or null to finish. */
 export type WorkerRequest = { seed: number } | null;
-
-function failedResult(scenario: string, seed: number, error: unknown): RunResult {
-  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  return {
-    scenario,
-    seed,
-    verdict: "model-error",
-    error: message,
-    violations: [],
-    expectationMet: false,
-    expectationProblems: [describeModelError(error instanceof Error ? error : new Error(String(error)))],
-    stats: { events: 0, simulatedMs: 0, faults: 0, messages: { sent: 0, delivered: 0, dropped: 0 }, traceEvents: 0, traceHash: "" },
-    hosts: [],
-  };
-}
 
 if (parentPort !== null) {
   const port = parentPort;
@@ -53,7 +38,7 @@ if (parentPort !== null) {
       const guard = input.bounds === undefined ? undefined : runGuard(input.bounds, wallClock, started);
       result = runScenario(scenario, { seed: request.seed, hash: false, guard });
     } catch (error) {
-      result = failedResult(scenario.name, request.seed, error);
+      result = unbuiltResult(scenario.name, request.seed, error);
     }
     const wallMs = Math.round(performance.now() - started);
     const outcome: SeedOutcome = { seed: request.seed, result: { ...result, stats: { ...result.stats, wallMs } } };

@@ -87,7 +87,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
     built = buildWorld(scenario, seed);
   } catch (error) {
     // A value the loader accepted must never escape as an exception: the run ends with a model-error verdict.
-    return unbuiltResult(scenario, seed, asError(error));
+    return unbuiltResult(scenario.name, seed, error);
   }
   const { world, network } = built;
   const trace = world.trace;
@@ -178,17 +178,17 @@ function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
-/** The result of a scenario whose world could not be built (a model error while building it). */
-function unbuiltResult(scenario: Scenario, seed: number | string, error: Error): RunResult {
-  const problems = [runProblem({ reason: "model-error", events: 0, now: 0, error }), ...judge(scenario, [])];
+/** The result of a run that never got going: its world could not be built, or its worker died. */
+export function unbuiltResult(scenario: string, seed: number | string, error: unknown, problem?: string): RunResult {
+  const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
   return {
-    scenario: scenario.name,
+    scenario,
     seed,
     verdict: "model-error",
-    error: error.stack ?? error.message,
+    error: text,
     violations: [],
     expectationMet: false,
-    expectationProblems: problems,
+    expectationProblems: [problem ?? describeModelError(asError(error))],
     stats: { events: 0, simulatedMs: 0, faults: 0, messages: { sent: 0, delivered: 0, dropped: 0 }, traceEvents: 0, traceHash: "" },
     hosts: [],
   };
