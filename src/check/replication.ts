@@ -12,6 +12,7 @@ import { ControllerChecker } from "./controller.ts";
 import { finalDivergence, StrongIsrTracker, type Divergence } from "./divergence.ts";
 import { committedDataLost, leaderHwmDecreased, type ElectionInfo } from "./hwm-regression.ts";
 import { PartitionView } from "./partition-view.ts";
+import type { LoadedBatch } from "./replica-mirror.ts";
 import { committedLog, type CommittedLog } from "./committed-log.ts";
 import type { TraceEvent } from "../sim/trace.ts";
 import type { Violation, ViolationName } from "./violation.ts";
@@ -42,6 +43,7 @@ export const REPLICATION_KINDS: readonly string[] = [
   "log-append",
   "log-truncate",
   "log-recovery",
+  "log-loaded",
   "log-retention-delete",
   "log-delete",
   "leader-elected",
@@ -84,6 +86,9 @@ export class ReplicationCheckers {
         break;
       case "log-recovery":
         this.onRecovery(this.partition(topicPartition), event);
+        break;
+      case "log-loaded":
+        if (Array.isArray(event.batches)) this.onLoaded(this.partition(topicPartition), event);
         break;
       case "log-retention-delete":
         this.partition(topicPartition).view.replica(event.node).advanceLogStart(Number(event.logStartOffset));
@@ -182,6 +187,17 @@ export class ReplicationCheckers {
     mirror.truncateTo(logEndOffset);
     if (typeof event.logStartOffset === "number") mirror.advanceLogStart(event.logStartOffset);
     this.cut(state, event.node, logEndOffset);
+  }
+
+  /**
+   * After an unclean shutdown the broker traces the content it loaded: the mirror becomes exactly that (a power
+   * loss may have brought back records truncated before it, which log-recovery's log end alone cannot say).
+   */
+  private onLoaded(state: PartitionState, event: TraceEvent): void {
+    const mirror = state.view.replica(event.node);
+    const batches = event.batches as LoadedBatch[];
+    const changed = mirror.reload(Number(event.logStartOffset), Number(event.logEndOffset), batches, event.t);
+    if (changed >= 0) this.cut(state, event.node, changed);
   }
 
   private onDelete(topicPartition: string, node: string): void {

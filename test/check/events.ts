@@ -43,6 +43,25 @@ export class Script {
     return this.at(1000, node, "log-truncate", { topicPartition: tp, offset, previousLogEndOffset: -1, ...(fully ? { fully: true } : {}) });
   }
 
+  /** log-recovery at start-up: the log end (and start) recovery found. */
+  recovery(node: string, tp: string, logEndOffset: number, logStartOffset = 0): this {
+    return this.at(1000, node, "log-recovery", { topicPartition: tp, clean: false, logStartOffset, logEndOffset, truncated: null });
+  }
+
+  /**
+   * log-loaded after an unclean shutdown: the content the disk gave back, as `[partitionLeaderEpoch, values]`
+   * per batch from `logStartOffset` (consecutive offsets); the log end is where the last batch ends.
+   */
+  loaded(node: string, tp: string, highWatermark: number, batches: [number, string[]][], logStartOffset = 0): this {
+    let next = logStartOffset;
+    const traced = batches.map(([epoch, values]) => {
+      const offsets = values.map((_, i) => next + i);
+      next += values.length;
+      return [epoch, offsets, values, next - 1];
+    });
+    return this.at(1000, node, "log-loaded", { topicPartition: tp, logStartOffset, logEndOffset: next, highWatermark, batches: traced });
+  }
+
   isr(node: string, tp: string, kind: "isr-shrink" | "isr-expand", leaderEpoch: number, isr: number[]): this {
     return this.at(1000, node, kind, { topicPartition: tp, leaderEpoch, isr, previousIsr: [] });
   }

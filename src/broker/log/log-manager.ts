@@ -155,7 +155,8 @@ export class LogManager {
   /**
    * The loaded log as the broker now holds it (its high watermark from the checkpoint). After an unclean
    * shutdown the content itself is listed too: a power loss may have dropped unsynced appends or brought
-   * back records whose truncation never reached the disk, which no earlier event says (the viewer reads it).
+   * back records whose truncation never reached the disk, which no earlier event says (the viewer reads it, and
+   * the replication checkers reload their mirror of the log from it).
    */
   private traceLoaded(log: Log): void {
     const fields: Record<string, unknown> = {
