@@ -94,6 +94,10 @@ export class Log {
   private truncations = 0;
   /** The highest offset a flush in flight will make durable. */
   private flushRequestedUpTo: number;
+  /** Flushes started by appends (flush.messages) not yet returned: in Kafka those appends are still running. */
+  private appendFlushes = 0;
+  /** Who waits for appendFlushes to drop to 0 (whenAppendsFlushed). */
+  private appendFlushWaiters: (() => void)[] = [];
 
   constructor(
     state: LogState,
@@ -233,7 +237,7 @@ export class Log {
     const unflushed = this.endOffset - Math.max(this.recoveryPoint, this.flushRequestedUpTo);
     const flushing = unflushed >= this.config["flush.messages"];
     if (flushing) {
-      const started = this.flush(this.endOffset, onFlushed);
+      const started = this.flush(this.endOffset, onFlushed, true);
       assert(started, `${this.topicPartition}: an append's flush has the active segment to fsync`);
     }
     if (this.context.tracing) {
@@ -436,9 +440,10 @@ export class Log {
    * fsyncs the segments holding offsets [recovery point, upTo) and, once all are durable (and no truncation
    * intervened), moves the recovery point to `upTo`. Returns whether fsyncs were started: then `done` runs
    * once every one returned (with KAFKA_STORAGE_ERROR if one failed, even when the log was closed meanwhile);
-   * otherwise there was nothing to do and `done` ran at once.
+   * otherwise there was nothing to do and `done` ran at once. `byAppend`: the flush.messages flush of an
+   * append, counted in appendFlushing until it returns.
    */
-  flush(upTo: number = this.endOffset, done?: FlushCallback): boolean {
+  flush(upTo: number = this.endOffset, done?: FlushCallback, byAppend = false): boolean {
     if (this.offline || this.closed || upTo <= this.recoveryPoint) {
       done?.(this.offline ? "KAFKA_STORAGE_ERROR" : null);
       return false;
@@ -454,6 +459,7 @@ export class Log {
       return false;
     }
     const truncations = this.truncations;
+    if (byAppend) this.appendFlushes++;
     let failed = false;
     const returned = (error: DiskError | null): void => {
       if (error !== null && !failed) {
@@ -462,10 +468,36 @@ export class Log {
       }
       if (--pending > 0) return;
       if (!failed && !this.closed && !this.offline && this.truncations === truncations) this.markFlushed(upTo);
+      if (byAppend) this.onAppendFlushReturned();
       done?.(failed ? "KAFKA_STORAGE_ERROR" : null);
     };
     for (let i = first, end = first + pending; i < end; i++) this.segmentList[i].flush(this.context, returned);
     return true;
+  }
+
+  /**
+   * Whether an append's flush (flush.messages) is still running: Kafka's append, and with it the thread that
+   * appended (holding the fetcher's partitionMapLock), has not returned yet.
+   */
+  get appendFlushing(): boolean {
+    return this.appendFlushes > 0;
+  }
+
+  /** Runs `callback` once no append's flush is running (at once if none); a callback waiting already is not added twice. */
+  whenAppendsFlushed(callback: () => void): void {
+    if (this.appendFlushes === 0) {
+      callback();
+      return;
+    }
+    if (!this.appendFlushWaiters.includes(callback)) this.appendFlushWaiters.push(callback);
+  }
+
+  private onAppendFlushReturned(): void {
+    assert(this.appendFlushes > 0, `${this.topicPartition}: an append's flush returned twice`);
+    if (--this.appendFlushes > 0 || this.appendFlushWaiters.length === 0) return;
+    const waiters = this.appendFlushWaiters;
+    this.appendFlushWaiters = [];
+    for (const waiter of waiters) waiter();
   }
 
   /** LocalLog.markFlushed: the recovery point moves up to `upTo` (never past the log end). */

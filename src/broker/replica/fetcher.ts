@@ -174,6 +174,12 @@ export class ReplicaFetcher {
       const partition = this.followed(state);
       if (partition === null) continue;
       if (state.delayedUntilUs > now) continue;
+      if (partition.log.appendFlushing) {
+        // An append's fsync is still running (a fetcher this partition left, before a LeaderAndIsr): in Kafka the
+        // LeaderAndIsr would have waited for it (partitionMapLock), so nothing is sent for the partition before.
+        partition.log.whenAppendsFlushed(this.onLogFlushed);
+        continue;
+      }
       if (state.state === "truncating" && (!usesLeaderEpochs(this.mode) || partition.log.latestEpoch() === UNDEFINED_EPOCH)) {
         // Before 0.11, or a follower without epochs: truncate to the own high watermark, no question asked.
         const reason = usesLeaderEpochs(this.mode) ? "no-leader-epoch" : "high-watermark";
@@ -387,6 +393,9 @@ export class ReplicaFetcher {
     this.processPartitions();
     this.step();
   };
+
+  /** A log's append flush this fetcher waited for returned. */
+  private readonly onLogFlushed = (): void => this.step();
 
   /** processPartitionData, second half: HW = min(leader HW, own log end offset), the leader's log start. */
   private completePartitionData(state: PartitionFetchState, partition: Partition, data: FetchPartitionResponse, fetchOffset: number, records: number): void {

@@ -272,6 +272,26 @@ describe("Log: rolling and flushing", () => {
     expect(rig.disk.durableView(log.activeSegment.fileName)).to.have.length(2);
   });
 
+  it("appendFlushing holds while an append's flush runs; whenAppendsFlushed waits for the last one", () => {
+    const rig = makeBroker({ topicConfig: () => ({ "flush.messages": 1 }), disk: { fsyncMinUs: 10_000, fsyncMaxUs: 30_000 } });
+    const log = rig.manager().getOrCreateLog("t", 0) as Log;
+    const woken: number[] = [];
+    const waiter = (): void => {
+      woken.push(log.recoveryPoint);
+    };
+    log.whenAppendsFlushed(waiter);
+    expect(woken).to.deep.equal([0]);
+    leaderAppend(log, 1);
+    leaderAppend(log, 1);
+    log.flush(); // a flush of nobody's append does not count
+    expect(log.appendFlushing).to.equal(true);
+    log.whenAppendsFlushed(waiter);
+    log.whenAppendsFlushed(waiter);
+    runFor(rig.world, 40);
+    expect(log.appendFlushing).to.equal(false);
+    expect(woken).to.deep.equal([0, 2]);
+  });
+
   it("an append's failed fsync reports KAFKA_STORAGE_ERROR and takes the log offline", () => {
     const rig = makeBroker({ topicConfig: () => ({ "flush.messages": 1 }) });
     const log = rig.manager().getOrCreateLog("t", 0) as Log;

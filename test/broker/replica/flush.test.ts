@@ -72,6 +72,29 @@ describe("Replication with flush.messages: the fsync blocks the appender", () =>
     if (acknowledged) expect(cluster.values(2)).to.include("x");
   });
 
+  it("a follower that starts following another leader during its fsync fetches from it only after the fsync", () => {
+    const cluster = started({ brokers: 3, disks: { 2: SLOW_FSYNC } });
+    const id = cluster.producer.produce(1, "x");
+    expect(cluster.runUntil(() => [2, 3].every((b) => cluster.partition(b)!.log.logEndOffset === 1), 1000)).to.equal(true);
+    const appendUs = cluster.eventsOf("log-append", "broker-2")[0].t;
+    // Broker 3 takes over (epoch 2) while broker 2's 50 ms fsync runs: broker 2 gets a new fetcher, for broker 3.
+    cluster.leaderAndIsr({ leader: 3, leaderEpoch: 2, isr: [1, 2, 3] });
+    const violations: string[] = [];
+    cluster.world.trace.observe((event) => {
+      if (event.node !== "broker-3" || event.kind !== "hwm") return;
+      const durable = cluster.partition(2)!.log.recoveryPoint;
+      const highWatermark = event.highWatermark as number;
+      if (highWatermark > durable) violations.push(`HW ${highWatermark} above broker-2's recovery point ${durable} at ${event.t}`);
+    });
+    expect(cluster.runUntil(() => cluster.partition(3)!.log.highWatermark === 1, 2000)).to.equal(true);
+    expect(violations).to.deep.equal([]);
+    const firstToNewLeader = firstAfter(cluster.events, appendUs, (e) => e.node === "broker-2" && e.kind === "send" && e.to === "broker-3");
+    expect(firstToNewLeader).to.not.equal(undefined);
+    expect(firstToNewLeader!.t - appendUs).to.be.at.least(50_000);
+    // Broker 1 never had broker 2's fetch for offset 1 before it stepped down.
+    expect(cluster.producer.error(id)).to.equal("NOT_LEADER_OR_FOLLOWER");
+  });
+
   it("the leader answers a produce only once its own append is durable (acks=1 and acks=all)", () => {
     const cluster = started({ brokers: 2, disks: { 1: SLOW_FSYNC } });
     const sentUs = cluster.world.now;
