@@ -5,7 +5,9 @@
  * time/size/start-offset retention (retention.ts). Compaction is in log-cleaning.ts, loading and recovery in
  * log-loader.ts.
  * Simplifications: no LogAppendTime, no message-format conversion, no tiered storage, the cleaner's and the
- * retention thread's locking is the event loop; a flush is an fsync whose completion arrives later.
+ * retention thread's locking is the event loop; a flush is an fsync whose completion arrives later, so the
+ * flush an append triggers (flush.messages), which Kafka runs inside the append, is reported to the caller,
+ * who waits for it before going on (the fetcher's next fetch, the produce's response).
  */
 
 import type { DiskError } from "../../disk/disk.ts";
@@ -24,8 +26,18 @@ import {
 import { lastOffset, nextOffset, type RecordBatch } from "./records.ts";
 import { LogSegment, segmentFileName, type RollReason } from "./segment.ts";
 
+/**
+ * The end of the flush an append triggered: null once every fsync returned, KAFKA_STORAGE_ERROR when one
+ * failed (the log dir is then offline).
+ */
+export type FlushCallback = (error: "KAFKA_STORAGE_ERROR" | null) => void;
+
+/**
+ * `flushing`: the append reached flush.messages and started a flush; the append's `onFlushed` runs once it
+ * returns. Kafka flushes inside UnifiedLog.append, so its caller goes on only after the fsync.
+ */
 export type AppendResult =
-  | { error: null; firstOffset: number; lastOffset: number; batch: RecordBatch }
+  | { error: null; firstOffset: number; lastOffset: number; batch: RecordBatch; flushing: boolean }
   | { error: LogError };
 
 export type LogReadResult = { error: null; batches: RecordBatch[]; sizeBytes: number } | { error: LogError };
@@ -82,6 +94,10 @@ export class Log {
   private truncations = 0;
   /** The highest offset a flush in flight will make durable. */
   private flushRequestedUpTo: number;
+  /** Flushes started by appends (flush.messages) not yet returned: in Kafka those appends are still running. */
+  private appendFlushes = 0;
+  /** Who waits for appendFlushes to drop to 0 (whenAppendsFlushed). */
+  private appendFlushWaiters: (() => void)[] = [];
 
   constructor(
     state: LogState,
@@ -158,27 +174,28 @@ export class Log {
 
   /**
    * A produce to the leader: the batch gets offsets from the log end and the leader's epoch
-   * (LogValidator), and the epoch is assigned in the cache on its first batch.
+   * (LogValidator), and the epoch is assigned in the cache on its first batch. `onFlushed` runs when the
+   * flush this append triggered returns (only when the result says `flushing`).
    */
-  appendAsLeader(batch: RecordBatch, leaderEpoch: number): AppendResult {
+  appendAsLeader(batch: RecordBatch, leaderEpoch: number, onFlushed?: FlushCallback): AppendResult {
     assert(Number.isInteger(leaderEpoch) && leaderEpoch >= 0, "leader epoch must be a non-negative integer");
     assert(batch.records.length > 0, "a produced batch has records");
     const rejected = this.checkAppend(batch);
     if (rejected !== null) return { error: rejected };
     const stamped: RecordBatch = { ...batch, baseOffset: this.endOffset, partitionLeaderEpoch: leaderEpoch };
-    return this.append(stamped, true);
+    return this.append(stamped, true, onFlushed);
   }
 
   /**
    * A follower copying the leader's batch with its offsets and epoch. Offsets may jump forward (a compacted
    * leader sends batches with gaps); a batch starting below the log end is Kafka's
-   * UnexpectedAppendOffsetException, left to the fetcher.
+   * UnexpectedAppendOffsetException, left to the fetcher. `onFlushed` as for appendAsLeader.
    */
-  appendAsFollower(batch: RecordBatch): AppendResult {
+  appendAsFollower(batch: RecordBatch, onFlushed?: FlushCallback): AppendResult {
     const rejected = this.checkAppend(batch);
     if (rejected !== null) return { error: rejected };
     if (batch.baseOffset < this.endOffset) return { error: "UNEXPECTED_APPEND_OFFSET" };
-    return this.append(batch, false);
+    return this.append(batch, false, onFlushed);
   }
 
   /** Records that `epoch` starts at `startOffset` (Partition.makeLeader does this for a new leader epoch). */
@@ -194,7 +211,7 @@ export class Log {
     return null;
   }
 
-  private append(batch: RecordBatch, asLeader: boolean): AppendResult {
+  private append(batch: RecordBatch, asLeader: boolean, onFlushed: FlushCallback | undefined): AppendResult {
     const now = nowMs(this.context);
     let segment = this.activeSegment;
     const reason = segment.shouldRoll({
@@ -215,8 +232,14 @@ export class Log {
     this.endOffset = nextOffset(batch);
     if (batch.partitionLeaderEpoch >= 0) this.leaderEpochCache.assign(batch.partitionLeaderEpoch, batch.baseOffset);
     this.producerState.onBatchAppended(batch);
+    // UnifiedLog.append: `if (localLog.unflushedMessages >= config.flushInterval) flush(false)`, under the log's
+    // lock and before the append returns. A flush already in flight counts as done here (Kafka's would be).
     const unflushed = this.endOffset - Math.max(this.recoveryPoint, this.flushRequestedUpTo);
-    if (unflushed >= this.config["flush.messages"]) this.flush();
+    const flushing = unflushed >= this.config["flush.messages"];
+    if (flushing) {
+      const started = this.flush(this.endOffset, onFlushed, true);
+      assert(started, `${this.topicPartition}: an append's flush has the active segment to fsync`);
+    }
     if (this.context.tracing) {
       // The replication checkers mirror every replica's log from these events (record identity = value).
       this.context.trace("log-append", {
@@ -229,7 +252,7 @@ export class Log {
         values: batch.records.map((record) => record.value),
       });
     }
-    return { error: null, firstOffset: batch.baseOffset, lastOffset: lastOffset(batch), batch };
+    return { error: null, firstOffset: batch.baseOffset, lastOffset: lastOffset(batch), batch, flushing };
   }
 
   // ---- Reads ----
@@ -415,42 +438,73 @@ export class Log {
 
   /**
    * fsyncs the segments holding offsets [recovery point, upTo) and, once all are durable (and no truncation
-   * intervened), moves the recovery point to `upTo`. `done` runs then (or at once when there is nothing to do).
+   * intervened), moves the recovery point to `upTo`. Returns whether fsyncs were started: then `done` runs
+   * once every one returned (with KAFKA_STORAGE_ERROR if one failed, even when the log was closed meanwhile);
+   * otherwise there was nothing to do and `done` ran at once. `byAppend`: the flush.messages flush of an
+   * append, counted in appendFlushing until it returns.
    */
-  flush(upTo: number = this.endOffset, done?: () => void): void {
+  flush(upTo: number = this.endOffset, done?: FlushCallback, byAppend = false): boolean {
     if (this.offline || this.closed || upTo <= this.recoveryPoint) {
-      done?.();
-      return;
+      done?.(this.offline ? "KAFKA_STORAGE_ERROR" : null);
+      return false;
     }
-    const targets: LogSegment[] = [];
-    for (let i = Math.max(0, this.floorSegmentIndex(this.recoveryPoint)); i < this.segmentList.length; i++) {
-      if (this.segmentList[i].baseOffset >= upTo) break;
-      targets.push(this.segmentList[i]);
-    }
+    const first = Math.max(0, this.floorSegmentIndex(this.recoveryPoint));
+    let pending = 0;
+    while (first + pending < this.segmentList.length && this.segmentList[first + pending].baseOffset < upTo) pending++;
     if (upTo > this.flushRequestedUpTo) this.flushRequestedUpTo = upTo;
-    const truncations = this.truncations;
-    let pending = targets.length;
-    const complete = (): void => {
-      if (this.closed || this.offline) return;
-      if (this.truncations === truncations && upTo > this.recoveryPoint) {
-        this.recoveryPoint = Math.min(upTo, this.endOffset);
-        this.lastFlushTimeMs = nowMs(this.context);
-      }
-      done?.();
-    };
     if (pending === 0) {
-      complete();
+      // Nothing below `upTo` is in a segment (the log starts above it): durable as it is.
+      this.markFlushed(upTo);
+      done?.(null);
+      return false;
+    }
+    const truncations = this.truncations;
+    if (byAppend) this.appendFlushes++;
+    let failed = false;
+    const returned = (error: DiskError | null): void => {
+      if (error !== null && !failed) {
+        failed = true;
+        this.fail("flush", error);
+      }
+      if (--pending > 0) return;
+      if (!failed && !this.closed && !this.offline && this.truncations === truncations) this.markFlushed(upTo);
+      if (byAppend) this.onAppendFlushReturned();
+      done?.(failed ? "KAFKA_STORAGE_ERROR" : null);
+    };
+    for (let i = first, end = first + pending; i < end; i++) this.segmentList[i].flush(this.context, returned);
+    return true;
+  }
+
+  /**
+   * Whether an append's flush (flush.messages) is still running: Kafka's append, and with it the thread that
+   * appended (holding the fetcher's partitionMapLock), has not returned yet.
+   */
+  get appendFlushing(): boolean {
+    return this.appendFlushes > 0;
+  }
+
+  /** Runs `callback` once no append's flush is running (at once if none); a callback waiting already is not added twice. */
+  whenAppendsFlushed(callback: () => void): void {
+    if (this.appendFlushes === 0) {
+      callback();
       return;
     }
-    for (const segment of targets) {
-      segment.flush(this.context, (error) => {
-        if (error !== null) {
-          this.fail("flush", error);
-          return;
-        }
-        if (--pending === 0) complete();
-      });
-    }
+    if (!this.appendFlushWaiters.includes(callback)) this.appendFlushWaiters.push(callback);
+  }
+
+  private onAppendFlushReturned(): void {
+    assert(this.appendFlushes > 0, `${this.topicPartition}: an append's flush returned twice`);
+    if (--this.appendFlushes > 0 || this.appendFlushWaiters.length === 0) return;
+    const waiters = this.appendFlushWaiters;
+    this.appendFlushWaiters = [];
+    for (const waiter of waiters) waiter();
+  }
+
+  /** LocalLog.markFlushed: the recovery point moves up to `upTo` (never past the log end). */
+  private markFlushed(upTo: number): void {
+    if (upTo <= this.recoveryPoint) return;
+    this.recoveryPoint = Math.min(upTo, this.endOffset);
+    this.lastFlushTimeMs = nowMs(this.context);
   }
 
   /** The flusher's check (LogManager.flushDirtyLogs): flush when the last flush is older than flush.ms. */

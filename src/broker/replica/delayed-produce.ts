@@ -15,7 +15,7 @@ export interface ProducePartitionStatus {
   readonly requiredOffset: number;
   acksPending: boolean;
   /** Whether the partition waited at all (its append succeeded). */
-  readonly waited: boolean;
+  waited: boolean;
   readonly response: ProducePartitionResponse;
 }
 

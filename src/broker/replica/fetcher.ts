@@ -5,8 +5,13 @@
  * the leader's latest, then earliest offset: handleOffsetOutOfRange / fetchOffsetAndTruncate). One request in
  * flight, timed out after replica.socket.timeout.ms; partitions with errors back off replica.fetch.backoff.ms.
  * A response counts only when it answers the request in flight (correlation id) and the partition's fetch
- * state is the one it was sent for. Simplifications: no fetch sessions (KIP-227), no divergence detection in
- * Fetch (IBP 2.7's lastFetchedEpoch), no quotas; the thread's blocking calls are request/response states.
+ * state is the one it was sent for. A fetch response's partitions are processed one after the other, and an
+ * append that triggers a flush (flush.messages) blocks the thread until the fsync returns, as
+ * UnifiedLog.append flushes inside processPartitionData: the next fetch — which reports this replica's log end
+ * offset to the leader — leaves only once what was appended is durable. Simplifications: no fetch sessions
+ * (KIP-227), no divergence detection in Fetch (IBP 2.7's lastFetchedEpoch), no quotas; the thread's blocking
+ * calls are request/response states and a processing state; no partitionMapLock, so a LeaderAndIsr handled
+ * while the thread waits for an fsync changes the partition at once (its fetch data is then dropped).
  */
 
 import type {
@@ -57,12 +62,34 @@ interface Inflight {
 
 type FetcherTimer = { kind: "timeout"; correlationId: number } | { kind: "wake" };
 
+/** A FetchResponse being processed (processFetchRequest): partitions before `next` are done. */
+interface Processing {
+  readonly response: FetchResponse;
+  readonly inflight: Inflight;
+  next: number;
+  /** The partition whose append is waiting for its flush (the rest of processPartitionData runs after it). */
+  blocked: BlockedAppend | null;
+}
+
+interface BlockedAppend {
+  readonly state: PartitionFetchState;
+  readonly partition: Partition;
+  readonly data: FetchPartitionResponse;
+  readonly fetchOffset: number;
+  readonly records: number;
+  /** Flushes started by the appends and not yet returned. */
+  flushesPending: number;
+  failed: boolean;
+}
+
 /** Bound on KIP-279 rounds per truncation (each round strictly lowers the follower's latest epoch). */
 const TRUNCATION_ROUNDS_MAX = 10_000;
 
 export class ReplicaFetcher {
   readonly partitions = new Map<string, PartitionFetchState>();
   private inflight: Inflight | null = null;
+  /** The thread is inside processFetchRequest (blocked on an append's fsync): no request goes out. */
+  private processing: Processing | null = null;
   private wakeTimer: TimerId | null = null;
   private stopped = false;
   readonly timerTag: string;
@@ -107,6 +134,7 @@ export class ReplicaFetcher {
     if (this.inflight !== null) this.services.context.cancelTimer(this.inflight.timer);
     if (this.wakeTimer !== null) this.services.context.cancelTimer(this.wakeTimer);
     this.inflight = null;
+    this.processing = null;
     this.wakeTimer = null;
     this.partitions.clear();
   }
@@ -139,13 +167,19 @@ export class ReplicaFetcher {
   // ---- The fetcher loop (doWork: maybeTruncate, then maybeFetch) ----
 
   private step(): void {
-    if (this.stopped || this.inflight !== null) return;
+    if (this.stopped || this.inflight !== null || this.processing !== null) return;
     const now = this.services.context.monotonicNow();
     const ready: PartitionFetchState[] = [];
     for (const state of this.partitions.values()) {
       const partition = this.followed(state);
       if (partition === null) continue;
       if (state.delayedUntilUs > now) continue;
+      if (partition.log.appendFlushing) {
+        // An append's fsync is still running (a fetcher this partition left, before a LeaderAndIsr): in Kafka the
+        // LeaderAndIsr would have waited for it (partitionMapLock), so nothing is sent for the partition before.
+        partition.log.whenAppendsFlushed(this.onLogFlushed);
+        continue;
+      }
       if (state.state === "truncating" && (!usesLeaderEpochs(this.mode) || partition.log.latestEpoch() === UNDEFINED_EPOCH)) {
         // Before 0.11, or a follower without epochs: truncate to the own high watermark, no question asked.
         const reason = usesLeaderEpochs(this.mode) ? "no-leader-epoch" : "high-watermark";
@@ -280,12 +314,21 @@ export class ReplicaFetcher {
       for (const key of inflight.sent.keys()) this.delay(key);
       return;
     }
-    for (const data of response.partitions) {
+    this.processing = { response, inflight, next: 0, blocked: null };
+    this.processPartitions();
+  }
+
+  /** processFetchRequest's loop over the response's partitions, from where it stopped; it stops at a flush. */
+  private processPartitions(): void {
+    const processing = this.processing!;
+    const { response, inflight } = processing;
+    while (processing.next < response.partitions.length) {
+      const data = response.partitions[processing.next++];
       const current = this.current(topicPartitionKey(data.topic, data.partition), inflight);
       if (current === null) continue;
       switch (data.error) {
         case "NONE":
-          this.processPartitionData(current.state, current.partition, data);
+          if (this.appendPartitionData(current.state, current.partition, data)) return;
           break;
         case "OFFSET_OUT_OF_RANGE":
           current.state.state = "reset-latest";
@@ -297,26 +340,66 @@ export class ReplicaFetcher {
           this.delay(current.state.key);
       }
     }
+    this.processing = null;
   }
 
-  /** ReplicaFetcherThread.processPartitionData: append, then HW = min(leader HW, own log end offset). */
-  private processPartitionData(state: PartitionFetchState, partition: Partition, data: FetchPartitionResponse): void {
+  /**
+   * ReplicaFetcherThread.processPartitionData, first half: append the batches. Returns true when an append
+   * started a flush: the thread then waits for it (onAppendFlushed) before the second half.
+   */
+  private appendPartitionData(state: PartitionFetchState, partition: Partition, data: FetchPartitionResponse): boolean {
     const log = partition.log;
     const fetchOffset = state.fetchOffset;
     if (log.logEndOffset !== fetchOffset) {
       this.delay(state.key);
-      return;
+      return false;
     }
     let records = 0;
+    let flushes = 0;
     for (const batch of data.batches) {
       if (lastOffset(batch) < log.logEndOffset) continue;
-      const appended = log.appendAsFollower(batch);
+      const appended = log.appendAsFollower(batch, this.onAppendFlushed);
       if (appended.error !== null) {
         this.delay(state.key);
         break;
       }
       records += batch.records.length;
+      if (appended.flushing) flushes++;
     }
+    if (flushes === 0) {
+      this.completePartitionData(state, partition, data, fetchOffset, records);
+      return false;
+    }
+    this.processing!.blocked = { state, partition, data, fetchOffset, records, flushesPending: flushes, failed: false };
+    return true;
+  }
+
+  /** An fsync an append started returned: once all have, processPartitionData goes on, then the loop. */
+  private readonly onAppendFlushed = (error: "KAFKA_STORAGE_ERROR" | null): void => {
+    const blocked = this.processing?.blocked ?? null;
+    if (this.stopped || blocked === null) return;
+    if (error !== null) blocked.failed = true;
+    if (--blocked.flushesPending > 0) return;
+    const processing = this.processing!;
+    processing.blocked = null;
+    const { state, partition } = blocked;
+    // The partition may have changed while the thread waited (a LeaderAndIsr); then its data is dropped.
+    const current = this.current(state.key, processing.inflight);
+    if (current !== null && current.state === state && current.partition === partition) {
+      // A failed flush is Kafka's KafkaStorageException from the append: the partition backs off.
+      if (blocked.failed) this.delay(state.key);
+      else this.completePartitionData(state, partition, blocked.data, blocked.fetchOffset, blocked.records);
+    }
+    this.processPartitions();
+    this.step();
+  };
+
+  /** A log's append flush this fetcher waited for returned. */
+  private readonly onLogFlushed = (): void => this.step();
+
+  /** processPartitionData, second half: HW = min(leader HW, own log end offset), the leader's log start. */
+  private completePartitionData(state: PartitionFetchState, partition: Partition, data: FetchPartitionResponse, fetchOffset: number, records: number): void {
+    const log = partition.log;
     partition.updateFollowerHighWatermark(data.highWatermark);
     if (data.logStartOffset > log.logStartOffset) {
       const increment = log.maybeIncrementLogStartOffset(data.logStartOffset);

@@ -251,6 +251,72 @@ describe("Log: rolling and flushing", () => {
     expect(eager.rig.disk.durableView(eager.log.activeSegment.fileName)).to.have.length(2);
   });
 
+  it("an append that reaches flush.messages says so and reports when its fsync returned (Kafka flushes inside the append)", () => {
+    const rig = makeBroker({ topicConfig: () => ({ "flush.messages": 2 }), disk: { fsyncMinUs: 50_000, fsyncMaxUs: 50_000 } });
+    const log = rig.manager().getOrCreateLog("t", 0) as Log;
+    const flushed: { error: string | null; recoveryPoint: number; atUs: number }[] = [];
+    const onFlushed = (error: "KAFKA_STORAGE_ERROR" | null): void => {
+      flushed.push({ error, recoveryPoint: log.recoveryPoint, atUs: rig.world.now });
+    };
+    const first = log.appendAsLeader(batchOf(1), 0, onFlushed);
+    expect(first.error === null && first.flushing).to.equal(false);
+    const startUs = rig.world.now;
+    const second = log.appendAsLeader(batchOf(1), 0, onFlushed);
+    expect(second.error === null && second.flushing).to.equal(true);
+    runFor(rig.world, 49);
+    expect(flushed).to.deep.equal([]);
+    expect(log.recoveryPoint).to.equal(0);
+    runFor(rig.world, 2);
+    // The callback runs once the records are durable: the recovery point has moved already.
+    expect(flushed).to.deep.equal([{ error: null, recoveryPoint: 2, atUs: startUs + 50_000 }]);
+    expect(rig.disk.durableView(log.activeSegment.fileName)).to.have.length(2);
+  });
+
+  it("appendFlushing holds while an append's flush runs; whenAppendsFlushed waits for the last one", () => {
+    const rig = makeBroker({ topicConfig: () => ({ "flush.messages": 1 }), disk: { fsyncMinUs: 10_000, fsyncMaxUs: 30_000 } });
+    const log = rig.manager().getOrCreateLog("t", 0) as Log;
+    const woken: number[] = [];
+    const waiter = (): void => {
+      woken.push(log.recoveryPoint);
+    };
+    log.whenAppendsFlushed(waiter);
+    expect(woken).to.deep.equal([0]);
+    leaderAppend(log, 1);
+    leaderAppend(log, 1);
+    log.flush(); // a flush of nobody's append does not count
+    expect(log.appendFlushing).to.equal(true);
+    log.whenAppendsFlushed(waiter);
+    log.whenAppendsFlushed(waiter);
+    runFor(rig.world, 40);
+    expect(log.appendFlushing).to.equal(false);
+    expect(woken).to.deep.equal([0, 2]);
+  });
+
+  it("an append's failed fsync reports KAFKA_STORAGE_ERROR and takes the log offline", () => {
+    const rig = makeBroker({ topicConfig: () => ({ "flush.messages": 1 }) });
+    const log = rig.manager().getOrCreateLog("t", 0) as Log;
+    rig.disk.setFaults({ fsyncError: true });
+    const errors: (string | null)[] = [];
+    const batch = makeBatch({ baseOffset: 0, partitionLeaderEpoch: 0, records: [{ key: null, value: "a", timestamp: 0 }] });
+    const appended = log.appendAsFollower(batch, (error) => errors.push(error));
+    expect(appended.error === null && appended.flushing).to.equal(true);
+    runFor(rig.world, 100);
+    expect(errors).to.deep.equal(["KAFKA_STORAGE_ERROR"]);
+    expect(log.offline).to.equal(true);
+    expect(log.recoveryPoint).to.equal(0);
+  });
+
+  it("an append's flush reports its end even when the log was closed meanwhile", () => {
+    const { rig, log } = logWith({ "flush.messages": 1 });
+    const errors: (string | null)[] = [];
+    leaderAppend(log, 1);
+    const appended = log.appendAsLeader(batchOf(1), 0, (error) => errors.push(error));
+    expect(appended.error === null && appended.flushing).to.equal(true);
+    log.close();
+    runFor(rig.world, 100);
+    expect(errors).to.deep.equal([null]);
+  });
+
   it("flush.ms makes the flusher fsync a log whose last flush is that old", () => {
     const rig = makeBroker({ config: { "log.flush.scheduler.interval.ms": 1000 }, topicConfig: () => ({ "flush.ms": 5000 }) });
     const log = rig.manager().getOrCreateLog("t", 0) as Log;

@@ -7,12 +7,13 @@
  */
 
 import { DEFAULT_COMPAT, DEFAULT_REPLICATION_CONFIG, type Compat, type ReplicationConfig } from "../../../src/broker/config.ts";
+import type { LogConfig } from "../../../src/broker/log/config.ts";
 import { LogManager } from "../../../src/broker/log/log-manager.ts";
 import { makeBatch } from "../../../src/broker/log/records.ts";
 import { MetadataCache } from "../../../src/broker/metadata-cache.ts";
 import { ReplicaManager } from "../../../src/broker/replica/replica-manager.ts";
 import { BrokerPlumbing, type BrokerServices } from "../../../src/broker/services.ts";
-import { Disk } from "../../../src/disk/disk.ts";
+import { Disk, type DiskConfig } from "../../../src/disk/disk.ts";
 import { Network } from "../../../src/net/network.ts";
 import {
   brokerHost,
@@ -47,6 +48,8 @@ export interface ClusterOptions {
   topicConfig?: Record<string, unknown>;
   /** A 3-server ZooKeeper ensemble and a ZkClient per broker. */
   zk?: boolean;
+  /** Disk settings per broker id (a slow fsync, say). */
+  disks?: Record<number, Partial<DiskConfig>>;
 }
 
 export class ReplicaBroker extends BrokerPlumbing implements Process, BrokerServices {
@@ -68,7 +71,7 @@ export class ReplicaBroker extends BrokerPlumbing implements Process, BrokerServ
   }
 
   onStart(): void {
-    this.logManager = new LogManager(this.context, { config: { "log.dirs": "kafka-logs" } });
+    this.logManager = new LogManager(this.context, { config: { "log.dirs": "kafka-logs" }, topicConfig: () => this.topicConfigs as Partial<LogConfig> });
     this.logManager.startup();
     if (this.zkServers !== null) {
       this.zkClient = new ZkClient(this.context, { servers: this.zkServers, sessionTimeoutMs: 6000 }, {});
@@ -208,7 +211,7 @@ export class ReplicaCluster {
     this.brokerIds = Array.from({ length: options.brokers ?? 3 }, (_, i) => i + 1);
     for (const id of this.brokerIds) {
       const name = brokerHost(id);
-      this.world.addHost(name, new Disk(this.world, name), (context) => new ReplicaBroker(context, id, config, compat, options.topicConfig ?? {}, zkServers));
+      this.world.addHost(name, new Disk(this.world, name, options.disks?.[id] ?? {}), (context) => new ReplicaBroker(context, id, config, compat, options.topicConfig ?? {}, zkServers));
     }
     this.world.addHost(brokerHost(CONTROLLER_ID), new Disk(this.world, "ctl"), (context) => new FakeController(context));
     this.world.addHost("producer", new Disk(this.world, "producer"), (context) => new ProducerHost(context));
