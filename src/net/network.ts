@@ -1,13 +1,17 @@
 /**
- * The virtual network: one TCP-like link per ordered pair of hosts, delivering each link's messages in send
+ * The virtual network: one TCP connection per ordered pair of hosts, delivering each link's messages in send
  * order or not at all, with sampled latency, per-link bandwidth and fault rules (partitions, loss, delay, caps,
- * slow nodes). A cut link models TCP retransmission: what is in flight when the cut begins and what is sent
- * during it is held, in order, and delivered after the heal on the same connection when the cut lasted at most
- * `tcpRetransmitUs`; past that the connection resets: the held messages are dropped and the link epoch is
- * bumped. It simplifies TCP: a lost message (the `loss` fault: loss beyond TCP's recovery) does not break the
- * connection (later messages still arrive), a node's link to itself is never affected by fault rules, in-flight
- * and held messages from a crashed sender are still delivered, and a message that reaches a paused host counts
- * as delivered when it arrives (the host handles it on resume).
+ * slow nodes). Retransmission is modelled as TCP does it. A message lost on the way (the `loss` fault) is sent
+ * again after its retransmission timeout (RTO: Linux's TCP_RTO_MIN of 200 ms, doubled for each consecutive
+ * loss of the message, capped at TCP_RTO_MAX), and the messages sent after it on the link wait for it at the
+ * receiver (head-of-line blocking). A cut link holds what is in flight and what is sent during the cut, and
+ * delivers it in order after the heal. A connection that makes no progress for `tcpRetransmitUs` (a cut, or a
+ * message whose retransmissions keep being lost) resets: its undelivered messages are dropped and the link
+ * epoch is bumped. It simplifies TCP: no segments, windows or ACKs (each message is one segment; its losses are
+ * drawn per transmission, and its retransmissions run on its own timer, as a SACK sender resends each hole),
+ * a heal retransmits at once (no back-off), nobody is told of a reset, a node's link to itself is never
+ * affected by fault rules, in-flight and held messages from a crashed sender are still delivered, and a message
+ * that reaches a paused host counts as delivered when it arrives (the host handles it on resume).
  */
 
 import { assert } from "../sim/assert.ts";
@@ -28,9 +32,9 @@ export interface NetworkConfig {
   /** Default bandwidth cap of every link; absent means unlimited. */
   bandwidthBytesPerSec?: number;
   /**
-   * How long a cut link's connection survives (TCP retransmitting) before it resets: a cut healed within this
-   * time delivers what it held, in order, on the same connection. 0 resets at once. Default
-   * DEFAULT_TCP_RETRANSMIT_US.
+   * How long a stalled connection survives (TCP retransmitting) before it resets: a cut healed within this time
+   * delivers what it held, in order, on the same connection, and a lost message retransmitted within this time
+   * of its first loss arrives, in order. 0 resets at once. Default DEFAULT_TCP_RETRANSMIT_US.
    */
   tcpRetransmitUs?: Micros;
 }
@@ -39,9 +43,21 @@ export interface NetworkConfig {
  * 10 s: covers the short partitions of the scenarios (a few seconds), stays well below the 30 s request
  * timeouts of Kafka's clients, controller and replica fetchers (a held request normally arrives while its
  * sender still waits for it), and about where Kafka's and ZooKeeper's own idle/request timeouts would have
- * closed a real connection anyway (Linux alone would retransmit for ~15 min, tcp_retries2).
+ * closed a real connection anyway (Linux alone would retransmit for ~15 min, tcp_retries2). The same bound
+ * ends a lost message's retransmissions: 6 consecutive losses (0.2 + 0.4 + 0.8 + 1.6 + 3.2 s of RTOs, the
+ * sixth transmission at 6.2 s also lost) reset the connection; TCP cannot tell a cut from a 100 % loss.
  */
 export const DEFAULT_TCP_RETRANSMIT_US: Micros = 10_000_000;
+
+/** Linux's TCP_RTO_MIN: the retransmission timeout of a connection whose round trip is far below it. */
+export const TCP_RTO_MIN_US: Micros = 200_000;
+/** Linux's TCP_RTO_MAX: the exponential back-off stops doubling here. */
+export const TCP_RTO_MAX_US: Micros = 120_000_000;
+
+/** The RTO after a message's `losses`-th consecutive loss: TCP_RTO_MIN doubled per loss, capped at TCP_RTO_MAX. */
+export function retransmissionTimeoutUs(losses: number): Micros {
+  return Math.min(TCP_RTO_MIN_US * 2 ** (losses - 1), TCP_RTO_MAX_US);
+}
 
 /** Handle of a fault rule, for removeRule(). */
 export type RuleId = number;
@@ -68,10 +84,14 @@ export interface LinkState {
   /** Infinity when unlimited. */
   bandwidthBytesPerSec: number;
   slowFactor: number;
-  /** Bumped each time the link's connection resets (a cut lasting longer than tcpRetransmitUs). */
+  /** Bumped each time the link's connection resets (a cut, or a message's retransmissions, outlasting tcpRetransmitUs). */
   epoch: number;
   /** Messages held by the cut, waiting for the heal (TCP retransmission). */
   held: number;
+  /** Messages lost on the way and waiting for their retransmission (the `loss` fault). */
+  retransmitting: number;
+  /** Messages that arrived and wait at the receiver behind an earlier one being retransmitted. */
+  blocked: number;
 }
 
 export interface NetworkStats {
@@ -79,15 +99,22 @@ export interface NetworkStats {
   sent: number;
   delivered: number;
   dropped: number;
-  /** Messages held by a cut and delivered after its heal (counted again in `delivered` or `dropped`). */
+  /** Transmissions lost to the `loss` fault (TCP retransmits them; a lost message is not dropped). */
+  lost: number;
+  /**
+   * Retransmissions: one per retransmission of a lost message, and one per message held by a cut and sent
+   * again at its heal (each message ends once in `delivered` or `dropped`).
+   */
   retransmitted: number;
-  /** Connections reset by a cut that outlasted tcpRetransmitUs. */
+  /** Connections reset by a cut, or a message's retransmissions, that outlasted tcpRetransmitUs. */
   resets: number;
 }
 
 const DEFAULT_SIZE_BYTES = 100;
 const EVENT_DELIVER = 1;
 const EVENT_RESET = 2;
+const EVENT_RETRANSMIT = 3;
+const EVENT_GIVE_UP = 4;
 
 /** Link connection states (`linkMode`). */
 const OPEN = 0;
@@ -97,8 +124,9 @@ const HOLDING = 1;
 const RESET = 2;
 
 /**
- * A message in flight or held: the payload of its delivery event, and a node of its link's in-flight list
- * (scheduled, send order) or held list (a cut's queue). Pooled, so steady-state sends allocate nothing.
+ * A message in flight or held: the payload of its delivery (or retransmission) event, and a node of its link's
+ * in-flight list (not yet delivered, send order) or held list (a cut's queue). Pooled, so steady-state sends
+ * allocate nothing.
  */
 class Envelope {
   src = 0;
@@ -109,12 +137,18 @@ class Envelope {
   incarnation = 0;
   sizeBytes = 0;
   timer: TimerId = -1;
+  /** Consecutive lost transmissions of this message (its RTO back-off); 0 once one gets through. */
+  losses = 0;
+  /** When its first transmission was lost: its retransmissions give up tcpRetransmitUs later. */
+  lostAt = 0;
+  /** Arrived, and waiting at the receiver behind an earlier message being retransmitted. */
+  arrived = false;
   prev: Envelope | null = null;
   next: Envelope | null = null;
 }
 
 export class Network implements Transport, EventTarget {
-  readonly stats: NetworkStats = { sent: 0, delivered: 0, dropped: 0, retransmitted: 0, resets: 0 };
+  readonly stats: NetworkStats = { sent: 0, delivered: 0, dropped: 0, lost: 0, retransmitted: 0, resets: 0 };
   readonly tcpRetransmitUs: Micros;
 
   private readonly rng: Rng;
@@ -143,7 +177,10 @@ export class Network implements Transport, EventTarget {
   private cutSince = new Float64Array(0);
   /** The pending EVENT_RESET of a HOLDING link. */
   private resetTimer = new Float64Array(0);
-  /** Scheduled envelopes per link, in send order (doubly linked through prev/next). */
+  /**
+   * Envelopes per link not yet delivered, in send order (doubly linked through prev/next): scheduled for
+   * delivery, waiting for a retransmission, or arrived and blocked behind one.
+   */
   private flightHead: (Envelope | null)[] = [];
   private flightTail: (Envelope | null)[] = [];
   /** Held envelopes per link, in send order (linked through next). */
@@ -187,13 +224,10 @@ export class Network implements Transport, EventTarget {
       this.drop(from.name, to, message, mid, "partition");
       return;
     }
-    const loss = this.lossRate[link];
-    if (loss > 0 && this.rng.float() < loss) {
-      this.drop(from.name, to, message, mid, "loss");
-      return;
-    }
 
     const envelope = this.pool.length > 0 ? this.pool.pop()! : new Envelope();
+    envelope.losses = 0;
+    envelope.arrived = false;
     envelope.src = from.index;
     envelope.dst = dst.index;
     envelope.message = message;
@@ -202,10 +236,69 @@ export class Network implements Transport, EventTarget {
     envelope.incarnation = dst.incarnation;
     envelope.sizeBytes = message.sizeBytes ?? DEFAULT_SIZE_BYTES;
     if (this.cut[link] !== 0) this.hold(link, envelope);
+    else this.transmit(link, envelope);
+  }
+
+  /** Puts the envelope in flight, last on its link: to be delivered, or lost and retransmitted. */
+  private transmit(link: number, envelope: Envelope): void {
+    const tail = this.flightTail[link];
+    envelope.prev = tail;
+    envelope.next = null;
+    if (tail === null) this.flightHead[link] = envelope;
+    else tail.next = envelope;
+    this.flightTail[link] = envelope;
+    if (this.lost(link)) this.lose(envelope);
     else this.schedule(link, envelope);
   }
 
-  /** Samples the envelope's delivery time (after the link's previous delivery) and puts it in flight. */
+  /** Draws whether one transmission on the link is lost (the `loss` fault), from the network's stream. */
+  private lost(link: number): boolean {
+    const loss = this.lossRate[link];
+    return loss > 0 && this.rng.float() < loss;
+  }
+
+  /**
+   * The envelope's transmission was lost: TCP sends it again after its RTO, doubled for each consecutive loss;
+   * if that would come tcpRetransmitUs or more after its first loss, the connection gives up then and resets.
+   */
+  private lose(envelope: Envelope): void {
+    const kernel = this.world.kernel;
+    const now = kernel.now;
+    this.stats.lost++;
+    if (envelope.losses === 0) envelope.lostAt = now;
+    envelope.losses++;
+    const retransmitAt = now + retransmissionTimeoutUs(envelope.losses);
+    const giveUpAt = envelope.lostAt + this.tcpRetransmitUs;
+    envelope.timer =
+      retransmitAt < giveUpAt
+        ? kernel.at(retransmitAt, this, EVENT_RETRANSMIT, envelope)
+        : kernel.at(giveUpAt, this, EVENT_GIVE_UP, envelope);
+  }
+
+  /** The RTO expired: the lost envelope is transmitted again (and may be lost again). */
+  private retransmit(envelope: Envelope): void {
+    envelope.timer = -1;
+    const link = envelope.src * this.n + envelope.dst;
+    this.stats.retransmitted++;
+    if (this.trace.on) {
+      const hosts = this.hosts;
+      this.trace.emit(hosts[envelope.src].name, "retransmit", {
+        to: hosts[envelope.dst].name,
+        type: envelope.message!.type,
+        mid: envelope.mid,
+        attempt: envelope.losses,
+        rtoUs: retransmissionTimeoutUs(envelope.losses),
+      });
+    }
+    if (this.lost(link)) {
+      this.lose(envelope);
+      return;
+    }
+    envelope.losses = 0;
+    this.schedule(link, envelope);
+  }
+
+  /** Samples the envelope's delivery time (after the link's previous delivery) and sets its delivery event. */
   private schedule(link: number, envelope: Envelope): void {
     const now = this.world.kernel.now;
     let ready = now;
@@ -224,12 +317,6 @@ export class Network implements Transport, EventTarget {
     this.lastDeliverAt[link] = deliverAt;
 
     envelope.timer = this.world.kernel.at(deliverAt, this, EVENT_DELIVER, envelope);
-    const tail = this.flightTail[link];
-    envelope.prev = tail;
-    envelope.next = null;
-    if (tail === null) this.flightHead[link] = envelope;
-    else tail.next = envelope;
-    this.flightTail[link] = envelope;
   }
 
   /** Appends the envelope to the link's held queue (send order). */
@@ -266,25 +353,52 @@ export class Network implements Transport, EventTarget {
   describeEvent(kind: number, a: unknown, b: unknown): string {
     if (kind === EVENT_RESET) return `network reset of ${this.hosts[a as number].name} → ${this.hosts[b as number].name}`;
     const envelope = a as Envelope;
-    return `network delivers ${envelope.message?.type ?? "?"} ${this.hosts[envelope.src].name} → ${this.hosts[envelope.dst].name}`;
+    const what = kind === EVENT_RETRANSMIT ? "retransmits" : kind === EVENT_GIVE_UP ? "gives up retransmitting" : "delivers";
+    return `network ${what} ${envelope.message?.type ?? "?"} ${this.hosts[envelope.src].name} → ${this.hosts[envelope.dst].name}`;
   }
 
   handleEvent(kind: number, a: unknown, b: unknown): void {
     if (kind === EVENT_RESET) {
       const link = (a as number) * this.n + (b as number);
       this.resetTimer[link] = -1;
-      this.reset(link);
+      if (this.linkMode[link] === HOLDING) this.reset(link, "partition");
+      return;
+    }
+    if (kind === EVENT_RETRANSMIT) {
+      this.retransmit(a as Envelope);
+      return;
+    }
+    if (kind === EVENT_GIVE_UP) {
+      const envelope = a as Envelope;
+      envelope.timer = -1;
+      this.reset(envelope.src * this.n + envelope.dst, "loss");
       return;
     }
     if (kind !== EVENT_DELIVER) assert(false, `unknown network event kind ${kind}`);
-    const envelope = a as Envelope;
+    let envelope = a as Envelope;
+    envelope.timer = -1;
+    if (envelope.prev !== null) {
+      // An earlier message on the link is being retransmitted: this one waits for it (head-of-line blocking).
+      envelope.arrived = true;
+      return;
+    }
+    const link = envelope.src * this.n + envelope.dst;
+    for (;;) {
+      this.deliver(link, envelope);
+      const head = this.flightHead[link];
+      if (head === null || !head.arrived) return;
+      envelope = head;
+    }
+  }
+
+  /** Hands the link's first undelivered envelope to its receiver (or drops it: connection reset, host down). */
+  private deliver(link: number, envelope: Envelope): void {
     const src = envelope.src;
     const dstIndex = envelope.dst;
     const message = envelope.message!;
     const mid = envelope.mid;
     const epoch = envelope.epoch;
     const incarnation = envelope.incarnation;
-    const link = src * this.n + dstIndex;
     this.unlinkFlight(link, envelope);
     this.release(envelope);
 
@@ -336,7 +450,10 @@ export class Network implements Transport, EventTarget {
     return this.addRule({ id: this.nextRuleId++, kind: "partition-one-way", from: from.slice(), to: to.slice() });
   }
 
-  /** Drops each message on the selected links with probability `rate` (rules combine as 1 - Π(1 - r)). */
+  /**
+   * Loses each transmission on the selected links with probability `rate` (rules combine as 1 - Π(1 - r)); TCP
+   * retransmits a lost message after its RTO, and later messages on the link wait for it.
+   */
   loss(rate: number, from?: string[], to?: string[]): RuleId {
     assert(Number.isFinite(rate) && rate >= 0 && rate <= 1, `loss rate must be in [0, 1], got ${rate}`);
     const rule = { id: this.nextRuleId++, kind: "loss" as const, rate };
@@ -400,7 +517,15 @@ export class Network implements Transport, EventTarget {
       slowFactor: this.slowFactor[link],
       epoch: this.epoch[link],
       held: this.heldCount[link],
+      retransmitting: this.countInFlight(link, (envelope) => envelope.losses > 0),
+      blocked: this.countInFlight(link, (envelope) => envelope.arrived),
     };
+  }
+
+  private countInFlight(link: number, test: (envelope: Envelope) => boolean): number {
+    let count = 0;
+    for (let envelope = this.flightHead[link]; envelope !== null; envelope = envelope.next) if (test(envelope)) count++;
+    return count;
   }
 
   // --------------------------------------------------------------------------------------------- internals
@@ -536,13 +661,16 @@ export class Network implements Transport, EventTarget {
     this.cutSince[link] = now;
     if (this.tcpRetransmitUs === 0) {
       this.linkMode[link] = HOLDING;
-      this.reset(link);
+      this.reset(link, "partition");
       return;
     }
     this.linkMode[link] = HOLDING;
     const kernel = this.world.kernel;
+    // Scheduled, retransmitting and blocked alike: the heal sends them again, in order.
     for (let envelope = this.takeInFlight(link); envelope !== null; ) {
       const next = envelope.next;
+      envelope.losses = 0;
+      envelope.arrived = false;
       this.hold(link, envelope);
       envelope = next;
     }
@@ -550,20 +678,29 @@ export class Network implements Transport, EventTarget {
     this.resetTimer[link] = kernel.at(now + this.tcpRetransmitUs, this, EVENT_RESET, Math.floor(link / n), link % n);
   }
 
-  /** Empties the link's in-flight queue, cancelling each delivery timer; returns the old head (a linked list). */
+  /**
+   * Empties the link's in-flight queue, cancelling each delivery or retransmission timer; returns the old head
+   * (a linked list).
+   */
   private takeInFlight(link: number): Envelope | null {
     const kernel = this.world.kernel;
     const head = this.flightHead[link];
     this.flightHead[link] = null;
     this.flightTail[link] = null;
-    for (let envelope = head; envelope !== null; envelope = envelope.next) kernel.cancel(envelope.timer);
+    for (let envelope = head; envelope !== null; envelope = envelope.next) {
+      if (envelope.timer >= 0) kernel.cancel(envelope.timer);
+      envelope.timer = -1;
+    }
     return head;
   }
 
-  /** The cut outlasted TCP's retransmissions: the connection resets, dropping what was held. */
-  private reset(link: number): void {
-    if (this.linkMode[link] !== HOLDING) return;
-    this.linkMode[link] = RESET;
+  /**
+   * TCP gave up: a cut outlasted tcpRetransmitUs (`partition`; the link stays reset until the heal), or a lost
+   * message was still lost tcpRetransmitUs after its first loss (`loss`; the link opens a new connection at
+   * once). The connection resets, dropping everything not yet delivered.
+   */
+  private reset(link: number, reason: DropReason): void {
+    this.linkMode[link] = this.cut[link] !== 0 ? RESET : OPEN;
     this.stats.resets++;
     this.epoch[link]++;
     this.lastDeliverAt[link] = 0;
@@ -572,11 +709,11 @@ export class Network implements Transport, EventTarget {
     const n = this.n;
     const from = hosts[Math.floor(link / n)].name;
     const to = hosts[link % n].name;
-    // Normally empty at a reset (beginCut moved them to the held queue); kept for tcpRetransmitUs 0.
+    // Empty at a cut's reset (beginCut moved them to the held queue) unless tcpRetransmitUs is 0.
     let envelope = this.takeInFlight(link);
     while (envelope !== null) {
       const next = envelope.next;
-      this.drop(from, to, envelope.message!, envelope.mid, "partition");
+      this.drop(from, to, envelope.message!, envelope.mid, reason);
       this.release(envelope);
       envelope = next;
     }
@@ -586,13 +723,16 @@ export class Network implements Transport, EventTarget {
     this.heldCount[link] = 0;
     while (envelope !== null) {
       const next = envelope.next;
-      this.drop(from, to, envelope.message!, envelope.mid, "partition");
+      this.drop(from, to, envelope.message!, envelope.mid, reason);
       this.release(envelope);
       envelope = next;
     }
   }
 
-  /** The cut healed: a held connection retransmits its queue in order; a reset one starts afresh. */
+  /**
+   * The cut healed: a held connection retransmits its queue at once, in order (a `loss` rule still in force may
+   * lose some again); a reset one starts afresh.
+   */
   private endCut(link: number): void {
     const mode = this.linkMode[link];
     this.linkMode[link] = OPEN;
@@ -614,7 +754,7 @@ export class Network implements Transport, EventTarget {
     this.heldCount[link] = 0;
     while (envelope !== null) {
       const next = envelope.next;
-      this.schedule(link, envelope);
+      this.transmit(link, envelope);
       envelope = next;
     }
   }

@@ -21,7 +21,7 @@ describe("Network and host failures", () => {
     t.run();
     expect(t.log).to.deep.equal([]);
     expect(events.map((e) => [e.t, e.kind, e.node, e.reason])).to.deep.equal([[1000, "drop", "a", "host-down"]]);
-    expect(t.net.stats).to.deep.equal({ sent: 1, delivered: 0, dropped: 1, retransmitted: 0, resets: 0 });
+    expect(t.net.stats).to.deep.equal({ sent: 1, delivered: 0, dropped: 1, lost: 0, retransmitted: 0, resets: 0 });
   });
 
   it("a message sent to a host that is down (or never started) is dropped", () => {

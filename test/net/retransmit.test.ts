@@ -108,14 +108,4 @@ describe("Network TCP retransmission through cuts", () => {
       [110_000, "c", "host-down"],
     ]);
   });
-
-  it("the loss fault still drops messages (loss beyond TCP's recovery), without resetting the connection", () => {
-    const t = makeNet(["a", "b"], constant(100));
-    t.net.loss(1);
-    t.send("a", "b", 1);
-    t.run();
-    expect(t.log).to.deep.equal([]);
-    expect(t.net.stats).to.deep.include({ dropped: 1, resets: 0 });
-    expect(t.net.linkState("a", "b").epoch).to.equal(0);
-  });
 });
