@@ -387,7 +387,7 @@ export const Scenario = z.strictObject({
     .strictObject({
       latencyMs: LatencyMs.default([1, 3]),
       bandwidthBytesPerSec: BytesPerSec.optional(),
-      /** How long a cut connection retransmits before it resets (default 10 s; 0: a cut resets at once). */
+      /** How long a connection retransmits — through a cut, or a message lost again and again — before it resets (default 10 s; 0: at once). */
       tcpRetransmitMs: Millis().optional(),
     })
     .default({ latencyMs: [1, 3] }),
