@@ -6,9 +6,11 @@
  * any serving server: reads are answered locally (possibly stale) in the session's FIFO order behind its
  * pending writes, writes are forwarded to the leader, sessions are tracked and expired by the leader as
  * closeSession transactions, and one-shot watches fire on the server the client is connected to.
+ * The learner connection is a numbered stream (quorum.ts LearnerStream): a lost message breaks it, as on TCP.
  * Simplifications: no observers, no dynamic reconfiguration, no ACLs or auth, no session ownership
- * (SESSIONMOVED), pings are answered at once rather than through the request pipeline, and an
- * unrecoverable disk error stops the server for good (ZooKeeper exits).
+ * (SESSIONMOVED), pings are answered at once rather than through the request pipeline, a txn log or epoch
+ * file I/O error ends the role at once (ZooKeeper's ERROR state, noticed at the leader's next tick), and a
+ * failed snapshot stops the server for good (ZooKeeper exits).
  */
 
 import type { Disk } from "../disk/disk.ts";
