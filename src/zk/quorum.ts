@@ -1,7 +1,10 @@
 /**
  * Server-to-server messages of a ZooKeeper ensemble: FastLeaderElection notifications and the ZAB
  * learner protocol (FOLLOWERINFO, LEADERINFO, ACKEPOCH, DIFF/TRUNC/SNAP sync, NEWLEADER, UPTODATE,
- * PROPOSAL, ACK, COMMIT, PING, REQUEST forwarding, session revalidation), as plain objects.
+ * PROPOSAL, ACK, COMMIT, PING, REQUEST forwarding, session revalidation), as plain objects. ZAB relies on
+ * the learner connection being a gap-free FIFO stream (one TCP connection); the messages on it carry a
+ * sequence number standing in for TCP's, so a message lost by the network's `loss` fault (loss beyond
+ * TCP's recovery) is seen as what it would be in reality: a broken connection.
  */
 
 import type { Message } from "../sim/host.ts";
@@ -28,6 +31,19 @@ export interface ZkNotification extends Message {
   vote: Vote;
 }
 
+/**
+ * A message on one learner connection after its handshake (FOLLOWERINFO / LEADERINFO, which the model
+ * repeats until answered): `seq` counts each direction's messages from 1, as TCP's sequence numbers do.
+ */
+export interface LearnerStream {
+  seq: number;
+}
+
+/** Leader → learner stream messages also name the connection (the learner's FOLLOWERINFO connectionId). */
+export interface LeaderStream extends LearnerStream {
+  connectionId: number;
+}
+
 export interface ZkFollowerInfo extends Message {
   type: "ZkFollowerInfo";
   sid: number;
@@ -42,7 +58,7 @@ export interface ZkLeaderInfo extends Message {
   newEpoch: number;
 }
 
-export interface ZkAckEpoch extends Message {
+export interface ZkAckEpoch extends Message, LearnerStream {
   type: "ZkAckEpoch";
   sid: number;
   currentEpoch: number;
@@ -53,7 +69,7 @@ export interface ZkAckEpoch extends Message {
  * The leader's sync of a learner, followed by NEWLEADER: DIFF (entries after the learner's last zxid),
  * TRUNC (drop everything after truncZxid, then the entries), or SNAP (the whole tree, then the entries).
  */
-export interface ZkSync extends Message {
+export interface ZkSync extends Message, LeaderStream {
   type: "ZkSync";
   mode: "DIFF" | "TRUNC" | "SNAP";
   newEpoch: number;
@@ -66,41 +82,41 @@ export interface ZkSync extends Message {
 }
 
 /** Learner → leader: synced and persisted (the ACK of NEWLEADER). */
-export interface ZkNewLeaderAck extends Message {
+export interface ZkNewLeaderAck extends Message, LearnerStream {
   type: "ZkNewLeaderAck";
   sid: number;
   newEpoch: number;
 }
 
-export interface ZkUpToDate extends Message {
+export interface ZkUpToDate extends Message, LeaderStream {
   type: "ZkUpToDate";
   newEpoch: number;
 }
 
-export interface ZkProposal extends Message {
+export interface ZkProposal extends Message, LeaderStream {
   type: "ZkProposal";
   entry: ZkTxnEntry;
 }
 
-export interface ZkAck extends Message {
+export interface ZkAck extends Message, LearnerStream {
   type: "ZkAck";
   sid: number;
   zxid: Zxid;
 }
 
-export interface ZkCommit extends Message {
+export interface ZkCommit extends Message, LeaderStream {
   type: "ZkCommit";
   zxid: Zxid;
 }
 
 /** Leader → learner heartbeat (every tickTime / 2). */
-export interface ZkLeaderPing extends Message {
+export interface ZkLeaderPing extends Message, LeaderStream {
   type: "ZkLeaderPing";
   epoch: number;
 }
 
 /** Learner → leader: the answer to a ping, carrying the sessions its clients touched since the last one. */
-export interface ZkLearnerPing extends Message {
+export interface ZkLearnerPing extends Message, LearnerStream {
   type: "ZkLearnerPing";
   sid: number;
   epoch: number;
@@ -108,7 +124,7 @@ export interface ZkLearnerPing extends Message {
 }
 
 /** A learner forwards a client's write (or sync, createSession, closeSession) to the leader. */
-export interface ZkForward extends Message {
+export interface ZkForward extends Message, LearnerStream {
   type: "ZkForward";
   sid: number;
   sessionId: SessionId;
@@ -117,20 +133,20 @@ export interface ZkForward extends Message {
 }
 
 /** Leader → learner: a forwarded sync is done (every earlier commit has been sent before it). */
-export interface ZkSyncDone extends Message {
+export interface ZkSyncDone extends Message, LeaderStream {
   type: "ZkSyncDone";
   sessionId: SessionId;
   cxid: number;
   zxid: Zxid;
 }
 
-export interface ZkRevalidate extends Message {
+export interface ZkRevalidate extends Message, LearnerStream {
   type: "ZkRevalidate";
   sid: number;
   sessionId: SessionId;
 }
 
-export interface ZkRevalidateReply extends Message {
+export interface ZkRevalidateReply extends Message, LeaderStream {
   type: "ZkRevalidateReply";
   sessionId: SessionId;
   valid: boolean;

@@ -6,9 +6,11 @@
  * any serving server: reads are answered locally (possibly stale) in the session's FIFO order behind its
  * pending writes, writes are forwarded to the leader, sessions are tracked and expired by the leader as
  * closeSession transactions, and one-shot watches fire on the server the client is connected to.
+ * The learner connection is a numbered stream (quorum.ts LearnerStream): a lost message breaks it, as on TCP.
  * Simplifications: no observers, no dynamic reconfiguration, no ACLs or auth, no session ownership
- * (SESSIONMOVED), pings are answered at once rather than through the request pipeline, and an
- * unrecoverable disk error stops the server for good (ZooKeeper exits).
+ * (SESSIONMOVED), pings are answered at once rather than through the request pipeline, a txn log or epoch
+ * file I/O error ends the role at once (ZooKeeper's ERROR state, noticed at the leader's next tick), and a
+ * failed snapshot stops the server for good (ZooKeeper exits).
  */
 
 import type { Disk } from "../disk/disk.ts";
@@ -29,6 +31,8 @@ import { ms } from "../sim/time.ts";
 import { DataTree, type ZkTxnRequest } from "./datatree.ts";
 import { ELECTION_TIMER_FINALIZE, ELECTION_TIMER_RETRY, FastLeaderElection } from "./election.ts";
 import type {
+  LeaderStream,
+  LearnerStream,
   ServerState,
   Vote,
   ZkAck,
@@ -107,6 +111,9 @@ interface LearnerHandle {
   currentEpoch: number;
   phase: "info" | "ackepoch" | "syncing" | "synced" | "uptodate";
   lastHeardUs: number;
+  /** Stream messages sent to it and received from it on this connection (LearnerStream.seq). */
+  sentSeq: number;
+  receivedSeq: number;
 }
 
 interface Proposal {
@@ -149,6 +156,11 @@ interface FollowerState {
   revalidating: Map<SessionId, (valid: boolean, timeoutMs: number) => void>;
   /** The connection the leader's messages come on (-1 until the first one). */
   leaderConnection: number;
+  /** This connection attempt's id, sent in FOLLOWERINFO and carried back by the leader's stream messages. */
+  connectionId: number;
+  /** Stream messages sent to the leader and received from it on this connection (LearnerStream.seq). */
+  sentSeq: number;
+  receivedSeq: number;
 }
 
 const TIMER_TICK = "zk-tick";
@@ -188,7 +200,7 @@ export class ZkServer implements Process, ConnectionsHost {
     this.storage = new ZkStorage(context.disk, context);
     this.clients = new ClientConnections(this);
     this.storage.onLogDurable = (zxid) => this.onLogDurable(zxid);
-    this.storage.onIoError = (what, error) => this.die(`${what}: ${error}`);
+    this.storage.onIoError = (what, error) => this.onIoError(what, error);
     this.snapshotEvery = Math.floor(config.snapCount / 2) + context.rng.int(0, Math.floor(config.snapCount / 2));
     this.election = new FastLeaderElection(
       {
@@ -248,6 +260,25 @@ export class ZkServer implements Process, ConnectionsHost {
     this.leader = null;
     this.follower = null;
     this.fatal = true;
+  }
+
+  /**
+   * An I/O error on the txn log or an epoch file ends the server's role: ZooKeeper's SyncRequestProcessor (a
+   * ZooKeeperCriticalThread) dies and sets the server's state to ERROR (ZooKeeperServerListenerImpl
+   * .notifyStopping); Leader.lead's loop sees !isRunning() and shuts down ("Unexpected internal error",
+   * ZOOKEEPER-2247), Follower.followLeader's loop ends likewise, and an IOException writing acceptedEpoch or
+   * currentEpoch ends the role too; QuorumPeer goes back to LOOKING and may rejoin once the disk works again.
+   * A failed snapshot exits the process (ZooKeeperServer.takeSnapshot: "Severe unrecoverable error, exiting").
+   */
+  private onIoError(what: string, error: string): void {
+    if (what.startsWith("snapshot")) {
+      this.die(`${what}: ${error}`);
+      return;
+    }
+    // An fsync of a role already left (its SyncRequestProcessor was shut down with it).
+    if (this.fatal || this.state === "LOOKING") return;
+    this.trace(this.state === "LEADING" ? "zk-leader-abandon" : "zk-follower-abandon", { reason: "internal error", error: `${what}: ${error}` });
+    this.lookForLeader();
   }
 
   private reloadFromDisk(): void {
@@ -312,6 +343,8 @@ export class ZkServer implements Process, ConnectionsHost {
       currentEpoch: this.currentEpoch,
       phase: "uptodate",
       lastHeardUs: this.context.monotonicNow(),
+      sentSeq: 0,
+      receivedSeq: 0,
     };
     this.leader = {
       newEpoch: 0,
@@ -357,6 +390,8 @@ export class ZkServer implements Process, ConnectionsHost {
       currentEpoch: 0,
       phase: "info",
       lastHeardUs: this.context.monotonicNow(),
+      sentSeq: 0,
+      receivedSeq: 0,
     };
     leader.learners.set(info.sid, learner);
     if (leader.epochDecided) this.sendLeaderInfo(learner);
@@ -387,9 +422,13 @@ export class ZkServer implements Process, ConnectionsHost {
     this.context.send(learner.name, message);
   }
 
-  /** The learner a message came from, if it is still on the connection we know it by (else it is dropped). */
-  private fromLearner(sid: number): LearnerHandle | null {
+  /**
+   * The learner a stream message came from, if it is still on the connection we know it by and nothing was
+   * lost before it; else the connection is broken and the learner is dropped (LearnerHandler's socket error).
+   */
+  private fromLearner(message: LearnerStream & { sid: number }): LearnerHandle | null {
     const leader = this.leader;
+    const sid = message.sid;
     if (leader === null || sid === this.sid) return null;
     const learner = leader.learners.get(sid);
     if (learner === undefined) return null;
@@ -398,14 +437,27 @@ export class ZkServer implements Process, ConnectionsHost {
       leader.learners.delete(sid);
       return null;
     }
+    if (message.seq !== learner.receivedSeq + 1) {
+      // A gap in the stream: on TCP the connection would have broken rather than skip a message.
+      this.trace("zk-learner-lost", { learner: learner.name, reason: "message lost", seq: message.seq, expected: learner.receivedSeq + 1 });
+      leader.learners.delete(sid);
+      return null;
+    }
+    learner.receivedSeq = message.seq;
     learner.lastHeardUs = this.context.monotonicNow();
     return learner;
+  }
+
+  /** Sends the next message of a learner's stream. */
+  private sendToLearner<M extends Message & LeaderStream>(learner: LearnerHandle, message: Omit<M, "seq" | "connectionId">): void {
+    const numbered = { ...message, connectionId: learner.connectionId, seq: ++learner.sentSeq } as M;
+    this.context.send(learner.name, numbered);
   }
 
   private onAckEpoch(ack: ZkAckEpoch): void {
     const leader = this.leader;
     if (leader === null) return;
-    const learner = this.fromLearner(ack.sid);
+    const learner = this.fromLearner(ack);
     if (learner === null || learner.phase !== "info") return;
     learner.currentEpoch = ack.currentEpoch;
     learner.lastZxid = ack.lastZxid;
@@ -462,7 +514,7 @@ export class ZkServer implements Process, ConnectionsHost {
         truncZxid = history[index].header.zxid;
       }
     }
-    const sync: ZkSync = {
+    const sync: Omit<ZkSync, "seq" | "connectionId"> = {
       type: "ZkSync",
       mode,
       newEpoch: leader.newEpoch,
@@ -474,13 +526,13 @@ export class ZkServer implements Process, ConnectionsHost {
     if (mode === "SNAP") sync.snapshot = { zxid: this.tree.lastProcessedZxid, tree: this.tree.snapshot() };
     learner.phase = "syncing";
     this.trace("zk-sync", { learner: learner.name, mode, peerZxid: hex(peer), truncZxid: truncZxid === undefined ? null : hex(truncZxid), txns: sync.committed.length });
-    this.context.send(learner.name, sync);
+    this.sendToLearner<ZkSync>(learner, sync);
   }
 
   private onNewLeaderAck(ack: ZkNewLeaderAck): void {
     const leader = this.leader;
     if (leader === null || ack.newEpoch !== leader.newEpoch) return;
-    const learner = this.fromLearner(ack.sid);
+    const learner = this.fromLearner(ack);
     if (learner === null || learner.phase !== "syncing") return;
     learner.phase = "synced";
     leader.newLeaderAcks.add(ack.sid);
@@ -507,8 +559,7 @@ export class ZkServer implements Process, ConnectionsHost {
 
   private sendUpToDate(learner: LearnerHandle): void {
     learner.phase = "uptodate";
-    const message: ZkUpToDate = { type: "ZkUpToDate", newEpoch: this.leader!.newEpoch, sizeBytes: 16 };
-    this.context.send(learner.name, message);
+    this.sendToLearner<ZkUpToDate>(learner, { type: "ZkUpToDate", newEpoch: this.leader!.newEpoch, sizeBytes: 16 });
   }
 
   /** Leader: turn a request into a proposal, log it, send it to every learner that has been synced. */
@@ -525,10 +576,12 @@ export class ZkServer implements Process, ConnectionsHost {
     }
     const entry: ZkTxnEntry = { header: fullHeader, txn };
     leader.outstanding.push({ entry, acks: new Set() });
+    // A failed append ends the role (onIoError): nothing is sent.
     if (!this.storage.append(entry)) return zxid;
-    const message: ZkProposal = { type: "ZkProposal", entry, sizeBytes: 64 };
     for (const learner of leader.learners.values()) {
-      if (learner.sid !== this.sid && learner.phase !== "info" && learner.phase !== "ackepoch") this.context.send(learner.name, message);
+      if (learner.sid !== this.sid && learner.phase !== "info" && learner.phase !== "ackepoch") {
+        this.sendToLearner<ZkProposal>(learner, { type: "ZkProposal", entry, sizeBytes: 64 });
+      }
     }
     return zxid;
   }
@@ -536,7 +589,7 @@ export class ZkServer implements Process, ConnectionsHost {
   private onAck(ack: ZkAck): void {
     const leader = this.leader;
     if (leader === null) return;
-    const learner = this.fromLearner(ack.sid);
+    const learner = this.fromLearner(ack);
     // Only a learner that has acknowledged NEWLEADER (its epoch is on disk) may count towards a quorum.
     if (learner === null || (learner.phase !== "synced" && learner.phase !== "uptodate")) return;
     for (const proposal of leader.outstanding) {
@@ -554,11 +607,14 @@ export class ZkServer implements Process, ConnectionsHost {
       const zxid = proposal.entry.header.zxid;
       assert(zxid > leader.lastCommitted, "commits must go in zxid order");
       leader.lastCommitted = zxid;
-      const commit: ZkCommit = { type: "ZkCommit", zxid, sizeBytes: 24 };
       for (const learner of leader.learners.values()) {
-        if (learner.sid !== this.sid && learner.phase !== "info" && learner.phase !== "ackepoch") this.context.send(learner.name, commit);
+        if (learner.sid !== this.sid && learner.phase !== "info" && learner.phase !== "ackepoch") {
+          this.sendToLearner<ZkCommit>(learner, { type: "ZkCommit", zxid, sizeBytes: 24 });
+        }
       }
       this.applyCommitted(proposal.entry);
+      // A failed snapshot (applyCommitted) stops the server: commit nothing more.
+      if (this.leader !== leader) return;
     }
     this.answerSyncs();
   }
@@ -573,8 +629,10 @@ export class ZkServer implements Process, ConnectionsHost {
       }
       if (sync.sid === this.sid) this.clients.complete(sync.sessionId, sync.cxid, { code: "OK", path: "" }, leader.lastCommitted);
       else {
-        const done: ZkSyncDone = { type: "ZkSyncDone", sessionId: sync.sessionId, cxid: sync.cxid, zxid: leader.lastCommitted, sizeBytes: 24 };
-        this.context.send(this.config.servers[sync.sid - 1], done);
+        // The learner's connection is gone when it was dropped meanwhile: so is the answer.
+        const learner = leader.learners.get(sync.sid);
+        if (learner === undefined) continue;
+        this.sendToLearner<ZkSyncDone>(learner, { type: "ZkSyncDone", sessionId: sync.sessionId, cxid: sync.cxid, zxid: leader.lastCommitted, sizeBytes: 24 });
       }
     }
     leader.pendingSyncs = remaining;
@@ -604,29 +662,30 @@ export class ZkServer implements Process, ConnectionsHost {
 
   private onForward(forward: ZkForward): void {
     const leader = this.leader;
-    if (leader === null || !leader.established || this.fromLearner(forward.sid) === null) return;
+    if (leader === null || !leader.established || this.fromLearner(forward) === null) return;
     this.leaderHandle(forward.sid, forward.sessionId, forward.cxid, forward.request);
   }
 
   private onLearnerPing(ping: ZkLearnerPing): void {
     const leader = this.leader;
-    if (leader === null || this.fromLearner(ping.sid) === null) return;
+    if (leader === null || this.fromLearner(ping) === null) return;
     const now = this.context.monotonicNow();
     for (const sessionId of ping.touched) leader.sessions.touch(sessionId, now);
   }
 
-  private onRevalidate(from: string, message: ZkRevalidate): void {
+  private onRevalidate(message: ZkRevalidate): void {
     const leader = this.leader;
-    if (leader === null || !leader.established || this.fromLearner(message.sid) === null) return;
+    if (leader === null || !leader.established) return;
+    const learner = this.fromLearner(message);
+    if (learner === null) return;
     const valid = leader.sessions.touch(message.sessionId, this.context.monotonicNow());
-    const reply: ZkRevalidateReply = {
+    this.sendToLearner<ZkRevalidateReply>(learner, {
       type: "ZkRevalidateReply",
       sessionId: message.sessionId,
       valid,
       timeoutMs: leader.sessions.timeoutMs(message.sessionId),
       sizeBytes: 24,
-    };
-    this.context.send(from, reply);
+    });
   }
 
   /** Every tickTime/2: ping learners, and give up leadership without a quorum of live, synced learners. */
@@ -634,7 +693,6 @@ export class ZkServer implements Process, ConnectionsHost {
     const leader = this.leader!;
     const now = this.context.monotonicNow();
     const silenceUs = ms(this.config.syncLimit * this.config.tickTimeMs);
-    const ping: ZkLeaderPing = { type: "ZkLeaderPing", epoch: leader.newEpoch, sizeBytes: 16 };
     let live = 1;
     for (const learner of leader.learners.values()) {
       if (learner.sid === this.sid) continue;
@@ -646,7 +704,7 @@ export class ZkServer implements Process, ConnectionsHost {
       }
       if (synced) {
         live++;
-        this.context.send(learner.name, ping);
+        this.sendToLearner<ZkLeaderPing>(learner, { type: "ZkLeaderPing", epoch: leader.newEpoch, sizeBytes: 16 });
       }
     }
     if (leader.established && !this.learnerQuorum(live)) {
@@ -662,6 +720,8 @@ export class ZkServer implements Process, ConnectionsHost {
     for (const sessionId of leader.sessions.expire(this.context.monotonicNow())) {
       this.trace("zk-session-expiring", { sessionId: hex(sessionId) });
       this.propose({ sessionId, cxid: 0 }, { op: "closeSession" });
+      // The txn log failed: the role is over and its session tracker with it (SessionTrackerImpl.shutdown).
+      if (this.leader !== leader) return;
     }
     this.expireTimer = this.context.setTimer(ms(this.config.tickTimeMs), TIMER_EXPIRE);
   }
@@ -683,8 +743,10 @@ export class ZkServer implements Process, ConnectionsHost {
       touched: new Set(),
       revalidating: new Map(),
       leaderConnection: -1,
+      connectionId: this.context.incarnation * 2 ** 20 + ++this.connectionCounter,
+      sentSeq: 0,
+      receivedSeq: 0,
     };
-    this.connectionCounter++;
     this.sendFollowerInfo();
     this.initTimer = this.context.setTimer(ms(this.config.initLimit * this.config.tickTimeMs), TIMER_INIT);
     this.tickTimer = this.context.setTimer(ms(this.config.tickTimeMs / 2), TIMER_TICK);
@@ -696,7 +758,7 @@ export class ZkServer implements Process, ConnectionsHost {
     const info: ZkFollowerInfo = {
       type: "ZkFollowerInfo",
       sid: this.sid,
-      connectionId: this.context.incarnation * 2 ** 20 + this.connectionCounter,
+      connectionId: follower.connectionId,
       acceptedEpoch: this.acceptedEpoch,
       lastZxid: this.lastZxid,
       sizeBytes: 32,
@@ -704,18 +766,36 @@ export class ZkServer implements Process, ConnectionsHost {
     this.context.send(follower.leaderName, info);
   }
 
-  private fromLeader(from: string): FollowerState | null {
+  /**
+   * The follower state a message from the leader is for, or null: not from our leader, a late message of an
+   * earlier connection attempt (ignored), or the connection broke — a new network connection, or a gap in the
+   * stream that TCP would have turned into a broken connection — and the Learner gives up and re-joins.
+   */
+  private fromLeader(from: string, message?: LeaderStream): FollowerState | null {
     const follower = this.follower;
     if (follower === null || from !== follower.leaderName) return null;
     if (follower.leaderConnection === -1) follower.leaderConnection = this.inbound;
     if (follower.leaderConnection !== this.inbound) {
-      // The TCP connection to the leader broke (messages may be missing): Learner gives up and re-joins.
       this.trace("zk-follower-abandon", { reason: "connection to leader broken", leader: follower.leaderName });
       this.lookForLeader();
       return null;
     }
+    if (message !== undefined) {
+      if (message.connectionId !== follower.connectionId) return null;
+      if (message.seq !== follower.receivedSeq + 1) {
+        this.trace("zk-follower-abandon", { reason: "message lost", leader: follower.leaderName, seq: message.seq, expected: follower.receivedSeq + 1 });
+        this.lookForLeader();
+        return null;
+      }
+      follower.receivedSeq = message.seq;
+    }
     follower.lastHeardUs = this.context.monotonicNow();
     return follower;
+  }
+
+  /** Sends the next message of our stream to the leader. */
+  private sendToLeader<M extends Message & LearnerStream>(follower: FollowerState, message: Omit<M, "seq">): void {
+    this.context.send(follower.leaderName, { ...message, seq: ++follower.sentSeq } as M);
   }
 
   private onLeaderInfo(from: string, info: ZkLeaderInfo): void {
@@ -729,8 +809,7 @@ export class ZkServer implements Process, ConnectionsHost {
     follower.newEpoch = info.newEpoch;
     const ackEpoch = (): void => {
       if (this.follower !== follower) return;
-      const ack: ZkAckEpoch = { type: "ZkAckEpoch", sid: this.sid, currentEpoch: this.currentEpoch, lastZxid: this.lastZxid, sizeBytes: 32 };
-      this.context.send(from, ack);
+      this.sendToLeader<ZkAckEpoch>(follower, { type: "ZkAckEpoch", sid: this.sid, currentEpoch: this.currentEpoch, lastZxid: this.lastZxid, sizeBytes: 32 });
       follower.phase = "syncing";
     };
     if (info.newEpoch > this.acceptedEpoch) {
@@ -744,16 +823,19 @@ export class ZkServer implements Process, ConnectionsHost {
   }
 
   private onSync(from: string, sync: ZkSync): void {
-    const follower = this.fromLeader(from);
+    const follower = this.fromLeader(from, sync);
     if (follower === null || follower.phase !== "syncing" || sync.newEpoch !== follower.newEpoch) return;
     this.trace("zk-synced", { mode: sync.mode, txns: sync.committed.length, proposals: sync.proposals.length });
+    // Every disk write below may fail, which ends the role (onIoError) or the server (die): then stop.
     if (sync.mode === "SNAP") {
       const snapshot = sync.snapshot!;
       this.tree = DataTree.fromSnapshot(snapshot.tree);
       this.committedLog = [];
       this.storage.installSnapshot(snapshot.zxid, this.tree);
+      if (this.follower !== follower) return;
     } else if (sync.mode === "TRUNC") {
       this.storage.truncateAfter(sync.truncZxid!);
+      if (this.follower !== follower) return;
       const recovered = this.storage.recover();
       this.tree = recovered.tree;
       this.committedLog = recovered.entries.slice(-this.config.committedLogSize);
@@ -762,24 +844,25 @@ export class ZkServer implements Process, ConnectionsHost {
       if (entry.header.zxid <= this.tree.lastProcessedZxid) continue;
       if (!this.storage.append(entry)) return;
       this.applyCommitted(entry);
+      if (this.follower !== follower) return;
     }
     follower.pending = [];
-    for (const entry of sync.proposals) this.logProposal(entry);
+    for (const entry of sync.proposals) if (!this.logProposal(follower, entry)) return;
     follower.phase = "synced";
     // NEWLEADER is acknowledged once the synced log is durable and currentEpoch is persisted.
     this.storage.flush(() => {
+      if (this.follower !== follower) return;
       this.storage.writeEpoch(CURRENT_EPOCH, sync.newEpoch, () => {
         if (this.follower !== follower) return;
         this.currentEpoch = sync.newEpoch;
-        const ack: ZkNewLeaderAck = { type: "ZkNewLeaderAck", sid: this.sid, newEpoch: sync.newEpoch, sizeBytes: 16 };
-        this.context.send(from, ack);
+        this.sendToLeader<ZkNewLeaderAck>(follower, { type: "ZkNewLeaderAck", sid: this.sid, newEpoch: sync.newEpoch, sizeBytes: 16 });
         this.ackDurableProposals(follower);
       });
     });
   }
 
   private onUpToDate(from: string, message: ZkUpToDate): void {
-    const follower = this.fromLeader(from);
+    const follower = this.fromLeader(from, message);
     if (follower === null || follower.phase !== "synced" || message.newEpoch !== follower.newEpoch) return;
     follower.phase = "uptodate";
     this.context.cancelTimer(this.initTimer);
@@ -787,23 +870,31 @@ export class ZkServer implements Process, ConnectionsHost {
     this.startServing();
   }
 
-  private logProposal(entry: ZkTxnEntry): void {
-    const follower = this.follower!;
-    if (!this.storage.append(entry)) return;
+  /** Logs a proposal to await its COMMIT; false when the txn log failed (the role is over). */
+  private logProposal(follower: FollowerState, entry: ZkTxnEntry): boolean {
+    if (!this.storage.append(entry)) return false;
     follower.pending.push(entry);
+    return true;
   }
 
   private onProposal(from: string, proposal: ZkProposal): void {
-    const follower = this.fromLeader(from);
+    const follower = this.fromLeader(from, proposal);
     if (follower === null || follower.phase === "connecting" || follower.phase === "syncing") return;
-    this.logProposal(proposal.entry);
+    this.logProposal(follower, proposal.entry);
   }
 
+  /**
+   * FollowerZooKeeperServer.commit: the COMMIT is for the oldest pending proposal. ZooKeeper exits on a
+   * mismatch ("Committing zxid X but next pending txn Y", ExitCode.UNMATCHED_TXN_COMMIT) and ignores a COMMIT
+   * with nothing pending ("without seeing txn"); neither can happen on a gap-free FIFO stream from one leader
+   * (fromLeader ends the connection on a gap), so here both are model invariants.
+   */
   private onCommit(from: string, commit: ZkCommit): void {
-    const follower = this.fromLeader(from);
+    const follower = this.fromLeader(from, commit);
     if (follower === null || follower.phase === "connecting" || follower.phase === "syncing") return;
     const next = follower.pending[0];
-    assert(next !== undefined && next.header.zxid === commit.zxid, "COMMIT for a proposal not at the head of the pending queue");
+    assert(next !== undefined, "COMMIT with no pending proposal");
+    assert(next.header.zxid === commit.zxid, "COMMIT for a proposal not at the head of the pending queue");
     follower.pending.shift();
     this.applyCommitted(next);
   }
@@ -836,17 +927,16 @@ export class ZkServer implements Process, ConnectionsHost {
       if (pendingZxid > follower.durableZxid) break;
       if (pendingZxid <= follower.ackedZxid) continue;
       follower.ackedZxid = pendingZxid;
-      const ack: ZkAck = { type: "ZkAck", sid: this.sid, zxid: pendingZxid, sizeBytes: 24 };
-      this.context.send(follower.leaderName, ack);
+      this.sendToLeader<ZkAck>(follower, { type: "ZkAck", sid: this.sid, zxid: pendingZxid, sizeBytes: 24 });
     }
   }
 
   private onLeaderPing(from: string, ping: ZkLeaderPing): void {
-    const follower = this.fromLeader(from);
+    const follower = this.fromLeader(from, ping);
     if (follower === null) return;
-    const reply: ZkLearnerPing = { type: "ZkLearnerPing", sid: this.sid, epoch: ping.epoch, touched: [...follower.touched], sizeBytes: 32 + 8 * follower.touched.size };
+    const touched = [...follower.touched];
     follower.touched.clear();
-    this.context.send(from, reply);
+    this.sendToLeader<ZkLearnerPing>(follower, { type: "ZkLearnerPing", sid: this.sid, epoch: ping.epoch, touched, sizeBytes: 32 + 8 * touched.length });
   }
 
   private followerTick(): void {
@@ -862,7 +952,7 @@ export class ZkServer implements Process, ConnectionsHost {
   }
 
   private onRevalidateReply(from: string, reply: ZkRevalidateReply): void {
-    const follower = this.fromLeader(from);
+    const follower = this.fromLeader(from, reply);
     if (follower === null) return;
     const done = follower.revalidating.get(reply.sessionId);
     if (done === undefined) return;
@@ -871,7 +961,7 @@ export class ZkServer implements Process, ConnectionsHost {
   }
 
   private onSyncDone(from: string, done: ZkSyncDone): void {
-    if (this.fromLeader(from) === null) return;
+    if (this.fromLeader(from, done) === null) return;
     this.clients.complete(done.sessionId, done.cxid, { code: "OK", path: "" }, done.zxid);
   }
 
@@ -960,8 +1050,7 @@ export class ZkServer implements Process, ConnectionsHost {
       this.leaderHandle(this.sid, sessionId, cxid, request);
       return;
     }
-    const forward: ZkForward = { type: "ZkForward", sid: this.sid, sessionId, cxid, request, sizeBytes: 96 };
-    this.context.send(this.follower!.leaderName, forward);
+    this.sendToLeader<ZkForward>(this.follower!, { type: "ZkForward", sid: this.sid, sessionId, cxid, request, sizeBytes: 96 });
   }
 
   revalidate(sessionId: SessionId, done: (valid: boolean, timeoutMs: number) => void): void {
@@ -972,8 +1061,7 @@ export class ZkServer implements Process, ConnectionsHost {
     }
     const follower = this.follower!;
     follower.revalidating.set(sessionId, done);
-    const revalidate: ZkRevalidate = { type: "ZkRevalidate", sid: this.sid, sessionId, sizeBytes: 24 };
-    this.context.send(follower.leaderName, revalidate);
+    this.sendToLeader<ZkRevalidate>(follower, { type: "ZkRevalidate", sid: this.sid, sessionId, sizeBytes: 24 });
   }
 
   // ------------------------------------------------------------------------------------------- dispatch
@@ -1003,7 +1091,7 @@ export class ZkServer implements Process, ConnectionsHost {
       case "ZkLearnerPing":
         return this.onLearnerPing(message as ZkLearnerPing);
       case "ZkRevalidate":
-        return this.onRevalidate(from, message as ZkRevalidate);
+        return this.onRevalidate(message as ZkRevalidate);
       case "ZkLeaderInfo":
         return this.onLeaderInfo(from, message as ZkLeaderInfo);
       case "ZkSync":

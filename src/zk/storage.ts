@@ -223,11 +223,14 @@ export class ZkStorage {
     const tmp = `${file}.tmp`;
     const error = this.disk.writeFile(tmp, epoch, 8);
     if (error !== null) {
+      // The writes queued behind it belong to the role the error ends: later writes start afresh.
+      this.epochWrites.delete(file);
       this.onIoError(`${file} write`, error);
       return;
     }
     this.disk.fsync(tmp, this.context, (syncError) => {
       if (syncError !== null) {
+        this.epochWrites.delete(file);
         this.onIoError(`${file} fsync`, syncError);
         return;
       }

@@ -4,7 +4,7 @@ import { Ensemble } from "./ensemble.ts";
 
 type Fault = {
   at: number;
-  kind: "crash" | "power-loss" | "power-loss-all" | "partition" | "pause" | "oneway-in" | "oneway-out" | "slow-disk";
+  kind: "crash" | "power-loss" | "power-loss-all" | "partition" | "pause" | "oneway-in" | "oneway-out" | "slow-disk" | "loss" | "disk-full" | "disk-error";
   /** 1..3, or 0 for whichever server leads when the fault fires. */
   server: number;
   downMs: number;
@@ -21,6 +21,9 @@ const faultArbitrary: fc.Arbitrary<Fault> = fc.record({
     "oneway-in" as const,
     "oneway-out" as const,
     "slow-disk" as const,
+    "loss" as const,
+    "disk-full" as const,
+    "disk-error" as const,
   ),
   server: fc.integer({ min: 0, max: 3 }),
   downMs: fc.integer({ min: 100, max: 15_000 }),
@@ -70,6 +73,20 @@ describe("ZooKeeper ensemble under random faults (property)", function () {
             else if (fault.kind === "slow-disk") {
               zk.disks.get(name)!.setFaults({ fsyncExtraUs: 200_000 });
               undo = () => zk.disks.get(name)!.setFaults({ fsyncExtraUs: 0 });
+            } else if (fault.kind === "disk-full" || fault.kind === "disk-error") {
+              // A txn log error ends the server's role; it rejoins once the disk works again.
+              const disk = zk.disks.get(name)!;
+              if (fault.kind === "disk-full") disk.fill();
+              else disk.setFaults({ writeError: true, fsyncError: true });
+              undo = () => disk.clearFaults();
+            } else if (fault.kind === "loss") {
+              // Single messages dropped both ways on connections that stay up (a learner stream sees the gap).
+              const rule = zk.network.loss(0.3, [name], others.concat("c1"));
+              const back = zk.network.loss(0.3, others.concat("c1"), [name]);
+              undo = () => {
+                zk.network.removeRule(rule);
+                zk.network.removeRule(back);
+              };
             } else {
               const rule =
                 fault.kind === "partition"
@@ -85,11 +102,17 @@ describe("ZooKeeper ensemble under random faults (property)", function () {
         zk.runFor(60_000);
         // Settle: everything healed and up, then give the ensemble time to converge.
         zk.network.heal();
-        for (const name of zk.names) if (!zk.world.host(name).isUp()) zk.world.host(name).start();
         for (const disk of zk.disks.values()) disk.clearFaults();
+        for (const name of zk.names) {
+          const host = zk.world.host(name);
+          // A server that exited on a snapshot write error is restarted, as its supervisor would.
+          if (host.isUp() && zk.server(name).fatal) host.crash();
+          if (!host.isUp()) host.start();
+        }
         const converged = zk.runUntil(() => {
           const servers = zk.servers();
-          return servers.length === 3 && servers.every((s) => s.serving) && new Set(servers.map((s) => s.tree.digest())).size === 1;
+          // One leader: a leader that resumes from a pause serves until its next tick tells it it lost its quorum.
+          return servers.length === 3 && servers.every((s) => s.serving) && zk.leader() !== null && new Set(servers.map((s) => s.tree.digest())).size === 1;
         }, 60_000);
         expect(converged, "ensemble did not converge").to.equal(true);
         const tree = zk.leader()!.tree;

@@ -64,3 +64,126 @@ describe("regression: a write from a closing or closed session becomes SESSIONEX
     }
   });
 });
+
+/** Records every trace event of `kind` (an observer on the ensemble's trace). */
+function record(zk: Ensemble, kind: string): Record<string, unknown>[] {
+  const seen: Record<string, unknown>[] = [];
+  zk.world.trace.observe((e) => { if (e.kind === kind) seen.push(e as unknown as Record<string, unknown>); });
+  return seen;
+}
+
+/** A stable ensemble with client c1 connected to a follower; returns the leader's and that follower's names. */
+function stableWithClient(zk: Ensemble): { leader: string; follower: string } {
+  zk.startServers();
+  expect(zk.runUntil(() => zk.stable(), 10_000)).to.equal(true);
+  const leader = `zk-${zk.leader()!.sid}`;
+  const follower = zk.names.find((name) => name !== leader)!;
+  zk.addClient("c1", [follower]);
+  const c1 = zk.startClient("c1");
+  expect(zk.runUntil(() => c1.client.state === "CONNECTED", 5_000)).to.equal(true);
+  return { leader, follower };
+}
+
+/** Every running server holds `paths` once the ensemble is stable again. */
+function convergesWith(zk: Ensemble, paths: string[]): void {
+  expect(zk.runUntil(() => zk.servers().length === 3 && zk.servers().every((s) => s.serving) && zk.leader() !== null, 30_000)).to.equal(true);
+  zk.runFor(1_000);
+  for (const server of zk.servers()) {
+    for (const path of paths) expect(server.tree.exists(path).stat, `zk-${server.sid} lacks ${path}`).to.not.equal(null);
+  }
+}
+
+// The network's `loss` fault drops single messages on a connection that stays up (loss beyond TCP's recovery).
+// ZAB assumes a gap-free FIFO stream; a gap must end the learner connection (as a broken TCP connection does).
+describe("regression: a message lost on the learner connection breaks the connection instead of leaving a gap", () => {
+  it("a follower that missed a COMMIT rejoins rather than apply the next COMMIT out of order", () => {
+    const zk = new Ensemble({ servers: 3, seed: 3, sessionTimeoutMs: 30_000 });
+    const { leader, follower } = stableWithClient(zk);
+    const drops = record(zk, "drop");
+    const delivered = record(zk, "deliver");
+    const abandons = record(zk, "zk-follower-abandon");
+    zk.client("c1").client.create("/a", "", {}, () => {});
+    // The PROPOSAL of /a reaches the follower; its COMMIT is lost.
+    expect(step(zk, 5_000, () => delivered.some((e) => e.node === follower && e.type === "ZkProposal"))).to.equal(true);
+    const rule = zk.network.loss(1, [leader], [follower]);
+    expect(step(zk, 5_000, () => drops.some((e) => e.to === follower && e.type === "ZkCommit"))).to.equal(true);
+    zk.network.removeRule(rule);
+    // The next write's PROPOSAL and COMMIT arrive: without the gap check, a COMMIT not at the head of the pending queue.
+    zk.client("c1").client.create("/b", "", {}, () => {});
+    zk.runFor(2_000);
+    expect(abandons.some((e) => e.node === follower && e.reason === "message lost")).to.equal(true);
+    convergesWith(zk, ["/a", "/b"]);
+  });
+
+  it("a follower that missed a PROPOSAL rejoins rather than take its COMMIT for another txn", () => {
+    const zk = new Ensemble({ servers: 3, seed: 4, sessionTimeoutMs: 30_000 });
+    const { leader, follower } = stableWithClient(zk);
+    const drops = record(zk, "drop");
+    const abandons = record(zk, "zk-follower-abandon");
+    const rule = zk.network.loss(1, [leader], [follower]);
+    // c1's follower forwards the create; the leader's PROPOSAL of /a to it is lost, then the link works again.
+    zk.client("c1").client.create("/a", "", {}, () => {});
+    expect(step(zk, 5_000, () => drops.some((e) => e.to === follower && e.type === "ZkProposal"))).to.equal(true);
+    zk.network.removeRule(rule);
+    zk.runFor(2_000);
+    expect(abandons.some((e) => e.node === follower && e.reason === "message lost")).to.equal(true);
+    convergesWith(zk, ["/a"]);
+  });
+
+  it("a leader that missed a learner's ACK drops the learner, so the proposal does not wait for it forever", () => {
+    const zk = new Ensemble({ servers: 3, seed: 5, sessionTimeoutMs: 30_000 });
+    const { leader, follower } = stableWithClient(zk);
+    const other = zk.names.find((name) => name !== leader && name !== follower)!;
+    zk.world.host(other).crash(); // the leader and `follower` are the quorum
+    const drops = record(zk, "drop");
+    const delivered = record(zk, "deliver");
+    const lost = record(zk, "zk-learner-lost");
+    let reply: string | null = null;
+    zk.client("c1").client.create("/a", "", {}, (r) => (reply = r.code));
+    // The follower forwards the create and logs its PROPOSAL; its ACK is lost.
+    expect(step(zk, 5_000, () => delivered.some((e) => e.node === follower && e.type === "ZkProposal"))).to.equal(true);
+    const rule = zk.network.loss(1, [follower], [leader]);
+    expect(step(zk, 5_000, () => drops.some((e) => e.node === follower && e.type === "ZkAck"))).to.equal(true);
+    zk.network.removeRule(rule);
+    // Without the gap check the leader keeps pinging the learner and /a never commits (nor fails).
+    expect(zk.runUntil(() => reply !== null, 30_000), "the create got an answer").to.equal(true);
+    expect(lost.some((e) => e.node === leader && e.reason === "message lost")).to.equal(true);
+    zk.world.host(other).start();
+    // /a was on a quorum's disk (the leader's and the follower's): the next epoch commits it.
+    convergesWith(zk, ["/a"]);
+  });
+});
+
+describe("regression: a txn log write error ends the server's role (ZooKeeperServer state ERROR), not the run", () => {
+  it("a leader whose disk is full while it expires two sessions leaves its role and rejoins once the disk works", () => {
+    const zk = new Ensemble({ servers: 3, seed: 1, sessionTimeoutMs: 4_000, clients: ["c1", "c2"] }).startServers();
+    expect(zk.runUntil(() => zk.stable(), 10_000)).to.equal(true);
+    const leader = zk.leader()!;
+    const leaderName = `zk-${leader.sid}`;
+    for (const client of ["c1", "c2"]) zk.startClient(client);
+    expect(zk.runUntil(() => ["c1", "c2"].every((c) => zk.client(c).client.state === "CONNECTED"), 5_000)).to.equal(true);
+    const sessions = ["c1", "c2"].map((c) => zk.client(c).client.sessionId);
+    // Both touch their sessions at once and die: the two sessions expire in the same tick.
+    for (const client of ["c1", "c2"]) zk.client(client).client.exists("/", false, () => {});
+    zk.runFor(20);
+    for (const client of ["c1", "c2"]) zk.world.host(client).crash();
+    const expiring = record(zk, "zk-session-expiring");
+    const abandons = record(zk, "zk-leader-abandon");
+    zk.disks.get(leaderName)!.fill();
+    zk.runFor(8_000);
+    // Its first closeSession cannot be logged: it leaves its role there, proposing nothing more.
+    const first = expiring.find((e) => e.node === leaderName);
+    expect(first, "a session expires on the old leader").to.not.equal(undefined);
+    expect(expiring.filter((e) => e.node === leaderName)).to.have.length(1);
+    expect(abandons.some((e) => e.node === leaderName && e.reason === "internal error" && e.t === first!.t)).to.equal(true);
+    expect(leader.fatal, "a txn log error is not fatal to the process").to.equal(false);
+    // The others form a quorum and expire the sessions; the old leader rejoins once its disk has room.
+    zk.disks.get(leaderName)!.clearFaults();
+    expect(zk.runUntil(() => zk.servers().every((s) => s.serving) && zk.leader() !== null, 30_000)).to.equal(true);
+    zk.runFor(10_000);
+    for (const server of zk.servers()) {
+      for (const sessionId of sessions) expect(server.tree.sessions.has(sessionId), `zk-${server.sid} still has the session`).to.equal(false);
+    }
+    expect(leader.serving).to.equal(true);
+  });
+});
