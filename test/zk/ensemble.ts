@@ -48,6 +48,8 @@ export interface EnsembleOptions {
   disk?: Partial<DiskConfig>;
   /** Servers each client may connect to (default: all). */
   clientServers?: (client: string) => string[];
+  /** The network's TCP retransmission bound (0: a lost message resets its connection at once). */
+  tcpRetransmitUs?: number;
 }
 
 export class Ensemble {
@@ -59,7 +61,7 @@ export class Ensemble {
   constructor(readonly options: EnsembleOptions = {}) {
     const count = options.servers ?? 3;
     this.world = new World(options.seed ?? 1);
-    this.network = new Network(this.world, { latency: { dist: "uniform", minUs: 1000, maxUs: 3000 } });
+    this.network = new Network(this.world, { latency: { dist: "uniform", minUs: 1000, maxUs: 3000 }, tcpRetransmitUs: options.tcpRetransmitUs });
     this.names = Array.from({ length: count }, (_, i) => `zk-${i + 1}`);
     this.names.forEach((name, i) => {
       const disk = new Disk(this.world, name, options.disk);
