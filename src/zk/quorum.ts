@@ -1,10 +1,7 @@
 /**
  * Server-to-server messages of a ZooKeeper ensemble: FastLeaderElection notifications and the ZAB
  * learner protocol (FOLLOWERINFO, LEADERINFO, ACKEPOCH, DIFF/TRUNC/SNAP sync, NEWLEADER, UPTODATE,
- * PROPOSAL, ACK, COMMIT, PING, REQUEST forwarding, session revalidation), as plain objects. ZAB relies on
- * the learner connection being a gap-free FIFO stream (one TCP connection); the messages on it carry a
- * sequence number standing in for TCP's, so a message lost by the network's `loss` fault (loss beyond
- * TCP's recovery) is seen as what it would be in reality: a broken connection.
+ * PROPOSAL, ACK, COMMIT, PING, REQUEST forwarding, session revalidation), as plain objects.
  */
 
 import type { Message } from "../sim/host.ts";
@@ -31,19 +28,6 @@ export interface ZkNotification extends Message {
   vote: Vote;
 }
 
-/**
- * A message on one learner connection after its handshake (FOLLOWERINFO / LEADERINFO, which the model
- * repeats until answered): `seq` counts each direction's messages from 1, as TCP's sequence numbers do.
- */
-export interface LearnerStream {
-  seq: number;
-}
-
-/** Leader → learner stream messages also name the connection (the learner's FOLLOWERINFO connectionId). */
-export interface LeaderStream extends LearnerStream {
-  connectionId: number;
-}
-
 export interface ZkFollowerInfo extends Message {
   type: "ZkFollowerInfo";
   sid: number;
@@ -58,7 +42,7 @@ export interface ZkLeaderInfo extends Message {
   newEpoch: number;
 }
 
-export interface ZkAckEpoch extends Message, LearnerStream {
+export interface ZkAckEpoch extends Message {
   type: "ZkAckEpoch";
   sid: number;
   currentEpoch: number;
@@ -69,7 +53,7 @@ export interface ZkAckEpoch extends Message, LearnerStream {
  * The leader's sync of a learner, followed by NEWLEADER: DIFF (entries after the learner's last zxid),
  * TRUNC (drop everything after truncZxid, then the entries), or SNAP (the whole tree, then the entries).
  */
-export interface ZkSync extends Message, LeaderStream {
+export interface ZkSync extends Message {
   type: "ZkSync";
   mode: "DIFF" | "TRUNC" | "SNAP";
   newEpoch: number;
@@ -82,41 +66,41 @@ export interface ZkSync extends Message, LeaderStream {
 }
 
 /** Learner → leader: synced and persisted (the ACK of NEWLEADER). */
-export interface ZkNewLeaderAck extends Message, LearnerStream {
+export interface ZkNewLeaderAck extends Message {
   type: "ZkNewLeaderAck";
   sid: number;
   newEpoch: number;
 }
 
-export interface ZkUpToDate extends Message, LeaderStream {
+export interface ZkUpToDate extends Message {
   type: "ZkUpToDate";
   newEpoch: number;
 }
 
-export interface ZkProposal extends Message, LeaderStream {
+export interface ZkProposal extends Message {
   type: "ZkProposal";
   entry: ZkTxnEntry;
 }
 
-export interface ZkAck extends Message, LearnerStream {
+export interface ZkAck extends Message {
   type: "ZkAck";
   sid: number;
   zxid: Zxid;
 }
 
-export interface ZkCommit extends Message, LeaderStream {
+export interface ZkCommit extends Message {
   type: "ZkCommit";
   zxid: Zxid;
 }
 
 /** Leader → learner heartbeat (every tickTime / 2). */
-export interface ZkLeaderPing extends Message, LeaderStream {
+export interface ZkLeaderPing extends Message {
   type: "ZkLeaderPing";
   epoch: number;
 }
 
 /** Learner → leader: the answer to a ping, carrying the sessions its clients touched since the last one. */
-export interface ZkLearnerPing extends Message, LearnerStream {
+export interface ZkLearnerPing extends Message {
   type: "ZkLearnerPing";
   sid: number;
   epoch: number;
@@ -124,7 +108,7 @@ export interface ZkLearnerPing extends Message, LearnerStream {
 }
 
 /** A learner forwards a client's write (or sync, createSession, closeSession) to the leader. */
-export interface ZkForward extends Message, LearnerStream {
+export interface ZkForward extends Message {
   type: "ZkForward";
   sid: number;
   sessionId: SessionId;
@@ -133,20 +117,20 @@ export interface ZkForward extends Message, LearnerStream {
 }
 
 /** Leader → learner: a forwarded sync is done (every earlier commit has been sent before it). */
-export interface ZkSyncDone extends Message, LeaderStream {
+export interface ZkSyncDone extends Message {
   type: "ZkSyncDone";
   sessionId: SessionId;
   cxid: number;
   zxid: Zxid;
 }
 
-export interface ZkRevalidate extends Message, LearnerStream {
+export interface ZkRevalidate extends Message {
   type: "ZkRevalidate";
   sid: number;
   sessionId: SessionId;
 }
 
-export interface ZkRevalidateReply extends Message, LeaderStream {
+export interface ZkRevalidateReply extends Message {
   type: "ZkRevalidateReply";
   sessionId: SessionId;
   valid: boolean;

@@ -6,7 +6,6 @@
  * any serving server: reads are answered locally (possibly stale) in the session's FIFO order behind its
  * pending writes, writes are forwarded to the leader, sessions are tracked and expired by the leader as
  * closeSession transactions, and one-shot watches fire on the server the client is connected to.
- * The learner connection is a numbered stream (quorum.ts LearnerStream): a lost message breaks it, as on TCP.
  * Simplifications: no observers, no dynamic reconfiguration, no ACLs or auth, no session ownership
  * (SESSIONMOVED), pings are answered at once rather than through the request pipeline, a txn log or epoch
  * file I/O error ends the role at once (ZooKeeper's ERROR state, noticed at the leader's next tick), and a
@@ -31,8 +30,6 @@ import { ms } from "../sim/time.ts";
 import { DataTree, type ZkTxnRequest } from "./datatree.ts";
 import { ELECTION_TIMER_FINALIZE, ELECTION_TIMER_RETRY, FastLeaderElection } from "./election.ts";
 import type {
-  LeaderStream,
-  LearnerStream,
   ServerState,
   Vote,
   ZkAck,
@@ -111,9 +108,6 @@ interface LearnerHandle {
   currentEpoch: number;
   phase: "info" | "ackepoch" | "syncing" | "synced" | "uptodate";
   lastHeardUs: number;
-  /** Stream messages sent to it and received from it on this connection (LearnerStream.seq). */
-  sentSeq: number;
-  receivedSeq: number;
 }
 
 interface Proposal {
@@ -156,11 +150,6 @@ interface FollowerState {
   revalidating: Map<SessionId, (valid: boolean, timeoutMs: number) => void>;
   /** The connection the leader's messages come on (-1 until the first one). */
   leaderConnection: number;
-  /** This connection attempt's id, sent in FOLLOWERINFO and carried back by the leader's stream messages. */
-  connectionId: number;
-  /** Stream messages sent to the leader and received from it on this connection (LearnerStream.seq). */
-  sentSeq: number;
-  receivedSeq: number;
 }
 
 const TIMER_TICK = "zk-tick";
@@ -343,8 +332,6 @@ export class ZkServer implements Process, ConnectionsHost {
       currentEpoch: this.currentEpoch,
       phase: "uptodate",
       lastHeardUs: this.context.monotonicNow(),
-      sentSeq: 0,
-      receivedSeq: 0,
     };
     this.leader = {
       newEpoch: 0,
@@ -390,8 +377,6 @@ export class ZkServer implements Process, ConnectionsHost {
       currentEpoch: 0,
       phase: "info",
       lastHeardUs: this.context.monotonicNow(),
-      sentSeq: 0,
-      receivedSeq: 0,
     };
     leader.learners.set(info.sid, learner);
     if (leader.epochDecided) this.sendLeaderInfo(learner);
@@ -422,13 +407,9 @@ export class ZkServer implements Process, ConnectionsHost {
     this.context.send(learner.name, message);
   }
 
-  /**
-   * The learner a stream message came from, if it is still on the connection we know it by and nothing was
-   * lost before it; else the connection is broken and the learner is dropped (LearnerHandler's socket error).
-   */
-  private fromLearner(message: LearnerStream & { sid: number }): LearnerHandle | null {
+  /** The learner a message came from, if it is still on the connection we know it by (else it is dropped). */
+  private fromLearner(sid: number): LearnerHandle | null {
     const leader = this.leader;
-    const sid = message.sid;
     if (leader === null || sid === this.sid) return null;
     const learner = leader.learners.get(sid);
     if (learner === undefined) return null;
@@ -437,27 +418,14 @@ export class ZkServer implements Process, ConnectionsHost {
       leader.learners.delete(sid);
       return null;
     }
-    if (message.seq !== learner.receivedSeq + 1) {
-      // A gap in the stream: on TCP the connection would have broken rather than skip a message.
-      this.trace("zk-learner-lost", { learner: learner.name, reason: "message lost", seq: message.seq, expected: learner.receivedSeq + 1 });
-      leader.learners.delete(sid);
-      return null;
-    }
-    learner.receivedSeq = message.seq;
     learner.lastHeardUs = this.context.monotonicNow();
     return learner;
-  }
-
-  /** Sends the next message of a learner's stream. */
-  private sendToLearner<M extends Message & LeaderStream>(learner: LearnerHandle, message: Omit<M, "seq" | "connectionId">): void {
-    const numbered = { ...message, connectionId: learner.connectionId, seq: ++learner.sentSeq } as M;
-    this.context.send(learner.name, numbered);
   }
 
   private onAckEpoch(ack: ZkAckEpoch): void {
     const leader = this.leader;
     if (leader === null) return;
-    const learner = this.fromLearner(ack);
+    const learner = this.fromLearner(ack.sid);
     if (learner === null || learner.phase !== "info") return;
     learner.currentEpoch = ack.currentEpoch;
     learner.lastZxid = ack.lastZxid;
@@ -514,7 +482,7 @@ export class ZkServer implements Process, ConnectionsHost {
         truncZxid = history[index].header.zxid;
       }
     }
-    const sync: Omit<ZkSync, "seq" | "connectionId"> = {
+    const sync: ZkSync = {
       type: "ZkSync",
       mode,
       newEpoch: leader.newEpoch,
@@ -526,13 +494,13 @@ export class ZkServer implements Process, ConnectionsHost {
     if (mode === "SNAP") sync.snapshot = { zxid: this.tree.lastProcessedZxid, tree: this.tree.snapshot() };
     learner.phase = "syncing";
     this.trace("zk-sync", { learner: learner.name, mode, peerZxid: hex(peer), truncZxid: truncZxid === undefined ? null : hex(truncZxid), txns: sync.committed.length });
-    this.sendToLearner<ZkSync>(learner, sync);
+    this.context.send(learner.name, sync);
   }
 
   private onNewLeaderAck(ack: ZkNewLeaderAck): void {
     const leader = this.leader;
     if (leader === null || ack.newEpoch !== leader.newEpoch) return;
-    const learner = this.fromLearner(ack);
+    const learner = this.fromLearner(ack.sid);
     if (learner === null || learner.phase !== "syncing") return;
     learner.phase = "synced";
     leader.newLeaderAcks.add(ack.sid);
@@ -559,7 +527,8 @@ export class ZkServer implements Process, ConnectionsHost {
 
   private sendUpToDate(learner: LearnerHandle): void {
     learner.phase = "uptodate";
-    this.sendToLearner<ZkUpToDate>(learner, { type: "ZkUpToDate", newEpoch: this.leader!.newEpoch, sizeBytes: 16 });
+    const message: ZkUpToDate = { type: "ZkUpToDate", newEpoch: this.leader!.newEpoch, sizeBytes: 16 };
+    this.context.send(learner.name, message);
   }
 
   /** Leader: turn a request into a proposal, log it, send it to every learner that has been synced. */
@@ -578,10 +547,9 @@ export class ZkServer implements Process, ConnectionsHost {
     leader.outstanding.push({ entry, acks: new Set() });
     // A failed append ends the role (onIoError): nothing is sent.
     if (!this.storage.append(entry)) return zxid;
+    const message: ZkProposal = { type: "ZkProposal", entry, sizeBytes: 64 };
     for (const learner of leader.learners.values()) {
-      if (learner.sid !== this.sid && learner.phase !== "info" && learner.phase !== "ackepoch") {
-        this.sendToLearner<ZkProposal>(learner, { type: "ZkProposal", entry, sizeBytes: 64 });
-      }
+      if (learner.sid !== this.sid && learner.phase !== "info" && learner.phase !== "ackepoch") this.context.send(learner.name, message);
     }
     return zxid;
   }
@@ -589,7 +557,7 @@ export class ZkServer implements Process, ConnectionsHost {
   private onAck(ack: ZkAck): void {
     const leader = this.leader;
     if (leader === null) return;
-    const learner = this.fromLearner(ack);
+    const learner = this.fromLearner(ack.sid);
     // Only a learner that has acknowledged NEWLEADER (its epoch is on disk) may count towards a quorum.
     if (learner === null || (learner.phase !== "synced" && learner.phase !== "uptodate")) return;
     for (const proposal of leader.outstanding) {
@@ -607,10 +575,9 @@ export class ZkServer implements Process, ConnectionsHost {
       const zxid = proposal.entry.header.zxid;
       assert(zxid > leader.lastCommitted, "commits must go in zxid order");
       leader.lastCommitted = zxid;
+      const commit: ZkCommit = { type: "ZkCommit", zxid, sizeBytes: 24 };
       for (const learner of leader.learners.values()) {
-        if (learner.sid !== this.sid && learner.phase !== "info" && learner.phase !== "ackepoch") {
-          this.sendToLearner<ZkCommit>(learner, { type: "ZkCommit", zxid, sizeBytes: 24 });
-        }
+        if (learner.sid !== this.sid && learner.phase !== "info" && learner.phase !== "ackepoch") this.context.send(learner.name, commit);
       }
       this.applyCommitted(proposal.entry);
       // A failed snapshot (applyCommitted) stops the server: commit nothing more.
@@ -629,10 +596,8 @@ export class ZkServer implements Process, ConnectionsHost {
       }
       if (sync.sid === this.sid) this.clients.complete(sync.sessionId, sync.cxid, { code: "OK", path: "" }, leader.lastCommitted);
       else {
-        // The learner's connection is gone when it was dropped meanwhile: so is the answer.
-        const learner = leader.learners.get(sync.sid);
-        if (learner === undefined) continue;
-        this.sendToLearner<ZkSyncDone>(learner, { type: "ZkSyncDone", sessionId: sync.sessionId, cxid: sync.cxid, zxid: leader.lastCommitted, sizeBytes: 24 });
+        const done: ZkSyncDone = { type: "ZkSyncDone", sessionId: sync.sessionId, cxid: sync.cxid, zxid: leader.lastCommitted, sizeBytes: 24 };
+        this.context.send(this.config.servers[sync.sid - 1], done);
       }
     }
     leader.pendingSyncs = remaining;
@@ -662,30 +627,29 @@ export class ZkServer implements Process, ConnectionsHost {
 
   private onForward(forward: ZkForward): void {
     const leader = this.leader;
-    if (leader === null || !leader.established || this.fromLearner(forward) === null) return;
+    if (leader === null || !leader.established || this.fromLearner(forward.sid) === null) return;
     this.leaderHandle(forward.sid, forward.sessionId, forward.cxid, forward.request);
   }
 
   private onLearnerPing(ping: ZkLearnerPing): void {
     const leader = this.leader;
-    if (leader === null || this.fromLearner(ping) === null) return;
+    if (leader === null || this.fromLearner(ping.sid) === null) return;
     const now = this.context.monotonicNow();
     for (const sessionId of ping.touched) leader.sessions.touch(sessionId, now);
   }
 
-  private onRevalidate(message: ZkRevalidate): void {
+  private onRevalidate(from: string, message: ZkRevalidate): void {
     const leader = this.leader;
-    if (leader === null || !leader.established) return;
-    const learner = this.fromLearner(message);
-    if (learner === null) return;
+    if (leader === null || !leader.established || this.fromLearner(message.sid) === null) return;
     const valid = leader.sessions.touch(message.sessionId, this.context.monotonicNow());
-    this.sendToLearner<ZkRevalidateReply>(learner, {
+    const reply: ZkRevalidateReply = {
       type: "ZkRevalidateReply",
       sessionId: message.sessionId,
       valid,
       timeoutMs: leader.sessions.timeoutMs(message.sessionId),
       sizeBytes: 24,
-    });
+    };
+    this.context.send(from, reply);
   }
 
   /** Every tickTime/2: ping learners, and give up leadership without a quorum of live, synced learners. */
@@ -693,6 +657,7 @@ export class ZkServer implements Process, ConnectionsHost {
     const leader = this.leader!;
     const now = this.context.monotonicNow();
     const silenceUs = ms(this.config.syncLimit * this.config.tickTimeMs);
+    const ping: ZkLeaderPing = { type: "ZkLeaderPing", epoch: leader.newEpoch, sizeBytes: 16 };
     let live = 1;
     for (const learner of leader.learners.values()) {
       if (learner.sid === this.sid) continue;
@@ -704,7 +669,7 @@ export class ZkServer implements Process, ConnectionsHost {
       }
       if (synced) {
         live++;
-        this.sendToLearner<ZkLeaderPing>(learner, { type: "ZkLeaderPing", epoch: leader.newEpoch, sizeBytes: 16 });
+        this.context.send(learner.name, ping);
       }
     }
     if (leader.established && !this.learnerQuorum(live)) {
@@ -743,10 +708,8 @@ export class ZkServer implements Process, ConnectionsHost {
       touched: new Set(),
       revalidating: new Map(),
       leaderConnection: -1,
-      connectionId: this.context.incarnation * 2 ** 20 + ++this.connectionCounter,
-      sentSeq: 0,
-      receivedSeq: 0,
     };
+    this.connectionCounter++;
     this.sendFollowerInfo();
     this.initTimer = this.context.setTimer(ms(this.config.initLimit * this.config.tickTimeMs), TIMER_INIT);
     this.tickTimer = this.context.setTimer(ms(this.config.tickTimeMs / 2), TIMER_TICK);
@@ -758,7 +721,7 @@ export class ZkServer implements Process, ConnectionsHost {
     const info: ZkFollowerInfo = {
       type: "ZkFollowerInfo",
       sid: this.sid,
-      connectionId: follower.connectionId,
+      connectionId: this.context.incarnation * 2 ** 20 + this.connectionCounter,
       acceptedEpoch: this.acceptedEpoch,
       lastZxid: this.lastZxid,
       sizeBytes: 32,
@@ -766,36 +729,18 @@ export class ZkServer implements Process, ConnectionsHost {
     this.context.send(follower.leaderName, info);
   }
 
-  /**
-   * The follower state a message from the leader is for, or null: not from our leader, a late message of an
-   * earlier connection attempt (ignored), or the connection broke — a new network connection, or a gap in the
-   * stream that TCP would have turned into a broken connection — and the Learner gives up and re-joins.
-   */
-  private fromLeader(from: string, message?: LeaderStream): FollowerState | null {
+  private fromLeader(from: string): FollowerState | null {
     const follower = this.follower;
     if (follower === null || from !== follower.leaderName) return null;
     if (follower.leaderConnection === -1) follower.leaderConnection = this.inbound;
     if (follower.leaderConnection !== this.inbound) {
+      // The TCP connection to the leader broke (messages may be missing): Learner gives up and re-joins.
       this.trace("zk-follower-abandon", { reason: "connection to leader broken", leader: follower.leaderName });
       this.lookForLeader();
       return null;
     }
-    if (message !== undefined) {
-      if (message.connectionId !== follower.connectionId) return null;
-      if (message.seq !== follower.receivedSeq + 1) {
-        this.trace("zk-follower-abandon", { reason: "message lost", leader: follower.leaderName, seq: message.seq, expected: follower.receivedSeq + 1 });
-        this.lookForLeader();
-        return null;
-      }
-      follower.receivedSeq = message.seq;
-    }
     follower.lastHeardUs = this.context.monotonicNow();
     return follower;
-  }
-
-  /** Sends the next message of our stream to the leader. */
-  private sendToLeader<M extends Message & LearnerStream>(follower: FollowerState, message: Omit<M, "seq">): void {
-    this.context.send(follower.leaderName, { ...message, seq: ++follower.sentSeq } as M);
   }
 
   private onLeaderInfo(from: string, info: ZkLeaderInfo): void {
@@ -809,7 +754,8 @@ export class ZkServer implements Process, ConnectionsHost {
     follower.newEpoch = info.newEpoch;
     const ackEpoch = (): void => {
       if (this.follower !== follower) return;
-      this.sendToLeader<ZkAckEpoch>(follower, { type: "ZkAckEpoch", sid: this.sid, currentEpoch: this.currentEpoch, lastZxid: this.lastZxid, sizeBytes: 32 });
+      const ack: ZkAckEpoch = { type: "ZkAckEpoch", sid: this.sid, currentEpoch: this.currentEpoch, lastZxid: this.lastZxid, sizeBytes: 32 };
+      this.context.send(from, ack);
       follower.phase = "syncing";
     };
     if (info.newEpoch > this.acceptedEpoch) {
@@ -823,7 +769,7 @@ export class ZkServer implements Process, ConnectionsHost {
   }
 
   private onSync(from: string, sync: ZkSync): void {
-    const follower = this.fromLeader(from, sync);
+    const follower = this.fromLeader(from);
     if (follower === null || follower.phase !== "syncing" || sync.newEpoch !== follower.newEpoch) return;
     this.trace("zk-synced", { mode: sync.mode, txns: sync.committed.length, proposals: sync.proposals.length });
     // Every disk write below may fail, which ends the role (onIoError) or the server (die): then stop.
@@ -855,14 +801,15 @@ export class ZkServer implements Process, ConnectionsHost {
       this.storage.writeEpoch(CURRENT_EPOCH, sync.newEpoch, () => {
         if (this.follower !== follower) return;
         this.currentEpoch = sync.newEpoch;
-        this.sendToLeader<ZkNewLeaderAck>(follower, { type: "ZkNewLeaderAck", sid: this.sid, newEpoch: sync.newEpoch, sizeBytes: 16 });
+        const ack: ZkNewLeaderAck = { type: "ZkNewLeaderAck", sid: this.sid, newEpoch: sync.newEpoch, sizeBytes: 16 };
+        this.context.send(from, ack);
         this.ackDurableProposals(follower);
       });
     });
   }
 
   private onUpToDate(from: string, message: ZkUpToDate): void {
-    const follower = this.fromLeader(from, message);
+    const follower = this.fromLeader(from);
     if (follower === null || follower.phase !== "synced" || message.newEpoch !== follower.newEpoch) return;
     follower.phase = "uptodate";
     this.context.cancelTimer(this.initTimer);
@@ -878,7 +825,7 @@ export class ZkServer implements Process, ConnectionsHost {
   }
 
   private onProposal(from: string, proposal: ZkProposal): void {
-    const follower = this.fromLeader(from, proposal);
+    const follower = this.fromLeader(from);
     if (follower === null || follower.phase === "connecting" || follower.phase === "syncing") return;
     this.logProposal(follower, proposal.entry);
   }
@@ -887,10 +834,11 @@ export class ZkServer implements Process, ConnectionsHost {
    * FollowerZooKeeperServer.commit: the COMMIT is for the oldest pending proposal. ZooKeeper exits on a
    * mismatch ("Committing zxid X but next pending txn Y", ExitCode.UNMATCHED_TXN_COMMIT) and ignores a COMMIT
    * with nothing pending ("without seeing txn"); neither can happen on a gap-free FIFO stream from one leader
-   * (fromLeader ends the connection on a gap), so here both are model invariants.
+   * (the network retransmits a lost message or resets the connection, which fromLeader notices), so here both
+   * are model invariants.
    */
   private onCommit(from: string, commit: ZkCommit): void {
-    const follower = this.fromLeader(from, commit);
+    const follower = this.fromLeader(from);
     if (follower === null || follower.phase === "connecting" || follower.phase === "syncing") return;
     const next = follower.pending[0];
     assert(next !== undefined, "COMMIT with no pending proposal");
@@ -927,16 +875,17 @@ export class ZkServer implements Process, ConnectionsHost {
       if (pendingZxid > follower.durableZxid) break;
       if (pendingZxid <= follower.ackedZxid) continue;
       follower.ackedZxid = pendingZxid;
-      this.sendToLeader<ZkAck>(follower, { type: "ZkAck", sid: this.sid, zxid: pendingZxid, sizeBytes: 24 });
+      const ack: ZkAck = { type: "ZkAck", sid: this.sid, zxid: pendingZxid, sizeBytes: 24 };
+      this.context.send(follower.leaderName, ack);
     }
   }
 
   private onLeaderPing(from: string, ping: ZkLeaderPing): void {
-    const follower = this.fromLeader(from, ping);
+    const follower = this.fromLeader(from);
     if (follower === null) return;
-    const touched = [...follower.touched];
+    const reply: ZkLearnerPing = { type: "ZkLearnerPing", sid: this.sid, epoch: ping.epoch, touched: [...follower.touched], sizeBytes: 32 + 8 * follower.touched.size };
     follower.touched.clear();
-    this.sendToLeader<ZkLearnerPing>(follower, { type: "ZkLearnerPing", sid: this.sid, epoch: ping.epoch, touched, sizeBytes: 32 + 8 * touched.length });
+    this.context.send(from, reply);
   }
 
   private followerTick(): void {
@@ -952,7 +901,7 @@ export class ZkServer implements Process, ConnectionsHost {
   }
 
   private onRevalidateReply(from: string, reply: ZkRevalidateReply): void {
-    const follower = this.fromLeader(from, reply);
+    const follower = this.fromLeader(from);
     if (follower === null) return;
     const done = follower.revalidating.get(reply.sessionId);
     if (done === undefined) return;
@@ -961,7 +910,7 @@ export class ZkServer implements Process, ConnectionsHost {
   }
 
   private onSyncDone(from: string, done: ZkSyncDone): void {
-    if (this.fromLeader(from, done) === null) return;
+    if (this.fromLeader(from) === null) return;
     this.clients.complete(done.sessionId, done.cxid, { code: "OK", path: "" }, done.zxid);
   }
 
@@ -1050,7 +999,8 @@ export class ZkServer implements Process, ConnectionsHost {
       this.leaderHandle(this.sid, sessionId, cxid, request);
       return;
     }
-    this.sendToLeader<ZkForward>(this.follower!, { type: "ZkForward", sid: this.sid, sessionId, cxid, request, sizeBytes: 96 });
+    const forward: ZkForward = { type: "ZkForward", sid: this.sid, sessionId, cxid, request, sizeBytes: 96 };
+    this.context.send(this.follower!.leaderName, forward);
   }
 
   revalidate(sessionId: SessionId, done: (valid: boolean, timeoutMs: number) => void): void {
@@ -1061,7 +1011,8 @@ export class ZkServer implements Process, ConnectionsHost {
     }
     const follower = this.follower!;
     follower.revalidating.set(sessionId, done);
-    this.sendToLeader<ZkRevalidate>(follower, { type: "ZkRevalidate", sid: this.sid, sessionId, sizeBytes: 24 });
+    const revalidate: ZkRevalidate = { type: "ZkRevalidate", sid: this.sid, sessionId, sizeBytes: 24 };
+    this.context.send(follower.leaderName, revalidate);
   }
 
   // ------------------------------------------------------------------------------------------- dispatch
@@ -1091,7 +1042,7 @@ export class ZkServer implements Process, ConnectionsHost {
       case "ZkLearnerPing":
         return this.onLearnerPing(message as ZkLearnerPing);
       case "ZkRevalidate":
-        return this.onRevalidate(message as ZkRevalidate);
+        return this.onRevalidate(from, message as ZkRevalidate);
       case "ZkLeaderInfo":
         return this.onLeaderInfo(from, message as ZkLeaderInfo);
       case "ZkSync":

@@ -80,7 +80,7 @@ describe("ZooKeeper ensemble under random faults (property)", function () {
               else disk.setFaults({ writeError: true, fsyncError: true });
               undo = () => disk.clearFaults();
             } else if (fault.kind === "loss") {
-              // Single messages dropped both ways on connections that stay up (a learner stream sees the gap).
+              // Messages lost both ways: retransmitted in order, or the connection resets (noticed by its id).
               const rule = zk.network.loss(0.3, [name], others.concat("c1"));
               const back = zk.network.loss(0.3, others.concat("c1"), [name]);
               undo = () => {
