@@ -117,7 +117,7 @@ export class KafkaProducer {
       const sizeUpperBound = estimateSizeInBytesUpperBound(record.key, record.value);
       const invalid = this.invalidRecordSize(sizeUpperBound);
       if (invalid !== null) {
-        callback({ partition: -1, error: invalid, maybeAppended: false, attempts: 0 });
+        this.failUnappended(callback, invalid);
         return -1;
       }
       partition = this.append(record, callback, sizeUpperBound);
@@ -195,6 +195,11 @@ export class KafkaProducer {
     return this.stopped;
   }
 
+  /** buffer-available-bytes: buffer.memory less what the incomplete batches hold. */
+  get bufferAvailableBytes(): number {
+    return this.accumulator.availableMemory;
+  }
+
   /** A message for the producer: true when it was one (a response to one of its requests, or a stale one). */
   onMessage(from: string, message: Message): boolean {
     if (!RESPONSE_TYPES.has(message.type)) return false;
@@ -251,7 +256,13 @@ export class KafkaProducer {
     if (!this.waiting.delete(waiting)) return;
     const forMemory = first && this.memoryWaitBytes > 0;
     if (first) this.waitForMemory(0);
-    waiting.callback({ partition: -1, error: forMemory ? "BUFFER_EXHAUSTED" : "MAX_BLOCK_TIMEOUT", maybeAppended: false, attempts: 0 });
+    this.failUnappended(waiting.callback, forMemory ? "BUFFER_EXHAUSTED" : "MAX_BLOCK_TIMEOUT");
+  }
+
+  /** A record fails in send(), never appended: KafkaProducer.doSend's ApiException path (callback, errors sensor). */
+  private failUnappended(callback: SendCallback, error: string): void {
+    this.metrics.recordError.record(1, this.context.monotonicNow());
+    callback({ partition: -1, error, maybeAppended: false, attempts: 0 });
   }
 
   /** Appends waiting records, in order, while their topic's metadata is known and buffer memory suffices. */
@@ -274,7 +285,7 @@ export class KafkaProducer {
       this.waiting.delete(waiting);
       if (waiting.timer !== null) this.context.cancelTimer(waiting.timer);
       this.waitForMemory(0);
-      if (invalid !== null) callback({ partition: -1, error: invalid, maybeAppended: false, attempts: 0 });
+      if (invalid !== null) this.failUnappended(callback, invalid);
     }
   }
 
