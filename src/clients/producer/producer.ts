@@ -62,6 +62,11 @@ export class KafkaProducer {
   private readonly waiting = new Set<WaitingRecord>();
   /** The bytes the first waiting record waits for in buffer.memory (its new batch's size); 0 when it does not. */
   private memoryWaitBytes = 0;
+  /**
+   * Called when no record waits for buffer memory any more: a caller that models one application thread holds
+   * its next send() while `sendBlocked` (the blocked send() has not returned), and resumes here.
+   */
+  onSendUnblocked: (() => void) | null = null;
   private pollTimer: TimerId | null = null;
   private pollAtUs = Number.POSITIVE_INFINITY;
   private running = false;
@@ -151,8 +156,10 @@ export class KafkaProducer {
 
   /** The first waiting record now waits for `bytes` of buffer memory (0: it does not); batches drain meanwhile. */
   private waitForMemory(bytes: number): void {
+    const unblocked = this.memoryWaitBytes > 0 && bytes === 0;
     this.memoryWaitBytes = bytes;
     this.accumulator.bufferExhausted = bytes > 0;
+    if (unblocked) this.onSendUnblocked?.();
   }
 
   /**
@@ -193,6 +200,11 @@ export class KafkaProducer {
 
   get isClosed(): boolean {
     return this.stopped;
+  }
+
+  /** A record waits for buffer memory: in Kafka its send() has not returned yet (BufferPool.allocate blocks). */
+  get sendBlocked(): boolean {
+    return this.memoryWaitBytes > 0;
   }
 
   /** buffer-available-bytes: buffer.memory less what the incomplete batches hold. */

@@ -132,5 +132,12 @@ describe("KafkaProducer: buffer.memory (BufferPool)", () => {
     expect(outcomes).to.have.length(200);
     const ok = outcomes.filter((op) => op.type === "ok").map((op) => op.value);
     expect(cluster.log(0)).to.deep.equal(ok);
+    // One application thread: no send() while one is blocked — each exhausted record's fail comes before the next invoke.
+    for (const op of exhausted) {
+      const invokeAt = ops.findIndex((o) => o.type === "invoke" && o.value === op.value);
+      const next = ops.slice(invokeAt + 1).find((o) => o.type === "invoke");
+      if (next !== undefined) expect(next.t, `${String(op.value)}: the next send waits for its send() to return`).to.be.at.least(op.t);
+      expect(op.t - ops[invokeAt].t, "it waited max.block.ms").to.equal(ms(100));
+    }
   });
 });
