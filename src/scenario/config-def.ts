@@ -128,6 +128,7 @@ export const PRODUCER_NUMBER_DEFS: Readonly<Record<string, NumberDef>> = {
   "max.block.ms": long([0]),
   "reconnect.backoff.ms": long([0]),
   "max.request.size": int([0]),
+  "buffer.memory": long([0]),
 };
 
 /** Consumer configs (ConsumerConfig) the model reads. */

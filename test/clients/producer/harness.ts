@@ -35,6 +35,8 @@ export class Driver implements Process {
   readonly producer: KafkaProducer;
   readonly results: DriverResult[] = [];
   readonly partitions: number[] = [];
+  /** The producer's buffer-available-bytes after each send(). */
+  readonly bufferAvailableAfterSend: number[] = [];
 
   constructor(
     private readonly context: ProcessContext,
@@ -71,6 +73,7 @@ export class Driver implements Process {
       this.results.push({ value: record.value, sentAt, doneAt: this.context.now(), result });
     });
     this.partitions.push(partition);
+    this.bufferAvailableAfterSend.push(this.producer.bufferAvailableBytes);
   }
 }
 
