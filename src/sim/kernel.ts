@@ -56,9 +56,12 @@ export class Kernel {
   dispatched = 0;
   readonly queue = new EventQueue();
   private stopDetail: string | null = null;
-  /** The virtual time of the last dispatched event, and how many ran at it (kept across run() calls). */
-  private instant = -1;
-  private eventsAtInstant = 0;
+  /**
+   * The zero-time livelock check, run every `checkEvery` events (a power of two) rather than per event: the clock
+   * never goes back, so when two checks see the same time every event between them ran at that instant.
+   */
+  private checkedInstant = -1;
+  private eventsAtCheckedInstant = 0;
 
   /** Schedules an event at an absolute time (never in the past). */
   at(time: Micros, target: EventTarget, kind: number, a?: unknown, b?: unknown): TimerId {
@@ -88,6 +91,10 @@ export class Kernel {
     const queue = this.queue;
     const start = this.dispatched;
     const maxPerInstant = limits.maxEventsPerInstant ?? DEFAULT_MAX_EVENTS_PER_INSTANT;
+    // At most 4096 and at most an eighth of the bound: a stall ends within maxPerInstant + 2 × checkEvery events.
+    let checkEvery = 4096;
+    while (checkEvery > 1 && checkEvery * 8 > maxPerInstant) checkEvery >>= 1;
+    const checkMask = checkEvery - 1;
     this.stopDetail = null;
     let reason: VerdictReason;
     try {
@@ -119,13 +126,9 @@ export class Kernel {
         const b = queue.b[slot];
         queue.release(slot);
         this.now = time;
-        if (time !== this.instant) {
-          this.instant = time;
-          this.eventsAtInstant = 0;
-        } else if (++this.eventsAtInstant >= maxPerInstant) {
+        if ((++this.dispatched & checkMask) === 0 && this.sameInstant(checkEvery, maxPerInstant)) {
           return this.stall(target, kind, a, b, start, maxPerInstant);
         }
-        this.dispatched++;
         target.handleEvent(kind, a, b);
       }
     } catch (error) {
@@ -145,6 +148,18 @@ export class Kernel {
    * A zero-time livelock: dispatches up to STALL_SAMPLE more events at this instant to name the ones that repeat
    * (the run is over anyway), then ends with a `stalled` verdict.
    */
+  /** Called every `checkEvery` events: true once at least `maxPerInstant` have run at the current instant. */
+  private sameInstant(checkEvery: number, maxPerInstant: number): boolean {
+    if (this.now !== this.checkedInstant) {
+      this.checkedInstant = this.now;
+      this.eventsAtCheckedInstant = 0;
+      return false;
+    }
+    this.eventsAtCheckedInstant += checkEvery;
+    return this.eventsAtCheckedInstant >= maxPerInstant;
+  }
+
+  /** `target`'s event is the one that crossed the bound (already counted in `dispatched`, not yet run). */
   private stall(target: EventTarget, kind: number, a: unknown, b: unknown, start: number, maxPerInstant: number): Verdict {
     const counts = new Map<string, number>();
     const note = (t: EventTarget, k: number, x: unknown, y: unknown): void => {
@@ -154,7 +169,6 @@ export class Kernel {
     let detail: string;
     try {
       note(target, kind, a, b);
-      this.dispatched++;
       target.handleEvent(kind, a, b);
       const queue = this.queue;
       for (let i = 1; i < STALL_SAMPLE && queue.peekTime() === this.now; i++) {
