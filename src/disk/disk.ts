@@ -230,6 +230,10 @@ export class Disk implements HostDisk, EventTarget {
     this.kernel.after(latency, this, EVENT_FSYNC_DONE, op);
   }
 
+  describeEvent(): string {
+    return `${this.hostName} disk fsync completes`;
+  }
+
   handleEvent(kind: number, a: unknown): void {
     assert(kind === EVENT_FSYNC_DONE, `unknown disk event kind ${kind}`);
     const op = a as FsyncOp;

@@ -11,7 +11,7 @@
 import { z } from "zod";
 import { LONG_MAX } from "../broker/log/config.ts";
 
-export type KafkaType = "INT" | "LONG" | "DOUBLE";
+type KafkaType = "INT" | "LONG" | "DOUBLE";
 
 export interface NumberDef {
   readonly type: KafkaType;
@@ -47,6 +47,9 @@ function def(type: KafkaType, kafka: [number, number?] | undefined, model: Numbe
   const [min, max] = kafka;
   return max === undefined ? { type, min, kafka: `atLeast(${min})`, model } : { type, min, max, kafka: `between(${min}, ${max})`, model };
 }
+
+/** The cleaner's dirty ratio (DOUBLE, between(0, 1)), at broker and topic level. */
+export const RATIO_DEF: NumberDef = { type: "DOUBLE", min: 0, max: 1, kafka: "between(0, 1)" };
 
 /** Broker configs (KafkaConfig) the model reads, Kafka 3.6's definitions. */
 export const BROKER_NUMBER_DEFS: Readonly<Record<string, NumberDef>> = {
@@ -88,6 +91,7 @@ export const BROKER_NUMBER_DEFS: Readonly<Record<string, NumberDef>> = {
   "log.retention.bytes": long(),
   "log.cleaner.delete.retention.ms": long([0]),
   "log.cleaner.min.compaction.lag.ms": long([0]),
+  "log.cleaner.min.cleanable.ratio": RATIO_DEF,
   "log.flush.interval.messages": long([1]),
   "log.flush.interval.ms": long([0]),
   "message.max.bytes": int([0]),
@@ -104,14 +108,13 @@ export const TOPIC_NUMBER_DEFS: Readonly<Record<string, NumberDef>> = {
   "retention.bytes": long(),
   "delete.retention.ms": long([0]),
   "min.compaction.lag.ms": long([0]),
+  "min.cleanable.dirty.ratio": RATIO_DEF,
   "flush.messages": long([1]),
   "flush.ms": long([0]),
   "max.message.bytes": int([0]),
   "min.insync.replicas": int([1]),
 };
 
-/** DOUBLE keys: min.cleanable.dirty.ratio between(0, 1). */
-export const RATIO_DEF: NumberDef = { type: "DOUBLE", min: 0, max: 1, kafka: "between(0, 1)" };
 
 const CLIENT_TIMEOUT_WHY = "a request with a timeout ≤ 0 times out before any answer";
 
@@ -160,7 +163,7 @@ function show(value: number): string {
 }
 
 /** "an integer in [1, 2147483647] (Kafka INT, atLeast(1))". */
-export function describeNumberDef(d: NumberDef): string {
+function describeNumberDef(d: NumberDef): string {
   const [low, high] = allowedRange(d);
   const what = d.type === "DOUBLE" ? "a number" : "an integer";
   const kafka = [`Kafka ${d.type}`, d.kafka ?? "no validator"].join(", ");
@@ -169,7 +172,7 @@ export function describeNumberDef(d: NumberDef): string {
 }
 
 /** Whether a JSON value is valid for the definition (before normalising). */
-export function numberDefAccepts(d: NumberDef, value: unknown): value is number {
+function numberDefAccepts(d: NumberDef, value: unknown): value is number {
   if (typeof value !== "number" || !Number.isFinite(value)) return false;
   if (d.type !== "DOUBLE" && !Number.isInteger(value)) return false;
   const [low, high] = allowedRange(d);
@@ -177,7 +180,7 @@ export function numberDefAccepts(d: NumberDef, value: unknown): value is number 
 }
 
 /** The value the model runs with: normalised, and LONGs beyond 2^53 − 1 read as LONG_MAX ("never"). */
-export function normalizeNumber(d: NumberDef, value: number): number {
+function normalizeNumber(d: NumberDef, value: number): number {
   const result = d.normalize?.(value) ?? value;
   return d.type === "LONG" && Math.abs(result) > LONG_MAX ? Math.sign(result) * LONG_MAX : result;
 }
@@ -217,7 +220,7 @@ export function configRangesMarkdown(): string {
   ];
   const groups: [string, Readonly<Record<string, NumberDef>>][] = [
     ["Broker (`cluster.config`)", BROKER_NUMBER_DEFS],
-    ["Topic (`topics[].config`)", { ...TOPIC_NUMBER_DEFS, "min.cleanable.dirty.ratio": RATIO_DEF }],
+    ["Topic (`topics[].config`)", TOPIC_NUMBER_DEFS],
     ["Producer (`clients[].config` of a producer)", PRODUCER_NUMBER_DEFS],
     ["Consumer (`clients[].config` of a consumer)", CONSUMER_NUMBER_DEFS],
   ];

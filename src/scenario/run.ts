@@ -234,7 +234,7 @@ function phaseRunner(world: World, sampler: MetricsSampler | null, options: RunO
 }
 
 /** A failed model assertion, or another exception thrown by model code (a bug: named by its class). */
-export function describeModelError(error: Error | undefined): string {
+function describeModelError(error: Error | undefined): string {
   if (error === undefined) return "the model failed: unknown error";
   if (error instanceof ModelAssertionError) return `the model failed an assertion: ${error.message}`;
   return `the model threw ${error.name}: ${error.message}`;

@@ -12,7 +12,7 @@ import { DEFAULT_MAX_EVENTS_PER_INSTANT } from "../sim/kernel.ts";
 import { VIOLATION_NAMES } from "../check/violation.ts";
 import { DEFAULT_REPLICATION_CONFIG, KAFKA_VERSIONS } from "../broker/config.ts";
 import { BROKER_TOPIC_SYNONYMS, DEFAULT_LOG_CONFIG, DEFAULT_LOG_MANAGER_CONFIG } from "../broker/log/config.ts";
-import { BROKER_NUMBER_DEFS, CONSUMER_NUMBER_DEFS, kafkaNumber, PRODUCER_NUMBER_DEFS, RATIO_DEF, TOPIC_NUMBER_DEFS, type NumberDef } from "./config-def.ts";
+import { BROKER_NUMBER_DEFS, CONSUMER_NUMBER_DEFS, kafkaNumber, PRODUCER_NUMBER_DEFS, TOPIC_NUMBER_DEFS, type NumberDef } from "./config-def.ts";
 
 export { VIOLATION_NAMES };
 
@@ -20,13 +20,13 @@ const DURATION_TEXT = /^\s*\d+(?:\.\d+)?\s*(us|µs|ms|s|m|h)\s*$/;
 const DURATION_HINT = 'expected a duration like "250ms", "3.1s", "2m" or a number of milliseconds';
 
 /** The longest duration a scenario may name (one simulated year: far beyond any run that ends in useful time). */
-export const MAX_DURATION_MS = 365 * 24 * 3_600_000;
+const MAX_DURATION_MS = 365 * 24 * 3_600_000;
 const DURATION_MAX_HINT = `expected a duration of at most 8760h (one simulated year, ${MAX_DURATION_MS} ms)`;
 /** The most events a scenario's run may be given (limits.maxEvents). */
-export const MAX_EVENTS = 2_000_000_000;
+const MAX_EVENTS = 2_000_000_000;
 /** Producer workload bounds: records per second per client, and records in all. */
-export const MAX_RATE_PER_SEC = 100_000;
-export const MAX_MESSAGES = 10_000_000;
+const MAX_RATE_PER_SEC = 100_000;
+const MAX_MESSAGES = 10_000_000;
 
 export const Duration = z.union(
   [
@@ -265,7 +265,7 @@ function optionalKeys(defaults: Readonly<Record<string, unknown>>, defs: Readonl
       if (typeof value === "boolean") return [key, z.boolean().optional()];
       if (key.endsWith("cleanup.policy")) return [key, CleanupPolicy.optional()];
       if (typeof value !== "number") return [key, z.string().min(1).optional()];
-      const def = key.endsWith("dirty.ratio") || key.endsWith("min.cleanable.ratio") ? RATIO_DEF : defs[key];
+      const def = defs[key];
       if (def === undefined) throw new Error(`config key ${key} has no ConfigDef in config-def.ts`);
       return [key, kafkaNumber(def).optional()];
     }),

@@ -347,6 +347,10 @@ export class Host<D extends HostDisk = HostDisk> implements EventTarget, HostAdd
     this.deferred.push({ context: context as unknown as ProcessContext<HostDisk>, kind, a, b });
   }
 
+  describeEvent(): string {
+    return `${this.name} resumes`;
+  }
+
   handleEvent(kind: number, a: unknown): void {
     assert(kind === EVENT_RESUME, `unknown host event kind ${kind}`);
     if (a === this.incarnation) this.resume();

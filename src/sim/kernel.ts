@@ -144,10 +144,6 @@ export class Kernel {
     return verdict;
   }
 
-  /**
-   * A zero-time livelock: dispatches up to STALL_SAMPLE more events at this instant to name the ones that repeat
-   * (the run is over anyway), then ends with a `stalled` verdict.
-   */
   /** Called every `checkEvery` events: true once at least `maxPerInstant` have run at the current instant. */
   private sameInstant(checkEvery: number, maxPerInstant: number): boolean {
     if (this.now !== this.checkedInstant) {
@@ -159,11 +155,16 @@ export class Kernel {
     return this.eventsAtCheckedInstant >= maxPerInstant;
   }
 
-  /** `target`'s event is the one that crossed the bound (already counted in `dispatched`, not yet run). */
+  /**
+   * A zero-time livelock: dispatches up to STALL_SAMPLE more events at this instant to name the ones that repeat
+   * (the run is over anyway), then ends with a `stalled` verdict. `target`'s event is the one that crossed the
+   * bound (already counted in `dispatched`, not yet run). A target without describeEvent is named by its kind only
+   * (class names differ between the CLI and a minified browser bundle).
+   */
   private stall(target: EventTarget, kind: number, a: unknown, b: unknown, start: number, maxPerInstant: number): Verdict {
     const counts = new Map<string, number>();
     const note = (t: EventTarget, k: number, x: unknown, y: unknown): void => {
-      const name = t.describeEvent?.(k, x, y) ?? `${t.constructor.name} event ${k}`;
+      const name = t.describeEvent?.(k, x, y) ?? `event kind ${k}`;
       counts.set(name, (counts.get(name) ?? 0) + 1);
     };
     let detail: string;
@@ -174,7 +175,9 @@ export class Kernel {
       for (let i = 1; i < STALL_SAMPLE && queue.peekTime() === this.now; i++) {
         const slot = queue.pop();
         const next = queue.target[slot]!;
-        const [k, x, y] = [queue.kind[slot], queue.a[slot], queue.b[slot]];
+        const k = queue.kind[slot];
+        const x = queue.a[slot];
+        const y = queue.b[slot];
         queue.release(slot);
         note(next, k, x, y);
         this.dispatched++;
