@@ -11,8 +11,7 @@
  * segment's lost tail — is not mirrored either), and records below the log start offset are dropped.
  */
 
-/** One batch of log-loaded's `batches`: `[partitionLeaderEpoch, offsets, values, lastOffset]`. */
-export type LoadedBatch = readonly [number, readonly number[], readonly (string | null)[], number];
+import type { LogLoadedBatch } from "../sim/trace.ts";
 
 export interface MirrorRecord {
   readonly offset: number;
@@ -87,7 +86,7 @@ export class ReplicaMirror {
    * Returns the lowest offset at or above the log start whose record changed (appeared, went or differs), or
    * -1 when none did. Only called at a broker's start, so it may allocate.
    */
-  reload(logStartOffset: number, logEndOffset: number, batches: readonly LoadedBatch[], at: number): number {
+  reload(logStartOffset: number, logEndOffset: number, batches: readonly LogLoadedBatch[], at: number): number {
     const end = Math.max(logStartOffset, logEndOffset);
     const records: (MirrorRecord | undefined)[] = new Array<MirrorRecord | undefined>(end - logStartOffset).fill(undefined);
     for (const [partitionLeaderEpoch, offsets, values] of batches) {

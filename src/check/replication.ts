@@ -12,7 +12,7 @@ import { ControllerChecker } from "./controller.ts";
 import { finalDivergence, StrongIsrTracker, type Divergence } from "./divergence.ts";
 import { committedDataLost, leaderHwmDecreased, type ElectionInfo } from "./hwm-regression.ts";
 import { PartitionView } from "./partition-view.ts";
-import type { LoadedBatch } from "./replica-mirror.ts";
+import type { LogLoadedBatch } from "../sim/trace.ts";
 import { committedLog, type CommittedLog } from "./committed-log.ts";
 import type { TraceEvent } from "../sim/trace.ts";
 import type { Violation, ViolationName } from "./violation.ts";
@@ -195,7 +195,7 @@ export class ReplicationCheckers {
    */
   private onLoaded(state: PartitionState, event: TraceEvent): void {
     const mirror = state.view.replica(event.node);
-    const batches = event.batches as LoadedBatch[];
+    const batches = event.batches as LogLoadedBatch[];
     const changed = mirror.reload(Number(event.logStartOffset), Number(event.logEndOffset), batches, event.t);
     if (changed >= 0) this.cut(state, event.node, changed);
   }

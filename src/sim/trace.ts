@@ -29,6 +29,12 @@ export interface TraceEvent {
 
 export type TraceFields = Record<string, unknown>;
 
+/**
+ * One batch of a `log-loaded` event after an unclean shutdown (docs/trace.md): [partitionLeaderEpoch, the records'
+ * offsets, their values, the batch's last offset]. Written by the LogManager, read by the checkers and the viewer.
+ */
+export type LogLoadedBatch = readonly [number, readonly number[], readonly (string | null)[], number];
+
 /** Receives serialized lines (without the trailing newline). */
 export interface TraceSink {
   write(line: string): void;

@@ -11,6 +11,7 @@
 import type { DiskError } from "../../disk/disk.ts";
 import { assert } from "../../sim/assert.ts";
 import type { TimerId } from "../../sim/kernel.ts";
+import type { LogLoadedBatch } from "../../sim/trace.ts";
 import {
   CheckpointFile,
   CLEANER_OFFSET_CHECKPOINT,
@@ -166,7 +167,7 @@ export class LogManager {
       highWatermark: log.highWatermark,
     };
     if (!this.hadCleanShutdown) {
-      const batches: unknown[] = [];
+      const batches: LogLoadedBatch[] = [];
       for (const segment of log.segments) {
         for (const batch of segment.batches()) {
           const offsets = batch.records.map((r) => batch.baseOffset + r.offsetDelta);
