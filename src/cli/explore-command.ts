@@ -11,9 +11,6 @@ import { availableParallelism } from "node:os";
 import { loadScenario } from "../scenario/load.ts";
 import { EXIT_EXPECTATION_FAILED, EXIT_NO_VERDICT, EXIT_OK } from "./errors.ts";
 import { parseMaxMemory, parseMaxWall } from "./run-guards.ts";
-
-/** Default wall-time bound of one seed in explore. */
-const DEFAULT_SEED_MAX_WALL_MS = 10 * 60 * 1000;
 import {
   defaultFirstSeed,
   parseCount,
@@ -21,8 +18,10 @@ import {
   parseShard,
   replayCommand,
   shardSeeds,
+  outcomeKind,
   shrinkCommand,
   totalsOf,
+  type OutcomeKind,
   type ExploreTotals,
   type SeedOutcome,
 } from "./explore.ts";
@@ -39,6 +38,9 @@ export interface ExploreCommandOptions {
   maxWall?: string;
   maxMemory?: string;
 }
+
+/** Default wall-time bound of one seed in explore. */
+const DEFAULT_SEED_MAX_WALL_MS = 10 * 60 * 1000;
 
 /** Failing seeds listed one by one in the text summary (all of them are in --json). */
 const FAILURES_SHOWN = 20;
@@ -59,16 +61,14 @@ export function exploreCommand(file: string, options: ExploreCommandOptions, wal
   const bounds = { maxWallMs: parseMaxWall(options.maxWall, DEFAULT_SEED_MAX_WALL_MS), maxHeapBytes: parseMaxMemory(options.maxMemory) };
 
   const bar = process.stderr.isTTY && seeds.length > 0 ? progressBar(scenario.name, seeds.length) : null;
-  let failing = 0;
-  let modelErrors = 0;
+  const counts: Record<OutcomeKind, number> = { met: 0, failed: 0, "model-error": 0, unfinished: 0 };
   // --json lines come out in seed order whatever order the workers finish in.
   const pending = new Map<number, SeedOutcome>();
   let printed = 0;
   const started = wallClock();
   return runSeeds(seeds, jobs, { text, file, bounds }, scenario.name, (outcome, done) => {
-    if (outcome.result.verdict === "model-error") modelErrors++;
-    else if (!outcome.result.expectationMet) failing++;
-    bar?.update(done, { failing, modelErrors });
+    counts[outcomeKind(outcome.result)]++;
+    bar?.update(done, { failing: counts.failed, modelErrors: counts["model-error"], unfinished: counts.unfinished });
     if (!json) return;
     pending.set(outcome.seed, outcome);
     while (printed < seeds.length && pending.has(seeds[printed])) {
@@ -91,14 +91,14 @@ function progressBar(name: string, total: number): cliProgress.SingleBar {
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,
-      format: `explore ${name} |{bar}| {value}/{total} seeds | {failing} failing | {modelErrors} model errors | {duration_formatted} elapsed, ETA {eta_formatted}`,
+      format: `explore ${name} |{bar}| {value}/{total} seeds | {failing} failing | {modelErrors} model errors | {unfinished} unfinished | {duration_formatted} elapsed, ETA {eta_formatted}`,
       hideCursor: true,
       clearOnComplete: true,
       etaBuffer: 50,
     },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(total, 0, { failing: 0, modelErrors: 0 });
+  bar.start(total, 0, { failing: 0, modelErrors: 0, unfinished: 0 });
   return bar;
 }
 
@@ -123,16 +123,14 @@ function formatSummary(totals: ExploreTotals, outcomes: readonly SeedOutcome[], 
   if (totals.unfinished > 0) {
     out.push(chalk.yellow(`${chalk.bold("unfinished")}  ${totals.unfinished} of ${totals.seeds} seeds stopped at a bound (stall, event, wall or memory limit): seeds ${totals.unfinishedSeeds.slice(0, FAILURES_SHOWN).join(", ")}${totals.unfinished > FAILURES_SHOWN ? ", …" : ""}`));
   }
-  if (totals.failed === 0 && totals.modelErrors === 0) {
+  if (totals.expectationMet) {
     out.push(chalk.green(`✓ every seed met the expectation`));
     return out;
   }
   if (totals.failed > 0) out.push(chalk.red(`✗ ${totals.failed} of ${totals.seeds} seeds did not meet the expectation`));
-  // Model errors first (simulator bugs), then the seeds that found violations.
-  const failures = [
-    ...outcomes.filter((outcome) => outcome.result.verdict === "model-error"),
-    ...outcomes.filter((outcome) => outcome.result.verdict !== "model-error" && !outcome.result.expectationMet),
-  ];
+  // Model errors first (simulator bugs), then runs cut short, then the seeds that did not meet the expectation.
+  const order: OutcomeKind[] = ["model-error", "unfinished", "failed"];
+  const failures = order.flatMap((kind) => outcomes.filter((outcome) => outcomeKind(outcome.result) === kind));
   for (const { seed, result } of failures.slice(0, FAILURES_SHOWN)) {
     const counts = new Map<string, number>();
     for (const violation of result.violations) counts.set(violation.name, (counts.get(violation.name) ?? 0) + 1);

@@ -27,13 +27,13 @@ export interface ExploreTotals {
   jobs: number;
   seeds: number;
   passed: number;
-  /** Seeds that did not meet the expectation (model errors apart). */
+  /** Seeds whose run reached a verdict about Kafka and did not meet the expectation. */
   failed: number;
   failingSeeds: number[];
   /** Seeds whose run ended in a model error (a simulator bug), counted apart from seeds that found violations. */
   modelErrors: number;
   modelErrorSeeds: number[];
-  /** Seeds cut short by a bound (stalled, event-limit, wall-limit, memory-limit): no verdict about Kafka. */
+  /** Seeds cut short by a bound (stalled, event-limit, wall-limit, memory-limit): no verdict about Kafka either. */
   unfinished: number;
   unfinishedSeeds: number[];
   /** Violations by name, over every seed. */
@@ -93,6 +93,18 @@ export function seedsPerHour(seeds: number, wallMs: number): number {
   return wallMs <= 0 ? 0 : Math.round((seeds * 3_600_000) / wallMs);
 }
 
+/**
+ * What one seed's run says: it met the expectation; it reached a verdict about Kafka and did not (`failed`); the
+ * model failed (a simulator bug); or a bound cut it short (stall, event, wall or memory limit).
+ */
+export type OutcomeKind = "met" | "failed" | "model-error" | "unfinished";
+
+export function outcomeKind(result: Pick<RunResult, "verdict" | "expectationMet">): OutcomeKind {
+  if (result.verdict === "model-error") return "model-error";
+  if (!reachedVerdict(result)) return "unfinished";
+  return result.expectationMet ? "met" : "failed";
+}
+
 export function totalsOf(
   outcomes: readonly SeedOutcome[],
   context: { scenario: string; file: string; firstSeed: number; seedsRequested: number; shard: Shard | null; jobs: number; wallMs: number },
@@ -103,9 +115,10 @@ export function totalsOf(
   const modelErrorSeeds: number[] = [];
   const unfinishedSeeds: number[] = [];
   for (const { seed, result } of outcomes) {
-    if (result.verdict === "model-error") modelErrorSeeds.push(seed);
-    else if (!result.expectationMet) failingSeeds.push(seed);
-    if (result.verdict !== "model-error" && !reachedVerdict(result)) unfinishedSeeds.push(seed);
+    const kind = outcomeKind(result);
+    if (kind === "model-error") modelErrorSeeds.push(seed);
+    else if (kind === "unfinished") unfinishedSeeds.push(seed);
+    else if (kind === "failed") failingSeeds.push(seed);
     const names = new Set<string>();
     for (const violation of result.violations) {
       violations.set(violation.name, (violations.get(violation.name) ?? 0) + 1);
@@ -122,7 +135,7 @@ export function totalsOf(
     shard: context.shard === null ? null : `${context.shard.index}/${context.shard.count}`,
     jobs: context.jobs,
     seeds: outcomes.length,
-    passed: outcomes.length - failingSeeds.length - modelErrorSeeds.length,
+    passed: outcomes.length - failingSeeds.length - modelErrorSeeds.length - unfinishedSeeds.length,
     failed: failingSeeds.length,
     failingSeeds,
     modelErrors: modelErrorSeeds.length,
@@ -133,7 +146,7 @@ export function totalsOf(
     seedsWithViolation: byName(seedsWithViolation),
     wallMs: context.wallMs,
     seedsPerHour: seedsPerHour(outcomes.length, context.wallMs),
-    expectationMet: failingSeeds.length === 0 && modelErrorSeeds.length === 0,
+    expectationMet: failingSeeds.length + modelErrorSeeds.length + unfinishedSeeds.length === 0,
   };
 }
 
