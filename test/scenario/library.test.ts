@@ -45,6 +45,8 @@ const PAIRS: Pair[] = [
     firstSeed: 1,
   },
   { failure: "15 last replica standing", broken: ["last-replica-standing"], fixed: ["last-replica-standing-flush"], firstSeed: 1 },
+  // Kafka's own behaviour today (TransactionManager.canRetry → bumpIdempotentProducerEpoch): no counterpart in 3.x.
+  { failure: "idempotent epoch bump", broken: ["idempotent-epoch-bump-duplicates"], fixed: [], firstSeed: 1 },
   { failure: "chaos", broken: [], fixed: ["safe-chaos"], firstSeed: 1 },
 ];
 
