@@ -279,6 +279,7 @@ export class KafkaProducer {
 
   /** Appends waiting records, in order, while their topic's metadata is known and buffer memory suffices. */
   private appendWaiting(): void {
+    if (this.waiting.size === 0) return;
     // Deleting the entry being visited is safe in a Set's iteration; a record appended here never re-enters it.
     for (const waiting of this.waiting) {
       const { record, callback } = waiting;
