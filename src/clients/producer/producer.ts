@@ -11,12 +11,13 @@
  * record's timestamp is taken when it is appended; callbacks run inside the event that completes them.
  */
 
+import { nullableLength } from "../../broker/log/records.ts";
 import type { Message, ProcessContext } from "../../sim/host.ts";
 import type { TimerId } from "../../sim/kernel.ts";
 import { ms, type Micros } from "../../sim/time.ts";
 import { partitionForKey, StickyPartitioner } from "../partitioner.ts";
 import { BUFFER_FULL, RecordAccumulator } from "./accumulator.ts";
-import { estimateSizeInBytesUpperBound, type PendingRecord, type SendCallback } from "./batch.ts";
+import { sizeUpperBoundFromLengths, type PendingRecord, type SendCallback } from "./batch.ts";
 import type { ProducerConfig } from "./config.ts";
 import { ProducerMetadata } from "./metadata.ts";
 import { ProducerMetrics } from "../metrics.ts";
@@ -35,6 +36,9 @@ export interface ProducerRecord {
 interface WaitingRecord {
   readonly record: ProducerRecord;
   readonly callback: SendCallback;
+  /** The key's and value's lengths (nullableLength), measured in send(). */
+  readonly keyLength: number;
+  readonly valueLength: number;
   timer: TimerId | null;
 }
 
@@ -117,29 +121,31 @@ export class KafkaProducer {
       return -1;
     }
     this.metadata.add(record.topic);
+    const keyLength = nullableLength(record.key);
+    const valueLength = nullableLength(record.value);
     let partition = -1;
     if (this.waiting.size === 0 && this.metadata.partitionCount(record.topic) !== null) {
-      const sizeUpperBound = estimateSizeInBytesUpperBound(record.key, record.value);
+      const sizeUpperBound = sizeUpperBoundFromLengths(keyLength, valueLength);
       const invalid = this.invalidRecordSize(sizeUpperBound);
       if (invalid !== null) {
         this.failUnappended(callback, invalid);
         return -1;
       }
-      partition = this.append(record, callback, sizeUpperBound);
+      partition = this.append(record, callback, keyLength, valueLength, sizeUpperBound);
       if (partition === BUFFER_FULL) {
         this.waitForMemory(this.accumulator.refusedBytes);
-        this.block(record, callback);
+        this.block(record, callback, keyLength, valueLength);
       }
     } else {
-      this.block(record, callback);
+      this.block(record, callback, keyLength, valueLength);
     }
     this.wakeup();
     return partition;
   }
 
   /** The record waits (metadata or memory), for at most max.block.ms from now. */
-  private block(record: ProducerRecord, callback: SendCallback): void {
-    const waiting: WaitingRecord = { record, callback, timer: null };
+  private block(record: ProducerRecord, callback: SendCallback, keyLength: number, valueLength: number): void {
+    const waiting: WaitingRecord = { record, callback, keyLength, valueLength, timer: null };
     waiting.timer = this.context.setTimer(ms(this.config["max.block.ms"]), MAX_BLOCK_TAG, waiting);
     this.waiting.add(waiting);
   }
@@ -239,10 +245,11 @@ export class KafkaProducer {
   }
 
   /** Appends a record of valid size: its partition, or BUFFER_FULL (nothing appended). */
-  private append(record: ProducerRecord, callback: SendCallback, sizeUpperBound: number): number {
+  private append(record: ProducerRecord, callback: SendCallback, keyLength: number, valueLength: number, sizeUpperBound: number): number {
     const numPartitions = this.metadata.partitionCount(record.topic)!;
     const keyed = record.key === null ? null : this.partitionForKey(record.key, numPartitions);
-    const pending: PendingRecord = { key: record.key, value: record.value, timestamp: Math.floor(this.context.now() / 1000), callback };
+    const timestamp = Math.floor(this.context.now() / 1000);
+    const pending: PendingRecord = { key: record.key, value: record.value, keyLength, valueLength, timestamp, callback };
     return this.accumulator.append(record.topic, keyed, pending, sizeUpperBound, this.context.now());
   }
 
@@ -282,16 +289,16 @@ export class KafkaProducer {
     if (this.waiting.size === 0) return;
     // Deleting the entry being visited is safe in a Set's iteration; a record appended here never re-enters it.
     for (const waiting of this.waiting) {
-      const { record, callback } = waiting;
+      const { record, callback, keyLength, valueLength } = waiting;
       if (this.metadata.partitionCount(record.topic) === null) {
         this.waitForMemory(0);
         return;
       }
       // Still short of the bytes it waits for: BufferPool.allocate wakes only when a deallocation frees them.
       if (this.memoryWaitBytes > this.accumulator.availableMemory) return;
-      const sizeUpperBound = estimateSizeInBytesUpperBound(record.key, record.value);
+      const sizeUpperBound = sizeUpperBoundFromLengths(keyLength, valueLength);
       const invalid = this.invalidRecordSize(sizeUpperBound);
-      if (invalid === null && this.append(record, callback, sizeUpperBound) === BUFFER_FULL) {
+      if (invalid === null && this.append(record, callback, keyLength, valueLength, sizeUpperBound) === BUFFER_FULL) {
         this.waitForMemory(this.accumulator.refusedBytes);
         return;
       }
