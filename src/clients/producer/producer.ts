@@ -81,12 +81,18 @@ export class KafkaProducer {
   /** partitionForKey is pure: memoised per key for the partition count it was computed with. */
   private readonly keyPartitions = new Map<string, number>();
   private keyPartitionsCount = -1;
+  /** The largest valid record upper-bound size: min(max.request.size, buffer.memory). */
+  private readonly maxRecordSize: number;
+  /** batch.size above buffer.memory: no batch can ever be allocated (config only, so checked once). */
+  private readonly batchSizeOverMemory: boolean;
 
   constructor(
     private readonly context: ProcessContext,
     readonly config: ProducerConfig,
   ) {
     const rng = context.rng.fork("producer");
+    this.maxRecordSize = Math.min(config["max.request.size"], config["buffer.memory"]);
+    this.batchSizeOverMemory = config["batch.size"] > config["buffer.memory"];
     this.metadata = new ProducerMetadata(config["metadata.max.age.ms"], config["retry.backoff.ms"]);
     this.network = new NetworkClient(
       context,
@@ -155,8 +161,8 @@ export class KafkaProducer {
    * batch.size above buffer.memory can never be allocated (IllegalArgumentException, thrown out of send()).
    */
   private invalidRecordSize(sizeUpperBound: number): string | null {
-    if (sizeUpperBound > this.config["max.request.size"] || sizeUpperBound > this.config["buffer.memory"]) return "RECORD_TOO_LARGE";
-    if (this.config["batch.size"] > this.config["buffer.memory"]) return "ILLEGAL_ARGUMENT";
+    if (sizeUpperBound > this.maxRecordSize) return "RECORD_TOO_LARGE";
+    if (this.batchSizeOverMemory) return "ILLEGAL_ARGUMENT";
     return null;
   }
 
