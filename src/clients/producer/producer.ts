@@ -64,8 +64,6 @@ export class KafkaProducer {
    * max.block.ms expiry). Only the first waits for memory; the others wait behind it.
    */
   private readonly waiting = new Set<WaitingRecord>();
-  /** The bytes the first waiting record waits for in buffer.memory (its new batch's size); 0 when it does not. */
-  private memoryWaitBytes = 0;
   /**
    * Called when no record waits for buffer memory any more: a caller that models one application thread holds
    * its next send() while `sendBlocked` (the blocked send() has not returned), and resumes here.
@@ -138,10 +136,7 @@ export class KafkaProducer {
         return -1;
       }
       partition = this.append(record, callback, keyLength, valueLength, sizeUpperBound);
-      if (partition === BUFFER_FULL) {
-        this.waitForMemory(this.accumulator.refusedBytes);
-        this.block(record, callback, keyLength, valueLength);
-      }
+      if (partition === BUFFER_FULL) this.block(record, callback, keyLength, valueLength);
     } else {
       this.block(record, callback, keyLength, valueLength);
     }
@@ -166,12 +161,9 @@ export class KafkaProducer {
     return null;
   }
 
-  /** The first waiting record now waits for `bytes` of buffer memory (0: it does not); batches drain meanwhile. */
-  private waitForMemory(bytes: number): void {
-    const unblocked = this.memoryWaitBytes > 0 && bytes === 0;
-    this.memoryWaitBytes = bytes;
-    this.accumulator.bufferExhausted = bytes > 0;
-    if (unblocked) this.onSendUnblocked?.();
+  /** The first waiting record no longer waits for buffer memory: a blocked send() returns. */
+  private endMemoryWait(): void {
+    if (this.accumulator.endMemoryWait()) this.onSendUnblocked?.();
   }
 
   /**
@@ -216,7 +208,7 @@ export class KafkaProducer {
 
   /** A record waits for buffer memory: in Kafka its send() has not returned yet (BufferPool.allocate blocks). */
   get sendBlocked(): boolean {
-    return this.memoryWaitBytes > 0;
+    return this.accumulator.memoryWaitBytes > 0;
   }
 
   /** buffer-available-bytes: buffer.memory less what the incomplete batches hold. */
@@ -279,8 +271,8 @@ export class KafkaProducer {
   private onMaxBlock(waiting: WaitingRecord): void {
     const first = this.waiting.values().next().value === waiting;
     if (!this.waiting.delete(waiting)) return;
-    const forMemory = first && this.memoryWaitBytes > 0;
-    if (first) this.waitForMemory(0);
+    const forMemory = first && this.accumulator.memoryWaitBytes > 0;
+    if (first) this.endMemoryWait();
     this.failUnappended(waiting.callback, forMemory ? "BUFFER_EXHAUSTED" : "MAX_BLOCK_TIMEOUT");
   }
 
@@ -297,27 +289,20 @@ export class KafkaProducer {
     for (const waiting of this.waiting) {
       const { record, callback, keyLength, valueLength } = waiting;
       if (this.metadata.partitionCount(record.topic) === null) {
-        this.waitForMemory(0);
+        this.endMemoryWait();
         return;
       }
       // Still short of the bytes it waits for: BufferPool.allocate wakes only when a deallocation frees them.
-      if (this.memoryWaitBytes > this.accumulator.availableMemory) return;
+      if (this.accumulator.memoryWaitBytes > this.accumulator.availableMemory) return;
       const sizeUpperBound = sizeUpperBoundFromLengths(keyLength, valueLength);
       const invalid = this.invalidRecordSize(sizeUpperBound);
-      if (invalid === null && this.append(record, callback, keyLength, valueLength, sizeUpperBound) === BUFFER_FULL) {
-        this.waitForMemory(this.accumulator.refusedBytes);
-        return;
-      }
+      // BUFFER_FULL: the accumulator now has it wait for its new batch's bytes.
+      if (invalid === null && this.append(record, callback, keyLength, valueLength, sizeUpperBound) === BUFFER_FULL) return;
       this.waiting.delete(waiting);
       if (waiting.timer !== null) this.context.cancelTimer(waiting.timer);
-      this.waitForMemory(0);
+      this.endMemoryWait();
       if (invalid !== null) this.failUnappended(callback, invalid);
     }
-  }
-
-  /** Completed batches freed what the first waiting record waits for: it can be appended now. */
-  private get memoryFreed(): boolean {
-    return this.memoryWaitBytes > 0 && this.memoryWaitBytes <= this.accumulator.availableMemory;
   }
 
   /** Runs the Sender until it has nothing more to send now, then arms the poll timer for its next deadline. */
@@ -335,7 +320,7 @@ export class KafkaProducer {
         this.appendWaiting();
         while (this.sender.runOnce() && ++iterations < MAX_SENDER_ITERATIONS);
         this.accumulator.maybeEndFlush();
-      } while ((this.wakeAgain || this.memoryFreed) && ++iterations < MAX_SENDER_ITERATIONS);
+      } while ((this.wakeAgain || this.accumulator.memoryFreed) && ++iterations < MAX_SENDER_ITERATIONS);
     } finally {
       this.running = false;
     }
