@@ -129,14 +129,13 @@ export class KafkaProducer {
     const valueLength = nullableLength(record.value);
     let partition = -1;
     if (this.waiting.size === 0 && this.metadata.partitionCount(record.topic) !== null) {
-      const sizeUpperBound = sizeUpperBoundFromLengths(keyLength, valueLength);
-      const invalid = this.invalidRecordSize(sizeUpperBound);
-      if (invalid !== null) {
-        this.failUnappended(callback, invalid);
+      const appended = this.tryAppendRecord(record, callback, keyLength, valueLength);
+      if (typeof appended === "string") {
+        this.failUnappended(callback, appended);
         return -1;
       }
-      partition = this.append(record, callback, keyLength, valueLength, sizeUpperBound);
-      if (partition === BUFFER_FULL) this.block(record, callback, keyLength, valueLength);
+      if (appended === BUFFER_FULL) this.block(record, callback, keyLength, valueLength);
+      else partition = appended;
     } else {
       this.block(record, callback, keyLength, valueLength);
     }
@@ -242,8 +241,15 @@ export class KafkaProducer {
     return true;
   }
 
-  /** Appends a record of valid size: its partition, or BUFFER_FULL (nothing appended). */
-  private append(record: ProducerRecord, callback: SendCallback, keyLength: number, valueLength: number, sizeUpperBound: number): number {
+  /**
+   * Checks a record's size (invalidRecordSize) and appends it (its topic's metadata is known): its partition;
+   * BUFFER_FULL, nothing appended and the record waits for memory; or the error it fails with, for the caller
+   * to report (failUnappended) once it is done with the record.
+   */
+  private tryAppendRecord(record: ProducerRecord, callback: SendCallback, keyLength: number, valueLength: number): number | string {
+    const sizeUpperBound = sizeUpperBoundFromLengths(keyLength, valueLength);
+    const invalid = this.invalidRecordSize(sizeUpperBound);
+    if (invalid !== null) return invalid;
     const numPartitions = this.metadata.partitionCount(record.topic)!;
     const keyed = record.key === null ? null : this.partitionForKey(record.key, numPartitions);
     const timestamp = Math.floor(this.context.now() / 1000);
@@ -294,14 +300,13 @@ export class KafkaProducer {
       }
       // Still short of the bytes it waits for: BufferPool.allocate wakes only when a deallocation frees them.
       if (this.accumulator.memoryWaitBytes > this.accumulator.availableMemory) return;
-      const sizeUpperBound = sizeUpperBoundFromLengths(keyLength, valueLength);
-      const invalid = this.invalidRecordSize(sizeUpperBound);
       // BUFFER_FULL: the accumulator now has it wait for its new batch's bytes.
-      if (invalid === null && this.append(record, callback, keyLength, valueLength, sizeUpperBound) === BUFFER_FULL) return;
+      const appended = this.tryAppendRecord(record, callback, keyLength, valueLength);
+      if (appended === BUFFER_FULL) return;
       this.waiting.delete(waiting);
       if (waiting.timer !== null) this.context.cancelTimer(waiting.timer);
       this.endMemoryWait();
-      if (invalid !== null) this.failUnappended(callback, invalid);
+      if (typeof appended === "string") this.failUnappended(callback, appended);
     }
   }
 
