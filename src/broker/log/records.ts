@@ -81,22 +81,48 @@ export function varlongSize(value: number): number {
   return bytes;
 }
 
+/** A key's or value's length as a v2 record writes it: its UTF-8 bytes, or -1 for null. */
+export function nullableLength(text: string | null): number {
+  return text === null ? -1 : utf8Length(text);
+}
+
+/** DefaultRecord.sizeOf without headers: a key and a value of these lengths (-1: null, one varint), and no more. */
+export function keyValueSizeBytes(keyLength: number, valueLength: number): number {
+  return varintSize(keyLength) + Math.max(0, keyLength) + varintSize(valueLength) + Math.max(0, valueLength);
+}
+
+/**
+ * DefaultRecord.sizeInBytes from the key's and value's lengths (nullableLength): the body (attributes, deltas,
+ * key, value, header count, and `headersBytes` for the headers themselves) plus its own varint length prefix.
+ */
+export function recordSizeFromLengths(
+  offsetDelta: number,
+  timestampDelta: number,
+  keyLength: number,
+  valueLength: number,
+  headerCount: number,
+  headersBytes: number,
+): number {
+  const body = 1 + varlongSize(timestampDelta) + varintSize(offsetDelta) + keyValueSizeBytes(keyLength, valueLength) + varintSize(headerCount) + headersBytes;
+  return varintSize(body) + body;
+}
+
 /** DefaultRecord.sizeInBytes: the body plus its own varint length prefix. */
 export function recordSizeBytes(record: KafkaRecord): number {
-  const keyBytes = record.key === null ? -1 : utf8Length(record.key);
-  const valueBytes = record.value === null ? -1 : utf8Length(record.value);
-  let body = 1; // attributes
-  body += varlongSize(record.timestampDelta);
-  body += varintSize(record.offsetDelta);
-  body += varintSize(keyBytes) + Math.max(0, keyBytes);
-  body += varintSize(valueBytes) + Math.max(0, valueBytes);
-  body += varintSize(record.headers.length);
+  let headersBytes = 0;
   for (const header of record.headers) {
     const headerKey = utf8Length(header.key);
-    const headerValue = header.value === null ? -1 : utf8Length(header.value);
-    body += varintSize(headerKey) + headerKey + varintSize(headerValue) + Math.max(0, headerValue);
+    const headerValue = nullableLength(header.value);
+    headersBytes += varintSize(headerKey) + headerKey + varintSize(headerValue) + Math.max(0, headerValue);
   }
-  return varintSize(body) + body;
+  return recordSizeFromLengths(
+    record.offsetDelta,
+    record.timestampDelta,
+    nullableLength(record.key),
+    nullableLength(record.value),
+    record.headers.length,
+    headersBytes,
+  );
 }
 
 export function batchSizeBytes(records: readonly KafkaRecord[]): number {

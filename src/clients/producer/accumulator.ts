@@ -8,9 +8,9 @@
  * go back to the front of their deque (in sequence order with idempotence); batches older than
  * delivery.timeout.ms expire from the front. Its BufferPool is a byte count: a new batch takes max(batch.size,
  * the record's upper-bound size) out of buffer.memory and gives it back when it completes (deallocate); an
- * append that would need more than is free creates nothing and returns BUFFER_FULL (the producer then blocks
- * the record, as BufferPool.allocate blocks its caller), and while a record waits for memory every batch is
- * sendable (ready's `exhausted`). Simplifications: no free list of pooled batch.size buffers (it changes no
+ * append that would need more than is free creates nothing and returns BUFFER_FULL, and the record then waits
+ * for that many bytes (the producer blocks it, as BufferPool.allocate blocks its caller, until endMemoryWait);
+ * while it waits every batch is sendable (ready's `exhausted`). Simplifications: no free list of pooled batch.size buffers (it changes no
  * byte count), no adaptive partitioning, no per-leader backoff skip (KIP-951), a constant retry backoff.
  */
 
@@ -63,10 +63,12 @@ export class RecordAccumulator {
   /** buffer.memory, and the bytes the incomplete batches hold of it (BufferPool: totalMemory − availableMemory). */
   private readonly totalMemory: number;
   private usedMemory = 0;
-  /** The bytes the last BUFFER_FULL append asked for (the size BufferPool.allocate waits for). */
-  private refused = 0;
-  /** A record waits for memory (BufferPool.queued() > 0): every batch is sendable, to free memory soonest. */
-  bufferExhausted = false;
+  /**
+   * The bytes the first record waiting for memory waits for (its new batch's size, which the last BUFFER_FULL
+   * append asked for: the size BufferPool.allocate waits for); 0 when none waits. While one waits
+   * (BufferPool.queued() > 0) every batch is sendable, to free memory soonest.
+   */
+  private waitBytes = 0;
 
   constructor(
     private readonly config: ProducerConfig,
@@ -85,9 +87,21 @@ export class RecordAccumulator {
     return this.totalMemory - this.usedMemory;
   }
 
-  /** The bytes the last BUFFER_FULL append needed for its new batch. */
-  get refusedBytes(): number {
-    return this.refused;
+  /** The bytes the record waiting for memory waits for, 0 when none waits. */
+  get memoryWaitBytes(): number {
+    return this.waitBytes;
+  }
+
+  /** Completed batches freed what the waiting record waits for: it can be appended now. */
+  get memoryFreed(): boolean {
+    return this.waitBytes > 0 && this.waitBytes <= this.availableMemory;
+  }
+
+  /** No record waits for memory any more (appended, failed, or waiting for metadata): true when one did. */
+  endMemoryWait(): boolean {
+    const waited = this.waitBytes > 0;
+    this.waitBytes = 0;
+    return waited;
   }
 
   private dequeFor(tp: string): ProducerBatch[] {
@@ -129,7 +143,8 @@ export class RecordAccumulator {
   /**
    * Appends a record; `partition` null = no key (sticky). The topic's partition count must be known.
    * `sizeUpperBound` is the record's AbstractRecords.estimateSizeInBytesUpperBound, at most buffer.memory.
-   * Returns the partition, or BUFFER_FULL when a new batch would not fit in buffer.memory (nothing appended).
+   * Returns the partition, or BUFFER_FULL when a new batch would not fit in buffer.memory: nothing appended, and
+   * the record now waits for the new batch's bytes (memoryWaitBytes).
    */
   append(topic: string, partition: number | null, record: PendingRecord, sizeUpperBound: number, nowUs: Micros): number {
     const numPartitions = this.metadata.partitionCount(topic) ?? 0;
@@ -143,7 +158,7 @@ export class RecordAccumulator {
       // RecordAccumulator.append: free.allocate(max(batch.size, upper bound)) before appendNewBatch.
       const size = Math.max(this.config["batch.size"], sizeUpperBound);
       if (this.usedMemory + size > this.totalMemory) {
-        this.refused = size;
+        this.waitBytes = size;
         return BUFFER_FULL;
       }
       this.usedMemory += size;
@@ -195,7 +210,7 @@ export class RecordAccumulator {
     const timeToWaitUs = backingOff ? this.retryBackoffUs : this.lingerUs;
     const full = deque.length > 1 || first.isFull;
     const expired = nowUs - first.lastAttemptUs >= timeToWaitUs;
-    const sendable = full || expired || this.bufferExhausted || this.closed || this.flushing;
+    const sendable = full || expired || this.waitBytes > 0 || this.closed || this.flushing;
     return sendable && !backingOff ? nowUs : first.lastAttemptUs + timeToWaitUs;
   }
 

@@ -6,25 +6,37 @@
  * compression, no splitting on MESSAGE_TOO_LARGE, no headers.
  */
 
-import { BATCH_HEADER_BYTES, makeBatch, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE, recordSizeBytes, varintSize, type RecordBatch } from "../../broker/log/records.ts";
+import {
+  BATCH_HEADER_BYTES,
+  keyValueSizeBytes,
+  makeBatch,
+  NO_PRODUCER_EPOCH,
+  NO_PRODUCER_ID,
+  NO_SEQUENCE,
+  nullableLength,
+  recordSizeFromLengths,
+  varintSize,
+  type RecordBatch,
+} from "../../broker/log/records.ts";
 import type { Micros } from "../../sim/time.ts";
-import { utf8Length } from "../../sim/utf8.ts";
 
 /** DefaultRecord.MAX_RECORD_OVERHEAD: attributes, and timestamp and offset deltas and length at their widest. */
 const MAX_RECORD_OVERHEAD = 21;
 
 /**
  * AbstractRecords.estimateSizeInBytesUpperBound for a v2 batch of this one record, uncompressed and without
- * headers (DefaultRecordBatch.estimateBatchSizeUpperBound): what KafkaProducer checks against
- * max.request.size and buffer.memory, and what a new batch for it reserves at least.
+ * headers (DefaultRecordBatch.estimateBatchSizeUpperBound), from its key's and value's lengths (nullableLength):
+ * what KafkaProducer checks against max.request.size and buffer.memory, and what a new batch for it reserves
+ * at least.
  */
+export function sizeUpperBoundFromLengths(keyLength: number, valueLength: number): number {
+  // DefaultRecord.recordSizeUpperBound: MAX_RECORD_OVERHEAD + sizeOf(key, value, headers = none).
+  return BATCH_HEADER_BYTES + MAX_RECORD_OVERHEAD + keyValueSizeBytes(keyLength, valueLength) + varintSize(0);
+}
+
+/** estimateSizeInBytesUpperBound of a key and a value (see sizeUpperBoundFromLengths). */
 export function estimateSizeInBytesUpperBound(key: string | null, value: string | null): number {
-  const keySize = key === null ? -1 : utf8Length(key);
-  const valueSize = value === null ? -1 : utf8Length(value);
-  // DefaultRecord.sizeOf: a null key or value is one varint (-1); then the header count (0).
-  const keyBytes = keySize < 0 ? 1 : varintSize(keySize) + keySize;
-  const valueBytes = valueSize < 0 ? 1 : varintSize(valueSize) + valueSize;
-  return BATCH_HEADER_BYTES + MAX_RECORD_OVERHEAD + keyBytes + valueBytes + varintSize(0);
+  return sizeUpperBoundFromLengths(nullableLength(key), nullableLength(value));
 }
 
 /** The outcome a send callback gets. `attempts`: how many Produce requests carried the record. */
@@ -37,6 +49,9 @@ export type SendCallback = (result: SendResult) => void;
 export interface PendingRecord {
   readonly key: string | null;
   readonly value: string | null;
+  /** The key's and value's UTF-8 lengths, -1 for null (nullableLength): measured once, in send(). */
+  readonly keyLength: number;
+  readonly valueLength: number;
   /** CreateTime in ms. */
   readonly timestamp: number;
   readonly callback: SendCallback;
@@ -98,7 +113,7 @@ export class ProducerBatch {
   /** The size a record adds at the next offset (DefaultRecord.sizeInBytes). */
   private recordSize(record: PendingRecord): number {
     const first = this.records.length > 0 ? this.records[0].timestamp : record.timestamp;
-    return recordSizeBytes({ offsetDelta: this.records.length, timestampDelta: record.timestamp - first, key: record.key, value: record.value, headers: [] });
+    return recordSizeFromLengths(this.records.length, record.timestamp - first, record.keyLength, record.valueLength, 0, 0);
   }
 
   /** ProducerBatch.tryAppend: the appended bytes, or null (and the batch closes) when the record does not fit. */

@@ -11,12 +11,13 @@
  * record's timestamp is taken when it is appended; callbacks run inside the event that completes them.
  */
 
+import { nullableLength } from "../../broker/log/records.ts";
 import type { Message, ProcessContext } from "../../sim/host.ts";
 import type { TimerId } from "../../sim/kernel.ts";
 import { ms, type Micros } from "../../sim/time.ts";
 import { partitionForKey, StickyPartitioner } from "../partitioner.ts";
 import { BUFFER_FULL, RecordAccumulator } from "./accumulator.ts";
-import { estimateSizeInBytesUpperBound, type PendingRecord, type SendCallback } from "./batch.ts";
+import { sizeUpperBoundFromLengths, type PendingRecord, type SendCallback } from "./batch.ts";
 import type { ProducerConfig } from "./config.ts";
 import { ProducerMetadata } from "./metadata.ts";
 import { ProducerMetrics } from "../metrics.ts";
@@ -35,6 +36,9 @@ export interface ProducerRecord {
 interface WaitingRecord {
   readonly record: ProducerRecord;
   readonly callback: SendCallback;
+  /** The key's and value's lengths (nullableLength), measured in send(). */
+  readonly keyLength: number;
+  readonly valueLength: number;
   timer: TimerId | null;
 }
 
@@ -60,8 +64,6 @@ export class KafkaProducer {
    * max.block.ms expiry). Only the first waits for memory; the others wait behind it.
    */
   private readonly waiting = new Set<WaitingRecord>();
-  /** The bytes the first waiting record waits for in buffer.memory (its new batch's size); 0 when it does not. */
-  private memoryWaitBytes = 0;
   /**
    * Called when no record waits for buffer memory any more: a caller that models one application thread holds
    * its next send() while `sendBlocked` (the blocked send() has not returned), and resumes here.
@@ -77,12 +79,18 @@ export class KafkaProducer {
   /** partitionForKey is pure: memoised per key for the partition count it was computed with. */
   private readonly keyPartitions = new Map<string, number>();
   private keyPartitionsCount = -1;
+  /** The largest valid record upper-bound size: min(max.request.size, buffer.memory). */
+  private readonly maxRecordSize: number;
+  /** batch.size above buffer.memory: no batch can ever be allocated (config only, so checked once). */
+  private readonly batchSizeOverMemory: boolean;
 
   constructor(
     private readonly context: ProcessContext,
     readonly config: ProducerConfig,
   ) {
     const rng = context.rng.fork("producer");
+    this.maxRecordSize = Math.min(config["max.request.size"], config["buffer.memory"]);
+    this.batchSizeOverMemory = config["batch.size"] > config["buffer.memory"];
     this.metadata = new ProducerMetadata(config["metadata.max.age.ms"], config["retry.backoff.ms"]);
     this.network = new NetworkClient(
       context,
@@ -117,29 +125,27 @@ export class KafkaProducer {
       return -1;
     }
     this.metadata.add(record.topic);
+    const keyLength = nullableLength(record.key);
+    const valueLength = nullableLength(record.value);
     let partition = -1;
     if (this.waiting.size === 0 && this.metadata.partitionCount(record.topic) !== null) {
-      const sizeUpperBound = estimateSizeInBytesUpperBound(record.key, record.value);
-      const invalid = this.invalidRecordSize(sizeUpperBound);
-      if (invalid !== null) {
-        this.failUnappended(callback, invalid);
+      const appended = this.tryAppendRecord(record, callback, keyLength, valueLength);
+      if (typeof appended === "string") {
+        this.failUnappended(callback, appended);
         return -1;
       }
-      partition = this.append(record, callback, sizeUpperBound);
-      if (partition === BUFFER_FULL) {
-        this.waitForMemory(this.accumulator.refusedBytes);
-        this.block(record, callback);
-      }
+      if (appended === BUFFER_FULL) this.block(record, callback, keyLength, valueLength);
+      else partition = appended;
     } else {
-      this.block(record, callback);
+      this.block(record, callback, keyLength, valueLength);
     }
     this.wakeup();
     return partition;
   }
 
   /** The record waits (metadata or memory), for at most max.block.ms from now. */
-  private block(record: ProducerRecord, callback: SendCallback): void {
-    const waiting: WaitingRecord = { record, callback, timer: null };
+  private block(record: ProducerRecord, callback: SendCallback, keyLength: number, valueLength: number): void {
+    const waiting: WaitingRecord = { record, callback, keyLength, valueLength, timer: null };
     waiting.timer = this.context.setTimer(ms(this.config["max.block.ms"]), MAX_BLOCK_TAG, waiting);
     this.waiting.add(waiting);
   }
@@ -149,17 +155,14 @@ export class KafkaProducer {
    * batch.size above buffer.memory can never be allocated (IllegalArgumentException, thrown out of send()).
    */
   private invalidRecordSize(sizeUpperBound: number): string | null {
-    if (sizeUpperBound > this.config["max.request.size"] || sizeUpperBound > this.config["buffer.memory"]) return "RECORD_TOO_LARGE";
-    if (this.config["batch.size"] > this.config["buffer.memory"]) return "ILLEGAL_ARGUMENT";
+    if (sizeUpperBound > this.maxRecordSize) return "RECORD_TOO_LARGE";
+    if (this.batchSizeOverMemory) return "ILLEGAL_ARGUMENT";
     return null;
   }
 
-  /** The first waiting record now waits for `bytes` of buffer memory (0: it does not); batches drain meanwhile. */
-  private waitForMemory(bytes: number): void {
-    const unblocked = this.memoryWaitBytes > 0 && bytes === 0;
-    this.memoryWaitBytes = bytes;
-    this.accumulator.bufferExhausted = bytes > 0;
-    if (unblocked) this.onSendUnblocked?.();
+  /** The first waiting record no longer waits for buffer memory: a blocked send() returns. */
+  private endMemoryWait(): void {
+    if (this.accumulator.endMemoryWait()) this.onSendUnblocked?.();
   }
 
   /**
@@ -204,7 +207,7 @@ export class KafkaProducer {
 
   /** A record waits for buffer memory: in Kafka its send() has not returned yet (BufferPool.allocate blocks). */
   get sendBlocked(): boolean {
-    return this.memoryWaitBytes > 0;
+    return this.accumulator.memoryWaitBytes > 0;
   }
 
   /** buffer-available-bytes: buffer.memory less what the incomplete batches hold. */
@@ -238,11 +241,19 @@ export class KafkaProducer {
     return true;
   }
 
-  /** Appends a record of valid size: its partition, or BUFFER_FULL (nothing appended). */
-  private append(record: ProducerRecord, callback: SendCallback, sizeUpperBound: number): number {
+  /**
+   * Checks a record's size (invalidRecordSize) and appends it (its topic's metadata is known): its partition;
+   * BUFFER_FULL, nothing appended and the record waits for memory; or the error it fails with, for the caller
+   * to report (failUnappended) once it is done with the record.
+   */
+  private tryAppendRecord(record: ProducerRecord, callback: SendCallback, keyLength: number, valueLength: number): number | string {
+    const sizeUpperBound = sizeUpperBoundFromLengths(keyLength, valueLength);
+    const invalid = this.invalidRecordSize(sizeUpperBound);
+    if (invalid !== null) return invalid;
     const numPartitions = this.metadata.partitionCount(record.topic)!;
     const keyed = record.key === null ? null : this.partitionForKey(record.key, numPartitions);
-    const pending: PendingRecord = { key: record.key, value: record.value, timestamp: Math.floor(this.context.now() / 1000), callback };
+    const timestamp = Math.floor(this.context.now() / 1000);
+    const pending: PendingRecord = { key: record.key, value: record.value, keyLength, valueLength, timestamp, callback };
     return this.accumulator.append(record.topic, keyed, pending, sizeUpperBound, this.context.now());
   }
 
@@ -266,8 +277,8 @@ export class KafkaProducer {
   private onMaxBlock(waiting: WaitingRecord): void {
     const first = this.waiting.values().next().value === waiting;
     if (!this.waiting.delete(waiting)) return;
-    const forMemory = first && this.memoryWaitBytes > 0;
-    if (first) this.waitForMemory(0);
+    const forMemory = first && this.accumulator.memoryWaitBytes > 0;
+    if (first) this.endMemoryWait();
     this.failUnappended(waiting.callback, forMemory ? "BUFFER_EXHAUSTED" : "MAX_BLOCK_TIMEOUT");
   }
 
@@ -279,31 +290,24 @@ export class KafkaProducer {
 
   /** Appends waiting records, in order, while their topic's metadata is known and buffer memory suffices. */
   private appendWaiting(): void {
+    if (this.waiting.size === 0) return;
     // Deleting the entry being visited is safe in a Set's iteration; a record appended here never re-enters it.
     for (const waiting of this.waiting) {
-      const { record, callback } = waiting;
+      const { record, callback, keyLength, valueLength } = waiting;
       if (this.metadata.partitionCount(record.topic) === null) {
-        this.waitForMemory(0);
+        this.endMemoryWait();
         return;
       }
       // Still short of the bytes it waits for: BufferPool.allocate wakes only when a deallocation frees them.
-      if (this.memoryWaitBytes > this.accumulator.availableMemory) return;
-      const sizeUpperBound = estimateSizeInBytesUpperBound(record.key, record.value);
-      const invalid = this.invalidRecordSize(sizeUpperBound);
-      if (invalid === null && this.append(record, callback, sizeUpperBound) === BUFFER_FULL) {
-        this.waitForMemory(this.accumulator.refusedBytes);
-        return;
-      }
+      if (this.accumulator.memoryWaitBytes > this.accumulator.availableMemory) return;
+      // BUFFER_FULL: the accumulator now has it wait for its new batch's bytes.
+      const appended = this.tryAppendRecord(record, callback, keyLength, valueLength);
+      if (appended === BUFFER_FULL) return;
       this.waiting.delete(waiting);
       if (waiting.timer !== null) this.context.cancelTimer(waiting.timer);
-      this.waitForMemory(0);
-      if (invalid !== null) this.failUnappended(callback, invalid);
+      this.endMemoryWait();
+      if (typeof appended === "string") this.failUnappended(callback, appended);
     }
-  }
-
-  /** Completed batches freed what the first waiting record waits for: it can be appended now. */
-  private get memoryFreed(): boolean {
-    return this.memoryWaitBytes > 0 && this.memoryWaitBytes <= this.accumulator.availableMemory;
   }
 
   /** Runs the Sender until it has nothing more to send now, then arms the poll timer for its next deadline. */
@@ -321,7 +325,7 @@ export class KafkaProducer {
         this.appendWaiting();
         while (this.sender.runOnce() && ++iterations < MAX_SENDER_ITERATIONS);
         this.accumulator.maybeEndFlush();
-      } while ((this.wakeAgain || this.memoryFreed) && ++iterations < MAX_SENDER_ITERATIONS);
+      } while ((this.wakeAgain || this.accumulator.memoryFreed) && ++iterations < MAX_SENDER_ITERATIONS);
     } finally {
       this.running = false;
     }
