@@ -142,11 +142,7 @@ export function resolveProducerConfig(bootstrap: readonly string[], input: Produ
   return { ok: true, config, notes };
 }
 
-/**
- * The effective config as the "client-config" trace event carries it (acks as Kafka prints it: "all", "1", "0").
- * buffer.memory is left out for now: adding it changes that one event, and so the hash of every pinned trace.
- */
+/** The effective config as the "client-config" trace event carries it (acks as Kafka prints it: "all", "1", "0"). */
 export function describeProducerConfig(config: ProducerConfig): Record<string, unknown> {
-  const { "buffer.memory": _bufferMemory, ...traced } = config;
-  return { ...traced, acks: config.acks === -1 ? "all" : String(config.acks), "bootstrap.servers": config["bootstrap.servers"].join(",") };
+  return { ...config, acks: config.acks === -1 ? "all" : String(config.acks), "bootstrap.servers": config["bootstrap.servers"].join(",") };
 }
