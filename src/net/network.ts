@@ -133,7 +133,6 @@ class Envelope {
   dst = 0;
   message: Message | null = null;
   mid = 0;
-  epoch = 0;
   incarnation = 0;
   sizeBytes = 0;
   timer: TimerId = -1;
@@ -232,7 +231,6 @@ export class Network implements Transport, EventTarget {
     envelope.dst = dst.index;
     envelope.message = message;
     envelope.mid = mid;
-    envelope.epoch = this.epoch[link];
     envelope.incarnation = dst.incarnation;
     envelope.sizeBytes = message.sizeBytes ?? DEFAULT_SIZE_BYTES;
     if (this.cut[link] !== 0) this.hold(link, envelope);
@@ -391,23 +389,23 @@ export class Network implements Transport, EventTarget {
     }
   }
 
-  /** Hands the link's first undelivered envelope to its receiver (or drops it: connection reset, host down). */
+  /**
+   * Hands the link's first undelivered envelope to its receiver on the link's current connection (or drops it:
+   * host down). A reset empties the in-flight list and cancels every timer of it, so an envelope delivered here
+   * was sent on the current connection.
+   */
   private deliver(link: number, envelope: Envelope): void {
+    assert(this.flightHead[link] === envelope, "a delivered envelope is the first on its link's in-flight list");
     const src = envelope.src;
     const dstIndex = envelope.dst;
     const message = envelope.message!;
     const mid = envelope.mid;
-    const epoch = envelope.epoch;
     const incarnation = envelope.incarnation;
     this.unlinkFlight(link, envelope);
     this.release(envelope);
 
     const hosts = this.hosts;
     const dst = hosts[dstIndex];
-    if (this.epoch[link] !== epoch) {
-      this.drop(hosts[src].name, dst.name, message, mid, "partition");
-      return;
-    }
     if (!dst.isUp() || dst.incarnation !== incarnation) {
       this.drop(hosts[src].name, dst.name, message, mid, "host-down");
       return;
@@ -415,7 +413,7 @@ export class Network implements Transport, EventTarget {
     this.stats.delivered++;
     const srcName = hosts[src].name;
     if (this.trace.on) this.trace.emit(dst.name, "deliver", { from: srcName, type: message.type, mid });
-    dst.context!.deliver(srcName, message, epoch);
+    dst.context!.deliver(srcName, message, this.epoch[link]);
   }
 
   /** Messages sent but neither delivered nor dropped yet. */
