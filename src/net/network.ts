@@ -507,6 +507,12 @@ export class Network implements Transport, EventTarget {
 
   linkState(from: string, to: string): LinkState {
     const link = this.linkIndex(from, to);
+    let retransmitting = 0;
+    let blocked = 0;
+    for (let envelope = this.flightHead[link]; envelope !== null; envelope = envelope.next) {
+      if (envelope.losses > 0) retransmitting++;
+      if (envelope.arrived) blocked++;
+    }
     return {
       cut: this.cut[link] !== 0,
       lossRate: this.lossRate[link],
@@ -515,15 +521,9 @@ export class Network implements Transport, EventTarget {
       slowFactor: this.slowFactor[link],
       epoch: this.epoch[link],
       held: this.heldCount[link],
-      retransmitting: this.countInFlight(link, (envelope) => envelope.losses > 0),
-      blocked: this.countInFlight(link, (envelope) => envelope.arrived),
+      retransmitting,
+      blocked,
     };
-  }
-
-  private countInFlight(link: number, test: (envelope: Envelope) => boolean): number {
-    let count = 0;
-    for (let envelope = this.flightHead[link]; envelope !== null; envelope = envelope.next) if (test(envelope)) count++;
-    return count;
   }
 
   // --------------------------------------------------------------------------------------------- internals
@@ -708,18 +708,22 @@ export class Network implements Transport, EventTarget {
     const from = hosts[Math.floor(link / n)].name;
     const to = hosts[link % n].name;
     // Empty at a cut's reset (beginCut moved them to the held queue) unless tcpRetransmitUs is 0.
-    let envelope = this.takeInFlight(link);
-    while (envelope !== null) {
-      const next = envelope.next;
-      this.drop(from, to, envelope.message!, envelope.mid, reason);
-      this.release(envelope);
-      envelope = next;
-    }
-    envelope = this.heldHead[link];
+    this.dropAll(this.takeInFlight(link), from, to, reason);
+    this.dropAll(this.takeHeld(link), from, to, reason);
+  }
+
+  /** Empties the link's held queue; returns the old head (a linked list). */
+  private takeHeld(link: number): Envelope | null {
+    const head = this.heldHead[link];
     this.heldHead[link] = null;
     this.heldTail[link] = null;
     this.heldCount[link] = 0;
-    while (envelope !== null) {
+    return head;
+  }
+
+  /** Drops every envelope of a linked list, in order, and returns each to the pool. */
+  private dropAll(head: Envelope | null, from: string, to: string, reason: DropReason): void {
+    for (let envelope = head; envelope !== null; ) {
       const next = envelope.next;
       this.drop(from, to, envelope.message!, envelope.mid, reason);
       this.release(envelope);
@@ -746,11 +750,7 @@ export class Network implements Transport, EventTarget {
       const cutUs = this.world.kernel.now - this.cutSince[link];
       this.trace.emit(this.hosts[Math.floor(link / n)].name, "retransmit", { to: this.hosts[link % n].name, count, cutUs });
     }
-    let envelope = this.heldHead[link];
-    this.heldHead[link] = null;
-    this.heldTail[link] = null;
-    this.heldCount[link] = 0;
-    while (envelope !== null) {
+    for (let envelope = this.takeHeld(link); envelope !== null; ) {
       const next = envelope.next;
       this.transmit(link, envelope);
       envelope = next;
