@@ -24,7 +24,7 @@ import type { World } from "../sim/world.ts";
 import { Cuts, HOLDING, OPEN, RESET } from "./cuts.ts";
 import { Envelope } from "./envelope.ts";
 import { latencySampler, type LatencySpec } from "./latency.ts";
-import { DEFAULT_TCP_RETRANSMIT_US, retransmissionTimeoutUs } from "./retransmit.ts";
+import { DEFAULT_TCP_RETRANSMIT_US, Retransmission } from "./retransmit.ts";
 import { checkBandwidth, compileRules, type NetworkRule, type RuleId } from "./rules.ts";
 
 export { sampleLatency, latencySampler, validateLatency, minLatency, type LatencySpec } from "./latency.ts";
@@ -88,8 +88,6 @@ export interface NetworkStats {
 
 const DEFAULT_SIZE_BYTES = 100;
 const EVENT_DELIVER = 1;
-const EVENT_RETRANSMIT = 3;
-const EVENT_GIVE_UP = 4;
 
 export class Network implements Transport, EventTarget {
   readonly stats: NetworkStats = { sent: 0, delivered: 0, dropped: 0, lost: 0, retransmitted: 0, resets: 0 };
@@ -105,6 +103,7 @@ export class Network implements Transport, EventTarget {
   private nextMid = 0;
   private pool: Envelope[] = [];
   private readonly cuts: Cuts;
+  private readonly retransmission: Retransmission;
 
   // Per-link state, indexed src.index * n + dst.index.
   private n = 0;
@@ -142,6 +141,12 @@ export class Network implements Transport, EventTarget {
       transmit: (link, envelope) => this.transmit(link, envelope),
       resetCut: (link) => this.reset(link, "partition"),
       retransmitted: (count) => (this.stats.retransmitted += count),
+    });
+    this.retransmission = new Retransmission(world, this.rng, this.tcpRetransmitUs, this.stats, {
+      linkOf: (envelope) => envelope.src * this.n + envelope.dst,
+      lossRate: (link) => this.lossRate[link],
+      schedule: (link, envelope) => this.schedule(link, envelope),
+      resetLost: (link) => this.reset(link, "loss"),
     });
     world.setTransport(this);
     this.grow();
@@ -187,55 +192,9 @@ export class Network implements Transport, EventTarget {
     if (tail === null) this.flightHead[link] = envelope;
     else tail.next = envelope;
     this.flightTail[link] = envelope;
-    if (this.lost(link)) this.lose(envelope);
+    const retransmission = this.retransmission;
+    if (retransmission.lost(this.lossRate[link])) retransmission.lose(envelope);
     else this.schedule(link, envelope);
-  }
-
-  /** Draws whether one transmission on the link is lost (the `loss` fault), from the network's stream. */
-  private lost(link: number): boolean {
-    const loss = this.lossRate[link];
-    return loss > 0 && this.rng.float() < loss;
-  }
-
-  /**
-   * The envelope's transmission was lost: TCP sends it again after its RTO, doubled for each consecutive loss;
-   * if that would come tcpRetransmitUs or more after its first loss, the connection gives up then and resets.
-   */
-  private lose(envelope: Envelope): void {
-    const kernel = this.world.kernel;
-    const now = kernel.now;
-    this.stats.lost++;
-    if (envelope.losses === 0) envelope.lostAt = now;
-    envelope.losses++;
-    const retransmitAt = now + retransmissionTimeoutUs(envelope.losses);
-    const giveUpAt = envelope.lostAt + this.tcpRetransmitUs;
-    envelope.timer =
-      retransmitAt < giveUpAt
-        ? kernel.at(retransmitAt, this, EVENT_RETRANSMIT, envelope)
-        : kernel.at(giveUpAt, this, EVENT_GIVE_UP, envelope);
-  }
-
-  /** The RTO expired: the lost envelope is transmitted again (and may be lost again). */
-  private retransmit(envelope: Envelope): void {
-    envelope.timer = -1;
-    const link = envelope.src * this.n + envelope.dst;
-    this.stats.retransmitted++;
-    if (this.trace.on) {
-      const hosts = this.hosts;
-      this.trace.emit(hosts[envelope.src].name, "retransmit", {
-        to: hosts[envelope.dst].name,
-        type: envelope.message!.type,
-        mid: envelope.mid,
-        attempt: envelope.losses,
-        rtoUs: retransmissionTimeoutUs(envelope.losses),
-      });
-    }
-    if (this.lost(link)) {
-      this.lose(envelope);
-      return;
-    }
-    envelope.losses = 0;
-    this.schedule(link, envelope);
   }
 
   /** Samples the envelope's delivery time (after the link's previous delivery) and sets its delivery event. */
@@ -278,23 +237,12 @@ export class Network implements Transport, EventTarget {
     this.pool.push(envelope);
   }
 
-  describeEvent(kind: number, a: unknown, _b: unknown): string {
+  describeEvent(_kind: number, a: unknown, _b: unknown): string {
     const envelope = a as Envelope;
-    const what = kind === EVENT_RETRANSMIT ? "retransmits" : kind === EVENT_GIVE_UP ? "gives up retransmitting" : "delivers";
-    return `network ${what} ${envelope.message?.type ?? "?"} ${this.hosts[envelope.src].name} → ${this.hosts[envelope.dst].name}`;
+    return `network delivers ${envelope.message?.type ?? "?"} ${this.hosts[envelope.src].name} → ${this.hosts[envelope.dst].name}`;
   }
 
   handleEvent(kind: number, a: unknown, _b: unknown): void {
-    if (kind === EVENT_RETRANSMIT) {
-      this.retransmit(a as Envelope);
-      return;
-    }
-    if (kind === EVENT_GIVE_UP) {
-      const envelope = a as Envelope;
-      envelope.timer = -1;
-      this.reset(envelope.src * this.n + envelope.dst, "loss");
-      return;
-    }
     if (kind !== EVENT_DELIVER) assert(false, `unknown network event kind ${kind}`);
     let envelope = a as Envelope;
     envelope.timer = -1;
