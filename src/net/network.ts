@@ -1,17 +1,11 @@
 /**
  * The virtual network: one TCP connection per ordered pair of hosts, delivering each link's messages in send
- * order or not at all, with sampled latency, per-link bandwidth and fault rules (partitions, loss, delay, caps,
- * slow nodes). Retransmission is modelled as TCP does it. A message lost on the way (the `loss` fault) is sent
- * again after its retransmission timeout (RTO: Linux's TCP_RTO_MIN of 200 ms, doubled for each consecutive
- * loss of the message, capped at TCP_RTO_MAX), and the messages sent after it on the link wait for it at the
- * receiver (head-of-line blocking). A cut link holds what is in flight and what is sent during the cut, and
- * delivers it in order after the heal. A connection that makes no progress for `tcpRetransmitUs` (a cut, or a
- * message whose retransmissions keep being lost) resets: its undelivered messages are dropped and the link
- * epoch is bumped. It simplifies TCP: no segments, windows or ACKs (each message is one segment; its losses are
- * drawn per transmission, and its retransmissions run on its own timer, as a SACK sender resends each hole),
- * a heal retransmits at once (no back-off), nobody is told of a reset, a node's link to itself is never
- * affected by fault rules, in-flight and held messages from a crashed sender are still delivered, and a message
- * that reaches a paused host counts as delivered when it arrives (the host handles it on resume).
+ * order or not at all, with sampled latency, per-link bandwidth and fault rules (rules.ts). A message sent after
+ * one being retransmitted (retransmit.ts) waits for it at the receiver (head-of-line blocking); a cut link holds
+ * its messages until the heal (cuts.ts); a connection that makes no progress for `tcpRetransmitUs` resets: its
+ * undelivered messages are dropped and the link epoch is bumped. It simplifies TCP: no segments, windows or
+ * ACKs, nobody is told of a reset, in-flight and held messages from a crashed sender are still delivered, and a
+ * message that reaches a paused host counts as delivered when it arrives (the host handles it on resume).
  */
 
 import { assert } from "../sim/assert.ts";
