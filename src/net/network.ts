@@ -1,30 +1,34 @@
 /**
  * The virtual network: one TCP connection per ordered pair of hosts, delivering each link's messages in send
- * order or not at all, with sampled latency, per-link bandwidth and fault rules (partitions, loss, delay, caps,
- * slow nodes). Retransmission is modelled as TCP does it. A message lost on the way (the `loss` fault) is sent
- * again after its retransmission timeout (RTO: Linux's TCP_RTO_MIN of 200 ms, doubled for each consecutive
- * loss of the message, capped at TCP_RTO_MAX), and the messages sent after it on the link wait for it at the
- * receiver (head-of-line blocking). A cut link holds what is in flight and what is sent during the cut, and
- * delivers it in order after the heal. A connection that makes no progress for `tcpRetransmitUs` (a cut, or a
- * message whose retransmissions keep being lost) resets: its undelivered messages are dropped and the link
- * epoch is bumped. It simplifies TCP: no segments, windows or ACKs (each message is one segment; its losses are
- * drawn per transmission, and its retransmissions run on its own timer, as a SACK sender resends each hole),
- * a heal retransmits at once (no back-off), nobody is told of a reset, a node's link to itself is never
- * affected by fault rules, in-flight and held messages from a crashed sender are still delivered, and a message
- * that reaches a paused host counts as delivered when it arrives (the host handles it on resume).
+ * order or not at all, with sampled latency, per-link bandwidth and fault rules (rules.ts). A message sent after
+ * one being retransmitted (retransmit.ts) waits for it at the receiver (head-of-line blocking); a cut link holds
+ * its messages until the heal (cuts.ts); a connection that makes no progress for `tcpRetransmitUs` resets: its
+ * undelivered messages are dropped and the link epoch is bumped. It simplifies TCP: no segments, windows or
+ * ACKs, nobody is told of a reset, in-flight and held messages from a crashed sender are still delivered, and a
+ * message that reaches a paused host counts as delivered when it arrives (the host handles it on resume).
  */
 
 import { assert } from "../sim/assert.ts";
 import type { Host, HostAddress, Message, Transport } from "../sim/host.ts";
 import type { EventTarget } from "../sim/kernel.ts";
-import type { TimerId } from "../sim/kernel.ts";
 import type { Rng } from "../sim/rng.ts";
 import type { Micros } from "../sim/time.ts";
 import type { Trace } from "../sim/trace.ts";
 import type { World } from "../sim/world.ts";
+import { Cuts, HOLDING, OPEN, RESET } from "./cuts.ts";
+import { Envelope } from "./envelope.ts";
 import { latencySampler, type LatencySpec } from "./latency.ts";
+import { DEFAULT_TCP_RETRANSMIT_US, Retransmission } from "./retransmit.ts";
+import { checkBandwidth, compileRules, type NetworkRule, type RuleId } from "./rules.ts";
 
 export { sampleLatency, latencySampler, validateLatency, minLatency, type LatencySpec } from "./latency.ts";
+export {
+  DEFAULT_TCP_RETRANSMIT_US,
+  TCP_RTO_MAX_US,
+  TCP_RTO_MIN_US,
+  retransmissionTimeoutUs,
+} from "./retransmit.ts";
+export type { NetworkRule, RuleId } from "./rules.ts";
 
 export interface NetworkConfig {
   /** One-way latency of every link, sampled per message. */
@@ -39,42 +43,8 @@ export interface NetworkConfig {
   tcpRetransmitUs?: Micros;
 }
 
-/**
- * 10 s: covers the short partitions of the scenarios (a few seconds), stays well below the 30 s request
- * timeouts of Kafka's clients, controller and replica fetchers (a held request normally arrives while its
- * sender still waits for it), and about where Kafka's and ZooKeeper's own idle/request timeouts would have
- * closed a real connection anyway (Linux alone would retransmit for ~15 min, tcp_retries2). The same bound
- * ends a lost message's retransmissions: 6 consecutive losses (0.2 + 0.4 + 0.8 + 1.6 + 3.2 s of RTOs, the
- * sixth transmission at 6.2 s also lost) reset the connection; TCP cannot tell a cut from a 100 % loss.
- */
-export const DEFAULT_TCP_RETRANSMIT_US: Micros = 10_000_000;
-
-/** Linux's TCP_RTO_MIN: the retransmission timeout of a connection whose round trip is far below it. */
-export const TCP_RTO_MIN_US: Micros = 200_000;
-/** Linux's TCP_RTO_MAX: the exponential back-off stops doubling here. */
-export const TCP_RTO_MAX_US: Micros = 120_000_000;
-
-/** The RTO after a message's `losses`-th consecutive loss: TCP_RTO_MIN doubled per loss, capped at TCP_RTO_MAX. */
-export function retransmissionTimeoutUs(losses: number): Micros {
-  return Math.min(TCP_RTO_MIN_US * 2 ** (losses - 1), TCP_RTO_MAX_US);
-}
-
-/** Handle of a fault rule, for removeRule(). */
-export type RuleId = number;
-
 /** Why a message was dropped (the `reason` of a `drop` trace event). */
 export type DropReason = "partition" | "loss" | "host-down";
-
-/** Node selectors are host names; `null` means every node. */
-type Nodes = readonly string[];
-export type NetworkRule = { readonly id: RuleId } & (
-  | { readonly kind: "partition"; readonly groups: readonly Nodes[] }
-  | { readonly kind: "partition-one-way"; readonly from: Nodes; readonly to: Nodes }
-  | { readonly kind: "loss"; readonly rate: number; readonly from: Nodes | null; readonly to: Nodes | null }
-  | { readonly kind: "delay"; readonly extraUs: Micros; readonly from: Nodes | null; readonly to: Nodes | null }
-  | { readonly kind: "bandwidth"; readonly bytesPerSec: number; readonly from: Nodes | null; readonly to: Nodes | null }
-  | { readonly kind: "slow-node"; readonly node: string; readonly factor: number }
-);
 
 /** The effective state of one directed link (for inspection and tests). */
 export interface LinkState {
@@ -112,40 +82,6 @@ export interface NetworkStats {
 
 const DEFAULT_SIZE_BYTES = 100;
 const EVENT_DELIVER = 1;
-const EVENT_RESET = 2;
-const EVENT_RETRANSMIT = 3;
-const EVENT_GIVE_UP = 4;
-
-/** Link connection states (`linkMode`). */
-const OPEN = 0;
-/** Cut, within tcpRetransmitUs: messages are held. */
-const HOLDING = 1;
-/** Cut for longer than tcpRetransmitUs: the connection was reset; sends are dropped until the heal. */
-const RESET = 2;
-
-/**
- * A message in flight or held: the payload of its delivery (or retransmission) event, and a node of its link's
- * in-flight list (not yet delivered, send order) or held list (a cut's queue). Pooled, so steady-state sends
- * allocate nothing.
- */
-class Envelope {
-  src = 0;
-  dst = 0;
-  message: Message | null = null;
-  mid = 0;
-  epoch = 0;
-  incarnation = 0;
-  sizeBytes = 0;
-  timer: TimerId = -1;
-  /** Consecutive lost transmissions of this message (its RTO back-off); 0 once one gets through. */
-  losses = 0;
-  /** When its first transmission was lost: its retransmissions give up tcpRetransmitUs later. */
-  lostAt = 0;
-  /** Arrived, and waiting at the receiver behind an earlier message being retransmitted. */
-  arrived = false;
-  prev: Envelope | null = null;
-  next: Envelope | null = null;
-}
 
 export class Network implements Transport, EventTarget {
   readonly stats: NetworkStats = { sent: 0, delivered: 0, dropped: 0, lost: 0, retransmitted: 0, resets: 0 };
@@ -160,33 +96,25 @@ export class Network implements Transport, EventTarget {
   private nextRuleId = 1;
   private nextMid = 0;
   private pool: Envelope[] = [];
+  private readonly cuts: Cuts;
+  private readonly retransmission: Retransmission;
 
   // Per-link state, indexed src.index * n + dst.index.
   private n = 0;
-  private cut = new Uint8Array(0);
-  private lossRate = new Float64Array(0);
-  private extraDelay = new Float64Array(0);
-  private bandwidthCap = new Float64Array(0);
-  private slowFactor = new Float64Array(0);
+  private cut: Uint8Array = new Uint8Array(0);
+  private lossRate: Float64Array = new Float64Array(0);
+  private extraDelay: Float64Array = new Float64Array(0);
+  private bandwidthCap: Float64Array = new Float64Array(0);
+  private slowFactor: Float64Array = new Float64Array(0);
   private epoch = new Uint32Array(0);
   private lastDeliverAt = new Float64Array(0);
   private busyUntil = new Float64Array(0);
-  /** OPEN, HOLDING or RESET; a link is cut in HOLDING and RESET. */
-  private linkMode = new Uint8Array(0);
-  /** When the current cut began (HOLDING and RESET links). */
-  private cutSince = new Float64Array(0);
-  /** The pending EVENT_RESET of a HOLDING link. */
-  private resetTimer = new Float64Array(0);
   /**
    * Envelopes per link not yet delivered, in send order (doubly linked through prev/next): scheduled for
    * delivery, waiting for a retransmission, or arrived and blocked behind one.
    */
   private flightHead: (Envelope | null)[] = [];
   private flightTail: (Envelope | null)[] = [];
-  /** Held envelopes per link, in send order (linked through next). */
-  private heldHead: (Envelope | null)[] = [];
-  private heldTail: (Envelope | null)[] = [];
-  private heldCount = new Uint32Array(0);
 
   constructor(
     private readonly world: World,
@@ -202,6 +130,18 @@ export class Network implements Transport, EventTarget {
     const retransmit = config.tcpRetransmitUs ?? DEFAULT_TCP_RETRANSMIT_US;
     assert(Number.isFinite(retransmit) && retransmit >= 0, `tcpRetransmitUs must be a finite number >= 0, got ${retransmit}`);
     this.tcpRetransmitUs = Math.round(retransmit);
+    this.cuts = new Cuts(world, this.tcpRetransmitUs, {
+      takeInFlight: (link) => this.takeInFlight(link),
+      transmit: (link, envelope) => this.transmit(link, envelope),
+      resetCut: (link) => this.reset(link, "partition"),
+      retransmitted: (count) => (this.stats.retransmitted += count),
+    });
+    this.retransmission = new Retransmission(world, this.rng, this.tcpRetransmitUs, this.stats, {
+      linkOf: (envelope) => envelope.src * this.n + envelope.dst,
+      lossRate: (link) => this.lossRate[link],
+      schedule: (link, envelope) => this.schedule(link, envelope),
+      resetLost: (link) => this.reset(link, "loss"),
+    });
     world.setTransport(this);
     this.grow();
   }
@@ -220,7 +160,7 @@ export class Network implements Transport, EventTarget {
       const bytes = message.sizeBytes ?? DEFAULT_SIZE_BYTES;
       this.trace.emit(from.name, "send", { to, type: message.type, mid, bytes });
     }
-    if (this.cut[link] !== 0 && this.linkMode[link] !== HOLDING) {
+    if (this.cut[link] !== 0 && this.cuts.mode[link] !== HOLDING) {
       this.drop(from.name, to, message, mid, "partition");
       return;
     }
@@ -232,10 +172,9 @@ export class Network implements Transport, EventTarget {
     envelope.dst = dst.index;
     envelope.message = message;
     envelope.mid = mid;
-    envelope.epoch = this.epoch[link];
     envelope.incarnation = dst.incarnation;
     envelope.sizeBytes = message.sizeBytes ?? DEFAULT_SIZE_BYTES;
-    if (this.cut[link] !== 0) this.hold(link, envelope);
+    if (this.cut[link] !== 0) this.cuts.hold(link, envelope);
     else this.transmit(link, envelope);
   }
 
@@ -247,55 +186,9 @@ export class Network implements Transport, EventTarget {
     if (tail === null) this.flightHead[link] = envelope;
     else tail.next = envelope;
     this.flightTail[link] = envelope;
-    if (this.lost(link)) this.lose(envelope);
+    const retransmission = this.retransmission;
+    if (retransmission.lost(this.lossRate[link])) retransmission.lose(envelope);
     else this.schedule(link, envelope);
-  }
-
-  /** Draws whether one transmission on the link is lost (the `loss` fault), from the network's stream. */
-  private lost(link: number): boolean {
-    const loss = this.lossRate[link];
-    return loss > 0 && this.rng.float() < loss;
-  }
-
-  /**
-   * The envelope's transmission was lost: TCP sends it again after its RTO, doubled for each consecutive loss;
-   * if that would come tcpRetransmitUs or more after its first loss, the connection gives up then and resets.
-   */
-  private lose(envelope: Envelope): void {
-    const kernel = this.world.kernel;
-    const now = kernel.now;
-    this.stats.lost++;
-    if (envelope.losses === 0) envelope.lostAt = now;
-    envelope.losses++;
-    const retransmitAt = now + retransmissionTimeoutUs(envelope.losses);
-    const giveUpAt = envelope.lostAt + this.tcpRetransmitUs;
-    envelope.timer =
-      retransmitAt < giveUpAt
-        ? kernel.at(retransmitAt, this, EVENT_RETRANSMIT, envelope)
-        : kernel.at(giveUpAt, this, EVENT_GIVE_UP, envelope);
-  }
-
-  /** The RTO expired: the lost envelope is transmitted again (and may be lost again). */
-  private retransmit(envelope: Envelope): void {
-    envelope.timer = -1;
-    const link = envelope.src * this.n + envelope.dst;
-    this.stats.retransmitted++;
-    if (this.trace.on) {
-      const hosts = this.hosts;
-      this.trace.emit(hosts[envelope.src].name, "retransmit", {
-        to: hosts[envelope.dst].name,
-        type: envelope.message!.type,
-        mid: envelope.mid,
-        attempt: envelope.losses,
-        rtoUs: retransmissionTimeoutUs(envelope.losses),
-      });
-    }
-    if (this.lost(link)) {
-      this.lose(envelope);
-      return;
-    }
-    envelope.losses = 0;
-    this.schedule(link, envelope);
   }
 
   /** Samples the envelope's delivery time (after the link's previous delivery) and sets its delivery event. */
@@ -319,18 +212,6 @@ export class Network implements Transport, EventTarget {
     envelope.timer = this.world.kernel.at(deliverAt, this, EVENT_DELIVER, envelope);
   }
 
-  /** Appends the envelope to the link's held queue (send order). */
-  private hold(link: number, envelope: Envelope): void {
-    envelope.prev = null;
-    envelope.next = null;
-    envelope.timer = -1;
-    const tail = this.heldTail[link];
-    if (tail === null) this.heldHead[link] = envelope;
-    else tail.next = envelope;
-    this.heldTail[link] = envelope;
-    this.heldCount[link]++;
-  }
-
   private unlinkFlight(link: number, envelope: Envelope): void {
     const prev = envelope.prev;
     const next = envelope.next;
@@ -350,30 +231,12 @@ export class Network implements Transport, EventTarget {
     this.pool.push(envelope);
   }
 
-  describeEvent(kind: number, a: unknown, b: unknown): string {
-    if (kind === EVENT_RESET) return `network reset of ${this.hosts[a as number].name} → ${this.hosts[b as number].name}`;
+  describeEvent(_kind: number, a: unknown, _b: unknown): string {
     const envelope = a as Envelope;
-    const what = kind === EVENT_RETRANSMIT ? "retransmits" : kind === EVENT_GIVE_UP ? "gives up retransmitting" : "delivers";
-    return `network ${what} ${envelope.message?.type ?? "?"} ${this.hosts[envelope.src].name} → ${this.hosts[envelope.dst].name}`;
+    return `network delivers ${envelope.message?.type ?? "?"} ${this.hosts[envelope.src].name} → ${this.hosts[envelope.dst].name}`;
   }
 
-  handleEvent(kind: number, a: unknown, b: unknown): void {
-    if (kind === EVENT_RESET) {
-      const link = (a as number) * this.n + (b as number);
-      this.resetTimer[link] = -1;
-      if (this.linkMode[link] === HOLDING) this.reset(link, "partition");
-      return;
-    }
-    if (kind === EVENT_RETRANSMIT) {
-      this.retransmit(a as Envelope);
-      return;
-    }
-    if (kind === EVENT_GIVE_UP) {
-      const envelope = a as Envelope;
-      envelope.timer = -1;
-      this.reset(envelope.src * this.n + envelope.dst, "loss");
-      return;
-    }
+  handleEvent(kind: number, a: unknown, _b: unknown): void {
     if (kind !== EVENT_DELIVER) assert(false, `unknown network event kind ${kind}`);
     let envelope = a as Envelope;
     envelope.timer = -1;
@@ -391,23 +254,23 @@ export class Network implements Transport, EventTarget {
     }
   }
 
-  /** Hands the link's first undelivered envelope to its receiver (or drops it: connection reset, host down). */
+  /**
+   * Hands the link's first undelivered envelope to its receiver on the link's current connection (or drops it:
+   * host down). A reset empties the in-flight list and cancels every timer of it, so an envelope delivered here
+   * was sent on the current connection.
+   */
   private deliver(link: number, envelope: Envelope): void {
+    assert(this.flightHead[link] === envelope, "a delivered envelope is the first on its link's in-flight list");
     const src = envelope.src;
     const dstIndex = envelope.dst;
     const message = envelope.message!;
     const mid = envelope.mid;
-    const epoch = envelope.epoch;
     const incarnation = envelope.incarnation;
     this.unlinkFlight(link, envelope);
     this.release(envelope);
 
     const hosts = this.hosts;
     const dst = hosts[dstIndex];
-    if (this.epoch[link] !== epoch) {
-      this.drop(hosts[src].name, dst.name, message, mid, "partition");
-      return;
-    }
     if (!dst.isUp() || dst.incarnation !== incarnation) {
       this.drop(hosts[src].name, dst.name, message, mid, "host-down");
       return;
@@ -415,7 +278,7 @@ export class Network implements Transport, EventTarget {
     this.stats.delivered++;
     const srcName = hosts[src].name;
     if (this.trace.on) this.trace.emit(dst.name, "deliver", { from: srcName, type: message.type, mid });
-    dst.context!.deliver(srcName, message, epoch);
+    dst.context!.deliver(srcName, message, this.epoch[link]);
   }
 
   /** Messages sent but neither delivered nor dropped yet. */
@@ -509,6 +372,12 @@ export class Network implements Transport, EventTarget {
 
   linkState(from: string, to: string): LinkState {
     const link = this.linkIndex(from, to);
+    let retransmitting = 0;
+    let blocked = 0;
+    for (let envelope = this.flightHead[link]; envelope !== null; envelope = envelope.next) {
+      if (envelope.losses > 0) retransmitting++;
+      if (envelope.arrived) blocked++;
+    }
     return {
       cut: this.cut[link] !== 0,
       lossRate: this.lossRate[link],
@@ -516,16 +385,10 @@ export class Network implements Transport, EventTarget {
       bandwidthBytesPerSec: this.bandwidthCap[link],
       slowFactor: this.slowFactor[link],
       epoch: this.epoch[link],
-      held: this.heldCount[link],
-      retransmitting: this.countInFlight(link, (envelope) => envelope.losses > 0),
-      blocked: this.countInFlight(link, (envelope) => envelope.arrived),
+      held: this.cuts.heldCount[link],
+      retransmitting,
+      blocked,
     };
-  }
-
-  private countInFlight(link: number, test: (envelope: Envelope) => boolean): number {
-    let count = 0;
-    for (let envelope = this.flightHead[link]; envelope !== null; envelope = envelope.next) if (test(envelope)) count++;
-    return count;
   }
 
   // --------------------------------------------------------------------------------------------- internals
@@ -574,108 +437,29 @@ export class Network implements Transport, EventTarget {
     this.epoch = move(this.epoch, new Uint32Array(size));
     this.lastDeliverAt = move(this.lastDeliverAt, new Float64Array(size));
     this.busyUntil = move(this.busyUntil, new Float64Array(size));
-    this.linkMode = move(this.linkMode, new Uint8Array(size));
-    this.cutSince = move(this.cutSince, new Float64Array(size));
-    this.resetTimer = move(this.resetTimer, new Float64Array(size).fill(-1));
-    this.heldCount = move(this.heldCount, new Uint32Array(size));
     this.flightHead = move(this.flightHead, links());
     this.flightTail = move(this.flightTail, links());
-    this.heldHead = move(this.heldHead, links());
-    this.heldTail = move(this.heldTail, links());
+    this.cuts.grow(n);
     this.n = n;
     this.recompute();
   }
 
   /** Rebuilds the rule-derived link state from the rule list; a link that goes from open to cut is reset. */
   private recompute(): void {
-    const n = this.n;
-    const size = n * n;
-    const cut = new Uint8Array(size);
-    const keep = new Float64Array(size).fill(1);
-    const extra = new Float64Array(size);
-    const bandwidth = new Float64Array(size).fill(this.baseBandwidth);
-    const slow = new Float64Array(size).fill(1);
-
-    for (const rule of this.ruleList) {
-      switch (rule.kind) {
-        case "partition": {
-          const group = new Int32Array(n).fill(-1);
-          rule.groups.forEach((names, g) => {
-            for (const name of names) group[this.indexOf(name)] = g;
-          });
-          for (let s = 0; s < n; s++) {
-            if (group[s] < 0) continue;
-            for (let d = 0; d < n; d++) {
-              if (group[d] >= 0 && group[d] !== group[s]) cut[s * n + d] = 1;
-            }
-          }
-          break;
-        }
-        case "partition-one-way":
-          this.forLinks(rule.from, rule.to, (link) => (cut[link] = 1));
-          break;
-        case "loss":
-          this.forLinks(rule.from, rule.to, (link) => (keep[link] *= 1 - rule.rate));
-          break;
-        case "delay":
-          this.forLinks(rule.from, rule.to, (link) => (extra[link] += rule.extraUs));
-          break;
-        case "bandwidth":
-          this.forLinks(rule.from, rule.to, (link) => {
-            if (rule.bytesPerSec < bandwidth[link]) bandwidth[link] = rule.bytesPerSec;
-          });
-          break;
-        case "slow-node": {
-          const node = this.indexOf(rule.node);
-          for (let other = 0; other < n; other++) {
-            if (other === node) continue;
-            slow[node * n + other] *= rule.factor;
-            slow[other * n + node] *= rule.factor;
-          }
-          break;
-        }
-      }
-    }
-
-    const loss = new Float64Array(size);
-    for (let link = 0; link < size; link++) loss[link] = 1 - keep[link];
+    const faults = compileRules(this.ruleList, this.n, (name) => this.indexOf(name), this.baseBandwidth);
     const previous = this.cut;
+    const cut = faults.cut;
     this.cut = cut;
-    this.lossRate = loss;
-    this.extraDelay = extra;
-    this.bandwidthCap = bandwidth;
-    this.slowFactor = slow;
+    this.lossRate = faults.lossRate;
+    this.extraDelay = faults.extraDelay;
+    this.bandwidthCap = faults.bandwidthCap;
+    this.slowFactor = faults.slowFactor;
     // Connection transitions last, so retransmissions use the new latency, delay and bandwidth.
+    const size = this.n * this.n;
     for (let link = 0; link < size; link++) {
-      if (cut[link] !== 0 && previous[link] === 0) this.beginCut(link);
-      else if (cut[link] === 0 && previous[link] !== 0) this.endCut(link);
+      if (cut[link] !== 0 && previous[link] === 0) this.cuts.begin(link);
+      else if (cut[link] === 0 && previous[link] !== 0) this.cuts.end(link);
     }
-  }
-
-  /**
-   * The link was just cut: TCP keeps retransmitting what is in flight (it moves, in order, to the held queue)
-   * until the heal or tcpRetransmitUs, whichever comes first.
-   */
-  private beginCut(link: number): void {
-    const now = this.world.kernel.now;
-    this.cutSince[link] = now;
-    if (this.tcpRetransmitUs === 0) {
-      this.linkMode[link] = HOLDING;
-      this.reset(link, "partition");
-      return;
-    }
-    this.linkMode[link] = HOLDING;
-    const kernel = this.world.kernel;
-    // Scheduled, retransmitting and blocked alike: the heal sends them again, in order.
-    for (let envelope = this.takeInFlight(link); envelope !== null; ) {
-      const next = envelope.next;
-      envelope.losses = 0;
-      envelope.arrived = false;
-      this.hold(link, envelope);
-      envelope = next;
-    }
-    const n = this.n;
-    this.resetTimer[link] = kernel.at(now + this.tcpRetransmitUs, this, EVENT_RESET, Math.floor(link / n), link % n);
   }
 
   /**
@@ -700,7 +484,7 @@ export class Network implements Transport, EventTarget {
    * once). The connection resets, dropping everything not yet delivered.
    */
   private reset(link: number, reason: DropReason): void {
-    this.linkMode[link] = this.cut[link] !== 0 ? RESET : OPEN;
+    this.cuts.mode[link] = this.cut[link] !== 0 ? RESET : OPEN;
     this.stats.resets++;
     this.epoch[link]++;
     this.lastDeliverAt[link] = 0;
@@ -710,83 +494,21 @@ export class Network implements Transport, EventTarget {
     const from = hosts[Math.floor(link / n)].name;
     const to = hosts[link % n].name;
     // Empty at a cut's reset (beginCut moved them to the held queue) unless tcpRetransmitUs is 0.
-    let envelope = this.takeInFlight(link);
-    while (envelope !== null) {
+    this.dropAll(this.takeInFlight(link), from, to, reason);
+    this.dropAll(this.cuts.takeHeld(link), from, to, reason);
+  }
+
+  /** Drops every envelope of a linked list, in order, and returns each to the pool. */
+  private dropAll(head: Envelope | null, from: string, to: string, reason: DropReason): void {
+    for (let envelope = head; envelope !== null; ) {
       const next = envelope.next;
       this.drop(from, to, envelope.message!, envelope.mid, reason);
       this.release(envelope);
       envelope = next;
     }
-    envelope = this.heldHead[link];
-    this.heldHead[link] = null;
-    this.heldTail[link] = null;
-    this.heldCount[link] = 0;
-    while (envelope !== null) {
-      const next = envelope.next;
-      this.drop(from, to, envelope.message!, envelope.mid, reason);
-      this.release(envelope);
-      envelope = next;
-    }
-  }
-
-  /**
-   * The cut healed: a held connection retransmits its queue at once, in order (a `loss` rule still in force may
-   * lose some again); a reset one starts afresh.
-   */
-  private endCut(link: number): void {
-    const mode = this.linkMode[link];
-    this.linkMode[link] = OPEN;
-    if (mode !== HOLDING) return;
-    const timer = this.resetTimer[link];
-    if (timer >= 0) this.world.kernel.cancel(timer);
-    this.resetTimer[link] = -1;
-    const count = this.heldCount[link];
-    if (count === 0) return;
-    this.stats.retransmitted += count;
-    if (this.trace.on) {
-      const n = this.n;
-      const cutUs = this.world.kernel.now - this.cutSince[link];
-      this.trace.emit(this.hosts[Math.floor(link / n)].name, "retransmit", { to: this.hosts[link % n].name, count, cutUs });
-    }
-    let envelope = this.heldHead[link];
-    this.heldHead[link] = null;
-    this.heldTail[link] = null;
-    this.heldCount[link] = 0;
-    while (envelope !== null) {
-      const next = envelope.next;
-      this.transmit(link, envelope);
-      envelope = next;
-    }
-  }
-
-  /** Calls `apply` for each link from a node of `from` to a node of `to` (null: every node), loopback excluded. */
-  private forLinks(from: Nodes | null, to: Nodes | null, apply: (link: number) => void): void {
-    const n = this.n;
-    const srcs = this.mask(from);
-    const dsts = this.mask(to);
-    for (let s = 0; s < n; s++) {
-      if (srcs[s] === 0) continue;
-      for (let d = 0; d < n; d++) {
-        if (d !== s && dsts[d] !== 0) apply(s * n + d);
-      }
-    }
-  }
-
-  private mask(names: Nodes | null): Uint8Array {
-    const mask = new Uint8Array(this.n);
-    if (names === null) mask.fill(1);
-    else for (const name of names) mask[this.indexOf(name)] = 1;
-    return mask;
   }
 
   private indexOf(name: string): number {
     return this.world.host(name).index;
   }
-}
-
-function checkBandwidth(bytesPerSec: number): void {
-  assert(
-    bytesPerSec > 0 && (Number.isFinite(bytesPerSec) || bytesPerSec === Infinity),
-    `bandwidth must be > 0 bytes/s, got ${bytesPerSec}`,
-  );
 }
