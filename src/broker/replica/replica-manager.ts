@@ -103,9 +103,9 @@ export class ReplicaManager implements ReplicaHost {
 
   // ---- Lifecycle ----
 
-  /** After log recovery: the isr-expiration task (every replica.lag.time.max.ms / 2) and ISR propagation. */
+  /** After log recovery: the isr-expiration task (see isrExpirationPeriodMs) and ISR propagation. */
   startup(): void {
-    this.scheduleIsrExpiration(Math.max(0, this.isrExpirationPeriodMs));
+    this.scheduleIsrExpiration(this.isrExpirationPeriodMs);
     if (this.isrUpdater instanceof ZkIsrWriter) this.isrUpdater.startup();
   }
 
@@ -126,7 +126,6 @@ export class ReplicaManager implements ReplicaHost {
     if (tag === TAG_ISR_EXPIRATION) {
       this.isrExpirationTimer = null;
       this.maybeShrinkIsr();
-      // A period of 0 (replica.lag.time.max.ms below 2) makes KafkaScheduler run the task once (see isrExpirationPeriodMs).
       if (this.isrExpirationPeriodMs > 0) this.scheduleIsrExpiration(this.isrExpirationPeriodMs);
     } else if (tag === this.producePurgatory.timerTag) {
       this.producePurgatory.onTimer(data);
@@ -558,13 +557,11 @@ export class ReplicaManager implements ReplicaHost {
   }
 
   /**
-   * The isr-expiration task's period: ReplicaManager.startup schedules it every `replicaLagTimeMaxMs / 2`, a
-   * Long division (truncated toward zero), so replica.lag.time.max.ms 0 or 1 gives a period of 0. What
-   * KafkaScheduler.schedule does with a period of 0 depends on the version: up to 3.3 (`if (period >= 0)
-   * scheduleAtFixedRate`) ScheduledThreadPoolExecutor throws IllegalArgumentException and the broker fails to
-   * start; from 3.4 (`if (period > 0)`) the task runs once and is never re-armed, so the ISR never shrinks
-   * for lag. The model follows 3.4+: it never re-arms a period of 0 (the loader keeps older presets out, and
-   * KafkaConfig already demands replica.fetch.wait.max.ms <= replica.lag.time.max.ms).
+   * The isr-expiration task's period: ReplicaManager.startup schedules it every `replicaLagTimeMaxMs / 2` (a
+   * Long division; the loader requires replica.lag.time.max.ms ≥ 0), so 0 or 1 gives a period of 0. Up to 3.3
+   * KafkaScheduler (`if (period >= 0) scheduleAtFixedRate`) then fails the broker's startup; from 3.4
+   * (`if (period > 0)`) the task runs once and is never re-armed, so the ISR never shrinks for lag. The model
+   * follows 3.4+ (the loader keeps older presets out).
    */
   private get isrExpirationPeriodMs(): number {
     return Math.trunc(this.lagMs / 2);
