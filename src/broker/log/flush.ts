@@ -88,11 +88,7 @@ export class LogFlushes {
     return true;
   }
 
-  /**
-   * Runs `callback` once the append flushes numbered above `after` (an earlier appendFlushCount) and started so
-   * far have returned, with KAFKA_STORAGE_ERROR if one failed; without `after`, once no append flush runs at all.
-   * At once (null) when there is nothing to wait for; a callback already waiting is not added twice.
-   */
+  /** Log.whenAppendsFlushed: waits for the append flushes numbered (after, now], or (after null) for none to run. */
   whenAppendsFlushed(callback: FlushCallback, after: number | null): void {
     const waiter: AppendFlushWaiter = { callback, after, upTo: this.appendFlushesStarted, failed: false };
     if (this.isDone(waiter)) {
