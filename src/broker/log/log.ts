@@ -6,14 +6,15 @@
  * log-loader.ts.
  * Simplifications: no LogAppendTime, no message-format conversion, no tiered storage, the cleaner's and the
  * retention thread's locking is the event loop; a flush is an fsync whose completion arrives later, so the
- * flush an append triggers (flush.messages), which Kafka runs inside the append, is reported to the caller,
- * who waits for it before going on (the fetcher's next fetch, the produce's response).
+ * flush an append triggers (flush.messages), which Kafka runs inside the append, is waited for by the caller
+ * (whenAppendsFlushed) before going on (the fetcher's next fetch, the produce's response): flush.ts.
  */
 
 import type { DiskError } from "../../disk/disk.ts";
 import { assert } from "../../sim/assert.ts";
 import type { LogConfig } from "./config.ts";
 import { nowMs, type LogContext, type LogError } from "./context.ts";
+import { LogFlushes, type FlushCallback } from "./flush.ts";
 import { UNDEFINED_EPOCH, type LeaderEpochFileCache } from "./leader-epoch-cache.ts";
 import { compactLog, type CompactionOutcome } from "./log-cleaning.ts";
 import { NO_PRODUCER_STATE, type ProducerStateHooks } from "./producer-state.ts";
@@ -27,14 +28,8 @@ import { lastOffset, nextOffset, type RecordBatch } from "./records.ts";
 import { LogSegment, segmentFileName, type RollReason } from "./segment.ts";
 
 /**
- * The end of the flush an append triggered: null once every fsync returned, KAFKA_STORAGE_ERROR when one
- * failed (the log dir is then offline).
- */
-export type FlushCallback = (error: "KAFKA_STORAGE_ERROR" | null) => void;
-
-/**
- * `flushing`: the append reached flush.messages and started a flush; the append's `onFlushed` runs once it
- * returns. Kafka flushes inside UnifiedLog.append, so its caller goes on only after the fsync.
+ * `flushing`: the append reached flush.messages and started a flush (whenAppendsFlushed waits for it). Kafka
+ * flushes inside UnifiedLog.append, so its caller goes on only after the fsync.
  */
 export type AppendResult =
   | { error: null; firstOffset: number; lastOffset: number; batch: RecordBatch; flushing: boolean }
@@ -90,14 +85,7 @@ export class Log {
   private endOffset: number;
   private hw: number;
   private dirtyOffset: number;
-  /** Bumped by every truncation: a flush that started before one must not move the recovery point. */
-  private truncations = 0;
-  /** The highest offset a flush in flight will make durable. */
-  private flushRequestedUpTo: number;
-  /** Flushes started by appends (flush.messages) not yet returned: in Kafka those appends are still running. */
-  private appendFlushes = 0;
-  /** Who waits for appendFlushes to drop to 0 (whenAppendsFlushed). */
-  private appendFlushWaiters: (() => void)[] = [];
+  private readonly flushes: LogFlushes;
 
   constructor(
     state: LogState,
@@ -116,7 +104,7 @@ export class Log {
     this.leaderEpochCache = state.leaderEpochCache;
     this.dirtyOffset = state.firstDirtyOffset;
     this.hw = state.logStartOffset;
-    this.flushRequestedUpTo = state.recoveryPoint;
+    this.flushes = new LogFlushes(this);
     this.lastFlushTimeMs = nowMs(context);
     this.checkOffsets();
   }
@@ -174,28 +162,27 @@ export class Log {
 
   /**
    * A produce to the leader: the batch gets offsets from the log end and the leader's epoch
-   * (LogValidator), and the epoch is assigned in the cache on its first batch. `onFlushed` runs when the
-   * flush this append triggered returns (only when the result says `flushing`).
+   * (LogValidator), and the epoch is assigned in the cache on its first batch.
    */
-  appendAsLeader(batch: RecordBatch, leaderEpoch: number, onFlushed?: FlushCallback): AppendResult {
+  appendAsLeader(batch: RecordBatch, leaderEpoch: number): AppendResult {
     assert(Number.isInteger(leaderEpoch) && leaderEpoch >= 0, "leader epoch must be a non-negative integer");
     assert(batch.records.length > 0, "a produced batch has records");
     const rejected = this.checkAppend(batch);
     if (rejected !== null) return { error: rejected };
     const stamped: RecordBatch = { ...batch, baseOffset: this.endOffset, partitionLeaderEpoch: leaderEpoch };
-    return this.append(stamped, true, onFlushed);
+    return this.append(stamped, true);
   }
 
   /**
    * A follower copying the leader's batch with its offsets and epoch. Offsets may jump forward (a compacted
    * leader sends batches with gaps); a batch starting below the log end is Kafka's
-   * UnexpectedAppendOffsetException, left to the fetcher. `onFlushed` as for appendAsLeader.
+   * UnexpectedAppendOffsetException, left to the fetcher.
    */
-  appendAsFollower(batch: RecordBatch, onFlushed?: FlushCallback): AppendResult {
+  appendAsFollower(batch: RecordBatch): AppendResult {
     const rejected = this.checkAppend(batch);
     if (rejected !== null) return { error: rejected };
     if (batch.baseOffset < this.endOffset) return { error: "UNEXPECTED_APPEND_OFFSET" };
-    return this.append(batch, false, onFlushed);
+    return this.append(batch, false);
   }
 
   /** Records that `epoch` starts at `startOffset` (Partition.makeLeader does this for a new leader epoch). */
@@ -211,7 +198,7 @@ export class Log {
     return null;
   }
 
-  private append(batch: RecordBatch, asLeader: boolean, onFlushed: FlushCallback | undefined): AppendResult {
+  private append(batch: RecordBatch, asLeader: boolean): AppendResult {
     const now = nowMs(this.context);
     let segment = this.activeSegment;
     const reason = segment.shouldRoll({
@@ -234,10 +221,10 @@ export class Log {
     this.producerState.onBatchAppended(batch);
     // UnifiedLog.append: `if (localLog.unflushedMessages >= config.flushInterval) flush(false)`, under the log's
     // lock and before the append returns. A flush already in flight counts as done here (Kafka's would be).
-    const unflushed = this.endOffset - Math.max(this.recoveryPoint, this.flushRequestedUpTo);
+    const unflushed = this.endOffset - Math.max(this.recoveryPoint, this.flushes.requestedUpTo);
     const flushing = unflushed >= this.config["flush.messages"];
     if (flushing) {
-      const started = this.flush(this.endOffset, onFlushed, true);
+      const started = this.flushes.flush(this.endOffset, true);
       assert(started, `${this.topicPartition}: an append's flush has the active segment to fsync`);
     }
     if (this.context.tracing) {
@@ -342,8 +329,7 @@ export class Log {
     const result = this.activeSegment.truncateTo(targetOffset, nowMs(this.context));
     if (typeof result === "string") return { error: this.fail("truncate", result) };
     this.endOffset = targetOffset;
-    this.truncations++;
-    this.flushRequestedUpTo = Math.min(this.flushRequestedUpTo, targetOffset);
+    this.flushes.onTruncate(targetOffset);
     this.leaderEpochCache.truncateFromEnd(targetOffset);
     this.logStartOffset = Math.min(targetOffset, this.logStartOffset);
     this.producerState.onTruncate(targetOffset);
@@ -378,8 +364,7 @@ export class Log {
     if (typeof segment === "string") return this.fail("truncate", segment);
     this.segmentList = [segment];
     this.endOffset = newOffset;
-    this.truncations++;
-    this.flushRequestedUpTo = Math.min(this.flushRequestedUpTo, newOffset);
+    this.flushes.onTruncate(newOffset);
     this.leaderEpochCache.clearAndFlush();
     this.producerState.onTruncate(newOffset);
     this.logStartOffset = newOffset;
@@ -438,41 +423,10 @@ export class Log {
 
   /**
    * fsyncs the segments holding offsets [recovery point, upTo) and, once all are durable (and no truncation
-   * intervened), moves the recovery point to `upTo`. Returns whether fsyncs were started: then `done` runs
-   * once every one returned (with KAFKA_STORAGE_ERROR if one failed, even when the log was closed meanwhile);
-   * otherwise there was nothing to do and `done` ran at once. `byAppend`: the flush.messages flush of an
-   * append, counted in appendFlushing until it returns.
+   * intervened), moves the recovery point to `upTo` (flush.ts). Returns whether fsyncs were started.
    */
-  flush(upTo: number = this.endOffset, done?: FlushCallback, byAppend = false): boolean {
-    if (this.offline || this.closed || upTo <= this.recoveryPoint) {
-      done?.(this.offline ? "KAFKA_STORAGE_ERROR" : null);
-      return false;
-    }
-    const first = Math.max(0, this.floorSegmentIndex(this.recoveryPoint));
-    let pending = 0;
-    while (first + pending < this.segmentList.length && this.segmentList[first + pending].baseOffset < upTo) pending++;
-    if (upTo > this.flushRequestedUpTo) this.flushRequestedUpTo = upTo;
-    if (pending === 0) {
-      // Nothing below `upTo` is in a segment (the log starts above it): durable as it is.
-      this.markFlushed(upTo);
-      done?.(null);
-      return false;
-    }
-    const truncations = this.truncations;
-    if (byAppend) this.appendFlushes++;
-    let failed = false;
-    const returned = (error: DiskError | null): void => {
-      if (error !== null && !failed) {
-        failed = true;
-        this.fail("flush", error);
-      }
-      if (--pending > 0) return;
-      if (!failed && !this.closed && !this.offline && this.truncations === truncations) this.markFlushed(upTo);
-      if (byAppend) this.onAppendFlushReturned();
-      done?.(failed ? "KAFKA_STORAGE_ERROR" : null);
-    };
-    for (let i = first, end = first + pending; i < end; i++) this.segmentList[i].flush(this.context, returned);
-    return true;
+  flush(upTo: number = this.endOffset): boolean {
+    return this.flushes.flush(upTo, false);
   }
 
   /**
@@ -480,31 +434,22 @@ export class Log {
    * appended (holding the fetcher's partitionMapLock), has not returned yet.
    */
   get appendFlushing(): boolean {
-    return this.appendFlushes > 0;
+    return this.flushes.appendFlushing;
   }
 
-  /** Runs `callback` once no append's flush is running (at once if none); a callback waiting already is not added twice. */
-  whenAppendsFlushed(callback: () => void): void {
-    if (this.appendFlushes === 0) {
-      callback();
-      return;
-    }
-    if (!this.appendFlushWaiters.includes(callback)) this.appendFlushWaiters.push(callback);
+  /** How many appends started a flush so far: what `whenAppendsFlushed` counts from. */
+  get appendFlushCount(): number {
+    return this.flushes.appendFlushCount;
   }
 
-  private onAppendFlushReturned(): void {
-    assert(this.appendFlushes > 0, `${this.topicPartition}: an append's flush returned twice`);
-    if (--this.appendFlushes > 0 || this.appendFlushWaiters.length === 0) return;
-    const waiters = this.appendFlushWaiters;
-    this.appendFlushWaiters = [];
-    for (const waiter of waiters) waiter();
-  }
-
-  /** LocalLog.markFlushed: the recovery point moves up to `upTo` (never past the log end). */
-  private markFlushed(upTo: number): void {
-    if (upTo <= this.recoveryPoint) return;
-    this.recoveryPoint = Math.min(upTo, this.endOffset);
-    this.lastFlushTimeMs = nowMs(this.context);
+  /**
+   * Runs `callback` once the flushes of the appends made since appendFlushCount was `after` have returned, with
+   * KAFKA_STORAGE_ERROR if one failed (even when the log was closed meanwhile); without `after`, once no
+   * append's flush runs. At once (null) if there is nothing to wait for; a callback waiting already is not
+   * added twice. Whole-log waiters run before the appenders'.
+   */
+  whenAppendsFlushed(callback: FlushCallback, after: number | null = null): void {
+    this.flushes.whenAppendsFlushed(callback, after);
   }
 
   /** The flusher's check (LogManager.flushDirtyLogs): flush when the last flush is older than flush.ms. */

@@ -77,9 +77,6 @@ interface BlockedAppend {
   readonly data: FetchPartitionResponse;
   readonly fetchOffset: number;
   readonly records: number;
-  /** Flushes started by the appends and not yet returned. */
-  flushesPending: number;
-  failed: boolean;
 }
 
 /** Bound on KIP-279 rounds per truncation (each round strictly lowers the follower's latest epoch). */
@@ -345,7 +342,7 @@ export class ReplicaFetcher {
 
   /**
    * ReplicaFetcherThread.processPartitionData, first half: append the batches. Returns true when an append
-   * started a flush: the thread then waits for it (onAppendFlushed) before the second half.
+   * started a flush: the thread then waits for the appends' flushes (onAppendsFlushed) before the second half.
    */
   private appendPartitionData(state: PartitionFetchState, partition: Partition, data: FetchPartitionResponse): boolean {
     const log = partition.log;
@@ -355,31 +352,31 @@ export class ReplicaFetcher {
       return false;
     }
     let records = 0;
-    let flushes = 0;
+    let flushing = false;
+    const flushesBefore = log.appendFlushCount;
     for (const batch of data.batches) {
       if (lastOffset(batch) < log.logEndOffset) continue;
-      const appended = log.appendAsFollower(batch, this.onAppendFlushed);
+      const appended = log.appendAsFollower(batch);
       if (appended.error !== null) {
         this.delay(state.key);
         break;
       }
       records += batch.records.length;
-      if (appended.flushing) flushes++;
+      if (appended.flushing) flushing = true;
     }
-    if (flushes === 0) {
+    if (!flushing) {
       this.completePartitionData(state, partition, data, fetchOffset, records);
       return false;
     }
-    this.processing!.blocked = { state, partition, data, fetchOffset, records, flushesPending: flushes, failed: false };
+    this.processing!.blocked = { state, partition, data, fetchOffset, records };
+    log.whenAppendsFlushed(this.onAppendsFlushed, flushesBefore);
     return true;
   }
 
-  /** An fsync an append started returned: once all have, processPartitionData goes on, then the loop. */
-  private readonly onAppendFlushed = (error: "KAFKA_STORAGE_ERROR" | null): void => {
+  /** The fsyncs the appends started returned: processPartitionData goes on, then the loop. */
+  private readonly onAppendsFlushed = (error: "KAFKA_STORAGE_ERROR" | null): void => {
     const blocked = this.processing?.blocked ?? null;
     if (this.stopped || blocked === null) return;
-    if (error !== null) blocked.failed = true;
-    if (--blocked.flushesPending > 0) return;
     const processing = this.processing!;
     processing.blocked = null;
     const { state, partition } = blocked;
@@ -387,7 +384,7 @@ export class ReplicaFetcher {
     const current = this.current(state.key, processing.inflight);
     if (current !== null && current.state === state && current.partition === partition) {
       // A failed flush is Kafka's KafkaStorageException from the append: the partition backs off.
-      if (blocked.failed) this.delay(state.key);
+      if (error !== null) this.delay(state.key);
       else this.completePartitionData(state, partition, blocked.data, blocked.fetchOffset, blocked.records);
     }
     this.processPartitions();

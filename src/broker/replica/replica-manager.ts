@@ -22,7 +22,6 @@ import type {
   ListOffsetsResponse,
   OffsetsForLeaderEpochRequest,
   OffsetsForLeaderEpochResponse,
-  ProducePartitionResponse,
   ProduceRequest,
   StopReplicaRequest,
   StopReplicaResponse,
@@ -33,36 +32,17 @@ import { brokerIdOf, NO_LEADER, REQUEST_HEADER_BYTES, topicPartitionKey, UNDEFIN
 import { assert } from "../../sim/assert.ts";
 import type { TimerId } from "../../sim/kernel.ts";
 import { ms } from "../../sim/time.ts";
-import type { FlushCallback } from "../log/log.ts";
-import type { RecordBatch } from "../log/records.ts";
 import { REPLICA_TIMER_PREFIX, type BrokerServices } from "../services.ts";
 import { DelayedFetch } from "./delayed-fetch.ts";
-import { DelayedProduce, produceResponse, type ProducePartitionStatus } from "./delayed-produce.ts";
+import type { DelayedProduce } from "./delayed-produce.ts";
 import { ReplicaFetcherManager } from "./fetcher-manager.ts";
 import { AlterIsrManager, ZkIsrWriter, type IsrUpdateOutcome, type IsrUpdater } from "./isr-updates.ts";
 import { fetchResponse, readFromLocalLog } from "./local-reads.ts";
 import { listOffset } from "./list-offsets.ts";
 import { Partition, type PendingIsr } from "./partition.ts";
+import { appendRecords, type ProduceHost } from "./produce.ts";
 import { Purgatory } from "./purgatory.ts";
-import type { ReplicaHost } from "./replica-host.ts";
 import { leaderEpochEndOffset } from "./truncation.ts";
-
-/** A Produce request's appends (appendToLocalLog), resumed when an append's flush returns. */
-interface ProduceAppends {
-  readonly from: string;
-  readonly request: ProduceRequest;
-  /** One per partition appended so far, in the request's order. */
-  readonly statuses: ProducePartitionStatus[];
-  /** The partition whose append waits for its flush. */
-  flushing: {
-    readonly status: ProducePartitionStatus;
-    readonly partition: Partition;
-    readonly batch: RecordBatch;
-    readonly firstOffset: number;
-  } | null;
-  /** Every append of the request reports its flush here (one closure per request). */
-  readonly onFlushed: FlushCallback;
-}
 
 /** Type-checks a response literal against its own type (send() takes any Message). */
 function typed<T>(message: T): T {
@@ -70,17 +50,10 @@ function typed<T>(message: T): T {
 }
 
 const TAG_ISR_EXPIRATION = "replica:isr-expiration";
-/** Errors appendToLocalLog answers without marking FailedProduceRequestsPerSec (its first catch clause). */
-const EXPECTED_PRODUCE_ERRORS: ReadonlySet<KafkaError> = new Set<KafkaError>([
-  "UNKNOWN_TOPIC_OR_PARTITION",
-  "NOT_LEADER_OR_FOLLOWER",
-  "KAFKA_STORAGE_ERROR",
-  "INVALID_REQUIRED_ACKS",
-]);
 /** StopReplica's leaderEpoch while a topic is deleted (LeaderAndIsr.EpochDuringDelete). */
 const EPOCH_DURING_DELETE = -2;
 
-export class ReplicaManager implements ReplicaHost {
+export class ReplicaManager implements ProduceHost {
   private readonly allPartitions = new Map<string, Partition>();
   /** The same partitions by topic, then partition id: partition() runs per request and builds no key string. */
   private readonly partitionsByTopic = new Map<string, Map<number, Partition>>();
@@ -103,9 +76,9 @@ export class ReplicaManager implements ReplicaHost {
 
   // ---- Lifecycle ----
 
-  /** After log recovery: the isr-expiration task (every replica.lag.time.max.ms / 2) and ISR propagation. */
+  /** After log recovery: the isr-expiration task (see isrExpirationPeriodMs) and ISR propagation. */
   startup(): void {
-    this.scheduleIsrExpiration(Math.max(0, this.isrExpirationPeriodMs));
+    this.scheduleIsrExpiration(this.isrExpirationPeriodMs);
     if (this.isrUpdater instanceof ZkIsrWriter) this.isrUpdater.startup();
   }
 
@@ -126,7 +99,6 @@ export class ReplicaManager implements ReplicaHost {
     if (tag === TAG_ISR_EXPIRATION) {
       this.isrExpirationTimer = null;
       this.maybeShrinkIsr();
-      // A period of 0 (replica.lag.time.max.ms below 2) makes KafkaScheduler run the task once (see isrExpirationPeriodMs).
       if (this.isrExpirationPeriodMs > 0) this.scheduleIsrExpiration(this.isrExpirationPeriodMs);
     } else if (tag === this.producePurgatory.timerTag) {
       this.producePurgatory.onTimer(data);
@@ -363,117 +335,20 @@ export class ReplicaManager implements ReplicaHost {
     respond("NONE", partitionErrors);
   }
 
-  // ---- Produce ----
+  // ---- Produce (produce.ts) ----
 
-  /**
-   * ReplicaManager.appendRecords: appendToLocalLog appends to each partition in turn (Partition.appendRecordsToLeader),
-   * then the response goes out (acks 1) or the request parks in the purgatory (acks all). An append that
-   * triggers a flush (flush.messages) returns only once the fsync did, as UnifiedLog.append flushes inside the
-   * append: the request then waits for it, so no produce is answered before its records are durable here.
-   */
   handleProduce(from: string, request: ProduceRequest): void {
-    this.services.metrics.markRequest("Produce");
-    const produce: ProduceAppends = {
-      from,
-      request,
-      statuses: [],
-      flushing: null,
-      onFlushed: (error) => this.onLeaderAppendFlushed(produce, error),
-    };
-    this.appendToLocalLog(produce);
+    appendRecords(this, from, request);
   }
 
-  /** appendToLocalLog's loop, from the next partition; it stops while an append's flush is in flight. */
-  private appendToLocalLog(produce: ProduceAppends): void {
-    const { request, statuses } = produce;
-    while (statuses.length < request.partitions.length) {
-      const status = this.appendRecordsToLeader(produce, request.partitions[statuses.length]);
-      statuses.push(status);
-      if (produce.flushing !== null) return;
-    }
-    if (request.acks === 0) return;
-    if (request.acks !== -1 || !statuses.some((s) => s.acksPending)) {
-      for (const status of statuses) this.services.metrics.markError("Produce", status.response.error);
-      this.services.send(produce.from, produceResponse(request.correlationId, statuses.map((s) => s.response)));
-      return;
-    }
-    this.producePurgatory.tryCompleteElseWatch(new DelayedProduce(this, produce.from, request.correlationId, statuses), request.timeoutMs);
-  }
-
-  /** Partition.appendRecordsToLeader for one partition of the request; sets `produce.flushing` when it waits. */
-  private appendRecordsToLeader(produce: ProduceAppends, entry: ProduceRequest["partitions"][number]): ProducePartitionStatus {
-    const { request } = produce;
-    const { topic, partition: partitionId, batch } = entry;
-    const metrics = this.services.metrics;
-    const response: ProducePartitionResponse = { topic, partition: partitionId, error: "NONE", baseOffset: -1, logStartOffset: -1 };
-    const fail = (error: KafkaError): ProducePartitionStatus => {
-      // ReplicaManager.appendToLocalLog marks FailedProduceRequestsPerSec except for the errors it expects.
-      if (!EXPECTED_PRODUCE_ERRORS.has(error)) metrics.failedProduceRequests.mark();
-      response.error = error;
-      return { requiredOffset: -1, acksPending: false, waited: false, response };
-    };
-    if (request.acks !== 0 && request.acks !== 1 && request.acks !== -1) return fail("INVALID_REQUIRED_ACKS");
-    const partition = this.partition(topic, partitionId);
-    if (partition === undefined) return fail(this.notHostedError(topic, partitionId));
-    if (!partition.isLeader) return fail("NOT_LEADER_OR_FOLLOWER");
-    const minIsr = this.minInsyncReplicas(topic);
-    if (request.acks === -1 && partition.isr.length < minIsr) return fail("NOT_ENOUGH_REPLICAS");
-    // Idempotence (UnifiedLog.analyzeAndValidateProducerState, AppendOrigin.Client): dedup, epoch, sequence.
-    const check = partition.log.producerState.checkLeaderAppend(batch);
-    if (check.kind === "error") return fail(check.error);
-    if (check.kind === "duplicate") {
-      // Not appended again: the original offsets, error NONE; acks=all waits for the original to commit.
-      const context = this.services.context;
-      if (context.tracing) {
-        context.trace("producer-dedup", {
-          topicPartition: partition.topicPartition,
-          producerId: batch.producerId,
-          producerEpoch: batch.producerEpoch,
-          baseSequence: batch.baseSequence,
-          originalOffset: check.firstOffset,
-        });
-      }
-      response.baseOffset = check.firstOffset;
-      response.logStartOffset = partition.log.logStartOffset;
-      return { requiredOffset: check.lastOffset + 1, acksPending: request.acks === -1, waited: request.acks === -1, response };
-    }
-    const appended = partition.log.appendAsLeader(batch, partition.leaderEpoch, produce.onFlushed);
-    if (appended.error !== null) return fail(appended.error === "UNEXPECTED_APPEND_OFFSET" ? "UNKNOWN_SERVER_ERROR" : appended.error);
-    const status = { requiredOffset: appended.lastOffset + 1, acksPending: request.acks === -1, waited: request.acks === -1, response };
-    if (appended.flushing) produce.flushing = { status, partition, batch, firstOffset: appended.firstOffset };
-    else this.afterLeaderAppend(status, partition, batch, appended.firstOffset);
-    return status;
-  }
-
-  /** The flush the append started returned: appendRecordsToLeader goes on, then the request's next partition. */
-  private onLeaderAppendFlushed(produce: ProduceAppends, error: "KAFKA_STORAGE_ERROR" | null): void {
-    const flushing = produce.flushing;
-    assert(flushing !== null, "a produce's flush returned while it was not waiting for one");
-    produce.flushing = null;
-    const { status } = flushing;
-    if (error !== null) {
-      // UnifiedLog.append's KafkaStorageException: the partition answers KAFKA_STORAGE_ERROR (an expected error).
-      status.response.error = error;
-      status.acksPending = false;
-      status.waited = false;
-    } else {
-      this.afterLeaderAppend(status, flushing.partition, flushing.batch, flushing.firstOffset);
-    }
-    this.appendToLocalLog(produce);
-  }
-
-  /**
-   * appendRecordsToLeader's tail, once the append returned: the offsets answered, the byte and message rates,
-   * the HW (a single-replica ISR commits at once), parked follower fetches woken for the new data.
-   */
-  private afterLeaderAppend(status: ProducePartitionStatus, partition: Partition, batch: RecordBatch, firstOffset: number): void {
-    status.response.baseOffset = firstOffset;
-    status.response.logStartOffset = partition.log.logStartOffset;
-    // Successfully appended bytes and messages (BrokerTopicStats' bytesInRate and messagesInRate).
-    this.services.metrics.bytesIn.mark(batch.sizeBytes);
-    this.services.metrics.messagesIn.mark(batch.records.length);
+  /** appendRecordsToLeader's tail: a single-replica ISR commits at once; parked follower fetches see the new data. */
+  onLeaderAppended(partition: Partition): void {
     if (partition.maybeIncrementLeaderHighWatermark(this.services.nowMs(), this.lagMs)) this.tryCompleteDelayedRequests(partition.topicPartition);
     else this.fetchPurgatory.checkAndComplete(partition.topicPartition);
+  }
+
+  watchProduce(produce: DelayedProduce, timeoutMs: number): void {
+    this.producePurgatory.tryCompleteElseWatch(produce, timeoutMs);
   }
 
   // ---- Fetch ----
@@ -558,13 +433,11 @@ export class ReplicaManager implements ReplicaHost {
   }
 
   /**
-   * The isr-expiration task's period: ReplicaManager.startup schedules it every `replicaLagTimeMaxMs / 2`, a
-   * Long division (truncated toward zero), so replica.lag.time.max.ms 0 or 1 gives a period of 0. What
-   * KafkaScheduler.schedule does with a period of 0 depends on the version: up to 3.3 (`if (period >= 0)
-   * scheduleAtFixedRate`) ScheduledThreadPoolExecutor throws IllegalArgumentException and the broker fails to
-   * start; from 3.4 (`if (period > 0)`) the task runs once and is never re-armed, so the ISR never shrinks
-   * for lag. The model follows 3.4+: it never re-arms a period of 0 (the loader keeps older presets out, and
-   * KafkaConfig already demands replica.fetch.wait.max.ms <= replica.lag.time.max.ms).
+   * The isr-expiration task's period: ReplicaManager.startup schedules it every `replicaLagTimeMaxMs / 2` (a
+   * Long division; the loader requires replica.lag.time.max.ms ≥ 0), so 0 or 1 gives a period of 0. Up to 3.3
+   * KafkaScheduler (`if (period >= 0) scheduleAtFixedRate`) then fails the broker's startup; from 3.4
+   * (`if (period > 0)`) the task runs once and is never re-armed, so the ISR never shrinks for lag. The model
+   * follows 3.4+ (the loader keeps older presets out).
    */
   private get isrExpirationPeriodMs(): number {
     return Math.trunc(this.lagMs / 2);

@@ -258,10 +258,12 @@ describe("Log: rolling and flushing", () => {
     const onFlushed = (error: "KAFKA_STORAGE_ERROR" | null): void => {
       flushed.push({ error, recoveryPoint: log.recoveryPoint, atUs: rig.world.now });
     };
-    const first = log.appendAsLeader(batchOf(1), 0, onFlushed);
+    const first = log.appendAsLeader(batchOf(1), 0);
     expect(first.error === null && first.flushing).to.equal(false);
     const startUs = rig.world.now;
-    const second = log.appendAsLeader(batchOf(1), 0, onFlushed);
+    const flushesBefore = log.appendFlushCount;
+    const second = log.appendAsLeader(batchOf(1), 0);
+    log.whenAppendsFlushed(onFlushed, flushesBefore);
     expect(second.error === null && second.flushing).to.equal(true);
     runFor(rig.world, 49);
     expect(flushed).to.deep.equal([]);
@@ -298,7 +300,8 @@ describe("Log: rolling and flushing", () => {
     rig.disk.setFaults({ fsyncError: true });
     const errors: (string | null)[] = [];
     const batch = makeBatch({ baseOffset: 0, partitionLeaderEpoch: 0, records: [{ key: null, value: "a", timestamp: 0 }] });
-    const appended = log.appendAsFollower(batch, (error) => errors.push(error));
+    const appended = log.appendAsFollower(batch);
+    log.whenAppendsFlushed((error) => errors.push(error), 0);
     expect(appended.error === null && appended.flushing).to.equal(true);
     runFor(rig.world, 100);
     expect(errors).to.deep.equal(["KAFKA_STORAGE_ERROR"]);
@@ -310,7 +313,9 @@ describe("Log: rolling and flushing", () => {
     const { rig, log } = logWith({ "flush.messages": 1 });
     const errors: (string | null)[] = [];
     leaderAppend(log, 1);
-    const appended = log.appendAsLeader(batchOf(1), 0, (error) => errors.push(error));
+    const flushesBefore = log.appendFlushCount;
+    const appended = log.appendAsLeader(batchOf(1), 0);
+    log.whenAppendsFlushed((error) => errors.push(error), flushesBefore);
     expect(appended.error === null && appended.flushing).to.equal(true);
     log.close();
     runFor(rig.world, 100);
