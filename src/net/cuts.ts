@@ -10,6 +10,7 @@ import type { EventTarget } from "../sim/kernel.ts";
 import type { Micros } from "../sim/time.ts";
 import type { World } from "../sim/world.ts";
 import type { Envelope } from "./envelope.ts";
+import { relayLinks } from "./link-arrays.ts";
 
 /** Link connection states (`Cuts.mode`). */
 export const OPEN = 0;
@@ -57,10 +58,7 @@ export class Cuts implements EventTarget {
   grow(n: number): void {
     const old = this.n;
     const size = n * n;
-    const move = <A extends { [index: number]: unknown }>(from: A, to: A): A => {
-      for (let s = 0; s < old; s++) for (let d = 0; d < old; d++) to[s * n + d] = from[s * old + d];
-      return to;
-    };
+    const move = <A extends { [index: number]: unknown }>(from: A, to: A): A => relayLinks(from, to, old, n);
     const links = (): (Envelope | null)[] => new Array<Envelope | null>(size).fill(null);
     this.mode = move(this.mode, new Uint8Array(size));
     this.cutSince = move(this.cutSince, new Float64Array(size));

@@ -20,6 +20,7 @@ import { Envelope } from "./envelope.ts";
 import { latencySampler, type LatencySpec } from "./latency.ts";
 import { DEFAULT_TCP_RETRANSMIT_US, Retransmission } from "./retransmit.ts";
 import { checkBandwidth, compileRules, type NetworkRule, type RuleId } from "./rules.ts";
+import { relayLinks } from "./link-arrays.ts";
 
 export { sampleLatency, latencySampler, validateLatency, minLatency, type LatencySpec } from "./latency.ts";
 export {
@@ -427,11 +428,7 @@ export class Network implements Transport, EventTarget {
     const old = this.n;
     const n = this.hosts.length;
     const size = n * n;
-    // Each per-link array re-laid out from old×old to n×n; links to and from new hosts start fresh.
-    const move = <A extends { [index: number]: unknown }>(from: A, to: A): A => {
-      for (let s = 0; s < old; s++) for (let d = 0; d < old; d++) to[s * n + d] = from[s * old + d];
-      return to;
-    };
+    const move = <A extends { [index: number]: unknown }>(from: A, to: A): A => relayLinks(from, to, old, n);
     const links = (): (Envelope | null)[] => new Array<Envelope | null>(size).fill(null);
     this.cut = move(this.cut, new Uint8Array(size));
     this.epoch = move(this.epoch, new Uint32Array(size));
