@@ -9,6 +9,7 @@
 
 import type { Message } from "../sim/host.ts";
 import type { RecordBatch } from "../broker/log/records.ts";
+import type { GroupRequest, GroupResponse } from "./group.ts";
 
 /** Errors.java by name. NONE means success. Kafka errors are typed values, never exceptions. */
 export type KafkaError =
@@ -49,7 +50,23 @@ export type KafkaError =
   | "COORDINATOR_LOAD_IN_PROGRESS"
   | "NOT_COORDINATOR"
   /** AlterIsr (3.3+, KIP-841): a proposed ISR member is not live or not a replica. */
-  | "INELIGIBLE_REPLICA";
+  | "INELIGIBLE_REPLICA"
+  // ---- Consumer groups (protocol/group.ts) ----
+  | "COORDINATOR_NOT_AVAILABLE"
+  | "ILLEGAL_GENERATION"
+  | "INCONSISTENT_GROUP_PROTOCOL"
+  | "INVALID_GROUP_ID"
+  | "UNKNOWN_MEMBER_ID"
+  | "INVALID_SESSION_TIMEOUT"
+  | "REBALANCE_IN_PROGRESS"
+  | "INVALID_COMMIT_OFFSET_SIZE"
+  | "OFFSET_METADATA_TOO_LARGE"
+  | "GROUP_ID_NOT_FOUND"
+  | "MEMBER_ID_REQUIRED"
+  | "GROUP_MAX_SIZE_REACHED"
+  | "FENCED_INSTANCE_ID"
+  | "UNSTABLE_OFFSET_COMMIT"
+  | "UNSUPPORTED_VERSION";
 
 /** Leader epoch / offset sentinels (RecordBatch.NO_PARTITION_LEADER_EPOCH, UNDEFINED_EPOCH_OFFSET). */
 export const UNDEFINED_EPOCH = -1;
@@ -364,7 +381,8 @@ export type KafkaRequest =
   | StopReplicaRequest
   | ControlledShutdownRequest
   | AlterIsrRequest
-  | InitProducerIdRequest;
+  | InitProducerIdRequest
+  | GroupRequest;
 
 export type KafkaResponse =
   | ProduceResponse
@@ -377,7 +395,8 @@ export type KafkaResponse =
   | StopReplicaResponse
   | ControlledShutdownResponse
   | AlterIsrResponse
-  | InitProducerIdResponse;
+  | InitProducerIdResponse
+  | GroupResponse;
 
 /** The network address (host name) of a broker id. */
 export function brokerHost(brokerId: number): string {
