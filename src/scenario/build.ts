@@ -18,6 +18,7 @@ import { resolveBrokerSettings, type KafkaVersion } from "../broker/config.ts";
 import { ProducerWorkload } from "../workload/producer-workload.ts";
 import { ConsumerWorkload } from "../workload/consumer-workload.ts";
 import { parseDuration } from "../sim/time.ts";
+import { GROUP_METADATA_TOPIC_NAME, partitionForGroup } from "../protocol/group.ts";
 import { scenarioGroups, scenarioNodes } from "./load.ts";
 import type { Scenario } from "./spec.ts";
 
@@ -32,11 +33,14 @@ export interface BuiltWorld {
   zkServers: string[];
   /** Broker host names (broker-1 …). */
   brokers: string[];
-  /** Resolves "zk-leader", "controller" and "leaderOf:<topic>-<partition>" when a fault fires; null when nobody holds the role. */
+  /** Resolves "zk-leader", "controller", "leaderOf:<topic>-<partition>" and "coordinatorOf:<group>" when a fault fires; null when nobody holds the role. */
   special(selector: string): string | null;
   /** Runs an admin operation through the admin tool; false when there is no admin (no brokers). */
   admin(operation: AdminOperation): boolean;
 }
+
+/** offsets.topic.num.partitions' default (KafkaConfig). */
+const OFFSETS_TOPIC_NUM_PARTITIONS_DEFAULT = 50;
 
 /** The admin tool's host name (kafka-topics.sh and friends). */
 export const ADMIN_HOST = "admin";
@@ -89,9 +93,11 @@ export function buildWorld(scenario: Scenario, seed: number | string): BuiltWorl
   }
   const brokers = groupLists.broker;
   const topicConfigs = new Map<string, Readonly<Record<string, unknown>>>();
+  let offsetsTopicPartitions = OFFSETS_TOPIC_NUM_PARTITIONS_DEFAULT;
   if (brokers.length > 0) {
     const { config, compat, version } = scenario.cluster;
     const settings = resolveBrokerSettings(version as KafkaVersion, config, compat);
+    offsetsTopicPartitions = (settings.all["offsets.topic.num.partitions"] as number | undefined) ?? OFFSETS_TOPIC_NUM_PARTITIONS_DEFAULT;
     brokers.forEach((name, i) => {
       addHost(name, (context) =>
         new KafkaBroker(context, { brokerId: i + 1, zkServers, replication: settings.replication, compat: settings.compat, settings: settings.all, topicConfigs }),
@@ -172,9 +178,18 @@ export function buildWorld(scenario: Scenario, seed: number | string): BuiltWorl
       return best;
     }
     const leaderOf = /^leaderOf:(.+)-(\d+)$/.exec(selector);
-    if (leaderOf === null) return null;
+    if (leaderOf !== null) return leaderBroker(leaderOf[1], Number(leaderOf[2]));
+    // A group's coordinator is the leader of its __consumer_offsets partition (GroupMetadataManager.partitionFor).
+    const coordinatorOf = /^coordinatorOf:(.+)$/.exec(selector);
+    if (coordinatorOf !== null) return leaderBroker(GROUP_METADATA_TOPIC_NAME, partitionForGroup(coordinatorOf[1], offsetsTopicPartitions));
+    return null;
+  };
+  /** The broker leading a partition with the newest leader epoch (a zombie may still think it leads). */
+  const leaderBroker = (topic: string, partitionId: number): string | null => {
+    let best: string | null = null;
+    let bestEpoch = -1;
     for (const name of brokers) {
-      const partition = runningBroker(name)?.replicaManager?.partition(leaderOf[1], Number(leaderOf[2]));
+      const partition = runningBroker(name)?.replicaManager?.partition(topic, partitionId);
       if (partition !== undefined && partition.isLeader && partition.leaderEpoch > bestEpoch) {
         best = name;
         bestEpoch = partition.leaderEpoch;

@@ -143,6 +143,14 @@ export const CONSUMER_NUMBER_DEFS: Readonly<Record<string, NumberDef>> = {
   "request.timeout.ms": int([0], { min: 1, why: CLIENT_TIMEOUT_WHY }),
   "retry.backoff.ms": long([0]),
   "metadata.max.age.ms": long([0]),
+  // Consumer groups (ConsumerConfig / GroupRebalanceConfig). A session timeout outside the brokers'
+  // group.min/max.session.timeout.ms is not refused here: the coordinator answers INVALID_SESSION_TIMEOUT.
+  "session.timeout.ms": int(),
+  "heartbeat.interval.ms": int(undefined, { min: 1, why: "the heartbeat thread would beat continuously at one instant (Kafka's Heartbeat also needs it below session.timeout.ms)" }),
+  "max.poll.interval.ms": int([1]),
+  "max.poll.records": int([1]),
+  "auto.commit.interval.ms": int([0]),
+  "default.api.timeout.ms": int([0]),
 };
 
 /** The range a value must fall in: the type's, narrowed by Kafka's validator, narrowed by the model's. */

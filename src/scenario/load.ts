@@ -6,10 +6,11 @@
 
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import type { z } from "zod";
-import { Scenario, type Fault, type NodeRef } from "./spec.ts";
+import { ASSIGNOR_CLASSES, Scenario, type Fault, type NodeRef } from "./spec.ts";
 import { resolveProducerConfig } from "../clients/producer/config.ts";
 import { nemesisProblem } from "./nemesis.ts";
-import { resolveBrokerSettings, type KafkaVersion } from "../broker/config.ts";
+import { consumerGroups, groupOf, type ConsumerClient } from "./groups.ts";
+import { KAFKA_VERSIONS, resolveBrokerSettings, type KafkaVersion } from "../broker/config.ts";
 
 export class ScenarioError extends Error {
   constructor(
@@ -112,7 +113,8 @@ export function scenarioGroups(scenario: Scenario): Record<string, string[]> {
   const admin = broker.length > 0 ? ["admin"] : [];
   const node = Array.from({ length: scenario.cluster.demo?.nodes ?? 0 }, (_, i) => `node-${i + 1}`);
   const client = scenario.clients.map((c) => c.id);
-  return { zk, broker, node, client, any: [...zk, ...broker, ...admin, ...node, ...client] };
+  const consumer = scenario.clients.filter((c) => c.type === "consumer").map((c) => c.id);
+  return { zk, broker, node, client, consumer, any: [...zk, ...broker, ...admin, ...node, ...client] };
 }
 
 function checkSemantics(scenario: Scenario, file: string): void {
@@ -136,9 +138,7 @@ function checkSemantics(scenario: Scenario, file: string): void {
     }
     if (client.type === "consumer") {
       if (groups.broker.length === 0) throw new ScenarioError(file, jsonPath(["clients", i, "type"]), "a consumer needs cluster.brokers");
-      if (client.group !== undefined) {
-        throw new ScenarioError(file, jsonPath(["clients", i, "group"]), "consumer groups are not modelled yet: leave out \"group\" (the consumer is then assigned every partition)");
-      }
+      checkGroupConsumer(scenario, client, i, file);
       client.topics.forEach((topic, t) => {
         if (!topics.has(topic)) throw new ScenarioError(file, jsonPath(["clients", i, "topics", t]), `expected a topic of the scenario (${[...topics].join(", ") || "none"}), found "${topic}"`);
       });
@@ -166,6 +166,13 @@ function checkSemantics(scenario: Scenario, file: string): void {
         return;
       }
       if (!nodes.has(ref)) throw new ScenarioError(file, where, `expected one of the cluster's nodes (${[...nodes].join(", ")}), found "${ref}"`);
+      return;
+    }
+    if ("coordinatorOf" in ref) {
+      const known = consumerGroups(scenario);
+      if (!known.includes(ref.coordinatorOf)) {
+        throw new ScenarioError(file, `${where}.coordinatorOf`, `expected a consumer group of the scenario's clients (${known.join(", ") || "none"}), found "${ref.coordinatorOf}"`);
+      }
       return;
     }
     if ("leaderOf" in ref) {
@@ -231,6 +238,66 @@ function checkSemantics(scenario: Scenario, file: string): void {
     throw new ScenarioError(file, "$.network.latencyMs", "expected [min, max] with min <= max");
   }
 }
+
+/**
+ * A group consumer's rules: `group` and config["group.id"] agree; a workload and group configs need a group;
+ * the commit mode agrees with enable.auto.commit; the heartbeat is below the session timeout (Kafka's
+ * Heartbeat refuses otherwise); static membership (2.3) and the cooperative assignor (2.4) need a release that
+ * has them. A session timeout outside the brokers' group bounds is not refused: the coordinator answers
+ * INVALID_SESSION_TIMEOUT, as Kafka does.
+ */
+function checkGroupConsumer(scenario: Scenario, client: ConsumerClient, i: number, file: string): void {
+  const at = (...path: PropertyKey[]): string => jsonPath(["clients", i, ...path]);
+  const config = client.config;
+  if (client.group !== undefined && config["group.id"] !== undefined && client.group !== config["group.id"]) {
+    throw new ScenarioError(file, at("config", "group.id"), `expected the same group as "group" ("${client.group}"), found "${config["group.id"]}"`);
+  }
+  const group = groupOf(client);
+  if (group === null) {
+    if (client.workload !== undefined) throw new ScenarioError(file, at("workload"), 'expected a group ("group" or config["group.id"]) for a consumer workload (without one the consumer is assigned every partition and reads continuously)');
+    for (const key of GROUP_ONLY_KEYS) {
+      if (config[key] !== undefined) throw new ScenarioError(file, at("config", key), `expected a group ("group" or config["group.id"]) for "${key}" (only a group consumer reads it)`);
+    }
+    return;
+  }
+  const autoCommit = config["enable.auto.commit"];
+  const commit = client.workload?.commit;
+  if (commit === "auto" && autoCommit === false) {
+    throw new ScenarioError(file, at("workload", "commit"), 'expected a manual commit mode ("sync-after-process", "async-after-process" or "before-process") with enable.auto.commit false, found "auto"');
+  }
+  if (commit !== undefined && commit !== "auto" && autoCommit === true) {
+    throw new ScenarioError(file, at("config", "enable.auto.commit"), `expected enable.auto.commit false (or left out) with commit "${commit}", found true`);
+  }
+  const version = (scenario.cluster.version ?? "3.x") as KafkaVersion;
+  const before = (release: KafkaVersion): boolean => KAFKA_VERSIONS.indexOf(version) < KAFKA_VERSIONS.indexOf(release);
+  const session = config["session.timeout.ms"] ?? (before("3.x") ? 10_000 : 45_000);
+  const heartbeat = config["heartbeat.interval.ms"] ?? 3000;
+  if (heartbeat >= session) {
+    const key = config["heartbeat.interval.ms"] !== undefined ? "heartbeat.interval.ms" : "session.timeout.ms";
+    throw new ScenarioError(file, at("config", key), `expected heartbeat.interval.ms (${heartbeat}) below session.timeout.ms (${session}): Kafka refuses it ("Heartbeat must be set lower than the session timeout")`);
+  }
+  if (config["group.instance.id"] !== undefined && before("2.4")) {
+    throw new ScenarioError(file, at("config", "group.instance.id"), `expected cluster.version "2.4" or later for group.instance.id (static membership, KIP-345, came with Kafka 2.3), found "${version}"`);
+  }
+  const strategies = config["partition.assignment.strategy"] ?? [];
+  const cooperative = strategies.findIndex((name) => name === "cooperative-sticky" || name === ASSIGNOR_CLASSES["cooperative-sticky"]);
+  if (cooperative >= 0 && before("2.4")) {
+    throw new ScenarioError(file, at("config", "partition.assignment.strategy", cooperative), `expected cluster.version "2.4" or later for the cooperative-sticky assignor (KIP-429, Kafka 2.4), found "${version}"`);
+  }
+}
+
+/** Consumer configs that only a group consumer reads. */
+const GROUP_ONLY_KEYS = [
+  "group.instance.id",
+  "session.timeout.ms",
+  "heartbeat.interval.ms",
+  "max.poll.interval.ms",
+  // The assign()-only workload fetches continuously and has no application poll() to bound.
+  "max.poll.records",
+  "enable.auto.commit",
+  "auto.commit.interval.ms",
+  "partition.assignment.strategy",
+] as const;
 
 /**
  * KafkaConfig.validateValues' rules between keys, on the effective values (version preset, then the scenario's

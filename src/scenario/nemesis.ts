@@ -13,6 +13,7 @@ import type { EventTarget } from "../sim/kernel.ts";
 import type { World } from "../sim/world.ts";
 import { NEMESIS, type FaultInjector } from "./faults.ts";
 import type { Fault, NemesisFaultType, NodeRef, Scenario } from "./spec.ts";
+import { consumerGroups, groupOf } from "./groups.ts";
 
 /** A planned fault: an ordinary Fault with a whole-millisecond `at` and `for`; its node may be a role selector. */
 export type PlannedFault = Fault;
@@ -26,8 +27,12 @@ interface Targets {
   zk: string[];
   brokers: string[];
   demo: string[];
-  /** "controller" and {"leaderOf"} for every partition of the scenario's topics. */
+  /** "controller", {"leaderOf"} for every partition of the scenario's topics, {"coordinatorOf"} for every group. */
   brokerRoles: NodeRef[];
+  /** The consumers in a group. */
+  consumers: string[];
+  /** {"coordinatorOf"} for every consumer group. */
+  coordinators: NodeRef[];
 }
 
 function targetsOf(scenario: Scenario): Targets {
@@ -41,7 +46,10 @@ function targetsOf(scenario: Scenario): Targets {
       for (let p = 0; p < topic.partitions; p++) brokerRoles.push({ leaderOf: `${topic.name}-${p}` });
     }
   }
-  return { zk, brokers, demo: names("node", scenario.cluster.demo?.nodes), brokerRoles };
+  const coordinators: NodeRef[] = consumerGroups(scenario).map((group) => ({ coordinatorOf: group }));
+  brokerRoles.push(...coordinators);
+  const consumers = scenario.clients.filter((client) => client.type === "consumer" && groupOf(client) !== null).map((client) => client.id);
+  return { zk, brokers, demo: names("node", scenario.cluster.demo?.nodes), brokerRoles, consumers, coordinators };
 }
 
 /**
@@ -52,7 +60,7 @@ export function nemesisProblem(scenario: Scenario): [string, string] | null {
   const nemesis = scenario.nemesis;
   if (nemesis === undefined) return null;
   const targets = targetsOf(scenario);
-  const pools = { brokers: targets.brokers, zookeeper: targets.zk, all: [...targets.zk, ...targets.brokers, ...targets.demo] };
+  const pools = { brokers: targets.brokers, zookeeper: targets.zk, consumers: targets.consumers, all: [...targets.zk, ...targets.brokers, ...targets.demo] };
   if (pools[nemesis.targets].length === 0) {
     return ["$.nemesis.targets", `expected a target group with nodes in this cluster, found "${nemesis.targets}" (no such nodes)`];
   }
@@ -93,14 +101,21 @@ export function planNemesis(scenario: Scenario, rng: Rng): PlannedFault[] {
   return planned;
 }
 
-function pickTarget(targets: Targets, which: "brokers" | "zookeeper" | "all", rng: Rng): NodeRef {
+function pickTarget(targets: Targets, which: "brokers" | "zookeeper" | "consumers" | "all", rng: Rng): NodeRef {
   const brokers = (): NodeRef =>
     targets.brokerRoles.length > 0 && rng.chance(0.5) ? rng.pick(targets.brokerRoles) : rng.pick(targets.brokers);
   const zookeeper = (): NodeRef => (rng.chance(0.5) ? "zk-leader" : rng.pick(targets.zk));
+  // A group consumer, or its group's coordinator (a third of the time).
+  const consumers = (): NodeRef => (targets.coordinators.length > 0 && rng.chance(1 / 3) ? rng.pick(targets.coordinators) : rng.pick(targets.consumers));
   const pools: (() => NodeRef)[] = [];
+  if (which === "consumers") {
+    pools.push(consumers);
+    return rng.pick(pools)();
+  }
   if (which !== "zookeeper" && targets.brokers.length > 0) pools.push(brokers);
   if (which !== "brokers" && targets.zk.length > 0) pools.push(zookeeper);
   if (which === "all" && targets.demo.length > 0) pools.push(() => rng.pick(targets.demo));
+  if (which === "all" && targets.consumers.length > 0) pools.push(consumers);
   return rng.pick(pools)();
 }
 
@@ -194,7 +209,7 @@ export class NemesisRunner implements EventTarget {
   private resolveFault(planned: PlannedFault): Fault | string {
     const ref = targetOf(planned);
     const node = this.resolve(ref);
-    if (node === null) return `no ${typeof ref === "string" ? ref : `leader of ${(ref as { leaderOf: string }).leaderOf}`} right now`;
+    if (node === null) return `no ${describeRole(ref)} right now`;
     if (this.scenario.nemesis!.minority && TAKES_DOWN.has(planned.type) && !this.minorityAllows(node)) {
       return `minority: taking ${node} down too would leave no majority`;
     }
@@ -209,6 +224,7 @@ export class NemesisRunner implements EventTarget {
   private resolve(ref: NodeRef): string | null {
     if (typeof ref === "string") return ref === "controller" || ref === "zk-leader" ? this.run.special(ref) : ref;
     if ("leaderOf" in ref) return this.run.special(`leaderOf:${ref.leaderOf}`);
+    if ("coordinatorOf" in ref) return this.run.special(`coordinatorOf:${ref.coordinatorOf}`);
     return null; // the planner draws node names itself and never plans {"random"}
   }
 
@@ -220,6 +236,13 @@ export class NemesisRunner implements EventTarget {
     const check = (group: string[], limit: number): boolean => !group.includes(node) || group.filter(down).length <= limit;
     return check(this.targets.zk, this.limits.zk) && check(this.targets.brokers, this.limits.brokers) && check(this.targets.demo, this.limits.demo);
   }
+}
+
+function describeRole(ref: NodeRef): string {
+  if (typeof ref === "string") return ref;
+  if ("leaderOf" in ref) return `leader of ${ref.leaderOf}`;
+  if ("coordinatorOf" in ref) return `coordinator of group ${ref.coordinatorOf}`;
+  return `node of ${ref.random}`;
 }
 
 /** The node a planned fault aims at (its `node`, the isolated side of a partition, or the `from` of a link fault). */

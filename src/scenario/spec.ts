@@ -51,6 +51,21 @@ const ONE_MICROSECOND_MS = 0.001;
 /** Bytes per second of a link or host: from 1 B/s to 1 TB/s. */
 const BytesPerSec = z.number().min(1, { error: "expected at least 1 byte per second" }).max(1e12, { error: "expected at most 1e12 bytes per second" });
 
+/** Kafka's assignors by short name and by class name (partition.assignment.strategy, a Kafka LIST). */
+export const ASSIGNOR_CLASSES: Readonly<Record<string, string>> = {
+  range: "org.apache.kafka.clients.consumer.RangeAssignor",
+  roundrobin: "org.apache.kafka.clients.consumer.RoundRobinAssignor",
+  sticky: "org.apache.kafka.clients.consumer.StickyAssignor",
+  "cooperative-sticky": "org.apache.kafka.clients.consumer.CooperativeStickyAssignor",
+};
+const ASSIGNOR_HINT = `expected assignor names (${Object.keys(ASSIGNOR_CLASSES).map((n) => `"${n}"`).join(", ")} or Kafka's class names), as a list or a comma-separated string`;
+const isAssignorName = (name: string): boolean => name in ASSIGNOR_CLASSES || Object.values(ASSIGNOR_CLASSES).includes(name);
+/** partition.assignment.strategy: a list, or Kafka's comma-separated LIST string; at least one known assignor. */
+const AssignmentStrategy = z
+  .union([z.string(), z.array(z.string())], { error: ASSIGNOR_HINT })
+  .transform((value) => (typeof value === "string" ? value.split(",") : value).map((name) => name.trim()).filter((name) => name.length > 0))
+  .refine((names) => names.length > 0 && names.every(isAssignorName), { error: ASSIGNOR_HINT });
+
 /** A fault time: a duration, or a [from, to] range drawn from the seed. */
 export const FaultTime = z.union([Duration, z.tuple([Duration, Duration])], {
   error: `${DURATION_HINT}, or a ["from", "to"] range of two`,
@@ -62,8 +77,9 @@ export const NodeRef = z.union(
     z.string().min(1),
     z.strictObject({ random: z.string().min(1) }),
     z.strictObject({ leaderOf: z.string().min(1) }),
+    z.strictObject({ coordinatorOf: z.string().min(1) }),
   ],
-  { error: 'expected a node name, "controller", "zk-leader", {"random": "<group>"} or {"leaderOf": "<topic>-<partition>"}' },
+  { error: 'expected a node name, "controller", "zk-leader", {"random": "<group>"}, {"leaderOf": "<topic>-<partition>"} or {"coordinatorOf": "<consumer group>"}' },
 );
 export type NodeRef = z.infer<typeof NodeRef>;
 
@@ -226,7 +242,7 @@ export const Client = z.discriminatedUnion(
     z.strictObject({
       id: ClientId,
       type: z.literal("consumer"),
-      /** Consumer groups come with the group coordinator; without a group the consumer is assigned every partition. */
+      /** The consumer group (the same as config["group.id"]); without one the consumer is assigned every partition. */
       group: z.string().min(1).optional(),
       topics: z.array(z.string().min(1)).min(1),
       /** The Java consumer's configs (auto.offset.reset defaults to "earliest" here so the workload reads everything). */
@@ -240,8 +256,33 @@ export const Client = z.discriminatedUnion(
           "request.timeout.ms": kafkaNumber(CONSUMER_NUMBER_DEFS["request.timeout.ms"]).optional(),
           "retry.backoff.ms": kafkaNumber(CONSUMER_NUMBER_DEFS["retry.backoff.ms"]).optional(),
           "metadata.max.age.ms": kafkaNumber(CONSUMER_NUMBER_DEFS["metadata.max.age.ms"]).optional(),
+          "group.id": z.string().min(1).optional(),
+          "group.instance.id": z.string().min(1).optional(),
+          "session.timeout.ms": kafkaNumber(CONSUMER_NUMBER_DEFS["session.timeout.ms"]).optional(),
+          "heartbeat.interval.ms": kafkaNumber(CONSUMER_NUMBER_DEFS["heartbeat.interval.ms"]).optional(),
+          "max.poll.interval.ms": kafkaNumber(CONSUMER_NUMBER_DEFS["max.poll.interval.ms"]).optional(),
+          "max.poll.records": kafkaNumber(CONSUMER_NUMBER_DEFS["max.poll.records"]).optional(),
+          "enable.auto.commit": z.boolean().optional(),
+          "auto.commit.interval.ms": kafkaNumber(CONSUMER_NUMBER_DEFS["auto.commit.interval.ms"]).optional(),
+          "default.api.timeout.ms": kafkaNumber(CONSUMER_NUMBER_DEFS["default.api.timeout.ms"]).optional(),
+          "partition.assignment.strategy": AssignmentStrategy.optional(),
         })
         .default({}),
+      /** The application around the consumer (group consumers only). */
+      workload: z
+        .strictObject({
+          /** Virtual time to process one record (slow processing can exceed max.poll.interval.ms). */
+          processMs: Millis().default(0),
+          /** When offsets are committed: auto-commit, after processing (sync or async), or before processing (at-most-once). */
+          commit: z.enum(["auto", "sync-after-process", "async-after-process", "before-process"]).optional(),
+          /** The first poll(). */
+          startAt: Duration.optional(),
+          /** The application stops calling poll() (it hangs; the heartbeat thread goes on until max.poll.interval.ms). */
+          stopAt: Duration.optional(),
+          /** KafkaConsumer.close(): commit (auto-commit), revoke, LeaveGroup (none for a static member). */
+          closeAt: Duration.optional(),
+        })
+        .optional(),
     }),
   ],
   { error: 'expected a client with a known type ("producer", "consumer" or "zk-session")' },
@@ -351,8 +392,11 @@ export const Nemesis = z.strictObject({
   /** How long each fault lasts (its `for`), drawn per fault. */
   durationMs: MsRange(0).default([1000, 5000]),
   maxConcurrent: z.number().int().min(1).max(64).default(1),
-  /** Which nodes faults hit: brokers (and the roles "controller", {"leaderOf"}), ZooKeeper servers (and "zk-leader"), or both. */
-  targets: z.enum(["brokers", "zookeeper", "all"]).default("brokers"),
+  /**
+   * Which nodes faults hit: brokers (and the roles "controller", {"leaderOf"}, {"coordinatorOf"}), ZooKeeper
+   * servers (and "zk-leader"), the group consumers and their groups' coordinators ({"coordinatorOf"}), or all.
+   */
+  targets: z.enum(["brokers", "zookeeper", "consumers", "all"]).default("brokers"),
   /** Never take down a majority of the ZooKeeper servers or of any partition's replicas at once. */
   minority: z.boolean().default(false),
   /** No fault starts before this time (default 0: the first one comes one interval in). */
