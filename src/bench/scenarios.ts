@@ -3,7 +3,8 @@
  * benchmark needs no files: the standard cluster (3 ZooKeeper servers, 5 brokers, one topic of 12 partitions
  * RF 3 with min.insync.replicas 2, three idempotent acks=all producers at 2,000 msgs/s in total), the same
  * cluster under a nemesis (chaos), a large cluster with a light load (scale), and the chaos scenario with
- * small retention and segment sizes for the memory soak. Sizes are parameters so tests can shrink them.
+ * small retention and segment sizes for the memory soak; the standard scenario with a 6-member consumer group
+ * (groups). Sizes are parameters so tests can shrink them.
  */
 
 import { validateScenario } from "../scenario/load.ts";
@@ -51,6 +52,31 @@ export function standardSpec(simSeconds = STANDARD_SIM_SECONDS): Spec {
     topics: [STANDARD_TOPIC],
     clients: producers(STANDARD_PRODUCERS, STANDARD_RATE_PER_SEC, simSeconds),
     expect: { violations: [] },
+  };
+}
+
+/** Members of the group workload's consumer group. */
+export const GROUP_MEMBERS = 6;
+
+/**
+ * The group workload: the standard scenario plus a 6-member consumer group (group g1, auto-commit every 5 s,
+ * the 3.x default assignors) reading topic t; `__consumer_offsets` with Kafka's defaults (50 partitions, RF 3).
+ */
+export function groupsSpec(simSeconds = STANDARD_SIM_SECONDS): Spec {
+  const standard = standardSpec(simSeconds);
+  const consumers = Array.from({ length: GROUP_MEMBERS }, (_, i) => ({
+    id: `c${i + 1}`,
+    type: "consumer",
+    group: "g1",
+    topics: ["t"],
+    config: { "auto.offset.reset": "earliest" },
+    workload: { processMs: 0.1, commit: "auto" },
+  }));
+  return {
+    ...standard,
+    name: "bench-groups",
+    description: `${String(standard.description).replace(/, no faults\.$/, "")}, and a ${GROUP_MEMBERS}-member consumer group g1 reading t with auto-commit; no faults.`,
+    clients: [...(standard.clients as Spec[]), ...consumers],
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * `kafkasim bench [--json]`: measures, one part after another, the bare kernel's no-op event rate (the
- * limit), the standard scenario (simulated s per wall s, model events/s and their ratio to the kernel's,
- * measured in this process), the chaos scenario's seeds per hour on the explore worker pool, and the scale
+ * limit), the standard scenario and the same with a consumer group (simulated s per wall s, model events/s and
+ * their ratio to the kernel's, measured in this process), the chaos scenario's seeds per hour on the explore worker pool, and the scale
  * scenario's wall time and peak memory at several partition counts (each in a child process). `--kernel`
  * runs the kernel part alone (its output unchanged); `--soak` runs the memory soak instead. The scenarios
  * are built in code (src/bench/scenarios.ts); nothing here changes what the model does.
@@ -18,6 +18,8 @@ import {
   SOAK_SIM_SECONDS,
   STANDARD_SIM_SECONDS,
   standardSpec,
+  GROUP_MEMBERS,
+  groupsSpec,
 } from "../bench/scenarios.ts";
 import { formatKernel, measureKernel, round3, type KernelReport } from "./bench-kernel.ts";
 import { runScaleChild, scaleChild, type ScaleReport } from "./bench-scale.ts";
@@ -42,7 +44,7 @@ export interface BenchOptions {
   scaleChild?: string;
 }
 
-export const BENCH_PARTS = ["kernel", "standard", "chaos", "scale"] as const;
+export const BENCH_PARTS = ["kernel", "standard", "groups", "chaos", "scale"] as const;
 type Part = (typeof BENCH_PARTS)[number];
 
 /** Chaos seeds by default: about 10–20 s of wall time on 2 cores with the model as measured in docs/performance.md. */
@@ -124,12 +126,23 @@ async function runParts(settings: Settings, json: boolean, wallClock: () => numb
   if (settings.parts.has("standard")) {
     const simSeconds = settings.simSeconds ?? STANDARD_SIM_SECONDS;
     progress(`bench: standard, ${simSeconds} simulated s, checkers on…`);
-    const standard = runStandard(simSeconds, true, kernel, wallClock);
+    const standard = runStandard(standardSpec(simSeconds), true, kernel, wallClock);
     progress(`bench: standard, ${simSeconds} simulated s, checkers off…`);
-    const bare = runStandard(simSeconds, false, kernel, wallClock);
+    const bare = runStandard(standardSpec(simSeconds), false, kernel, wallClock);
     report.standard = { ...standard, withoutCheckers: bare };
     out.push(chalk.bold(`standard — 3 ZooKeeper, 5 brokers, 12 partitions RF 3, 3 producers at 2,000 msgs/s, ${simSeconds} simulated s`));
     out.push(standardLine("checkers on, no trace (as explore)", standard));
+    out.push(standardLine("no checkers, no trace", bare));
+  }
+  if (settings.parts.has("groups")) {
+    const simSeconds = settings.simSeconds ?? STANDARD_SIM_SECONDS;
+    progress(`bench: groups, ${simSeconds} simulated s, checkers on…`);
+    const groups = runStandard(groupsSpec(simSeconds), true, kernel, wallClock);
+    progress(`bench: groups, ${simSeconds} simulated s, checkers off…`);
+    const bare = runStandard(groupsSpec(simSeconds), false, kernel, wallClock);
+    report.groups = { ...groups, withoutCheckers: bare };
+    out.push(chalk.bold(`groups — the standard scenario plus a ${GROUP_MEMBERS}-member consumer group reading t with auto-commit, ${simSeconds} simulated s`));
+    out.push(standardLine("checkers on, no trace (as explore)", groups));
     out.push(standardLine("no checkers, no trace", bare));
   }
   if (settings.parts.has("chaos")) {
@@ -158,8 +171,8 @@ async function runParts(settings: Settings, json: boolean, wallClock: () => numb
   return 0;
 }
 
-function runStandard(simSeconds: number, checkers: boolean, kernel: KernelReport | null, wallClock: () => number): StandardFigures {
-  const scenario = benchScenario(standardSpec(simSeconds));
+function runStandard(spec: Record<string, unknown>, checkers: boolean, kernel: KernelReport | null, wallClock: () => number): StandardFigures {
+  const scenario = benchScenario(spec);
   const started = wallClock();
   const result = runScenario(scenario, { hash: false, checkers });
   const wallMs = wallClock() - started;

@@ -94,7 +94,7 @@ describe("kafkasim bench", function () {
     }
 
     it("defaults to every part; --only and --kernel select", () => {
-      expect([...parseBenchOptions({}).parts]).to.deep.equal(["kernel", "standard", "chaos", "scale"]);
+      expect([...parseBenchOptions({}).parts]).to.deep.equal(["kernel", "standard", "groups", "chaos", "scale"]);
       expect([...parseBenchOptions({ only: "chaos, standard" }).parts]).to.deep.equal(["chaos", "standard"]);
       expect([...parseBenchOptions({ kernel: true }).parts]).to.deep.equal(["kernel"]);
       expect(parseBenchOptions({ partitions: "1250,2500" }).partitions).to.deep.equal([1250, 2500]);
@@ -113,9 +113,9 @@ describe("kafkasim bench", function () {
     const { code, stdout } = cli(["bench", "--json", "--sim-seconds", "3", "--seeds", "2", "--jobs", "2", "--partitions", "20,40", "--events", "50000", "--rounds", "1"]);
     expect(code).to.equal(0);
     const report = JSON.parse(stdout);
-    expect(Object.keys(report)).to.deep.equal(["kernel", "standard", "chaos", "scale"]);
+    expect(Object.keys(report)).to.deep.equal(["kernel", "standard", "groups", "chaos", "scale"]);
     expect(report.kernel.eventsPerSec).to.be.a("number").greaterThan(0);
-    for (const figures of [report.standard, report.standard.withoutCheckers]) {
+    for (const figures of [report.standard, report.standard.withoutCheckers, report.groups, report.groups.withoutCheckers]) {
       expect(figures.speedup).to.be.a("number").greaterThan(0);
       expect(figures.eventsPerSec).to.be.a("number").greaterThan(0);
       expect(figures.ratioToKernel).to.be.closeTo(figures.eventsPerSec / report.kernel.eventsPerSec, 0.001);
