@@ -8,6 +8,7 @@ import { Command, CommanderError, Option } from "commander";
 import { performance } from "node:perf_hooks";
 import { ScenarioError } from "../scenario/load.ts";
 import { VERSION } from "../version.ts";
+import { assignCommand } from "./assign-command.ts";
 import { benchCommand } from "./bench-command.ts";
 import { EXIT_USAGE, UsageError } from "./errors.ts";
 import { exploreCommand } from "./explore-command.ts";
@@ -122,6 +123,16 @@ function buildProgram(setExit: (code: number) => void): Command {
         },
       ),
     );
+
+  program
+    .command("assign")
+    .description("run Kafka's consumer partition assignors (range, roundrobin, sticky, cooperative-sticky) on a group described in JSON")
+    .argument("[file]", "group file (JSON: topics with partition counts, members with topics and owned partitions); stdin if absent or -")
+    .option("--assignor <name>", "range, roundrobin, sticky or cooperative-sticky, or Kafka's class name (default range)")
+    .option("--all", "run all four assignors side by side: assignments, partitions moved, balance")
+    .option("--json", "print JSON: {\"assignment\": {member: [partitions]}} (with --all: {\"assignors\": {...}})")
+    .exitOverride()
+    .action((file: string | undefined, options) => setExit(assignCommand(file, options)));
 
   program
     .command("shrink")
