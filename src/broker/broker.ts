@@ -5,7 +5,8 @@
  * KafkaController, the metadata cache, and a clean shutdown that first asks the controller to move leadership
  * away (controlled shutdown) and ends with the clean-shutdown marker. After a session expiry it builds a new
  * ZooKeeper client, registers again and re-runs the controller election, as ZooKeeperClient's reinitialisation
- * does. Simplifications: one listener, no request quotas or thread pools (a request is handled when it arrives);
+ * does. It hosts the group coordinator (coordinator/group/), started once the broker has registered, and
+ * dispatches the group APIs to it. Simplifications: one listener, no request quotas or thread pools (a request is handled when it arrives);
  * a failed log dir halts the broker (it stops answering; its session then expires), as Kafka's Exit.halt does.
  */
 
@@ -24,6 +25,11 @@ import { ms } from "../sim/time.ts";
 import { ZkClient } from "../zk/client.ts";
 import type { Compat, ReplicationConfig } from "./config.ts";
 import { KafkaController } from "./controller/controller.ts";
+import { GROUP_COORDINATOR_TIMER_PREFIX } from "./coordinator/group/delayed-operations.ts";
+import { GroupApis, type GroupApiRequest } from "./coordinator/group/group-apis.ts";
+import { GroupCoordinator } from "./coordinator/group/group-coordinator.ts";
+import { OffsetsTopicCreator } from "./coordinator/group/offsets-topic.ts";
+import { coordinatorLeadershipListener, replicaStorage } from "./coordinator/group/replica-storage.ts";
 import { handleInitProducerId } from "./idempotence/producer-id-manager.ts";
 import { LogManager, TIMER_PREFIX as LOG_TIMER_PREFIX } from "./log/log-manager.ts";
 import { MetadataCache } from "./metadata-cache.ts";
@@ -38,8 +44,11 @@ export interface BrokerOptions {
   compat: Compat;
   /** Every broker setting given (log.* keys included) for the LogManager. */
   settings: Readonly<Record<string, unknown>>;
-  /** Topic config overrides, shared by every broker (and updated by the admin when it creates a topic). */
-  topicConfigs: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
+  /**
+   * Topic config overrides, shared by every broker (and updated by the admin when it creates a topic, and by a
+   * broker when it creates __consumer_offsets).
+   */
+  topicConfigs: Map<string, Readonly<Record<string, unknown>>>;
 }
 
 const TIMER_REGISTER = "broker:register";
@@ -61,6 +70,8 @@ export class KafkaBroker extends BrokerPlumbing implements Process, BrokerServic
   readonly logManager: LogManager;
   replicaManager!: ReplicaManager;
   controller!: KafkaController;
+  groupCoordinator!: GroupCoordinator;
+  private groupApis!: GroupApis;
   private client!: ZkClient;
   /** Bumped with every new ZooKeeper client; callbacks of an older session are ignored. */
   private session = 0;
@@ -104,8 +115,9 @@ export class KafkaBroker extends BrokerPlumbing implements Process, BrokerServic
     return this.options.topicConfigs.get(topic) ?? EMPTY;
   }
 
-
-
+  get topicConfigs(): Map<string, Readonly<Record<string, unknown>>> {
+    return this.options.topicConfigs;
+  }
 
 
   /** A log dir failure halted the broker (Exit.halt: the JVM is gone, JMX answers no more). */
@@ -119,6 +131,9 @@ export class KafkaBroker extends BrokerPlumbing implements Process, BrokerServic
     this.logManager.startup();
     this.replicaManager = new ReplicaManager(this);
     this.controller = new KafkaController(this);
+    this.groupCoordinator = new GroupCoordinator(this, replicaStorage(() => this.replicaManager, () => this.nowMs()));
+    this.groupApis = new GroupApis(this, this.groupCoordinator, new OffsetsTopicCreator(this));
+    this.replicaManager.leadershipListener = coordinatorLeadershipListener(this.groupCoordinator);
     this.replicaManager.startup();
     this.connect();
   }
@@ -148,6 +163,8 @@ export class KafkaBroker extends BrokerPlumbing implements Process, BrokerServic
       this.replicaManager.onTimer(tag, data);
     } else if (tag.startsWith(CONTROLLER_TIMER_PREFIX)) {
       this.controller.onTimer(tag, data);
+    } else if (tag.startsWith(GROUP_COORDINATOR_TIMER_PREFIX)) {
+      this.groupCoordinator.onTimer(tag, data);
     } else if (tag.startsWith(BROKER_TIMER_PREFIX)) {
       this.onBrokerTimer(tag, data);
     }
@@ -163,6 +180,7 @@ export class KafkaBroker extends BrokerPlumbing implements Process, BrokerServic
 
   onShutdown(): void {
     if (this.halted) return;
+    this.groupCoordinator.shutdown();
     this.replicaManager.shutdown();
     this.controller.shutdown();
     this.client.close();
@@ -199,6 +217,15 @@ export class KafkaBroker extends BrokerPlumbing implements Process, BrokerServic
         break;
       case "InitProducerId":
         handleInitProducerId(this, from, message);
+        break;
+      case "FindCoordinator":
+      case "JoinGroup":
+      case "SyncGroup":
+      case "Heartbeat":
+      case "LeaveGroup":
+      case "OffsetCommit":
+      case "OffsetFetch":
+        this.groupApis.handle(from, message as GroupApiRequest);
         break;
       case "ControlledShutdown":
         this.controller.handleControlledShutdown(from, message as ControlledShutdownRequest);
@@ -298,6 +325,8 @@ export class KafkaBroker extends BrokerPlumbing implements Process, BrokerServic
         this.currentBrokerEpoch = stat.stat.czxid;
         this.trace("broker-registered", { brokerEpoch: this.currentBrokerEpoch, sessionId: `0x${this.client.sessionId.toString(16)}` });
         this.controller.startup();
+        // KafkaServer.startup starts the group coordinator after the controller (once per incarnation).
+        this.groupCoordinator.startup();
       });
     });
   }

@@ -19,6 +19,14 @@ export interface Compat {
   transactionVerification: boolean;
   /** KIP-890 part 2 (transactions; unused until the transaction coordinator exists). */
   epochBumpPerTransaction: boolean;
+  /** KIP-394 (2.2): a dynamic member joining with an empty member id gets MEMBER_ID_REQUIRED and a pending id. */
+  memberIdRequired: boolean;
+  /** Up to 2.5: a Heartbeat while the group is CompletingRebalance is answered REBALANCE_IN_PROGRESS. */
+  rebalanceInProgressOnSyncHeartbeat: boolean;
+  /** KAFKA-12890 (3.0): DelayedSync removes members that send no SyncGroup within the rebalance timeout. */
+  pendingSyncTimeout: boolean;
+  /** KIP-345 (2.3): static membership; without it a JoinGroup with a group.instance.id → UNSUPPORTED_VERSION. */
+  staticMembership: boolean;
 }
 
 export const DEFAULT_COMPAT: Readonly<Compat> = Object.freeze({
@@ -27,10 +35,44 @@ export const DEFAULT_COMPAT: Readonly<Compat> = Object.freeze({
   controllerEpochCheck: true,
   transactionVerification: true,
   epochBumpPerTransaction: true,
+  memberIdRequired: true,
+  rebalanceInProgressOnSyncHeartbeat: false,
+  pendingSyncTimeout: true,
+  staticMembership: true,
 });
 
-/** Replication, controller and ZooKeeper settings of a broker (KafkaConfig keys). */
-export interface ReplicationConfig {
+/**
+ * The group coordinator's broker keys (KafkaConfig, Kafka 3.6: GroupConfig and OffsetConfig). offsets.* describe
+ * the internal __consumer_offsets topic the coordinator creates and appends to; group.* bound the members.
+ */
+export interface GroupCoordinatorConfig {
+  "offsets.topic.num.partitions": number;
+  "offsets.topic.replication.factor": number;
+  "offsets.commit.timeout.ms": number;
+  "offsets.topic.segment.bytes": number;
+  "offsets.retention.minutes": number;
+  "offsets.retention.check.interval.ms": number;
+  "group.min.session.timeout.ms": number;
+  "group.max.session.timeout.ms": number;
+  "group.initial.rebalance.delay.ms": number;
+  "group.max.size": number;
+}
+
+export const DEFAULT_GROUP_COORDINATOR_CONFIG: Readonly<GroupCoordinatorConfig> = Object.freeze({
+  "offsets.topic.num.partitions": 50,
+  "offsets.topic.replication.factor": 3,
+  "offsets.commit.timeout.ms": 5000,
+  "offsets.topic.segment.bytes": 104_857_600,
+  "offsets.retention.minutes": 10_080,
+  "offsets.retention.check.interval.ms": 600_000,
+  "group.min.session.timeout.ms": 6000,
+  "group.max.session.timeout.ms": 1_800_000,
+  "group.initial.rebalance.delay.ms": 3000,
+  "group.max.size": 2_147_483_647,
+});
+
+/** Replication, controller, ZooKeeper and group coordinator settings of a broker (KafkaConfig keys). */
+export interface ReplicationConfig extends GroupCoordinatorConfig {
   "zookeeper.session.timeout.ms": number;
   "zookeeper.connection.timeout.ms": number;
   "replica.lag.time.max.ms": number;
@@ -58,6 +100,7 @@ export interface ReplicationConfig {
 }
 
 export const DEFAULT_REPLICATION_CONFIG: Readonly<ReplicationConfig> = Object.freeze({
+  ...DEFAULT_GROUP_COORDINATOR_CONFIG,
   "zookeeper.session.timeout.ms": 18_000,
   "zookeeper.connection.timeout.ms": 18_000,
   "replica.lag.time.max.ms": 30_000,
@@ -92,6 +135,14 @@ export interface VersionPreset {
   description: string;
 }
 
+/** The group coordinator before KIP-394 and KIP-345 (0.10.2, 2.0). */
+const PRE_KIP_345_GROUPS: Partial<Compat> = {
+  memberIdRequired: false,
+  rebalanceInProgressOnSyncHeartbeat: true,
+  pendingSyncTimeout: false,
+  staticMembership: false,
+};
+
 /**
  * What each era changed. 0.11 (KIP-101 leader epochs, KIP-106 unclean election off by default); 2.0 (KIP-279);
  * 2.1 (KIP-320); 2.2 (KAFKA-6082 controller epoch zkVersion check); 2.5 (replica.lag.time.max.ms 30 s,
@@ -100,18 +151,25 @@ export interface VersionPreset {
 export const VERSION_PRESETS: Readonly<Record<KafkaVersion, VersionPreset>> = Object.freeze({
   "0.10.2": {
     description: "Kafka 0.10.2: truncation to the high watermark, unclean leader election on, no controller epoch check",
-    config: { "unclean.leader.election.enable": true, "replica.lag.time.max.ms": 10_000, "zookeeper.session.timeout.ms": 6000 },
-    compat: { truncation: "high-watermark", isrUpdate: "zk-direct", controllerEpochCheck: false },
+    config: {
+      "unclean.leader.election.enable": true,
+      "replica.lag.time.max.ms": 10_000,
+      "zookeeper.session.timeout.ms": 6000,
+      "group.initial.rebalance.delay.ms": 0,
+      "group.max.session.timeout.ms": 300_000,
+      "offsets.retention.minutes": 1440,
+    },
+    compat: { truncation: "high-watermark", isrUpdate: "zk-direct", controllerEpochCheck: false, ...PRE_KIP_345_GROUPS },
   },
   "2.0": {
     description: "Kafka 2.0: KIP-279 leader-epoch truncation, ISR written by leaders, no controller epoch check",
-    config: { "replica.lag.time.max.ms": 10_000, "zookeeper.session.timeout.ms": 6000 },
-    compat: { truncation: "kip-279", isrUpdate: "zk-direct", controllerEpochCheck: false },
+    config: { "replica.lag.time.max.ms": 10_000, "zookeeper.session.timeout.ms": 6000, "group.max.session.timeout.ms": 300_000 },
+    compat: { truncation: "kip-279", isrUpdate: "zk-direct", controllerEpochCheck: false, ...PRE_KIP_345_GROUPS },
   },
   "2.4": {
     description: "Kafka 2.4: KIP-320 epoch fencing, controller epoch check, ISR written by leaders",
     config: { "replica.lag.time.max.ms": 10_000, "zookeeper.session.timeout.ms": 6000 },
-    compat: { truncation: "kip-320", isrUpdate: "zk-direct", controllerEpochCheck: true },
+    compat: { truncation: "kip-320", isrUpdate: "zk-direct", controllerEpochCheck: true, rebalanceInProgressOnSyncHeartbeat: true, pendingSyncTimeout: false },
   },
   "3.x": {
     description: "Kafka 3.x in ZooKeeper mode: today's defaults (KIP-320, AlterIsr, controller epoch check)",

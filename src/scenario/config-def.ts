@@ -11,7 +11,7 @@
 import { z } from "zod";
 import { LONG_MAX } from "../broker/log/config.ts";
 
-type KafkaType = "INT" | "LONG" | "DOUBLE";
+type KafkaType = "SHORT" | "INT" | "LONG" | "DOUBLE";
 
 export interface NumberDef {
   readonly type: KafkaType;
@@ -34,12 +34,14 @@ const INT_MAX = 2_147_483_647;
 const LONG_LIMIT = 9_223_372_036_854_775_808;
 
 const TYPE_RANGE: Record<KafkaType, [number, number]> = {
+  SHORT: [-32_768, 32_767],
   INT: [INT_MIN, INT_MAX],
   LONG: [-LONG_LIMIT, LONG_LIMIT],
   DOUBLE: [-Number.MAX_VALUE, Number.MAX_VALUE],
 };
 
 const int = (kafka?: [number, number?], model?: NumberDef["model"]): NumberDef => def("INT", kafka, model);
+const short = (kafka?: [number, number?], model?: NumberDef["model"]): NumberDef => def("SHORT", kafka, model);
 const long = (kafka?: [number, number?], model?: NumberDef["model"]): NumberDef => def("LONG", kafka, model);
 
 function def(type: KafkaType, kafka: [number, number?] | undefined, model: NumberDef["model"]): NumberDef {
@@ -95,6 +97,17 @@ export const BROKER_NUMBER_DEFS: Readonly<Record<string, NumberDef>> = {
   "log.flush.interval.messages": long([1]),
   "log.flush.interval.ms": long([0]),
   "message.max.bytes": int([0]),
+  // The group coordinator (KafkaConfig's GroupConfig and OffsetConfig keys).
+  "offsets.topic.num.partitions": int([1]),
+  "offsets.topic.replication.factor": short([1]),
+  "offsets.commit.timeout.ms": int([1]),
+  "offsets.topic.segment.bytes": int([1]),
+  "offsets.retention.minutes": int([1]),
+  "offsets.retention.check.interval.ms": long([1]),
+  "group.min.session.timeout.ms": int(),
+  "group.max.session.timeout.ms": int(),
+  "group.initial.rebalance.delay.ms": int(),
+  "group.max.size": int([1]),
 };
 
 /** Topic configs (LogConfig) the model reads. */

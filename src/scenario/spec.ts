@@ -356,6 +356,10 @@ export const Compat = z.strictObject({
   controllerEpochCheck: z.boolean().optional(),
   transactionVerification: z.boolean().optional(),
   epochBumpPerTransaction: z.boolean().optional(),
+  memberIdRequired: z.boolean().optional(),
+  rebalanceInProgressOnSyncHeartbeat: z.boolean().optional(),
+  pendingSyncTimeout: z.boolean().optional(),
+  staticMembership: z.boolean().optional(),
 });
 
 

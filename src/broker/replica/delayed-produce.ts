@@ -2,11 +2,13 @@
  * DelayedProduce: an acks=all produce parked until, for every partition it appended to, the high watermark
  * passed the batch (NONE, or NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR shrank below min.insync.replicas
  * meanwhile), the broker lost leadership (NOT_LEADER_OR_FOLLOWER), or the request's timeoutMs passed
- * (REQUEST_TIMED_OUT). Traces purgatory-complete / purgatory-timeout per waiting partition.
+ * (REQUEST_TIMED_OUT). Traces purgatory-complete / purgatory-timeout per waiting partition, then hands the
+ * results to the append's callback (the Produce answer, or a coordinator's completion).
  */
 
 import type { KafkaError, ProducePartitionResponse, ProduceResponse } from "../../protocol/kafka.ts";
 import { REQUEST_HEADER_BYTES, topicPartitionKey } from "../../protocol/kafka.ts";
+import type { AppendCallback } from "./produce.ts";
 import { DelayedOperation } from "./purgatory.ts";
 import type { ReplicaHost } from "./replica-host.ts";
 
@@ -24,9 +26,9 @@ export class DelayedProduce extends DelayedOperation {
 
   constructor(
     private readonly host: ReplicaHost,
-    private readonly from: string,
     private readonly correlationId: number,
     private readonly statuses: readonly ProducePartitionStatus[],
+    private readonly callback: AppendCallback,
   ) {
     super();
     this.keys = statuses.filter((s) => s.acksPending).map((s) => topicPartitionKey(s.response.topic, s.response.partition));
@@ -68,8 +70,7 @@ export class DelayedProduce extends DelayedOperation {
         });
       }
     }
-    for (const status of this.statuses) this.host.services.metrics.markError("Produce", status.response.error);
-    this.host.services.send(this.from, produceResponse(this.correlationId, this.statuses.map((s) => s.response)));
+    this.callback(this.statuses.map((s) => s.response));
   }
 }
 

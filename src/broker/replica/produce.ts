@@ -6,7 +6,7 @@
  * Kafka's request handler thread is held inside UnifiedLog.append.
  */
 
-import type { KafkaError, ProducePartitionResponse, ProduceRequest } from "../../protocol/kafka.ts";
+import type { Acks, KafkaError, ProducePartitionResponse, ProduceRequest } from "../../protocol/kafka.ts";
 import type { RecordBatch } from "../log/records.ts";
 import { DelayedProduce, produceResponse, type ProducePartitionStatus } from "./delayed-produce.ts";
 import type { Partition } from "./partition.ts";
@@ -28,37 +28,60 @@ const EXPECTED_PRODUCE_ERRORS: ReadonlySet<KafkaError> = new Set<KafkaError>([
   "INVALID_REQUIRED_ACKS",
 ]);
 
+/** What appendRecords appends: a client's Produce, or a coordinator's internal write (AppendOrigin.COORDINATOR). */
+export interface AppendRequest {
+  readonly acks: Acks;
+  readonly timeoutMs: number;
+  /** The Produce's correlation id (traced by the purgatory); -1 for an internal append. */
+  readonly correlationId: number;
+  readonly partitions: ProduceRequest["partitions"];
+}
+
+/** ReplicaManager.appendRecords' responseCallback: the per-partition results, once known (never for acks 0). */
+export type AppendCallback = (responses: ProducePartitionResponse[]) => void;
+
 /**
- * ReplicaManager.appendRecords: appendToLocalLog appends to each partition in turn, then the response goes out
- * (acks 1) or the request parks in the purgatory (acks all). An append that triggers a flush (flush.messages)
- * returns only once the fsync did, as UnifiedLog.append flushes inside the append: the request then waits for
- * it, so no produce is answered before its records are durable here.
+ * KafkaApis.handleProduceRequest: appendRecords with a callback that answers the client (and marks the request's
+ * RequestsPerSec and per-error meters, which only network requests have).
  */
-export function appendRecords(host: ProduceHost, from: string, request: ProduceRequest): void {
-  host.services.metrics.markRequest("Produce");
-  appendToLocalLog(host, from, request, []);
+export function handleProduce(host: ProduceHost, from: string, request: ProduceRequest): void {
+  const metrics = host.services.metrics;
+  metrics.markRequest("Produce");
+  appendRecords(host, request, (responses) => {
+    for (const response of responses) metrics.markError("Produce", response.error);
+    host.services.send(from, produceResponse(request.correlationId, responses));
+  });
+}
+
+/**
+ * ReplicaManager.appendRecords: appendToLocalLog appends to each partition in turn, then the callback runs
+ * (acks 1) or the request parks in the purgatory (acks all) and the callback runs when it completes. An append
+ * that triggers a flush (flush.messages) returns only once the fsync did, as UnifiedLog.append flushes inside
+ * the append: the request then waits for it, so nothing is answered before its records are durable here. The
+ * Produce handler and the group coordinator (GroupMetadataManager.appendForGroup) share this one path.
+ */
+export function appendRecords(host: ProduceHost, request: AppendRequest, callback: AppendCallback): void {
+  appendToLocalLog(host, request, callback, []);
 }
 
 /** appendToLocalLog's loop, from the next partition (one status per partition done); it stops at a flush. */
-function appendToLocalLog(host: ProduceHost, from: string, request: ProduceRequest, statuses: ProducePartitionStatus[]): void {
+function appendToLocalLog(host: ProduceHost, request: AppendRequest, callback: AppendCallback, statuses: ProducePartitionStatus[]): void {
   while (statuses.length < request.partitions.length) {
-    if (appendRecordsToLeader(host, from, request, statuses)) return;
+    if (appendRecordsToLeader(host, request, callback, statuses)) return;
   }
   if (request.acks === 0) return;
-  const metrics = host.services.metrics;
   if (request.acks !== -1 || !statuses.some((s) => s.acksPending)) {
-    for (const status of statuses) metrics.markError("Produce", status.response.error);
-    host.services.send(from, produceResponse(request.correlationId, statuses.map((s) => s.response)));
+    callback(statuses.map((s) => s.response));
     return;
   }
-  host.watchProduce(new DelayedProduce(host, from, request.correlationId, statuses), request.timeoutMs);
+  host.watchProduce(new DelayedProduce(host, request.correlationId, statuses, callback), request.timeoutMs);
 }
 
 /**
  * Partition.appendRecordsToLeader for the request's next partition: pushes its status. Returns true when the
  * append started a flush: appendToLocalLog then goes on once it returned.
  */
-function appendRecordsToLeader(host: ProduceHost, from: string, request: ProduceRequest, statuses: ProducePartitionStatus[]): boolean {
+function appendRecordsToLeader(host: ProduceHost, request: AppendRequest, callback: AppendCallback, statuses: ProducePartitionStatus[]): boolean {
   const { topic, partition: partitionId, batch } = request.partitions[statuses.length];
   const response: ProducePartitionResponse = { topic, partition: partitionId, error: "NONE", baseOffset: -1, logStartOffset: -1 };
   const fail = (error: KafkaError): false => {
@@ -114,7 +137,7 @@ function appendRecordsToLeader(host: ProduceHost, from: string, request: Produce
     } else {
       afterLeaderAppend(host, status, partition, batch, firstOffset);
     }
-    appendToLocalLog(host, from, request, statuses);
+    appendToLocalLog(host, request, callback, statuses);
   }, flushesBefore);
   return true;
 }

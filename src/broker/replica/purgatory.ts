@@ -2,13 +2,19 @@
  * DelayedOperationPurgatory: requests parked until they can complete (a produce waiting for the ISR, a fetch
  * waiting for data) or their timeout passes. Operations are watched by "topic-partition" keys; an event on a
  * partition (append, HW move, leadership change) checks its watchers. Timeouts are timers of the broker process
- * ("replica:<purgatory name>", data = operation id). Simplification: no timing wheel, no purge interval.
+ * ("replica:<purgatory name>", data = operation id; the group coordinator's purgatories use its own prefix).
+ * Simplification: no timing wheel, no purge interval.
  */
 
 import { assert } from "../../sim/assert.ts";
 import type { TimerId } from "../../sim/kernel.ts";
 import { ms } from "../../sim/time.ts";
-import type { BrokerServices } from "../services.ts";
+import type { ProcessContext } from "../../sim/host.ts";
+
+/** What a purgatory needs of its broker: the timers of the process context. */
+export interface PurgatoryTimers {
+  readonly context: Pick<ProcessContext, "setTimer" | "cancelTimer">;
+}
 
 export abstract class DelayedOperation {
   id = 0;
@@ -40,10 +46,11 @@ export class Purgatory<T extends DelayedOperation> {
   readonly timerTag: string;
 
   constructor(
-    private readonly services: BrokerServices,
+    private readonly services: PurgatoryTimers,
     name: string,
+    timerPrefix = "replica:",
   ) {
-    this.timerTag = `replica:${name}`;
+    this.timerTag = `${timerPrefix}${name}`;
   }
 
   get size(): number {

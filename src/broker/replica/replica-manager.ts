@@ -40,7 +40,7 @@ import { AlterIsrManager, ZkIsrWriter, type IsrUpdateOutcome, type IsrUpdater } 
 import { fetchResponse, readFromLocalLog } from "./local-reads.ts";
 import { listOffset } from "./list-offsets.ts";
 import { Partition, type PendingIsr } from "./partition.ts";
-import { appendRecords, type ProduceHost } from "./produce.ts";
+import { appendRecords, handleProduce, type AppendCallback, type AppendRequest, type ProduceHost } from "./produce.ts";
 import { Purgatory } from "./purgatory.ts";
 import { leaderEpochEndOffset } from "./truncation.ts";
 
@@ -50,6 +50,16 @@ function typed<T>(message: T): T {
 }
 
 const TAG_ISR_EXPIRATION = "replica:isr-expiration";
+
+/**
+ * RequestHandlerHelper.onLeadershipChange and KafkaApis.handleStopReplicaRequest's coordinator hooks: who hears
+ * that this broker became leader or follower of partitions (LeaderAndIsr), or deleted a replica (StopReplica).
+ */
+export interface LeadershipListener {
+  onLeadershipChange(leaders: readonly Partition[], followers: readonly Partition[]): void;
+  /** A StopReplica with deletePartition removed the replica; leaderEpoch -1 when the request gave none. */
+  onReplicaDeleted(topic: string, partition: number, leaderEpoch: number): void;
+}
 /** StopReplica's leaderEpoch while a topic is deleted (LeaderAndIsr.EpochDuringDelete). */
 const EPOCH_DURING_DELETE = -2;
 
@@ -65,6 +75,8 @@ export class ReplicaManager implements ProduceHost {
   private isrExpirationTimer: TimerId | null = null;
   private hwCheckpointsStarted = false;
   private stopped = false;
+  /** The group coordinator's hooks (null: none, as in the test harnesses). */
+  leadershipListener: LeadershipListener | null = null;
 
   constructor(readonly services: BrokerServices) {
     this.fetcherManager = new ReplicaFetcherManager(this);
@@ -218,7 +230,11 @@ export class ReplicaManager implements ProduceHost {
       (state.leader === this.services.brokerId ? toLeader : toFollower).push([partition, state]);
     }
     this.makeLeaders(toLeader);
-    this.makeFollowers(toFollower, request);
+    const followers = this.makeFollowers(toFollower, request);
+    this.leadershipListener?.onLeadershipChange(
+      toLeader.map(([p]) => p),
+      followers,
+    );
     if (!this.hwCheckpointsStarted) {
       this.hwCheckpointsStarted = true;
       this.services.logManager.scheduleHighWatermarkCheckpoints();
@@ -273,8 +289,8 @@ export class ReplicaManager implements ProduceHost {
    * the metadata cache); stop the old fetch, complete parked requests, then fetch from the new leader, which
    * starts with truncation.
    */
-  private makeFollowers(states: readonly [Partition, LeaderAndIsrPartitionState][], request: LeaderAndIsrRequest): void {
-    if (states.length === 0) return;
+  private makeFollowers(states: readonly [Partition, LeaderAndIsrPartitionState][], request: LeaderAndIsrRequest): Partition[] {
+    if (states.length === 0) return [];
     const restartOnAnyEpochChange = this.services.compat.truncation === "kip-320";
     const changed: Partition[] = [];
     for (const [partition, state] of states) {
@@ -298,6 +314,7 @@ export class ReplicaManager implements ProduceHost {
     this.fetcherManager.removeFetcherForPartitions(changed.map((p) => p.topicPartition));
     for (const partition of states.map(([p]) => p)) this.tryCompleteDelayedRequests(partition.topicPartition);
     if (!this.stopped) this.fetcherManager.addFetcherForPartitions(changed);
+    return changed;
   }
 
   /** ReplicaManager.maybeUpdateMetadataCache. */
@@ -329,6 +346,7 @@ export class ReplicaManager implements ProduceHost {
       if (this.services.context.tracing) this.services.context.trace("stop-replica", { topicPartition: key, deletePartition });
       // A former leader's parked requests complete now rather than time out.
       this.tryCompleteDelayedRequests(key);
+      if (deletePartition && error === "NONE") this.leadershipListener?.onReplicaDeleted(topic, partitionId, leaderEpoch >= 0 ? leaderEpoch : -1);
       return { topic, partition: partitionId, error };
     });
     this.fetcherManager.shutdownIdleFetchers();
@@ -338,7 +356,12 @@ export class ReplicaManager implements ProduceHost {
   // ---- Produce (produce.ts) ----
 
   handleProduce(from: string, request: ProduceRequest): void {
-    appendRecords(this, from, request);
+    handleProduce(this, from, request);
+  }
+
+  /** ReplicaManager.appendRecords for an internal writer (the group coordinator): the callback gets the results. */
+  appendRecords(request: AppendRequest, callback: AppendCallback): void {
+    appendRecords(this, request, callback);
   }
 
   /** appendRecordsToLeader's tail: a single-replica ISR commits at once; parked follower fetches see the new data. */

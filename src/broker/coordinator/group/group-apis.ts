@@ -1,0 +1,136 @@
+/**
+ * KafkaApis' group handlers (handleFindCoordinatorRequest, handleJoinGroupRequest, handleSyncGroupRequest,
+ * handleHeartbeatRequest, handleLeaveGroupRequest, handleOffsetCommitRequest, handleOffsetFetchRequest): each
+ * request becomes a GroupCoordinator call whose callback sends the response. FindCoordinator answers the leader
+ * of partitionFor(groupId) from the metadata cache, creating __consumer_offsets when the cache does not know it
+ * (offsets-topic.ts), COORDINATOR_NOT_AVAILABLE while there is no live leader. Simplifications: no
+ * authorization; keyType 1 (transactions) is answered COORDINATOR_NOT_AVAILABLE until a transaction coordinator
+ * exists; response sizes are approximations.
+ */
+
+import {
+  GROUP_METADATA_TOPIC_NAME,
+  type FindCoordinatorRequest,
+  type FindCoordinatorResponse,
+  type HeartbeatRequest,
+  type HeartbeatResponse,
+  type JoinGroupRequest,
+  type JoinGroupResponse,
+  type LeaveGroupRequest,
+  type LeaveGroupResponse,
+  type OffsetCommitRequest,
+  type OffsetCommitResponse,
+  type OffsetFetchRequest,
+  type OffsetFetchResponse,
+  type SyncGroupRequest,
+  type SyncGroupResponse,
+} from "../../../protocol/group.ts";
+import { NO_LEADER, REQUEST_HEADER_BYTES, type KafkaError } from "../../../protocol/kafka.ts";
+import type { Message } from "../../../sim/host.ts";
+import type { GroupCoordinator } from "./group-coordinator.ts";
+import { handleJoinGroup } from "./join-group.ts";
+import { handleCommitOffsets, handleFetchOffsets } from "./offset-commits.ts";
+import type { OffsetsTopicCreator, OffsetsTopicHost } from "./offsets-topic.ts";
+
+export type GroupApiRequest =
+  | FindCoordinatorRequest
+  | JoinGroupRequest
+  | SyncGroupRequest
+  | HeartbeatRequest
+  | LeaveGroupRequest
+  | OffsetCommitRequest
+  | OffsetFetchRequest;
+
+export interface GroupApisHost extends OffsetsTopicHost {
+  send(host: string, message: Message): void;
+}
+
+export class GroupApis {
+  constructor(
+    private readonly host: GroupApisHost,
+    readonly coordinator: GroupCoordinator,
+    private readonly offsetsTopic: OffsetsTopicCreator,
+  ) {}
+
+  handle(from: string, request: GroupApiRequest): void {
+    const send = <T extends Message>(message: T) => this.host.send(from, message);
+    const correlationId = request.correlationId;
+    switch (request.type) {
+      case "FindCoordinator": {
+        const { error, nodeId, host } = this.getCoordinator(request);
+        send({ type: "FindCoordinatorResponse", correlationId, error, nodeId, host, sizeBytes: REQUEST_HEADER_BYTES + 16 } satisfies FindCoordinatorResponse);
+        return;
+      }
+      case "JoinGroup":
+        handleJoinGroup(this.coordinator, request, (result) =>
+          send({
+            type: "JoinGroupResponse",
+            correlationId,
+            error: result.error,
+            generationId: result.generationId,
+            protocolType: result.protocolType,
+            protocolName: result.protocolName,
+            leader: result.leaderId,
+            skipAssignment: result.skipAssignment,
+            memberId: result.memberId,
+            members: result.members,
+            sizeBytes: REQUEST_HEADER_BYTES + 64 * (1 + result.members.length),
+          } satisfies JoinGroupResponse),
+        );
+        return;
+      case "SyncGroup":
+        this.coordinator.handleSyncGroup(request, (result) =>
+          send({
+            type: "SyncGroupResponse",
+            correlationId,
+            error: result.error,
+            protocolType: result.protocolType,
+            protocolName: result.protocolName,
+            assignment: result.assignment,
+            sizeBytes: REQUEST_HEADER_BYTES + 16 * (1 + result.assignment.assignedPartitions.length),
+          } satisfies SyncGroupResponse),
+        );
+        return;
+      case "Heartbeat":
+        this.coordinator.handleHeartbeat(request, (error) => send({ type: "HeartbeatResponse", correlationId, error, sizeBytes: REQUEST_HEADER_BYTES } satisfies HeartbeatResponse));
+        return;
+      case "LeaveGroup":
+        this.coordinator.handleLeaveGroup(request.groupId, request.members, (error, members) =>
+          send({ type: "LeaveGroupResponse", correlationId, error, members, sizeBytes: REQUEST_HEADER_BYTES + 32 * members.length } satisfies LeaveGroupResponse),
+        );
+        return;
+      case "OffsetCommit":
+        handleCommitOffsets(this.coordinator, request, (errors) =>
+          send({
+            type: "OffsetCommitResponse",
+            correlationId,
+            partitions: request.partitions.map((p, i) => ({ topic: p.topic, partition: p.partition, error: errors[i] })),
+            sizeBytes: REQUEST_HEADER_BYTES + 16 * request.partitions.length,
+          } satisfies OffsetCommitResponse),
+        );
+        return;
+      case "OffsetFetch": {
+        const { error, partitions } = handleFetchOffsets(this.coordinator, request);
+        send({ type: "OffsetFetchResponse", correlationId, error, partitions, sizeBytes: REQUEST_HEADER_BYTES + 24 * partitions.length } satisfies OffsetFetchResponse);
+        return;
+      }
+    }
+  }
+
+  /** KafkaApis.getCoordinator for keyType 0 (GROUP). */
+  private getCoordinator(request: FindCoordinatorRequest): { error: KafkaError; nodeId: number; host: string } {
+    const none = (error: KafkaError) => ({ error, nodeId: -1, host: "" });
+    if (request.keyType !== 0) return none("COORDINATOR_NOT_AVAILABLE");
+    if (!this.coordinator.isActive) return none("COORDINATOR_NOT_AVAILABLE");
+    const cache = this.host.metadataCache;
+    if (cache.partitionCount(GROUP_METADATA_TOPIC_NAME) === 0) {
+      this.offsetsTopic.maybeCreate();
+      return none("COORDINATOR_NOT_AVAILABLE");
+    }
+    const partition = this.coordinator.groupManager.partitionFor(request.key);
+    const leader = cache.partition(GROUP_METADATA_TOPIC_NAME, partition)?.leader ?? NO_LEADER;
+    const host = leader === NO_LEADER ? undefined : cache.aliveBrokers.get(leader);
+    if (host === undefined) return none("COORDINATOR_NOT_AVAILABLE");
+    return { error: "NONE", nodeId: leader, host };
+  }
+}
