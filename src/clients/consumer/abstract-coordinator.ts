@@ -634,9 +634,14 @@ export abstract class AbstractCoordinator {
     this.heartbeatThread.timer = null;
   }
 
-  /** pollHeartbeat: the application called poll() (the thread's fatal error is thrown by takeFatalError). */
-  pollHeartbeat(nowUs: Micros): void {
+  /**
+   * pollHeartbeat: the application called poll(). False when the heartbeat thread failed: poll() throws its
+   * error (takeFatalError) before anything else.
+   */
+  pollHeartbeat(nowUs: Micros): boolean {
+    if (this.heartbeatThread.failed !== null) return false;
     this.heartbeat.poll(nowUs);
+    return true;
   }
 
   /** One turn of HeartbeatThread.run, then its timer for the next deadline. */

@@ -151,7 +151,7 @@ export class ConsumerCoordinator extends AbstractCoordinator {
    * auto-commit. True when the group is active.
    */
   poll(nowUs: Micros): boolean {
-    this.pollHeartbeat(nowUs);
+    if (!this.pollHeartbeat(nowUs)) return false;
     if (!this.ensureCoordinatorReady()) return false;
     if (this.rejoinNeededOrPending()) {
       if (!this.joinGroupIfNeeded()) return false;
@@ -523,7 +523,12 @@ export class ConsumerCoordinator extends AbstractCoordinator {
     if (commit === null) return;
     const now = this.host.nowUs();
     if (commit.future !== null) {
-      if (!commit.future.isDone) return;
+      if (!commit.future.isDone) {
+        // client.poll(future, timer) gives up when the timer expires; the request's outcome is then unknown.
+        if (now >= commit.deadlineUs) return this.finishSyncCommit(commit, { name: "TimeoutException", retriable: true });
+        this.host.wakeMainAt(commit.deadlineUs);
+        return;
+      }
       const future = commit.future;
       commit.future = null;
       if (future.succeeded) return this.finishSyncCommit(commit, null);

@@ -98,7 +98,14 @@ export class FakeGroupBroker implements Process {
 
   onTimer(tag: string, data: unknown): void {
     if (tag === "complete-join") {
+      // The initial window has passed: complete once every member has rejoined.
       this.group.armed = false;
+      this.windowPassed = true;
+      this.maybeCompleteJoin();
+      return;
+    }
+    if (tag === "rebalance-timeout") {
+      if (data !== this.rebalance || this.group.state !== "PreparingRebalance") return;
       this.completeJoin();
       return;
     }
@@ -171,7 +178,8 @@ export class FakeGroupBroker implements Process {
         member.protocols = request.protocols;
         member.joinReply = { from, correlationId: request.correlationId };
         group.members.set(memberId, member);
-        this.prepareRebalance();
+        this.prepareRebalance(request.rebalanceTimeoutMs);
+        this.maybeCompleteJoin();
         return;
       }
       case "SyncGroup": {
@@ -211,7 +219,10 @@ export class FakeGroupBroker implements Process {
         const request = message as LeaveGroupRequest;
         for (const { memberId } of request.members) group.members.delete(memberId);
         if (group.members.size === 0) group.state = "Empty";
-        else this.prepareRebalance();
+        else {
+          this.prepareRebalance(300_000);
+          this.maybeCompleteJoin();
+        }
         return reply({ type: "LeaveGroupResponse", error: "NONE", members: request.members.map((m) => ({ ...m, error: "NONE" })) });
       }
       case "OffsetCommit": {
@@ -245,10 +256,23 @@ export class FakeGroupBroker implements Process {
 
   private readonly pendingIds = new Set<string>();
 
-  private prepareRebalance(): void {
+  private windowPassed = false;
+  private rebalance = 0;
+
+  private maybeCompleteJoin(): void {
+    const group = this.group;
+    if (!this.windowPassed || group.state !== "PreparingRebalance") return;
+    for (const member of group.members.values()) if (member.joinReply === null) return;
+    this.completeJoin();
+  }
+
+  private prepareRebalance(rebalanceTimeoutMs: number): void {
     const group = this.group;
     if (group.state === "Empty" || group.state === "Stable" || group.state === "CompletingRebalance") {
       group.state = "PreparingRebalance";
+      this.windowPassed = false;
+      this.rebalance++;
+      this.context.setTimer(ms(rebalanceTimeoutMs), "rebalance-timeout", this.rebalance);
       for (const m of group.members.values()) {
         if (m.syncReply !== null) {
           this.context.send(m.syncReply.from, { ...syncResponse("REBALANCE_IN_PROGRESS", []), correlationId: m.syncReply.correlationId } as unknown as Message);
