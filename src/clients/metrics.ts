@@ -149,3 +149,39 @@ export class ConsumerMetrics {
     this.recordsLagMax.record(lag, nowUs);
   }
 }
+
+/**
+ * The consumer's consumer-coordinator-metrics group (AbstractCoordinator.GroupCoordinatorMetrics and
+ * ConsumerCoordinator.ConsumerCoordinatorMetrics), as cumulative counts: rebalance-total (successful rebalances),
+ * failed-rebalance-total, rebalance-latency-total, last-rebalance-seconds-ago, join-total, sync-total,
+ * heartbeat-total, last-heartbeat-seconds-ago and commit-total. Simplification: no rates, averages or maxima.
+ */
+export class CoordinatorMetrics {
+  rebalanceTotal = 0;
+  failedRebalanceTotal = 0;
+  rebalanceLatencyTotalMs = 0;
+  joinTotal = 0;
+  syncTotal = 0;
+  heartbeatTotal = 0;
+  commitTotal = 0;
+  /** µs of the last successful rebalance's end (-1: none). */
+  lastRebalanceEndUs: Micros = -1;
+  /** µs of the last heartbeat sent (-1: none). */
+  lastHeartbeatSendUs: Micros = -1;
+
+  recordRebalance(nowUs: Micros, startUs: Micros): void {
+    this.rebalanceTotal++;
+    if (startUs >= 0) this.rebalanceLatencyTotalMs += Math.floor((nowUs - startUs) / 1000);
+    this.lastRebalanceEndUs = nowUs;
+  }
+
+  /** last-rebalance-seconds-ago: -1 before the first rebalance. */
+  lastRebalanceSecondsAgo(nowUs: Micros): number {
+    return this.lastRebalanceEndUs < 0 ? -1 : Math.floor((nowUs - this.lastRebalanceEndUs) / 1_000_000);
+  }
+
+  /** last-heartbeat-seconds-ago: -1 before the first heartbeat. */
+  lastHeartbeatSecondsAgo(nowUs: Micros): number {
+    return this.lastHeartbeatSendUs < 0 ? -1 : Math.floor((nowUs - this.lastHeartbeatSendUs) / 1_000_000);
+  }
+}

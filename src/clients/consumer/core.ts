@@ -4,6 +4,7 @@
  * plain functions over it, as Kafka's Fetcher and OffsetFetcher are over SubscriptionState and Metadata.
  */
 
+import type { FetchPartitionResponse } from "../../protocol/kafka.ts";
 import type { ConsumerMetrics } from "../metrics.ts";
 import type { ConsumerConfig } from "./config.ts";
 import type { ConsumerMetadata } from "./metadata.ts";
@@ -26,4 +27,11 @@ export interface ConsumerCore {
   traceEvent(kind: string, fields: Record<string, unknown>): void;
   /** The exception poll() would throw for this partition: record it (info) and stop fetching the partition. */
   fail(state: TopicPartitionState, error: string, fields: Record<string, unknown>): void;
+  /**
+   * A group consumer keeps a fetch's records until poll() returns them (Kafka's FetchBuffer): true when the
+   * response was buffered, false when records go to the application at once (no group).
+   */
+  bufferFetch(state: TopicPartitionState, response: FetchPartitionResponse, leaderEpoch: number, leaderHost: string): boolean;
+  /** Whether fetched records of the partition wait in the buffer (no new fetch for it until they are returned). */
+  hasBufferedData(state: TopicPartitionState): boolean;
 }

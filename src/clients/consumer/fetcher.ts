@@ -7,8 +7,8 @@
  * recorded as one `ok` poll per partition. Errors: NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH,
  * UNKNOWN_TOPIC_OR_PARTITION and other stale-metadata errors request a metadata update; UNKNOWN_LEADER_EPOCH
  * (the broker is behind) only waits; OFFSET_OUT_OF_RANGE resets by auto.offset.reset. Simplifications: no fetch
- * sessions (KIP-227), no preferred read replica (KIP-392); records reach the application as soon as the
- * response arrives (no max.poll.records split); after a partition error the partition waits retry.backoff.ms
+ * sessions (KIP-227), no preferred read replica (KIP-392); without a group, records reach the application as
+ * soon as the response arrives (a group consumer buffers them for poll(), fetch-buffer.ts); after a partition error the partition waits retry.backoff.ms
  * before its next fetch, where the Java consumer's poll loop may fetch again at once.
  */
 
@@ -47,7 +47,7 @@ export function prepareFetches(core: ConsumerCore, pendingNodes: ReadonlySet<num
       core.metadata.requestUpdate();
       continue;
     }
-    if (pendingNodes.has(leader)) continue;
+    if (pendingNodes.has(leader) || core.hasBufferedData(state)) continue;
     let partitions = byNode.get(leader);
     if (partitions === undefined) {
       partitions = [];
@@ -130,6 +130,7 @@ function handlePartition(core: ConsumerCore, state: TopicPartitionState, sent: F
 
 function consume(core: ConsumerCore, state: TopicPartitionState, sent: FetchPartition, answer: FetchPartitionResponse, leaderHost: string): void {
   state.highWatermark = answer.highWatermark;
+  if (core.bufferFetch(state, answer, sent.currentLeaderEpoch, leaderHost)) return;
   const position = state.position!;
   let nextOffset = position.offset;
   let offsetEpoch = position.offsetEpoch;

@@ -2,9 +2,10 @@
  * The consumer's per-partition fetch state, as Kafka's SubscriptionState.TopicPartitionState: a fetch state
  * (INITIALIZING → AWAIT_RESET → FETCHING ⇄ AWAIT_VALIDATION), a position (the next offset, the leader epoch of
  * the last consumed record — offsetEpoch — and the leader and epoch it was validated against), a pending reset
- * strategy and the time before which no reset or validation request is sent again. Simplifications: manual
- * assignment only (no subscribe, no committed offsets, no pause); a partition whose poll() would throw (no reset
- * policy) is marked failed and no longer fetched, as an application that gives up on it.
+ * strategy and the time before which no reset or validation request is sent again. A group consumer's partitions
+ * start INITIALIZING until their committed offset is known, and may be pending revocation. Simplifications: no
+ * pause; a partition whose poll() would throw (no reset policy) is marked failed and no longer fetched, as an
+ * application that gives up on it.
  */
 
 import { assert } from "../../sim/assert.ts";
@@ -48,6 +49,8 @@ export class TopicPartitionState {
   highWatermark = -1;
   /** The exception poll() would throw for this partition (no reset policy); a failed partition is not fetched. */
   failed: string | null = null;
+  /** Marked before an EAGER rebalance's auto-commit: no fetches, no records returned (KAFKA-14320's guard). */
+  pendingRevocation = false;
 
   constructor(
     readonly topic: string,
@@ -63,7 +66,7 @@ export class TopicPartitionState {
   }
 
   isFetchable(nowUs: number): boolean {
-    return this.failed === null && this.fetchState === "FETCHING" && nowUs >= this.fetchBackoffUntilUs;
+    return this.failed === null && this.fetchState === "FETCHING" && !this.pendingRevocation && nowUs >= this.fetchBackoffUntilUs;
   }
 
   /** requestOffsetReset: the next poll looks up the offset by the strategy (ListOffsets). */
