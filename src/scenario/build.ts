@@ -17,6 +17,8 @@ import { KafkaAdmin, type AdminOperation } from "../broker/admin.ts";
 import { resolveBrokerSettings, type KafkaVersion } from "../broker/config.ts";
 import { ProducerWorkload } from "../workload/producer-workload.ts";
 import { ConsumerWorkload } from "../workload/consumer-workload.ts";
+import { GroupConsumerWorkload } from "../workload/group-consumer-workload.ts";
+import { groupOf } from "./groups.ts";
 import { parseDuration } from "../sim/time.ts";
 import { GROUP_METADATA_TOPIC_NAME, partitionForGroup } from "../protocol/group.ts";
 import { scenarioGroups, scenarioNodes } from "./load.ts";
@@ -135,7 +137,28 @@ export function buildWorld(scenario: Scenario, seed: number | string): BuiltWorl
       continue;
     }
     if (client.type === "consumer") {
-      addHost(client.id, (context) => new ConsumerWorkload(context, { bootstrap: brokers, topics: client.topics, config: client.config }));
+      const group = groupOf(client);
+      if (group === null) {
+        addHost(client.id, (context) => new ConsumerWorkload(context, { bootstrap: brokers, topics: client.topics, config: client.config }));
+        continue;
+      }
+      const workload = client.workload;
+      const atMs = (at: string | number | undefined): number | undefined => (at === undefined ? undefined : parseDuration(at)! / 1000);
+      const commit = workload?.commit ?? (client.config["enable.auto.commit"] === false ? "sync-after-process" : "auto");
+      addHost(client.id, (context) =>
+        new GroupConsumerWorkload(context, {
+          bootstrap: brokers,
+          topics: client.topics,
+          groupId: group,
+          version: (scenario.cluster.version ?? "3.x") as KafkaVersion,
+          config: { ...client.config, "group.id": group, "enable.auto.commit": commit === "auto" },
+          processMs: workload?.processMs ?? 0,
+          commit,
+          startAtMs: atMs(workload?.startAt),
+          stopAtMs: atMs(workload?.stopAt),
+          closeAtMs: atMs(workload?.closeAt),
+        }),
+      );
       continue;
     }
     addHost(client.id, (context) =>
