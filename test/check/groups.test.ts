@@ -2,6 +2,10 @@ import { expect } from "chai";
 import type { CommittedLog } from "../../src/check/committed-log.ts";
 import { GroupCheckers } from "../../src/check/groups.ts";
 import { ReplicationCheckers } from "../../src/check/replication.ts";
+import type { BuiltWorld } from "../../src/scenario/build.ts";
+import { OnlineCheckers } from "../../src/scenario/checkers.ts";
+import type { World } from "../../src/sim/world.ts";
+import { Trace } from "../../src/sim/trace.ts";
 import type { Violation } from "../../src/check/violation.ts";
 import { Script } from "./events.ts";
 
@@ -329,5 +333,42 @@ describe("group checkers", () => {
       expect(idle.active).to.equal(false);
       expect(idle.duplicateDeliveries).to.equal(0);
     });
+  });
+});
+
+describe("OnlineCheckers with groups", () => {
+  /** Just enough of a built world for the checkers: a trace, a clock, one broker, no ZooKeeper. */
+  function fakeWorld(): { built: BuiltWorld; trace: Trace; clock: { now: number } } {
+    const clock = { now: 0 };
+    const trace = new Trace(clock);
+    const world = { trace, kernel: {}, get now() { return clock.now; } } as unknown as World;
+    return { built: { world, brokers: ["broker-1"], zkServers: [] } as unknown as BuiltWorld, trace, clock };
+  }
+
+  it("records double-assignment as it happens and lost-commit at the end, and reports duplicateDeliveries only with a group", () => {
+    const { built, trace, clock } = fakeWorld();
+    const violations: Violation[] = [];
+    const checkers = new OnlineCheckers(built, violations);
+    const seen: string[] = [];
+    trace.observe((event) => seen.push(event.kind), ["violation"]);
+    checkers.start();
+    expect(checkers.duplicateDeliveries).to.equal(null);
+    const emit = (kind: string, fields: Record<string, unknown>): void => {
+      clock.now += 1000;
+      trace.emit(fields.process as string, kind, fields);
+    };
+    emit("partitions-assigned", { process: "c1", group: G, member: "m1", generation: 1, partitions: [TP], protocol: "EAGER" });
+    emit("partitions-assigned", { process: "c2", group: G, member: "m2", generation: 1, partitions: [TP], protocol: "EAGER" });
+    expect(violations.map((v) => [v.name, v.time])).to.deep.equal([["double-assignment", 2000]]);
+    expect(seen).to.deep.equal(["violation"]);
+    const commit = { process: "c1", group: G, member: "m1", generation: 1, f: "commit", opId: 1, mode: "sync", offsets: [{ topic: "t", partition: 0, offset: 10 }] };
+    emit("op", { ...commit, type: "invoke" });
+    emit("op", { ...commit, type: "ok" });
+    emit("op", { process: "c2", group: G, member: "m2", generation: 2, type: "ok", f: "offset-fetch", offsets: [{ topic: "t", partition: 0, offset: -1 }] });
+    emit("op", { process: "c2", group: G, member: "m2", generation: 2, type: "ok", f: "process", topic: "t", partition: 0, offsets: [3] });
+    emit("op", { process: "c2", group: G, member: "m2", generation: 2, type: "ok", f: "process", topic: "t", partition: 0, offsets: [3] });
+    checkers.finish();
+    expect(violations.map((v) => v.name)).to.deep.equal(["double-assignment", "lost-commit"]);
+    expect(checkers.duplicateDeliveries).to.equal(1);
   });
 });
