@@ -52,14 +52,14 @@ export interface GroupPartition {
   readonly topicPartition: string;
   /** Commits naming this partition, in invoke order. */
   readonly commits: CommitAttempt[];
-  /** Offsets some member of the group polled. */
-  readonly polled: Set<number>;
+  /** Per offset some member of the group polled, its last poll: by which host, at which poll() (the in-flight exemption). */
+  readonly polled: Map<number, { readonly node: string; readonly seq: number }>;
+  /** The lowest offset polled (Infinity: none). */
+  lowestPolled: number;
   /** Offsets some member of the group processed (a `process` op names them). */
   readonly processed: Set<number>;
   /** Offsets processed more than once (at-least-once duplicates). */
   readonly processedTwice: Set<number>;
-  /** Per offset, the last poll of it: by which host, at which point (for the in-flight exemption). */
-  readonly lastPolled: Map<number, { node: string; seq: number }>;
 }
 
 const COMMIT_OUTCOMES: ReadonlySet<string> = new Set(["ok", "fail", "info"]);
@@ -81,12 +81,11 @@ export class GroupHistory {
   private readonly openPollTimeByNode = new Map<string, number>();
 
   /** True once any group op was seen. */
-  get active(): boolean {
-    return this.partitions.size > 0 || this.fetches.length > 0;
-  }
+  active = false;
 
   observe(event: TraceEvent): void {
     if (event.kind !== "op" || typeof event.group !== "string") return;
+    this.active = true;
     const process = typeof event.process === "string" ? event.process : event.node;
     if (event.f !== "poll") this.openPollTimeByNode.delete(event.node);
     switch (event.f) {
@@ -109,7 +108,7 @@ export class GroupHistory {
     const key = `${group}\u0000${topicPartition}`;
     let found = this.partitions.get(key);
     if (found === undefined) {
-      found = { group, topicPartition, commits: [], polled: new Set(), processed: new Set(), processedTwice: new Set(), lastPolled: new Map() };
+      found = { group, topicPartition, commits: [], polled: new Map(), lowestPolled: Infinity, processed: new Set(), processedTwice: new Set() };
       this.partitions.set(key, found);
     }
     return found;
@@ -123,11 +122,11 @@ export class GroupHistory {
       this.openPollTimeByNode.set(event.node, event.t);
       this.lastPollSeqByNode.set(event.node, event.seq);
     }
-    const seq = this.lastPollSeqByNode.get(event.node)!;
+    const poll = { node: event.node, seq: this.lastPollSeqByNode.get(event.node)! };
     const partition = this.partition(group, topicPartitionName(event.topic as string, event.partition as number));
     for (const offset of offsets) {
-      partition.polled.add(offset);
-      partition.lastPolled.set(offset, { node: event.node, seq });
+      partition.polled.set(offset, poll);
+      if (offset < partition.lowestPolled) partition.lowestPolled = offset;
     }
   }
 

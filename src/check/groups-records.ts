@@ -39,17 +39,16 @@ export function checkSkippedRecords(
     const final = finalCommit(partition);
     if (final === null || partition.polled.size === 0) continue;
     const finalOffset = final.offsets.get(partition.topicPartition)!;
-    let lowestPolled = Infinity;
-    for (const offset of partition.polled) lowestPolled = Math.min(lowestPolled, offset);
+    const lowestPolled = partition.lowestPolled;
     const skipped = new Set<number>();
     const inFlight = (offset: number): boolean => {
-      const last = partition.lastPolled.get(offset);
+      const last = partition.polled.get(offset);
       return last !== undefined && history.lastPollSeqByNode.get(last.node) === last.seq && hostDownSeq(last.node) < last.seq;
     };
     const judge = (offset: number): void => {
       if (offset >= lowestPolled && offset < finalOffset && !partition.processed.has(offset) && !inFlight(offset)) skipped.add(offset);
     };
-    for (const offset of partition.polled) judge(offset);
+    for (const offset of partition.polled.keys()) judge(offset);
     const log = committedLog(partition.topicPartition);
     if (log !== null) {
       const end = Math.min(finalOffset, log.highWatermark);
@@ -82,7 +81,7 @@ function finalCommit(partition: GroupPartition): CommitAttempt | null {
 
 function violation(partition: GroupPartition, final: CommitAttempt, finalOffset: number, lowestPolled: number, skipped: number[], now: number): Violation {
   const shown = skipped.slice(0, SKIPPED_SHOWN);
-  const pollers = [...new Set(shown.map((offset) => partition.lastPolled.get(offset)?.node).filter((node) => node !== undefined))];
+  const pollers = [...new Set(shown.map((offset) => partition.polled.get(offset)?.node).filter((node) => node !== undefined))];
   return {
     name: "skipped-record",
     time: now,

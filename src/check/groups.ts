@@ -26,6 +26,7 @@ export class GroupCheckers {
   private readonly assignments = new DoubleAssignmentChecker();
   /** Per host, the seq of its latest crash, power loss or shutdown. */
   private readonly hostDownSeq = new Map<string, number>();
+  private membershipSeen = false;
 
   /** Reads one trace event; returns the double assignments it reveals (the online check). */
   observe(event: TraceEvent): readonly Violation[] {
@@ -35,12 +36,13 @@ export class GroupCheckers {
       return NO_VIOLATIONS;
     }
     if (HOST_DOWN.has(event.kind)) this.hostDownSeq.set(event.node, event.seq);
+    else if (typeof event.group === "string") this.membershipSeen = true;
     return this.assignments.observe(event);
   }
 
-  /** True once the run produced any group history (the summary reports duplicateDeliveries only then). */
+  /** True once the run produced any group op or membership event (the summary reports duplicateDeliveries only then). */
   get active(): boolean {
-    return this.history.active;
+    return this.history.active || this.membershipSeen;
   }
 
   get duplicateDeliveries(): number {

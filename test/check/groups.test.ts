@@ -332,6 +332,7 @@ describe("group checkers", () => {
       const idle = run(noGroup).checkers;
       expect(idle.active).to.equal(false);
       expect(idle.duplicateDeliveries).to.equal(0);
+      expect(run(new GroupScript().joined("c1", "c1-a", 1)).checkers.active).to.equal(true);
     });
   });
 });
