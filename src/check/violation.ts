@@ -17,6 +17,7 @@ export const VIOLATION_NAMES = [
   "aborted-read",
   "lost-commit",
   "double-assignment",
+  "skipped-record",
   "zk-ephemeral-leak",
 ] as const;
 

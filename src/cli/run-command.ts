@@ -185,6 +185,7 @@ function printSummary(result: RunResult, wallMs: number, keyEvents: TraceEvent[]
         `${stats.messages.sent} messages (${stats.messages.dropped} dropped) · ${stats.faults} faults · trace ${stats.traceHash}`,
     ),
   );
+  if ((stats.duplicateDeliveries ?? 0) > 0) out.push(chalk.dim(`  ${stats.duplicateDeliveries} records processed more than once by a consumer group (at-least-once duplicates)`));
   if (keyEvents.length > 0) {
     out.push(chalk.bold("key events"));
     for (const event of keyEvents) out.push(`  ${chalk.cyan(formatTime(event.t).padStart(10))}  ${describeEvent(event)}`);

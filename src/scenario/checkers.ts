@@ -2,13 +2,16 @@
  * Runs the invariant checkers beside a scenario, as passive observers: the replication checkers
  * (divergent-log, hwm-regression, two-leaders, two-controllers) see each trace event of the kinds they read as
  * it is emitted and check after each one that can break an invariant; the history checker (lost-write) runs at the end over
- * the client history and the final committed logs (lost-write, duplicate-write, reordered-write); zk-ephemeral-leak reads the ZooKeeper servers' trees
+ * the client history and the final committed logs (lost-write, duplicate-write, reordered-write); the group
+ * checkers find double-assignment online, as each membership event arrives, and lost-commit and skipped-record at
+ * the end; zk-ephemeral-leak reads the ZooKeeper servers' trees
  * every `intervalMs` of virtual time. Each violation is traced as a `violation` event on its first node.
  */
 
 import { EphemeralLeakChecker, type ZkServerView } from "../check/zk.ts";
 import { REPLICATION_KINDS, ReplicationCheckers } from "../check/replication.ts";
 import { HISTORY_KINDS, HistoryCheckers } from "../check/history.ts";
+import { GROUP_KINDS, GroupCheckers } from "../check/groups.ts";
 import type { Violation } from "../check/violation.ts";
 import type { EventTarget } from "../sim/kernel.ts";
 import { ms } from "../sim/time.ts";
@@ -21,6 +24,7 @@ export class OnlineCheckers implements EventTarget {
   private readonly ephemeralLeaks = new EphemeralLeakChecker();
   private readonly replication = new ReplicationCheckers();
   private readonly history = new HistoryCheckers();
+  private readonly groups = new GroupCheckers();
 
   constructor(
     private readonly built: BuiltWorld,
@@ -35,8 +39,9 @@ export class OnlineCheckers implements EventTarget {
         (event) => {
           this.history.observe(event);
           for (const violation of this.replication.observe(event)) this.record(violation);
+          for (const violation of this.groups.observe(event)) this.record(violation);
         },
-        [...HISTORY_KINDS, ...REPLICATION_KINDS],
+        [...HISTORY_KINDS, ...REPLICATION_KINDS, ...GROUP_KINDS],
       );
     }
     if (this.built.zkServers.length > 0) this.built.world.kernel.after(ms(this.intervalMs), this, EVENT_CHECK);
@@ -54,6 +59,12 @@ export class OnlineCheckers implements EventTarget {
     for (const violation of this.replication.finish(now)) this.record(violation);
     const committed = (tp: string) => this.replication.committedLog(tp);
     for (const violation of this.history.check(committed, now, this.replication.topicPartitions())) this.record(violation);
+    for (const violation of this.groups.check(committed, now)) this.record(violation);
+  }
+
+  /** The (group, partition, offset) processed more than once; null when the run had no consumer group. */
+  get duplicateDeliveries(): number | null {
+    return this.groups.active ? this.groups.duplicateDeliveries : null;
   }
 
   private checkNow(): void {

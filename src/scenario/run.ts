@@ -76,6 +76,8 @@ export interface RunResult {
     messages: { sent: number; delivered: number; dropped: number };
     traceEvents: number;
     traceHash: string;
+    /** Records a consumer group processed more than once (at-least-once, not a violation); only in runs with a group. */
+    duplicateDeliveries?: number;
   };
   hosts: { name: string; state: string; incarnation: number }[];
 }
@@ -152,6 +154,8 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
     },
     hosts: world.hosts.map((host) => ({ name: host.name, state: host.state, incarnation: host.incarnation })),
   };
+  const duplicateDeliveries = checkers?.duplicateDeliveries ?? null;
+  if (duplicateDeliveries !== null) result.stats.duplicateDeliveries = duplicateDeliveries;
   if (verdict.error !== undefined) result.error = verdict.error.stack ?? verdict.error.message;
   if (verdict.detail !== undefined) result.detail = verdict.detail;
   return result;
