@@ -274,6 +274,8 @@ export class Network implements Transport, EventTarget {
     const dst = hosts[dstIndex];
     if (!dst.isUp() || dst.incarnation !== incarnation) {
       this.drop(hosts[src].name, dst.name, message, mid, "host-down");
+      // The peer's OS answers with a reset unless the machine itself is off (Process.onConnectionRefused).
+      if (dst.state !== "powered-off") hosts[src].context?.connectionRefused(dst.name);
       return;
     }
     this.stats.delivered++;

@@ -61,6 +61,13 @@ export interface Process {
    * charge and call `done` when ready — the host then runs onShutdown and stops; false to stop at once.
    */
   beginShutdown?(done: () => void): boolean;
+  /**
+   * A message to `peer` met a TCP reset: the peer's machine is up but no process of the incarnation the
+   * connection was made to runs there (it crashed, was stopped, or restarted since), so its OS refused or reset
+   * the connection — as a Java NetworkClient sees a disconnect. Not called for a powered-off or paused peer:
+   * nothing answers, and the sender only learns by a timeout. Optional: processes without it are not told.
+   */
+  onConnectionRefused?(peer: string): void;
 }
 
 export type ProcessFactory<D extends HostDisk = HostDisk> = (context: ProcessContext<D>) => Process;
@@ -121,6 +128,7 @@ const EVENT_TIMER = 1;
 const EVENT_CALLBACK = 3;
 const EVENT_RESUME = 4;
 const EVENT_MESSAGE_ON = 5;
+const EVENT_REFUSED = 6;
 
 /** A process's handle on the world, valid for one incarnation. */
 export class ProcessContext<D extends HostDisk = HostDisk> implements EventTarget {
@@ -196,6 +204,16 @@ export class ProcessContext<D extends HostDisk = HostDisk> implements EventTarge
     this.host.process!.onMessage(from, message, connection);
   }
 
+  /** The network met a TCP reset from `peer` on a message of this incarnation (Process.onConnectionRefused). */
+  connectionRefused(peer: string): void {
+    if (!this.alive || this.host.process!.onConnectionRefused === undefined) return;
+    if (this.host.state === "paused") {
+      this.host.defer(this, EVENT_REFUSED, peer, undefined);
+      return;
+    }
+    this.host.process!.onConnectionRefused(peer);
+  }
+
   handleEvent(kind: number, a: unknown, b: unknown): void {
     if (!this.alive) return;
     const host = this.host;
@@ -216,6 +234,9 @@ export class ProcessContext<D extends HostDisk = HostDisk> implements EventTarge
       case EVENT_CALLBACK:
         (a as () => void)();
         return;
+      case EVENT_REFUSED:
+        process.onConnectionRefused?.(a as string);
+        return;
       default:
         assert(false, `unknown process event kind ${kind}`);
     }
@@ -225,6 +246,7 @@ export class ProcessContext<D extends HostDisk = HostDisk> implements EventTarge
     const name = this.host.name;
     if (kind === EVENT_TIMER) return `${name} timer ${String(a)}`;
     if (kind === EVENT_MESSAGE_ON) return `${name} receives ${(b as { message: Message }).message.type} from ${String(a)}`;
+    if (kind === EVENT_REFUSED) return `${name} connection refused by ${String(a)}`;
     return `${name} callback`;
   }
 }

@@ -25,6 +25,8 @@ export interface Net {
   net: Network;
   hosts: Map<string, Host>;
   log: Received[];
+  /** TCP resets the recorder processes were told of (Process.onConnectionRefused): time, node, peer. */
+  refused: { t: number; node: string; peer: string }[];
   /** Sends from `from` to `to` now (through the host's context, as model code does). */
   send(from: string, to: string, seq?: number, sizeBytes?: number): void;
   /** Runs `action` at absolute virtual time `t`. */
@@ -38,6 +40,7 @@ export function makeNet(names: string[], config: NetworkConfig, seed: number | s
   const world = new World(seed);
   const net = new Network(world, config);
   const log: Received[] = [];
+  const refused: { t: number; node: string; peer: string }[] = [];
   const hosts = new Map<string, Host>();
   let nextSeq = 0;
 
@@ -56,6 +59,9 @@ export function makeNet(names: string[], config: NetworkConfig, seed: number | s
         incarnation: context.incarnation,
       });
     },
+    onConnectionRefused(peer: string) {
+      refused.push({ t: world.kernel.now, node: context.node, peer });
+    },
   });
 
   const addHost = (name: string): Host => {
@@ -73,6 +79,7 @@ export function makeNet(names: string[], config: NetworkConfig, seed: number | s
     net,
     hosts,
     log,
+    refused,
     addHost,
     send(from, to, seq, sizeBytes) {
       const message: TestMessage = {

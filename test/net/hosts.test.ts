@@ -93,3 +93,46 @@ describe("Network and host failures", () => {
     expect(t.net.stats.sent).to.equal(0);
   });
 });
+
+describe("Network: connection refused (Process.onConnectionRefused)", () => {
+  it("a message to a crashed or stopped process is answered by a reset its sender hears of", () => {
+    const t = makeNet(["a", "b", "c"], constant(1000));
+    t.hosts.get("b")!.crash();
+    t.send("a", "b", 1);
+    t.at(5000, () => t.hosts.get("c")!.shutdown());
+    t.at(6000, () => t.send("a", "c", 2));
+    t.run();
+    expect(t.refused).to.deep.equal([
+      { t: 1000, node: "a", peer: "b" },
+      { t: 7000, node: "a", peer: "c" },
+    ]);
+  });
+
+  it("a message sent to a process that restarted before it arrived meets a reset", () => {
+    const t = makeNet(["a", "b"], constant(1000));
+    t.send("a", "b", 1);
+    t.at(200, () => t.hosts.get("b")!.crash());
+    t.at(400, () => t.hosts.get("b")!.start());
+    t.run();
+    expect(t.log).to.deep.equal([]);
+    expect(t.refused).to.deep.equal([{ t: 1000, node: "a", peer: "b" }]);
+  });
+
+  it("a powered-off machine answers nothing: the sender is not told", () => {
+    const t = makeNet(["a", "b"], constant(1000));
+    t.hosts.get("b")!.powerLoss();
+    t.send("a", "b", 1);
+    t.run();
+    expect(t.net.stats.dropped).to.equal(1);
+    expect(t.refused).to.deep.equal([]);
+  });
+
+  it("a paused sender hears of the reset when it resumes", () => {
+    const t = makeNet(["a", "b"], constant(1000));
+    t.hosts.get("b")!.crash();
+    t.send("a", "b", 1);
+    t.at(500, () => t.hosts.get("a")!.pause(3000));
+    t.run();
+    expect(t.refused).to.deep.equal([{ t: 3500, node: "a", peer: "b" }]);
+  });
+});
