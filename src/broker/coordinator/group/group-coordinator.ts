@@ -431,6 +431,8 @@ export class GroupCoordinator implements DelayedGroupCallbacks {
 
   private onGroupLoaded(group: GroupMetadata): void {
     assert(group.is("Stable") || group.is("Empty"), `a loaded group ${group.groupId} is Stable or Empty`);
+    // The group now lives here, in the state its last record stored (previousState null: loaded, not a transition).
+    this.traceState(group, null);
     if (group.size > this.config["group.max.size"]) this.prepareRebalance(group, "freshly-loaded group is over capacity");
     for (const member of group.allMemberMetadata) this.completeAndScheduleNextHeartbeatExpiration(group, member);
   }
@@ -452,7 +454,7 @@ export class GroupCoordinator implements DelayedGroupCallbacks {
 
   // ---- Trace ----
 
-  private traceState(group: GroupMetadata, previousState: GroupState): void {
+  private traceState(group: GroupMetadata, previousState: GroupState | null): void {
     const context = this.host.context;
     if (!context.tracing) return;
     context.trace("group-state", {
