@@ -9,6 +9,7 @@ import type { TraceEvent, TraceHeader } from "../../../src/sim/trace.ts";
 import { lastAtOrBelow, Series } from "./series.ts";
 import { ReplicaTrack } from "./replica-track.ts";
 import { compare, ZkTrack } from "./zk-track.ts";
+import { GroupTimeline } from "./group-timeline.ts";
 import type { ClusterView, HostState, HostView, OpView, PartitionView, ReplicaView } from "./types.ts";
 
 /** Completed operations kept in ClusterView.ops.recent. */
@@ -62,6 +63,7 @@ export class Timeline {
   private readonly completed: OpRecord[] = [];
   private readonly completedSeqs: number[] = [];
   private readonly parsed = new Map<string, unknown>();
+  private readonly groups = new GroupTimeline();
 
   private constructor(
     readonly header: TraceHeader,
@@ -153,6 +155,7 @@ export class Timeline {
         default:
           if (typeof e.topicPartition === "string") this.replicaEvent(i, e);
       }
+      this.groups.observe(i, e);
     }
   }
 
@@ -433,6 +436,7 @@ export class Timeline {
       partitions: this.partitionsAt(i, znodes, upByName, offlineByName, sinceIndexOf),
       zk: { znodes, sessions: tree === null ? [] : tree.sessionsAt(i) },
       ops: this.opsAt(i),
+      groups: this.groups.groupsAt(i),
     };
   }
 

@@ -112,4 +112,60 @@ export interface ClusterView {
   partitions: PartitionView[];
   zk: { znodes: ZnodeView[]; sessions: SessionView[] };
   ops: { open: OpView[]; recent: OpView[] };
+  /** Consumer groups, by group id (empty for traces without groups). */
+  groups: GroupView[];
+}
+
+/** One member of a consumer group as the coordinator lists it, or a consumer that still owns partitions. */
+export interface GroupMemberView {
+  memberId: string;
+  /** group.instance.id of a static member (KIP-345), else null. */
+  instanceId: string | null;
+  /** The client (process) running it, when a client event names the member id; null if unknown. */
+  client: string | null;
+  /** In the coordinator's member list at this position (false: a consumer that still believes it owns partitions). */
+  inGroup: boolean;
+  leader: boolean;
+  /** What the client owns: partitions-assigned minus partitions-revoked / -lost; empty once its host went down. */
+  assignment: string[];
+  /** The generation of the client's last assignment event (-1 if none). */
+  assignmentGeneration: number;
+  /** records-lag per partition from the client's last metrics sample (empty if not sampled). */
+  lag: { topicPartition: string; lag: number }[];
+  /** records-lag-max from that sample (null if none). */
+  lagMax: number | null;
+}
+
+/** The last committed offset of one partition, as a coordinator announced it (group-offsets-committed). */
+export interface CommittedOffsetView {
+  topicPartition: string;
+  offset: number;
+  /** The committing member (null when it came from a coordinator's load). */
+  member: string | null;
+  generation: number;
+  /** Index of the event that announced it. */
+  seq: number;
+}
+
+/** A consumer group at the playback position. */
+export interface GroupView {
+  group: string;
+  /** The broker that last announced it; see coordinatorStatus for whether it still serves it. */
+  coordinator: string | null;
+  coordinatorStatus: "active" | "loading" | "unloaded" | "down";
+  /** Empty, PreparingRebalance, CompletingRebalance, Stable, Dead. */
+  state: string;
+  previousState: string | null;
+  generation: number;
+  protocol: string | null;
+  leader: string | null;
+  /** The group's __consumer_offsets partition (-1 if unknown). */
+  partition: number;
+  members: GroupMemberView[];
+  /** By topic, then partition. */
+  committed: CommittedOffsetView[];
+  /** Transitions into PreparingRebalance so far. */
+  rebalances: number;
+  /** Index of the event that set the current status. */
+  since: number;
 }

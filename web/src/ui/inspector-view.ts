@@ -3,10 +3,10 @@
  * the controller and its epoch, each partition's leader, leader epoch and ISR, and each replica's log as a
  * strip of offsets — committed below the HW, uncommitted above it, records just truncated struck through in
  * red as they disappear — with LEO and HW markers; ZooKeeper's tree and sessions; the clients' open and recent
- * operations.
+ * operations; consumer groups (coordinator, state, generation, members and what each owns, committed offsets).
  */
 
-import type { ClusterView, LogRecord, OpView, PartitionView, ReplicaView } from "../state/index.ts";
+import type { ClusterView, GroupMemberView, GroupView, LogRecord, OpView, PartitionView, ReplicaView } from "../state/index.ts";
 
 /** Offsets shown per replica strip: the last STRIP of the partition's highest log end offset. */
 const STRIP = 40;
@@ -32,6 +32,8 @@ export function renderInspector(container: HTMLElement, view: ClusterView, focus
   parts.push("</div>");
   parts.push(`<p>Controller: <b data-field="controller">${esc(view.controller ?? "none")}</b>, controllerEpoch <b data-field="controllerEpoch">${view.controllerEpoch}</b> · ZooKeeper leader: <b>${esc(view.zkLeader ?? "none")}</b></p></section>`);
 
+  if (view.groups.length > 0) parts.push(`<section class="insp-block groups"><h3>Consumer groups</h3>${view.groups.map(renderGroup).join("")}</section>`);
+
   const partitions = focusPartition === null ? view.partitions : view.partitions.filter((p) => p.topicPartition === focusPartition);
   parts.push(`<section class="insp-block"><h3>Partitions</h3>`);
   if (view.partitions.length > 1) {
@@ -47,6 +49,34 @@ export function renderInspector(container: HTMLElement, view: ClusterView, focus
 
   parts.push(`<section class="insp-block"><h3>ZooKeeper</h3>${renderZk(view)}</section>`);
   container.innerHTML = parts.join("");
+}
+
+function renderGroup(g: GroupView): string {
+  const coordinator = g.coordinator === null ? "none" : g.coordinatorStatus === "active" ? g.coordinator : `${g.coordinator} (${g.coordinatorStatus})`;
+  const head = `<div class="group-head"><b>${esc(g.group)}</b> <span class="group-state gs-${esc(g.state)}" data-field="group-state">${esc(g.state)}</span>
+    generation <b data-field="generation">${g.generation}</b> · protocol <b data-field="protocol">${esc(g.protocol ?? "none")}</b>
+    · leader <b data-field="group-leader">${esc(g.leader ?? "none")}</b><br>coordinator <b data-field="coordinator">${esc(coordinator)}</b>${g.partition >= 0 ? ` · __consumer_offsets-${g.partition}` : ""}
+    · rebalances <b data-field="rebalances">${g.rebalances}</b></div>`;
+  const rows = g.members.map(renderMember).join("");
+  const members =
+    g.members.length === 0
+      ? '<p class="muted">no members</p>'
+      : `<table class="group-members"><tr><th>member</th><th>instance</th><th>client</th><th>owns</th><th>lag</th></tr>${rows}</table>`;
+  const committed =
+    g.committed.length === 0
+      ? '<p class="muted">committed offsets: none</p>'
+      : `<div class="committed">committed: ${g.committed
+          .map((c) => `<span class="offset" data-tp="${esc(c.topicPartition)}" data-offset="${c.offset}" title="by ${esc(c.member ?? "a coordinator's load")} generation ${c.generation} (event #${c.seq})">${esc(c.topicPartition)}@${c.offset}</span>`)
+          .join(" ")}</div>`;
+  return `<div class="group" data-group="${esc(g.group)}" data-state="${esc(g.state)}" data-generation="${g.generation}">${head}${members}${committed}</div>`;
+}
+
+function renderMember(m: GroupMemberView): string {
+  const lag = m.lag.length === 0 && m.lagMax === null ? "" : `${m.lag.map((l) => `${esc(l.topicPartition)}:${l.lag}`).join(" ")}${m.lagMax !== null ? ` (max ${m.lagMax})` : ""}`;
+  const title = m.inGroup ? `generation of its assignment ${m.assignmentGeneration}` : "not in the coordinator's member list, yet it believes it owns these partitions";
+  return `<tr class="${m.inGroup ? "" : "not-in-group"}" data-member="${esc(m.memberId)}" data-client="${esc(m.client ?? "")}" title="${esc(title)}">
+    <td>${m.leader ? "★ " : ""}${esc(m.memberId || "(no member id)")}</td><td>${esc(m.instanceId ?? "")}</td><td>${esc(m.client ?? "?")}</td>
+    <td data-field="assignment">${esc(m.assignment.join(", ") || "—")}</td><td data-field="lag">${lag}</td></tr>`;
 }
 
 function renderPartition(p: PartitionView): string {

@@ -22,6 +22,8 @@ export interface ChartSpec {
   prefix?: boolean;
   /** What a student should read in it. */
   hint: string;
+  /** A chart derived from the trace's events rather than sampled: lines never break, the value holds between points. */
+  derived?: "group-rebalances";
 }
 
 const RM = "kafka.server:type=ReplicaManager,name=";
@@ -43,6 +45,22 @@ export const CHARTS: ChartSpec[] = [
   { title: "ErrorsPerSec NOT_ENOUGH_REPLICAS_AFTER_APPEND", mbean: `${RQ}ErrorsPerSec,request=Produce,error=NOT_ENOUGH_REPLICAS_AFTER_APPEND`, attribute: "Count", mode: "rate", hint: "appended, but the ISR shrank below min.insync.replicas before acknowledging" },
   { title: "producer record-error-total", mbean: "kafka.producer:type=producer-metrics,client-id=", attribute: "record-error-total", mode: "gauge", prefix: true, hint: "sends the producer gave up on" },
   { title: "consumer records-lag-max", mbean: "kafka.consumer:type=consumer-fetch-manager-metrics,client-id=", attribute: "records-lag-max", mode: "gauge", prefix: true, hint: "how far the consumer is behind the high watermark" },
+  { title: "consumer rebalance-total", mbean: "kafka.consumer:type=consumer-coordinator-metrics,client-id=", attribute: "rebalance-total", mode: "gauge", prefix: true, hint: "rebalances this consumer took part in (ConsumerCoordinator's sensors)" },
+  {
+    title: "NumGroupsPreparingRebalance",
+    mbean: "kafka.coordinator.group:type=GroupMetadataManager,name=NumGroupsPreparingRebalance",
+    attribute: "Value",
+    mode: "gauge",
+    hint: "groups this coordinator is rebalancing (waiting for members to rejoin)",
+  },
+  {
+    title: "group rebalances (from group-state)",
+    mbean: "derived:group-state",
+    attribute: "rebalances",
+    mode: "gauge",
+    derived: "group-rebalances",
+    hint: "per consumer group, its transitions into PreparingRebalance so far, counted from the coordinators' group-state events",
+  },
 ];
 
 const CHART_HEIGHT = 46;
@@ -56,6 +74,7 @@ interface Line {
 
 /** A chart's lines: gauges as sampled, meters as rates from Count deltas. */
 export function chartLines(index: TraceIndex, spec: ChartSpec): Line[] {
+  if (spec.derived === "group-rebalances") return index.groupRebalances.map((s) => ({ node: s.node, t: s.t, v: s.v }));
   const series: MetricSeries[] = [];
   for (const [key, list] of index.metrics) {
     const [mbean, attribute] = key.split("|");
@@ -89,8 +108,8 @@ export class MetricsView {
     private readonly index: TraceIndex,
   ) {
     container.innerHTML = "";
-    index.lanes.forEach((lane, i) => this.colours.set(lane.name, schemeTableau10[i % 10]));
-    if (index.metrics.size === 0) {
+    index.lanes.forEach((lane, i) => this.colours.set(lane.group === "group" ? lane.name.slice(6) : lane.name, schemeTableau10[i % 10]));
+    if (index.metrics.size === 0 && index.groupRebalances.length === 0) {
       container.innerHTML = '<p class="muted">This trace has no metrics (it was recorded with --metrics-interval 0 or by an older kafkasim).</p>';
       return;
     }
@@ -160,17 +179,17 @@ export class MetricsView {
         let prevT = -Infinity;
         for (let i = 0; i < line.t.length; i++) {
           const t = line.t[i];
-          if (t < t0 - 5e6 || (i > 0 && line.t[i - 1] > t1)) continue;
+          if (chart.spec.derived === undefined && (t < t0 - 5e6 || (i > 0 && line.t[i - 1] > t1))) continue;
           const px = LABEL_WIDTH + x(t);
           // A gap of more than three intervals (host down or paused): break the line.
-          if (!started || t - prevT > 3_500_000) ctx.moveTo(px, y(line.v[i]));
+          if (!started || (chart.spec.derived === undefined && t - prevT > 3_500_000)) ctx.moveTo(px, y(line.v[i]));
           else ctx.lineTo(px, y(line.v[i]));
           started = true;
           prevT = t;
         }
         ctx.stroke();
         const at = lowerBound(line.t, Math.floor(this.cursorT) + 1) - 1;
-        if (at >= 0 && this.cursorT - line.t[at] < 3_500_000) readings.push(`${line.node}=${round(line.v[at])}`);
+        if (at >= 0 && (chart.spec.derived !== undefined || this.cursorT - line.t[at] < 3_500_000)) readings.push(`${line.node}=${round(line.v[at])}`);
       }
       const cx = LABEL_WIDTH + x(this.cursorT);
       ctx.strokeStyle = "#0057d9";

@@ -9,7 +9,8 @@
  */
 
 import { axisBottom, brushX, scaleLinear, select, zoom, zoomIdentity, type BrushBehavior, type D3ZoomEvent, type ScaleLinear, type Selection, type ZoomBehavior } from "d3";
-import { lowerBound, type BandKind, type TraceIndex } from "./trace-index.ts";
+import { isRebalancing } from "../state/groups.ts";
+import { describeGroupSpan, lowerBound, type BandKind, type GroupSpan, type TraceIndex } from "./trace-index.ts";
 
 export const LANE_HEIGHT = 30;
 const LABEL_WIDTH = 150;
@@ -29,8 +30,45 @@ const BAND_COLOURS: Record<BandKind, string> = {
   clock: "rgba(60,160,200,0.15)",
 };
 
-/** Colour by request family: ZooKeeper, replication fetches, produce, controller requests, metadata. */
+/**
+ * A consumer group's state on its lane: a rebalance (PreparingRebalance, then CompletingRebalance) in warm
+ * orange and amber, Stable green, Empty pale, Dead dark; a group whose coordinator is gone (unloaded, or its
+ * host down) is hatched grey over the last known state.
+ */
+export const GROUP_STATE_COLOURS: Record<string, string> = {
+  Empty: "rgba(190,196,206,0.45)",
+  PreparingRebalance: "rgba(240,130,30,0.60)",
+  CompletingRebalance: "rgba(245,190,40,0.65)",
+  Stable: "rgba(70,165,95,0.50)",
+  Dead: "rgba(60,60,60,0.70)",
+};
+
+const SHORT_STATES: Record<string, string> = { PreparingRebalance: "Prep.", CompletingRebalance: "Compl.", Stable: "Stable", Empty: "Empty", Dead: "Dead" };
+
+/** The group protocol's requests (src/protocol/group.ts) and their responses: a teal family of their own. */
+export function groupMessageColour(type: string): string | null {
+  const request = type.endsWith("Response") ? type.slice(0, -"Response".length) : type;
+  switch (request) {
+    case "FindCoordinator":
+      return "#4db6ac";
+    case "JoinGroup":
+    case "SyncGroup":
+    case "LeaveGroup":
+      return "#00897b";
+    case "Heartbeat":
+      return "#80cbc4";
+    case "OffsetCommit":
+    case "OffsetFetch":
+      return "#006064";
+    default:
+      return null;
+  }
+}
+
+/** Colour by request family: ZooKeeper, replication fetches, produce, controller requests, metadata, groups. */
 export function messageColour(type: string): string {
+  const group = groupMessageColour(type);
+  if (group !== null) return group;
   if (type.startsWith("Zk") || type.startsWith("Quorum") || type.startsWith("Learner")) return "#8e6cc0";
   if (type.startsWith("Fetch")) return "#3b7dd8";
   if (type.startsWith("Produce")) return "#2e9e50";
@@ -228,6 +266,7 @@ export class TimelineView {
       const a = Math.max(x(role.fromT), LABEL_WIDTH);
       ctx.fillRect(a, laneY(role.lane) - LANE_HEIGHT / 2 + 2, Math.max(1, x(role.toT) - a), LANE_HEIGHT - 4);
     }
+    this.drawGroupSpans(x, laneY, t0, t1);
     for (const band of index.bands) {
       if (band.toT < t0 || band.fromT > t1) continue;
       ctx.fillStyle = BAND_COLOURS[band.kind];
@@ -338,10 +377,11 @@ export class TimelineView {
     const lastX = new Map<number, number>();
     for (let i = mFirst; i < marks.length && marks[i].t <= t1; i++) {
       const mark = marks[i];
+      if (mark.glyph === "") continue;
       const px = x(mark.t);
       if ((lastX.get(mark.lane) ?? -99) > px - 8) continue;
       lastX.set(mark.lane, px);
-      ctx.fillStyle = mark.category === "election" ? "#b8860b" : mark.category === "truncation" ? "#c0392b" : mark.category === "isr" ? "#2c6fbb" : "#333";
+      ctx.fillStyle = mark.category === "election" ? "#b8860b" : mark.category === "truncation" ? "#c0392b" : mark.category === "isr" ? "#2c6fbb" : mark.category === "group" ? "#00695c" : "#333";
       ctx.fillText(mark.glyph, px, laneY(mark.lane) - 4);
     }
 
@@ -395,7 +435,18 @@ export class TimelineView {
     ctx.font = "12px sans-serif";
     index.lanes.forEach((lane, i) => {
       ctx.fillStyle = "#222";
-      ctx.fillText(lane.name, 8, laneY(i) + 4);
+      ctx.fillText(lane.name, 8, laneY(i) + (lane.group === "group" ? -3 : 4), LABEL_WIDTH - 12);
+      if (lane.group === "group") {
+        // A group's lane: its state and generation at the playback position.
+        const span = this.groupSpanAt(i, this.cursorT);
+        ctx.font = "10px sans-serif";
+        if (span !== null) {
+          ctx.fillStyle = isRebalancing(span.state) ? "#c05a00" : "#00695c";
+          ctx.fillText(`${span.state} · gen ${span.generation}`, 8, laneY(i) + 10, LABEL_WIDTH - 12);
+        }
+        ctx.font = "12px sans-serif";
+        return;
+      }
       // Roles at the playback position: ZooKeeper leader or controller, then the partitions it leads.
       const role = index.roles.find((r) => r.lane === i && r.fromT <= this.cursorT && r.toT > this.cursorT);
       const led = this.leaders.get(lane.name) ?? [];
@@ -418,6 +469,70 @@ export class TimelineView {
       .tickFormat((d) => formatTime(Number(d)));
     this.axisSvg.selectAll("g").remove();
     this.axisSvg.append("g").attr("transform", "translate(0,1)").call(axis);
+  }
+
+  /** The consumer groups' lanes: one box per state span, labelled with state, generation and leader when wide enough. */
+  private drawGroupSpans(x: (t: number) => number, laneY: (lane: number) => number, t0: number, t1: number): void {
+    const ctx = this.ctx;
+    ctx.font = "10px sans-serif";
+    let drawn = 0;
+    for (const span of this.index.groupSpans) {
+      if (span.toT < t0 || span.fromT > t1 || span.lane < 0) continue;
+      drawn++;
+      const a = Math.max(x(span.fromT), LABEL_WIDTH);
+      const w = Math.max(1, Math.min(x(span.toT), LABEL_WIDTH + this.width) - a);
+      const top = laneY(span.lane) - LANE_HEIGHT / 2 + 3;
+      const h = LANE_HEIGHT - 6;
+      ctx.fillStyle = GROUP_STATE_COLOURS[span.state] ?? "rgba(150,150,150,0.4)";
+      ctx.fillRect(a, top, w, h);
+      if (span.coordinatorStatus !== "active") {
+        // No coordinator serves the group (unloaded, host down) or it is loading: hatched.
+        ctx.save();
+        ctx.beginPath();
+        ctx.rect(a, top, w, h);
+        ctx.clip();
+        ctx.strokeStyle = span.coordinatorStatus === "loading" ? "rgba(0,105,92,0.5)" : "rgba(90,90,90,0.6)";
+        ctx.lineWidth = 1;
+        ctx.beginPath();
+        for (let k = a - h; k < a + w; k += 6) {
+          ctx.moveTo(k, top + h);
+          ctx.lineTo(k + h, top);
+        }
+        ctx.stroke();
+        ctx.restore();
+      }
+      ctx.strokeStyle = "rgba(255,255,255,0.9)";
+      ctx.beginPath();
+      ctx.moveTo(a, top);
+      ctx.lineTo(a, top + h);
+      ctx.stroke();
+      const text = span.coordinatorStatus === "active" ? `${span.state} g${span.generation}${span.leader !== null ? ` ★${span.leader}` : ""}` : `${span.coordinatorStatus}: ${span.state} g${span.generation}`;
+      // The full label, else a short one (Prep. g3), else none.
+      const short = `${SHORT_STATES[span.state] ?? span.state} g${span.generation}`;
+      const fits = [text, short].find((label) => ctx.measureText(label).width <= w - 6);
+      if (fits !== undefined) {
+        ctx.fillStyle = span.state === "Dead" ? "#fff" : "#1d2a24";
+        ctx.fillText(fits, a + 3, laneY(span.lane) + 3);
+      }
+    }
+    this.canvas.dataset.groupSpans = String(drawn);
+    // The groups' states at the playback position (tests read them).
+    const states = this.index.lanes.filter((lane) => lane.group === "group").map((lane) => {
+      const span = this.groupSpanAt(lane.index, this.cursorT);
+      return `${lane.name.slice(6)}=${span === null ? "none" : `${span.state}/${span.generation}`}`;
+    });
+    this.canvas.dataset.groupStates = states.join(";");
+  }
+
+  /** The group span on lane `lane` at time t (the last that starts at or before t). */
+  private groupSpanAt(lane: number, t: number): GroupSpan | null {
+    let found: GroupSpan | null = null;
+    for (const span of this.index.groupSpans) {
+      if (span.lane !== lane) continue;
+      if (span.fromT > t) break;
+      found = span;
+    }
+    return found;
   }
 
   private drawOverview(): void {
@@ -469,6 +584,11 @@ export class TimelineView {
     for (let i = from; i < this.index.marks.length && this.index.marks[i].t <= t + 6 * usPerPx; i++) {
       const mark = this.index.marks[i];
       if (mark.lane === laneIndex) return `${formatTime(mark.t)} ${this.index.lanes[mark.lane].name}: ${mark.glyph} ${mark.label}`;
+    }
+    const lane = this.index.lanes[laneIndex];
+    if (lane !== undefined && lane.group === "group") {
+      const span = this.groupSpanAt(laneIndex, t);
+      return span === null ? null : `${describeGroupSpan(span)}, from ${formatTime(span.fromT)}`;
     }
     // Nearest arrow: distance from the pointer to each visible segment.
     const m = this.index.messages;

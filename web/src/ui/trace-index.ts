@@ -8,8 +8,10 @@
 
 import { classify, type Category } from "../../../src/cli/timeline.ts";
 import type { TraceEvent, TraceHeader } from "../../../src/sim/trace.ts";
+import { GroupStatusTracker, isRebalancing, type CoordinatorStatus } from "../state/groups.ts";
 
-export type LaneGroup = "zookeeper" | "broker" | "admin" | "client" | "other";
+/** "group": a consumer group's lane (its state over time from `group-state`), not a node. */
+export type LaneGroup = "zookeeper" | "broker" | "admin" | "client" | "group" | "other";
 
 export interface Lane {
   name: string;
@@ -61,7 +63,7 @@ export interface KeyMark {
   t: number;
   seq: number;
   lane: number;
-  category: Category;
+  category: Category | "group";
   glyph: string;
   label: string;
 }
@@ -91,6 +93,23 @@ export interface MetricSeries {
   v: number[];
 }
 
+/** A consumer group's state on its lane, from one status change to the next. */
+export interface GroupSpan {
+  lane: number;
+  group: string;
+  /** Empty, PreparingRebalance, CompletingRebalance, Stable, Dead. */
+  state: string;
+  generation: number;
+  protocol: string | null;
+  leader: string | null;
+  members: number;
+  coordinator: string | null;
+  coordinatorStatus: CoordinatorStatus;
+  fromT: number;
+  toT: number;
+  seq: number;
+}
+
 export interface TraceIndex {
   header: TraceHeader;
   events: TraceEvent[];
@@ -104,6 +123,14 @@ export interface TraceIndex {
   narrative: NarrativeItem[];
   /** Keyed `${mbean}|${attribute}`, one series per node. */
   metrics: Map<string, MetricSeries[]>;
+  /** Consumer groups' lanes (lane index by group id) and their state spans in time order. */
+  groupLanes: Map<string, number>;
+  groupSpans: GroupSpan[];
+  /**
+   * Rebalances per group derived from `group-state` (transitions into PreparingRebalance), cumulative, as steps:
+   * one series per group (node = the group id), ending at the trace's end.
+   */
+  groupRebalances: MetricSeries[];
   /** Indexes of key events (marks, violations), in order: shift+step jumps between them. */
   keyIndexes: Int32Array;
   endT: number;
@@ -121,13 +148,27 @@ export function laneGroup(name: string): LaneGroup {
   return "client";
 }
 
-const GROUP_ORDER: LaneGroup[] = ["zookeeper", "broker", "admin", "client", "other"];
+const GROUP_ORDER: LaneGroup[] = ["zookeeper", "broker", "admin", "client", "group", "other"];
+
+/** A consumer group's lane name (a space: no node is named so). */
+export function groupLaneName(group: string): string {
+  return `group ${group}`;
+}
 
 export function indexTrace(header: TraceHeader, events: TraceEvent[]): TraceIndex {
   const names = [...header.nodes];
-  const sorted = GROUP_ORDER.flatMap((group) => names.filter((name) => laneGroup(name) === group));
-  const lanes: Lane[] = sorted.map((name, index) => ({ name, group: laneGroup(name), index }));
-  const laneOf = new Map(lanes.map((lane) => [lane.name, lane.index]));
+  // Consumer groups get lanes after the clients: the groups any coordinator announced, by id.
+  const groupIds = new Set<string>();
+  for (const e of events) if (e.kind === "group-state") groupIds.add(String(e.group));
+  const groupNames = [...groupIds].sort().map(groupLaneName);
+  const sorted = GROUP_ORDER.flatMap((group) => (group === "group" ? groupNames : names.filter((name) => laneGroup(name) === group)));
+  const lanes: Lane[] = sorted.map((name, index) => ({ name, group: groupNames.includes(name) && !names.includes(name) ? "group" : laneGroup(name), index }));
+  const laneOf = new Map(lanes.filter((lane) => lane.group !== "group").map((lane) => [lane.name, lane.index]));
+  const groupLanes = new Map([...groupIds].map((id) => [id, lanes.findIndex((lane) => lane.group === "group" && lane.name === groupLaneName(id))]));
+  const groupTracker = new GroupStatusTracker();
+  const groupSpans: GroupSpan[] = [];
+  const openGroupSpan = new Map<string, GroupSpan>();
+  const rebalanceSeries = new Map<string, MetricSeries>();
   const endT = events.length > 0 ? events[events.length - 1].t : 0;
 
   const builder = new MessageBuilder();
@@ -160,6 +201,37 @@ export function indexTrace(header: TraceHeader, events: TraceEvent[]): TraceInde
   for (let i = 0; i < events.length; i++) {
     const e = events[i];
     const lane = laneOf.get(e.node) ?? -1;
+    if (e.kind !== "send" && e.kind !== "deliver" && e.kind !== "drop" && e.kind !== "fetch") {
+      for (const status of groupTracker.apply(i, e)) {
+        const before = openGroupSpan.get(status.group);
+        if (before !== undefined) before.toT = e.t;
+        const groupLane = groupLanes.get(status.group);
+        if (groupLane === undefined) continue;
+        const span: GroupSpan = {
+          lane: groupLane,
+          group: status.group,
+          state: status.state,
+          generation: status.generation,
+          protocol: status.protocol,
+          leader: status.leader,
+          members: status.members.length,
+          coordinator: status.coordinator,
+          coordinatorStatus: status.coordinatorStatus,
+          fromT: e.t,
+          toT: endT,
+          seq: e.seq,
+        };
+        openGroupSpan.set(status.group, span);
+        groupSpans.push(span);
+        if (e.kind === "group-state" && status.state === "PreparingRebalance" && before?.state !== "PreparingRebalance") {
+          let series = rebalanceSeries.get(status.group);
+          if (series === undefined) rebalanceSeries.set(status.group, (series = { node: status.group, mbean: "derived:group-state", attribute: "rebalances", t: [0], v: [0] }));
+          const count = series.v[series.v.length - 1];
+          series.t.push(e.t, e.t);
+          series.v.push(count, count + 1);
+        }
+      }
+    }
     switch (e.kind) {
       case "send":
         builder.send(e, lane, laneOf.get(String(e.to)) ?? -1);
@@ -238,15 +310,19 @@ export function indexTrace(header: TraceHeader, events: TraceEvent[]): TraceInde
     if (e.kind === "fault" || e.kind === "settle") {
       narrative.push({ t: e.t, seq: e.seq, label: faultLabel(e), ...(typeof e.note === "string" ? { note: e.note } : {}) });
     }
-    const row = classify(e);
+    const row = classify(e) ?? groupRow(e, groupLanes);
     if (row !== null && row.category !== "violation") {
       const rowLanes = row.lanes.length > 0 ? row.lanes : [e.node];
       for (const name of rowLanes) {
-        const l = laneOf.get(name);
-        if (l !== undefined) marks.push({ t: e.t, seq: e.seq, lane: l, category: row.category, glyph: row.glyph, label: row.label });
+        const l = laneOf.get(name) ?? (name.startsWith("group ") ? groupLanes.get(name.slice(6)) : undefined);
+        if (l !== undefined && l >= 0) marks.push({ t: e.t, seq: e.seq, lane: l, category: row.category, glyph: row.glyph, label: row.label });
       }
       keyIndexes.push(i);
     }
+  }
+  for (const series of rebalanceSeries.values()) {
+    series.t.push(endT);
+    series.v.push(series.v[series.v.length - 1]);
   }
   return {
     header,
@@ -260,9 +336,62 @@ export function indexTrace(header: TraceHeader, events: TraceEvent[]): TraceInde
     violations,
     narrative,
     metrics,
+    groupLanes,
+    groupSpans,
+    groupRebalances: [...rebalanceSeries.values()].sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0)),
     keyIndexes: Int32Array.from(keyIndexes),
     endT,
   };
+}
+
+const partitionList = (value: unknown) => (Array.isArray(value) && value.length > 0 ? value.join(", ") : "none");
+
+/**
+ * The consumer-group key events (issue 15's trace contract), as `kafkasim timeline` rows would be: the
+ * clients' partitions-assigned / -revoked / -lost, consumer-group-joined and consumer-poll-timeout on the
+ * client's lane; group-member-removed on the coordinator's lane and the group's; the coordinator's loading,
+ * loaded and unloaded of a __consumer_offsets partition on the broker's lane. Group state changes are key
+ * events too (shift+→ stops at them) but draw no glyph: the group's lane shows them.
+ */
+export function groupRow(e: TraceEvent, groupLanes: Map<string, number>): { category: "group"; glyph: string; label: string; lanes: string[] } | null {
+  const own = (glyph: string, label: string, lanes: string[] = [e.node]) => ({ category: "group" as const, glyph, label, lanes });
+  const gen = typeof e.generation === "number" ? ` generation ${e.generation}` : "";
+  switch (e.kind) {
+    case "partitions-assigned":
+      return own("⊕", `${String(e.group)}: assigned ${partitionList(e.partitions)} (${gen.trim()}, ${String(e.protocol)})`);
+    case "partitions-revoked":
+      return own("⊖", `${String(e.group)}: revoked ${partitionList(e.partitions)} (${gen.trim()}, ${String(e.protocol)})`);
+    case "partitions-lost":
+      return own("⊗", `${String(e.group)}: lost ${partitionList(e.partitions)} (${gen.trim()}, ${String(e.protocol)})`);
+    case "consumer-group-joined":
+      return own("⇥", `${String(e.group)}: joined as ${String(e.member)}${gen}${e.leader === true ? ", leader" : ""}`);
+    case "consumer-poll-timeout":
+      return own("⌛", `${String(e.group ?? "")}: poll timeout (max.poll.interval.ms): the member leaves the group`.replace(/^: /, ""));
+    case "group-member-removed": {
+      const lanes = [e.node];
+      if (groupLanes.has(String(e.group))) lanes.push(groupLaneName(String(e.group)));
+      return own("⏏", `${String(e.group)}: member ${String(e.member)}${typeof e.instanceId === "string" ? ` (${e.instanceId})` : ""} removed: ${String(e.reason)}`, lanes);
+    }
+    case "group-coordinator-loading":
+      return own("◔", `loading __consumer_offsets-${String(e.partition)} (epoch ${String(e.epoch)})`);
+    case "group-coordinator-loaded":
+      return own("●", `loaded __consumer_offsets-${String(e.partition)}: ${Array.isArray(e.groups) ? e.groups.length : String(e.groups)} groups, ${Array.isArray(e.offsets) ? e.offsets.length : String(e.offsets)} offsets`);
+    case "group-coordinator-unloaded":
+      return own("○", `unloaded __consumer_offsets-${String(e.partition)}: ${Array.isArray(e.groups) ? e.groups.length : String(e.groups)} groups`);
+    case "offsets-topic-created":
+      return own("◇", `__consumer_offsets created: ${String(e.partitions)} partitions, replication factor ${String(e.replicationFactor)}`);
+    case "group-state":
+      return { category: "group", glyph: "", label: `${String(e.group)}: ${String(e.previousState)} → ${String(e.state)}${gen}`, lanes: [groupLaneName(String(e.group))] };
+    default:
+      return null;
+  }
+}
+
+/** A group span's one-line description (the lane's hover and label). */
+export function describeGroupSpan(span: GroupSpan): string {
+  const where = span.coordinatorStatus === "active" ? `coordinator ${span.coordinator ?? "?"}` : `coordinator ${span.coordinator ?? "?"} ${span.coordinatorStatus}`;
+  const rebalance = isRebalancing(span.state) ? " (rebalance in progress)" : "";
+  return `group ${span.group}: ${span.state}${rebalance}, generation ${span.generation}, leader ${span.leader ?? "none"}, ${span.members} member${span.members === 1 ? "" : "s"}, protocol ${span.protocol ?? "none"}, ${where}`;
 }
 
 function faultLabel(e: TraceEvent): string {
