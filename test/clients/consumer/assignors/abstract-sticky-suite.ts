@@ -229,4 +229,60 @@ export function abstractStickyAssignorTests(kit: StickyKit): void {
     expect(new Set(assignment.get(consumer2)?.map((p) => `${p.topic}-${p.partition}`))).to.deep.equal(new Set(["topic-1", "topic2-0", "topic2-2"]));
     expect(assignor.partitionsTransferringOwnership?.size).to.equal(0);
   });
+  const set = (partitions: readonly TopicPartitionRef[] | undefined): Set<string> => new Set((partitions ?? []).map((p) => `${p.topic}-${p.partition}`));
+
+  it("AbstractStickyAssignorTest.testOwnedPartitionsAreInvalidatedForConsumerWithNoGeneration", () => {
+    const partitionsPerTopic = perTopic({ topic: 3, topic2: 3 });
+    const owned = [tp(topic, 0), tp(topic, 2), tp(topic2, 1)];
+    const subscriptions = new Map([
+      [consumer1, kit.v2(assignor, [topic, topic2], owned, 10)],
+      [consumer2, kit.v2(assignor, [topic, topic2], owned, -1)],
+    ]);
+    const assignment = assignor.assign(partitionsPerTopic, subscriptions);
+    expect(set(assignment.get(consumer1))).to.deep.equal(new Set(["topic-0", "topic-2", "topic2-1"]));
+    expect(set(assignment.get(consumer2))).to.deep.equal(new Set(["topic-1", "topic2-0", "topic2-2"]));
+    expect(assignor.partitionsTransferringOwnership?.size).to.equal(0);
+  });
+
+  it("AbstractStickyAssignorTest.testEnsurePartitionsAssignedToHighestGeneration", () => {
+    const partitionsPerTopic = perTopic({ topic: 3, topic2: 3, topic3: 3 });
+    const topics = [topic, topic2, "topic3"];
+    const subscriptions = new Map([
+      [consumer1, kit.v2(assignor, topics, [tp(topic, 0), tp(topic2, 0), tp("topic3", 0)], 10)],
+      [consumer2, kit.v2(assignor, topics, [tp(topic, 1), tp(topic2, 1), tp("topic3", 1)], 9)],
+      [consumer3, kit.v2(assignor, topics, [tp(topic2, 1), tp("topic3", 0), tp("topic3", 2)], 8)],
+    ]);
+    const assignment = assignor.assign(partitionsPerTopic, subscriptions);
+    expect(set(assignment.get(consumer1))).to.deep.equal(new Set(["topic-0", "topic2-0", "topic3-0"]));
+    expect(set(assignment.get(consumer2))).to.deep.equal(new Set(["topic-1", "topic2-1", "topic3-1"]));
+    expect(set(assignment.get(consumer3))).to.deep.equal(new Set(["topic-2", "topic2-2", "topic3-2"]));
+    expect(assignor.partitionsTransferringOwnership?.size).to.equal(0);
+  });
+
+  it("AbstractStickyAssignorTest.testNoReassignmentOnCurrentMembers", () => {
+    const partitionsPerTopic = perTopic({ topic: 3, topic1: 3, topic2: 3, topic3: 3 });
+    const topics = [topic, topic2, "topic3", topic1];
+    const subscriptions = new Map([
+      [consumer1, kit.v2(assignor, topics, [], -1)],
+      [consumer2, kit.v2(assignor, topics, [tp(topic, 0), tp(topic2, 0), tp(topic1, 0)], 9)],
+      [consumer3, kit.v2(assignor, topics, [tp("topic3", 2), tp(topic2, 2), tp(topic1, 1)], 8)],
+      [consumer4, kit.v2(assignor, topics, [tp("topic3", 1), tp(topic, 1), tp(topic, 2)], 7)],
+    ]);
+    const assignment = assignor.assign(partitionsPerTopic, subscriptions);
+    expect(set(assignment.get(consumer1))).to.deep.equal(new Set(["topic1-2", "topic2-1", "topic3-0"]));
+    expect(assignor.partitionsTransferringOwnership?.size).to.equal(0);
+    expect(isFullyBalanced(kit.verify(assignor, partitionsPerTopic, subscriptions, assignment))).to.equal(true);
+  });
+
+  it("AbstractStickyAssignorTest.testOwnedPartitionsAreInvalidatedForConsumerWithMultipleGeneration", () => {
+    const partitionsPerTopic = perTopic({ topic: 3, topic2: 3 });
+    const subscriptions = new Map([
+      [consumer1, kit.v2(assignor, [topic, topic2], [tp(topic, 0), tp(topic2, 1), tp(topic, 1)], 10)],
+      [consumer2, kit.v2(assignor, [topic, topic2], [tp(topic, 0), tp(topic2, 1), tp(topic2, 2)], 8)],
+    ]);
+    const assignment = assignor.assign(partitionsPerTopic, subscriptions);
+    expect(set(assignment.get(consumer1))).to.deep.equal(new Set(["topic-0", "topic2-1", "topic-1"]));
+    expect(set(assignment.get(consumer2))).to.deep.equal(new Set(["topic-2", "topic2-2", "topic2-0"]));
+    expect(assignor.partitionsTransferringOwnership?.size).to.equal(0);
+  });
 }
