@@ -78,7 +78,7 @@ describe("kafkasim bench", function () {
 
   describe("options", () => {
     const bad: [Record<string, string | boolean>, RegExp][] = [
-      [{ only: "standard,nope" }, /^--only: expected a comma-separated list of kernel, standard, chaos, scale/],
+      [{ only: "standard,nope" }, /^--only: expected a comma-separated list of kernel, standard, groups, chaos, scale/],
       [{ simSeconds: "0" }, /^--sim-seconds: expected a positive integer/],
       [{ seeds: "2.5" }, /^--seeds: expected a positive integer/],
       [{ partitions: "1250,x" }, /^--partitions: expected a comma-separated list/],
