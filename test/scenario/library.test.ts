@@ -48,6 +48,9 @@ const PAIRS: Pair[] = [
   // Kafka's own behaviour today (TransactionManager.canRetry → bumpIdempotentProducerEpoch): no counterpart in 3.x.
   { failure: "idempotent epoch bump", broken: ["idempotent-epoch-bump-duplicates"], fixed: [], firstSeed: 1 },
   { failure: "chaos", broken: [], fixed: ["safe-chaos"], firstSeed: 1 },
+  // Consumer groups (issue 15): the at-most-once commit pitfall, and offsets rolled back by an unclean election.
+  { failure: "groups: commit before processing", broken: ["group-commit-before-process"], fixed: ["group-commit-after-process"], firstSeed: 1 },
+  { failure: "groups: offsets unclean election", broken: ["group-offsets-unclean-rollback"], fixed: ["group-offsets-clean-failover"], firstSeed: 1 },
 ];
 
 /**
@@ -73,6 +76,13 @@ const TEACHING = [
   "reassignment",
   "not-enough-replicas",
   "leader-failover",
+  "group-rebalance-tour",
+  "group-eager-rebalance",
+  "group-cooperative-rebalance",
+  "group-static-restart",
+  "group-dynamic-restart",
+  "group-zombie-consumer",
+  "group-coordinator-failover",
 ];
 
 const cache = new Map<string, Scenario>();
