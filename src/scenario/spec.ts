@@ -240,6 +240,12 @@ export const Client = z.discriminatedUnion(
           "request.timeout.ms": kafkaNumber(CONSUMER_NUMBER_DEFS["request.timeout.ms"]).optional(),
           "retry.backoff.ms": kafkaNumber(CONSUMER_NUMBER_DEFS["retry.backoff.ms"]).optional(),
           "metadata.max.age.ms": kafkaNumber(CONSUMER_NUMBER_DEFS["metadata.max.age.ms"]).optional(),
+          "session.timeout.ms": kafkaNumber(CONSUMER_NUMBER_DEFS["session.timeout.ms"]).optional(),
+          "heartbeat.interval.ms": kafkaNumber(CONSUMER_NUMBER_DEFS["heartbeat.interval.ms"]).optional(),
+          "max.poll.interval.ms": kafkaNumber(CONSUMER_NUMBER_DEFS["max.poll.interval.ms"]).optional(),
+          "max.poll.records": kafkaNumber(CONSUMER_NUMBER_DEFS["max.poll.records"]).optional(),
+          "auto.commit.interval.ms": kafkaNumber(CONSUMER_NUMBER_DEFS["auto.commit.interval.ms"]).optional(),
+          "default.api.timeout.ms": kafkaNumber(CONSUMER_NUMBER_DEFS["default.api.timeout.ms"]).optional(),
         })
         .default({}),
     }),
