@@ -156,13 +156,13 @@ export const CONSUMER_NUMBER_DEFS: Readonly<Record<string, NumberDef>> = {
   "request.timeout.ms": int([0], { min: 1, why: CLIENT_TIMEOUT_WHY }),
   "retry.backoff.ms": long([0]),
   "metadata.max.age.ms": long([0]),
-  // Consumer groups (ConsumerConfig / GroupRebalanceConfig). A session timeout outside the brokers'
-  // group.min/max.session.timeout.ms is not refused here: the coordinator answers INVALID_SESSION_TIMEOUT.
-  "session.timeout.ms": int(),
-  "heartbeat.interval.ms": int(undefined, { min: 1, why: "the heartbeat thread would beat continuously at one instant (Kafka's Heartbeat also needs it below session.timeout.ms)" }),
+  // Group management (ConsumerConfig / GroupRebalanceConfig). A session timeout outside the brokers'
+  // group.min/max.session.timeout.ms is not refused: the coordinator answers INVALID_SESSION_TIMEOUT.
+  "session.timeout.ms": int(undefined, { min: 1, why: "heartbeat.interval.ms must be below it and at least 1" }),
+  "heartbeat.interval.ms": int(undefined, { min: 1, why: "a heartbeat thread with a 0 interval heartbeats without pause" }),
   "max.poll.interval.ms": int([1]),
   "max.poll.records": int([1]),
-  "auto.commit.interval.ms": int([0]),
+  "auto.commit.interval.ms": int([0], { min: 1, why: "0 auto-commits on every turn of the poll loop, which then never sleeps" }),
   "default.api.timeout.ms": int([0]),
 };
 
