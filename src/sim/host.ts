@@ -164,8 +164,9 @@ export class ProcessContext<D extends HostDisk = HostDisk> implements EventTarge
     return this.host.kernel.after(this.host.clock.toVirtualDelay(delayUs), this, EVENT_TIMER, tag, data);
   }
 
+  /** Cancels a timer, also one that fired while the host was paused and waits to be handled on resume. */
   cancelTimer(id: TimerId): boolean {
-    return this.host.kernel.cancel(id);
+    return this.host.kernel.cancel(id) || this.host.cancelParkedTimer(id);
   }
 
   send(to: string, message: Message): void {
@@ -218,7 +219,7 @@ export class ProcessContext<D extends HostDisk = HostDisk> implements EventTarge
     if (!this.alive) return;
     const host = this.host;
     if (host.state === "paused") {
-      host.defer(this, kind, a, b);
+      host.defer(this, kind, a, b, kind === EVENT_TIMER ? host.kernel.currentEventId : -1);
       return;
     }
     const process = host.process!;
@@ -256,7 +257,13 @@ interface DeferredEvent {
   kind: number;
   a: unknown;
   b: unknown;
+  /** A timer's handle (-1 for other events): cancelTimer still cancels it while it waits. */
+  timerId: TimerId;
+  cancelled: boolean;
 }
+
+/** A parked event replayed after a resume (a Host event kind, beside EVENT_RESUME). */
+const EVENT_REPLAY = 7;
 
 export class Host<D extends HostDisk = HostDisk> implements EventTarget, HostAddress {
   state: HostState = "stopped";
@@ -267,6 +274,8 @@ export class Host<D extends HostDisk = HostDisk> implements EventTarget, HostAdd
   process: Process | null = null;
   readonly clock = new LocalClock();
   private deferred: DeferredEvent[] = [];
+  /** Parked events scheduled to run after a resume, until they run. */
+  private replaying: DeferredEvent[] = [];
   private resumeTimer: TimerId = -1;
 
   constructor(
@@ -361,19 +370,44 @@ export class Host<D extends HostDisk = HostDisk> implements EventTarget, HostAdd
     const backlog = this.deferred;
     this.deferred = [];
     this.trace.emit(this.name, "host-resume", { backlog: backlog.length });
-    for (const event of backlog) this.kernel.after(0, event.context, event.kind, event.a, event.b);
+    for (const event of backlog) this.kernel.after(0, this, EVENT_REPLAY, event, undefined);
+    this.replaying.push(...backlog);
   }
 
   /** Parks an event that reached a paused process. */
-  defer(context: ProcessContext<D>, kind: number, a: unknown, b: unknown): void {
-    this.deferred.push({ context: context as unknown as ProcessContext<HostDisk>, kind, a, b });
+  defer(context: ProcessContext<D>, kind: number, a: unknown, b: unknown, timerId: TimerId = -1): void {
+    this.deferred.push({ context: context as unknown as ProcessContext<HostDisk>, kind, a, b, timerId, cancelled: false });
   }
 
-  describeEvent(): string {
+  /** Cancels a timer that fired while the host was paused (parked, or scheduled for replay after the resume). */
+  cancelParkedTimer(id: TimerId): boolean {
+    if (id < 0) return false;
+    for (const list of [this.deferred, this.replaying]) {
+      for (const event of list) {
+        if (event.timerId !== id || event.cancelled) continue;
+        event.cancelled = true;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  describeEvent(kind: number, a: unknown): string {
+    if (kind === EVENT_REPLAY) {
+      const event = a as DeferredEvent;
+      return event.context.describeEvent(event.kind, event.a, event.b);
+    }
     return `${this.name} resumes`;
   }
 
   handleEvent(kind: number, a: unknown): void {
+    if (kind === EVENT_REPLAY) {
+      const event = a as DeferredEvent;
+      const index = this.replaying.indexOf(event);
+      if (index >= 0) this.replaying.splice(index, 1);
+      if (!event.cancelled) event.context.handleEvent(event.kind, event.a, event.b);
+      return;
+    }
     assert(kind === EVENT_RESUME, `unknown host event kind ${kind}`);
     if (a === this.incarnation) this.resume();
   }
@@ -388,6 +422,7 @@ export class Host<D extends HostDisk = HostDisk> implements EventTarget, HostAdd
     if (this.resumeTimer !== -1) this.kernel.cancel(this.resumeTimer);
     this.resumeTimer = -1;
     this.deferred = [];
+    this.replaying = [];
     if (this.context !== null) this.context.alive = false;
     this.context = null;
     this.process = null;

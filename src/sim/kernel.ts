@@ -80,6 +80,9 @@ export class Kernel {
     return this.queue.cancel(id);
   }
 
+  /** The handle of the event being dispatched (a paused host parks a timer under it, so it stays cancellable). */
+  currentEventId: TimerId = -1;
+
   /** Ends the current run() after the event being dispatched. */
   stop(detail: string): void {
     this.stopDetail = detail;
@@ -124,6 +127,7 @@ export class Kernel {
         const kind = queue.kind[slot];
         const a = queue.a[slot];
         const b = queue.b[slot];
+        this.currentEventId = queue.idOf(slot);
         queue.release(slot);
         this.now = time;
         if ((++this.dispatched & checkMask) === 0 && this.sameInstant(checkEvery, maxPerInstant)) {
@@ -178,6 +182,7 @@ export class Kernel {
         const k = queue.kind[slot];
         const x = queue.a[slot];
         const y = queue.b[slot];
+        this.currentEventId = queue.idOf(slot);
         queue.release(slot);
         note(next, k, x, y);
         this.dispatched++;

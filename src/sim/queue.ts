@@ -118,6 +118,11 @@ export class EventQueue {
     return slot;
   }
 
+  /** The handle push() returned for a slot (call before release(), which makes it stale). */
+  idOf(slot: number): TimerId {
+    return this.generation[slot] * SLOT_LIMIT + slot;
+  }
+
   /** Returns a popped slot to the pool; its handle becomes stale. */
   release(slot: number): void {
     this.target[slot] = null;

@@ -163,3 +163,56 @@ describe("LocalClock", () => {
     expect(clock.readMonotonic(30_000)).to.equal(31_000);
   });
 });
+
+describe("Host pause: timers that fire while paused stay cancellable", () => {
+  /** A process whose request timer (due at 2000 µs) is cancelled by the response (arriving at 1000 µs). */
+  function requester(log: string[], inbox: Map<string, ProcessContext>) {
+    return <D extends HostDisk>(context: ProcessContext<D>): Process => {
+      let timer = -1;
+      return {
+        onStart() {
+          inbox.set(context.node, context);
+          timer = context.setTimer(2000, "request-timeout");
+        },
+        onTimer(tag) {
+          log.push(`${context.host.kernel.now}:${tag}`);
+        },
+        onMessage(_from: string, message: Message) {
+          log.push(`${context.host.kernel.now}:${message.type} cancels ${String(context.cancelTimer(timer))}`);
+        },
+      };
+    };
+  }
+
+  it("a response parked before its request's timer fired cancels that timer on resume (as a NetworkClient completes it first)", () => {
+    const { world, log, inbox } = makeWorld();
+    const host = world.addHost("a", diskStub, requester(log, inbox));
+    host.start();
+    world.kernel.after(500, { handleEvent: () => host.pause(3000) }, 0);
+    world.kernel.after(999, { handleEvent: () => inbox.get("a")!.deliver("b", { type: "Response" }) }, 0);
+    world.kernel.run({ maxEvents: 1000, untilUs: 10_000 });
+    // The timer fired at 2000 during the pause; the response handled first on resume cancelled it: it never runs.
+    expect(log).to.deep.equal(["3500:Response cancels true"]);
+  });
+
+  it("without the cancel, the parked timer runs on resume after the parked message", () => {
+    const { world, log, inbox } = makeWorld();
+    const host = world.addHost("a", diskStub, (context) => ({
+      onStart() {
+        inbox.set(context.node, context);
+        context.setTimer(2000, "request-timeout");
+      },
+      onTimer(tag) {
+        log.push(`${context.host.kernel.now}:${tag}`);
+      },
+      onMessage(_from: string, message: Message) {
+        log.push(`${context.host.kernel.now}:${message.type}`);
+      },
+    }));
+    host.start();
+    world.kernel.after(500, { handleEvent: () => host.pause(3000) }, 0);
+    world.kernel.after(999, { handleEvent: () => inbox.get("a")!.deliver("b", { type: "Response" }) }, 0);
+    world.kernel.run({ maxEvents: 1000, untilUs: 10_000 });
+    expect(log).to.deep.equal(["3500:Response", "3500:request-timeout"]);
+  });
+});
