@@ -4,7 +4,9 @@
  * one being retransmitted (retransmit.ts) waits for it at the receiver (head-of-line blocking); a cut link holds
  * its messages until the heal (cuts.ts); a connection that makes no progress for `tcpRetransmitUs` resets: its
  * undelivered messages are dropped and the link epoch is bumped. It simplifies TCP: no segments, windows or
- * ACKs, nobody is told of a reset, in-flight and held messages from a crashed sender are still delivered, and a
+ * ACKs; of resets only processes that ask (Process.onConnectionRefused) are told: when a message meets a peer whose
+ * process is gone, and at once when a peer they had a connection to crashes or stops (its OS closes the
+ * connection; not on a power loss); in-flight and held messages from a crashed sender are still delivered, and a
  * message that reaches a paused host counts as delivered when it arrives (the host handles it on resume).
  */
 
@@ -108,6 +110,8 @@ export class Network implements Transport, EventTarget {
   private bandwidthCap: Float64Array = new Float64Array(0);
   private slowFactor: Float64Array = new Float64Array(0);
   private epoch = new Uint32Array(0);
+  /** 1 once the link has carried a message: its sender has a connection the receiver's OS closes when its process dies. */
+  private connected: Uint8Array = new Uint8Array(0);
   private lastDeliverAt = new Float64Array(0);
   private busyUntil = new Float64Array(0);
   /**
@@ -154,6 +158,7 @@ export class Network implements Transport, EventTarget {
     if (dst === undefined) assert(false, `${from.name} sent ${message.type} to unknown host ${to}`);
     if (this.n !== this.hosts.length) this.grow();
     const link = from.index * this.n + dst.index;
+    this.connected[link] = 1;
     const mid = ++this.nextMid;
     this.stats.sent++;
     const tracing = this.trace.on;
@@ -275,13 +280,28 @@ export class Network implements Transport, EventTarget {
     if (!dst.isUp() || dst.incarnation !== incarnation) {
       this.drop(hosts[src].name, dst.name, message, mid, "host-down");
       // The peer's OS answers with a reset unless the machine itself is off (Process.onConnectionRefused).
-      if (dst.state !== "powered-off") hosts[src].context?.connectionRefused(dst.name);
+      // Unless the peer's process died with this connection open (its OS closed it then, and the sender was told).
+      if (dst.state !== "powered-off" && this.connected[link] === 1) hosts[src].context?.connectionRefused(dst.name);
       return;
     }
     this.stats.delivered++;
     const srcName = hosts[src].name;
     if (this.trace.on) this.trace.emit(dst.name, "deliver", { from: srcName, type: message.type, mid });
     dst.context!.deliver(srcName, message, this.epoch[link]);
+  }
+
+  /** Transport.processGone: every peer with a connection to `host` hears that its OS closed it; the connections are gone. */
+  processGone(host: HostAddress): void {
+    if (this.n !== this.hosts.length) this.grow();
+    const n = this.n;
+    const dst = host.index;
+    for (let src = 0; src < n; src++) {
+      const link = src * n + dst;
+      const wasConnected = this.connected[link] === 1;
+      this.connected[link] = 0;
+      this.connected[dst * n + src] = 0;
+      if (wasConnected && src !== dst) this.hosts[src].context?.connectionRefused(host.name);
+    }
   }
 
   /** Messages sent but neither delivered nor dropped yet. */
@@ -434,6 +454,7 @@ export class Network implements Transport, EventTarget {
     const links = (): (Envelope | null)[] => new Array<Envelope | null>(size).fill(null);
     this.cut = move(this.cut, new Uint8Array(size));
     this.epoch = move(this.epoch, new Uint32Array(size));
+    this.connected = move(this.connected, new Uint8Array(size));
     this.lastDeliverAt = move(this.lastDeliverAt, new Float64Array(size));
     this.busyUntil = move(this.busyUntil, new Float64Array(size));
     this.flightHead = move(this.flightHead, links());

@@ -28,6 +28,11 @@ export interface Message {
 /** What a host needs from the network layer (implemented in src/net). */
 export interface Transport {
   send(from: HostAddress, to: string, message: Message): void;
+  /**
+   * The host's process is gone while its machine stays up (crash, shutdown): its OS closes its connections, so
+   * the peers that had one hear of it (Process.onConnectionRefused). Not called on a power loss.
+   */
+  processGone?(host: HostAddress): void;
 }
 
 /** A host's name and dense index in its world (its network address). */
@@ -418,6 +423,12 @@ export class Host<D extends HostDisk = HostDisk> implements EventTarget, HostAdd
   }
 
   private kill(next: HostState): void {
+    const hadProcess = this.context !== null;
+    this.killProcess(next);
+    if (hadProcess && next !== "powered-off") this.transport.processGone?.(this);
+  }
+
+  private killProcess(next: HostState): void {
     this.shutdownPending = false;
     if (this.resumeTimer !== -1) this.kernel.cancel(this.resumeTimer);
     this.resumeTimer = -1;

@@ -112,6 +112,11 @@ export class GroupConsumerWorkload implements Process {
     if (closeAtMs !== undefined) this.context.setTimer(ms(closeAtMs), TAG_CLOSE);
   }
 
+  /** A broker's process is gone (TCP reset): the Java client sees a disconnect at once, not a timeout. */
+  onConnectionRefused(peer: string): void {
+    this.consumer.onDisconnect(peer);
+  }
+
   onMessage(from: string, message: Message): void {
     this.consumer.onMessage(from, message);
   }

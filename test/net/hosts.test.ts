@@ -108,14 +108,20 @@ describe("Network: connection refused (Process.onConnectionRefused)", () => {
     ]);
   });
 
-  it("a message sent to a process that restarted before it arrived meets a reset", () => {
+  it("a message in flight when its receiver's process died is dropped; its sender heard of the close once, at the crash", () => {
     const t = makeNet(["a", "b"], constant(1000));
     t.send("a", "b", 1);
     t.at(200, () => t.hosts.get("b")!.crash());
     t.at(400, () => t.hosts.get("b")!.start());
+    t.at(2000, () => t.hosts.get("b")!.crash());
+    t.at(2100, () => t.send("a", "b", 2));
     t.run();
     expect(t.log).to.deep.equal([]);
-    expect(t.refused).to.deep.equal([{ t: 1000, node: "a", peer: "b" }]);
+    // The second crash found no connection (the first closed it); the send after it met a reset on arrival.
+    expect(t.refused).to.deep.equal([
+      { t: 200, node: "a", peer: "b" },
+      { t: 3100, node: "a", peer: "b" },
+    ]);
   });
 
   it("a powered-off machine answers nothing: the sender is not told", () => {
@@ -134,5 +140,30 @@ describe("Network: connection refused (Process.onConnectionRefused)", () => {
     t.at(500, () => t.hosts.get("a")!.pause(3000));
     t.run();
     expect(t.refused).to.deep.equal([{ t: 3500, node: "a", peer: "b" }]);
+  });
+});
+
+describe("Network: a process that dies closes its connections (Transport.processGone)", () => {
+  it("peers that had a connection hear of a crash or a shutdown at once; a peer that never sent does not", () => {
+    const t = makeNet(["a", "b", "c"], constant(1000));
+    t.send("a", "b", 1);
+    t.at(5000, () => t.hosts.get("b")!.crash());
+    t.at(6000, () => t.hosts.get("b")!.start());
+    t.at(7000, () => t.send("c", "b", 2));
+    t.at(9000, () => t.hosts.get("b")!.shutdown());
+    t.run();
+    expect(t.refused).to.deep.equal([
+      { t: 5000, node: "a", peer: "b" },
+      // a's connection closed with the crash: only c, which connected since, hears of the shutdown.
+      { t: 9000, node: "c", peer: "b" },
+    ]);
+  });
+
+  it("a power loss closes nothing: its peers only learn by timeouts", () => {
+    const t = makeNet(["a", "b"], constant(1000));
+    t.send("a", "b", 1);
+    t.at(5000, () => t.hosts.get("b")!.powerLoss());
+    t.run();
+    expect(t.refused).to.deep.equal([]);
   });
 });

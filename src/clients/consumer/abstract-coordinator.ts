@@ -282,6 +282,16 @@ export abstract class AbstractCoordinator {
     return this.send(this.coordinator.host, "coordinator", build(this.host.nextRequestId()), responseType, timeoutMs ?? this.host.config["request.timeout.ms"]);
   }
 
+  /**
+   * The connection to `host` was refused or reset (its broker process is gone): NetworkClient fails every request
+   * in flight to it with a DisconnectException, and a lost coordinator connection makes the coordinator unknown.
+   */
+  onDisconnect(host: string): void {
+    if (this.coordinator?.host === host) this.markCoordinatorUnknown("disconnected", true);
+    this.disconnect(host, "coordinator");
+    this.disconnect(host, "node");
+  }
+
   /** Fails every request in flight on a connection (NetworkClient.disconnect). */
   private disconnect(host: string, connection: Connection): void {
     const failed: PendingRequest[] = [];

@@ -91,7 +91,7 @@ export interface ConsumerListener {
 }
 
 type Pending =
-  | { readonly kind: "metadata"; readonly timer: TimerId }
+  | { readonly kind: "metadata"; readonly timer: TimerId; readonly host: string }
   | { readonly kind: "fetch"; readonly timer: TimerId; readonly node: number; readonly request: FetchRequest }
   | { readonly kind: "list-offsets"; readonly timer: TimerId; readonly node: number; readonly sent: SentReset[] }
   | { readonly kind: "epochs"; readonly timer: TimerId; readonly node: number; readonly sent: SentValidation[] };
@@ -234,6 +234,36 @@ export class KafkaConsumer implements ConsumerCore, ConsumerCoordinatorHost {
     const pending = this.pending.get(correlationId);
     assert(pending !== undefined, "a request timer outlives its request");
     this.pending.delete(correlationId);
+    this.failRequest(pending);
+    this.runLoop();
+    return true;
+  }
+
+  /**
+   * NetworkClient's disconnect handling: the connection to `host` was refused or reset (its broker process is
+   * gone), so every request in flight to it fails at once, as after a timeout (group mode only: the assign()-only
+   * workload is not told of resets and waits for its request timeouts).
+   */
+  onDisconnect(host: string): void {
+    const failed: Pending[] = [];
+    for (const [correlationId, pending] of [...this.pending]) {
+      if (this.hostOf(pending) !== host) continue;
+      this.pending.delete(correlationId);
+      this.context.cancelTimer(pending.timer);
+      failed.push(pending);
+    }
+    if (failed.length > 0) this.traceEvent("consumer-disconnect", { node: host, requests: failed.length });
+    for (const pending of failed) this.failRequest(pending);
+    this.coordinator?.onDisconnect(host);
+    this.runLoop();
+  }
+
+  private hostOf(pending: Pending): string | null {
+    return pending.kind === "metadata" ? pending.host : this.metadata.host(pending.node);
+  }
+
+  /** A request that timed out or whose connection went away (NetworkClient: the node is disconnected). */
+  private failRequest(pending: Pending): void {
     // NetworkClient: a timed-out request disconnects the node, and a disconnect asks for fresh metadata.
     this.metadata.requestUpdate();
     switch (pending.kind) {
@@ -251,8 +281,6 @@ export class KafkaConsumer implements ConsumerCore, ConsumerCoordinatorHost {
         failValidations(this, pending.sent);
         break;
     }
-    this.runLoop();
-    return true;
   }
 
   // ---- Group management: the application's calls ----
@@ -615,7 +643,7 @@ export class KafkaConsumer implements ConsumerCore, ConsumerCoordinatorHost {
     const request: MetadataRequest = { type: "Metadata", correlationId, topics: [...this.metadata.interest], sizeBytes: REQUEST_HEADER_BYTES };
     this.context.send(target, request);
     const timer = this.context.setTimer(ms(this.config["request.timeout.ms"]), TAG_REQUEST_TIMEOUT, correlationId);
-    this.pending.set(correlationId, { kind: "metadata", timer });
+    this.pending.set(correlationId, { kind: "metadata", timer, host: target });
   }
 
   private onMetadata(response: MetadataResponse): void {
