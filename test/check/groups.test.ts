@@ -233,6 +233,16 @@ describe("group checkers", () => {
       expect(named(run(noInvoke).final, "lost-commit")).to.have.length(1);
     });
 
+    it("does not flag a zombie's late ok: a commit in flight through a pause is judged by its invoke", () => {
+      // c1 sends 612 and freezes; c2 takes over, commits 896 (acknowledged); c1's ok arrives after its pause; a
+      // later fetch sees 896. 612 may have been appended first: 896 was not acknowledged before 612 was sent.
+      const script = new GroupScript().commit("c1", 1, 1, "invoke", 612).committed("c2", 1, 2, 896).commit("c1", 1, 1, "ok", 612).fetch("c1", 3, 896);
+      expect(run(script).final).to.deep.equal([]);
+      // An offset acknowledged before the zombie's commit was even sent is older than it: a rollback to it is flagged.
+      const older = new GroupScript().committed("c2", 1, 2, 500).commit("c1", 1, 1, "invoke", 612).commit("c1", 1, 1, "ok", 612).fetch("c1", 3, 500);
+      expect(named(run(older).final, "lost-commit")).to.have.length(1);
+    });
+
     it("judges nothing before the first acknowledged commit, and never mixes groups", () => {
       const script = new GroupScript().fetch("c1", 1, -1).commit("c1", 1, 1, "invoke", 10).fetch("c2", 1, -1).commit("c1", 1, 1, "ok", 10);
       script.commit("c9", 1, 1, "invoke", 50, "g2").commit("c9", 1, 1, "ok", 50, "g2").fetch("c2", 2, 10);
