@@ -5,14 +5,17 @@
 // partitions, coordinator-targeted faults ({"coordinatorOf": "g1"}) and broker faults. No schedule may show
 // double-assignment, lost-commit or skipped-record, nor any replication violation.
 //
-// Runs: KAFKASIM_GROUP_PROPERTY_RUNS (default 12); fast-check's seed is fixed in test/setup.ts.
+// The same generator with commits before processing (at-most-once) must find skipped-record: the checkers have
+// teeth. Runs: KAFKASIM_GROUP_PROPERTY_RUNS (default 25); fast-check's seed is fixed in test/setup.ts.
 
 import { expect } from "chai";
 import fc from "fast-check";
 import { validateScenario } from "../../src/scenario/load.ts";
 import { runScenario } from "../../src/scenario/run.ts";
 
-const RUNS = Number(process.env.KAFKASIM_GROUP_PROPERTY_RUNS ?? 12);
+const RUNS = Number(process.env.KAFKASIM_GROUP_PROPERTY_RUNS ?? 25);
+/** The at-most-once property must fail within this many generated schedules. */
+const FIND_BUDGET = 100;
 const CONSUMERS = ["c1", "c2", "c3"];
 const BROKERS = ["broker-1", "broker-2", "broker-3"];
 
@@ -34,7 +37,7 @@ function nodeFault(node: fc.Arbitrary<Ref>): fc.Arbitrary<Fault> {
 
 const schedule = fc.array(fc.oneof({ weight: 2, arbitrary: nodeFault(consumer) }, { weight: 1, arbitrary: nodeFault(brokerOrCoordinator) }), { minLength: 1, maxLength: 4 });
 
-function scenarioOf(faults: Fault[]): Record<string, unknown> {
+function scenarioOf(faults: Fault[], commit = "sync-after-process"): Record<string, unknown> {
   return {
     name: "group-property",
     seed: 1,
@@ -61,7 +64,7 @@ function scenarioOf(faults: Fault[]): Record<string, unknown> {
         group: "g1",
         topics: ["t"],
         config: { "enable.auto.commit": false, "session.timeout.ms": 6000, "heartbeat.interval.ms": 1000, "request.timeout.ms": 5000, "max.poll.interval.ms": 15_000, "max.poll.records": 50 },
-        workload: { processMs: 5, commit: "sync-after-process", startAt: "1s" },
+        workload: { processMs: 5, commit, startAt: "1s" },
       })),
     ],
     faults,
@@ -85,6 +88,17 @@ describe("consumer-group properties over arbitrary fault schedules", function ()
       }),
       { numRuns: RUNS },
     );
+  });
+
+  it("committing before processing, the generator finds skipped-record (at-most-once)", () => {
+    const details = fc.check(
+      fc.property(schedule, (faults) => {
+        const result = runScenario(validateScenario(scenarioOf(faults, "before-process"), "group-property.json"), { hash: false });
+        return !result.violations.some((v) => v.name === "skipped-record");
+      }),
+      { numRuns: FIND_BUDGET, endOnFailure: true },
+    );
+    expect(details.failed, `no skipped-record in ${FIND_BUDGET} schedules`).to.equal(true);
   });
 
   it("premise: without faults the group forms, every member processes records and commits", () => {
