@@ -99,3 +99,16 @@ describe("kafkasim assign", function () {
     }
   });
 });
+
+describe("kafkasim assign: the README's example", function () {
+  this.timeout(60_000);
+
+  it("docs/examples/assign-group.json runs: c3 joins c1 and c2, the cooperative assignor holds back what moves", () => {
+    const { code, stdout } = cli(["assign", "docs/examples/assign-group.json", "--all", "--json"]);
+    expect(code).to.equal(0);
+    const { assignors } = JSON.parse(stdout) as { assignors: Record<string, { assignment: Record<string, string[]>; moved: number }> };
+    expect(assignors.sticky.assignment).to.deep.equal({ c1: ["t1-0", "t1-1"], c2: ["t2-0", "t2-1"], c3: ["t1-2", "t2-2"] });
+    expect(assignors["cooperative-sticky"].assignment.c3).to.deep.equal([]);
+    expect(assignors.range.moved).to.equal(4);
+  });
+});

@@ -155,3 +155,37 @@ describe("nemesis", () => {
     expect(nemesisProblem(validateScenario(chaos({}), "n.json"))).to.equal(null);
   });
 });
+
+describe("nemesis: consumer groups", () => {
+  const withGroup = (nemesis: Spec): Spec =>
+    chaos(nemesis, {
+      cluster: { zookeeper: { servers: 3 }, brokers: 3, config: { "zookeeper.session.timeout.ms": 6000, "replica.lag.time.max.ms": 5000, "offsets.topic.num.partitions": 3 } },
+      clients: [
+        { id: "p1", type: "producer", config: { acks: "all" }, workload: { topic: "t", messages: 600, ratePerSec: 40, startAt: "1s" } },
+        { id: "c1", type: "consumer", group: "g1", topics: ["t"], config: { "session.timeout.ms": 6000 } },
+        { id: "c2", type: "consumer", group: "g1", topics: ["t"], config: { "session.timeout.ms": 6000 } },
+        { id: "c3", type: "consumer", topics: ["t"] },
+      ],
+    });
+
+  it('"consumers" aims at group consumers and their coordinator only, and is refused without a group', () => {
+    const planned = plan(withGroup({ types: ["crash", "pause", "partition"], targets: "consumers", intervalMs: [500, 1000] }), 3);
+    expect(planned.length).to.be.greaterThan(5);
+    const targets = planned.map((fault) => JSON.stringify(fault.type === "partition" ? (fault.groups as unknown[][])[0][0] : (fault as { node: unknown }).node));
+    expect(new Set(targets)).to.deep.equal(new Set(['"c1"', '"c2"', '{"coordinatorOf":"g1"}']));
+    expect(loadError(chaos({ types: ["crash"], targets: "consumers" }))).to.match(/\$\.nemesis\.targets: expected a target group with nodes/);
+  });
+
+  it("resolves {coordinatorOf} to the broker leading the group's __consumer_offsets partition when the fault fires", () => {
+    const { events } = run(withGroup({ types: ["crash"], targets: "consumers", intervalMs: [8000, 9000], durationMs: [2000, 3000] }));
+    const fired = nemesisFaults(events);
+    expect(fired.length).to.be.greaterThan(0);
+    for (const fault of fired) expect(String(fault.node)).to.match(/^(c1|c2|broker-[123])$/);
+    const coordinatorCrash = fired.find((fault) => String(fault.node).startsWith("broker-"));
+    expect(coordinatorCrash, "this seed crashes the coordinator").to.not.equal(undefined);
+    // The crashed broker led g1's partition at that moment: a group-state for g1 was last traced on it.
+    const at = events.find((e) => e.kind === "nemesis-fault" && e.fault === coordinatorCrash)!.t;
+    const last = events.filter((e) => e.kind === "group-state" && e.group === "g1" && e.t <= at).at(-1);
+    expect(last?.node).to.equal(coordinatorCrash!.node);
+  });
+});
