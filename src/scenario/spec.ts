@@ -244,7 +244,7 @@ export const Client = z.discriminatedUnion(
       type: z.literal("consumer"),
       /** The consumer group (the same as config["group.id"]); without one the consumer is assigned every partition. */
       group: z.string().min(1).optional(),
-      topics: z.array(z.string().min(1)).min(1),
+      topics: z.array(z.string().min(1), { error: "expected a list of topic names (the topics the consumer reads; a group member subscribes to them)" }).min(1, { error: "expected at least one topic (the topics the consumer reads; a group member subscribes to them)" }),
       /** The Java consumer's configs (auto.offset.reset defaults to "earliest" here so the workload reads everything). */
       config: z
         .strictObject({

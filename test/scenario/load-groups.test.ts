@@ -79,3 +79,11 @@ describe("scenario loading: consumer groups", () => {
     );
   });
 });
+
+describe("scenario loading: a group consumer without topics", () => {
+  it("is refused in one line naming the path", () => {
+    expect(errorOf(scenario({ group: "g1", topics: [] }))).to.equal("g.json: $.clients[0].topics: expected at least one topic (the topics the consumer reads; a group member subscribes to them)");
+    const { topics: _omitted, ...noTopics } = { ...scenario({ group: "g1" }).clients[0] };
+    expect(errorOf({ ...scenario({}), clients: [noTopics] })).to.match(/^g\.json: \$\.clients\[0\]\.topics: expected a list of topic names/);
+  });
+});
