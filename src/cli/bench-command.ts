@@ -123,44 +123,38 @@ async function runParts(settings: Settings, json: boolean, wallClock: () => numb
     report.kernel = kernel;
     out.push(...formatKernel(kernel));
   }
-  if (settings.parts.has("standard")) {
-    const simSeconds = settings.simSeconds ?? STANDARD_SIM_SECONDS;
-    progress(`bench: standard, ${simSeconds} simulated s, checkers on…`);
-    const standard = runStandard(standardSpec(simSeconds), true, kernel, wallClock);
-    progress(`bench: standard, ${simSeconds} simulated s, checkers off…`);
-    const bare = runStandard(standardSpec(simSeconds), false, kernel, wallClock);
-    report.standard = { ...standard, withoutCheckers: bare };
-    out.push(chalk.bold(`standard — 3 ZooKeeper, 5 brokers, 12 partitions RF 3, 3 producers at 2,000 msgs/s, ${simSeconds} simulated s`));
-    out.push(standardLine("checkers on, no trace (as explore)", standard));
-    out.push(standardLine("no checkers, no trace", bare));
-  }
-  if (settings.parts.has("groups")) {
-    const simSeconds = settings.simSeconds ?? STANDARD_SIM_SECONDS;
-    progress(`bench: groups, ${simSeconds} simulated s, checkers on…`);
-    const groups = runStandard(groupsSpec(simSeconds), true, kernel, wallClock);
-    progress(`bench: groups, ${simSeconds} simulated s, checkers off…`);
-    const bare = runStandard(groupsSpec(simSeconds), false, kernel, wallClock);
-    report.groups = { ...groups, withoutCheckers: bare };
-    out.push(chalk.bold(`groups — the standard scenario plus a ${GROUP_MEMBERS}-member consumer group reading t with auto-commit, ${simSeconds} simulated s`));
-    out.push(standardLine("checkers on, no trace (as explore)", groups));
+  const simSeconds = settings.simSeconds ?? STANDARD_SIM_SECONDS;
+  const workloads = [
+    ["standard", standardSpec, `standard — 3 ZooKeeper, 5 brokers, 12 partitions RF 3, 3 producers at 2,000 msgs/s, ${simSeconds} simulated s`],
+    ["groups", groupsSpec, `groups — the standard scenario plus a ${GROUP_MEMBERS}-member consumer group reading t with auto-commit, ${simSeconds} simulated s`],
+  ] as const;
+  for (const [part, spec, title] of workloads) {
+    if (!settings.parts.has(part)) continue;
+    progress(`bench: ${part}, ${simSeconds} simulated s, checkers on…`);
+    const figures = runStandard(spec(simSeconds), true, kernel, wallClock);
+    progress(`bench: ${part}, ${simSeconds} simulated s, checkers off…`);
+    const bare = runStandard(spec(simSeconds), false, kernel, wallClock);
+    report[part] = { ...figures, withoutCheckers: bare };
+    out.push(chalk.bold(title));
+    out.push(standardLine("checkers on, no trace (as explore)", figures));
     out.push(standardLine("no checkers, no trace", bare));
   }
   if (settings.parts.has("chaos")) {
-    const simSeconds = settings.simSeconds ?? CHAOS_SIM_SECONDS;
-    progress(`bench: chaos, ${settings.seeds} seeds of ${simSeconds} simulated s + 30 s settle on ${settings.jobs} workers…`);
-    const chaos = await runChaos(simSeconds, settings.seeds, settings.jobs, wallClock);
+    const chaosSeconds = settings.simSeconds ?? CHAOS_SIM_SECONDS;
+    progress(`bench: chaos, ${settings.seeds} seeds of ${chaosSeconds} simulated s + 30 s settle on ${settings.jobs} workers…`);
+    const chaos = await runChaos(chaosSeconds, settings.seeds, settings.jobs, wallClock);
     report.chaos = chaos;
-    out.push(chalk.bold(`chaos — the standard cluster under a nemesis (crash, partition, pause), ${simSeconds} simulated s + 30 s settle`));
+    out.push(chalk.bold(`chaos — the standard cluster under a nemesis (crash, partition, pause), ${chaosSeconds} simulated s + 30 s settle`));
     out.push(`  ${chaos.seeds} seeds on ${chaos.jobs} workers in ${(chaos.wallMs / 1000).toFixed(1)} s wall: ${chaos.seedsPerHour.toLocaleString("en-US")} seeds/hour` + (chaos.failingSeeds.length > 0 ? chalk.red(`  (${chaos.failingSeeds.length} failing: seeds ${chaos.failingSeeds.join(", ")})`) : ""));
   }
   if (settings.parts.has("scale")) {
-    const simSeconds = settings.simSeconds ?? SCALE_SIM_SECONDS;
+    const scaleSeconds = settings.simSeconds ?? SCALE_SIM_SECONDS;
     const scale: ScaleReport[] = [];
-    out.push(chalk.bold(`scale — 50 brokers, RF 3, one producer at 200 msgs/s, ${simSeconds} simulated s (each size in its own process, bound ${settings.scaleWallLimitS} s wall)`));
+    out.push(chalk.bold(`scale — 50 brokers, RF 3, one producer at 200 msgs/s, ${scaleSeconds} simulated s (each size in its own process, bound ${settings.scaleWallLimitS} s wall)`));
     out.push("  partitions   wall s   peak RSS MiB   simulated s   events");
     for (const partitions of settings.partitions) {
       progress(`bench: scale, ${partitions} partitions…`);
-      const size = runScaleChild(partitions, simSeconds, settings.scaleWallLimitS, wallClock);
+      const size = runScaleChild(partitions, scaleSeconds, settings.scaleWallLimitS, wallClock);
       scale.push(size);
       const bound = size.boundHit ? chalk.yellow(`  hit the bound${size.error !== undefined ? `: ${size.error}` : ` (${size.verdict})`}`) : "";
       out.push(`  ${String(partitions).padStart(10)}   ${(size.wallMs / 1000).toFixed(1).padStart(6)}   ${String(size.peakRssMb).padStart(12)}   ${(size.simulatedMs / 1000).toFixed(0).padStart(11)}   ${size.events.toLocaleString("en-US").padStart(10)}${bound}`);

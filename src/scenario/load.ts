@@ -8,6 +8,7 @@ import { parse as parseYaml, YAMLParseError } from "yaml";
 import type { z } from "zod";
 import { ASSIGNOR_CLASSES, Scenario, type Fault, type NodeRef } from "./spec.ts";
 import { resolveProducerConfig } from "../clients/producer/config.ts";
+import { GROUP_CONFIG_KEYS } from "../clients/consumer/config.ts";
 import { nemesisProblem } from "./nemesis.ts";
 import { consumerGroups, groupOf, type ConsumerClient } from "./groups.ts";
 import { KAFKA_VERSIONS, resolveBrokerSettings, type KafkaVersion } from "../broker/config.ts";
@@ -255,8 +256,9 @@ function checkGroupConsumer(scenario: Scenario, client: ConsumerClient, i: numbe
   const group = groupOf(client);
   if (group === null) {
     if (client.workload !== undefined) throw new ScenarioError(file, at("workload"), 'expected a group ("group" or config["group.id"]) for a consumer workload (without one the consumer is assigned every partition and reads continuously)');
-    for (const key of GROUP_ONLY_KEYS) {
-      if (config[key] !== undefined) throw new ScenarioError(file, at("config", key), `expected a group ("group" or config["group.id"]) for "${key}" (only a group consumer reads it)`);
+    // Keys only a group consumer reads (max.poll.records too: the assign()-only workload has no application poll()).
+    for (const key of GROUP_CONFIG_KEYS) {
+      if ((config as Record<string, unknown>)[key] !== undefined) throw new ScenarioError(file, at("config", key), `expected a group ("group" or config["group.id"]) for "${key}" (only a group consumer reads it)`);
     }
     return;
   }
@@ -286,18 +288,6 @@ function checkGroupConsumer(scenario: Scenario, client: ConsumerClient, i: numbe
   }
 }
 
-/** Consumer configs that only a group consumer reads. */
-const GROUP_ONLY_KEYS = [
-  "group.instance.id",
-  "session.timeout.ms",
-  "heartbeat.interval.ms",
-  "max.poll.interval.ms",
-  // The assign()-only workload fetches continuously and has no application poll() to bound.
-  "max.poll.records",
-  "enable.auto.commit",
-  "auto.commit.interval.ms",
-  "partition.assignment.strategy",
-] as const;
 
 /**
  * KafkaConfig.validateValues' rules between keys, on the effective values (version preset, then the scenario's

@@ -11,18 +11,13 @@
 import {
   GROUP_METADATA_TOPIC_NAME,
   type FindCoordinatorRequest,
+  type GroupRequest,
   type FindCoordinatorResponse,
-  type HeartbeatRequest,
   type HeartbeatResponse,
-  type JoinGroupRequest,
   type JoinGroupResponse,
-  type LeaveGroupRequest,
   type LeaveGroupResponse,
-  type OffsetCommitRequest,
   type OffsetCommitResponse,
-  type OffsetFetchRequest,
   type OffsetFetchResponse,
-  type SyncGroupRequest,
   type SyncGroupResponse,
 } from "../../../protocol/group.ts";
 import { NO_LEADER, REQUEST_HEADER_BYTES, type KafkaError } from "../../../protocol/kafka.ts";
@@ -32,14 +27,8 @@ import { handleJoinGroup } from "./join-group.ts";
 import { handleCommitOffsets, handleFetchOffsets } from "./offset-commits.ts";
 import type { OffsetsTopicCreator, OffsetsTopicHost } from "./offsets-topic.ts";
 
-export type GroupApiRequest =
-  | FindCoordinatorRequest
-  | JoinGroupRequest
-  | SyncGroupRequest
-  | HeartbeatRequest
-  | LeaveGroupRequest
-  | OffsetCommitRequest
-  | OffsetFetchRequest;
+/** The requests the group APIs answer (protocol/group.ts's GroupRequest). */
+export type GroupApiRequest = GroupRequest;
 
 export interface GroupApisHost extends OffsetsTopicHost {
   send(host: string, message: Message): void;
