@@ -1,11 +1,11 @@
 import { expect } from "chai";
-import { ClientMax, ClientMeter } from "../../src/clients/metrics.ts";
+import { KafkaAvg, KafkaMax, KafkaMeter } from "../../src/broker/kafka-metrics.ts";
 
 const S = 1_000_000;
 
 describe("Kafka client metrics (sampled rate, max)", () => {
   it("a rate divides the windows' sum by at least one full window plus the elapsed time", () => {
-    const meter = new ClientMeter();
+    const meter = new KafkaMeter();
     meter.record(30, 0);
     // 30 records in 0 s elapsed: (samples − 1) = 1 window of 30 s is assumed.
     expect(meter.rate(0)).to.equal(1);
@@ -16,14 +16,14 @@ describe("Kafka client metrics (sampled rate, max)", () => {
   });
 
   it("old samples fall out of the window; the total stays", () => {
-    const meter = new ClientMeter();
+    const meter = new KafkaMeter();
     meter.record(100, 0);
     expect(meter.rate(200 * S)).to.equal(0);
     expect(meter.total).to.equal(100);
   });
 
   it("max over the windows, null without samples", () => {
-    const max = new ClientMax();
+    const max = new KafkaMax();
     expect(max.measure(0)).to.equal(null);
     max.record(5, 0);
     max.record(3, S);
