@@ -249,7 +249,8 @@ function consumerMBeans(consumer: KafkaConsumer, clientId: string): MBeans {
     if (lag === undefined) continue;
     mbeans[`kafka.consumer:type=consumer-fetch-manager-metrics,client-id=${clientId},topic=${state.topic},partition=${state.partition}`] = { "records-lag": lag };
   }
-  if (consumer.coordinator !== null) mbeans[`kafka.consumer:type=consumer-coordinator-metrics,client-id=${clientId}`] = coordinatorMBean(consumer, nowUs);
+  // Registered with the ConsumerCoordinator, which KafkaConsumer's constructor creates when group.id is set.
+  if (consumer.config["group.id"] !== null) mbeans[`kafka.consumer:type=consumer-coordinator-metrics,client-id=${clientId}`] = coordinatorMBean(consumer, nowUs);
   return mbeans;
 }
 
