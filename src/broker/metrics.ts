@@ -7,9 +7,12 @@
  * is a new JVM and every count starts at 0. Simplifications: only the one-minute rate (no mean, five- and
  * fifteen-minute rates); a timer's Mean is the arithmetic mean of every recorded duration (metrics-core 2.2's
  * Histogram.mean(), not a decaying reservoir); meters tick on read or mark, in the host's monotonic time.
+ * Beside them, the group coordinator's group-coordinator-metrics sensors, on Kafka's own metrics library
+ * (kafka-metrics.ts), reported only once the broker has hosted a replica of __consumer_offsets.
  */
 
 import type { Micros } from "../sim/time.ts";
+import { KafkaLatency, KafkaMeter } from "./kafka-metrics.ts";
 
 /** Yammer's tick interval: the EWMA absorbs the marks of each 5-second interval. */
 export const TICK_INTERVAL_US: Micros = 5_000_000;
@@ -89,6 +92,28 @@ export class YammerTimer {
 export type MeteredRequest = "Produce" | "FetchFollower" | "FetchConsumer";
 export const METERED_REQUESTS: readonly MeteredRequest[] = ["Produce", "FetchFollower", "FetchConsumer"];
 
+/** The group requests' RequestMetrics names (ApiKeys names), metered once handled. */
+export type GroupRequest = "FindCoordinator" | "JoinGroup" | "SyncGroup" | "Heartbeat" | "LeaveGroup" | "OffsetCommit" | "OffsetFetch";
+export const GROUP_REQUESTS: readonly GroupRequest[] = ["FindCoordinator", "JoinGroup", "SyncGroup", "Heartbeat", "LeaveGroup", "OffsetCommit", "OffsetFetch"];
+
+/**
+ * The group coordinator's group-coordinator-metrics sensors (GroupMetadataManager: OffsetCommits, OffsetExpired,
+ * GroupPartitionLoadTime; GroupCoordinator: OffsetDeletions, CompletedRebalances). Their Meters are a WindowedSum
+ * rate with a CumulativeSum `*-count`.
+ */
+export class GroupCoordinatorMetrics {
+  /** offset-commit-rate / -count: offsets written by OffsetCommits whose append succeeded (records.size). */
+  readonly offsetCommits = new KafkaMeter();
+  /** offset-expiration-rate / -count: offsets removed by each cleanupGroupMetadata run. */
+  readonly offsetExpired = new KafkaMeter();
+  /** offset-deletion-rate / -count: offsets deleted by OffsetDelete (never: the simulator has no OffsetDelete). */
+  readonly offsetDeletions = new KafkaMeter();
+  /** group-completed-rebalance-rate / -count: leader SyncGroups received in CompletingRebalance. */
+  readonly completedRebalances = new KafkaMeter();
+  /** partition-load-time-avg / -max: ms from scheduling a partition's load to its end. */
+  readonly partitionLoadTime = new KafkaLatency();
+}
+
 /** Every counted metric of one broker incarnation (ReplicaManager, ControllerStats, RequestMetrics, BrokerTopicMetrics, SessionExpireListener). */
 export class BrokerMetrics {
   readonly isrShrinks: YammerMeter;
@@ -103,6 +128,11 @@ export class BrokerMetrics {
   readonly requests = new Map<MeteredRequest, YammerMeter>();
   /** request → error name → meter, created when the error first occurs (RequestMetrics' ErrorMeter). */
   readonly errors = new Map<MeteredRequest, Map<string, YammerMeter>>();
+  /** The group requests' RequestsPerSec, created when the first one is handled (requestRate(version).getOrCreate). */
+  readonly groupRequests = new Map<GroupRequest, YammerMeter>();
+  readonly groupCoordinator = new GroupCoordinatorMetrics();
+  /** The broker has hosted a replica of __consumer_offsets: its group coordinator MBeans are reported. */
+  groupCoordinatorHosted = false;
 
   constructor(private readonly clock: () => Micros) {
     this.isrShrinks = new YammerMeter(clock);
@@ -129,6 +159,20 @@ export class BrokerMetrics {
 
   markRequest(request: MeteredRequest): void {
     this.requests.get(request)!.mark();
+  }
+
+  markGroupRequest(request: GroupRequest): void {
+    let meter = this.groupRequests.get(request);
+    if (meter === undefined) {
+      meter = new YammerMeter(this.clock);
+      this.groupRequests.set(request, meter);
+    }
+    meter.mark();
+  }
+
+  /** onElection / onResignation of a __consumer_offsets partition: from now on the coordinator's MBeans are reported. */
+  markGroupCoordinatorHosted(): void {
+    this.groupCoordinatorHosted = true;
   }
 
   /** RequestMetrics.markErrorMeter: one mark per partition error of a response (NONE included), as Kafka's errorCounts. */

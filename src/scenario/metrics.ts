@@ -10,9 +10,11 @@
  */
 
 import { KafkaBroker } from "../broker/broker.ts";
-import { METERED_REQUESTS, type BrokerMetrics, type MeteredRequest, type YammerMeter, type YammerTimer } from "../broker/metrics.ts";
+import type { KafkaAvg, KafkaMax, KafkaMeter } from "../broker/kafka-metrics.ts";
+import { GROUP_REQUESTS, METERED_REQUESTS, type BrokerMetrics, type GroupRequest, type MeteredRequest, type YammerMeter, type YammerTimer } from "../broker/metrics.ts";
 import type { KafkaVersion } from "../broker/config.ts";
-import type { ClientMeter } from "../clients/metrics.ts";
+import type { KafkaConsumer } from "../clients/consumer/consumer.ts";
+import { GroupConsumerWorkload } from "../workload/group-consumer-workload.ts";
 import type { EventTarget } from "../sim/kernel.ts";
 import type { Micros } from "../sim/time.ts";
 import type { World } from "../sim/world.ts";
@@ -33,6 +35,26 @@ const REQUEST_VERSIONS: Readonly<Record<KafkaVersion, { Produce: number; Fetch: 
   "2.4": { Produce: 8, Fetch: 11 },
   "3.x": { Produce: 9, Fetch: 12 },
 };
+
+/**
+ * The same for the group requests: the newest version of each era's clients (2.0.0's request schemas, 2.4.0's and
+ * 3.6.0's message JSON validVersions; OffsetCommit v9 is unstable in 3.6, so 8).
+ */
+const GROUP_REQUEST_VERSIONS: Readonly<Record<KafkaVersion, Readonly<Record<GroupRequest, number>> | null>> = {
+  "0.10.2": null,
+  "2.0": { FindCoordinator: 2, JoinGroup: 3, SyncGroup: 2, Heartbeat: 2, LeaveGroup: 2, OffsetCommit: 4, OffsetFetch: 4 },
+  "2.4": { FindCoordinator: 3, JoinGroup: 6, SyncGroup: 4, Heartbeat: 4, LeaveGroup: 4, OffsetCommit: 8, OffsetFetch: 6 },
+  "3.x": { FindCoordinator: 4, JoinGroup: 9, SyncGroup: 5, Heartbeat: 4, LeaveGroup: 5, OffsetCommit: 8, OffsetFetch: 8 },
+};
+
+/** GroupMetadataManager's gauges, in the order Kafka registers them, with the group state each counts. */
+const GROUP_STATE_GAUGES = [
+  ["NumGroupsPreparingRebalance", "PreparingRebalance"],
+  ["NumGroupsCompletingRebalance", "CompletingRebalance"],
+  ["NumGroupsStable", "Stable"],
+  ["NumGroupsDead", "Dead"],
+  ["NumGroupsEmpty", "Empty"],
+] as const;
 
 function round(value: number): number {
   return Math.round(value * 1000) / 1000;
@@ -80,7 +102,8 @@ export class MetricsSampler implements EventTarget {
   mbeansOf(process: unknown): MBeans | null {
     if (process instanceof KafkaBroker) return process.isHalted ? null : this.brokerMBeans(process);
     if (process instanceof ProducerWorkload) return producerMBeans(process);
-    if (process instanceof ConsumerWorkload) return consumerMBeans(process);
+    if (process instanceof ConsumerWorkload) return consumerMBeans(process.consumer, process.clientId);
+    if (process instanceof GroupConsumerWorkload) return process.consumer.isClosed ? null : consumerMBeans(process.consumer, process.clientId);
     return null;
   }
 
@@ -128,6 +151,7 @@ export class MetricsSampler implements EventTarget {
     mbeans["kafka.server:type=BrokerTopicMetrics,name=BytesInPerSec"] = meter(metrics.bytesIn);
     mbeans["kafka.server:type=BrokerTopicMetrics,name=FailedProduceRequestsPerSec"] = meter(metrics.failedProduceRequests);
     mbeans["kafka.server:type=SessionExpireListener,name=ZooKeeperExpiresPerSec"] = meter(metrics.zooKeeperExpires);
+    if (metrics.groupCoordinatorHosted) groupCoordinatorMBeans(broker, mbeans);
     return mbeans;
   }
 
@@ -136,6 +160,13 @@ export class MetricsSampler implements EventTarget {
     for (const request of METERED_REQUESTS) {
       const version = versions === null ? "" : `,version=${request === "Produce" ? versions.Produce : versions.Fetch}`;
       mbeans[`kafka.network:type=RequestMetrics,name=RequestsPerSec,request=${request}${version}`] = meter(metrics.requests.get(request)!);
+    }
+    const groupVersions = GROUP_REQUEST_VERSIONS[this.version];
+    for (const request of GROUP_REQUESTS) {
+      const requests = metrics.groupRequests.get(request);
+      if (requests === undefined) continue;
+      const version = groupVersions === null ? "" : `,version=${groupVersions[request]}`;
+      mbeans[`kafka.network:type=RequestMetrics,name=RequestsPerSec,request=${request}${version}`] = meter(requests);
     }
     for (const request of METERED_REQUESTS) {
       for (const [error, errorMeter] of metrics.errors.get(request as MeteredRequest)!) {
@@ -153,8 +184,39 @@ function timer(t: YammerTimer): Record<string, number> {
   return { Count: t.count, OneMinuteRate: round(t.meter.oneMinuteRate()), Mean: round(t.mean()) };
 }
 
-function clientMeter(m: ClientMeter, name: string, nowUs: Micros): Record<string, number> {
+function clientMeter(m: KafkaMeter, name: string, nowUs: Micros): Record<string, number> {
   return { [`${name}-total`]: m.total, [`${name}-rate`]: round(m.rate(nowUs)) };
+}
+
+/** A Max or Avg: null (Kafka's NaN) without samples in its windows. */
+function measured(stat: KafkaMax | KafkaAvg, nowUs: Micros): number | null {
+  const value = stat.measure(nowUs);
+  return value === null ? null : round(value);
+}
+
+/**
+ * The group coordinator's MBeans: GroupMetadataManager's gauges over the groups it caches (every group of the
+ * __consumer_offsets partitions it leads and has loaded) and the group-coordinator-metrics sensors.
+ */
+function groupCoordinatorMBeans(broker: KafkaBroker, mbeans: MBeans): void {
+  const groups = broker.groupCoordinator.groupManager.currentGroups();
+  const gauge = "kafka.coordinator.group:type=GroupMetadataManager,name=";
+  let offsets = 0;
+  for (const group of groups) offsets += group.numOffsets;
+  mbeans[`${gauge}NumOffsets`] = { Value: offsets };
+  mbeans[`${gauge}NumGroups`] = { Value: groups.length };
+  for (const [name, state] of GROUP_STATE_GAUGES) mbeans[`${gauge}${name}`] = { Value: groups.filter((group) => group.is(state)).length };
+  const sensors = broker.metrics.groupCoordinator;
+  const nowUs = broker.metrics.now();
+  const count = (m: KafkaMeter, name: string) => ({ [`${name}-rate`]: round(m.rate(nowUs)), [`${name}-count`]: m.total });
+  mbeans["kafka.server:type=group-coordinator-metrics"] = {
+    ...count(sensors.offsetCommits, "offset-commit"),
+    ...count(sensors.offsetExpired, "offset-expiration"),
+    ...count(sensors.offsetDeletions, "offset-deletion"),
+    ...count(sensors.completedRebalances, "group-completed-rebalance"),
+    "partition-load-time-max": measured(sensors.partitionLoadTime.max, nowUs),
+    "partition-load-time-avg": measured(sensors.partitionLoadTime.avg, nowUs),
+  };
 }
 
 function producerMBeans(workload: ProducerWorkload): MBeans {
@@ -171,11 +233,10 @@ function producerMBeans(workload: ProducerWorkload): MBeans {
   };
 }
 
-function consumerMBeans(workload: ConsumerWorkload): MBeans {
-  const consumer = workload.consumer;
+/** consumer-fetch-manager-metrics, and consumer-coordinator-metrics for a consumer in a group. */
+function consumerMBeans(consumer: KafkaConsumer, clientId: string): MBeans {
   const metrics = consumer.metrics;
   const nowUs = consumer.nowUs();
-  const clientId = workload.clientId;
   const lagMax = metrics.recordsLagMax.measure(nowUs);
   const mbeans: MBeans = {
     [`kafka.consumer:type=consumer-fetch-manager-metrics,client-id=${clientId}`]: {
@@ -188,5 +249,35 @@ function consumerMBeans(workload: ConsumerWorkload): MBeans {
     if (lag === undefined) continue;
     mbeans[`kafka.consumer:type=consumer-fetch-manager-metrics,client-id=${clientId},topic=${state.topic},partition=${state.partition}`] = { "records-lag": lag };
   }
+  // Registered with the ConsumerCoordinator, which KafkaConsumer's constructor creates when group.id is set.
+  if (consumer.config["group.id"] !== null) mbeans[`kafka.consumer:type=consumer-coordinator-metrics,client-id=${clientId}`] = coordinatorMBean(consumer, nowUs);
   return mbeans;
+}
+
+/** AbstractCoordinator.GroupCoordinatorMetrics and ConsumerCoordinator.ConsumerCoordinatorMetrics. */
+function coordinatorMBean(consumer: KafkaConsumer, nowUs: Micros): Record<string, number | null> {
+  const m = consumer.coordinatorMetrics;
+  return {
+    "heartbeat-response-time-max": measured(m.heartbeatResponseTimeMax, nowUs),
+    ...clientMeter(m.heartbeat, "heartbeat", nowUs),
+    "join-time-avg": measured(m.joinTime.avg, nowUs),
+    "join-time-max": measured(m.joinTime.max, nowUs),
+    ...clientMeter(m.join, "join", nowUs),
+    "sync-time-avg": measured(m.syncTime.avg, nowUs),
+    "sync-time-max": measured(m.syncTime.max, nowUs),
+    ...clientMeter(m.sync, "sync", nowUs),
+    "rebalance-latency-avg": measured(m.rebalanceLatency.avg, nowUs),
+    "rebalance-latency-max": measured(m.rebalanceLatency.max, nowUs),
+    "rebalance-latency-total": m.rebalanceLatencyTotalMs,
+    "rebalance-total": m.rebalance.total,
+    "rebalance-rate-per-hour": round(m.rebalance.rate(nowUs)),
+    "failed-rebalance-total": m.failedRebalance.total,
+    "failed-rebalance-rate-per-hour": round(m.failedRebalance.rate(nowUs)),
+    "last-rebalance-seconds-ago": m.lastRebalanceSecondsAgo(nowUs),
+    "last-heartbeat-seconds-ago": m.lastHeartbeatSecondsAgo(nowUs),
+    "commit-latency-avg": measured(m.commitLatency.avg, nowUs),
+    "commit-latency-max": measured(m.commitLatency.max, nowUs),
+    ...clientMeter(m.commit, "commit", nowUs),
+    "assigned-partitions": consumer.assignment.length,
+  };
 }

@@ -85,6 +85,7 @@ interface PendingRequest {
   readonly responseType: string;
   readonly timer: TimerId;
   readonly future: RequestFuture<Message>;
+  readonly sentUs: Micros;
 }
 
 export const TAG_HEARTBEAT = "consumer-heartbeat";
@@ -128,6 +129,8 @@ export abstract class AbstractCoordinator {
   private readonly heartbeatThread = { started: false, enabled: false, closed: false, failed: null as ClientError | null, timer: null as TimerId | null };
   private readonly pending = new Map<number, PendingRequest>();
   private lastRebalanceStartUs = -1;
+  /** ClientResponse.requestLatencyMs of the response being handled (the handlers run synchronously from onMessage). */
+  protected responseLatencyMs = 0;
 
   constructor(protected readonly host: CoordinatorHost) {
     const config = host.config;
@@ -272,7 +275,7 @@ export abstract class AbstractCoordinator {
     const future = new RequestFuture<Message>();
     this.host.send(host, request);
     const timer = this.host.setTimer(ms(timeoutMs), TAG_COORDINATOR_TIMEOUT, request.correlationId);
-    this.pending.set(request.correlationId, { host, connection, responseType, timer, future });
+    this.pending.set(request.correlationId, { host, connection, responseType, timer, future, sentUs: this.host.nowUs() });
     return future;
   }
 
@@ -314,6 +317,7 @@ export abstract class AbstractCoordinator {
     if (pending.responseType !== message.type) return false;
     this.pending.delete(correlationId);
     this.host.cancelTimer(pending.timer);
+    this.responseLatencyMs = Math.floor(this.host.nowUs() / 1000) - Math.floor(pending.sentUs / 1000);
     pending.future.complete(message);
     return true;
   }
@@ -418,7 +422,7 @@ export abstract class AbstractCoordinator {
       future.addListener({
         onSuccess: () => this.host.wakeMain(),
         onFailure: () => {
-          this.host.coordinatorMetrics.failedRebalanceTotal++;
+          this.host.coordinatorMetrics.recordFailedRebalance(this.host.nowUs());
           this.host.wakeMain();
         },
       });
@@ -453,7 +457,6 @@ export abstract class AbstractCoordinator {
       "JoinGroupResponse",
       timeoutMs,
     );
-    this.host.coordinatorMetrics.joinTotal++;
     return this.compose<ConsumerProtocolAssignment>(sent, (message, future) => this.handleJoinGroupResponse(message as JoinGroupResponse, sentGeneration, future));
   }
 
@@ -465,6 +468,7 @@ export abstract class AbstractCoordinator {
         future.raise("INCONSISTENT_GROUP_PROTOCOL");
         return;
       }
+      this.host.coordinatorMetrics.recordJoin(this.responseLatencyMs, this.host.nowUs());
       if (this.state !== "PREPARING_REBALANCE") {
         // Left the group (poll timeout) while the join was in flight.
         future.raise("UnjoinedGroupException");
@@ -526,7 +530,6 @@ export abstract class AbstractCoordinator {
       }),
       "SyncGroupResponse",
     );
-    this.host.coordinatorMetrics.syncTotal++;
     return this.compose<ConsumerProtocolAssignment>(sent, (message, future) => this.handleSyncGroupResponse(message as SyncGroupResponse, generation, future));
   }
 
@@ -538,6 +541,7 @@ export abstract class AbstractCoordinator {
         future.raise("INCONSISTENT_GROUP_PROTOCOL");
         return;
       }
+      this.host.coordinatorMetrics.recordSync(this.responseLatencyMs, this.host.nowUs());
       if (this.hasGenerationReset(this.generation) || this.state !== "COMPLETING_REBALANCE") {
         // The heartbeat thread reset the generation meanwhile: retry at once.
         future.raise("ILLEGAL_GENERATION");
@@ -712,7 +716,6 @@ export abstract class AbstractCoordinator {
 
   private sendHeartbeatRequest(): RequestFuture<void> {
     const sentGeneration = this.generation;
-    this.host.coordinatorMetrics.heartbeatTotal++;
     this.host.coordinatorMetrics.lastHeartbeatSendUs = this.host.nowUs();
     const sent = this.sendToCoordinator(
       (correlationId): HeartbeatRequest => ({
@@ -732,6 +735,7 @@ export abstract class AbstractCoordinator {
   /** HeartbeatResponseHandler. */
   private handleHeartbeatResponse(response: HeartbeatResponse, sentGeneration: Generation, future: RequestFuture<void>): void {
     const error = response.error;
+    this.host.coordinatorMetrics.recordHeartbeat(this.responseLatencyMs, this.host.nowUs());
     if (error !== "NONE") this.host.traceEvent("consumer-heartbeat-error", { ...this.memberFields, error, state: this.state });
     switch (error) {
       case "NONE":

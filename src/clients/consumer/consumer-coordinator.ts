@@ -554,7 +554,6 @@ export class ConsumerCoordinator extends AbstractCoordinator {
 
   private commitInvoke(mode: CommitMode, offsets: readonly OffsetCommitPartition[]): number {
     const opId = this.nextOpId++;
-    this.host.coordinatorMetrics.commitTotal++;
     this.commitOp("invoke", opId, mode, offsets, null);
     return opId;
   }
@@ -604,6 +603,7 @@ export class ConsumerCoordinator extends AbstractCoordinator {
 
   /** OffsetCommitResponseHandler: the first partition error decides. */
   private handleOffsetCommitResponse(response: OffsetCommitResponse, sentGeneration: Generation, future: RequestFuture<void>): void {
+    this.host.coordinatorMetrics.recordCommit(this.responseLatencyMs, this.host.nowUs());
     for (const answer of response.partitions) {
       const error = answer.error;
       if (error === "NONE") continue;

@@ -30,6 +30,8 @@ const RM = "kafka.server:type=ReplicaManager,name=";
 const KC = "kafka.controller:type=KafkaController,name=";
 const CS = "kafka.controller:type=ControllerStats,name=";
 const RQ = "kafka.network:type=RequestMetrics,name=";
+const GMM = "kafka.coordinator.group:type=GroupMetadataManager,name=";
+const CCM = "kafka.consumer:type=consumer-coordinator-metrics,";
 
 export const CHARTS: ChartSpec[] = [
   { title: "UnderReplicatedPartitions", mbean: `${RM}UnderReplicatedPartitions`, attribute: "Value", mode: "gauge", hint: "partitions led here whose ISR is smaller than their replica list" },
@@ -45,14 +47,19 @@ export const CHARTS: ChartSpec[] = [
   { title: "ErrorsPerSec NOT_ENOUGH_REPLICAS_AFTER_APPEND", mbean: `${RQ}ErrorsPerSec,request=Produce,error=NOT_ENOUGH_REPLICAS_AFTER_APPEND`, attribute: "Count", mode: "rate", hint: "appended, but the ISR shrank below min.insync.replicas before acknowledging" },
   { title: "producer record-error-total", mbean: "kafka.producer:type=producer-metrics,client-id=", attribute: "record-error-total", mode: "gauge", prefix: true, hint: "sends the producer gave up on" },
   { title: "consumer records-lag-max", mbean: "kafka.consumer:type=consumer-fetch-manager-metrics,client-id=", attribute: "records-lag-max", mode: "gauge", prefix: true, hint: "how far the consumer is behind the high watermark" },
-  { title: "consumer rebalance-total", mbean: "kafka.consumer:type=consumer-coordinator-metrics,client-id=", attribute: "rebalance-total", mode: "gauge", prefix: true, hint: "rebalances this consumer took part in (ConsumerCoordinator's sensors)" },
+  { title: "JoinGroup RequestsPerSec", mbean: `${RQ}RequestsPerSec,request=JoinGroup`, attribute: "Count", mode: "rate", hint: "JoinGroup requests handled: members (re)joining a group" },
   {
     title: "NumGroupsPreparingRebalance",
-    mbean: "kafka.coordinator.group:type=GroupMetadataManager,name=NumGroupsPreparingRebalance",
+    mbean: `${GMM}NumGroupsPreparingRebalance`,
     attribute: "Value",
     mode: "gauge",
     hint: "groups this coordinator is rebalancing (waiting for members to rejoin)",
   },
+  { title: "NumGroupsStable", mbean: `${GMM}NumGroupsStable`, attribute: "Value", mode: "gauge", hint: "groups this coordinator has Stable (every member has its assignment)" },
+  { title: "offset-commit-count", mbean: "kafka.server:type=group-coordinator-metrics", attribute: "offset-commit-count", mode: "rate", hint: "offsets this coordinator wrote to __consumer_offsets, per second" },
+  { title: "consumer rebalance-total", mbean: `${CCM}client-id=`, attribute: "rebalance-total", mode: "gauge", prefix: true, hint: "successful rebalances this consumer took part in (its SyncGroup completed)" },
+  { title: "consumer failed-rebalance-total", mbean: `${CCM}client-id=`, attribute: "failed-rebalance-total", mode: "gauge", prefix: true, hint: "JoinGroup/SyncGroup rounds that failed and were retried" },
+  { title: "consumer last-heartbeat-seconds-ago", mbean: `${CCM}client-id=`, attribute: "last-heartbeat-seconds-ago", mode: "gauge", prefix: true, hint: "seconds since the consumer's heartbeat thread last sent a heartbeat" },
   {
     title: "group rebalances (from group-state)",
     mbean: "derived:group-state",

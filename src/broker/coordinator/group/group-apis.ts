@@ -22,6 +22,7 @@ import {
 } from "../../../protocol/group.ts";
 import { NO_LEADER, REQUEST_HEADER_BYTES, type KafkaError } from "../../../protocol/kafka.ts";
 import type { Message } from "../../../sim/host.ts";
+import type { BrokerMetrics } from "../../metrics.ts";
 import type { GroupCoordinator } from "./group-coordinator.ts";
 import { handleJoinGroup } from "./join-group.ts";
 import { handleCommitOffsets, handleFetchOffsets } from "./offset-commits.ts";
@@ -31,6 +32,7 @@ import type { OffsetsTopicCreator, OffsetsTopicHost } from "./offsets-topic.ts";
 export type GroupApiRequest = GroupRequest;
 
 export interface GroupApisHost extends OffsetsTopicHost {
+  readonly metrics: BrokerMetrics;
   send(host: string, message: Message): void;
 }
 
@@ -44,6 +46,7 @@ export class GroupApis {
   handle(from: string, request: GroupApiRequest): void {
     const send = <T extends Message>(message: T) => this.host.send(from, message);
     const correlationId = request.correlationId;
+    this.host.metrics.markGroupRequest(request.type);
     switch (request.type) {
       case "FindCoordinator": {
         const { error, nodeId, host } = this.getCoordinator(request);

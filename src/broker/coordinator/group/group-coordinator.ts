@@ -16,6 +16,7 @@ import type { ProcessContext } from "../../../sim/host.ts";
 import type { Rng } from "../../../sim/rng.ts";
 import { assert } from "../../../sim/assert.ts";
 import type { Compat, ReplicationConfig } from "../../config.ts";
+import type { BrokerMetrics } from "../../metrics.ts";
 import { Purgatory, type DelayedOperation } from "../../replica/purgatory.ts";
 import {
   DelayedHeartbeat,
@@ -43,6 +44,7 @@ export interface GroupCoordinatorHost {
   readonly context: ProcessContext<Disk>;
   readonly config: ReplicationConfig;
   readonly compat: Compat;
+  readonly metrics: BrokerMetrics;
   nowMs(): number;
 }
 
@@ -177,6 +179,7 @@ export class GroupCoordinator implements DelayedGroupCallbacks {
             group.transitionTo("Stable", this.nowMs());
           }
         });
+        this.host.metrics.groupCoordinator.completedRebalances.record(1, this.host.metrics.now());
         return;
       }
       case "Stable": {
@@ -422,10 +425,12 @@ export class GroupCoordinator implements DelayedGroupCallbacks {
   // ---- Loading and unloading (onElection / onResignation) ----
 
   onElection(partition: number, coordinatorEpoch: number): void {
+    this.host.metrics.markGroupCoordinatorHosted();
     this.groupManager.scheduleLoadGroupAndOffsets(partition, coordinatorEpoch, (group) => this.onGroupLoaded(group));
   }
 
   onResignation(partition: number, coordinatorEpoch: number | null): void {
+    this.host.metrics.markGroupCoordinatorHosted();
     this.groupManager.removeGroupsForPartition(partition, coordinatorEpoch, (group) => this.onGroupUnloaded(group));
   }
 

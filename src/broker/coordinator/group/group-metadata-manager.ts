@@ -17,6 +17,7 @@ import type { ProcessContext } from "../../../sim/host.ts";
 import type { TimerId } from "../../../sim/kernel.ts";
 import { ms } from "../../../sim/time.ts";
 import type { ReplicationConfig } from "../../config.ts";
+import type { BrokerMetrics } from "../../metrics.ts";
 import type { Log } from "../../log/log.ts";
 import { GROUP_COORDINATOR_TIMER_PREFIX } from "./delayed-operations.ts";
 import { GroupMetadata, type CommitRecordMetadataAndOffset, type OffsetAndMetadata, type TransitionListener } from "./group-metadata.ts";
@@ -59,6 +60,7 @@ export interface OffsetsTopicStorage {
 export interface GroupManagerHost {
   readonly context: ProcessContext<Disk>;
   readonly config: ReplicationConfig;
+  readonly metrics: BrokerMetrics;
   nowMs(): number;
 }
 
@@ -197,6 +199,7 @@ export class GroupMetadataManager {
     this.append(partition, records, (error, baseOffset) => {
       let responseError: KafkaError = "NONE";
       if (error === "NONE") {
+        this.host.metrics.groupCoordinator.offsetCommits.record(records.length, this.host.metrics.now());
         if (!group.is("Dead")) {
           for (const o of filtered) group.onOffsetCommitAppend({ topic: o.topic, partition: o.partition, appendedBatchOffset: baseOffset, offsetAndMetadata: o.offsetAndMetadata });
           const context = this.host.context;
@@ -258,15 +261,15 @@ export class GroupMetadataManager {
     const bytes = log === null ? 0 : log.sizeInBytes;
     const context = this.host.context;
     if (context.tracing) context.trace("group-coordinator-loading", { partition, epoch: coordinatorEpoch, bytes });
-    const timer = context.setTimer(Math.ceil((bytes * 1000) / OFFSETS_LOAD_BYTES_PER_MS), TAG_LOAD, { partition, coordinatorEpoch, onGroupLoaded });
+    const timer = context.setTimer(Math.ceil((bytes * 1000) / OFFSETS_LOAD_BYTES_PER_MS), TAG_LOAD, { partition, coordinatorEpoch, onGroupLoaded, startUs: this.host.metrics.now() });
     this.loadTimers.set(partition, timer);
   }
 
   onTimer(tag: string, data: unknown): boolean {
     if (tag === TAG_LOAD) {
-      const { partition, coordinatorEpoch, onGroupLoaded } = data as { partition: number; coordinatorEpoch: number; onGroupLoaded: (group: GroupMetadata) => void };
+      const { partition, coordinatorEpoch, onGroupLoaded, startUs } = data as { partition: number; coordinatorEpoch: number; onGroupLoaded: (group: GroupMetadata) => void; startUs: number };
       this.loadTimers.delete(partition);
-      this.loadGroupsAndOffsets(partition, coordinatorEpoch, onGroupLoaded);
+      this.loadGroupsAndOffsets(partition, coordinatorEpoch, onGroupLoaded, startUs);
       return true;
     }
     if (tag === TAG_EXPIRE_OFFSETS) {
@@ -278,11 +281,14 @@ export class GroupMetadataManager {
     return false;
   }
 
-  private loadGroupsAndOffsets(partition: number, coordinatorEpoch: number, onGroupLoaded: (group: GroupMetadata) => void): void {
+  private loadGroupsAndOffsets(partition: number, coordinatorEpoch: number, onGroupLoaded: (group: GroupMetadata) => void, startUs: number): void {
     if (!this.loadingPartitions.has(partition)) return;
     let groups = 0;
     let offsets = 0;
-    if (this.epochForPartitionId.get(partition) === coordinatorEpoch) ({ groups, offsets } = this.doLoadGroupsAndOffsets(partition, onGroupLoaded));
+    if (this.epochForPartitionId.get(partition) === coordinatorEpoch) {
+      ({ groups, offsets } = this.doLoadGroupsAndOffsets(partition, onGroupLoaded));
+      this.host.metrics.groupCoordinator.partitionLoadTime.record(Math.floor(this.host.metrics.now() / 1000) - Math.floor(startUs / 1000), this.host.metrics.now());
+    }
     // Kafka's finally clause: owned even when the log was gone or the read failed.
     this.ownedPartitions.add(partition);
     this.loadingPartitions.delete(partition);
@@ -383,10 +389,12 @@ export class GroupMetadataManager {
   private cleanupGroupMetadata(): void {
     const nowMs = this.host.nowMs();
     const retentionMs = this.host.config["offsets.retention.minutes"] * 60_000;
+    let offsetsRemoved = 0;
     for (const group of [...this.groups.values()]) {
       const partition = this.partitionFor(group.groupId);
       if (!this.ownedPartitions.has(partition)) continue;
       const removed = group.removeExpiredOffsets(nowMs, retentionMs);
+      offsetsRemoved += removed.length;
       const tombstones: GroupRecord[] = removed.map((o) => ({ key: offsetCommitKey(group.groupId, o.topic, o.partition), value: null }));
       if (group.is("Empty") && !group.hasOffsets) {
         group.transitionTo("Dead", nowMs);
@@ -397,6 +405,7 @@ export class GroupMetadataManager {
         this.storage.append(partition, tombstones, 1, this.host.config["offsets.commit.timeout.ms"], () => {});
       }
     }
+    this.host.metrics.groupCoordinator.offsetExpired.record(offsetsRemoved, this.host.metrics.now());
   }
 }
 

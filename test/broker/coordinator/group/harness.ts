@@ -13,6 +13,7 @@ import { handleJoinGroup } from "../../../../src/broker/coordinator/group/join-g
 import type { JoinGroupResult, SyncGroupResult } from "../../../../src/broker/coordinator/group/member-metadata.ts";
 import { handleCommitOffsets } from "../../../../src/broker/coordinator/group/offset-commits.ts";
 import type { Log } from "../../../../src/broker/log/log.ts";
+import { BrokerMetrics } from "../../../../src/broker/metrics.ts";
 import { Disk } from "../../../../src/disk/disk.ts";
 import type { KafkaError } from "../../../../src/protocol/kafka.ts";
 import type { Message, Process, ProcessContext } from "../../../../src/sim/host.ts";
@@ -62,7 +63,7 @@ export class CoordinatorHarness {
         },
         log: () => EMPTY_LOG,
       };
-      const coordinator = new GroupCoordinator({ brokerId: 1, context: ctx, config: settings.replication, compat: settings.compat, nowMs: () => Math.floor(ctx.now() / 1000) }, storage);
+      const coordinator = new GroupCoordinator({ brokerId: 1, context: ctx, config: settings.replication, compat: settings.compat, metrics: new BrokerMetrics(() => ctx.monotonicNow()), nowMs: () => Math.floor(ctx.now() / 1000) }, storage);
       coordinator.startup();
       for (let p = 0; p < settings.replication["offsets.topic.num.partitions"]; p++) coordinator.onElection(p, 1);
       return coordinator;
