@@ -6,7 +6,7 @@
  */
 
 import type { TraceEvent } from "../../../src/sim/trace.ts";
-import { compareTopicPartitions, GroupStatusTracker, nextAssignment, type ClientAssignment, type GroupStatus } from "./groups.ts";
+import { compareTopicPartitions, entersRebalance, GroupStatusTracker, nextAssignment, type ClientAssignment, type GroupStatus } from "./groups.ts";
 import { Series } from "./series.ts";
 import type { CommittedOffsetView, GroupMemberView, GroupView } from "./types.ts";
 import { compare } from "./zk-track.ts";
@@ -47,7 +47,7 @@ export class GroupTimeline {
       const track = this.group(status.group);
       const before = track.status.last;
       track.status.set(i, status);
-      if (e.kind === "group-state" && status.state === "PreparingRebalance" && before?.state !== "PreparingRebalance") track.rebalances.set(i, track.rebalances.last + 1);
+      if (entersRebalance(e, before)) track.rebalances.set(i, track.rebalances.last + 1);
     }
     switch (e.kind) {
       case "group-offsets-committed":
