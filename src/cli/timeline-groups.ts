@@ -20,6 +20,11 @@ export function shortMemberId(memberId: string): string {
   return match === null ? memberId : `${match[1]}-${match[2].slice(0, 4)}`;
 }
 
+/** What the coordinator put before a member id's UUID: the client id, or a static member's group.instance.id. */
+export function memberIdPrefix(memberId: string): string | null {
+  return MEMBER_UUID.exec(memberId)?.[1] ?? null;
+}
+
 /** The group event kinds the timeline and the run summary show. */
 export const GROUP_KEY_KINDS: ReadonlySet<string> = new Set([
   "group-state",

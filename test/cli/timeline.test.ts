@@ -4,7 +4,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildTimeline, classify } from "../../src/cli/timeline.ts";
-import { describeGroupEvent, shortMemberId } from "../../src/cli/timeline-groups.ts";
+import { describeGroupEvent, memberIdPrefix, shortMemberId } from "../../src/cli/timeline-groups.ts";
+import { memberIdPrefix as viewerMemberIdPrefix } from "../../web/src/state/groups.ts";
 import { formatTimelineMermaid, mermaidId } from "../../src/cli/timeline-mermaid.ts";
 import { formatTimelineText } from "../../src/cli/timeline-text.ts";
 import { TraceFormatError } from "../../src/sim/trace.ts";
@@ -155,6 +156,9 @@ describe("kafkasim timeline", function () {
       expect(shortMemberId(I3)).to.equal("c3-instance-0042");
       expect(shortMemberId("c1-5f2a")).to.equal("c1-5f2a");
       expect(shortMemberId("")).to.equal("");
+      // The viewer's state module keeps its own copy of the rule (it imports nothing from src/).
+      for (const id of [C1, I3, "c1-5f2a", "", "x-b38f8ad5-f330-79a0-488c-f55d7072445"]) expect(viewerMemberIdPrefix(id), id).to.equal(memberIdPrefix(id));
+      expect(memberIdPrefix(I3)).to.equal("c3-instance");
     });
 
     it("one compact line per group key event, in the coordinator's or the client's lane", () => {

@@ -22,9 +22,9 @@ const SCENARIOS = readdirSync(new URL("../../scenarios/", import.meta.url))
   .map((name) => name.slice(0, -".json".length))
   .sort();
 
-/** The traces the last two tests read again (the others are not kept: they are large). */
+/** The traces the last tests read again (the others are not kept: they are large). */
 const kept = new Map<string, string>();
-const KEEP = new Set(["group-rebalance-tour", "group-static-restart"]);
+const KEEP = new Set(["group-rebalance-tour", "group-static-restart", "group-coordinator-failover"]);
 
 function traceOf(name: string): string {
   const cached = kept.get(name);
@@ -125,5 +125,19 @@ describe("viewer on the real consumer-group scenarios", function () {
     const span = index.groupSpans.filter((s) => s.group === "g1").pop()!;
     expect(span.leader).to.equal(g1.leader);
     expect(describeGroupSpan(span)).to.contain(`leader ${shortMemberId(g1.leader!)}`);
+  });
+
+  it("group-coordinator-failover: a member whose join its crashed coordinator never answered is matched to its client by its id", () => {
+    const { header, events } = parseTraceText(traceOf("group-coordinator-failover"));
+    const timeline = Timeline.build(header, events);
+    const crash = events.find((e) => e.kind === "host-crash" && e.node === "broker-1")!;
+    const g1 = timeline.stateAt(crash.seq).groups.find((g) => g.group === "g1")!;
+    // The client events that tie a member id to its client (the viewer reads these).
+    const tying = new Set(["consumer-group-joined", "partitions-assigned", "partitions-revoked", "partitions-lost"]);
+    const named = new Set(events.filter((e) => tying.has(e.kind)).map((e) => String(e.member)));
+    const unanswered = g1.members.filter((m) => !named.has(m.memberId));
+    expect(unanswered.map((m) => shortMemberId(m.memberId).split("-")[0])).to.deep.equal(["c3"]);
+    expect(unanswered[0].client).to.equal("c3");
+    expect(g1.members.map((m) => m.client)).to.deep.equal(["c1", "c2", "c3"]);
   });
 });

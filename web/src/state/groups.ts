@@ -53,6 +53,15 @@ export const GROUP_EVENT_KINDS: ReadonlySet<string> = new Set([
   "consumer-poll-timeout",
 ]);
 
+/**
+ * What the coordinator put before a member id's UUID: the client id, or a static member's group.instance.id
+ * (`c1-b38f8ad5-f330-79a0-488c-f55d7072445b` → `c1`); null for ids of another shape. The same rule as
+ * src/cli/timeline-groups.ts (this module imports nothing from src/ but the trace types).
+ */
+export function memberIdPrefix(memberId: string): string | null {
+  return /^(.+)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.exec(memberId)?.[1] ?? null;
+}
+
 /** The states of a rebalance in progress (shaded on the diagram). */
 export function isRebalancing(state: string): boolean {
   return state === "PreparingRebalance" || state === "CompletingRebalance";
