@@ -148,6 +148,16 @@ describe("viewer state: consumer groups", () => {
     expect(c2.assignment).to.deep.equal(["t-1"]);
   });
 
+  it("shows a commit (an op with f commit) with its mode and offsets, open until its answer", () => {
+    const invoke = events.findIndex((e) => e.kind === "op" && e.f === "commit" && e.type === "invoke");
+    const ok = events.findIndex((e) => e.kind === "op" && e.f === "commit" && e.type === "ok" && e.opId === events[invoke].opId && e.process === events[invoke].process);
+    const open = timeline.stateAt(invoke).ops.open.find((o) => o.f === "commit")!;
+    const offsets = (events[invoke].offsets as { topic: string; partition: number; offset: number }[]).map((o) => `${o.topic}-${o.partition}@${o.offset}`).join(" ");
+    expect([open.process, open.type, open.value]).to.deep.equal([events[invoke].process, "invoke", `sync ${offsets}`]);
+    const done = timeline.stateAt(ok).ops.recent.filter((o) => o.f === "commit").pop()!;
+    expect([done.type, done.value, done.opId]).to.deep.equal(["ok", `sync ${offsets}`, events[invoke].opId]);
+  });
+
   it("is pure: the same trace gives the same views, and stateAt does not depend on earlier calls", () => {
     const again = Timeline.build(header, events);
     for (const t of [3, 9, 16.5, 22.1, 37]) {
