@@ -9,6 +9,7 @@ import { EXIT_EXPECTATION_FAILED, EXIT_OK, UsageError, exitCodeOf, parseSeed } f
 import { parseMaxMemory, parseMaxWall, progressReporter, runGuard } from "./run-guards.ts";
 import { AtomicLineFile, readInput } from "./files.ts";
 import { chalk } from "./style.ts";
+import { describeGroupEvent, GROUP_KEY_KINDS } from "./timeline-groups.ts";
 
 export interface RunCommandOptions {
   seed?: string;
@@ -57,10 +58,14 @@ const KEY_KINDS = new Set([
   "reassignment-completed",
   "topic-deleted",
   "violation",
+  // Consumer groups (timeline-groups.ts): state transitions, removals, assignments, coordinator moves.
+  ...GROUP_KEY_KINDS,
 ]);
 /** Violations printed per name (the rest are counted; --json has them all). */
 const VIOLATIONS_SHOWN_PER_NAME = 3;
 const KEY_EVENTS_SHOWN = 60;
+/** Group key events are counted apart, so a cluster's start-up does not crowd a group's story out. */
+const GROUP_EVENTS_SHOWN = 60;
 
 export function runCommand(file: string, options: RunCommandOptions, wallClock: () => number): number {
   const scenario = loadScenario(readInput(file), file);
@@ -89,23 +94,8 @@ export function runCommand(file: string, options: RunCommandOptions, wallClock: 
   if (traceFile !== null) sinks.push(traceFile);
   const historyFile = options.history !== undefined ? new AtomicLineFile(options.history) : null;
   if (historyFile !== null) sinks.push(historySink(historyFile));
-  const keyEvents: TraceEvent[] = [];
-  let keyEventsSeen = 0;
-  if (!options.json) {
-    sinks.push({
-      write(line: string) {
-        // Only lines of key kinds are parsed; the rest are skipped by a cheap substring test.
-        const match = /"kind":"([^"]+)"/.exec(line);
-        if (match === null || !KEY_KINDS.has(match[1])) return;
-        const event = JSON.parse(line) as TraceEvent;
-        if (event.kind === "host-start" && event.incarnation === 1) return;
-        if (event.kind === "log-recovered" && event.truncated === 0) return;
-        if (event.kind === "zk-serving" && event.role !== "LEADING") return;
-        keyEventsSeen++;
-        if (keyEvents.length < KEY_EVENTS_SHOWN) keyEvents.push(event);
-      },
-    });
-  }
+  const keyEvents = new KeyEventSink();
+  if (!options.json) sinks.push(keyEvents);
 
   const started = wallClock();
   const endUs = Math.min(untilUs ?? Infinity, parseDuration(scenario.duration)! + parseDuration(scenario.settle)!);
@@ -128,9 +118,37 @@ export function runCommand(file: string, options: RunCommandOptions, wallClock: 
   if (options.json) {
     process.stdout.write(JSON.stringify({ ...result, stats: { ...result.stats, wallMs } }) + "\n");
   } else {
-    printSummary(result, wallMs, keyEvents, keyEventsSeen, options.trace);
+    printSummary(result, wallMs, keyEvents.events, keyEvents.seen, options.trace);
   }
   return exitCodeOf(result);
+}
+
+/**
+ * The trace sink that keeps the summary's key events: the first KEY_EVENTS_SHOWN of the cluster's and, counted
+ * apart, the first GROUP_EVENTS_SHOWN of the consumer groups', in trace order; `seen` counts them all.
+ */
+export class KeyEventSink implements TraceSink {
+  readonly events: TraceEvent[] = [];
+  seen = 0;
+  private groupEvents = 0;
+
+  write(line: string): void {
+    // Only lines of key kinds are parsed; the rest are skipped by a cheap substring test.
+    const match = /"kind":"([^"]+)"/.exec(line);
+    if (match === null || !KEY_KINDS.has(match[1])) return;
+    const event = JSON.parse(line) as TraceEvent;
+    if (event.kind === "host-start" && event.incarnation === 1) return;
+    if (event.kind === "log-recovered" && event.truncated === 0) return;
+    if (event.kind === "zk-serving" && event.role !== "LEADING") return;
+    this.seen++;
+    if (GROUP_KEY_KINDS.has(event.kind)) {
+      if (this.groupEvents >= GROUP_EVENTS_SHOWN) return;
+      this.groupEvents++;
+    } else if (this.events.length - this.groupEvents >= KEY_EVENTS_SHOWN) {
+      return;
+    }
+    this.events.push(event);
+  }
 }
 
 /** --snapshot-interval: a positive number of virtual milliseconds (absent: no snapshots). */
@@ -220,6 +238,8 @@ function printSummary(result: RunResult, wallMs: number, keyEvents: TraceEvent[]
 }
 
 function describeEvent(event: TraceEvent): string {
+  const group = describeGroupEvent(event);
+  if (group !== null) return `${chalk.bold(event.node.padEnd(10))} ${chalk.greenBright(group.label)}`;
   const { t: _t, seq: _seq, node, kind, ...fields } = event;
   const label = kind.startsWith("fault") || kind === "settle" ? chalk.yellow(kind) : chalk.magenta(kind);
   const detail = Object.entries(fields)

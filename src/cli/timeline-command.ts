@@ -68,6 +68,7 @@ function chalkPaint(): Paint {
     client: chalk.yellow,
     admin: chalk.cyan,
     zookeeper: chalk.cyan,
+    group: chalk.greenBright,
     dim: chalk.dim,
     bold: chalk.bold,
     message: chalk.gray,

@@ -23,6 +23,7 @@ export const NO_PAINT: Paint = {
   client: identity,
   admin: identity,
   zookeeper: identity,
+  group: identity,
   dim: identity,
   bold: identity,
   message: identity,

@@ -2,13 +2,14 @@
  * The model of `kafkasim timeline` (pure: text in, rows out; the formatters in timeline-text.ts and
  * timeline-mermaid.ts draw it). Reads a JSON Lines trace, validates every line, and keeps the window's key
  * events (faults, crashes and restarts, elections, controller changes, ISR changes, truncations, violations,
- * client errors) as rows, each marked in its node's lane. Messages become rows of their own when asked
+ * client errors, consumer groups: timeline-groups.ts) as rows, each marked in its node's lane. Messages become rows of their own when asked
  * for; otherwise the messages between two rows are summarised as one count.
  */
 
 import { TRACE_FORMAT, TraceFormatError, type TraceEvent, type TraceHeader } from "../sim/trace.ts";
+import { describeGroupEvent } from "./timeline-groups.ts";
 
-export type Category = "fault" | "down" | "up" | "pause" | "election" | "isr" | "truncation" | "violation" | "client" | "admin" | "zookeeper";
+export type Category = "fault" | "down" | "up" | "pause" | "election" | "isr" | "truncation" | "violation" | "client" | "admin" | "zookeeper" | "group";
 
 export interface KeyRow {
   kind: "key";
@@ -301,7 +302,9 @@ export function classify(event: TraceEvent): KeyRow | null {
     case "reassignment-completed":
     case "topic-deleted":
       return own("admin", "◇", e.kind + (e.topicPartition !== undefined ? ` ${String(e.topicPartition)}` : e.topic !== undefined ? ` ${String(e.topic)}` : ""));
-    default:
-      return null;
+    default: {
+      const group = describeGroupEvent(e);
+      return group !== null ? own("group", group.glyph, group.label) : null;
+    }
   }
 }

@@ -3,6 +3,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { KeyEventSink } from "../../src/cli/run-command.ts";
 import { parseTrace } from "../../src/sim/trace.ts";
 import { VERSION } from "../../src/version.ts";
 
@@ -39,6 +40,36 @@ describe("kafkasim CLI", function () {
     expect(code).to.equal(0);
     expect(stdout).to.contain("demo-pingpong");
     expect(stdout).to.contain("expectation met");
+  });
+
+  it("lists a consumer group's story among the key events: transitions, the coordinator moving, assignments", () => {
+    const { code, stdout } = cli(["run", join(ROOT, "scenarios/group-coordinator-failover.json"), "--until", "26s"], { NO_COLOR: "1" });
+    expect(code).to.equal(0);
+    const lines = stdout.split("\n");
+    for (const expected of [
+      "   2.031207s  broker-2   __consumer_offsets created: 3 partitions, replication factor 3",
+      "   2.079414s  broker-1   coordinator loaded __consumer_offsets-2: 0 groups, 0 offsets",
+      "   8.121937s  broker-1   group g1 Stable gen 1 (2 members, leader c1-b38f)",
+      "   8.124115s  c1         group g1 assigned t-0,t-1,t-2 (gen 1, c1-b38f, EAGER)",
+      "  15.008301s  broker-1   group g1 PreparingRebalance gen 1 (3 members, leader c1-b38f)",
+      "  22.514423s  broker-2   group g1 loaded as Stable gen 1 (2 members, leader c1-b38f)",
+      "  25.577322s  c2         group g1 revoked t-3,t-4,t-5 (gen 1, c2-d20d, EAGER)",
+      "  25.585712s  broker-2   group g1 Stable gen 2 (3 members, leader c1-b38f)",
+    ]) {
+      expect(lines, expected).to.include(expected);
+    }
+  });
+
+  it("counts the groups' key events apart from the cluster's, so start-up does not crowd them out", () => {
+    const sink = new KeyEventSink();
+    const line = (seq: number, kind: string, fields: Record<string, unknown>) => JSON.stringify({ t: seq, seq, node: "broker-1", kind, ...fields });
+    for (let k = 0; k < 70; k++) sink.write(line(k, "leader-elected", { topicPartition: `t-${k}` }));
+    sink.write(line(70, "send", { to: "broker-2" }));
+    for (let k = 71; k < 141; k++) sink.write(line(k, "group-state", { group: "g1", state: "Stable", previousState: "CompletingRebalance", generation: k, members: [] }));
+    expect(sink.seen).to.equal(140);
+    expect(sink.events.filter((e) => e.kind === "leader-elected")).to.have.length(60);
+    expect(sink.events.filter((e) => e.kind === "group-state")).to.have.length(60);
+    expect(sink.events.map((e) => e.seq)).to.deep.equal([...sink.events.map((e) => e.seq)].sort((a, b) => a - b));
   });
 
   it("--json prints one JSON object in DESIGN.md's shape", () => {

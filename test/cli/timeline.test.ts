@@ -4,6 +4,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildTimeline, classify } from "../../src/cli/timeline.ts";
+import { describeGroupEvent, memberIdPrefix, shortMemberId } from "../../src/cli/timeline-groups.ts";
+import { memberIdPrefix as viewerMemberIdPrefix } from "../../web/src/state/groups.ts";
 import { formatTimelineMermaid, mermaidId } from "../../src/cli/timeline-mermaid.ts";
 import { formatTimelineText } from "../../src/cli/timeline-text.ts";
 import { TraceFormatError } from "../../src/sim/trace.ts";
@@ -118,6 +120,80 @@ describe("kafkasim timeline", function () {
       broken[3] = '{"t": "soon", "seq": 2, "node": "broker-1", "kind": "send"}';
       expect(() => buildTimeline(broken.join("\n"))).to.throw(TraceFormatError, /^line 4: expected an event/);
       expect(() => buildTimeline('{"format":"other"}\n')).to.throw(TraceFormatError, /^line 1:/);
+    });
+  });
+
+  describe("consumer groups", () => {
+    // The group events as the model writes them (issue 15's trace contract; docs/groups.md, "Trace events").
+    const C1 = "c1-b38f8ad5-f330-79a0-488c-f55d7072445b";
+    const C2 = "c2-d20d7661-3e4e-a391-5063-8fb782e1c6f8";
+    const I3 = "c3-instance-0042f368-66ad-fdd5-a00e-51dbceb54c99";
+    const members = [C1, C2].map((memberId) => ({ memberId, instanceId: null }));
+    const GROUP_HEADER = { ...HEADER, scenario: "groups", nodes: ["broker-1", "broker-2", "c1", "c2"] };
+    const GROUP_EVENTS = [
+      ev(1 * S, "broker-2", "offsets-topic-created", { partitions: 3, replicationFactor: 3, assignment: [[2, 1], [1, 2], [2, 1]] }),
+      ev(1 * S + 5, "broker-1", "group-coordinator-loading", { partition: 2, epoch: 0, bytes: 0 }),
+      ev(1 * S + 10, "broker-1", "group-coordinator-loaded", { partition: 2, groups: 0, offsets: 0 }),
+      ev(2 * S, "broker-1", "group-state", { group: "g1", state: "PreparingRebalance", previousState: "Empty", generation: 0, protocol: null, leader: C1, members: members.slice(0, 1), partition: 2 }),
+      ev(3 * S, "broker-1", "group-state", { group: "g1", state: "Stable", previousState: "CompletingRebalance", generation: 3, protocol: "range", leader: C1, members, partition: 2 }),
+      ev(3 * S + 1, "c1", "consumer-group-joined", { process: "c1", group: "g1", member: C1, generation: 3, leader: true, protocol: "range", rebalanceProtocol: "EAGER" }),
+      ev(3 * S + 2, "c1", "partitions-assigned", { process: "c1", group: "g1", member: C1, generation: 3, partitions: ["t-0", "t-1"], protocol: "EAGER" }),
+      ev(3 * S + 3, "c1", "op", { type: "ok", f: "commit", opId: 4, mode: "auto", group: "g1", member: C1, generation: 3, offsets: [{ topic: "t", partition: 0, offset: 7 }] }),
+      ev(4 * S, "c2", "consumer-poll-timeout", { process: "c2", group: "g1", member: C2, generation: 3, maxPollIntervalMs: 300000 }),
+      ev(4 * S + 1, "c2", "partitions-lost", { process: "c2", group: "g1", member: "", generation: -1, partitions: ["t-2"], protocol: "EAGER" }),
+      ev(4 * S + 2, "broker-1", "group-member-removed", { group: "g1", member: C2, instanceId: null, reason: "leave-group" }),
+      ev(4 * S + 3, "broker-1", "group-member-removed", { group: "g1", member: I3, instanceId: "c3-instance", reason: "static-member-replaced" }),
+      ev(5 * S, "c1", "partitions-revoked", { process: "c1", group: "g1", member: C1, generation: 3, partitions: ["t-1"], protocol: "COOPERATIVE" }),
+      ev(6 * S, "broker-1", "group-coordinator-unloaded", { partition: 2, groups: 1 }),
+      ev(7 * S, "broker-2", "group-state", { group: "g1", state: "Stable", previousState: null, generation: 3, protocol: "range", leader: C1, members, partition: 2 }),
+      ev(8 * S, "broker-2", "group-state", { group: "g1", state: "Empty", previousState: "PreparingRebalance", generation: 4, protocol: null, leader: null, members: [], partition: 2 }),
+      ev(9 * S, "broker-2", "group-state", { group: "g1", state: "Dead", previousState: "Empty", generation: 4, protocol: null, leader: null, members: [], partition: 2 }),
+    ];
+    const GROUP_TRACE = [GROUP_HEADER, ...GROUP_EVENTS].map((line) => JSON.stringify(line)).join("\n") + "\n";
+
+    it("shortens member ids as the viewer does: the client or instance id and four hex digits of the UUID", () => {
+      expect(shortMemberId(C1)).to.equal("c1-b38f");
+      expect(shortMemberId(I3)).to.equal("c3-instance-0042");
+      expect(shortMemberId("c1-5f2a")).to.equal("c1-5f2a");
+      expect(shortMemberId("")).to.equal("");
+      // The viewer's state module keeps its own copy of the rule (it imports nothing from src/).
+      for (const id of [C1, I3, "c1-5f2a", "", "x-b38f8ad5-f330-79a0-488c-f55d7072445"]) expect(viewerMemberIdPrefix(id), id).to.equal(memberIdPrefix(id));
+      expect(memberIdPrefix(I3)).to.equal("c3-instance");
+    });
+
+    it("one compact line per group key event, in the coordinator's or the client's lane", () => {
+      const rows = buildTimeline(GROUP_TRACE).rows.filter((row) => row.kind === "key");
+      expect(rows.map((row) => (row.kind === "key" ? `${row.node} ${row.glyph} ${row.label}` : ""))).to.deep.equal([
+        "broker-2 ◇ __consumer_offsets created: 3 partitions, replication factor 3",
+        "broker-1 ● coordinator loaded __consumer_offsets-2: 0 groups, 0 offsets",
+        "broker-1 ◎ group g1 PreparingRebalance gen 0 (1 member, leader c1-b38f)",
+        "broker-1 ◎ group g1 Stable gen 3 (2 members, leader c1-b38f)",
+        "c1 ⊕ group g1 assigned t-0,t-1 (gen 3, c1-b38f, EAGER)",
+        "c2 ⌛ group g1 poll timeout (max.poll.interval.ms 300000 ms): c2-d20d leaves the group",
+        "c2 ⊗ group g1 lost t-2 (no generation, EAGER)",
+        "broker-1 ⏏ group g1 member c2-d20d removed: leave-group",
+        "broker-1 ⏏ group g1 member c3-instance-0042 removed: static-member-replaced",
+        "c1 ⊖ group g1 revoked t-1 (gen 3, c1-b38f, COOPERATIVE)",
+        "broker-1 ○ coordinator unloaded __consumer_offsets-2: 1 group",
+        "broker-2 ◎ group g1 loaded as Stable gen 3 (2 members, leader c1-b38f)",
+        "broker-2 ◎ group g1 Empty gen 4 (no members)",
+        "broker-2 ◎ group g1 Dead gen 4",
+      ]);
+      expect(rows.every((row) => row.kind === "key" && row.category === "group")).to.equal(true);
+      // Loading (loaded follows it), joins (the assignment follows) and commits are not key events.
+      expect(classify(GROUP_EVENTS[1] as never)).to.equal(null);
+      expect(classify(GROUP_EVENTS[5] as never)).to.equal(null);
+      expect(classify(GROUP_EVENTS[7] as never)).to.equal(null);
+      expect(describeGroupEvent(EVENTS[4] as never)).to.equal(null);
+    });
+
+    it("draws them in their lanes, and as Mermaid notes over their node", () => {
+      const lines = formatTimelineText(buildTimeline(GROUP_TRACE));
+      expect(lines).to.include("          3s  ◎         │         │   │   broker-1 group g1 Stable gen 3 (2 members, leader c1-b38f)");
+      expect(lines).to.include("   3.000002s  │         │         ⊕   │   c1 group g1 assigned t-0,t-1 (gen 3, c1-b38f, EAGER)");
+      const mermaid = formatTimelineMermaid(buildTimeline(GROUP_TRACE));
+      expect(mermaid).to.include("  Note over broker_2: 7s group g1 loaded as Stable gen 3 (2 members, leader c1-b38f)");
+      expect(mermaid).to.include("  Note over broker_1: 4.000002s group g1 member c2-d20d removed: leave-group");
     });
   });
 

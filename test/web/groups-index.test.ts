@@ -67,7 +67,7 @@ describe("viewer trace index: consumer groups", () => {
     expect(marks("●")).to.include("broker-2@16.9");
     expect(marks("○")).to.deep.equal(["broker-2@22"]);
     const removed = index.marks.find((m) => m.glyph === "⏏" && m.t === 33 * S)!;
-    expect(removed.label).to.equal("g1: member i-3-c07e (i-3) removed: session timeout");
+    expect(removed.label).to.equal("group g1 member i-3-c07e removed: session timeout");
     expect(removed.category).to.equal("group");
   });
 

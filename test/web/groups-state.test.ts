@@ -7,7 +7,7 @@
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import type { TraceEvent } from "../../src/sim/trace.ts";
-import { GroupStatusTracker, nextAssignment, Timeline, type GroupView } from "../../web/src/state/index.ts";
+import { entersRebalance, GroupStatusTracker, nextAssignment, Timeline, type GroupView } from "../../web/src/state/index.ts";
 import { groupTrace, M1, M2, M3 } from "./fixtures/group-trace.ts";
 
 const { header, events, text } = groupTrace();
@@ -148,6 +148,16 @@ describe("viewer state: consumer groups", () => {
     expect(c2.assignment).to.deep.equal(["t-1"]);
   });
 
+  it("shows a commit (an op with f commit) with its mode and offsets, open until its answer", () => {
+    const invoke = events.findIndex((e) => e.kind === "op" && e.f === "commit" && e.type === "invoke");
+    const ok = events.findIndex((e) => e.kind === "op" && e.f === "commit" && e.type === "ok" && e.opId === events[invoke].opId && e.process === events[invoke].process);
+    const open = timeline.stateAt(invoke).ops.open.find((o) => o.f === "commit")!;
+    const offsets = (events[invoke].offsets as { topic: string; partition: number; offset: number }[]).map((o) => `${o.topic}-${o.partition}@${o.offset}`).join(" ");
+    expect([open.process, open.type, open.value]).to.deep.equal([events[invoke].process, "invoke", `sync ${offsets}`]);
+    const done = timeline.stateAt(ok).ops.recent.filter((o) => o.f === "commit").pop()!;
+    expect([done.type, done.value, done.opId]).to.deep.equal(["ok", `sync ${offsets}`, events[invoke].opId]);
+  });
+
   it("is pure: the same trace gives the same views, and stateAt does not depend on earlier calls", () => {
     const again = Timeline.build(header, events);
     for (const t of [3, 9, 16.5, 22.1, 37]) {
@@ -181,5 +191,39 @@ describe("viewer state: group reducers", () => {
     expect(c.partitions).to.deep.equal(["t-2"]);
     expect(nextAssignment(b, "c", e("partitions-lost", { group: "g", partitions: ["t-9"] }, "c"))!.partitions).to.deep.equal(["t-1", "t-10"]);
     expect(nextAssignment(b, "c", e("consumer-poll-timeout", { group: "g" }, "c"))).to.equal(null);
+  });
+
+  it("nextAssignment: consumer-group-joined's protocol is the assignor, its rebalanceProtocol EAGER / COOPERATIVE", () => {
+    const joined = nextAssignment(undefined, "c", e("consumer-group-joined", { group: "g", member: "m", generation: 1, leader: true, protocol: "range", rebalanceProtocol: "EAGER" }, "c"))!;
+    expect(joined.protocol).to.equal("EAGER");
+    const cooperative = nextAssignment(undefined, "c", e("consumer-group-joined", { group: "g", member: "m", generation: 1, leader: true, protocol: "cooperative-sticky", rebalanceProtocol: "COOPERATIVE" }, "c"))!;
+    expect(cooperative.protocol).to.equal("COOPERATIVE");
+    // A trace without rebalanceProtocol that put it in protocol.
+    expect(nextAssignment(undefined, "c", e("consumer-group-joined", { group: "g", member: "m", generation: 1, protocol: "COOPERATIVE" }, "c"))!.protocol).to.equal("COOPERATIVE");
+  });
+
+  it("entersRebalance: by the event's previousState; a load (previousState null) by the state before", () => {
+    const prep = (previousState: string | null) => e("group-state", { group: "g", state: "PreparingRebalance", previousState, generation: 1, members: [] });
+    expect(entersRebalance(prep("Stable"), { state: "PreparingRebalance" })).to.equal(true);
+    expect(entersRebalance(prep("PreparingRebalance"), { state: "Stable" })).to.equal(false);
+    expect(entersRebalance(prep(null), { state: "Stable" })).to.equal(true);
+    expect(entersRebalance(prep(null), undefined)).to.equal(true);
+    expect(entersRebalance(e("group-state", { group: "g", state: "Stable", previousState: "CompletingRebalance" }), null)).to.equal(false);
+  });
+
+  it("GroupStatusTracker: a replaced static member takes its new id (from its consumer-group-joined), as leader too", () => {
+    const tracker = new GroupStatusTracker();
+    const old = "i1-b38f8ad5-f330-79a0-488c-f55d7072445b";
+    const fresh = "i1-0042f368-66ad-fdd5-a00e-51dbceb54c99";
+    const other = { memberId: "c2-d20d7661-3e4e-a391-5063-8fb782e1c6f8", instanceId: null };
+    tracker.apply(0, e("group-state", { group: "g", state: "Stable", previousState: "CompletingRebalance", generation: 1, leader: old, members: [{ memberId: old, instanceId: "i1" }, other], partition: 0 }));
+    expect(tracker.apply(1, e("group-member-removed", { group: "g", member: old, instanceId: "i1", reason: "static-member-replaced" }))).to.deep.equal([]);
+    // Another member's join changes nothing.
+    expect(tracker.apply(2, e("consumer-group-joined", { process: "c2", group: "g", member: other.memberId, generation: 1 }, "c2"))).to.deep.equal([]);
+    const [status] = tracker.apply(3, e("consumer-group-joined", { process: "c1", group: "g", member: fresh, generation: 1, leader: true }, "c1"));
+    expect(status.members).to.deep.equal([{ memberId: fresh, instanceId: "i1" }, other]);
+    expect([status.leader, status.state, status.generation, status.seq]).to.deep.equal([fresh, "Stable", 1, 3]);
+    // Once only.
+    expect(tracker.apply(4, e("consumer-group-joined", { process: "c1", group: "g", member: fresh, generation: 1 }, "c1"))).to.deep.equal([]);
   });
 });

@@ -6,7 +6,7 @@
  */
 
 import type { TraceEvent } from "../../../src/sim/trace.ts";
-import { compareTopicPartitions, GroupStatusTracker, nextAssignment, type ClientAssignment, type GroupStatus } from "./groups.ts";
+import { compareTopicPartitions, entersRebalance, GroupStatusTracker, memberIdPrefix, nextAssignment, type ClientAssignment, type GroupStatus } from "./groups.ts";
 import { Series } from "./series.ts";
 import type { CommittedOffsetView, GroupMemberView, GroupView } from "./types.ts";
 import { compare } from "./zk-track.ts";
@@ -47,7 +47,7 @@ export class GroupTimeline {
       const track = this.group(status.group);
       const before = track.status.last;
       track.status.set(i, status);
-      if (e.kind === "group-state" && status.state === "PreparingRebalance" && before?.state !== "PreparingRebalance") track.rebalances.set(i, track.rebalances.last + 1);
+      if (entersRebalance(e, before)) track.rebalances.set(i, track.rebalances.last + 1);
     }
     switch (e.kind) {
       case "group-offsets-committed":
@@ -162,7 +162,7 @@ export class GroupTimeline {
       const listed = new Set<string>();
       for (const m of status?.members ?? []) {
         listed.add(m.memberId);
-        const client = this.memberClient.get(m.memberId) ?? null;
+        const client = this.memberClient.get(m.memberId) ?? clientByPrefix(m.memberId, track.clients);
         const mine = client === null ? null : (this.assignments.get(`${client}|${group}`)?.at(i) ?? null);
         members.push(this.member(i, m.memberId, m.instanceId, client, true, status?.leader === m.memberId, mine !== null && mine.memberId === m.memberId ? mine : null));
       }
@@ -204,6 +204,15 @@ export class GroupTimeline {
       lagMax: sample === null ? null : sample.lagMax,
     };
   }
+}
+
+/**
+ * A member no client event names (it never completed a join: its coordinator crashed first, say): the client
+ * whose id the coordinator put before the UUID (`clientId-UUID`), when that client named the group; else null.
+ */
+function clientByPrefix(memberId: string, clients: ReadonlySet<string>): string | null {
+  const prefix = memberIdPrefix(memberId);
+  return prefix !== null && clients.has(prefix) ? prefix : null;
 }
 
 function committedAt(track: GroupTrack, i: number): CommittedOffsetView[] {

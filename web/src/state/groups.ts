@@ -53,9 +53,27 @@ export const GROUP_EVENT_KINDS: ReadonlySet<string> = new Set([
   "consumer-poll-timeout",
 ]);
 
+/**
+ * What the coordinator put before a member id's UUID: the client id, or a static member's group.instance.id
+ * (`c1-b38f8ad5-f330-79a0-488c-f55d7072445b` → `c1`); null for ids of another shape. The same rule as
+ * src/cli/timeline-groups.ts (this module imports nothing from src/ but the trace types).
+ */
+export function memberIdPrefix(memberId: string): string | null {
+  return /^(.+)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.exec(memberId)?.[1] ?? null;
+}
+
 /** The states of a rebalance in progress (shaded on the diagram). */
 export function isRebalancing(state: string): boolean {
   return state === "PreparingRebalance" || state === "CompletingRebalance";
+}
+
+/**
+ * Whether a group-state event starts a rebalance (a transition into PreparingRebalance), for the rebalance
+ * counts: by the event's previousState, or, in traces without one, by the group's state before it.
+ */
+export function entersRebalance(e: TraceEvent, before: { readonly state: string } | null | undefined): boolean {
+  if (e.kind !== "group-state" || e.state !== "PreparingRebalance") return false;
+  return typeof e.previousState === "string" ? e.previousState !== "PreparingRebalance" : before?.state !== "PreparingRebalance";
 }
 
 const HOST_GONE = new Set(["host-crash", "host-power-loss", "host-shutdown", "broker-halted"]);
@@ -75,9 +93,24 @@ function membersOf(value: unknown): GroupMemberRef[] {
  */
 export class GroupStatusTracker {
   readonly current = new Map<string, GroupStatus>();
+  /**
+   * Static members replaced (KIP-345) and not yet seen under their new id, per group. The coordinator gives a
+   * known group.instance.id a new member id without a transition (`replaceStaticMember`: no group-state), so
+   * the new id is learnt from the member's consumer-group-joined (static member ids are `instanceId-UUID`).
+   */
+  private readonly replaced = new Map<string, { memberId: string; instanceId: string }[]>();
 
   apply(i: number, e: TraceEvent): GroupStatus[] {
     switch (e.kind) {
+      case "group-member-removed": {
+        if (e.reason === "static-member-replaced" && typeof e.instanceId === "string" && typeof e.member === "string") {
+          const group = String(e.group);
+          this.replaced.set(group, [...(this.replaced.get(group) ?? []), { memberId: e.member, instanceId: e.instanceId }]);
+        }
+        return [];
+      }
+      case "consumer-group-joined":
+        return this.replaceStatic(i, e);
       case "group-state": {
         const group = String(e.group);
         const before = this.current.get(group);
@@ -113,6 +146,24 @@ export class GroupStatusTracker {
         }
         return [];
     }
+  }
+
+  /** A replaced static member's new id, from its consumer-group-joined: the old id becomes the new in the list. */
+  private replaceStatic(i: number, e: TraceEvent): GroupStatus[] {
+    const group = String(e.group);
+    const pending = this.replaced.get(group);
+    const status = this.current.get(group);
+    if (pending === undefined || typeof e.member !== "string") return [];
+    const newId = e.member;
+    const k = pending.findIndex((p) => newId.startsWith(`${p.instanceId}-`) && newId !== p.memberId);
+    if (k < 0) return [];
+    const { memberId: oldId, instanceId } = pending[k];
+    pending.splice(k, 1);
+    if (pending.length === 0) this.replaced.delete(group);
+    // A group-state since then may already list the new id.
+    if (status === undefined || !status.members.some((m) => m.memberId === oldId)) return [];
+    const members = status.members.map((m) => (m.memberId === oldId ? { memberId: newId, instanceId } : m));
+    return [this.set({ ...status, members, leader: status.leader === oldId ? newId : status.leader, seq: i })];
   }
 
   /** The groups an emigration / immigration event names: its `groups` list, else those on its partition. */
@@ -164,7 +215,10 @@ export function nextAssignment(before: ClientAssignment | undefined, client: str
   const base: ClientAssignment = before ?? { client, group, memberId: null, generation: -1, protocol: null, partitions: [] };
   const memberId = typeof e.member === "string" && e.member !== "" ? e.member : base.memberId;
   const generation = typeof e.generation === "number" ? e.generation : base.generation;
-  const protocol = typeof e.protocol === "string" ? e.protocol : base.protocol;
+  // consumer-group-joined names the assignor in `protocol` and EAGER / COOPERATIVE in `rebalanceProtocol`.
+  // (Traces written before rebalanceProtocol existed put EAGER / COOPERATIVE in `protocol`.)
+  const rebalanceProtocol = e.kind === "consumer-group-joined" && typeof e.rebalanceProtocol === "string" ? e.rebalanceProtocol : e.kind === "consumer-group-joined" && e.protocol !== "EAGER" && e.protocol !== "COOPERATIVE" ? undefined : e.protocol;
+  const protocol = typeof rebalanceProtocol === "string" ? rebalanceProtocol : base.protocol;
   const listed = Array.isArray(e.partitions) ? (e.partitions as unknown[]).map(String) : [];
   let partitions = base.partitions;
   switch (e.kind) {

@@ -5,4 +5,4 @@ export { Series } from "./series.ts";
 export { projectSnapshot, normalizeSnapshot, recordsDigest, type ProjectedSnapshot, type ProjectedReplica } from "./projection.ts";
 export type * from "./types.ts";
 export { GroupTimeline } from "./group-timeline.ts";
-export { GroupStatusTracker, GROUP_EVENT_KINDS, isRebalancing, nextAssignment, compareTopicPartitions, type GroupStatus, type GroupMemberRef, type ClientAssignment, type CoordinatorStatus } from "./groups.ts";
+export { entersRebalance, memberIdPrefix, GroupStatusTracker, GROUP_EVENT_KINDS, isRebalancing, nextAssignment, compareTopicPartitions, type GroupStatus, type GroupMemberRef, type ClientAssignment, type CoordinatorStatus } from "./groups.ts";

@@ -297,6 +297,7 @@ export class Timeline {
       const record: OpRecord = { process, f: e.f as string, invokeSeq: i };
       if (typeof e.opId === "number") record.opId = e.opId;
       if (e.value !== undefined) record.value = e.value;
+      else if (e.f === "commit") record.value = commitValue(e);
       if (typeof e.partition === "number" && e.partition >= 0) record.invokePartition = e.partition;
       this.ops.push(record);
       open.set(key, record);
@@ -307,6 +308,7 @@ export class Timeline {
       record = { process, f: e.f as string, invokeSeq: i };
       if (typeof e.opId === "number") record.opId = e.opId;
       if (e.value !== undefined) record.value = e.value;
+      else if (e.f === "commit") record.value = commitValue(e);
       this.ops.push(record);
     }
     open.delete(key);
@@ -521,6 +523,15 @@ export class Timeline {
 function brokerIdOf(host: string): number {
   const match = /^broker-(\d+)$/.exec(host);
   return match === null ? -1 : Number(match[1]);
+}
+
+/**
+ * A consumer group's commit (an `op` with f "commit": docs/groups.md) as the inspector's value column shows it:
+ * its mode and offsets (`auto t-0@12 t-1@7`).
+ */
+function commitValue(e: TraceEvent): string {
+  const offsets = Array.isArray(e.offsets) ? (e.offsets as { topic?: unknown; partition?: unknown; offset?: unknown }[]).map((o) => `${String(o.topic)}-${String(o.partition)}@${String(o.offset)}`) : [];
+  return [typeof e.mode === "string" ? e.mode : "", ...offsets].filter((part) => part !== "").join(" ");
 }
 
 /** The last op index whose invokeSeq <= i (ops are in invoke order). */

@@ -6,6 +6,7 @@
  * operations; consumer groups (coordinator, state, generation, members and what each owns, committed offsets).
  */
 
+import { shortMemberId } from "../../../src/cli/timeline-groups.ts";
 import type { ClusterView, GroupMemberView, GroupView, LogRecord, OpView, PartitionView, ReplicaView } from "../state/index.ts";
 
 /** Offsets shown per replica strip: the last STRIP of the partition's highest log end offset. */
@@ -55,7 +56,7 @@ function renderGroup(g: GroupView): string {
   const coordinator = g.coordinator === null ? "none" : g.coordinatorStatus === "active" ? g.coordinator : `${g.coordinator} (${g.coordinatorStatus})`;
   const head = `<div class="group-head"><b>${esc(g.group)}</b> <span class="group-state gs-${esc(g.state)}" data-field="group-state">${esc(g.state)}</span>
     generation <b data-field="generation">${g.generation}</b> · protocol <b data-field="protocol">${esc(g.protocol ?? "none")}</b>
-    · leader <b data-field="group-leader">${esc(g.leader ?? "none")}</b><br>coordinator <b data-field="coordinator">${esc(coordinator)}</b>${g.partition >= 0 ? ` · __consumer_offsets-${g.partition}` : ""}
+    · leader <b data-field="group-leader" title="${esc(g.leader ?? "")}">${esc(g.leader !== null ? shortMemberId(g.leader) : "none")}</b><br>coordinator <b data-field="coordinator">${esc(coordinator)}</b>${g.partition >= 0 ? ` · __consumer_offsets-${g.partition}` : ""}
     · rebalances <b data-field="rebalances">${g.rebalances}</b></div>`;
   const rows = g.members.map(renderMember).join("");
   const members =
@@ -75,7 +76,7 @@ function renderMember(m: GroupMemberView): string {
   const lag = m.lag.length === 0 && m.lagMax === null ? "" : `${m.lag.map((l) => `${esc(l.topicPartition)}:${l.lag}`).join(" ")}${m.lagMax !== null ? ` (max ${m.lagMax})` : ""}`;
   const title = m.inGroup ? `generation of its assignment ${m.assignmentGeneration}` : "not in the coordinator's member list, yet it believes it owns these partitions";
   return `<tr class="${m.inGroup ? "" : "not-in-group"}" data-member="${esc(m.memberId)}" data-client="${esc(m.client ?? "")}" title="${esc(title)}">
-    <td>${m.leader ? "★ " : ""}${esc(m.memberId || "(no member id)")}</td><td>${esc(m.instanceId ?? "")}</td><td>${esc(m.client ?? "?")}</td>
+    <td title="${esc(m.memberId)}">${m.leader ? "★ " : ""}${esc(shortMemberId(m.memberId) || "(no member id)")}</td><td>${esc(m.instanceId ?? "")}</td><td>${esc(m.client ?? "?")}</td>
     <td data-field="assignment">${esc(m.assignment.join(", ") || "—")}</td><td data-field="lag">${lag}</td></tr>`;
 }
 

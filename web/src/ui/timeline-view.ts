@@ -9,6 +9,7 @@
  */
 
 import { axisBottom, brushX, scaleLinear, select, zoom, zoomIdentity, type BrushBehavior, type D3ZoomEvent, type ScaleLinear, type Selection, type ZoomBehavior } from "d3";
+import { shortMemberId } from "../../../src/cli/timeline-groups.ts";
 import { isRebalancing } from "../state/groups.ts";
 import { describeGroupSpan, lowerBound, type BandKind, type GroupSpan, type TraceIndex } from "./trace-index.ts";
 
@@ -506,7 +507,7 @@ export class TimelineView {
       ctx.moveTo(a, top);
       ctx.lineTo(a, top + h);
       ctx.stroke();
-      const text = span.coordinatorStatus === "active" ? `${span.state} g${span.generation}${span.leader !== null ? ` ★${span.leader}` : ""}` : `${span.coordinatorStatus}: ${span.state} g${span.generation}`;
+      const text = span.coordinatorStatus === "active" ? `${span.state} g${span.generation}${span.leader !== null ? ` ★${shortMemberId(span.leader)}` : ""}` : `${span.coordinatorStatus}: ${span.state} g${span.generation}`;
       // The full label, else a short one (Prep. g3), else none.
       const short = `${SHORT_STATES[span.state] ?? span.state} g${span.generation}`;
       const fits = [text, short].find((label) => ctx.measureText(label).width <= w - 6);

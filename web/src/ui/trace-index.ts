@@ -7,8 +7,9 @@
  */
 
 import { classify, type Category } from "../../../src/cli/timeline.ts";
+import { describeGroupEvent, shortMemberId } from "../../../src/cli/timeline-groups.ts";
 import type { TraceEvent, TraceHeader } from "../../../src/sim/trace.ts";
-import { GroupStatusTracker, isRebalancing, type CoordinatorStatus } from "../state/groups.ts";
+import { entersRebalance, GroupStatusTracker, isRebalancing, type CoordinatorStatus } from "../state/groups.ts";
 
 /** "group": a consumer group's lane (its state over time from `group-state`), not a node. */
 export type LaneGroup = "zookeeper" | "broker" | "admin" | "client" | "group" | "other";
@@ -223,7 +224,7 @@ export function indexTrace(header: TraceHeader, events: TraceEvent[]): TraceInde
         };
         openGroupSpan.set(status.group, span);
         groupSpans.push(span);
-        if (e.kind === "group-state" && status.state === "PreparingRebalance" && before?.state !== "PreparingRebalance") {
+        if (entersRebalance(e, before)) {
           let series = rebalanceSeries.get(status.group);
           if (series === undefined) rebalanceSeries.set(status.group, (series = { node: status.group, mbean: "derived:group-state", attribute: "rebalances", t: [0], v: [0] }));
           const count = series.v[series.v.length - 1];
@@ -310,7 +311,8 @@ export function indexTrace(header: TraceHeader, events: TraceEvent[]): TraceInde
     if (e.kind === "fault" || e.kind === "settle") {
       narrative.push({ t: e.t, seq: e.seq, label: faultLabel(e), ...(typeof e.note === "string" ? { note: e.note } : {}) });
     }
-    const row = classify(e) ?? groupRow(e, groupLanes);
+    // Group events first: their lanes here include the group's own (classify knows only nodes).
+    const row = groupRow(e, groupLanes) ?? classify(e);
     if (row !== null && row.category !== "violation") {
       const rowLanes = row.lanes.length > 0 ? row.lanes : [e.node];
       for (const name of rowLanes) {
@@ -344,46 +346,34 @@ export function indexTrace(header: TraceHeader, events: TraceEvent[]): TraceInde
   };
 }
 
-const partitionList = (value: unknown) => (Array.isArray(value) && value.length > 0 ? value.join(", ") : "none");
 
 /**
- * The consumer-group key events (issue 15's trace contract), as `kafkasim timeline` rows would be: the
- * clients' partitions-assigned / -revoked / -lost, consumer-group-joined and consumer-poll-timeout on the
- * client's lane; group-member-removed on the coordinator's lane and the group's; the coordinator's loading,
- * loaded and unloaded of a __consumer_offsets partition on the broker's lane. Group state changes are key
- * events too (shift+→ stops at them) but draw no glyph: the group's lane shows them.
+ * The consumer-group key events (issue 15's trace contract), with the glyphs and labels of `kafkasim timeline`
+ * (src/cli/timeline-groups.ts): the clients' partitions-assigned / -revoked / -lost, consumer-group-joined and
+ * consumer-poll-timeout on the client's lane; group-member-removed on the coordinator's lane and the group's;
+ * the coordinator's loading, loaded and unloaded of a __consumer_offsets partition on the broker's lane. Group
+ * state changes are key events too (shift+→ stops at them) but draw no glyph: the group's lane shows them.
  */
 export function groupRow(e: TraceEvent, groupLanes: Map<string, number>): { category: "group"; glyph: string; label: string; lanes: string[] } | null {
   const own = (glyph: string, label: string, lanes: string[] = [e.node]) => ({ category: "group" as const, glyph, label, lanes });
-  const gen = typeof e.generation === "number" ? ` generation ${e.generation}` : "";
   switch (e.kind) {
-    case "partitions-assigned":
-      return own("⊕", `${String(e.group)}: assigned ${partitionList(e.partitions)} (${gen.trim()}, ${String(e.protocol)})`);
-    case "partitions-revoked":
-      return own("⊖", `${String(e.group)}: revoked ${partitionList(e.partitions)} (${gen.trim()}, ${String(e.protocol)})`);
-    case "partitions-lost":
-      return own("⊗", `${String(e.group)}: lost ${partitionList(e.partitions)} (${gen.trim()}, ${String(e.protocol)})`);
-    case "consumer-group-joined":
-      return own("⇥", `${String(e.group)}: joined as ${String(e.member)}${gen}${e.leader === true ? ", leader" : ""}`);
-    case "consumer-poll-timeout":
-      return own("⌛", `${String(e.group ?? "")}: poll timeout (max.poll.interval.ms): the member leaves the group`.replace(/^: /, ""));
+    case "consumer-group-joined": {
+      const gen = typeof e.generation === "number" ? `gen ${e.generation}` : "no generation";
+      return own("⇥", `group ${String(e.group)} joined as ${shortMemberId(String(e.member))} (${gen}${e.leader === true ? ", leader" : ""})`);
+    }
+    case "group-coordinator-loading":
+      return own("◔", `coordinator loading __consumer_offsets-${String(e.partition)} (epoch ${String(e.epoch)})`);
     case "group-member-removed": {
       const lanes = [e.node];
       if (groupLanes.has(String(e.group))) lanes.push(groupLaneName(String(e.group)));
-      return own("⏏", `${String(e.group)}: member ${String(e.member)}${typeof e.instanceId === "string" ? ` (${e.instanceId})` : ""} removed: ${String(e.reason)}`, lanes);
+      return own("⏏", describeGroupEvent(e)!.label, lanes);
     }
-    case "group-coordinator-loading":
-      return own("◔", `loading __consumer_offsets-${String(e.partition)} (epoch ${String(e.epoch)})`);
-    case "group-coordinator-loaded":
-      return own("●", `loaded __consumer_offsets-${String(e.partition)}: ${Array.isArray(e.groups) ? e.groups.length : String(e.groups)} groups, ${Array.isArray(e.offsets) ? e.offsets.length : String(e.offsets)} offsets`);
-    case "group-coordinator-unloaded":
-      return own("○", `unloaded __consumer_offsets-${String(e.partition)}: ${Array.isArray(e.groups) ? e.groups.length : String(e.groups)} groups`);
-    case "offsets-topic-created":
-      return own("◇", `__consumer_offsets created: ${String(e.partitions)} partitions, replication factor ${String(e.replicationFactor)}`);
     case "group-state":
-      return { category: "group", glyph: "", label: `${String(e.group)}: ${String(e.previousState)} → ${String(e.state)}${gen}`, lanes: [groupLaneName(String(e.group))] };
-    default:
-      return null;
+      return { category: "group", glyph: "", label: describeGroupEvent(e)!.label, lanes: [groupLaneName(String(e.group))] };
+    default: {
+      const described = describeGroupEvent(e);
+      return described !== null ? own(described.glyph, described.label) : null;
+    }
   }
 }
 
@@ -391,7 +381,7 @@ export function groupRow(e: TraceEvent, groupLanes: Map<string, number>): { cate
 export function describeGroupSpan(span: GroupSpan): string {
   const where = span.coordinatorStatus === "active" ? `coordinator ${span.coordinator ?? "?"}` : `coordinator ${span.coordinator ?? "?"} ${span.coordinatorStatus}`;
   const rebalance = isRebalancing(span.state) ? " (rebalance in progress)" : "";
-  return `group ${span.group}: ${span.state}${rebalance}, generation ${span.generation}, leader ${span.leader ?? "none"}, ${span.members} member${span.members === 1 ? "" : "s"}, protocol ${span.protocol ?? "none"}, ${where}`;
+  return `group ${span.group}: ${span.state}${rebalance}, generation ${span.generation}, leader ${span.leader !== null ? shortMemberId(span.leader) : "none"}, ${span.members} member${span.members === 1 ? "" : "s"}, protocol ${span.protocol ?? "none"}, ${where}`;
 }
 
 function faultLabel(e: TraceEvent): string {
