@@ -3,7 +3,9 @@
  * "process", "commit", "offset-fetch", each naming its group, member and generation; groups.md's trace
  * contract), parsed from the trace. It models no Kafka component. Ops without a `group` (the no-group consumer's
  * polls, the producers' sends) are ignored on the first test, so a run without groups stores nothing. Events are
- * ordered by their trace `seq` (virtual time alone does not order events of one instant).
+ * ordered by their trace `seq` (virtual time alone does not order events of one instant). A consumer numbers its
+ * ops from 1 again after its host restarts (a crash or power loss loses the process's memory), so an op is named
+ * by its process, the host's incarnation (`hostStarted`) and its `opId`.
  */
 
 import type { TraceEvent } from "../sim/trace.ts";
@@ -79,6 +81,8 @@ export class GroupHistory {
   private readonly fetchInvokes = new Map<string, TracePoint>();
   /** Per host, the instant of its latest poll op while no other op of it followed (the same poll() goes on). */
   private readonly openPollTimeByNode = new Map<string, number>();
+  /** Per host, how many times it started (its incarnation; ops of one incarnation share the opId counter). */
+  private readonly incarnationByNode = new Map<string, number>();
 
   /** True once any group op was seen. */
   active = false;
@@ -102,6 +106,11 @@ export class GroupHistory {
         this.offsetFetch(event, event.group, process);
         return;
     }
+  }
+
+  /** A host started (again): its process numbers its ops from the start, in a new name space. */
+  hostStarted(node: string): void {
+    this.incarnationByNode.set(node, (this.incarnationByNode.get(node) ?? 0) + 1);
   }
 
   partition(group: string, topicPartition: string): GroupPartition {
@@ -140,8 +149,13 @@ export class GroupHistory {
     }
   }
 
+  /** The name of an op of `process` on the host of `event`: its incarnation and opId. */
+  private opKey(event: TraceEvent, process: string): string {
+    return `${process}\u0000${this.incarnationByNode.get(event.node) ?? 0}\u0000${String(event.opId)}`;
+  }
+
   private commit(event: TraceEvent, group: string, process: string): void {
-    const key = `${process}\u0000${String(event.opId)}`;
+    const key = this.opKey(event, process);
     let attempt = this.commits.get(key);
     if (attempt === undefined) {
       attempt = {
@@ -173,7 +187,7 @@ export class GroupHistory {
   }
 
   private offsetFetch(event: TraceEvent, group: string, process: string): void {
-    const key = `${process}\u0000${String(event.opId)}`;
+    const key = this.opKey(event, process);
     if (event.type === "invoke") {
       if (event.opId !== undefined) this.fetchInvokes.set(key, { t: event.t, seq: event.seq });
       return;

@@ -36,6 +36,7 @@ export class GroupCheckers {
       return NO_VIOLATIONS;
     }
     if (HOST_DOWN.has(event.kind)) this.hostDownSeq.set(event.node, event.seq);
+    else if (event.kind === "host-start") this.history.hostStarted(event.node);
     else if (typeof event.group === "string") this.membershipSeen = true;
     return this.assignments.observe(event);
   }

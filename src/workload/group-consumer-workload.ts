@@ -9,8 +9,12 @@
  * poll() (a hung application: the heartbeat thread goes on, so max.poll.interval.ms expires); KafkaConsumer.close()
  * (auto-commit, revoke, LeaveGroup unless static). auto.offset.reset defaults to "earliest" here. A fatal poll()
  * exception (FENCED_INSTANCE_ID, a fatal JoinGroup error) closes the consumer; others poll again after
- * retry.backoff.ms. Simplifications: an application with nothing returned commits nothing; close() at closeAtMs
- * abandons a poll() or a processing in progress (their records are not processed).
+ * retry.backoff.ms. A "sync-after-process" application whose commitSync failed (RebalanceInProgressException
+ * during a cooperative rebalance, CommitFailedException, TimeoutException) has processed records it has not
+ * committed: it polls with a timeout (poll(Duration.ofMillis(100)), as the KafkaConsumer javadoc's loop) and
+ * commits its positions after an empty poll, as the Java loop `poll → process → commitSync()` does.
+ * Simplifications: otherwise poll() has no timeout and an application with nothing returned commits nothing;
+ * close() at closeAtMs abandons a poll() or a processing in progress (their records are not processed).
  */
 
 import type { KafkaVersion } from "../broker/config.ts";
@@ -63,6 +67,9 @@ const TAG_CLOSE = "group-workload-close";
 const TAG_PROCESSED = "group-workload-processed";
 const TAG_REPOLL = "group-workload-repoll";
 
+/** The poll(Duration) of an application with an uncommitted processing (the KafkaConsumer javadoc's 100 ms). */
+const POLL_TIMEOUT_MS = 100;
+
 type AppState = "idle" | "polling" | "processing" | "committing" | "waiting" | "stopped" | "closing" | "closed";
 
 export class GroupConsumerWorkload implements Process {
@@ -70,6 +77,8 @@ export class GroupConsumerWorkload implements Process {
   private app: AppState = "idle";
   private processing: { readonly timer: TimerId; readonly records: readonly DrainedPartition[]; readonly fields: Record<string, unknown> } | null = null;
   private closeRequested = false;
+  /** "sync-after-process": the last commitSync failed, so records processed since the last commit are uncommitted. */
+  private commitPending = false;
   /** Records processed so far. */
   recordsProcessed = 0;
 
@@ -189,14 +198,18 @@ export class GroupConsumerWorkload implements Process {
     if (this.closeRequested) return this.close();
     if (this.app === "stopped" || this.app === "closing" || this.app === "closed") return;
     this.app = "polling";
-    this.consumer.poll((result) => this.onPolled(result));
+    this.consumer.poll((result) => this.onPolled(result), this.commitPending ? ms(POLL_TIMEOUT_MS) : undefined);
   }
 
   private onPolled(result: PollResult): void {
     if (this.app !== "polling") return;
     if (result.error !== null) return this.onPollError(result.error);
     const count = result.records.reduce((sum, partition) => sum + partition.offsets.length, 0);
-    if (count === 0) return this.pollAgain();
+    if (count === 0) {
+      // An empty poll(Duration): the loop commits what it processed since its last successful commit.
+      if (this.commitPending) return this.commitSync(() => this.pollAgain());
+      return this.pollAgain();
+    }
     const fields = this.consumer.coordinator!.memberFields;
     if (this.workload.commit === "before-process") {
       this.commitSync(() => this.process(result.records, count, fields));
@@ -255,6 +268,7 @@ export class GroupConsumerWorkload implements Process {
     this.app = "committing";
     this.consumer.commitSync((error) => {
       if (error !== null && FATAL.has(error.name)) return this.close();
+      if (this.workload.commit === "sync-after-process") this.commitPending = error !== null;
       if (this.closeRequested) return this.close();
       then();
     });

@@ -243,6 +243,17 @@ describe("group checkers", () => {
       expect(named(run(older).final, "lost-commit")).to.have.length(1);
     });
 
+    it("tells a restarted consumer's commits from its earlier incarnation's: its op ids start over at 1", () => {
+      // c1 commits 302 as op 1, loses power, starts again and commits 1071 as op 1 (a new process, a new counter).
+      const script = new GroupScript().at(0, "c1", "host-start", { incarnation: 1 }).committed("c1", 1, 1, 302);
+      script.at(1000, "c1", "host-power-loss", { incarnation: 1 }).at(1000, "c1", "host-start", { incarnation: 2 });
+      script.committed("c1", 1, 2, 1071).fetch("c1", 3, 1071);
+      expect(run(script).final).to.deep.equal([]);
+      // The earlier incarnation's 302 fetched after 1071 was acknowledged is still a lost commit.
+      script.fetch("c2", 3, 302);
+      expect(named(run(script).final, "lost-commit").map((v) => (v.evidence.acked as { offset: number }).offset)).to.deep.equal([1071]);
+    });
+
     it("judges nothing before the first acknowledged commit, and never mixes groups", () => {
       const script = new GroupScript().fetch("c1", 1, -1).commit("c1", 1, 1, "invoke", 10).fetch("c2", 1, -1).commit("c1", 1, 1, "ok", 10);
       script.commit("c9", 1, 1, "invoke", 50, "g2").commit("c9", 1, 1, "ok", 50, "g2").fetch("c2", 2, 10);

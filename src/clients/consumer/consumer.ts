@@ -13,8 +13,8 @@
  * validations, then the fetch buffer's records (≤ max.poll.records, recorded as `poll` ops with group, member and
  * generation) — and sends fetches only from there; responses arriving while the application processes are
  * buffered. commitSync / commitAsync / close are the application's calls. Simplifications: no pause; no
- * connection setup or reconnect.backoff.ms; poll() has no timeout (it returns when records are ready or on
- * wakeup()); times are read from the host's monotonic clock.
+ * connection setup or reconnect.backoff.ms; poll() without a timeout returns when records are ready or on
+ * wakeup(); times are read from the host's monotonic clock.
  */
 
 import type {
@@ -74,7 +74,7 @@ export interface PollResult {
 }
 
 type Blocking =
-  | { readonly kind: "poll"; readonly done: (result: PollResult) => void }
+  | { readonly kind: "poll"; readonly done: (result: PollResult) => void; readonly deadlineUs: number }
   | { readonly kind: "commitSync" }
   | { readonly kind: "close" };
 
@@ -295,12 +295,16 @@ export class KafkaConsumer implements ConsumerCore, ConsumerCoordinatorHost {
     this.runLoop();
   }
 
-  /** KafkaConsumer.poll: `done` gets the records (≤ max.poll.records) once some are ready, or the exception. */
-  poll(done: (result: PollResult) => void): void {
+  /**
+   * KafkaConsumer.poll: `done` gets the records (≤ max.poll.records) once some are ready, or the exception; with
+   * `timeoutUs` (poll(Duration)), no records once it has passed (ConsumerRecords.empty()). Without it the poll
+   * waits for records (the model's simplification: an application that would only poll again).
+   */
+  poll(done: (result: PollResult) => void, timeoutUs?: number): void {
     assert(this.coordinator !== null, "poll() needs subscribe()");
     assert(!this.closed, "poll() on a closed consumer");
     assert(this.blocking === null, "the application makes one call at a time");
-    this.blocking = { kind: "poll", done };
+    this.blocking = { kind: "poll", done, deadlineUs: timeoutUs === undefined ? Infinity : this.nowUs() + timeoutUs };
     this.coordinator.pollHeartbeat(this.nowUs());
     this.runLoop();
   }
@@ -436,6 +440,7 @@ export class KafkaConsumer implements ConsumerCore, ConsumerCoordinatorHost {
       this.sendRequest(node, request, (timer) => ({ kind: "fetch", timer, node, request }));
     }
     if (drained.length > 0) this.finishPoll(drained, null);
+    else if (this.blocking?.kind === "poll" && this.nowUs() >= this.blocking.deadlineUs) this.finishPoll([], null);
   }
 
   private finishPoll(records: DrainedPartition[], error: ClientError | null): void {
@@ -670,6 +675,7 @@ export class KafkaConsumer implements ConsumerCore, ConsumerCoordinatorHost {
       next = Math.min(next, Math.max(now + 1, this.metadata.nextUpdateUs(ms(this.config["retry.backoff.ms"]), ms(this.config["metadata.max.age.ms"]))));
     }
     if (this.groupWakeupUs < Infinity) next = Math.min(next, Math.max(now + 1, this.groupWakeupUs));
+    if (this.blocking?.kind === "poll" && this.blocking.deadlineUs < Infinity) next = Math.min(next, Math.max(now + 1, this.blocking.deadlineUs));
     if (next === Infinity) return;
     if (this.wakeup !== null) {
       if (this.wakeup.atUs <= next) return;
