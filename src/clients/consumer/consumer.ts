@@ -424,14 +424,7 @@ export class KafkaConsumer implements ConsumerCore, ConsumerCoordinatorHost {
       if (state.failed !== null) continue;
       if (this.metadata.partitionCount(state.topic) > 0) state.maybeValidatePosition(this.metadata.currentLeader(state.topic, state.partition));
     }
-    for (const [node, sent] of prepareResets(this)) {
-      const correlationId = this.nextCorrelationId++;
-      this.sendRequest(node, listOffsetsRequest(this, correlationId, sent), (timer) => ({ kind: "list-offsets", timer, node, sent }));
-    }
-    for (const [node, sent] of prepareValidations(this)) {
-      const correlationId = this.nextCorrelationId++;
-      this.sendRequest(node, offsetsForLeaderEpochRequest(correlationId, sent), (timer) => ({ kind: "epochs", timer, node, sent }));
-    }
+    this.sendResetsAndValidations();
     const drained = this.fetchBuffer.drain(this.config["max.poll.records"], (state) => this.states.includes(state) && state.failed === null && state.fetchState === "FETCHING" && !state.pendingRevocation);
     // pollForFetches: fetch what has nothing buffered (also right before returning records: pipelining).
     for (const [node, partitions] of prepareFetches(this, this.pendingFetchNodes)) {
@@ -611,6 +604,18 @@ export class KafkaConsumer implements ConsumerCore, ConsumerCoordinatorHost {
       }
       if (this.metadata.partitionCount(state.topic) > 0) state.maybeValidatePosition(this.metadata.currentLeader(state.topic, state.partition));
     }
+    this.sendResetsAndValidations();
+    for (const [node, partitions] of prepareFetches(this, this.pendingFetchNodes)) {
+      const request = fetchRequest(this, this.nextCorrelationId++, partitions);
+      this.pendingFetchNodes.add(node);
+      this.sendRequest(node, request, (timer) => ({ kind: "fetch", timer, node, request }));
+    }
+    this.maybeUpdateMetadata();
+    this.scheduleWakeup();
+  }
+
+  /** OffsetFetcher: ListOffsets for the positions to reset, OffsetsForLeaderEpoch for those to validate (KIP-320). */
+  private sendResetsAndValidations(): void {
     for (const [node, sent] of prepareResets(this)) {
       const correlationId = this.nextCorrelationId++;
       this.sendRequest(node, listOffsetsRequest(this, correlationId, sent), (timer) => ({ kind: "list-offsets", timer, node, sent }));
@@ -619,13 +624,6 @@ export class KafkaConsumer implements ConsumerCore, ConsumerCoordinatorHost {
       const correlationId = this.nextCorrelationId++;
       this.sendRequest(node, offsetsForLeaderEpochRequest(correlationId, sent), (timer) => ({ kind: "epochs", timer, node, sent }));
     }
-    for (const [node, partitions] of prepareFetches(this, this.pendingFetchNodes)) {
-      const request = fetchRequest(this, this.nextCorrelationId++, partitions);
-      this.pendingFetchNodes.add(node);
-      this.sendRequest(node, request, (timer) => ({ kind: "fetch", timer, node, request }));
-    }
-    this.maybeUpdateMetadata();
-    this.scheduleWakeup();
   }
 
   private sendRequest(node: number, request: Message & { correlationId: number }, pending: (timer: TimerId) => Pending): void {
