@@ -10,6 +10,7 @@
 import type { Message } from "../sim/host.ts";
 import type { RecordBatch } from "../broker/log/records.ts";
 import type { GroupRequest, GroupResponse } from "./group.ts";
+import type { TransactionRequest, TransactionResponse } from "./transaction.ts";
 
 /** Errors.java by name. NONE means success. Kafka errors are typed values, never exceptions. */
 export type KafkaError =
@@ -66,7 +67,16 @@ export type KafkaError =
   | "GROUP_MAX_SIZE_REACHED"
   | "FENCED_INSTANCE_ID"
   | "UNSTABLE_OFFSET_COMMIT"
-  | "UNSUPPORTED_VERSION";
+  | "UNSUPPORTED_VERSION"
+  // ---- Transactions (protocol/transaction.ts) ----
+  | "CONCURRENT_TRANSACTIONS"
+  | "INVALID_TXN_STATE"
+  | "INVALID_PRODUCER_ID_MAPPING"
+  | "INVALID_TRANSACTION_TIMEOUT"
+  | "PRODUCER_FENCED"
+  | "TRANSACTION_COORDINATOR_FENCED"
+  | "TRANSACTIONAL_ID_NOT_FOUND"
+  | "TRANSACTION_ABORTABLE";
 
 /** Leader epoch / offset sentinels (RecordBatch.NO_PARTITION_LEADER_EPOCH, UNDEFINED_EPOCH_OFFSET). */
 export const UNDEFINED_EPOCH = -1;
@@ -382,7 +392,8 @@ export type KafkaRequest =
   | ControlledShutdownRequest
   | AlterIsrRequest
   | InitProducerIdRequest
-  | GroupRequest;
+  | GroupRequest
+  | TransactionRequest;
 
 export type KafkaResponse =
   | ProduceResponse
@@ -396,7 +407,8 @@ export type KafkaResponse =
   | ControlledShutdownResponse
   | AlterIsrResponse
   | InitProducerIdResponse
-  | GroupResponse;
+  | GroupResponse
+  | TransactionResponse;
 
 /** The network address (host name) of a broker id. */
 export function brokerHost(brokerId: number): string {
