@@ -281,6 +281,8 @@ export class Host<D extends HostDisk = HostDisk> implements EventTarget, HostAdd
   private deferred: DeferredEvent[] = [];
   /** Parked events scheduled to run after a resume, until they run. */
   private replaying: DeferredEvent[] = [];
+  /** Replays run in the order they were scheduled: those before this index have run. */
+  private replayHead = 0;
   private resumeTimer: TimerId = -1;
 
   constructor(
@@ -376,7 +378,7 @@ export class Host<D extends HostDisk = HostDisk> implements EventTarget, HostAdd
     this.deferred = [];
     this.trace.emit(this.name, "host-resume", { backlog: backlog.length });
     for (const event of backlog) this.kernel.after(0, this, EVENT_REPLAY, event, undefined);
-    this.replaying.push(...backlog);
+    for (const event of backlog) this.replaying.push(event);
   }
 
   /** Parks an event that reached a paused process. */
@@ -387,12 +389,16 @@ export class Host<D extends HostDisk = HostDisk> implements EventTarget, HostAdd
   /** Cancels a timer that fired while the host was paused (parked, or scheduled for replay after the resume). */
   cancelParkedTimer(id: TimerId): boolean {
     if (id < 0) return false;
-    for (const list of [this.deferred, this.replaying]) {
-      for (const event of list) {
-        if (event.timerId !== id || event.cancelled) continue;
-        event.cancelled = true;
-        return true;
-      }
+    for (const event of this.deferred) {
+      if (event.timerId !== id || event.cancelled) continue;
+      event.cancelled = true;
+      return true;
+    }
+    for (let i = this.replayHead; i < this.replaying.length; i++) {
+      const event = this.replaying[i];
+      if (event.timerId !== id || event.cancelled) continue;
+      event.cancelled = true;
+      return true;
     }
     return false;
   }
@@ -408,9 +414,15 @@ export class Host<D extends HostDisk = HostDisk> implements EventTarget, HostAdd
   handleEvent(kind: number, a: unknown): void {
     if (kind === EVENT_REPLAY) {
       const event = a as DeferredEvent;
-      const index = this.replaying.indexOf(event);
-      if (index >= 0) this.replaying.splice(index, 1);
-      if (!event.cancelled) event.context.handleEvent(event.kind, event.a, event.b);
+      // Replays run in the order they were scheduled; one of an incarnation that died since is not in the list.
+      if (this.replaying[this.replayHead] === event && ++this.replayHead === this.replaying.length) {
+        this.replaying = [];
+        this.replayHead = 0;
+      }
+      if (event.cancelled || !event.context.alive) return;
+      // Paused again before it ran: park it again, as it is (a timer keeps its handle).
+      if (this.state === "paused") this.deferred.push(event);
+      else event.context.handleEvent(event.kind, event.a, event.b);
       return;
     }
     assert(kind === EVENT_RESUME, `unknown host event kind ${kind}`);
@@ -434,6 +446,7 @@ export class Host<D extends HostDisk = HostDisk> implements EventTarget, HostAdd
     this.resumeTimer = -1;
     this.deferred = [];
     this.replaying = [];
+    this.replayHead = 0;
     if (this.context !== null) this.context.alive = false;
     this.context = null;
     this.process = null;

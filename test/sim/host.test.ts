@@ -216,3 +216,58 @@ describe("Host pause: timers that fire while paused stay cancellable", () => {
     expect(log).to.deep.equal(["3500:Response", "3500:request-timeout"]);
   });
 });
+
+describe("Host pause: parked events across a crash and a second pause", () => {
+  it("a timer parked, replayed into a second pause, stays cancellable", () => {
+    const { world, log, inbox } = makeWorld();
+    let timer = -1;
+    let context: ProcessContext | null = null;
+    const host = world.addHost("a", diskStub, (c) => ({
+      onStart() {
+        context = c;
+        inbox.set(c.node, c);
+        timer = c.setTimer(1000, "request-timeout");
+      },
+      onTimer(tag) {
+        log.push(`${c.host.kernel.now}:${tag}`);
+      },
+      onMessage() {},
+    }));
+    host.start();
+    world.kernel.after(500, {
+      handleEvent: () => {
+        host.pause(1000); // the timer fires at 1000, parked
+        // The resume at 1500 schedules its replay; this second pause, at the same instant, runs between them.
+        world.kernel.after(1000, { handleEvent: () => host.pause(1000) }, 0);
+      },
+    }, 0);
+    world.kernel.after(2000, { handleEvent: () => log.push(`cancel ${String(context!.cancelTimer(timer))}`) }, 0);
+    world.kernel.run({ maxEvents: 1000, untilUs: 10_000 });
+    expect(log).to.deep.equal(["cancel true"]);
+  });
+
+  it("replays scheduled before a crash do not run in the next incarnation", () => {
+    const { world, log, inbox } = makeWorld();
+    const host = world.addHost("a", diskStub, (c) => ({
+      onStart() {
+        inbox.set(c.node, c);
+        if (c.incarnation === 1) c.setTimer(1000, "old");
+      },
+      onTimer(tag) {
+        log.push(`${c.host.kernel.now}:${tag}#${c.incarnation}`);
+      },
+      onMessage() {},
+    }));
+    host.start();
+    world.kernel.after(500, { handleEvent: () => host.pause(1000) }, 0);
+    // The resume at 1500 schedules the replay; a crash and a restart at the same instant come first.
+    world.kernel.after(1500, {
+      handleEvent: () => {
+        host.crash();
+        host.start();
+      },
+    }, 0);
+    world.kernel.run({ maxEvents: 1000, untilUs: 10_000 });
+    expect(log).to.deep.equal([]);
+  });
+});
