@@ -67,6 +67,8 @@ export interface CoordinatorHost {
   cancelTimer(id: TimerId): void;
   /** NetworkClient.leastLoadedNode: a broker to ask (the known ones and the bootstrap list, in turn). */
   leastLoadedHost(): string;
+  /** NetworkClient.isUnavailable: the connection to `host` failed and its reconnect backoff has not passed. */
+  isUnavailable(host: string): boolean;
   requestMetadataUpdate(): void;
   traceEvent(kind: string, fields: Record<string, unknown>): void;
   /** Whether the application is inside poll(): its loop calls pollHeartbeat at least every heartbeat interval. */
@@ -168,7 +170,13 @@ export abstract class AbstractCoordinator {
     return this.groupInstanceId !== null;
   }
 
+  /** coordinatorUnknown / checkAndGetCoordinator: a coordinator whose connection is in reconnect backoff is forgotten. */
   coordinatorUnknown(): boolean {
+    if (this.coordinator !== null && this.host.isUnavailable(this.coordinator.host)) {
+      this.markCoordinatorUnknown("coordinator unavailable", true);
+      // ensureCoordinatorReady sleeps retry.backoff.ms before the next lookup.
+      this.coordinatorRetryAtUs = this.host.nowUs() + ms(this.host.config["retry.backoff.ms"]);
+    }
     return this.coordinator === null;
   }
 

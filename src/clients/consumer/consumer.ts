@@ -96,6 +96,13 @@ type Pending =
   | { readonly kind: "list-offsets"; readonly timer: TimerId; readonly node: number; readonly sent: SentReset[] }
   | { readonly kind: "epochs"; readonly timer: TimerId; readonly node: number; readonly sent: SentValidation[] };
 
+/**
+ * reconnect.backoff.ms and reconnect.backoff.max.ms at Kafka's defaults (not scenario keys; no jitter): a broker
+ * whose connection was refused or closed is not tried again before its backoff passes.
+ */
+const RECONNECT_BACKOFF_MS = 50;
+const RECONNECT_BACKOFF_MAX_MS = 1000;
+
 const TAG_WAKEUP = "consumer-wakeup";
 const TAG_REQUEST_TIMEOUT = "consumer-request-timeout";
 
@@ -116,6 +123,8 @@ export class KafkaConsumer implements ConsumerCore, ConsumerCoordinatorHost {
   readonly defaultResetStrategy: ResetStrategy | null;
   private readonly states: TopicPartitionState[] = [];
   private readonly pending = new Map<number, Pending>();
+  /** Brokers whose connection was refused or closed (group mode): failures in a row and the end of their backoff. */
+  private readonly reconnectBackoff = new Map<string, { failures: number; untilUs: number }>();
   private readonly pendingFetchNodes = new Set<number>();
   private readonly reportedPartitionCounts = new Map<string, number>();
   private nextCorrelationId = 1;
@@ -187,6 +196,8 @@ export class KafkaConsumer implements ConsumerCore, ConsumerCoordinatorHost {
   onMessage(from: string, message: Message): boolean {
     const correlationId = (message as { correlationId?: unknown }).correlationId;
     if (typeof correlationId !== "number") return false;
+    // An answer: the connection to that broker is up again (ClusterConnectionStates.ready resets the backoff).
+    if (this.reconnectBackoff.size > 0) this.reconnectBackoff.delete(from);
     if (this.coordinator !== null && this.coordinator.onMessage(message)) {
       this.runLoop();
       return true;
@@ -245,6 +256,10 @@ export class KafkaConsumer implements ConsumerCore, ConsumerCoordinatorHost {
    * workload is not told of resets and waits for its request timeouts).
    */
   onDisconnect(host: string): void {
+    // ClusterConnectionStates: the node is blacked out for reconnect.backoff.ms, doubling per failure up to the max.
+    const failures = (this.reconnectBackoff.get(host)?.failures ?? 0) + 1;
+    const backoffMs = Math.min(RECONNECT_BACKOFF_MAX_MS, RECONNECT_BACKOFF_MS * 2 ** (failures - 1));
+    this.reconnectBackoff.set(host, { failures, untilUs: this.nowUs() + ms(backoffMs) });
     const failed: Pending[] = [];
     for (const [correlationId, pending] of [...this.pending]) {
       if (this.hostOf(pending) !== host) continue;
@@ -252,7 +267,7 @@ export class KafkaConsumer implements ConsumerCore, ConsumerCoordinatorHost {
       this.context.cancelTimer(pending.timer);
       failed.push(pending);
     }
-    if (failed.length > 0) this.traceEvent("consumer-disconnect", { node: host, requests: failed.length });
+    if (failed.length > 0) this.traceEvent("consumer-disconnect", { broker: host, requests: failed.length });
     for (const pending of failed) this.failRequest(pending);
     this.coordinator?.onDisconnect(host);
     this.runLoop();
@@ -426,8 +441,14 @@ export class KafkaConsumer implements ConsumerCore, ConsumerCoordinatorHost {
     }
     this.sendResetsAndValidations();
     const drained = this.fetchBuffer.drain(this.config["max.poll.records"], (state) => this.states.includes(state) && state.failed === null && state.fetchState === "FETCHING" && !state.pendingRevocation);
-    // pollForFetches: fetch what has nothing buffered (also right before returning records: pipelining).
+    // pollForFetches: fetch what has nothing buffered (also right before returning records: pipelining); a node in
+    // reconnect backoff is skipped until its backoff passes (AbstractFetch.prepareFetchRequests).
     for (const [node, partitions] of prepareFetches(this, this.pendingFetchNodes)) {
+      const backoff = this.reconnectBackoff.size > 0 ? this.reconnectBackoff.get(this.metadata.host(node)) : undefined;
+      if (backoff !== undefined && backoff.untilUs > this.nowUs()) {
+        this.wakeMainAt(backoff.untilUs);
+        continue;
+      }
       const request = fetchRequest(this, this.nextCorrelationId++, partitions);
       this.pendingFetchNodes.add(node);
       this.sendRequest(node, request, (timer) => ({ kind: "fetch", timer, node, request }));
@@ -482,10 +503,23 @@ export class KafkaConsumer implements ConsumerCore, ConsumerCoordinatorHost {
     return this.nextCorrelationId++;
   }
 
-  /** NetworkClient.leastLoadedNode, simplified: the live brokers known and the bootstrap list, in turn. */
+  /**
+   * NetworkClient.leastLoadedNode, simplified: the live brokers known and the bootstrap list, in turn, skipping
+   * the ones in reconnect backoff while another is available.
+   */
   leastLoadedHost(): string {
     const targets = [...new Set([...this.metadata.knownHosts(), ...this.options.bootstrap])];
+    for (let tried = 0; tried < targets.length; tried++) {
+      const target = targets[this.metadataTarget++ % targets.length];
+      if (!this.isUnavailable(target)) return target;
+    }
     return targets[this.metadataTarget++ % targets.length];
+  }
+
+  /** NetworkClient.isUnavailable: the connection to `host` failed and its reconnect backoff has not passed. */
+  isUnavailable(host: string): boolean {
+    const backoff = this.reconnectBackoff.size > 0 ? this.reconnectBackoff.get(host) : undefined;
+    return backoff !== undefined && backoff.untilUs > this.nowUs();
   }
 
   requestMetadataUpdate(): void {
