@@ -15,6 +15,7 @@ export const VIOLATION_NAMES = [
   "two-controllers",
   "zombie-write",
   "aborted-read",
+  "hanging-transaction",
   "lost-commit",
   "double-assignment",
   "skipped-record",

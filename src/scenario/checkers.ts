@@ -4,14 +4,18 @@
  * it is emitted and check after each one that can break an invariant; the history checker (lost-write) runs at the end over
  * the client history and the final committed logs (lost-write, duplicate-write, reordered-write); the group
  * checkers find double-assignment online, as each membership event arrives, and lost-commit and skipped-record at
- * the end; zk-ephemeral-leak reads the ZooKeeper servers' trees
- * every `intervalMs` of virtual time. Each violation is traced as a `violation` event on its first node.
+ * the end; the transaction checkers find hanging-transaction as each partition's LSO moves and at the end, and
+ * aborted-read and zombie-write at the end (a run without transactions stores nothing; transaction.max.timeout.ms
+ * is Kafka's default until the brokers' setting reaches the scenario); zk-ephemeral-leak reads the ZooKeeper
+ * servers' trees every `intervalMs` of virtual time. Each violation is traced as a `violation` event on its first
+ * node.
  */
 
 import { EphemeralLeakChecker, type ZkServerView } from "../check/zk.ts";
 import { REPLICATION_KINDS, ReplicationCheckers } from "../check/replication.ts";
 import { HISTORY_KINDS, HistoryCheckers } from "../check/history.ts";
 import { GROUP_KINDS, GroupCheckers } from "../check/groups.ts";
+import { TRANSACTION_KINDS, TransactionCheckers } from "../check/transactions.ts";
 import type { Violation } from "../check/violation.ts";
 import type { EventTarget } from "../sim/kernel.ts";
 import { ms } from "../sim/time.ts";
@@ -25,6 +29,7 @@ export class OnlineCheckers implements EventTarget {
   private readonly replication = new ReplicationCheckers();
   private readonly history = new HistoryCheckers();
   private readonly groups = new GroupCheckers();
+  private readonly transactions = new TransactionCheckers();
 
   constructor(
     private readonly built: BuiltWorld,
@@ -40,8 +45,10 @@ export class OnlineCheckers implements EventTarget {
           this.history.observe(event);
           for (const violation of this.replication.observe(event)) this.record(violation);
           for (const violation of this.groups.observe(event)) this.record(violation);
+          const hang = this.transactions.observe(event);
+          if (hang !== null) this.record(hang);
         },
-        [...HISTORY_KINDS, ...REPLICATION_KINDS, ...GROUP_KINDS],
+        [...HISTORY_KINDS, ...REPLICATION_KINDS, ...GROUP_KINDS, ...TRANSACTION_KINDS],
       );
     }
     if (this.built.zkServers.length > 0) this.built.world.kernel.after(ms(this.intervalMs), this, EVENT_CHECK);
@@ -60,6 +67,7 @@ export class OnlineCheckers implements EventTarget {
     const committed = (tp: string) => this.replication.committedLog(tp);
     for (const violation of this.history.check(committed, now, this.replication.topicPartitions())) this.record(violation);
     for (const violation of this.groups.check(committed, now)) this.record(violation);
+    for (const violation of this.transactions.check(now)) this.record(violation);
   }
 
   /** The (group, partition, offset) processed more than once; null when the run had no consumer group. */
