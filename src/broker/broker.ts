@@ -215,6 +215,9 @@ export class KafkaBroker extends BrokerPlumbing implements Process, BrokerServic
       case "Metadata":
         this.handleMetadata(from, message);
         break;
+      case "WriteTxnMarkers":
+        this.replicaManager.handleWriteTxnMarkers(from, message);
+        break;
       case "InitProducerId":
         handleInitProducerId(this, from, message);
         break;

@@ -2,15 +2,16 @@
  * One producer's state on one partition (ProducerStateEntry, BatchMetadata) and the leader's checks of a new
  * batch against it (ProducerAppendInfo.checkProducerEpoch / checkSequence and ProducerStateEntry.findDuplicateBatch,
  * Kafka 3.x): the producer epoch and the metadata of its last five batches. Sequence numbers wrap at Int.MAX
- * (DefaultRecordBatch.incrementSequence). Simplifications: no transaction fields (currentTxnFirstOffset,
- * coordinatorEpoch) yet; one batch per partition per Produce, so ProducerAppendInfo's batch-by-batch
- * "updatedEntry" collapses into the entry itself.
+ * (DefaultRecordBatch.incrementSequence). With transactions (ProducerAppendInfo.appendDataBatch /
+ * appendEndTxnMarker): currentTxnFirstOffset (the first offset of the producer's open transaction here, -1 when
+ * none) and the coordinatorEpoch of the last marker. Simplification: one batch per partition per Produce, so
+ * ProducerAppendInfo's batch-by-batch "updatedEntry" collapses into the entry itself.
  */
 
 import { assert } from "../../sim/assert.ts";
 import type { LeaderAppendCheck } from "../log/producer-state.ts";
 import { APPEND } from "../log/producer-state.ts";
-import { lastOffset, NO_PRODUCER_EPOCH, NO_SEQUENCE, type RecordBatch } from "../log/records.ts";
+import { lastOffset, markerCoordinatorEpoch, NO_PRODUCER_EPOCH, NO_SEQUENCE, type RecordBatch } from "../log/records.ts";
 
 /** ProducerStateEntry.NumBatchesToRetain. */
 export const NUM_BATCHES_TO_RETAIN = 5;
@@ -55,6 +56,10 @@ export class ProducerStateEntry {
   lastTimestamp = -1;
   /** The last offset of the producer's last batch in the log, data or control (a truncation below it matters). */
   lastAppendedOffset = -1;
+  /** The first offset of the producer's ongoing transaction on this partition; -1 when none. */
+  currentTxnFirstOffset = -1;
+  /** The coordinator epoch of the last transaction marker (-1: none yet): an older one is fenced. */
+  coordinatorEpoch = -1;
 
   constructor(readonly producerId: number) {}
 
@@ -106,6 +111,7 @@ export class ProducerStateEntry {
  */
 export function checkLeaderAppend(entry: ProducerStateEntry | undefined, batch: RecordBatch): LeaderAppendCheck {
   if (entry === undefined) return APPEND;
+  if (batch.isControl) return checkEndTxnMarker(entry, batch);
   const duplicate = entry.findDuplicateBatch(batch);
   if (duplicate !== null) return { kind: "duplicate", firstOffset: duplicate.firstOffset, lastOffset: duplicate.lastOffset };
   if (batch.producerEpoch < entry.producerEpoch) return { kind: "error", error: "INVALID_PRODUCER_EPOCH" };
@@ -114,6 +120,25 @@ export function checkLeaderAppend(entry: ProducerStateEntry | undefined, batch: 
     return APPEND;
   }
   // Same epoch. With no known epoch (only markers, or state lost) any sequence goes.
-  if (entry.producerEpoch === NO_PRODUCER_EPOCH || inSequence(entry.lastSeq, batch.baseSequence)) return APPEND;
-  return { kind: "error", error: "OUT_OF_ORDER_SEQUENCE_NUMBER" };
+  if (entry.producerEpoch !== NO_PRODUCER_EPOCH && !inSequence(entry.lastSeq, batch.baseSequence)) return { kind: "error", error: "OUT_OF_ORDER_SEQUENCE_NUMBER" };
+  return checkTransactionalState(entry, batch);
+}
+
+/** appendDataBatch: a non-transactional write while the producer's transaction is open is INVALID_TXN_STATE. */
+function checkTransactionalState(entry: ProducerStateEntry, batch: RecordBatch): LeaderAppendCheck {
+  if (entry.currentTxnFirstOffset >= 0 && !batch.isTransactional) return { kind: "error", error: "INVALID_TXN_STATE" };
+  return APPEND;
+}
+
+/**
+ * ProducerAppendInfo.appendEndTxnMarker's checks for a marker the coordinator writes (AppendOrigin.COORDINATOR):
+ * checkProducerEpoch (a lower epoch → INVALID_PRODUCER_EPOCH), then checkCoordinatorEpoch (a marker from an older
+ * coordinator epoch than the last marker's → TRANSACTION_COORDINATOR_FENCED). Followers copy without checks.
+ */
+export function checkEndTxnMarker(entry: ProducerStateEntry | undefined, batch: RecordBatch): LeaderAppendCheck {
+  assert(batch.isControl, "only a control batch is a transaction marker");
+  if (entry === undefined) return APPEND;
+  if (batch.producerEpoch < entry.producerEpoch) return { kind: "error", error: "INVALID_PRODUCER_EPOCH" };
+  if (entry.coordinatorEpoch > markerCoordinatorEpoch(batch)) return { kind: "error", error: "TRANSACTION_COORDINATOR_FENCED" };
+  return APPEND;
 }

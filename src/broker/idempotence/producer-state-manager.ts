@@ -10,14 +10,28 @@
  *   point and replays); when no producer has a batch at or past the truncation point nothing changes.
  * - Retention moving the log start offset keeps the in-memory entries, as 3.x does (onLogStartOffsetIncremented
  *   drops nothing); producer.id.expiration.ms (1 day) is not modelled — no simulated run lasts that long.
- * - No transactions yet: control batches only move the producer epoch (appendEndTxnMarker's epoch update).
+ * Transactions (ProducerStateManager 3.6): a producer's first transactional batch opens `ongoingTxns[firstOffset]`;
+ * its marker (appendEndTxnMarker) completes it, moving it to `unreplicatedTxns` until the high watermark passes the
+ * marker (onHighWatermarkUpdated), and an ABORT appends AbortedTxn(pid, first, last, lastStableOffset) to the
+ * aborted-transaction index (the .txnindex files). firstUnstableOffset = the earliest of both maps.
+ * - The aborted-transaction index is kept in memory, one list per log rather than one file per segment, rebuilt
+ *   with the rest of the state on load and truncation (Kafka's LogLoader rebuilds .txnindex from the segments it
+ *   recovers the same way); retention does not trim it (entries below the log start are never asked for).
  */
 
-import type { LeaderAppendCheck, ProducerStateHooks } from "../log/producer-state.ts";
+import type { AbortedTxn, LeaderAppendCheck, ProducerStateHooks } from "../log/producer-state.ts";
 import { APPEND } from "../log/producer-state.ts";
 import type { LogContext } from "../log/context.ts";
-import { lastOffset, NO_PRODUCER_ID, type RecordBatch } from "../log/records.ts";
-import { checkLeaderAppend, ProducerStateEntry } from "./producer-state-entry.ts";
+import { assert } from "../../sim/assert.ts";
+import { lastOffset, markerCoordinatorEpoch, NO_PRODUCER_ID, type RecordBatch } from "../log/records.ts";
+import { checkEndTxnMarker, checkLeaderAppend, ProducerStateEntry } from "./producer-state-entry.ts";
+
+/** TxnMetadata: a transaction on this partition; lastOffset (the marker's) once completed, else -1. */
+export interface TxnMetadata {
+  readonly producerId: number;
+  readonly firstOffset: number;
+  lastOffset: number;
+}
 
 /** What the manager reads of its log to rebuild after a truncation. */
 export interface ProducerStateSource {
@@ -28,6 +42,13 @@ export interface ProducerStateSource {
 export class ProducerStateManager implements ProducerStateHooks {
   /** By producerId, in first-seen order. */
   readonly producers = new Map<number, ProducerStateEntry>();
+  /** Open transactions by first offset; appends come in offset order, so the map's order is ascending. */
+  readonly ongoingTxns = new Map<number, TxnMetadata>();
+  /** Completed transactions whose marker is not yet below the high watermark, by first offset. */
+  readonly unreplicatedTxns = new Map<number, TxnMetadata>();
+  /** The aborted-transaction index, in marker order. */
+  readonly abortedTxns: AbortedTxn[] = [];
+  hasTransactions = false;
 
   constructor(
     readonly topicPartition: string,
@@ -40,8 +61,25 @@ export class ProducerStateManager implements ProducerStateHooks {
   }
 
   checkLeaderAppend(batch: RecordBatch): LeaderAppendCheck {
-    if (batch.producerId === NO_PRODUCER_ID || batch.isControl) return APPEND;
+    if (batch.producerId === NO_PRODUCER_ID) return APPEND;
+    if (batch.isControl) return checkEndTxnMarker(this.producers.get(batch.producerId), batch);
     return checkLeaderAppend(this.producers.get(batch.producerId), batch);
+  }
+
+  firstUnstableOffset(highWatermark: number): number | null {
+    // onHighWatermarkUpdated → removeUnreplicatedTransactions: completed below the high watermark.
+    for (const [firstOffset, txn] of this.unreplicatedTxns) if (txn.lastOffset < highWatermark) this.unreplicatedTxns.delete(firstOffset);
+    let first: number | null = null;
+    for (const firstOffset of this.ongoingTxns.keys()) {
+      first = firstOffset;
+      break;
+    }
+    for (const firstOffset of this.unreplicatedTxns.keys()) if (first === null || firstOffset < first) first = firstOffset;
+    return first;
+  }
+
+  collectAbortedTransactions(startOffset: number, upperBoundOffset: number): AbortedTxn[] {
+    return this.abortedTxns.filter((txn) => txn.lastOffset >= startOffset && txn.firstOffset < upperBoundOffset);
   }
 
   onBatchAppended(batch: RecordBatch): void {
@@ -51,9 +89,47 @@ export class ProducerStateManager implements ProducerStateHooks {
       entry = new ProducerStateEntry(batch.producerId);
       this.producers.set(batch.producerId, entry);
     }
-    if (batch.isControl) entry.maybeUpdateProducerEpoch(batch.producerEpoch);
-    else entry.addBatch(batch);
+    if (batch.isControl) this.appendEndTxnMarker(entry, batch);
+    else {
+      entry.addBatch(batch);
+      if (batch.isTransactional && entry.currentTxnFirstOffset < 0) {
+        // appendDataBatch: the producer's first transactional batch here begins a transaction.
+        entry.currentTxnFirstOffset = batch.baseOffset;
+        this.ongoingTxns.set(batch.baseOffset, { producerId: batch.producerId, firstOffset: batch.baseOffset, lastOffset: -1 });
+        this.hasTransactions = true;
+      }
+    }
     entry.lastAppendedOffset = lastOffset(batch);
+  }
+
+  /**
+   * appendEndTxnMarker, then completeTxn: a marker of a non-empty transaction completes it (an ABORT goes to the
+   * index with lastStableOffset(completedTxn): the first other producer's open transaction, else just past the
+   * marker); every marker moves the epoch and records the coordinator epoch.
+   */
+  private appendEndTxnMarker(entry: ProducerStateEntry, batch: RecordBatch): void {
+    const firstOffset = entry.currentTxnFirstOffset;
+    entry.maybeUpdateProducerEpoch(batch.producerEpoch);
+    entry.currentTxnFirstOffset = -1;
+    entry.coordinatorEpoch = markerCoordinatorEpoch(batch);
+    entry.lastTimestamp = batch.maxTimestamp;
+    if (firstOffset < 0) return;
+    const txn = this.ongoingTxns.get(firstOffset);
+    assert(txn !== undefined && txn.producerId === batch.producerId, "a marker completes a transaction that was started");
+    txn.lastOffset = lastOffset(batch);
+    if (batch.controlType === "ABORT") {
+      let lastStableOffset = txn.lastOffset + 1;
+      for (const other of this.ongoingTxns.values()) {
+        if (other.producerId !== txn.producerId) {
+          lastStableOffset = other.firstOffset;
+          break;
+        }
+      }
+      this.abortedTxns.push({ producerId: txn.producerId, firstOffset, lastOffset: txn.lastOffset, lastStableOffset });
+    }
+    this.ongoingTxns.delete(firstOffset);
+    this.unreplicatedTxns.set(firstOffset, txn);
+    this.hasTransactions = true;
   }
 
   onTruncate(offset: number): void {
@@ -75,6 +151,9 @@ export class ProducerStateManager implements ProducerStateHooks {
 
   private replay(batches: Iterable<RecordBatch>, reason: "load" | "truncate", offset: number): void {
     this.producers.clear();
+    this.ongoingTxns.clear();
+    this.unreplicatedTxns.clear();
+    this.abortedTxns.length = 0;
     let replayed = 0;
     for (const batch of batches) {
       if (reason === "truncate" && batch.baseOffset >= offset) break;

@@ -122,6 +122,16 @@ export class Log {
     return this.hw;
   }
 
+  /**
+   * UnifiedLog.lastStableOffset: the first unstable offset (ProducerStateManager.firstUnstableOffset: the earliest
+   * ongoing transaction, or a completed one whose marker the high watermark has not passed) when below the high
+   * watermark, else the high watermark. read_committed consumers read up to it.
+   */
+  get lastStableOffset(): number {
+    const firstUnstable = this.producerState.firstUnstableOffset(this.hw);
+    return firstUnstable !== null && firstUnstable < this.hw ? firstUnstable : this.hw;
+  }
+
   /** The segments, oldest first; the last one is the active segment. */
   get segments(): readonly LogSegment[] {
     return this.segmentList;

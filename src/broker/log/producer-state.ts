@@ -15,7 +15,15 @@ import type { RecordBatch } from "./records.ts";
 export type LeaderAppendCheck =
   | { readonly kind: "append" }
   | { readonly kind: "duplicate"; readonly firstOffset: number; readonly lastOffset: number }
-  | { readonly kind: "error"; readonly error: "OUT_OF_ORDER_SEQUENCE_NUMBER" | "INVALID_PRODUCER_EPOCH" };
+  | { readonly kind: "error"; readonly error: "OUT_OF_ORDER_SEQUENCE_NUMBER" | "INVALID_PRODUCER_EPOCH" | "INVALID_TXN_STATE" | "TRANSACTION_COORDINATOR_FENCED" };
+
+/** AbortedTxn (the .txnindex entry): an aborted transaction's first and last (marker) offsets, and the LSO then. */
+export interface AbortedTxn {
+  readonly producerId: number;
+  readonly firstOffset: number;
+  readonly lastOffset: number;
+  readonly lastStableOffset: number;
+}
 
 export const APPEND: LeaderAppendCheck = Object.freeze({ kind: "append" });
 
@@ -31,6 +39,19 @@ export interface ProducerStateHooks {
   rebuild(batches: Iterable<RecordBatch>): void;
   /** The leader's check of a client batch (producerId ≥ 0) before appendAsLeader; changes no state. */
   checkLeaderAppend(batch: RecordBatch): LeaderAppendCheck;
+  /**
+   * ProducerStateManager.firstUnstableOffset after onHighWatermarkUpdated(highWatermark): the first offset of the
+   * earliest ongoing transaction, or of a completed one whose marker is not below the high watermark yet; null
+   * when none.
+   */
+  firstUnstableOffset(highWatermark: number): number | null;
+  /** Whether the log ever held a transactional batch (since it was loaded): only then is the LSO traced. */
+  readonly hasTransactions: boolean;
+  /**
+   * UnifiedLog.collectAbortedTransactions (TransactionIndex.collectAbortedTxns over the segments): the aborted
+   * transactions overlapping [startOffset, upperBoundOffset): lastOffset >= startOffset and firstOffset < upper.
+   */
+  collectAbortedTransactions(startOffset: number, upperBoundOffset: number): AbortedTxn[];
 }
 
 /** The default: the log keeps no producer state (and accepts every batch). */
@@ -39,4 +60,7 @@ export const NO_PRODUCER_STATE: ProducerStateHooks = Object.freeze({
   onTruncate() {},
   rebuild() {},
   checkLeaderAppend: () => APPEND,
+  firstUnstableOffset: () => null,
+  hasTransactions: false,
+  collectAbortedTransactions: () => [],
 });

@@ -178,3 +178,65 @@ export function withBaseOffset(batch: RecordBatch, baseOffset: number): RecordBa
 export function withLeaderEpoch(batch: RecordBatch, partitionLeaderEpoch: number): RecordBatch {
   return { ...batch, partitionLeaderEpoch };
 }
+
+// ---- Transaction markers (ControlRecordType, EndTransactionMarker) ----
+
+/** ControlRecordType ids: ABORT 0, COMMIT 1. */
+const CONTROL_TYPE_ID: Readonly<Record<ControlType, number>> = { ABORT: 0, COMMIT: 1 };
+
+/** Seven bits per character, so each is one UTF-8 byte and the sizes stay Kafka's (4-byte key, 6-byte value). */
+function sevenBitChars(value: number, count: number): string {
+  let text = "";
+  for (let i = count - 1; i >= 0; i--) text += String.fromCharCode(Math.floor(value / 128 ** i) % 128);
+  return text;
+}
+
+function fromSevenBitChars(text: string): number {
+  let value = 0;
+  for (let i = 0; i < text.length; i++) value = value * 128 + text.charCodeAt(i);
+  return value;
+}
+
+export interface EndTxnMarkerSpec {
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly coordinatorEpoch: number;
+  readonly controlType: ControlType;
+  readonly timestamp: number;
+  readonly partitionLeaderEpoch?: number;
+}
+
+/**
+ * MemoryRecords.withEndTransactionMarker: a transactional control batch holding one control record — key
+ * ControlRecordType (version int16 0, type int16), value EndTransactionMarker (version int16 0, coordinatorEpoch
+ * int32) — with no sequence. It takes one offset. The bytes are text here: two version characters then the type
+ * resp. the epoch in seven-bit characters, each one byte, so the record has Kafka's 4-byte key and 6-byte value.
+ */
+export function makeEndTxnMarker(spec: EndTxnMarkerSpec): RecordBatch {
+  if (!Number.isSafeInteger(spec.coordinatorEpoch) || spec.coordinatorEpoch < 0 || spec.coordinatorEpoch >= 128 ** 4) {
+    throw new RangeError(`coordinator epoch ${spec.coordinatorEpoch} out of range`);
+  }
+  return makeBatch({
+    baseOffset: 0,
+    partitionLeaderEpoch: spec.partitionLeaderEpoch ?? NO_PARTITION_LEADER_EPOCH,
+    producerId: spec.producerId,
+    producerEpoch: spec.producerEpoch,
+    isTransactional: true,
+    isControl: true,
+    controlType: spec.controlType,
+    records: [
+      {
+        key: sevenBitChars(0, 2) + sevenBitChars(CONTROL_TYPE_ID[spec.controlType], 2),
+        value: sevenBitChars(0, 2) + sevenBitChars(spec.coordinatorEpoch, 4),
+        timestamp: spec.timestamp,
+      },
+    ],
+  });
+}
+
+/** EndTransactionMarker.deserialize(...).coordinatorEpoch of a marker batch; -1 when it holds none. */
+export function markerCoordinatorEpoch(batch: RecordBatch): number {
+  const value = batch.records[0]?.value ?? null;
+  if (!batch.isControl || value === null || value.length !== 6) return -1;
+  return fromSevenBitChars(value.slice(2));
+}

@@ -1,8 +1,8 @@
 /**
  * The leader's answer to ListOffsets (Partition.fetchOffsetForTimestamp): the latest offset (the HW for
- * consumers, the log end offset for a follower resetting after OFFSET_OUT_OF_RANGE), the earliest (the log
+ * read_uncommitted consumers, the last stable offset for read_committed ones, the log end offset for a follower resetting after OFFSET_OUT_OF_RANGE), the earliest (the log
  * start), or the first offset whose batch has a timestamp at or after the one asked. KIP-320 epoch check first,
- * then leadership. Simplifications: no time index lookup (batches are scanned); read_committed reads the HW.
+ * then leadership. Simplification: no time index lookup (batches are scanned).
  */
 
 import type { KafkaError, ListOffsetsRequest } from "../../protocol/kafka.ts";
@@ -25,7 +25,8 @@ export function listOffset(host: ReplicaHost, request: ListOffsetsRequest, asked
   if (epochError !== "NONE") return none(epochError);
   if (!partition.isLeader) return none("NOT_LEADER_OR_FOLLOWER");
   const log = partition.log;
-  const lastFetchable = request.replicaId >= 0 ? log.logEndOffset : log.highWatermark;
+  // Partition.fetchOffsetForTimestamp's lastFetchableOffset by isolation level.
+  const lastFetchable = request.replicaId >= 0 ? log.logEndOffset : request.isolationLevel === 1 ? log.lastStableOffset : log.highWatermark;
   if (asked.timestamp === LATEST_TIMESTAMP) return { error: "NONE", timestamp: -1, offset: lastFetchable, leaderEpoch: partition.leaderEpoch };
   if (asked.timestamp === EARLIEST_TIMESTAMP) {
     return { error: "NONE", timestamp: -1, offset: log.logStartOffset, leaderEpoch: log.leaderEpochCache.epochForOffset(log.logStartOffset) };

@@ -55,6 +55,8 @@ export class Partition {
   /** The log end offset when this broker became leader at the current epoch (expansion needs followers past it). */
   leaderEpochStartOffset: number | null = null;
   readonly remoteReplicas = new Map<number, RemoteReplica>();
+  /** The last LSO traced as txn-lso (-1: none yet). */
+  private tracedLastStableOffset = -1;
   /** The HW when the current leadership began; the leader's HW never decreases below it. */
   private leaderHighWatermarkFloor = -1;
 
@@ -201,7 +203,21 @@ export class Partition {
     this.log.maybeIncrementHighWatermark(newHighWatermark);
     this.leaderHighWatermarkFloor = newHighWatermark;
     this.traceHighWatermark(previous, "leader");
+    this.maybeTraceLastStableOffset();
     return true;
+  }
+
+  /**
+   * The leader's LSO (UnifiedLog.lastStableOffset) moved: a txn-lso event, only for a log that ever held a
+   * transactional batch (so partitions without transactions trace exactly as before).
+   */
+  maybeTraceLastStableOffset(): void {
+    if (!this.isLeader || !this.log.producerState.hasTransactions) return;
+    const lastStableOffset = this.log.lastStableOffset;
+    if (lastStableOffset === this.tracedLastStableOffset) return;
+    this.tracedLastStableOffset = lastStableOffset;
+    const context = this.services.context;
+    if (context.tracing) context.trace("txn-lso", { topicPartition: this.topicPartition, lastStableOffset, highWatermark: this.log.highWatermark });
   }
 
   /** Follower: HW = min(the leader's HW, own log end offset) (it may move down after a truncation). */

@@ -38,6 +38,8 @@ import type { DelayedProduce } from "./delayed-produce.ts";
 import { ReplicaFetcherManager } from "./fetcher-manager.ts";
 import { AlterIsrManager, ZkIsrWriter, type IsrUpdateOutcome, type IsrUpdater } from "./isr-updates.ts";
 import { fetchResponse, readFromLocalLog } from "./local-reads.ts";
+import { handleWriteTxnMarkers } from "./txn-markers.ts";
+import type { WriteTxnMarkersRequest } from "../../protocol/transaction.ts";
 import { listOffset } from "./list-offsets.ts";
 import { Partition, type PendingIsr } from "./partition.ts";
 import { appendRecords, handleProduce, type AppendCallback, type AppendRequest, type ProduceHost } from "./produce.ts";
@@ -362,6 +364,11 @@ export class ReplicaManager implements ProduceHost {
   /** ReplicaManager.appendRecords for an internal writer (the group coordinator): the callback gets the results. */
   appendRecords(request: AppendRequest, callback: AppendCallback): void {
     appendRecords(this, request, callback);
+  }
+
+  /** KafkaApis.handleWriteTxnMarkersRequest: the leaders' marker appends (txn-markers.ts). */
+  handleWriteTxnMarkers(from: string, request: WriteTxnMarkersRequest): void {
+    handleWriteTxnMarkers(this, from, request);
   }
 
   /** appendRecordsToLeader's tail: a single-replica ISR commits at once; parked follower fetches see the new data. */

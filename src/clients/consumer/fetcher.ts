@@ -10,6 +10,9 @@
  * sessions (KIP-227), no preferred read replica (KIP-392); without a group, records reach the application as
  * soon as the response arrives (a group consumer buffers them for poll(), fetch-buffer.ts); after a partition error the partition waits retry.backoff.ms
  * before its next fetch, where the Java consumer's poll loop may fetch again at once.
+ * read_committed (isolation.level): the broker reads only up to the LSO and lists the aborted transactions in the
+ * range; CompletedFetch skips each aborted producer's transactional batches from the transaction's first offset to
+ * its ABORT marker (readCommittedBatches), and control batches are never returned (either isolation level).
  */
 
 import {
@@ -21,7 +24,7 @@ import {
   type FetchResponse,
   type KafkaError,
 } from "../../protocol/kafka.ts";
-import { lastOffset } from "../../broker/log/records.ts";
+import { lastOffset, type RecordBatch } from "../../broker/log/records.ts";
 import { ms } from "../../sim/time.ts";
 import type { ConsumerCore } from "./core.ts";
 import type { TopicPartitionState } from "./subscription-state.ts";
@@ -128,7 +131,31 @@ function handlePartition(core: ConsumerCore, state: TopicPartitionState, sent: F
   backOff(core, state);
 }
 
-function consume(core: ConsumerCore, state: TopicPartitionState, sent: FetchPartition, answer: FetchPartitionResponse, leaderHost: string): void {
+/**
+ * CompletedFetch.nextFetchedBatch's read_committed filter: the aborted transactions (by first offset) become
+ * "aborted producer ids" as batches reach them (consumeAbortedTransactionsUpTo); a transactional batch of an
+ * aborted producer is skipped — here: kept with no records, so the position still moves past it — and that
+ * producer's ABORT marker ends the skipping. Control batches pass through (every caller skips them).
+ */
+export function readCommittedBatches(batches: readonly RecordBatch[], abortedTransactions: readonly { producerId: number; firstOffset: number }[]): RecordBatch[] {
+  const pending = [...abortedTransactions].sort((a, b) => a.firstOffset - b.firstOffset || a.producerId - b.producerId);
+  const abortedProducerIds = new Set<number>();
+  let next = 0;
+  return batches.map((batch) => {
+    if (batch.producerId < 0) return batch;
+    while (next < pending.length && pending[next].firstOffset <= lastOffset(batch)) abortedProducerIds.add(pending[next++].producerId);
+    if (batch.isControl) {
+      if (batch.controlType === "ABORT") abortedProducerIds.delete(batch.producerId);
+      return batch;
+    }
+    if (batch.isTransactional && abortedProducerIds.has(batch.producerId)) return { ...batch, records: [] };
+    return batch;
+  });
+}
+
+function consume(core: ConsumerCore, state: TopicPartitionState, sent: FetchPartition, received: FetchPartitionResponse, leaderHost: string): void {
+  const readCommitted = core.config["isolation.level"] === "read_committed";
+  const answer = readCommitted ? { ...received, batches: readCommittedBatches(received.batches, received.abortedTransactions ?? []) } : received;
   state.highWatermark = answer.highWatermark;
   if (core.bufferFetch(state, answer, sent.currentLeaderEpoch, leaderHost)) return;
   const position = state.position!;
@@ -153,7 +180,9 @@ function consume(core: ConsumerCore, state: TopicPartitionState, sent: FetchPart
   // FetchCollector: the records returned, then the lag = the response's HW minus the new position.
   const nowUs = core.nowUs();
   core.metrics.recordsConsumed.record(offsets.length, nowUs);
-  core.metrics.recordPartitionLag(state.topicPartition, answer.highWatermark - state.position!.offset, nowUs);
+  // FetchCollector: read_committed measures the lag to the last stable offset.
+  const end = readCommitted ? answer.lastStableOffset : answer.highWatermark;
+  core.metrics.recordPartitionLag(state.topicPartition, end - state.position!.offset, nowUs);
   if (offsets.length === 0) return;
   core.history("ok", state, { offsets, values, leaderEpoch: sent.currentLeaderEpoch, leader: leaderHost, highWatermark: answer.highWatermark });
 }

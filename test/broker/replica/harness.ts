@@ -6,6 +6,7 @@
  * broker (for compat.isrUpdate "zk-direct").
  */
 
+import type { WriteTxnMarkersRequest } from "../../../src/protocol/transaction.ts";
 import { DEFAULT_COMPAT, DEFAULT_REPLICATION_CONFIG, type Compat, type ReplicationConfig } from "../../../src/broker/config.ts";
 import type { LogConfig } from "../../../src/broker/log/config.ts";
 import { LogManager } from "../../../src/broker/log/log-manager.ts";
@@ -99,6 +100,8 @@ export class ReplicaBroker extends BrokerPlumbing implements Process, BrokerServ
         return rm.handleUpdateMetadata(from, message as UpdateMetadataRequest);
       case "StopReplica":
         return rm.handleStopReplica(from, message as StopReplicaRequest);
+      case "WriteTxnMarkers":
+        return rm.handleWriteTxnMarkers(from, message as WriteTxnMarkersRequest);
       case "FetchResponse":
       case "OffsetsForLeaderEpochResponse":
       case "ListOffsetsResponse":
