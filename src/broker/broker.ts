@@ -6,7 +6,8 @@
  * away (controlled shutdown) and ends with the clean-shutdown marker. After a session expiry it builds a new
  * ZooKeeper client, registers again and re-runs the controller election, as ZooKeeperClient's reinitialisation
  * does. It hosts the group coordinator (coordinator/group/), started once the broker has registered, and
- * dispatches the group APIs to it. Simplifications: one listener, no request quotas or thread pools (a request is handled when it arrives);
+ * dispatches the group APIs to it, and the transaction coordinator (coordinator/transaction/), which does nothing
+ * until a client uses a transactional id. Simplifications: one listener, no request quotas or thread pools (a request is handled when it arrives);
  * a failed log dir halts the broker (it stops answering; its session then expires), as Kafka's Exit.halt does.
  */
 
@@ -30,7 +31,12 @@ import { GroupApis, type GroupApiRequest } from "./coordinator/group/group-apis.
 import { GroupCoordinator } from "./coordinator/group/group-coordinator.ts";
 import { OffsetsTopicCreator } from "./coordinator/group/offsets-topic.ts";
 import { coordinatorLeadershipListener, replicaStorage } from "./coordinator/group/replica-storage.ts";
-import { handleInitProducerId } from "./idempotence/producer-id-manager.ts";
+import { handleInitProducerId, producerIdManagerOf } from "./idempotence/producer-id-manager.ts";
+import { TransactionApis, type TransactionApiRequest } from "./coordinator/transaction/transaction-apis.ts";
+import { TransactionCoordinator } from "./coordinator/transaction/transaction-coordinator.ts";
+import { TXN_COORDINATOR_TIMER_PREFIX } from "./coordinator/transaction/transaction-state-manager.ts";
+import { TransactionStateTopicCreator, transactionLogStorage, withTransactionCoordinator } from "./coordinator/transaction/transaction-state-topic.ts";
+import type { WriteTxnMarkersResponse } from "../protocol/transaction.ts";
 import { LogManager, TIMER_PREFIX as LOG_TIMER_PREFIX } from "./log/log-manager.ts";
 import { MetadataCache } from "./metadata-cache.ts";
 import { ReplicaManager } from "./replica/replica-manager.ts";
@@ -72,6 +78,8 @@ export class KafkaBroker extends BrokerPlumbing implements Process, BrokerServic
   controller!: KafkaController;
   groupCoordinator!: GroupCoordinator;
   private groupApis!: GroupApis;
+  transactionCoordinator!: TransactionCoordinator;
+  private transactionApis!: TransactionApis;
   private client!: ZkClient;
   /** Bumped with every new ZooKeeper client; callbacks of an older session are ignored. */
   private session = 0;
@@ -133,7 +141,22 @@ export class KafkaBroker extends BrokerPlumbing implements Process, BrokerServic
     this.controller = new KafkaController(this);
     this.groupCoordinator = new GroupCoordinator(this, replicaStorage(() => this.replicaManager, () => this.nowMs()));
     this.groupApis = new GroupApis(this, this.groupCoordinator, new OffsetsTopicCreator(this));
-    this.replicaManager.leadershipListener = coordinatorLeadershipListener(this.groupCoordinator);
+    this.transactionCoordinator = new TransactionCoordinator(
+      {
+        brokerId: this.brokerId,
+        context: this.context,
+        config: this.config,
+        metadataCache: this.metadataCache,
+        nowMs: () => this.nowMs(),
+        nextCorrelationId: () => this.nextCorrelationId(),
+        sendToBroker: (brokerId, message) => this.sendToBroker(brokerId, message),
+        generateProducerId: () => producerIdManagerOf(this).generateProducerId(),
+      },
+      transactionLogStorage(() => this.replicaManager, () => this.nowMs()),
+    );
+    this.transactionApis = new TransactionApis(this, this.transactionCoordinator, new TransactionStateTopicCreator(this));
+    this.groupApis.findTransactionCoordinator = (transactionalId) => this.transactionApis.findCoordinator(transactionalId);
+    this.replicaManager.leadershipListener = withTransactionCoordinator(coordinatorLeadershipListener(this.groupCoordinator), this.transactionCoordinator);
     this.replicaManager.startup();
     this.connect();
   }
@@ -165,6 +188,8 @@ export class KafkaBroker extends BrokerPlumbing implements Process, BrokerServic
       this.controller.onTimer(tag, data);
     } else if (tag.startsWith(GROUP_COORDINATOR_TIMER_PREFIX)) {
       this.groupCoordinator.onTimer(tag, data);
+    } else if (tag.startsWith(TXN_COORDINATOR_TIMER_PREFIX)) {
+      this.transactionCoordinator.onTimer(tag, data);
     } else if (tag.startsWith(BROKER_TIMER_PREFIX)) {
       this.onBrokerTimer(tag, data);
     }
@@ -181,6 +206,7 @@ export class KafkaBroker extends BrokerPlumbing implements Process, BrokerServic
   onShutdown(): void {
     if (this.halted) return;
     this.groupCoordinator.shutdown();
+    this.transactionCoordinator.shutdown();
     this.replicaManager.shutdown();
     this.controller.shutdown();
     this.client.close();
@@ -190,6 +216,15 @@ export class KafkaBroker extends BrokerPlumbing implements Process, BrokerServic
   // ---- Request dispatch (KafkaApis) ----
 
   private dispatch(from: string, message: KafkaRequest | KafkaResponse, connection: number): void {
+    const txnType = (message as Message).type;
+    if (txnType === "AddPartitionsToTxn" || txnType === "AddOffsetsToTxn" || txnType === "EndTxn") {
+      this.transactionApis.handle(from, message as unknown as TransactionApiRequest);
+      return;
+    }
+    if (txnType === "WriteTxnMarkersResponse") {
+      this.transactionApis.onWriteTxnMarkersResponse(message as unknown as WriteTxnMarkersResponse);
+      return;
+    }
     switch (message.type) {
       case "Produce":
         this.replicaManager.handleProduce(from, message);
@@ -219,7 +254,9 @@ export class KafkaBroker extends BrokerPlumbing implements Process, BrokerServic
         this.replicaManager.handleWriteTxnMarkers(from, message);
         break;
       case "InitProducerId":
-        handleInitProducerId(this, from, message);
+        // A transactional id goes to the transaction coordinator; the idempotent path is unchanged.
+        if (message.transactionalId !== null && message.transactionalId !== "") this.transactionApis.handle(from, message);
+        else handleInitProducerId(this, from, message);
         break;
       case "FindCoordinator":
       case "JoinGroup":
@@ -330,6 +367,7 @@ export class KafkaBroker extends BrokerPlumbing implements Process, BrokerServic
         this.controller.startup();
         // KafkaServer.startup starts the group coordinator after the controller (once per incarnation).
         this.groupCoordinator.startup();
+        this.transactionCoordinator.startup();
       });
     });
   }

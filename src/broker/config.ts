@@ -71,8 +71,32 @@ export const DEFAULT_GROUP_COORDINATOR_CONFIG: Readonly<GroupCoordinatorConfig> 
   "group.max.size": 2_147_483_647,
 });
 
-/** Replication, controller, ZooKeeper and group coordinator settings of a broker (KafkaConfig keys). */
-export interface ReplicationConfig extends GroupCoordinatorConfig {
+/**
+ * The transaction coordinator's broker keys (KafkaConfig, Kafka 3.6: TransactionLogConfig and
+ * TransactionStateManagerConfig). transaction.state.log.* describe the internal __transaction_state topic.
+ */
+export interface TransactionCoordinatorConfig {
+  "transaction.state.log.num.partitions": number;
+  "transaction.state.log.replication.factor": number;
+  "transaction.state.log.min.isr": number;
+  "transaction.state.log.segment.bytes": number;
+  "transaction.max.timeout.ms": number;
+  "transaction.abort.timed.out.transaction.cleanup.interval.ms": number;
+  "transactional.id.expiration.ms": number;
+}
+
+export const DEFAULT_TRANSACTION_COORDINATOR_CONFIG: Readonly<TransactionCoordinatorConfig> = Object.freeze({
+  "transaction.state.log.num.partitions": 50,
+  "transaction.state.log.replication.factor": 3,
+  "transaction.state.log.min.isr": 2,
+  "transaction.state.log.segment.bytes": 104_857_600,
+  "transaction.max.timeout.ms": 900_000,
+  "transaction.abort.timed.out.transaction.cleanup.interval.ms": 10_000,
+  "transactional.id.expiration.ms": 604_800_000,
+});
+
+/** Replication, controller, ZooKeeper, group and transaction coordinator settings of a broker (KafkaConfig keys). */
+export interface ReplicationConfig extends GroupCoordinatorConfig, TransactionCoordinatorConfig {
   "zookeeper.session.timeout.ms": number;
   "zookeeper.connection.timeout.ms": number;
   "replica.lag.time.max.ms": number;
@@ -101,6 +125,7 @@ export interface ReplicationConfig extends GroupCoordinatorConfig {
 
 export const DEFAULT_REPLICATION_CONFIG: Readonly<ReplicationConfig> = Object.freeze({
   ...DEFAULT_GROUP_COORDINATOR_CONFIG,
+  ...DEFAULT_TRANSACTION_COORDINATOR_CONFIG,
   "zookeeper.session.timeout.ms": 18_000,
   "zookeeper.connection.timeout.ms": 18_000,
   "replica.lag.time.max.ms": 30_000,

@@ -108,6 +108,14 @@ export const BROKER_NUMBER_DEFS: Readonly<Record<string, NumberDef>> = {
   "group.max.session.timeout.ms": int(),
   "group.initial.rebalance.delay.ms": int(),
   "group.max.size": int([1]),
+  // The transaction coordinator (KafkaConfig's TransactionLogConfig and TransactionStateManagerConfig keys).
+  "transaction.state.log.num.partitions": int([1]),
+  "transaction.state.log.replication.factor": short([1]),
+  "transaction.state.log.min.isr": int([1]),
+  "transaction.state.log.segment.bytes": int([1]),
+  "transaction.max.timeout.ms": int([1]),
+  "transaction.abort.timed.out.transaction.cleanup.interval.ms": int([1]),
+  "transactional.id.expiration.ms": int([1]),
 };
 
 /** Topic configs (LogConfig) the model reads. */

@@ -4,8 +4,8 @@
  * request becomes a GroupCoordinator call whose callback sends the response. FindCoordinator answers the leader
  * of partitionFor(groupId) from the metadata cache, creating __consumer_offsets when the cache does not know it
  * (offsets-topic.ts), COORDINATOR_NOT_AVAILABLE while there is no live leader. Simplifications: no
- * authorization; keyType 1 (transactions) is answered COORDINATOR_NOT_AVAILABLE until a transaction coordinator
- * exists; response sizes are approximations.
+ * authorization; keyType 1 (transactions) goes to the transaction coordinator's lookup when the broker sets one
+ * (coordinator/transaction/transaction-apis.ts), else COORDINATOR_NOT_AVAILABLE; response sizes are approximations.
  */
 
 import {
@@ -37,6 +37,9 @@ export interface GroupApisHost extends OffsetsTopicHost {
 }
 
 export class GroupApis {
+  /** FindCoordinator keyType 1 (TRANSACTION): the transaction coordinator's getCoordinator, when there is one. */
+  findTransactionCoordinator: ((transactionalId: string) => { error: KafkaError; nodeId: number; host: string }) | null = null;
+
   constructor(
     private readonly host: GroupApisHost,
     readonly coordinator: GroupCoordinator,
@@ -109,9 +112,10 @@ export class GroupApis {
     }
   }
 
-  /** KafkaApis.getCoordinator for keyType 0 (GROUP). */
+  /** KafkaApis.getCoordinator for keyType 0 (GROUP); keyType 1 goes to findTransactionCoordinator. */
   private getCoordinator(request: FindCoordinatorRequest): { error: KafkaError; nodeId: number; host: string } {
     const none = (error: KafkaError) => ({ error, nodeId: -1, host: "" });
+    if (request.keyType === 1 && this.findTransactionCoordinator !== null) return this.findTransactionCoordinator(request.key);
     if (request.keyType !== 0) return none("COORDINATOR_NOT_AVAILABLE");
     if (!this.coordinator.isActive) return none("COORDINATOR_NOT_AVAILABLE");
     const cache = this.host.metadataCache;
