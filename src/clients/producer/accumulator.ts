@@ -21,6 +21,7 @@ import type { StickyPartitioner } from "../partitioner.ts";
 import { ProducerBatch, type PendingRecord } from "./batch.ts";
 import type { ProducerConfig } from "./config.ts";
 import type { ProducerMetadata } from "./metadata.ts";
+import type { TransactionalState } from "./transactional.ts";
 import type { TransactionManager } from "./transaction-manager.ts";
 
 export interface ReadyCheckResult {
@@ -69,6 +70,9 @@ export class RecordAccumulator {
    * (BufferPool.queued() > 0) every batch is sendable, to free memory soonest.
    */
   private waitBytes = 0;
+
+  /** A transactional producer's TransactionManager half: drains only partitions added to the transaction. */
+  transactional: TransactionalState | null = null;
 
   constructor(
     private readonly config: ProducerConfig,
@@ -210,7 +214,7 @@ export class RecordAccumulator {
     const timeToWaitUs = backingOff ? this.retryBackoffUs : this.lingerUs;
     const full = deque.length > 1 || first.isFull;
     const expired = nowUs - first.lastAttemptUs >= timeToWaitUs;
-    const sendable = full || expired || this.waitBytes > 0 || this.closed || this.flushing;
+    const sendable = full || expired || this.waitBytes > 0 || this.closed || this.flushing || (this.transactional !== null && this.transactional.machine.isCompleting);
     return sendable && !backingOff ? nowUs : first.lastAttemptUs + timeToWaitUs;
   }
 
@@ -218,6 +222,7 @@ export class RecordAccumulator {
   private shouldStopDrain(first: ProducerBatch, tp: string): boolean {
     const tm = this.transactionManager;
     if (tm === null) return false;
+    if (this.transactional !== null && !this.transactional.isSendToPartitionAllowed(tp)) return true;
     if (!tm.hasProducerId) return true;
     if (!first.hasSequence) {
       // New batches wait while old-epoch batches are in flight or the partition's sequence state is unknown.

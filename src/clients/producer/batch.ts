@@ -77,6 +77,8 @@ export class ProducerBatch {
   /** Some attempt's outcome is unknown: the records may be in the log even if the batch finally fails. */
   maybeAppended = false;
   done = false;
+  /** Part of a transaction (RecordBatch isTransactional), set when a transactional producer drains it. */
+  isTransactional = false;
 
   constructor(
     readonly topic: string,
@@ -164,6 +166,7 @@ export class ProducerBatch {
       producerId: this.producerId,
       producerEpoch: this.producerEpoch,
       baseSequence: this.baseSequence,
+      ...(this.isTransactional ? { isTransactional: true } : {}),
       records: this.records.map((r) => ({ key: r.key, value: r.value, timestamp: r.timestamp })),
     });
   }

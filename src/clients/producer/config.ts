@@ -28,6 +28,10 @@ export interface ProducerConfig {
   readonly "max.request.size": number;
   /** The bytes the accumulator's batches may hold; send() blocks (up to max.block.ms) beyond it. */
   readonly "buffer.memory": number;
+  /** transactional.id: null (default) for a non-transactional producer. */
+  readonly "transactional.id": string | null;
+  /** The transaction timeout the producer asks its coordinator for (InitProducerId). */
+  readonly "transaction.timeout.ms": number;
 }
 
 /** What a user (a scenario) may set: Kafka keys; acks as "all" | "-1" | "0" | "1" or a number. */
@@ -50,6 +54,8 @@ export const PRODUCER_DEFAULTS: Omit<ProducerConfig, "bootstrap.servers"> = {
   "reconnect.backoff.ms": 50,
   "max.request.size": 1_048_576,
   "buffer.memory": 33_554_432,
+  "transactional.id": null,
+  "transaction.timeout.ms": 60_000,
 };
 
 /** ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION_FOR_IDEMPOTENCE. */
@@ -78,6 +84,7 @@ const NUMERIC_KEYS = [
   "reconnect.backoff.ms",
   "max.request.size",
   "buffer.memory",
+  "transaction.timeout.ms",
 ] as const;
 
 /** Kafka's config post-processing; `notes` lists what was changed silently (as Kafka logs it). */
@@ -94,6 +101,11 @@ export function resolveProducerConfig(bootstrap: readonly string[], input: Produ
   if (values["max.in.flight.requests.per.connection"] < 1) return { ok: false, error: "max.in.flight.requests.per.connection must be at least 1" };
   if (values["request.timeout.ms"] < 1) return { ok: false, error: "request.timeout.ms must be positive" };
   const notes: string[] = [];
+  const transactionalId = input["transactional.id"] ?? null;
+  if (transactionalId !== null && (typeof transactionalId !== "string" || transactionalId === "")) return { ok: false, error: "transactional.id must be a non-empty string" };
+  if (transactionalId !== null && input["enable.idempotence"] === false) {
+    return { ok: false, error: "Cannot set a transactional.id without also enabling idempotence." };
+  }
   const idempotenceSet = input["enable.idempotence"] !== undefined;
   if (idempotenceSet && typeof input["enable.idempotence"] !== "boolean") return { ok: false, error: "enable.idempotence must be a boolean" };
   let idempotence = idempotenceSet ? (input["enable.idempotence"] as boolean) : PRODUCER_DEFAULTS["enable.idempotence"];
@@ -109,7 +121,7 @@ export function resolveProducerConfig(bootstrap: readonly string[], input: Produ
     ];
     for (const [conflict, error, note] of conflicts) {
       if (!conflict) continue;
-      if (idempotenceSet) return { ok: false, error };
+      if (idempotenceSet || transactionalId !== null) return { ok: false, error };
       notes.push(`Idempotence will be disabled because ${note}.`);
       idempotence = false;
     }
@@ -138,11 +150,16 @@ export function resolveProducerConfig(bootstrap: readonly string[], input: Produ
     "reconnect.backoff.ms": values["reconnect.backoff.ms"],
     "max.request.size": values["max.request.size"],
     "buffer.memory": values["buffer.memory"],
+    "transactional.id": transactionalId,
+    "transaction.timeout.ms": values["transaction.timeout.ms"],
   };
   return { ok: true, config, notes };
 }
 
 /** The effective config as the "client-config" trace event carries it (acks as Kafka prints it: "all", "1", "0"). */
 export function describeProducerConfig(config: ProducerConfig): Record<string, unknown> {
-  return { ...config, acks: config.acks === -1 ? "all" : String(config.acks), "bootstrap.servers": config["bootstrap.servers"].join(",") };
+  // The transactional keys appear only for a transactional producer (the trace of others is unchanged).
+  const { "transactional.id": transactionalId, "transaction.timeout.ms": transactionTimeoutMs, ...rest } = config;
+  const transactional = transactionalId === null ? {} : { "transactional.id": transactionalId, "transaction.timeout.ms": transactionTimeoutMs };
+  return { ...rest, ...transactional, acks: config.acks === -1 ? "all" : String(config.acks), "bootstrap.servers": config["bootstrap.servers"].join(",") };
 }

@@ -24,6 +24,7 @@ import { ProducerMetrics } from "../metrics.ts";
 import { NetworkClient, REQUEST_TIMEOUT_TAG, type KafkaRequestMessage } from "./network-client.ts";
 import { Sender } from "./sender.ts";
 import { TransactionManager } from "./transaction-manager.ts";
+import { TransactionalState, type ConsumerGroupMetadata, type OffsetToCommit, type TxnResultCallback } from "./transactional.ts";
 
 export type { SendCallback, SendResult } from "./batch.ts";
 
@@ -49,7 +50,16 @@ const KEY_PARTITION_MEMO_MAX = 4096;
 /** Bound on Sender iterations per event (each sends at least one request, so in-flight limits stop it far sooner). */
 const MAX_SENDER_ITERATIONS = 10_000;
 
-const RESPONSE_TYPES: ReadonlySet<string> = new Set(["ProduceResponse", "MetadataResponse", "InitProducerIdResponse"]);
+const RESPONSE_TYPES: ReadonlySet<string> = new Set([
+  "ProduceResponse",
+  "MetadataResponse",
+  "InitProducerIdResponse",
+  "FindCoordinatorResponse",
+  "AddPartitionsToTxnResponse",
+  "AddOffsetsToTxnResponse",
+  "EndTxnResponse",
+  "TxnOffsetCommitResponse",
+]);
 
 export class KafkaProducer {
   private readonly metadata: ProducerMetadata;
@@ -108,6 +118,51 @@ export class KafkaProducer {
     const partitioner = new StickyPartitioner(config["batch.size"], rng.fork("sticky-partitioner"));
     this.accumulator = new RecordAccumulator(config, this.metadata, this.transactionManager, partitioner);
     this.sender = new Sender(context, config, this.metadata, this.accumulator, this.network, this.transactionManager, this.metrics);
+    const transactionalId = config["transactional.id"];
+    if (transactionalId !== null && this.transactionManager !== null) {
+      this.transactionManager.transactional = true;
+      this.transactional = new TransactionalState(transactionalId, config["transaction.timeout.ms"], this.transactionManager, (previous, next, error) => {
+        if (context.tracing) context.trace("producer-txn-state", { transactionalId, previousState: previous, state: next, error });
+      });
+      this.accumulator.transactional = this.transactional;
+      this.sender.transactional = this.transactional;
+    }
+  }
+
+  // ---- Transactions (KafkaProducer.initTransactions … abortTransaction; results as callbacks) ----
+
+  /** The transactional half of the TransactionManager, or null without transactional.id. */
+  readonly transactional: TransactionalState | null = null;
+
+  private requireTransactional(): TransactionalState {
+    if (this.transactional === null) throw new Error("Transactional method invoked on a non-transactional producer.");
+    return this.transactional;
+  }
+
+  initTransactions(done: TxnResultCallback): void {
+    this.requireTransactional().initTransactions(done);
+    this.wakeup();
+  }
+
+  /** beginTransaction: an error name when the producer is in an error state, else null. */
+  beginTransaction(): string | null {
+    return this.requireTransactional().beginTransaction();
+  }
+
+  sendOffsetsToTransaction(offsets: readonly OffsetToCommit[], group: ConsumerGroupMetadata, done: TxnResultCallback): void {
+    this.requireTransactional().sendOffsetsToTransaction(offsets, group, done);
+    this.wakeup();
+  }
+
+  /** commitTransaction: every batch is flushed (EndTxn waits for them), then EndTxn(commit). */
+  commitTransaction(done: TxnResultCallback): void {
+    this.requireTransactional().beginCommit(done);
+    this.wakeup();
+  }
+
+  abortTransaction(done: TxnResultCallback): void {
+    this.requireTransactional().beginAbort(done);
+    this.wakeup();
   }
 
   /** Starts the I/O loop: the first metadata request and, with idempotence, InitProducerId. */
@@ -254,7 +309,10 @@ export class KafkaProducer {
     const keyed = record.key === null ? null : this.partitionForKey(record.key, numPartitions);
     const timestamp = Math.floor(this.context.now() / 1000);
     const pending: PendingRecord = { key: record.key, value: record.value, keyLength, valueLength, timestamp, callback };
-    return this.accumulator.append(record.topic, keyed, pending, sizeUpperBound, this.context.now());
+    const appended = this.accumulator.append(record.topic, keyed, pending, sizeUpperBound, this.context.now());
+    // KafkaProducer.doSend: transactionManager.maybeAddPartition (AddPartitionsToTxn before the first batch).
+    if (this.transactional !== null && typeof appended === "number" && appended >= 0) this.transactional.maybeAddPartition(`${record.topic}-${appended}`);
+    return appended;
   }
 
   private partitionForKey(key: string, numPartitions: number): number {

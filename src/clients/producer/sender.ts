@@ -26,6 +26,7 @@ import { isInvalidMetadata, isRetriable, mayHaveAppended } from "./errors.ts";
 import type { ProducerMetadata } from "./metadata.ts";
 import type { ProducerMetrics } from "../metrics.ts";
 import type { NetworkClient } from "./network-client.ts";
+import type { TransactionalState } from "./transactional.ts";
 import type { TransactionManager } from "./transaction-manager.ts";
 
 export class Sender {
@@ -37,6 +38,9 @@ export class Sender {
   /** max.in.flight.requests.per.connection = 1: a partition is muted while its batch is in flight. */
   private readonly guaranteeMessageOrder: boolean;
   private readonly deliveryTimeoutUs: Micros;
+  /** The transactional half of the TransactionManager (transactional.id set), else null. */
+  transactional: TransactionalState | null = null;
+  private txnRetryAtUs = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly context: ProcessContext,
@@ -63,6 +67,12 @@ export class Sender {
     if (tm !== null) {
       tm.maybeResolveSequences();
       tm.bumpIdempotentEpochAndResetIdIfNeeded();
+    }
+    const txn = this.transactional;
+    if (txn !== null && (txn.state === "FATAL_ERROR" || this.maybeSendAndPollTransactionalRequest(txn, nowUs))) {
+      // A transactional request is pending or in flight (or the producer is fenced): no produce data now.
+      this.maybeUpdateMetadata(nowUs);
+      return false;
     }
     if (tm !== null && tm.state === "INITIALIZING") {
       if (!this.initInFlight && nowUs >= this.initRetryAtUs) this.sendInitProducerId(nowUs);
@@ -94,6 +104,7 @@ export class Sender {
       t = nowUs + this.metadata.timeToNextUpdateUs(nowUs);
       if (t > nowUs && t < next) next = t;
     }
+    if (this.transactional !== null && this.txnRetryAtUs > nowUs && this.txnRetryAtUs < next) next = this.txnRetryAtUs;
     if (this.transactionManager?.state === "INITIALIZING" && !this.initInFlight) {
       t = this.initRetryAtUs;
       if (t > nowUs && t < next) next = t;
@@ -293,6 +304,44 @@ export class Sender {
       },
       onFailure: retry,
     });
+  }
+
+  // ---- Transactional requests (Sender.maybeSendAndPollTransactionalRequest) ----
+
+  /** True while a transactional request is in flight or was just sent (Kafka then skips produce data). */
+  private maybeSendAndPollTransactionalRequest(txn: TransactionalState, nowUs: Micros): boolean {
+    if (txn.inFlight !== null) return true;
+    if (nowUs < this.txnRetryAtUs) return txn.hasPendingRequests;
+    const handler = txn.nextRequest(this.accumulator.hasIncomplete);
+    if (handler === null) return false;
+    let target: string | null;
+    if (handler.coordinatorType !== null) target = txn.coordinatorFor(handler.coordinatorType);
+    else target = this.network.leastLoadedNode(this.candidateHosts(), nowUs);
+    if (target === null || !this.network.ready(target, nowUs)) {
+      // maybeFindCoordinatorAndRetry: look the coordinator up (or wait for a node), after retry.backoff.ms.
+      if (handler.coordinatorType !== null && target === null) txn.retryAfterLookup(handler);
+      else {
+        txn.onRequestFailed(handler);
+        if (handler.coordinatorType === null) this.metadata.requestUpdate();
+      }
+      this.txnRetryAtUs = nowUs + ms(this.config["retry.backoff.ms"]);
+      return true;
+    }
+    if (handler.isRetry) {
+      // The handler's retryBackoffMs: Kafka sleeps before resending a retried request.
+      this.txnRetryAtUs = nowUs + ms(this.config["retry.backoff.ms"]);
+      handler.isRetry = false;
+      txn.enqueue(handler);
+      return true;
+    }
+    const request = handler.build(this.network.nextCorrelationId());
+    txn.inFlight = handler;
+    if (this.context.tracing) this.context.trace("producer-txn-request", { type: request.type, broker: target, transactionalId: txn.transactionalId, state: txn.state });
+    this.network.send(target, request as never, {
+      onResponse: (message: Message) => txn.onResponse(handler, message, target, this.now()),
+      onFailure: () => txn.onRequestFailed(handler),
+    });
+    return true;
   }
 
   // ---- Metadata (NetworkClient.DefaultMetadataUpdater) ----

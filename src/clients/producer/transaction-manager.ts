@@ -4,8 +4,8 @@
  * offset, and the batches in flight ordered by sequence. As in Kafka 3.x (KIP-360), an idempotent producer
  * recovers from OUT_OF_ORDER_SEQUENCE_NUMBER, UNKNOWN_PRODUCER_ID and unresolved sequences (batches that
  * expired after being sent) by bumping its epoch locally — no InitProducerId — and restarting the affected
- * partitions' sequences at 0; only an exhausted epoch asks for a new producer id. Simplification: no
- * transactions (transactional.id), no fatal error state.
+ * partitions' sequences at 0; only an exhausted epoch asks for a new producer id. With a transactional.id the
+ * producer id, epoch and their bumps come from the coordinator (transactional.ts) instead.
  */
 
 import { NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE } from "../../broker/log/records.ts";
@@ -42,7 +42,22 @@ export class TransactionManager {
   /** Partitions whose sequence state is unknown after an expiry, with the sequence expected next. */
   private readonly unresolved = new Map<string, number>();
 
+  /** transactional.id set: the transactional half (transactional.ts) owns InitProducerId and the epoch. */
+  transactional = false;
+
   constructor(private readonly onEpochBump: (producerId: number, producerEpoch: number, partitions: string[]) => void = () => {}) {}
+
+  /** setProducerIdAndEpoch (the transactional InitProducerIdHandler). */
+  setProducerIdAndEpoch(producerId: number, producerEpoch: number): void {
+    this.producerId = producerId;
+    this.producerEpoch = producerEpoch;
+  }
+
+  /** resetSequenceNumbers: after a transactional epoch bump every partition starts again at sequence 0. */
+  resetSequenceNumbers(): void {
+    this.partitions.clear();
+    this.unresolved.clear();
+  }
 
   get hasProducerId(): boolean {
     return this.producerId >= 0 && this.producerEpoch >= 0;
@@ -59,6 +74,7 @@ export class TransactionManager {
 
   /** Sender.runOnce's first step: bump a requested epoch; true when an InitProducerId must be sent. */
   bumpIdempotentEpochAndResetIdIfNeeded(): boolean {
+    if (this.transactional) return false;
     if (this.epochBumpRequired) this.bumpIdempotentProducerEpoch();
     if (this.state !== "INITIALIZING" && !this.hasProducerId) {
       this.state = "INITIALIZING";
@@ -144,6 +160,7 @@ export class TransactionManager {
     this.maybeUpdateProducerIdAndEpoch(tp);
     const entry = this.entry(tp);
     batch.setProducerState(this.producerId, this.producerEpoch, entry.nextSequence);
+    if (this.transactional) batch.isTransactional = true;
     entry.nextSequence += batch.recordCount;
     entry.inFlight.push(batch);
     entry.inFlight.sort(compareBatches);
