@@ -645,7 +645,7 @@ export abstract class AbstractCoordinator {
   private enableHeartbeatThread(): void {
     this.heartbeatThread.started = true;
     this.heartbeatThread.enabled = true;
-    this.heartbeat.resetTimeouts(this.host.nowUs());
+    this.heartbeat.restartTimeouts(this.host.nowUs());
     this.runHeartbeatThread();
   }
 

@@ -71,8 +71,8 @@ export class Heartbeat {
     return nowUs >= this.pollDeadlineUs;
   }
 
-  /** resetTimeouts: the heartbeat thread is enabled (a JoinGroup answered). */
-  resetTimeouts(nowUs: Micros): void {
+  /** Heartbeat.java's reset of its timeouts: the heartbeat thread is enabled (a JoinGroup answered). */
+  restartTimeouts(nowUs: Micros): void {
     this.sessionDeadlineUs = nowUs + this.config.sessionTimeoutUs;
     this.pollDeadlineUs = nowUs + this.config.maxPollIntervalUs;
     this.heartbeatDeadlineUs = nowUs + this.config.heartbeatIntervalUs;
