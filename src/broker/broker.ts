@@ -29,13 +29,13 @@ import { KafkaController } from "./controller/controller.ts";
 import { GROUP_COORDINATOR_TIMER_PREFIX } from "./coordinator/group/delayed-operations.ts";
 import { GroupApis, type GroupApiRequest } from "./coordinator/group/group-apis.ts";
 import { GroupCoordinator } from "./coordinator/group/group-coordinator.ts";
-import { OffsetsTopicCreator } from "./coordinator/group/offsets-topic.ts";
+import { offsetsTopicCreator } from "./coordinator/group/offsets-topic.ts";
 import { coordinatorLeadershipListener, replicaStorage } from "./coordinator/group/replica-storage.ts";
 import { handleInitProducerId, producerIdManagerOf } from "./idempotence/producer-id-manager.ts";
 import { TransactionApis, type TransactionApiRequest } from "./coordinator/transaction/transaction-apis.ts";
 import { TransactionCoordinator } from "./coordinator/transaction/transaction-coordinator.ts";
 import { TXN_COORDINATOR_TIMER_PREFIX } from "./coordinator/transaction/transaction-state-manager.ts";
-import { TransactionStateTopicCreator, transactionLogStorage, withTransactionCoordinator } from "./coordinator/transaction/transaction-state-topic.ts";
+import { transactionStateTopicCreator, transactionLogStorage, withTransactionCoordinator } from "./coordinator/transaction/transaction-state-topic.ts";
 import type { WriteTxnMarkersResponse } from "../protocol/transaction.ts";
 import { LogManager, TIMER_PREFIX as LOG_TIMER_PREFIX } from "./log/log-manager.ts";
 import { MetadataCache } from "./metadata-cache.ts";
@@ -140,7 +140,7 @@ export class KafkaBroker extends BrokerPlumbing implements Process, BrokerServic
     this.replicaManager = new ReplicaManager(this);
     this.controller = new KafkaController(this);
     this.groupCoordinator = new GroupCoordinator(this, replicaStorage(() => this.replicaManager, () => this.nowMs()));
-    this.groupApis = new GroupApis(this, this.groupCoordinator, new OffsetsTopicCreator(this));
+    this.groupApis = new GroupApis(this, this.groupCoordinator, offsetsTopicCreator(this));
     this.transactionCoordinator = new TransactionCoordinator(
       {
         brokerId: this.brokerId,
@@ -154,7 +154,7 @@ export class KafkaBroker extends BrokerPlumbing implements Process, BrokerServic
       },
       transactionLogStorage(() => this.replicaManager, () => this.nowMs()),
     );
-    this.transactionApis = new TransactionApis(this, this.transactionCoordinator, new TransactionStateTopicCreator(this));
+    this.transactionApis = new TransactionApis(this, this.transactionCoordinator, transactionStateTopicCreator(this));
     this.groupApis.findTransactionCoordinator = (transactionalId) => this.transactionApis.findCoordinator(transactionalId);
     this.replicaManager.leadershipListener = withTransactionCoordinator(coordinatorLeadershipListener(this.groupCoordinator), this.transactionCoordinator);
     this.replicaManager.startup();

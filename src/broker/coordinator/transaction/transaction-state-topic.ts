@@ -1,39 +1,18 @@
 /**
- * __transaction_state: its creation on the first FindCoordinator with key type 1 (KafkaApis.getCoordinator →
- * AutoTopicCreationManager.createTopics, Kafka 3.6 in ZooKeeper mode, as offsets-topic.ts does for
- * __consumer_offsets): transaction.state.log.num.partitions partitions, transaction.state.log.replication.factor
- * replicas over the live brokers (too few → nothing is created and FindCoordinator keeps answering
- * COORDINATOR_NOT_AVAILABLE), the topic config of TransactionStateManager.transactionTopicConfigs
- * (cleanup.policy=compact, min.insync.replicas=transaction.state.log.min.isr, segment.bytes,
- * unclean.leader.election.enable=false) in /config/topics and the shared registry, then the assignment in
- * /brokers/topics. Also the link to the ReplicaManager (one record per append, origin COORDINATOR, acks = -1) and
- * the leadership hooks. Simplifications: one creation in flight per broker; no compression.type.
+ * __transaction_state as an internal topic (internal-topic.ts creates it on the first FindCoordinator with key
+ * type 1): transaction.state.log.num.partitions partitions, transaction.state.log.replication.factor replicas, the
+ * topic config of TransactionStateManager.transactionTopicConfigs (cleanup.policy=compact,
+ * min.insync.replicas=transaction.state.log.min.isr, segment.bytes, unclean.leader.election.enable=false). Also
+ * the link to the ReplicaManager (one record per append, origin COORDINATOR, acks = -1) and the leadership hooks.
  */
 
-import type { Disk } from "../../../disk/disk.ts";
 import { TRANSACTION_STATE_TOPIC_NAME } from "../../../protocol/transaction.ts";
-import type { ZkReply } from "../../../protocol/zk.ts";
-import type { ProcessContext } from "../../../sim/host.ts";
-import type { Rng } from "../../../sim/rng.ts";
-import type { ZkClient } from "../../../zk/client.ts";
-import { assignReplicasToBrokers } from "../../admin.ts";
 import type { ReplicationConfig } from "../../config.ts";
 import { makeBatch } from "../../log/records.ts";
-import type { MetadataCache } from "../../metadata-cache.ts";
 import type { Partition } from "../../replica/partition.ts";
 import type { LeadershipListener, ReplicaManager } from "../../replica/replica-manager.ts";
-import { encodeTopicAssignment, encodeTopicConfig, topicConfigPath, topicPath } from "../../zk-data.ts";
 import type { TransactionLogStorage } from "./transaction-state-manager.ts";
-
-const INFLIGHT_STALE_US = 30_000_000;
-
-export interface TransactionStateTopicHost {
-  readonly context: ProcessContext<Disk>;
-  readonly config: ReplicationConfig;
-  readonly metadataCache: MetadataCache;
-  zk(): ZkClient;
-  readonly topicConfigs: Map<string, Readonly<Record<string, unknown>>>;
-}
+import { InternalTopicCreator, type InternalTopicHost, type InternalTopicSpec } from "../internal-topic.ts";
 
 /** TransactionStateManager.transactionTopicConfigs. */
 export function transactionTopicConfigs(config: ReplicationConfig): Record<string, unknown> {
@@ -45,41 +24,21 @@ export function transactionTopicConfigs(config: ReplicationConfig): Record<strin
   };
 }
 
-export class TransactionStateTopicCreator {
-  private inflightSinceUs: number | null = null;
-  private rng: Rng | null = null;
+export type TransactionStateTopicHost = InternalTopicHost;
+export type TransactionStateTopicCreator = InternalTopicCreator;
 
-  constructor(private readonly host: TransactionStateTopicHost) {}
+export const TRANSACTION_STATE_TOPIC: InternalTopicSpec = {
+  name: TRANSACTION_STATE_TOPIC_NAME,
+  tracePrefix: "transaction-state-topic",
+  rngStream: "auto-topic-creation-transaction-state",
+  partitions: (config) => config["transaction.state.log.num.partitions"],
+  replicationFactor: (config) => config["transaction.state.log.replication.factor"],
+  topicConfig: transactionTopicConfigs,
+};
 
-  /** createTopics for __transaction_state (the caller answers COORDINATOR_NOT_AVAILABLE meanwhile). */
-  maybeCreate(): void {
-    const context = this.host.context;
-    const nowUs = context.now();
-    if (this.inflightSinceUs !== null && nowUs - this.inflightSinceUs < INFLIGHT_STALE_US) return;
-    const config = this.host.config;
-    const partitions = config["transaction.state.log.num.partitions"];
-    const replicationFactor = config["transaction.state.log.replication.factor"];
-    const brokers = [...this.host.metadataCache.aliveBrokers.keys()];
-    if (brokers.length < replicationFactor) {
-      if (context.tracing) context.trace("transaction-state-topic-create-failed", { error: "INVALID_REPLICATION_FACTOR", partitions, replicationFactor, liveBrokers: brokers.length });
-      return;
-    }
-    const started = (this.inflightSinceUs = nowUs);
-    const rng = (this.rng ??= context.rng.fork("auto-topic-creation-transaction-state"));
-    const assignment = assignReplicasToBrokers(brokers, partitions, replicationFactor, (bound) => rng.int(0, bound - 1));
-    const topicConfig = transactionTopicConfigs(config);
-    this.host.topicConfigs.set(TRANSACTION_STATE_TOPIC_NAME, topicConfig);
-    const zk = this.host.zk();
-    const done = (result: string): void => {
-      if (this.inflightSinceUs === started) this.inflightSinceUs = null;
-      if (result === "OK" && context.tracing) context.trace("transaction-state-topic-created", { partitions, replicationFactor, assignment });
-    };
-    zk.create(topicConfigPath(TRANSACTION_STATE_TOPIC_NAME), encodeTopicConfig(topicConfig), {}, (configReply: ZkReply) => {
-      if (configReply.code !== "OK" && configReply.code !== "NODEEXISTS") return done(configReply.code);
-      const data = encodeTopicAssignment({ partitions: new Map(assignment.map((replicas, p) => [p, replicas])), addingReplicas: new Map(), removingReplicas: new Map() });
-      zk.create(topicPath(TRANSACTION_STATE_TOPIC_NAME), data, {}, (created: ZkReply) => done(created.code));
-    });
-  }
+/** The creator of __transaction_state for a broker. */
+export function transactionStateTopicCreator(host: TransactionStateTopicHost): TransactionStateTopicCreator {
+  return new InternalTopicCreator(host, TRANSACTION_STATE_TOPIC);
 }
 
 /** The transaction log's storage on a broker's ReplicaManager. */
