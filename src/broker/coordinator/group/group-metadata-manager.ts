@@ -10,6 +10,7 @@
  * Empty groups (group-metadata.ts); no transactional offsets.
  */
 
+import { coordinatorAppendError } from "../append-errors.ts";
 import type { Disk } from "../../../disk/disk.ts";
 import { partitionForGroup, type ConsumerProtocolAssignment, type OffsetFetchPartition } from "../../../protocol/group.ts";
 import type { KafkaError } from "../../../protocol/kafka.ts";
@@ -411,40 +412,10 @@ export class GroupMetadataManager {
 
 /** storeGroup's conversion of an append error (a timeout asks the members to rejoin). */
 export function storeGroupError(error: KafkaError): KafkaError {
-  switch (error) {
-    case "NONE":
-      return "NONE";
-    case "UNKNOWN_TOPIC_OR_PARTITION":
-    case "NOT_ENOUGH_REPLICAS":
-    case "NOT_ENOUGH_REPLICAS_AFTER_APPEND":
-      return "COORDINATOR_NOT_AVAILABLE";
-    case "NOT_LEADER_OR_FOLLOWER":
-    case "KAFKA_STORAGE_ERROR":
-      return "NOT_COORDINATOR";
-    case "REQUEST_TIMED_OUT":
-      return "REBALANCE_IN_PROGRESS";
-    case "MESSAGE_TOO_LARGE":
-    case "RECORD_LIST_TOO_LARGE":
-      return "UNKNOWN_SERVER_ERROR";
-    default:
-      return error;
-  }
+  return coordinatorAppendError(error, "REBALANCE_IN_PROGRESS", "UNKNOWN_SERVER_ERROR");
 }
 
-/** storeOffsets' conversion of an append error (maybeConvertOffsetCommitError). */
+/** storeOffsets' conversion of an append error (maybeConvertOffsetCommitError: a timeout passes through). */
 export function offsetCommitError(error: KafkaError): KafkaError {
-  switch (error) {
-    case "UNKNOWN_TOPIC_OR_PARTITION":
-    case "NOT_ENOUGH_REPLICAS":
-    case "NOT_ENOUGH_REPLICAS_AFTER_APPEND":
-      return "COORDINATOR_NOT_AVAILABLE";
-    case "NOT_LEADER_OR_FOLLOWER":
-    case "KAFKA_STORAGE_ERROR":
-      return "NOT_COORDINATOR";
-    case "MESSAGE_TOO_LARGE":
-    case "RECORD_LIST_TOO_LARGE":
-      return "INVALID_COMMIT_OFFSET_SIZE";
-    default:
-      return error;
-  }
+  return coordinatorAppendError(error, "REQUEST_TIMED_OUT", "INVALID_COMMIT_OFFSET_SIZE");
 }

@@ -12,6 +12,7 @@
  * (transactional.id.expiration.ms is accepted but unused); no partition-count stability check.
  */
 
+import { coordinatorAppendError } from "../append-errors.ts";
 import type { Disk } from "../../../disk/disk.ts";
 import { partitionForGroup } from "../../../protocol/group.ts";
 import type { KafkaError } from "../../../protocol/kafka.ts";
@@ -281,21 +282,7 @@ export class TransactionStateManager {
   }
 }
 
-/** appendTransactionToLog's conversion of an append error to a coordinator error. */
+/** appendTransactionToLog's conversion of an append error to a coordinator error (a timeout: retry later). */
 export function appendErrorToCoordinatorError(error: KafkaError): KafkaError {
-  switch (error) {
-    case "UNKNOWN_TOPIC_OR_PARTITION":
-    case "NOT_ENOUGH_REPLICAS":
-    case "NOT_ENOUGH_REPLICAS_AFTER_APPEND":
-    case "REQUEST_TIMED_OUT":
-      return "COORDINATOR_NOT_AVAILABLE";
-    case "NOT_LEADER_OR_FOLLOWER":
-    case "KAFKA_STORAGE_ERROR":
-      return "NOT_COORDINATOR";
-    case "MESSAGE_TOO_LARGE":
-    case "RECORD_LIST_TOO_LARGE":
-      return "UNKNOWN_SERVER_ERROR";
-    default:
-      return error;
-  }
+  return coordinatorAppendError(error, "COORDINATOR_NOT_AVAILABLE", "UNKNOWN_SERVER_ERROR");
 }
