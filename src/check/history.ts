@@ -5,7 +5,9 @@
  * committed logs the replication checkers mirror (ReplicationCheckers.committedLog: the acting leader's records
  * below its HW, or without a leader the union of the replicas' records below the last committed offset). An `info`
  * (unknown outcome) or `fail` write is never a violation, present or absent. A write acknowledged at an offset
- * below the leader's log start offset (deleted by retention) cannot be judged and is skipped.
+ * below the leader's log start offset (deleted by retention) cannot be judged and is skipped. A transactional
+ * send (one naming a `txnOpId`) counts only when its transaction's `txn` op ends ok with result "commit": an
+ * appended record of an aborted or unfinished transaction is not a write the producer was promised.
  */
 
 import type { TraceEvent } from "../sim/trace.ts";
@@ -32,6 +34,8 @@ export interface AckedWrite {
 
 export class LostWriteChecker {
   private readonly acked: AckedWrite[] = [];
+  /** A transaction's acknowledged sends (process + txnOpId), held until its `txn` op says it committed. */
+  private readonly inTransaction = new Map<string, AckedWrite[]>();
 
   /** Collects the ok'd sends (call for every trace event, or only for "op" events). */
   observe(event: TraceEvent): void {
@@ -43,16 +47,37 @@ export class LostWriteChecker {
       this.acked.push(...kept);
       return;
     }
-    if (event.kind !== "op" || event.type !== "ok" || event.f !== "send") return;
+    if (event.kind !== "op") return;
+    if (event.f === "txn") return this.transactionEnded(event);
+    if (event.type !== "ok" || event.f !== "send") return;
     if (typeof event.value !== "string" || typeof event.topic !== "string" || typeof event.partition !== "number") return;
-    this.acked.push({
-      process: typeof event.process === "string" ? event.process : event.node,
+    const process = typeof event.process === "string" ? event.process : event.node;
+    let into = this.acked;
+    if (event.txnOpId !== undefined) {
+      // Appended is not committed: a transaction's write counts only once the transaction committed.
+      const key = `${process}\u0000${String(event.txnOpId)}`;
+      let held = this.inTransaction.get(key);
+      if (held === undefined) this.inTransaction.set(key, (held = []));
+      into = held;
+    }
+    into.push({
+      process,
       opId: event.opId,
       value: event.value,
       topicPartition: `${event.topic}-${event.partition}`,
       offset: typeof event.offset === "number" ? event.offset : -1,
       time: event.t,
     });
+  }
+
+  /** A `txn` op's outcome: a commit acknowledged (ok, result "commit") makes its sends writes to check; others are dropped. */
+  private transactionEnded(event: TraceEvent): void {
+    if (event.type === "invoke") return;
+    const process = typeof event.process === "string" ? event.process : event.node;
+    const key = `${process}\u0000${String(event.opId)}`;
+    const held = this.inTransaction.get(key);
+    this.inTransaction.delete(key);
+    if (held !== undefined && event.type === "ok" && event.result === "commit") this.acked.push(...held);
   }
 
   get ackedWrites(): readonly AckedWrite[] {

@@ -16,6 +16,7 @@ import { KafkaBroker } from "../broker/broker.ts";
 import { KafkaAdmin, type AdminOperation } from "../broker/admin.ts";
 import { resolveBrokerSettings, type KafkaVersion } from "../broker/config.ts";
 import { ProducerWorkload } from "../workload/producer-workload.ts";
+import { TransactionalProducerWorkload } from "../workload/transactional-producer-workload.ts";
 import { ConsumerWorkload } from "../workload/consumer-workload.ts";
 import { GroupConsumerWorkload } from "../workload/group-consumer-workload.ts";
 import { groupOf } from "./groups.ts";
@@ -39,6 +40,8 @@ export interface BuiltWorld {
   special(selector: string): string | null;
   /** Runs an admin operation through the admin tool; false when there is no admin (no brokers). */
   admin(operation: AdminOperation): boolean;
+  /** The brokers' transaction.max.timeout.ms and abort cleanup interval (the hanging-transaction bound); null without brokers. */
+  transactionTimeouts: { maxTimeoutMs: number; cleanupIntervalMs: number } | null;
 }
 
 /** offsets.topic.num.partitions' default (KafkaConfig). */
@@ -96,10 +99,15 @@ export function buildWorld(scenario: Scenario, seed: number | string): BuiltWorl
   const brokers = groupLists.broker;
   const topicConfigs = new Map<string, Readonly<Record<string, unknown>>>();
   let offsetsTopicPartitions = OFFSETS_TOPIC_NUM_PARTITIONS_DEFAULT;
+  let transactionTimeouts: BuiltWorld["transactionTimeouts"] = null;
   if (brokers.length > 0) {
     const { config, compat, version } = scenario.cluster;
     const settings = resolveBrokerSettings(version as KafkaVersion, config, compat);
     offsetsTopicPartitions = (settings.all["offsets.topic.num.partitions"] as number | undefined) ?? OFFSETS_TOPIC_NUM_PARTITIONS_DEFAULT;
+    transactionTimeouts = {
+      maxTimeoutMs: settings.replication["transaction.max.timeout.ms"],
+      cleanupIntervalMs: settings.replication["transaction.abort.timed.out.transaction.cleanup.interval.ms"],
+    };
     brokers.forEach((name, i) => {
       addHost(name, (context) =>
         new KafkaBroker(context, { brokerId: i + 1, zkServers, replication: settings.replication, compat: settings.compat, settings: settings.all, topicConfigs }),
@@ -119,12 +127,33 @@ export function buildWorld(scenario: Scenario, seed: number | string): BuiltWorl
   for (const client of scenario.clients) {
     if (client.type === "producer") {
       const { workload, config } = client;
+      const atMs = (at: string | number | undefined): number | undefined => (at === undefined ? undefined : parseDuration(at)! / 1000);
+      if (workload.transaction !== undefined) {
+        const transaction = { records: workload.transaction.records, abortEvery: workload.transaction.abortEvery };
+        addHost(client.id, (context) =>
+          new TransactionalProducerWorkload(context, {
+            bootstrap: brokers,
+            config,
+            workload: {
+              topics: workload.topics ?? [workload.topic!],
+              messages: workload.messages,
+              ratePerSec: workload.ratePerSec,
+              transaction,
+              keys: workload.keys,
+              keyDistribution: workload.keyDistribution,
+              startAtMs: atMs(workload.startAt),
+              stopAtMs: atMs(workload.stopAt),
+            },
+          }),
+        );
+        continue;
+      }
       addHost(client.id, (context) =>
         new ProducerWorkload(context, {
           bootstrap: brokers,
           config,
           workload: {
-            topic: workload.topic,
+            topic: workload.topic!,
             messages: workload.messages,
             ratePerSec: workload.ratePerSec,
             keys: workload.keys,
@@ -227,5 +256,5 @@ export function buildWorld(scenario: Scenario, seed: number | string): BuiltWorl
     (host.process as KafkaAdmin).submit(operation);
     return true;
   };
-  return { world, network, disks, nodes: scenarioNodes(scenario), groups, zkServers, brokers, special, admin };
+  return { world, network, disks, nodes: scenarioNodes(scenario), groups, zkServers, brokers, special, admin, transactionTimeouts };
 }

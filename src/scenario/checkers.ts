@@ -5,8 +5,8 @@
  * the client history and the final committed logs (lost-write, duplicate-write, reordered-write); the group
  * checkers find double-assignment online, as each membership event arrives, and lost-commit and skipped-record at
  * the end; the transaction checkers find hanging-transaction as each partition's LSO moves and at the end, and
- * aborted-read and zombie-write at the end (a run without transactions stores nothing; transaction.max.timeout.ms
- * is Kafka's default until the brokers' setting reaches the scenario); zk-ephemeral-leak reads the ZooKeeper
+ * aborted-read and zombie-write at the end (a run without transactions stores nothing; the bound is the brokers'
+ * transaction.max.timeout.ms plus the abort cleanup interval); zk-ephemeral-leak reads the ZooKeeper
  * servers' trees every `intervalMs` of virtual time. Each violation is traced as a `violation` event on its first
  * node.
  */
@@ -29,13 +29,16 @@ export class OnlineCheckers implements EventTarget {
   private readonly replication = new ReplicationCheckers();
   private readonly history = new HistoryCheckers();
   private readonly groups = new GroupCheckers();
-  private readonly transactions = new TransactionCheckers();
+  private readonly transactions: TransactionCheckers;
 
   constructor(
     private readonly built: BuiltWorld,
     private readonly violations: Violation[],
     private readonly intervalMs = 100,
-  ) {}
+  ) {
+    const timeouts = built.transactionTimeouts;
+    this.transactions = timeouts === null ? new TransactionCheckers() : new TransactionCheckers(timeouts.maxTimeoutMs, timeouts.cleanupIntervalMs);
+  }
 
   start(): void {
     if (this.built.brokers.length > 0) {

@@ -153,6 +153,8 @@ export const PRODUCER_NUMBER_DEFS: Readonly<Record<string, NumberDef>> = {
   "reconnect.backoff.ms": long([0]),
   "max.request.size": int([0]),
   "buffer.memory": long([0]),
+  // No validator in Kafka: the coordinator answers INVALID_TRANSACTION_TIMEOUT for ≤ 0 or above transaction.max.timeout.ms.
+  "transaction.timeout.ms": int(),
 };
 
 /** Consumer configs (ConsumerConfig) the model reads. */

@@ -6,7 +6,7 @@
 
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import type { z } from "zod";
-import { ASSIGNOR_CLASSES, Scenario, type Fault, type NodeRef } from "./spec.ts";
+import { ASSIGNOR_CLASSES, Scenario, type Client, type Fault, type NodeRef } from "./spec.ts";
 import { resolveProducerConfig } from "../clients/producer/config.ts";
 import { GROUP_CONFIG_KEYS } from "../clients/consumer/config.ts";
 import { nemesisProblem } from "./nemesis.ts";
@@ -118,6 +118,39 @@ export function scenarioGroups(scenario: Scenario): Record<string, string[]> {
   return { zk, broker, node, client, consumer, any: [...zk, ...broker, ...admin, ...node, ...client] };
 }
 
+/**
+ * A producer's workload: `topic` or `topics` (several only for transactions), each a scenario topic; a
+ * `transaction` workload exactly when config["transactional.id"] is set (Kafka refuses send() outside a
+ * transaction, and beginTransaction() without a transactional.id); transactions need Kafka 0.11+.
+ */
+function checkProducerWorkload(scenario: Scenario, client: Extract<Client, { type: "producer" }>, i: number, topics: ReadonlySet<string>, file: string): void {
+  const { workload, config } = client;
+  const at = (...path: PropertyKey[]): string => jsonPath(["clients", i, ...path]);
+  if ((workload.topic === undefined) === (workload.topics === undefined)) {
+    throw new ScenarioError(file, at("workload"), 'expected "topic" (the topic written) or "topics" (a transactional producer\'s topics), not both');
+  }
+  const transactionalId = config["transactional.id"];
+  if (workload.transaction !== undefined && transactionalId === undefined) {
+    throw new ScenarioError(file, at("workload", "transaction"), 'expected config["transactional.id"] for a transaction workload (Kafka: "Transactional method invoked on a non-transactional producer")');
+  }
+  if (transactionalId !== undefined && workload.transaction === undefined) {
+    throw new ScenarioError(file, at("config", "transactional.id"), 'expected workload.transaction ({"records": N, "abortEvery": K}) with a transactional.id (Kafka refuses send() outside a transaction)');
+  }
+  if (workload.topics !== undefined && workload.transaction === undefined) {
+    throw new ScenarioError(file, at("workload", "topics"), 'expected "topic": several topics are for a transaction workload');
+  }
+  if (transactionalId !== undefined && scenario.cluster.version === "0.10.2") {
+    throw new ScenarioError(file, at("config", "transactional.id"), 'expected cluster.version 0.11 or later: transactions arrived in Kafka 0.11 (KIP-98), found "0.10.2"');
+  }
+  const written = workload.topics ?? [workload.topic!];
+  written.forEach((topic, t) => {
+    if (!topics.has(topic)) {
+      const path = workload.topics === undefined ? at("workload", "topic") : at("workload", "topics", t);
+      throw new ScenarioError(file, path, `expected a topic of the scenario (${[...topics].join(", ") || "none"}), found "${topic}"`);
+    }
+  });
+}
+
 function checkSemantics(scenario: Scenario, file: string): void {
   if (scenario.cluster.demo === undefined && scenario.cluster.zookeeper === undefined) {
     throw new ScenarioError(file, "$.cluster", 'expected "zookeeper" (with "brokers") and/or "demo"');
@@ -149,9 +182,7 @@ function checkSemantics(scenario: Scenario, file: string): void {
       // Kafka's own config rules (ProducerConfig): idempotence with acks, in-flight and retries, delivery timeout.
       const resolved = resolveProducerConfig(groups.broker, client.config);
       if (!resolved.ok) throw new ScenarioError(file, jsonPath(["clients", i, "config"]), `expected a valid producer config (${resolved.error})`);
-      if (!topics.has(client.workload.topic)) {
-        throw new ScenarioError(file, jsonPath(["clients", i, "workload", "topic"]), `expected a topic of the scenario (${[...topics].join(", ") || "none"}), found "${client.workload.topic}"`);
-      }
+      checkProducerWorkload(scenario, client, i, topics, file);
     }
   });
   const randomGroups = Object.keys(groups).filter((name) => groups[name].length > 0);
@@ -250,6 +281,9 @@ function checkSemantics(scenario: Scenario, file: string): void {
 function checkGroupConsumer(scenario: Scenario, client: ConsumerClient, i: number, file: string): void {
   const at = (...path: PropertyKey[]): string => jsonPath(["clients", i, ...path]);
   const config = client.config;
+  if (config["isolation.level"] === "read_committed" && scenario.cluster.version === "0.10.2") {
+    throw new ScenarioError(file, at("config", "isolation.level"), 'expected cluster.version 0.11 or later for read_committed: transactions arrived in Kafka 0.11 (KIP-98), found "0.10.2"');
+  }
   if (client.group !== undefined && config["group.id"] !== undefined && client.group !== config["group.id"]) {
     throw new ScenarioError(file, at("config", "group.id"), `expected the same group as "group" ("${client.group}"), found "${config["group.id"]}"`);
   }

@@ -20,6 +20,7 @@ import type { Micros } from "../sim/time.ts";
 import type { World } from "../sim/world.ts";
 import { ConsumerWorkload } from "../workload/consumer-workload.ts";
 import { ProducerWorkload } from "../workload/producer-workload.ts";
+import { TransactionalProducerWorkload } from "../workload/transactional-producer-workload.ts";
 
 export type MBeans = Record<string, Record<string, number | null>>;
 
@@ -101,7 +102,7 @@ export class MetricsSampler implements EventTarget {
 
   mbeansOf(process: unknown): MBeans | null {
     if (process instanceof KafkaBroker) return process.isHalted ? null : this.brokerMBeans(process);
-    if (process instanceof ProducerWorkload) return producerMBeans(process);
+    if (process instanceof ProducerWorkload || process instanceof TransactionalProducerWorkload) return producerMBeans(process);
     if (process instanceof ConsumerWorkload) return consumerMBeans(process.consumer, process.clientId);
     if (process instanceof GroupConsumerWorkload) return process.consumer.isClosed ? null : consumerMBeans(process.consumer, process.clientId);
     return null;
@@ -219,7 +220,7 @@ function groupCoordinatorMBeans(broker: KafkaBroker, mbeans: MBeans): void {
   };
 }
 
-function producerMBeans(workload: ProducerWorkload): MBeans {
+function producerMBeans(workload: ProducerWorkload | TransactionalProducerWorkload): MBeans {
   const producer = workload.producer;
   const metrics = producer.metrics;
   const nowUs = workload.monotonicNow();

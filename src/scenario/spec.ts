@@ -222,10 +222,22 @@ export const Client = z.discriminatedUnion(
           "reconnect.backoff.ms": kafkaNumber(PRODUCER_NUMBER_DEFS["reconnect.backoff.ms"]).optional(),
           "max.request.size": kafkaNumber(PRODUCER_NUMBER_DEFS["max.request.size"]).optional(),
           "buffer.memory": kafkaNumber(PRODUCER_NUMBER_DEFS["buffer.memory"]).optional(),
+          /** A transactional producer (needs a `transaction` workload); producers may share one id (fencing). */
+          "transactional.id": z.string().min(1, { error: "expected a non-empty transactional.id" }).optional(),
+          "transaction.timeout.ms": kafkaNumber(PRODUCER_NUMBER_DEFS["transaction.timeout.ms"]).optional(),
         })
         .default({}),
       workload: z.strictObject({
-        topic: z.string().min(1),
+        /** The topic written (or `topics`: a transactional producer's records go round-robin over several). */
+        topic: z.string().min(1).optional(),
+        topics: z.array(z.string().min(1)).min(1, { error: "expected at least one topic" }).optional(),
+        /** Transactions (needs config["transactional.id"]): `records` per transaction, every `abortEvery`-th aborted. */
+        transaction: z
+          .strictObject({
+            records: z.number().int().positive().max(MAX_MESSAGES, { error: `expected 1 to ${MAX_MESSAGES} records per transaction` }),
+            abortEvery: z.number().int().nonnegative().max(MAX_MESSAGES).default(0),
+          })
+          .optional(),
         messages: z.number().int().positive().max(MAX_MESSAGES, { error: `expected at most ${MAX_MESSAGES} messages (every record is kept for the checkers)` }),
         ratePerSec: z
           .number()
@@ -266,6 +278,8 @@ export const Client = z.discriminatedUnion(
           "auto.commit.interval.ms": kafkaNumber(CONSUMER_NUMBER_DEFS["auto.commit.interval.ms"]).optional(),
           "default.api.timeout.ms": kafkaNumber(CONSUMER_NUMBER_DEFS["default.api.timeout.ms"]).optional(),
           "partition.assignment.strategy": AssignmentStrategy.optional(),
+          /** read_committed: read to the last stable offset, never an aborted transaction's records. */
+          "isolation.level": z.enum(["read_uncommitted", "read_committed"]).optional(),
         })
         .default({}),
       /** The application around the consumer (group consumers only). */

@@ -364,7 +364,7 @@ describe("OnlineCheckers with groups", () => {
     const clock = { now: 0 };
     const trace = new Trace(clock);
     const world = { trace, kernel: {}, get now() { return clock.now; } } as unknown as World;
-    return { built: { world, brokers: ["broker-1"], zkServers: [] } as unknown as BuiltWorld, trace, clock };
+    return { built: { world, brokers: ["broker-1"], zkServers: [], transactionTimeouts: null } as unknown as BuiltWorld, trace, clock };
   }
 
   it("records double-assignment as it happens and lost-commit at the end, and reports duplicateDeliveries only with a group", () => {

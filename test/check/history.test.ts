@@ -33,6 +33,33 @@ function acked(): Script {
     .op("p1", "ok", 1, "v1", 0, 1);
 }
 
+/** broker-1 leads t-0 alone; p1's transaction 7 wrote v0 and v1 (acknowledged), then ended with `outcome`; the leader then lost them. */
+function transactionLost(outcome: { type: string; result: string } | null): Violation[] {
+  const script = new Script().leader(B1, TP, 1, [1], 0, 0);
+  for (const [opId, value] of [[0, "v0"], [1, "v1"]] as const) {
+    script.append(B1, TP, opId, 1, [value], true);
+    script.at(1000, "p1", "op", { process: "p1", type: "ok", f: "send", opId, value, key: null, topic: "t", partition: 0, offset: opId, txnOpId: 7 });
+  }
+  script.hwm(B1, TP, 2, 1);
+  if (outcome !== null) script.at(1000, "p1", "op", { process: "p1", f: "txn", opId: 7, ...outcome, sends: [] });
+  // An unclean election: broker-2, with an empty log, leads and writes w0 and w1 where v0 and v1 were.
+  script.host(B1, "host-crash").leader(B2, TP, 2, [2], 0, 0).append(B2, TP, 0, 2, ["w0", "w1"], true).hwm(B2, TP, 2, 2);
+  return lostWrites(script);
+}
+
+describe("lost-write checker: transactional sends", () => {
+  it("counts a transaction's acknowledged sends once its txn op ends ok with result commit", () => {
+    expect(transactionLost({ type: "ok", result: "commit" }).map((v) => v.evidence.value)).to.deep.equal(["v0", "v1"]);
+  });
+
+  it("ignores the sends of an aborted, failed, unknown or unfinished transaction", () => {
+    expect(transactionLost({ type: "ok", result: "abort" })).to.deep.equal([]);
+    expect(transactionLost({ type: "fail", result: "abort" })).to.deep.equal([]);
+    expect(transactionLost({ type: "info", result: "commit" })).to.deep.equal([]);
+    expect(transactionLost(null)).to.deep.equal([]);
+  });
+});
+
 describe("lost-write checker", () => {
   it("finds nothing when every acknowledged value is committed", () => {
     expect(lostWrites(acked())).to.deep.equal([]);

@@ -59,6 +59,9 @@ import { ConsumerCoordinator, sortPartitions, type ConsumerCoordinatorHost } fro
 import { FetchBuffer, type DrainedPartition } from "./fetch-buffer.ts";
 import type { ClientError } from "./request-future.ts";
 
+/** The field a read_committed consumer's history ops carry. */
+const READ_COMMITTED_FIELD = Object.freeze({ isolationLevel: "read_committed" });
+
 export interface KafkaConsumerOptions {
   /** Broker host names to ask for metadata first (bootstrap.servers). */
   readonly bootstrap: readonly string[];
@@ -607,7 +610,9 @@ export class KafkaConsumer implements ConsumerCore, ConsumerCoordinatorHost {
     if (type === "ok" && this.listener.onRecords !== undefined) this.listener.onRecords(state, fields.offsets as number[]);
     if (!this.context.tracing) return;
     const group = this.coordinator === null ? {} : this.coordinator.memberFields;
-    this.context.trace("op", { process: this.context.node, type, f: "poll", topic: state.topic, partition: state.partition, ...group, ...fields });
+    // A read_committed consumer's ops say so (the transaction checkers read them); others are unchanged.
+    const isolation = this.config["isolation.level"] === "read_committed" ? READ_COMMITTED_FIELD : {};
+    this.context.trace("op", { process: this.context.node, type, f: "poll", topic: state.topic, partition: state.partition, ...group, ...isolation, ...fields });
   }
 
   traceEvent(kind: string, fields: Record<string, unknown>): void {

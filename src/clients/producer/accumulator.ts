@@ -307,6 +307,32 @@ export class RecordAccumulator {
     return next;
   }
 
+  /**
+   * RecordAccumulator.abortUndrainedBatches (a transactional producer aborting, or in an abortable error): the
+   * queued batches never drained (no sequence yet) leave their deques; the caller fails and deallocates them.
+   * Drained batches stay: their Produce may still land, and EndTxn waits for them.
+   */
+  takeUndrainedBatches(): ProducerBatch[] {
+    const taken: ProducerBatch[] = [];
+    for (const batch of this.incomplete) {
+      if (batch.hasSequence) continue;
+      const deque = this.deques.get(batch.topicPartition);
+      const at = deque === undefined ? -1 : deque.indexOf(batch);
+      if (at < 0) continue;
+      deque!.splice(at, 1);
+      taken.push(batch);
+    }
+    return taken;
+  }
+
+  /** RecordAccumulator.abortBatches (a fatal error): every queued batch leaves its deque; in-flight ones are the Sender's. */
+  takeQueuedBatches(): ProducerBatch[] {
+    const taken: ProducerBatch[] = [];
+    const deques = this.dequeList;
+    for (let k = 0; k < deques.length; k++) taken.push(...deques[k].splice(0));
+    return taken;
+  }
+
   /** RecordAccumulator.deallocate: the batch completed (successfully or not) and gives its memory back, once. */
   deallocate(batch: ProducerBatch): void {
     if (!this.incomplete.delete(batch)) return;

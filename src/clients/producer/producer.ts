@@ -303,6 +303,9 @@ export class KafkaProducer {
    */
   private tryAppendRecord(record: ProducerRecord, callback: SendCallback, keyLength: number, valueLength: number): number | string {
     const sizeUpperBound = sizeUpperBoundFromLengths(keyLength, valueLength);
+    // TransactionManager.maybeAddPartition's maybeFailWithError: no send while the transaction is in an error
+    // state (Kafka appends the record first and throws after; here it is refused before the append).
+    if (this.transactional !== null && this.transactional.state !== "IN_TRANSACTION") return this.transactional.machine.lastError ?? `ILLEGAL_STATE_${this.transactional.state}`;
     const invalid = this.invalidRecordSize(sizeUpperBound);
     if (invalid !== null) return invalid;
     const numPartitions = this.metadata.partitionCount(record.topic)!;

@@ -69,6 +69,7 @@ export class Sender {
       tm.bumpIdempotentEpochAndResetIdIfNeeded();
     }
     const txn = this.transactional;
+    if (txn !== null && txn.state === "FATAL_ERROR") this.abortBatches(txn.machine.lastError ?? "FATAL_ERROR");
     if (txn !== null && (txn.state === "FATAL_ERROR" || this.maybeSendAndPollTransactionalRequest(txn, nowUs))) {
       // A transactional request is pending or in flight (or the producer is fenced): no produce data now.
       this.maybeUpdateMetadata(nowUs);
@@ -176,7 +177,7 @@ export class Sender {
       correlationId,
       acks: this.config.acks,
       timeoutMs: this.config["request.timeout.ms"],
-      transactionalId: null,
+      transactionalId: this.transactional === null ? null : this.transactional.transactionalId,
       partitions,
       sizeBytes: REQUEST_HEADER_BYTES + partitions.reduce((sum, p) => sum + p.batch.sizeBytes, 0),
     };
@@ -250,8 +251,29 @@ export class Sender {
     if (!batch.fail(error, batch.maybeAppended)) return;
     // acks=0 completes without an answer: not an error to Kafka (offset -1), only to the history.
     if (error !== "NO_ACKS") this.metrics.recordError.record(batch.recordCount, this.context.monotonicNow());
+    // TransactionManager.handleFailedBatch → maybeTransitionToErrorState (fatal, or abortable with an epoch bump).
+    const txn = this.transactional;
+    if (txn !== null && error !== "NO_ACKS" && txn.machine.hasOngoingTransaction) txn.onBatchFailed(error);
     this.transactionManager?.handleFailedBatch(batch, error, adjustSequenceNumbers);
     this.deallocate(batch);
+  }
+
+  /** ProducerBatch.abort: a batch that was never sent fails (TransactionAbortedException, or the fatal error). */
+  private abortBatch(batch: ProducerBatch, error: string): void {
+    batch.fail(error, false);
+    this.accumulator.deallocate(batch);
+  }
+
+  /** Sender.maybeAbortBatches (a fatal error): every incomplete batch fails; those in flight may have been appended. */
+  private abortBatches(error: string): void {
+    if (!this.accumulator.hasIncomplete) return;
+    for (const batch of this.accumulator.takeQueuedBatches()) this.abortBatch(batch, error);
+    for (const batches of [...this.inFlightBatches.values()]) {
+      for (const batch of [...batches]) {
+        batch.fail(error, true);
+        this.deallocate(batch);
+      }
+    }
   }
 
   private deallocate(batch: ProducerBatch): void {
@@ -311,6 +333,10 @@ export class Sender {
   /** True while a transactional request is in flight or was just sent (Kafka then skips produce data). */
   private maybeSendAndPollTransactionalRequest(txn: TransactionalState, nowUs: Micros): boolean {
     if (txn.inFlight !== null) return true;
+    // Aborting (or in an abortable error): batches not drained yet will never be sent (abortUndrainedBatches).
+    if (txn.state === "ABORTABLE_ERROR" || txn.state === "ABORTING_TRANSACTION") {
+      for (const batch of this.accumulator.takeUndrainedBatches()) this.abortBatch(batch, txn.machine.lastError ?? "TRANSACTION_ABORTED");
+    }
     if (nowUs < this.txnRetryAtUs) return txn.hasPendingRequests;
     const handler = txn.nextRequest(this.accumulator.hasIncomplete);
     if (handler === null) return false;
