@@ -14,7 +14,7 @@ import type { ProcessFactory } from "../sim/host.ts";
 import { ZkServer, zkServerConfig } from "../zk/server.ts";
 import { KafkaBroker } from "../broker/broker.ts";
 import { KafkaAdmin, type AdminOperation } from "../broker/admin.ts";
-import { resolveBrokerSettings, type KafkaVersion } from "../broker/config.ts";
+import { DEFAULT_TRANSACTION_COORDINATOR_CONFIG, resolveBrokerSettings, type KafkaVersion } from "../broker/config.ts";
 import { ProducerWorkload } from "../workload/producer-workload.ts";
 import { TransactionalProducerWorkload } from "../workload/transactional-producer-workload.ts";
 import { ConsumerWorkload } from "../workload/consumer-workload.ts";
@@ -22,6 +22,7 @@ import { GroupConsumerWorkload } from "../workload/group-consumer-workload.ts";
 import { groupOf } from "./groups.ts";
 import { parseDuration } from "../sim/time.ts";
 import { GROUP_METADATA_TOPIC_NAME, partitionForGroup } from "../protocol/group.ts";
+import { TRANSACTION_STATE_TOPIC_NAME } from "../protocol/transaction.ts";
 import { scenarioGroups, scenarioNodes } from "./load.ts";
 import type { Scenario } from "./spec.ts";
 
@@ -36,7 +37,7 @@ export interface BuiltWorld {
   zkServers: string[];
   /** Broker host names (broker-1 …). */
   brokers: string[];
-  /** Resolves "zk-leader", "controller", "leaderOf:<topic>-<partition>" and "coordinatorOf:<group>" when a fault fires; null when nobody holds the role. */
+  /** Resolves "zk-leader", "controller", "leaderOf:<topic>-<partition>", "coordinatorOf:<group>" and "transactionCoordinatorOf:<id>" when a fault fires; null when nobody holds the role. */
   special(selector: string): string | null;
   /** Runs an admin operation through the admin tool; false when there is no admin (no brokers). */
   admin(operation: AdminOperation): boolean;
@@ -100,10 +101,12 @@ export function buildWorld(scenario: Scenario, seed: number | string): BuiltWorl
   const topicConfigs = new Map<string, Readonly<Record<string, unknown>>>();
   let offsetsTopicPartitions = OFFSETS_TOPIC_NUM_PARTITIONS_DEFAULT;
   let transactionTimeouts: BuiltWorld["transactionTimeouts"] = null;
+  let transactionStatePartitions = DEFAULT_TRANSACTION_COORDINATOR_CONFIG["transaction.state.log.num.partitions"];
   if (brokers.length > 0) {
     const { config, compat, version } = scenario.cluster;
     const settings = resolveBrokerSettings(version as KafkaVersion, config, compat);
     offsetsTopicPartitions = (settings.all["offsets.topic.num.partitions"] as number | undefined) ?? OFFSETS_TOPIC_NUM_PARTITIONS_DEFAULT;
+    transactionStatePartitions = settings.replication["transaction.state.log.num.partitions"];
     transactionTimeouts = {
       maxTimeoutMs: settings.replication["transaction.max.timeout.ms"],
       cleanupIntervalMs: settings.replication["transaction.abort.timed.out.transaction.cleanup.interval.ms"],
@@ -234,6 +237,9 @@ export function buildWorld(scenario: Scenario, seed: number | string): BuiltWorl
     // A group's coordinator is the leader of its __consumer_offsets partition (GroupMetadataManager.partitionFor).
     const coordinatorOf = /^coordinatorOf:(.+)$/.exec(selector);
     if (coordinatorOf !== null) return leaderBroker(GROUP_METADATA_TOPIC_NAME, partitionForGroup(coordinatorOf[1], offsetsTopicPartitions));
+    // A transactional id's coordinator leads its __transaction_state partition (TransactionStateManager.partitionFor).
+    const transactionCoordinatorOf = /^transactionCoordinatorOf:(.+)$/.exec(selector);
+    if (transactionCoordinatorOf !== null) return leaderBroker(TRANSACTION_STATE_TOPIC_NAME, partitionForGroup(transactionCoordinatorOf[1], transactionStatePartitions));
     return null;
   };
   /** The broker leading a partition with the newest leader epoch (a zombie may still think it leads). */

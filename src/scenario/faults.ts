@@ -41,7 +41,7 @@ export interface FaultTargets {
   disks: ReadonlyMap<string, Disk>;
   /** Named groups for {"random": group} selectors: group → candidate node names. */
   groups: ReadonlyMap<string, readonly string[]>;
-  /** Resolves role selectors ("zk-leader", "controller", "leaderOf:<tp>", "coordinatorOf:<group>") at firing time; null when nobody holds the role. */
+  /** Resolves role selectors ("zk-leader", "controller", "leaderOf:<tp>", "coordinatorOf:<group>", "transactionCoordinatorOf:<id>") at firing time; null when nobody holds the role. */
   special(selector: string): string | null;
   /** Hands an admin operation to the admin tool; false when there is none. */
   admin?(operation: AdminOperation): boolean;
@@ -288,6 +288,11 @@ export class FaultInjector implements EventTarget {
     if ("coordinatorOf" in ref) {
       const coordinator = this.targets.special(`coordinatorOf:${ref.coordinatorOf}`);
       if (coordinator === null) throw new NoTarget(`no coordinator of group ${ref.coordinatorOf} right now`);
+      return [coordinator];
+    }
+    if ("transactionCoordinatorOf" in ref) {
+      const coordinator = this.targets.special(`transactionCoordinatorOf:${ref.transactionCoordinatorOf}`);
+      if (coordinator === null) throw new NoTarget(`no transaction coordinator of ${ref.transactionCoordinatorOf} right now`);
       return [coordinator];
     }
     const candidates = this.targets.groups.get(ref.random);

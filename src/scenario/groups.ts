@@ -1,6 +1,6 @@
 /**
  * The consumer groups a scenario names: each consumer client's group (`group` or config["group.id"], the same
- * thing), read by the loader, the world builder and the nemesis.
+ * thing), and its producers' transactional ids, read by the loader, the world builder and the nemesis.
  */
 
 import type { Scenario } from "./spec.ts";
@@ -13,6 +13,16 @@ export function consumerGroups(scenario: Scenario): string[] {
     if (group !== null && !groups.includes(group)) groups.push(group);
   }
   return groups;
+}
+
+/** The transactional ids of a scenario's producers (config["transactional.id"]), in client order. */
+export function transactionalIds(scenario: Scenario): string[] {
+  const ids: string[] = [];
+  for (const client of scenario.clients) {
+    const id = client.type === "producer" ? client.config["transactional.id"] : undefined;
+    if (id !== undefined && !ids.includes(id)) ids.push(id);
+  }
+  return ids;
 }
 
 export type ConsumerClient = Extract<Scenario["clients"][number], { type: "consumer" }>;

@@ -10,7 +10,7 @@ import { ASSIGNOR_CLASSES, Scenario, type Client, type Fault, type NodeRef } fro
 import { resolveProducerConfig } from "../clients/producer/config.ts";
 import { GROUP_CONFIG_KEYS } from "../clients/consumer/config.ts";
 import { nemesisProblem } from "./nemesis.ts";
-import { consumerGroups, groupOf, type ConsumerClient } from "./groups.ts";
+import { consumerGroups, groupOf, transactionalIds, type ConsumerClient } from "./groups.ts";
 import { KAFKA_VERSIONS, resolveBrokerSettings, type KafkaVersion } from "../broker/config.ts";
 
 export class ScenarioError extends Error {
@@ -204,6 +204,13 @@ function checkSemantics(scenario: Scenario, file: string): void {
       const known = consumerGroups(scenario);
       if (!known.includes(ref.coordinatorOf)) {
         throw new ScenarioError(file, `${where}.coordinatorOf`, `expected a consumer group of the scenario's clients (${known.join(", ") || "none"}), found "${ref.coordinatorOf}"`);
+      }
+      return;
+    }
+    if ("transactionCoordinatorOf" in ref) {
+      const known = transactionalIds(scenario);
+      if (!known.includes(ref.transactionCoordinatorOf)) {
+        throw new ScenarioError(file, `${where}.transactionCoordinatorOf`, `expected a transactional.id of the scenario's producers (${known.join(", ") || "none"}), found "${ref.transactionCoordinatorOf}"`);
       }
       return;
     }

@@ -13,7 +13,7 @@ import type { EventTarget } from "../sim/kernel.ts";
 import type { World } from "../sim/world.ts";
 import { NEMESIS, type FaultInjector } from "./faults.ts";
 import type { Fault, NemesisFaultType, NodeRef, Scenario } from "./spec.ts";
-import { consumerGroups, groupOf } from "./groups.ts";
+import { consumerGroups, groupOf, transactionalIds } from "./groups.ts";
 
 /** A planned fault: an ordinary Fault with a whole-millisecond `at` and `for`; its node may be a role selector. */
 export type PlannedFault = Fault;
@@ -27,7 +27,7 @@ interface Targets {
   zk: string[];
   brokers: string[];
   demo: string[];
-  /** "controller", {"leaderOf"} for every partition of the scenario's topics, {"coordinatorOf"} for every group. */
+  /** "controller", {"leaderOf"} for every partition of the scenario's topics, {"coordinatorOf"} for every group, {"transactionCoordinatorOf"} for every transactional id. */
   brokerRoles: NodeRef[];
   /** The consumers in a group. */
   consumers: string[];
@@ -48,6 +48,7 @@ function targetsOf(scenario: Scenario): Targets {
   }
   const coordinators: NodeRef[] = consumerGroups(scenario).map((group) => ({ coordinatorOf: group }));
   brokerRoles.push(...coordinators);
+  for (const id of transactionalIds(scenario)) brokerRoles.push({ transactionCoordinatorOf: id });
   const consumers = scenario.clients.filter((client) => client.type === "consumer" && groupOf(client) !== null).map((client) => client.id);
   return { zk, brokers, demo: names("node", scenario.cluster.demo?.nodes), brokerRoles, consumers, coordinators };
 }
@@ -225,6 +226,7 @@ export class NemesisRunner implements EventTarget {
     if (typeof ref === "string") return ref === "controller" || ref === "zk-leader" ? this.run.special(ref) : ref;
     if ("leaderOf" in ref) return this.run.special(`leaderOf:${ref.leaderOf}`);
     if ("coordinatorOf" in ref) return this.run.special(`coordinatorOf:${ref.coordinatorOf}`);
+    if ("transactionCoordinatorOf" in ref) return this.run.special(`transactionCoordinatorOf:${ref.transactionCoordinatorOf}`);
     return null; // the planner draws node names itself and never plans {"random"}
   }
 
@@ -242,6 +244,7 @@ function describeRole(ref: NodeRef): string {
   if (typeof ref === "string") return ref;
   if ("leaderOf" in ref) return `leader of ${ref.leaderOf}`;
   if ("coordinatorOf" in ref) return `coordinator of group ${ref.coordinatorOf}`;
+  if ("transactionCoordinatorOf" in ref) return `transaction coordinator of ${ref.transactionCoordinatorOf}`;
   return `node of ${ref.random}`;
 }
 

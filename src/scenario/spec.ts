@@ -78,8 +78,12 @@ export const NodeRef = z.union(
     z.strictObject({ random: z.string().min(1) }),
     z.strictObject({ leaderOf: z.string().min(1) }),
     z.strictObject({ coordinatorOf: z.string().min(1) }),
+    z.strictObject({ transactionCoordinatorOf: z.string().min(1) }),
   ],
-  { error: 'expected a node name, "controller", "zk-leader", {"random": "<group>"}, {"leaderOf": "<topic>-<partition>"} or {"coordinatorOf": "<consumer group>"}' },
+  {
+    error:
+      'expected a node name, "controller", "zk-leader", {"random": "<group>"}, {"leaderOf": "<topic>-<partition>"}, {"coordinatorOf": "<consumer group>"} or {"transactionCoordinatorOf": "<transactional.id>"}',
+  },
 );
 export type NodeRef = z.infer<typeof NodeRef>;
 

@@ -8,7 +8,8 @@
 
 import { expect } from "chai";
 import type { TraceEvent } from "../../src/sim/trace.ts";
-import { kinds, ops, runOnce, violationNames, type Spec } from "./helpers.ts";
+import { partitionForGroup } from "../../src/protocol/group.ts";
+import { kinds, ops, run, runOnce, violationNames, type Spec } from "./helpers.ts";
 
 const spec = (): Spec => ({
   name: "transactions-e2e",
@@ -70,5 +71,24 @@ describe("transactions in a scenario", () => {
 
   it("finds no violation (aborted transactions' sends are not lost writes)", () => {
     expect(violationNames(r())).to.deep.equal([]);
+  });
+});
+
+describe("the transactionCoordinatorOf selector", () => {
+  it("crashes the broker leading the transactional id's __transaction_state partition; the transactions go on after failover", () => {
+    const { events } = run({ ...spec(), duration: "45s", faults: [{ at: "3s", type: "crash", node: { transactionCoordinatorOf: "tx-1" }, for: "5s" }] });
+    const partition = partitionForGroup("tx-1", 3);
+    const loaded = kinds(events, "txn-coordinator-loaded", (e) => e.partition === partition);
+    const fault = kinds(events, "fault", (e) => e.type === "crash")[0];
+    expect(fault.nodes).to.deep.equal([loaded[0].node]);
+    expect(loaded.length).to.be.at.least(2);
+    expect(loaded[1].node).to.not.equal(loaded[0].node);
+    expect(ops(events, "ok", (e) => e.f === "txn").length).to.equal(15);
+  });
+
+  it("is refused at load for an id no producer has", () => {
+    expect(() => run({ ...spec(), faults: [{ at: "3s", type: "crash", node: { transactionCoordinatorOf: "tx-9" } }] })).to.throw(
+      /\$\.faults\[0\]\.node\.transactionCoordinatorOf: expected a transactional\.id of the scenario's producers \(tx-1\), found "tx-9"/,
+    );
   });
 });
