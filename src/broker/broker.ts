@@ -146,6 +146,7 @@ export class KafkaBroker extends BrokerPlumbing implements Process, BrokerServic
         brokerId: this.brokerId,
         context: this.context,
         config: this.config,
+        compat: this.compat,
         metadataCache: this.metadataCache,
         nowMs: () => this.nowMs(),
         nextCorrelationId: () => this.nextCorrelationId(),

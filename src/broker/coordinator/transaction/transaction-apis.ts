@@ -78,8 +78,9 @@ export class TransactionApis {
         );
         return;
       case "EndTxn":
-        this.coordinator.handleEndTransaction(request.transactionalId, request.producerId, request.producerEpoch, request.committed ? "COMMIT" : "ABORT", (error) =>
-          send({ type: "EndTxnResponse", correlationId, error, producerId: NO_PRODUCER_ID, producerEpoch: NO_PRODUCER_EPOCH, sizeBytes: REQUEST_HEADER_BYTES + 12 } satisfies EndTxnResponse),
+        // EndTxn v5 (KIP-890 part 2) carries the producer id and epoch to use next; -1 without the epoch bump.
+        this.coordinator.handleEndTransaction(request.transactionalId, request.producerId, request.producerEpoch, request.committed ? "COMMIT" : "ABORT", (error, producerId, producerEpoch) =>
+          send({ type: "EndTxnResponse", correlationId, error, producerId, producerEpoch, sizeBytes: REQUEST_HEADER_BYTES + 12 } satisfies EndTxnResponse),
         );
         return;
     }
