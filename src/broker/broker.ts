@@ -36,7 +36,7 @@ import { TransactionApis, type TransactionApiRequest } from "./coordinator/trans
 import { TransactionCoordinator } from "./coordinator/transaction/transaction-coordinator.ts";
 import { TXN_COORDINATOR_TIMER_PREFIX } from "./coordinator/transaction/transaction-state-manager.ts";
 import { transactionStateTopicCreator, transactionLogStorage, withTransactionCoordinator } from "./coordinator/transaction/transaction-state-topic.ts";
-import type { WriteTxnMarkersResponse } from "../protocol/transaction.ts";
+import type { AddPartitionsToTxnResponse, WriteTxnMarkersResponse } from "../protocol/transaction.ts";
 import { LogManager, TIMER_PREFIX as LOG_TIMER_PREFIX } from "./log/log-manager.ts";
 import { MetadataCache } from "./metadata-cache.ts";
 import { ReplicaManager } from "./replica/replica-manager.ts";
@@ -146,6 +146,7 @@ export class KafkaBroker extends BrokerPlumbing implements Process, BrokerServic
         brokerId: this.brokerId,
         context: this.context,
         config: this.config,
+        compat: this.compat,
         metadataCache: this.metadataCache,
         nowMs: () => this.nowMs(),
         nextCorrelationId: () => this.nextCorrelationId(),
@@ -223,6 +224,11 @@ export class KafkaBroker extends BrokerPlumbing implements Process, BrokerServic
     }
     if (txnType === "WriteTxnMarkersResponse") {
       this.transactionApis.onWriteTxnMarkersResponse(message as unknown as WriteTxnMarkersResponse);
+      return;
+    }
+    if (txnType === "AddPartitionsToTxnResponse") {
+      // KIP-890 part 1: a coordinator's answer to this leader's verification.
+      this.replicaManager.onAddPartitionsToTxnResponse(from, message as unknown as AddPartitionsToTxnResponse);
       return;
     }
     switch (message.type) {

@@ -15,9 +15,17 @@ export interface Compat {
   isrUpdate: IsrUpdateMode;
   /** Controller ZooKeeper writes fenced by a check on /controller_epoch's zkVersion (KAFKA-6082, 2.2). */
   controllerEpochCheck: boolean;
-  /** KIP-890 part 1 (transactions; unused until the transaction coordinator exists). */
+  /**
+   * KIP-890 part 1 (3.6, transaction.partition.verification.enable, default true): a partition leader verifies with
+   * the transaction coordinator (AddPartitionsToTxn verifyOnly) before a producer's first transactional append,
+   * which closes KAFKA-14402's hanging transaction (a late Produce landing after the abort markers).
+   */
   transactionVerification: boolean;
-  /** KIP-890 part 2 (transactions; unused until the transaction coordinator exists). */
+  /**
+   * KIP-890 part 2 (transaction version 2, shipped with 4.0, so in no ZooKeeper-era release; settable to replay
+   * the fix): every EndTxn bumps the producer epoch, the markers carry it and the producer adopts it, so a
+   * delayed batch of the previous transaction is fenced (KAFKA-17754).
+   */
   epochBumpPerTransaction: boolean;
   /** KIP-394 (2.2): a dynamic member joining with an empty member id gets MEMBER_ID_REQUIRED and a pending id. */
   memberIdRequired: boolean;
@@ -34,7 +42,7 @@ export const DEFAULT_COMPAT: Readonly<Compat> = Object.freeze({
   isrUpdate: "alter-isr",
   controllerEpochCheck: true,
   transactionVerification: true,
-  epochBumpPerTransaction: true,
+  epochBumpPerTransaction: false,
   memberIdRequired: true,
   rebalanceInProgressOnSyncHeartbeat: false,
   pendingSyncTimeout: true,
@@ -160,6 +168,9 @@ export interface VersionPreset {
   description: string;
 }
 
+/** Transactions before KIP-890 part 1 (3.6): no verification, so KAFKA-14402's hanging transaction can happen. */
+const PRE_KIP_890_TRANSACTIONS: Partial<Compat> = { transactionVerification: false };
+
 /** The group coordinator before KIP-394 and KIP-345 (0.10.2, 2.0). */
 const PRE_KIP_345_GROUPS: Partial<Compat> = {
   memberIdRequired: false,
@@ -171,7 +182,8 @@ const PRE_KIP_345_GROUPS: Partial<Compat> = {
 /**
  * What each era changed. 0.11 (KIP-101 leader epochs, KIP-106 unclean election off by default); 2.0 (KIP-279);
  * 2.1 (KIP-320); 2.2 (KAFKA-6082 controller epoch zkVersion check); 2.5 (replica.lag.time.max.ms 30 s,
- * zookeeper.session.timeout.ms 18 s); 2.7 (KIP-497 AlterIsr).
+ * zookeeper.session.timeout.ms 18 s); 2.7 (KIP-497 AlterIsr); 3.6 (KIP-890 part 1 transaction verification,
+ * KAFKA-14402). KIP-890 part 2 (per-transaction epoch bump, KAFKA-17754) came with 4.0: off in every preset.
  */
 export const VERSION_PRESETS: Readonly<Record<KafkaVersion, VersionPreset>> = Object.freeze({
   "0.10.2": {
@@ -184,17 +196,17 @@ export const VERSION_PRESETS: Readonly<Record<KafkaVersion, VersionPreset>> = Ob
       "group.max.session.timeout.ms": 300_000,
       "offsets.retention.minutes": 1440,
     },
-    compat: { truncation: "high-watermark", isrUpdate: "zk-direct", controllerEpochCheck: false, ...PRE_KIP_345_GROUPS },
+    compat: { truncation: "high-watermark", isrUpdate: "zk-direct", controllerEpochCheck: false, ...PRE_KIP_345_GROUPS, ...PRE_KIP_890_TRANSACTIONS },
   },
   "2.0": {
     description: "Kafka 2.0: KIP-279 leader-epoch truncation, ISR written by leaders, no controller epoch check",
     config: { "replica.lag.time.max.ms": 10_000, "zookeeper.session.timeout.ms": 6000, "group.max.session.timeout.ms": 300_000 },
-    compat: { truncation: "kip-279", isrUpdate: "zk-direct", controllerEpochCheck: false, ...PRE_KIP_345_GROUPS },
+    compat: { truncation: "kip-279", isrUpdate: "zk-direct", controllerEpochCheck: false, ...PRE_KIP_345_GROUPS, ...PRE_KIP_890_TRANSACTIONS },
   },
   "2.4": {
     description: "Kafka 2.4: KIP-320 epoch fencing, controller epoch check, ISR written by leaders",
     config: { "replica.lag.time.max.ms": 10_000, "zookeeper.session.timeout.ms": 6000 },
-    compat: { truncation: "kip-320", isrUpdate: "zk-direct", controllerEpochCheck: true, rebalanceInProgressOnSyncHeartbeat: true, pendingSyncTimeout: false },
+    compat: { truncation: "kip-320", isrUpdate: "zk-direct", controllerEpochCheck: true, rebalanceInProgressOnSyncHeartbeat: true, pendingSyncTimeout: false, ...PRE_KIP_890_TRANSACTIONS },
   },
   "3.x": {
     description: "Kafka 3.x in ZooKeeper mode: today's defaults (KIP-320, AlterIsr, controller epoch check)",

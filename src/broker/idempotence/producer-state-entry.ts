@@ -12,6 +12,7 @@ import { assert } from "../../sim/assert.ts";
 import type { LeaderAppendCheck } from "../log/producer-state.ts";
 import { APPEND } from "../log/producer-state.ts";
 import { lastOffset, markerCoordinatorEpoch, NO_PRODUCER_EPOCH, NO_SEQUENCE, type RecordBatch } from "../log/records.ts";
+import type { VerificationStateEntry } from "./verification-state-entry.ts";
 
 /** ProducerStateEntry.NumBatchesToRetain. */
 export const NUM_BATCHES_TO_RETAIN = 5;
@@ -108,13 +109,16 @@ export class ProducerStateEntry {
  * lastSeq + 1. A producer this partition knows nothing of (`entry` undefined: never wrote here, or its batches
  * are gone) is accepted at ANY sequence — Kafka 2.5+ (KIP-360) dropped the UNKNOWN_PRODUCER_ID error that
  * 0.11–2.4 brokers returned for an unknown producer with a non-zero first sequence.
+ * With a `verification` entry (KIP-890 part 1, only while a transaction verification is pending here),
+ * checkSequence first refuses a sequence above the lowest one seen while verifying (OUT_OF_ORDER_SEQUENCE_NUMBER).
  */
-export function checkLeaderAppend(entry: ProducerStateEntry | undefined, batch: RecordBatch): LeaderAppendCheck {
-  if (entry === undefined) return APPEND;
+export function checkLeaderAppend(entry: ProducerStateEntry | undefined, batch: RecordBatch, verification?: VerificationStateEntry): LeaderAppendCheck {
+  if (entry === undefined) return aboveVerifiedSequence(verification, batch) ? OUT_OF_ORDER : APPEND;
   if (batch.isControl) return checkEndTxnMarker(entry, batch);
   const duplicate = entry.findDuplicateBatch(batch);
   if (duplicate !== null) return { kind: "duplicate", firstOffset: duplicate.firstOffset, lastOffset: duplicate.lastOffset };
   if (batch.producerEpoch < entry.producerEpoch) return { kind: "error", error: "INVALID_PRODUCER_EPOCH" };
+  if (aboveVerifiedSequence(verification, batch)) return OUT_OF_ORDER;
   if (batch.producerEpoch !== entry.producerEpoch) {
     if (batch.baseSequence !== 0 && entry.producerEpoch !== NO_PRODUCER_EPOCH) return { kind: "error", error: "OUT_OF_ORDER_SEQUENCE_NUMBER" };
     return APPEND;
@@ -122,6 +126,13 @@ export function checkLeaderAppend(entry: ProducerStateEntry | undefined, batch: 
   // Same epoch. With no known epoch (only markers, or state lost) any sequence goes.
   if (entry.producerEpoch !== NO_PRODUCER_EPOCH && !inSequence(entry.lastSeq, batch.baseSequence)) return { kind: "error", error: "OUT_OF_ORDER_SEQUENCE_NUMBER" };
   return checkTransactionalState(entry, batch);
+}
+
+const OUT_OF_ORDER: LeaderAppendCheck = Object.freeze({ kind: "error", error: "OUT_OF_ORDER_SEQUENCE_NUMBER" });
+
+/** ProducerAppendInfo.checkSequence's first test: appendFirstSeq > verificationStateEntry.lowestSequence. */
+function aboveVerifiedSequence(verification: VerificationStateEntry | undefined, batch: RecordBatch): boolean {
+  return verification !== undefined && !batch.isControl && batch.baseSequence > verification.lowestSequence;
 }
 
 /** appendDataBatch: a non-transactional write while the producer's transaction is open is INVALID_TXN_STATE. */

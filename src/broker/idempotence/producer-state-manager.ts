@@ -17,6 +17,9 @@
  * - The aborted-transaction index is kept in memory, one list per log rather than one file per segment, rebuilt
  *   with the rest of the state on load and truncation (Kafka's LogLoader rebuilds .txnindex from the segments it
  *   recovers the same way); retention does not trim it (entries below the log start are never asked for).
+ * KIP-890 part 1 (3.6): `verificationStates` by producerId (ProducerStateManager.verificationStates), created by
+ * the leader before a producer's first transactional append here and cleared by any transactional batch of the
+ * producer (UnifiedLog.updateProducers); see verification-state-entry.ts.
  */
 
 import type { AbortedTxn, LeaderAppendCheck, ProducerStateHooks } from "../log/producer-state.ts";
@@ -25,6 +28,7 @@ import type { LogContext } from "../log/context.ts";
 import { assert } from "../../sim/assert.ts";
 import { lastOffset, markerCoordinatorEpoch, NO_PRODUCER_ID, type RecordBatch } from "../log/records.ts";
 import { checkEndTxnMarker, checkLeaderAppend, ProducerStateEntry } from "./producer-state-entry.ts";
+import { VerificationStateEntry, type VerificationGuard } from "./verification-state-entry.ts";
 
 /** TxnMetadata: a transaction on this partition; lastOffset (the marker's) once completed, else -1. */
 export interface TxnMetadata {
@@ -49,6 +53,8 @@ export class ProducerStateManager implements ProducerStateHooks {
   /** The aborted-transaction index, in marker order. */
   readonly abortedTxns: AbortedTxn[] = [];
   hasTransactions = false;
+  /** KIP-890 part 1: the pending transaction verifications, by producerId. */
+  readonly verificationStates = new Map<number, VerificationStateEntry>();
 
   constructor(
     readonly topicPartition: string,
@@ -63,7 +69,34 @@ export class ProducerStateManager implements ProducerStateHooks {
   checkLeaderAppend(batch: RecordBatch): LeaderAppendCheck {
     if (batch.producerId === NO_PRODUCER_ID) return APPEND;
     if (batch.isControl) return checkEndTxnMarker(this.producers.get(batch.producerId), batch);
-    return checkLeaderAppend(this.producers.get(batch.producerId), batch);
+    return checkLeaderAppend(this.producers.get(batch.producerId), batch, this.verificationStates.get(batch.producerId));
+  }
+
+  /** UnifiedLog.hasOngoingTransaction: the producer has an open transaction on this partition. */
+  hasOngoingTransaction(producerId: number): boolean {
+    const entry = this.producers.get(producerId);
+    return entry !== undefined && entry.currentTxnFirstOffset >= 0;
+  }
+
+  /**
+   * UnifiedLog.maybeStartTransactionVerification: null when the producer's transaction is already open here
+   * (nothing to verify), else the guard of its verification state (created now, or the pending one with its
+   * lowest sequence and epoch updated: maybeCreateVerificationStateEntry).
+   */
+  maybeStartTransactionVerification(producerId: number, sequence: number, epoch: number, nowMs: number): VerificationGuard | null {
+    if (this.hasOngoingTransaction(producerId)) return null;
+    let entry = this.verificationStates.get(producerId);
+    if (entry === undefined) {
+      entry = new VerificationStateEntry(nowMs, sequence, epoch);
+      this.verificationStates.set(producerId, entry);
+    }
+    entry.maybeUpdateLowestSequenceAndEpoch(sequence, epoch);
+    return entry.verificationGuard;
+  }
+
+  /** UnifiedLog.verificationGuard: the pending verification's guard, or null. */
+  verificationGuard(producerId: number): VerificationGuard | null {
+    return this.verificationStates.get(producerId)?.verificationGuard ?? null;
   }
 
   firstUnstableOffset(highWatermark: number): number | null {
@@ -89,6 +122,8 @@ export class ProducerStateManager implements ProducerStateHooks {
       entry = new ProducerStateEntry(batch.producerId);
       this.producers.set(batch.producerId, entry);
     }
+    // updateProducers: a data batch of the transaction or its marker ends the verification (clearVerificationStateEntry).
+    if (batch.isTransactional) this.verificationStates.delete(batch.producerId);
     if (batch.isControl) this.appendEndTxnMarker(entry, batch);
     else {
       entry.addBatch(batch);

@@ -5,7 +5,8 @@
  * position, expanding the ISR, advancing the HW) and consumers, long polling, ListOffsets and
  * OffsetsForLeaderEpoch, the isr-expiration task, the follower fetchers and the ISR updates by
  * `compat.isrUpdate`, and the idempotent producer's dedup and sequence checks on Produce (producer state lives
- * in each log, ../idempotence/). Simplifications: no transactional producer checks yet, no DeleteRecords, no
+ * in each log, ../idempotence/), with KIP-890 part 1's transaction verification (produce.ts,
+ * add-partitions-to-txn-manager.ts). Simplifications: no DeleteRecords, no
  * offline log dirs beyond KAFKA_STORAGE_ERROR answers, no quotas; the HW checkpoint task starts on the first
  * LeaderAndIsr as in Kafka.
  */
@@ -39,7 +40,8 @@ import { ReplicaFetcherManager } from "./fetcher-manager.ts";
 import { AlterIsrManager, ZkIsrWriter, type IsrUpdateOutcome, type IsrUpdater } from "./isr-updates.ts";
 import { fetchResponse, readFromLocalLog } from "./local-reads.ts";
 import { handleWriteTxnMarkers } from "./txn-markers.ts";
-import type { WriteTxnMarkersRequest } from "../../protocol/transaction.ts";
+import type { AddPartitionsToTxnResponse, WriteTxnMarkersRequest } from "../../protocol/transaction.ts";
+import { AddPartitionsToTxnManager } from "./add-partitions-to-txn-manager.ts";
 import { listOffset } from "./list-offsets.ts";
 import { Partition, type PendingIsr } from "./partition.ts";
 import { appendRecords, handleProduce, type AppendCallback, type AppendRequest, type ProduceHost } from "./produce.ts";
@@ -74,6 +76,8 @@ export class ReplicaManager implements ProduceHost {
   private readonly producePurgatory: Purgatory<DelayedProduce>;
   private readonly fetchPurgatory: Purgatory<DelayedFetch>;
   private readonly isrUpdater: IsrUpdater;
+  /** KIP-890 part 1: the transaction verifications of produces (used only with compat.transactionVerification). */
+  readonly addPartitionsToTxnManager: AddPartitionsToTxnManager;
   private isrExpirationTimer: TimerId | null = null;
   private hwCheckpointsStarted = false;
   private stopped = false;
@@ -84,6 +88,7 @@ export class ReplicaManager implements ProduceHost {
     this.fetcherManager = new ReplicaFetcherManager(this);
     this.producePurgatory = new Purgatory(services, "delayed-produce");
     this.fetchPurgatory = new Purgatory(services, "delayed-fetch");
+    this.addPartitionsToTxnManager = new AddPartitionsToTxnManager(services);
     const callback = (partition: Partition, pending: PendingIsr, outcome: IsrUpdateOutcome) => this.onIsrUpdateResult(partition, pending, outcome);
     this.isrUpdater = services.compat.isrUpdate === "zk-direct" ? new ZkIsrWriter(services, callback) : new AlterIsrManager(services, callback);
   }
@@ -102,6 +107,7 @@ export class ReplicaManager implements ProduceHost {
     this.isrUpdater.shutdown();
     this.producePurgatory.shutdown();
     this.fetchPurgatory.shutdown();
+    this.addPartitionsToTxnManager.shutdown();
     if (this.isrExpirationTimer !== null) this.services.context.cancelTimer(this.isrExpirationTimer);
     this.isrExpirationTimer = null;
   }
@@ -118,6 +124,8 @@ export class ReplicaManager implements ProduceHost {
       this.producePurgatory.onTimer(data);
     } else if (tag === this.fetchPurgatory.timerTag) {
       this.fetchPurgatory.onTimer(data);
+    } else if (this.addPartitionsToTxnManager.onTimer(tag, data)) {
+      // A verification request timed out.
     } else {
       assert(this.isrUpdater.onTimer(tag, data), `unknown replica manager timer ${tag}`);
     }
@@ -364,6 +372,13 @@ export class ReplicaManager implements ProduceHost {
   /** ReplicaManager.appendRecords for an internal writer (the group coordinator): the callback gets the results. */
   appendRecords(request: AppendRequest, callback: AppendCallback): void {
     appendRecords(this, request, callback);
+  }
+
+  /** The coordinator's answer to a verification (AddPartitionsToTxnManager's completion handler). */
+  onAddPartitionsToTxnResponse(from: string, response: AddPartitionsToTxnResponse): void {
+    const brokerId = brokerIdOf(from);
+    if (this.stopped || brokerId === null) return;
+    this.addPartitionsToTxnManager.onResponse(brokerId, response);
   }
 
   /** KafkaApis.handleWriteTxnMarkersRequest: the leaders' marker appends (txn-markers.ts). */

@@ -7,6 +7,9 @@
  * Sender.maybeSendAndPollTransactionalRequest sends them. Results are callbacks (TransactionalRequestResult).
  * Simplifications: no pendingTransition caching of a timed-out initTransactions/commit (callers wait), no
  * max.block.ms on the transactional calls, the coordinator always supports the KIP-360 bump (canBumpEpoch).
+ * KIP-890 part 2: the producer id and epoch of an EndTxn response (a coordinator with
+ * compat.epochBumpPerTransaction) are adopted for the next transaction; the rest of transaction version 2 (no
+ * AddPartitionsToTxn, partitions added by the leaders) is not modelled.
  */
 
 import type { InitProducerIdRequest, InitProducerIdResponse, KafkaError } from "../../protocol/kafka.ts";
@@ -375,6 +378,12 @@ export class TransactionalState {
       case "EndTxn": {
         const r = response as EndTxnResponse;
         if (r.error !== "NONE") return this.onError(handler, r.error);
+        // EndTxn v5 (KIP-890 part 2, 4.0's EndTxnHandler): a coordinator that bumped the epoch answers the producer
+        // id and epoch of the next transaction; the sequences start again at 0. -1: no bump (3.x coordinators).
+        if (r.producerId !== -1) {
+          this.idempotence.setProducerIdAndEpoch(r.producerId, r.producerEpoch);
+          this.idempotence.resetSequenceNumbers();
+        }
         this.completeTransaction();
         return handler.onResult(null);
       }

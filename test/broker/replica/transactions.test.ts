@@ -11,7 +11,8 @@ import { ReplicaCluster, TOPIC } from "./harness.ts";
 let correlationIds = 70_000;
 
 function started(): ReplicaCluster {
-  const cluster = new ReplicaCluster();
+  // No transaction coordinator in this harness: the log side without KIP-890 verification (kip890.test.ts has it).
+  const cluster = new ReplicaCluster({ compat: { transactionVerification: false } });
   cluster.updateMetadata();
   cluster.runFor(20);
   cluster.leaderAndIsr({ leader: 1, leaderEpoch: 1, isr: cluster.brokerIds });

@@ -5,7 +5,7 @@
  * the response; FindCoordinator answers the leader of partitionFor(transactionalId) of __transaction_state,
  * creating the topic when the metadata cache does not know it (transaction-state-topic.ts). AddPartitionsToTxn
  * answers UNKNOWN_TOPIC_OR_PARTITION for partitions the metadata cache does not know and OPERATION_NOT_ATTEMPTED
- * for the others. The answers to the coordinator's own WriteTxnMarkers go to its marker channel.
+ * for the others, in the producers' form and in the brokers' verifyOnly form (KIP-890 part 1) alike. The answers to the coordinator's own WriteTxnMarkers go to its marker channel.
  * Simplifications: no authorization; the v3 AddPartitionsToTxn form (per-partition errors, top-level NONE) for
  * producers, the verifyOnly form for brokers; response sizes are approximations.
  */
@@ -62,12 +62,13 @@ export class TransactionApis {
             partitions: request.partitions.map((p, i) => ({ topic: p.topic, partition: p.partition, error: errors[i] })),
             sizeBytes: REQUEST_HEADER_BYTES + 16 * request.partitions.length,
           } satisfies AddPartitionsToTxnResponse);
+        // Both forms: a partition the metadata cache does not know fails the whole transaction.
+        const unknown = request.partitions.map((p) => this.host.metadataCache.partition(p.topic, p.partition) === undefined);
+        if (unknown.some((u) => u)) return respond(unknown.map((u) => (u ? "UNKNOWN_TOPIC_OR_PARTITION" : "OPERATION_NOT_ATTEMPTED")));
         if (request.verifyOnly) {
           respond(this.coordinator.handleVerifyPartitionsInTransaction(request.transactionalId, request.producerId, request.producerEpoch, request.partitions));
           return;
         }
-        const unknown = request.partitions.map((p) => this.host.metadataCache.partition(p.topic, p.partition) === undefined);
-        if (unknown.some((u) => u)) return respond(unknown.map((u) => (u ? "UNKNOWN_TOPIC_OR_PARTITION" : "OPERATION_NOT_ATTEMPTED")));
         this.coordinator.handleAddPartitionsToTransaction(request.transactionalId, request.producerId, request.producerEpoch, request.partitions, (error) => respond(request.partitions.map(() => error)));
         return;
       }
@@ -77,8 +78,9 @@ export class TransactionApis {
         );
         return;
       case "EndTxn":
-        this.coordinator.handleEndTransaction(request.transactionalId, request.producerId, request.producerEpoch, request.committed ? "COMMIT" : "ABORT", (error) =>
-          send({ type: "EndTxnResponse", correlationId, error, producerId: NO_PRODUCER_ID, producerEpoch: NO_PRODUCER_EPOCH, sizeBytes: REQUEST_HEADER_BYTES + 12 } satisfies EndTxnResponse),
+        // EndTxn v5 (KIP-890 part 2) carries the producer id and epoch to use next; -1 without the epoch bump.
+        this.coordinator.handleEndTransaction(request.transactionalId, request.producerId, request.producerEpoch, request.committed ? "COMMIT" : "ABORT", (error, producerId, producerEpoch) =>
+          send({ type: "EndTxnResponse", correlationId, error, producerId, producerEpoch, sizeBytes: REQUEST_HEADER_BYTES + 12 } satisfies EndTxnResponse),
         );
         return;
     }

@@ -10,19 +10,23 @@
  * PRODUCER_FENCED, INVALID_PRODUCER_ID_MAPPING, INVALID_TXN_STATE, INVALID_TRANSACTION_TIMEOUT, NOT_COORDINATOR,
  * COORDINATOR_LOAD_IN_PROGRESS. Simplifications: the abort timer runs only once this broker has led a
  * __transaction_state partition (so a cluster without transactions schedules nothing); no transactional.id
- * expiration; EndTxn never bumps the epoch (KIP-890 part 2, compat.epochBumpPerTransaction, is not modelled yet);
- * no ListTransactions / DescribeTransactions.
+ * expiration; no ListTransactions / DescribeTransactions. With compat.epochBumpPerTransaction (KIP-890 part 2,
+ * Kafka 4.0's transaction version 2) EndTxn follows 4.0's endTransaction: every PrepareCommit / PrepareAbort bumps
+ * the producer epoch (the markers carry it), retries are recognised by the bumped epoch, and the response carries
+ * the new producer id and epoch; not modelled there: the producer id rotation when the bumped epoch is exhausted
+ * (a model assertion: 32766 transactions of one producer) and the abort of a transaction with no partitions
+ * (Empty / CompleteX + ABORT, which a 3.x producer completes locally: INVALID_TXN_STATE).
  */
 
 import type { Disk } from "../../../disk/disk.ts";
 import { GROUP_METADATA_TOPIC_NAME, partitionForGroup } from "../../../protocol/group.ts";
 import { topicPartitionKey, type KafkaError, type TopicPartitionRef } from "../../../protocol/kafka.ts";
 import type { TransactionResult } from "../../../protocol/transaction.ts";
-import { ModelAssertionError } from "../../../sim/assert.ts";
+import { assert, ModelAssertionError } from "../../../sim/assert.ts";
 import type { Message, ProcessContext } from "../../../sim/host.ts";
 import type { TimerId } from "../../../sim/kernel.ts";
 import { ms } from "../../../sim/time.ts";
-import type { ReplicationConfig } from "../../config.ts";
+import type { Compat, ReplicationConfig } from "../../config.ts";
 import type { MetadataCache } from "../../metadata-cache.ts";
 import { TransactionMarkerChannel } from "./transaction-marker-channel.ts";
 import { NO_PRODUCER_EPOCH, NO_PRODUCER_ID, TransactionMetadata, isEpochExhausted, type TxnTransitMetadata } from "./transaction-metadata.ts";
@@ -34,6 +38,7 @@ export interface TxnCoordinatorHost {
   readonly brokerId: number;
   readonly context: ProcessContext<Disk>;
   readonly config: ReplicationConfig;
+  readonly compat: Pick<Compat, "epochBumpPerTransaction">;
   readonly metadataCache: MetadataCache;
   nowMs(): number;
   nextCorrelationId(): number;
@@ -48,6 +53,9 @@ export interface InitProducerIdResult {
   readonly producerId: number;
   readonly producerEpoch: number;
 }
+
+/** EndTxnCallback: the error and, with the per-transaction epoch bump, the producer id and epoch to use next (-1 otherwise). */
+export type EndTxnCallback = (error: KafkaError, producerId: number, producerEpoch: number) => void;
 
 type ApiResult<T> = { readonly error: KafkaError } | { readonly ok: T };
 
@@ -220,68 +228,124 @@ export class TransactionCoordinator {
 
   // ---- EndTxn ----
 
-  handleEndTransaction(transactionalId: string, producerId: number, producerEpoch: number, result: TransactionResult, callback: (error: KafkaError) => void): void {
+  handleEndTransaction(transactionalId: string, producerId: number, producerEpoch: number, result: TransactionResult, callback: EndTxnCallback): void {
     this.endTransaction(transactionalId, producerId, producerEpoch, result, true, callback);
   }
 
-  private endTransaction(transactionalId: string, producerId: number, producerEpoch: number, result: TransactionResult, isFromClient: boolean, callback: (error: KafkaError) => void): void {
-    if (transactionalId === "") return callback("INVALID_REQUEST");
-    let isEpochFence = false;
+  private endTransaction(transactionalId: string, producerId: number, producerEpoch: number, result: TransactionResult, isFromClient: boolean, callback: EndTxnCallback): void {
+    const fail = (error: KafkaError): void => callback(error, NO_PRODUCER_ID, NO_PRODUCER_EPOCH);
+    if (transactionalId === "") return fail("INVALID_REQUEST");
+    const bumpEpoch = this.host.compat.epochBumpPerTransaction;
     const state = this.txnManager.getTransactionState(transactionalId);
-    if (isStateError(state)) return callback(state.error);
-    if (state === null) return callback("INVALID_PRODUCER_ID_MAPPING");
+    if (isStateError(state)) return fail(state.error);
+    if (state === null) return fail("INVALID_PRODUCER_ID_MAPPING");
     const { coordinatorEpoch, transactionMetadata: m } = state;
-    if (m.producerId !== producerId) return callback("INVALID_PRODUCER_ID_MAPPING");
-    if ((isFromClient && producerEpoch !== m.producerEpoch) || producerEpoch < m.producerEpoch) return callback("PRODUCER_FENCED");
-    if (m.pendingTransitionInProgress && m.pendingState !== "PrepareEpochFence") return callback("CONCURRENT_TRANSACTIONS");
-    let transit: TxnTransitMetadata;
-    switch (m.state) {
-      case "Ongoing": {
-        const nextState = result === "COMMIT" ? "PrepareCommit" : "PrepareAbort";
-        if (nextState === "PrepareAbort" && m.pendingState === "PrepareEpochFence") {
-          isEpochFence = true;
-          m.pendingState = null;
-          m.producerEpoch = producerEpoch;
-          m.lastProducerEpoch = NO_PRODUCER_EPOCH;
-        }
-        transit = m.prepareAbortOrCommit(nextState, this.host.nowMs());
-        break;
-      }
-      case "CompleteCommit":
-        return callback(result === "COMMIT" ? "NONE" : "INVALID_TXN_STATE");
-      case "CompleteAbort":
-        return callback(result === "ABORT" ? "NONE" : "INVALID_TXN_STATE");
-      case "PrepareCommit":
-        return callback(result === "COMMIT" ? "CONCURRENT_TRANSACTIONS" : "INVALID_TXN_STATE");
-      case "PrepareAbort":
-        return callback(result === "ABORT" ? "CONCURRENT_TRANSACTIONS" : "INVALID_TXN_STATE");
-      case "Empty":
-        return callback("INVALID_TXN_STATE");
-      case "Dead":
-      case "PrepareEpochFence":
-        throw new ModelAssertionError(`${transactionalId} found in state ${m.state}`);
-    }
+    const isEpochFence = m.pendingState === "PrepareEpochFence";
+    const prepared = bumpEpoch ? this.prepareEndTransactionWithEpochBump(m, producerId, producerEpoch, result, isFromClient) : this.prepareEndTransaction(m, producerId, producerEpoch, result, isFromClient);
+    if ("error" in prepared) return fail(prepared.error);
+    // A retry of a completed EndTxn: 4.0 answers the current producer id and epoch (v5), 3.x nothing.
+    if (prepared.ok === "retry") return bumpEpoch ? callback("NONE", m.producerId, m.producerEpoch) : callback("NONE", NO_PRODUCER_ID, NO_PRODUCER_EPOCH);
+    const transit = prepared.ok;
     this.txnManager.appendTransactionToLog(transactionalId, coordinatorEpoch, transit, (error) => {
       if (error !== "NONE") {
         if (isEpochFence) {
           const now = this.txnManager.getTransactionState(transactionalId);
           if (!isStateError(now) && now !== null && now.coordinatorEpoch === coordinatorEpoch) now.transactionMetadata.hasFailedEpochFence = true;
         }
-        return callback(error);
+        return fail(error);
       }
       const now = this.txnManager.getTransactionState(transactionalId);
-      if (isStateError(now)) return callback(now.error);
-      if (now === null || now.coordinatorEpoch !== coordinatorEpoch) return callback("NOT_COORDINATOR");
+      if (isStateError(now)) return fail(now.error);
+      if (now === null || now.coordinatorEpoch !== coordinatorEpoch) return fail("NOT_COORDINATOR");
       const current = now.transactionMetadata;
-      if (current.producerId !== producerId) return callback("INVALID_PRODUCER_ID_MAPPING");
-      if (current.producerEpoch !== producerEpoch) return callback("PRODUCER_FENCED");
-      if (current.pendingTransitionInProgress) return callback("CONCURRENT_TRANSACTIONS");
+      if (current.producerId !== producerId) return fail("INVALID_PRODUCER_ID_MAPPING");
+      // 4.0 (TV2): the epoch is the request's, or the one bumped by this PrepareX.
+      const epochMatches = current.producerEpoch === producerEpoch || (bumpEpoch && current.producerEpoch === producerEpoch + 1);
+      if (!epochMatches) return fail("PRODUCER_FENCED");
+      if (current.pendingTransitionInProgress) return fail("CONCURRENT_TRANSACTIONS");
       const expectedState = result === "COMMIT" ? "PrepareCommit" : "PrepareAbort";
-      if (current.state !== expectedState) return callback("INVALID_TXN_STATE");
+      if (current.state !== expectedState) return fail("INVALID_TXN_STATE");
       const complete = current.prepareComplete(this.host.nowMs());
-      callback("NONE");
+      if (bumpEpoch) callback("NONE", current.producerId, current.producerEpoch);
+      else callback("NONE", NO_PRODUCER_ID, NO_PRODUCER_EPOCH);
       this.markerChannel.addTxnMarkersToSend(coordinatorEpoch, result, current, complete);
     });
+  }
+
+  /**
+   * endTransaction's checks before the append (3.6, and 4.0's endTransactionWithTV1): the PrepareX transit, "retry"
+   * (a retry of a completed EndTxn: NONE), or the error.
+   */
+  private prepareEndTransaction(m: TransactionMetadata, producerId: number, producerEpoch: number, result: TransactionResult, isFromClient: boolean): ApiResult<TxnTransitMetadata | "retry"> {
+    if (m.producerId !== producerId) return fail("INVALID_PRODUCER_ID_MAPPING");
+    if ((isFromClient && producerEpoch !== m.producerEpoch) || producerEpoch < m.producerEpoch) return fail("PRODUCER_FENCED");
+    if (m.pendingTransitionInProgress && m.pendingState !== "PrepareEpochFence") return fail("CONCURRENT_TRANSACTIONS");
+    switch (m.state) {
+      case "Ongoing":
+        return { ok: this.prepareAbortOrCommit(m, producerEpoch, result, false) };
+      case "CompleteCommit":
+        return result === "COMMIT" ? { ok: "retry" } : fail("INVALID_TXN_STATE");
+      case "CompleteAbort":
+        return result === "ABORT" ? { ok: "retry" } : fail("INVALID_TXN_STATE");
+      case "PrepareCommit":
+        return fail(result === "COMMIT" ? "CONCURRENT_TRANSACTIONS" : "INVALID_TXN_STATE");
+      case "PrepareAbort":
+        return fail(result === "ABORT" ? "CONCURRENT_TRANSACTIONS" : "INVALID_TXN_STATE");
+      case "Empty":
+        return fail("INVALID_TXN_STATE");
+      case "Dead":
+      case "PrepareEpochFence":
+        throw new ModelAssertionError(`${m.transactionalId} found in state ${m.state}`);
+    }
+  }
+
+  /**
+   * 4.0's endTransaction for transaction version 2 (KIP-890 part 2): the same epoch as the metadata's ends the
+   * transaction (Ongoing → PrepareX with the epoch bumped); the epoch just below it is a retry of an EndTxn that
+   * bumped it (retryOnEpochBump: NONE once complete, CONCURRENT_TRANSACTIONS while preparing); an epoch fence
+   * (PrepareEpochFence pending) aborts at the fenced epoch, bumped once more by the PrepareAbort.
+   */
+  private prepareEndTransactionWithEpochBump(m: TransactionMetadata, producerId: number, producerEpoch: number, result: TransactionResult, isFromClient: boolean): ApiResult<TxnTransitMetadata | "retry"> {
+    const isEpochFence = m.pendingState === "PrepareEpochFence";
+    const isRetry = !isEpochFence && m.producerEpoch === producerEpoch + 1;
+    let isValidEpoch: boolean;
+    if (isEpochFence) isValidEpoch = (!isFromClient || producerEpoch === m.producerEpoch) && producerEpoch >= m.producerEpoch;
+    else if (m.state === "PrepareCommit" || m.state === "PrepareAbort") isValidEpoch = isRetry;
+    else if (m.state === "CompleteCommit" || m.state === "CompleteAbort") isValidEpoch = isRetry || producerEpoch === m.producerEpoch;
+    else isValidEpoch = producerEpoch === m.producerEpoch;
+    if (m.producerId !== producerId) return fail("INVALID_PRODUCER_ID_MAPPING");
+    if (!isValidEpoch) return fail("PRODUCER_FENCED");
+    if (m.pendingTransitionInProgress && m.pendingState !== "PrepareEpochFence") return fail("CONCURRENT_TRANSACTIONS");
+    switch (m.state) {
+      case "Ongoing":
+        assert(isEpochFence || !m.isProducerEpochExhausted, `${m.transactionalId}: producer id rotation on an exhausted epoch at EndTxn is not modelled`);
+        return { ok: this.prepareAbortOrCommit(m, producerEpoch, result, true) };
+      case "CompleteCommit":
+        // Not a retry: an ABORT here would be 4.0's abort without partitions (not modelled).
+        return result === "COMMIT" && isRetry ? { ok: "retry" } : fail("INVALID_TXN_STATE");
+      case "CompleteAbort":
+        return result === "ABORT" && isRetry ? { ok: "retry" } : fail("INVALID_TXN_STATE");
+      case "PrepareCommit":
+        return fail(result === "COMMIT" ? "CONCURRENT_TRANSACTIONS" : "INVALID_TXN_STATE");
+      case "PrepareAbort":
+        return fail(result === "ABORT" ? "CONCURRENT_TRANSACTIONS" : "INVALID_TXN_STATE");
+      case "Empty":
+        return fail("INVALID_TXN_STATE");
+      case "Dead":
+      case "PrepareEpochFence":
+        throw new ModelAssertionError(`${m.transactionalId} found in state ${m.state}`);
+    }
+  }
+
+  /** Ongoing → PrepareCommit / PrepareAbort; an epoch fence first takes the fenced epoch (and clears its pending state). */
+  private prepareAbortOrCommit(m: TransactionMetadata, producerEpoch: number, result: TransactionResult, bumpEpoch: boolean): TxnTransitMetadata {
+    const nextState = result === "COMMIT" ? "PrepareCommit" : "PrepareAbort";
+    if (nextState === "PrepareAbort" && m.pendingState === "PrepareEpochFence") {
+      m.pendingState = null;
+      m.producerEpoch = producerEpoch;
+      m.lastProducerEpoch = NO_PRODUCER_EPOCH;
+    }
+    return m.prepareAbortOrCommit(nextState, this.host.nowMs(), bumpEpoch);
   }
 
   // ---- Timeout abort ----

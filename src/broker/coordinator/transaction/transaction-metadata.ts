@@ -5,7 +5,8 @@
  * TxnTransitMetadata and sets pendingState; completeTransitionTo applies it once its __transaction_state record is
  * replicated, with Kafka's consistency checks; a failed append clears pendingState), the producer id and epoch with
  * the last ones (KIP-360), the partitions of the ongoing transaction, and the timestamps the timeout abort reads.
- * Simplifications: partitions are kept as "topic-partition" keys in insertion order (Kafka's mutable.Set iterates
+ * With KIP-890 part 2 (compat.epochBumpPerTransaction) prepareAbortOrCommit bumps the epoch (4.0's transaction
+ * version 2). Simplifications: partitions are kept as "topic-partition" keys in insertion order (Kafka's mutable.Set iterates
  * in hash order); Kafka's IllegalStateExceptions (simulator bugs, never client-visible) are model assertions.
  */
 
@@ -179,8 +180,11 @@ export class TransactionMetadata {
     return this.prepareTransitionTo("Ongoing", this.producerId, this.producerEpoch, this.lastProducerEpoch, this.txnTimeoutMs, partitions, start, nowMs);
   }
 
-  prepareAbortOrCommit(newState: "PrepareCommit" | "PrepareAbort", nowMs: number): TxnTransitMetadata {
-    return this.prepareTransitionTo(newState, this.producerId, this.producerEpoch, this.lastProducerEpoch, this.txnTimeoutMs, this.topicPartitions, this.txnStartTimestamp, nowMs);
+  /** prepareAbortOrCommit; with `bumpEpoch` (4.0's transaction version 2, KIP-890 part 2) the epoch + 1, the current one as last. */
+  prepareAbortOrCommit(newState: "PrepareCommit" | "PrepareAbort", nowMs: number, bumpEpoch = false): TxnTransitMetadata {
+    const epoch = bumpEpoch ? this.producerEpoch + 1 : this.producerEpoch;
+    const lastEpoch = bumpEpoch ? this.producerEpoch : this.lastProducerEpoch;
+    return this.prepareTransitionTo(newState, this.producerId, epoch, lastEpoch, this.txnTimeoutMs, this.topicPartitions, this.txnStartTimestamp, nowMs);
   }
 
   prepareComplete(nowMs: number): TxnTransitMetadata {
@@ -253,12 +257,17 @@ export class TransactionMetadata {
         for (const p of t.topicPartitions) this.partitions.add(p);
         break;
       case "PrepareAbort":
-      case "PrepareCommit":
-        assert(sameEpoch, fail);
+      case "PrepareCommit": {
+        // 4.0 (transaction version 2): the epoch may be bumped by one, the current one becoming the last.
+        const bumped = t.producerId === this.producerId && t.producerEpoch === this.producerEpoch + 1 && t.lastProducerEpoch === this.producerEpoch;
+        assert(sameEpoch || bumped, fail);
         assert(this.partitions.size === t.topicPartitions.length && t.topicPartitions.every((p) => this.partitions.has(p)), fail);
         assert(this.txnTimeoutMs === t.txnTimeoutMs, fail);
         assert(this.txnStartTimestamp === t.txnStartTimestamp, fail);
+        this.producerEpoch = t.producerEpoch;
+        this.lastProducerEpoch = t.lastProducerEpoch;
         break;
+      }
       case "CompleteAbort":
       case "CompleteCommit":
         assert(sameEpoch, fail);

@@ -73,6 +73,15 @@ interface TxnMetadataCacheEntry {
   readonly metadataPerTransactionalId: Map<string, TransactionMetadata>;
 }
 
+/**
+ * TransactionStateManager.partitionFor, also used by the partition leaders to find a transactional id's coordinator
+ * (KafkaApis.handleProduceRequest → ReplicaManager.getTransactionCoordinator). The same function as the group
+ * coordinator's partitionFor.
+ */
+export function partitionForTransactionalId(transactionalId: string, transactionTopicPartitionCount: number): number {
+  return partitionForGroup(transactionalId, transactionTopicPartitionCount);
+}
+
 export class TransactionStateManager {
   /** TransactionPartitionAndLeaderEpoch set: partition → the coordinator epoch it is loading in. */
   private readonly loadingPartitions = new Map<number, number>();
@@ -91,7 +100,7 @@ export class TransactionStateManager {
 
   /** partitionFor: Utils.abs(transactionalId.hashCode) % transactionTopicPartitionCount. */
   partitionFor(transactionalId: string): number {
-    return partitionForGroup(transactionalId, this.transactionTopicPartitionCount);
+    return partitionForTransactionalId(transactionalId, this.transactionTopicPartitionCount);
   }
 
   validateTransactionTimeoutMs(txnTimeoutMs: number): boolean {

@@ -67,9 +67,9 @@ export class TxnCoordinatorHarness {
   appendDelayMs = 1;
   private nextProducerId = 1000;
 
-  constructor(config: Record<string, unknown> = {}) {
+  constructor(config: Record<string, unknown> = {}, compat: Partial<typeof DEFAULT_COMPAT> = {}) {
     new Network(this.world, { latency: { dist: "uniform", minUs: 1000, maxUs: 1000 } });
-    const settings = resolveBrokerSettings("3.x", { "transaction.state.log.num.partitions": 1, ...config }, DEFAULT_COMPAT);
+    const settings = resolveBrokerSettings("3.x", { "transaction.state.log.num.partitions": 1, ...config }, { ...DEFAULT_COMPAT, ...compat });
     this.metadataCache.update({
       type: "UpdateMetadata",
       correlationId: 0,
@@ -94,6 +94,7 @@ export class TxnCoordinatorHarness {
           brokerId: 1,
           context: ctx,
           config: settings.replication,
+          compat: settings.compat,
           metadataCache: this.metadataCache,
           nowMs: () => Math.floor(ctx.now() / 1000),
           nextCorrelationId: (() => {
@@ -140,9 +141,13 @@ export class TxnCoordinatorHarness {
     return box;
   }
 
-  endTxn(producerId: number, producerEpoch: number, commit: boolean): { error: KafkaError | null } {
-    const box: { error: KafkaError | null } = { error: null };
-    this.coordinator.handleEndTransaction(TXN, producerId, producerEpoch, commit ? "COMMIT" : "ABORT", (e) => (box.error = e));
+  endTxn(producerId: number, producerEpoch: number, commit: boolean): { error: KafkaError | null; producerId: number; producerEpoch: number } {
+    const box: { error: KafkaError | null; producerId: number; producerEpoch: number } = { error: null, producerId: -1, producerEpoch: -1 };
+    this.coordinator.handleEndTransaction(TXN, producerId, producerEpoch, commit ? "COMMIT" : "ABORT", (e, id, epoch) => {
+      box.error = e;
+      box.producerId = id;
+      box.producerEpoch = epoch;
+    });
     return box;
   }
 
