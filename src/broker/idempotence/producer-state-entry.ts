@@ -9,7 +9,7 @@
  */
 
 import { assert } from "../../sim/assert.ts";
-import type { LeaderAppendCheck } from "../log/producer-state.ts";
+import type { AppendOrigin, LeaderAppendCheck } from "../log/producer-state.ts";
 import { APPEND } from "../log/producer-state.ts";
 import { lastOffset, markerCoordinatorEpoch, NO_PRODUCER_EPOCH, NO_SEQUENCE, type RecordBatch } from "../log/records.ts";
 
@@ -107,11 +107,14 @@ export class ProducerStateEntry {
  * idempotent producers), then the sequence: a new epoch must start at 0, the same epoch must continue at
  * lastSeq + 1. A producer this partition knows nothing of (`entry` undefined: never wrote here, or its batches
  * are gone) is accepted at ANY sequence — Kafka 2.5+ (KIP-360) dropped the UNKNOWN_PRODUCER_ID error that
- * 0.11–2.4 brokers returned for an unknown producer with a non-zero first sequence.
+ * 0.11–2.4 brokers returned for an unknown producer with a non-zero first sequence. A coordinator's batch
+ * (AppendOrigin.COORDINATOR: the group coordinator's transactional offset commit, always at sequence 0) is
+ * checked for its epoch and transaction state only (maybeValidateDataBatch checks sequences of CLIENT batches).
  */
-export function checkLeaderAppend(entry: ProducerStateEntry | undefined, batch: RecordBatch): LeaderAppendCheck {
+export function checkLeaderAppend(entry: ProducerStateEntry | undefined, batch: RecordBatch, origin: AppendOrigin = "CLIENT"): LeaderAppendCheck {
   if (entry === undefined) return APPEND;
   if (batch.isControl) return checkEndTxnMarker(entry, batch);
+  if (origin === "COORDINATOR") return batch.producerEpoch < entry.producerEpoch ? { kind: "error", error: "INVALID_PRODUCER_EPOCH" } : checkTransactionalState(entry, batch);
   const duplicate = entry.findDuplicateBatch(batch);
   if (duplicate !== null) return { kind: "duplicate", firstOffset: duplicate.firstOffset, lastOffset: duplicate.lastOffset };
   if (batch.producerEpoch < entry.producerEpoch) return { kind: "error", error: "INVALID_PRODUCER_EPOCH" };

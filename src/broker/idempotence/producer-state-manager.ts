@@ -19,7 +19,7 @@
  *   recovers the same way); retention does not trim it (entries below the log start are never asked for).
  */
 
-import type { AbortedTxn, LeaderAppendCheck, ProducerStateHooks } from "../log/producer-state.ts";
+import type { AbortedTxn, AppendOrigin, LeaderAppendCheck, ProducerStateHooks } from "../log/producer-state.ts";
 import { APPEND } from "../log/producer-state.ts";
 import type { LogContext } from "../log/context.ts";
 import { assert } from "../../sim/assert.ts";
@@ -60,10 +60,10 @@ export class ProducerStateManager implements ProducerStateHooks {
     return this.producers.get(producerId);
   }
 
-  checkLeaderAppend(batch: RecordBatch): LeaderAppendCheck {
+  checkLeaderAppend(batch: RecordBatch, origin: AppendOrigin = "CLIENT"): LeaderAppendCheck {
     if (batch.producerId === NO_PRODUCER_ID) return APPEND;
     if (batch.isControl) return checkEndTxnMarker(this.producers.get(batch.producerId), batch);
-    return checkLeaderAppend(this.producers.get(batch.producerId), batch);
+    return checkLeaderAppend(this.producers.get(batch.producerId), batch, origin);
   }
 
   firstUnstableOffset(highWatermark: number): number | null {

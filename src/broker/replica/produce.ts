@@ -7,6 +7,7 @@
  */
 
 import type { Acks, KafkaError, ProducePartitionResponse, ProduceRequest } from "../../protocol/kafka.ts";
+import type { AppendOrigin } from "../log/producer-state.ts";
 import type { RecordBatch } from "../log/records.ts";
 import { DelayedProduce, produceResponse, type ProducePartitionStatus } from "./delayed-produce.ts";
 import type { Partition } from "./partition.ts";
@@ -35,6 +36,8 @@ export interface AppendRequest {
   /** The Produce's correlation id (traced by the purgatory); -1 for an internal append. */
   readonly correlationId: number;
   readonly partitions: ProduceRequest["partitions"];
+  /** AppendOrigin: CLIENT (a Produce, the default) or COORDINATOR (no duplicate or sequence checks). */
+  readonly origin?: AppendOrigin;
 }
 
 /** ReplicaManager.appendRecords' responseCallback: the per-partition results, once known (never for acks 0). */
@@ -99,7 +102,7 @@ function appendRecordsToLeader(host: ProduceHost, request: AppendRequest, callba
   if (request.acks === -1 && partition.isr.length < minIsr) return fail("NOT_ENOUGH_REPLICAS");
   const log = partition.log;
   // Idempotence (UnifiedLog.analyzeAndValidateProducerState, AppendOrigin.Client): dedup, epoch, sequence.
-  const check = log.producerState.checkLeaderAppend(batch);
+  const check = log.producerState.checkLeaderAppend(batch, request.origin);
   if (check.kind === "error") return fail(check.error);
   if (check.kind === "duplicate") {
     // Not appended again: the original offsets, error NONE; acks=all waits for the original to commit.
