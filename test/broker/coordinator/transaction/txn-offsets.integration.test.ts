@@ -43,7 +43,7 @@ describe("transactional offset commits: on a simulated cluster", function () {
   this.timeout(120_000);
 
   for (const result of ["commit", "abort"] as const) {
-    it(`AddOffsetsToTxn + TxnOffsetCommit + EndTxn(${result}): the offset is ${result === "commit" ? "visible only after the marker" : "never visible"}`, () => {
+    it(`AddOffsetsToTxn + TxnOffsetCommit + EndTxn(${result}): the offsets are ${result === "commit" ? "visible only after the marker" : "never visible"}`, () => {
       const cluster = new GroupCluster({ "transaction.state.log.num.partitions": 3 });
       const groupCoordinator = cluster.findCoordinator();
       const txnCoordinator = find(cluster, TXN, 1);
@@ -76,6 +76,31 @@ describe("transactional offset commits: on a simulated cluster", function () {
       expect(appended[0]).to.deep.include({ node: groupCoordinator, groupId: GROUP, producerId, producerEpoch });
       expect(appended[0].offsets).to.deep.equal([{ topic: "t", partition: 0, offset: 17 }]);
 
+      // A second commit in the same transaction is a second batch at sequence 0 (a coordinator's write is not
+      // checked for duplicates or sequence): it is appended, and its offset is the one the marker materialises.
+      const again = cluster.request<TxnOffsetCommitResponse>(groupCoordinator, {
+        type: "TxnOffsetCommit",
+        transactionalId: TXN,
+        groupId: GROUP,
+        producerId,
+        producerEpoch,
+        generationId: -1,
+        memberId: "",
+        groupInstanceId: null,
+        partitions: [{ topic: "t", partition: 0, committedOffset: 18, committedLeaderEpoch: -1, committedMetadata: null }],
+      });
+      expect(again?.partitions).to.deep.equal([{ topic: "t", partition: 0, error: "NONE" }]);
+      expect(cluster.events("txn-offset-commit")).to.have.length(2);
+      const broker = cluster.broker(groupCoordinator);
+      const log = broker.replicaManager.partition("__consumer_offsets", broker.groupCoordinator.groupManager.partitionFor(GROUP))!.log;
+      const read = log.read(log.logStartOffset, 1 << 30, log.logEndOffset, true);
+      expect(read.error).to.equal(null);
+      const batches = "batches" in read ? read.batches.filter((b) => b.producerId === producerId) : [];
+      expect(batches.map((b) => [b.isTransactional, b.baseSequence])).to.deep.equal([
+        [true, 0],
+        [true, 0],
+      ]);
+
       // Pending: invisible, and unstable for a requireStable fetch.
       expect(fetchOffset(cluster, groupCoordinator, false)).to.deep.equal({ error: "NONE", offset: -1 });
       expect(fetchOffset(cluster, groupCoordinator, true).error).to.equal("UNSTABLE_OFFSET_COMMIT");
@@ -91,7 +116,7 @@ describe("transactional offset commits: on a simulated cluster", function () {
       expect(marker, "a marker in __consumer_offsets").to.not.equal(undefined);
       expect(marker!.t).to.be.at.most(completion.t);
 
-      expect(fetchOffset(cluster, groupCoordinator, true)).to.deep.equal({ error: "NONE", offset: result === "commit" ? 17 : -1 });
+      expect(fetchOffset(cluster, groupCoordinator, true)).to.deep.equal({ error: "NONE", offset: result === "commit" ? 18 : -1 });
     });
   }
 });
