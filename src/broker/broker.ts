@@ -36,10 +36,11 @@ import { TransactionApis, type TransactionApiRequest } from "./coordinator/trans
 import { TransactionCoordinator } from "./coordinator/transaction/transaction-coordinator.ts";
 import { TXN_COORDINATOR_TIMER_PREFIX } from "./coordinator/transaction/transaction-state-manager.ts";
 import { transactionStateTopicCreator, transactionLogStorage, withTransactionCoordinator } from "./coordinator/transaction/transaction-state-topic.ts";
-import type { AddPartitionsToTxnResponse, WriteTxnMarkersResponse } from "../protocol/transaction.ts";
+import type { AddPartitionsToTxnResponse, TxnOffsetCommitRequest, WriteTxnMarkersResponse } from "../protocol/transaction.ts";
 import { LogManager, TIMER_PREFIX as LOG_TIMER_PREFIX } from "./log/log-manager.ts";
 import { MetadataCache } from "./metadata-cache.ts";
 import { ReplicaManager } from "./replica/replica-manager.ts";
+import { handleWriteTxnMarkers } from "./replica/txn-markers.ts";
 import { BROKER_TIMER_PREFIX, BrokerPlumbing, CONTROLLER_TIMER_PREFIX, FETCHER_TIMER_PREFIX, REPLICA_TIMER_PREFIX, type BrokerServices } from "./services.ts";
 import { brokerIdPath, encodeBrokerRegistration, PERSISTENT_PATHS } from "./zk-data.ts";
 
@@ -222,6 +223,10 @@ export class KafkaBroker extends BrokerPlumbing implements Process, BrokerServic
       this.transactionApis.handle(from, message as unknown as TransactionApiRequest);
       return;
     }
+    if (txnType === "TxnOffsetCommit") {
+      this.groupApis.handleTxnOffsetCommit(from, message as unknown as TxnOffsetCommitRequest);
+      return;
+    }
     if (txnType === "WriteTxnMarkersResponse") {
       this.transactionApis.onWriteTxnMarkersResponse(message as unknown as WriteTxnMarkersResponse);
       return;
@@ -257,7 +262,8 @@ export class KafkaBroker extends BrokerPlumbing implements Process, BrokerServic
         this.handleMetadata(from, message);
         break;
       case "WriteTxnMarkers":
-        this.replicaManager.handleWriteTxnMarkers(from, message);
+        // KafkaApis.handleWriteTxnMarkersRequest; markers in __consumer_offsets reach the group coordinator.
+        handleWriteTxnMarkers(this.replicaManager, from, message, (producerId, partitions, result) => this.groupCoordinator.scheduleHandleTxnCompletion(producerId, partitions, result));
         break;
       case "InitProducerId":
         // A transactional id goes to the transaction coordinator; the idempotent path is unchanged.

@@ -9,7 +9,7 @@
  */
 
 import { assert } from "../../sim/assert.ts";
-import type { LeaderAppendCheck } from "../log/producer-state.ts";
+import type { AppendOrigin, LeaderAppendCheck } from "../log/producer-state.ts";
 import { APPEND } from "../log/producer-state.ts";
 import { lastOffset, markerCoordinatorEpoch, NO_PRODUCER_EPOCH, NO_SEQUENCE, type RecordBatch } from "../log/records.ts";
 import type { VerificationStateEntry } from "./verification-state-entry.ts";
@@ -111,10 +111,14 @@ export class ProducerStateEntry {
  * 0.11–2.4 brokers returned for an unknown producer with a non-zero first sequence.
  * With a `verification` entry (KIP-890 part 1, only while a transaction verification is pending here),
  * checkSequence first refuses a sequence above the lowest one seen while verifying (OUT_OF_ORDER_SEQUENCE_NUMBER).
+ * A coordinator's batch (AppendOrigin.COORDINATOR: the group coordinator's transactional offset commit, always at
+ * sequence 0) is checked for its epoch and transaction state only (maybeValidateDataBatch checks sequences of
+ * CLIENT batches).
  */
-export function checkLeaderAppend(entry: ProducerStateEntry | undefined, batch: RecordBatch, verification?: VerificationStateEntry): LeaderAppendCheck {
-  if (entry === undefined) return aboveVerifiedSequence(verification, batch) ? OUT_OF_ORDER : APPEND;
+export function checkLeaderAppend(entry: ProducerStateEntry | undefined, batch: RecordBatch, verification?: VerificationStateEntry, origin: AppendOrigin = "CLIENT"): LeaderAppendCheck {
+  if (entry === undefined) return origin === "CLIENT" && aboveVerifiedSequence(verification, batch) ? OUT_OF_ORDER : APPEND;
   if (batch.isControl) return checkEndTxnMarker(entry, batch);
+  if (origin === "COORDINATOR") return batch.producerEpoch < entry.producerEpoch ? { kind: "error", error: "INVALID_PRODUCER_EPOCH" } : checkTransactionalState(entry, batch);
   const duplicate = entry.findDuplicateBatch(batch);
   if (duplicate !== null) return { kind: "duplicate", firstOffset: duplicate.firstOffset, lastOffset: duplicate.lastOffset };
   if (batch.producerEpoch < entry.producerEpoch) return { kind: "error", error: "INVALID_PRODUCER_EPOCH" };

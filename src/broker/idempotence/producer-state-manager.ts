@@ -22,7 +22,7 @@
  * producer (UnifiedLog.updateProducers); see verification-state-entry.ts.
  */
 
-import type { AbortedTxn, LeaderAppendCheck, ProducerStateHooks } from "../log/producer-state.ts";
+import type { AbortedTxn, AppendOrigin, LeaderAppendCheck, ProducerStateHooks } from "../log/producer-state.ts";
 import { APPEND } from "../log/producer-state.ts";
 import type { LogContext } from "../log/context.ts";
 import { assert } from "../../sim/assert.ts";
@@ -66,10 +66,10 @@ export class ProducerStateManager implements ProducerStateHooks {
     return this.producers.get(producerId);
   }
 
-  checkLeaderAppend(batch: RecordBatch): LeaderAppendCheck {
+  checkLeaderAppend(batch: RecordBatch, origin: AppendOrigin = "CLIENT"): LeaderAppendCheck {
     if (batch.producerId === NO_PRODUCER_ID) return APPEND;
     if (batch.isControl) return checkEndTxnMarker(this.producers.get(batch.producerId), batch);
-    return checkLeaderAppend(this.producers.get(batch.producerId), batch, this.verificationStates.get(batch.producerId));
+    return checkLeaderAppend(this.producers.get(batch.producerId), batch, this.verificationStates.get(batch.producerId), origin);
   }
 
   /** UnifiedLog.hasOngoingTransaction: the producer has an open transaction on this partition. */

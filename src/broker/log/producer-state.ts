@@ -27,6 +27,12 @@ export interface AbortedTxn {
 
 export const APPEND: LeaderAppendCheck = Object.freeze({ kind: "append" });
 
+/**
+ * AppendOrigin of a leader append: a client's Produce, or a coordinator's own write (the group coordinator's
+ * transactional offset commits, the markers): only a client's batch is checked for duplicates and sequence.
+ */
+export type AppendOrigin = "CLIENT" | "COORDINATOR";
+
 export interface ProducerStateHooks {
   /** A batch was appended (as leader, with its assigned offsets and epoch, or as follower). */
   onBatchAppended(batch: RecordBatch): void;
@@ -37,8 +43,8 @@ export interface ProducerStateHooks {
    * are attached to a loaded log). The iterable reads the disk lazily; iterate it at most once, synchronously.
    */
   rebuild(batches: Iterable<RecordBatch>): void;
-  /** The leader's check of a client batch (producerId ≥ 0) before appendAsLeader; changes no state. */
-  checkLeaderAppend(batch: RecordBatch): LeaderAppendCheck;
+  /** The leader's check of a batch (producerId ≥ 0) before appendAsLeader; changes no state. Origin: CLIENT. */
+  checkLeaderAppend(batch: RecordBatch, origin?: AppendOrigin): LeaderAppendCheck;
   /**
    * ProducerStateManager.firstUnstableOffset after onHighWatermarkUpdated(highWatermark): the first offset of the
    * earliest ongoing transaction, or of a completed one whose marker is not below the high watermark yet; null

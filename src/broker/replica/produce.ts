@@ -17,6 +17,7 @@ import { partitionForTransactionalId } from "../coordinator/transaction/transact
 import { ProducerStateManager } from "../idempotence/producer-state-manager.ts";
 import type { VerificationGuard } from "../idempotence/verification-state-entry.ts";
 import type { Log } from "../log/log.ts";
+import type { AppendOrigin } from "../log/producer-state.ts";
 import type { RecordBatch } from "../log/records.ts";
 import type { AddPartitionsToTxnManager } from "./add-partitions-to-txn-manager.ts";
 import { DelayedProduce, produceResponse, type ProducePartitionStatus } from "./delayed-produce.ts";
@@ -48,6 +49,8 @@ export interface AppendRequest {
   /** The Produce's correlation id (traced by the purgatory); -1 for an internal append. */
   readonly correlationId: number;
   readonly partitions: ProduceRequest["partitions"];
+  /** AppendOrigin: CLIENT (a Produce, the default) or COORDINATOR (no duplicate or sequence checks). */
+  readonly origin?: AppendOrigin;
 }
 
 /** ReplicaManager.appendRecords' responseCallback: the per-partition results, once known (never for acks 0). */
@@ -232,7 +235,7 @@ function appendRecordsToLeader(host: ProduceHost, state: AppendState): boolean {
   if (request.acks === -1 && partition.isr.length < minIsr) return fail("NOT_ENOUGH_REPLICAS");
   const log = partition.log;
   // Idempotence (UnifiedLog.analyzeAndValidateProducerState, AppendOrigin.Client): dedup, epoch, sequence.
-  const check = log.producerState.checkLeaderAppend(batch);
+  const check = log.producerState.checkLeaderAppend(batch, request.origin ?? "CLIENT");
   if (check.kind !== "duplicate" && missingRequiredVerification(host, state, log, batch, index)) return fail("INVALID_TXN_STATE");
   if (check.kind === "error") return fail(check.error);
   if (check.kind === "duplicate") {

@@ -5,19 +5,24 @@
  * state checks the producer epoch and fences an older coordinator epoch), acks=all with request.timeout.ms; the
  * response goes once every marker's append has answered, one error per partition. A partition this broker does not
  * host is UNKNOWN_TOPIC_OR_PARTITION (getMagic is empty); a follower answers NOT_LEADER_OR_FOLLOWER from the append.
- * Simplifications: no CLUSTER_ACTION authorization, no message-format check (every log is v2), and the group
- * coordinator is not told of completed __consumer_offsets transactions yet (onTransactionCompleted).
+ * Once a marker's append answers, the __consumer_offsets partitions written without error are passed to the
+ * group coordinator (groupCoordinator.onTransactionCompleted), which materialises or drops the producer's pending
+ * offsets. Simplifications: no CLUSTER_ACTION authorization, no message-format check (every log is v2).
  */
 
 import type { KafkaError, ProducePartitionResponse } from "../../protocol/kafka.ts";
 import { REQUEST_HEADER_BYTES } from "../../protocol/kafka.ts";
-import type { WriteTxnMarkersRequest, WriteTxnMarkersResponse } from "../../protocol/transaction.ts";
+import { GROUP_METADATA_TOPIC_NAME } from "../../protocol/group.ts";
+import type { TransactionResult, WriteTxnMarkersRequest, WriteTxnMarkersResponse } from "../../protocol/transaction.ts";
 import { makeEndTxnMarker } from "../log/records.ts";
 import { appendRecords, type ProduceHost } from "./produce.ts";
 
 type PartitionError = { topic: string; partition: number; error: KafkaError };
 
-export function handleWriteTxnMarkers(host: ProduceHost, from: string, request: WriteTxnMarkersRequest): void {
+/** GroupCoordinator.onTransactionCompleted: the producer's marker is in these __consumer_offsets partitions. */
+export type TxnCompletionListener = (producerId: number, offsetsPartitions: number[], result: TransactionResult) => void;
+
+export function handleWriteTxnMarkers(host: ProduceHost, from: string, request: WriteTxnMarkersRequest, onTransactionCompleted: TxnCompletionListener | null = null): void {
   const services = host.services;
   const errors: PartitionError[][] = request.markers.map((marker) => marker.partitions.map((p) => ({ topic: p.topic, partition: p.partition, error: "NONE" })));
   let pending = request.markers.length;
@@ -71,6 +76,8 @@ export function handleWriteTxnMarkers(host: ProduceHost, from: string, request: 
           });
         }
       });
+      const offsetsPartitions = responses.filter((r) => r.topic === GROUP_METADATA_TOPIC_NAME && r.error === "NONE").map((r) => r.partition);
+      if (offsetsPartitions.length > 0) onTransactionCompleted?.(marker.producerId, offsetsPartitions, controlType);
       pending--;
       if (pending === 0 && !skipping) respond();
     });

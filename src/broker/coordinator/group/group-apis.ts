@@ -1,11 +1,15 @@
 /**
  * KafkaApis' group handlers (handleFindCoordinatorRequest, handleJoinGroupRequest, handleSyncGroupRequest,
  * handleHeartbeatRequest, handleLeaveGroupRequest, handleOffsetCommitRequest, handleOffsetFetchRequest): each
- * request becomes a GroupCoordinator call whose callback sends the response. FindCoordinator answers the leader
+ * request becomes a GroupCoordinator call whose callback sends the response; and handleTxnOffsetCommitRequest,
+ * whose partitions the metadata cache does not know are answered UNKNOWN_TOPIC_OR_PARTITION while the rest go to
+ * the coordinator's handleTxnCommitOffsets. FindCoordinator answers the leader
  * of partitionFor(groupId) from the metadata cache, creating __consumer_offsets when the cache does not know it
  * (offsets-topic.ts), COORDINATOR_NOT_AVAILABLE while there is no live leader. Simplifications: no
  * authorization; keyType 1 (transactions) goes to the transaction coordinator's lookup when the broker sets one
- * (coordinator/transaction/transaction-apis.ts), else COORDINATOR_NOT_AVAILABLE; response sizes are approximations.
+ * (coordinator/transaction/transaction-apis.ts), else COORDINATOR_NOT_AVAILABLE; response sizes are approximations;
+ * TxnOffsetCommit is not counted in the group request meters; no TxnOffsetCommit v0–v1 mapping of
+ * COORDINATOR_LOAD_IN_PROGRESS to COORDINATOR_NOT_AVAILABLE (every client is 2.3+).
  */
 
 import {
@@ -21,11 +25,12 @@ import {
   type SyncGroupResponse,
 } from "../../../protocol/group.ts";
 import { NO_LEADER, REQUEST_HEADER_BYTES, type KafkaError } from "../../../protocol/kafka.ts";
+import type { TxnOffsetCommitRequest, TxnOffsetCommitResponse } from "../../../protocol/transaction.ts";
 import type { Message } from "../../../sim/host.ts";
 import type { BrokerMetrics } from "../../metrics.ts";
 import type { GroupCoordinator } from "./group-coordinator.ts";
 import { handleJoinGroup } from "./join-group.ts";
-import { handleCommitOffsets, handleFetchOffsets } from "./offset-commits.ts";
+import { handleCommitOffsets, handleFetchOffsets, handleTxnCommitOffsets } from "./offset-commits.ts";
 import type { OffsetsTopicCreator, OffsetsTopicHost } from "./offsets-topic.ts";
 
 /** The requests the group APIs answer (protocol/group.ts's GroupRequest). */
@@ -110,6 +115,21 @@ export class GroupApis {
         return;
       }
     }
+  }
+
+  /** KafkaApis.handleTxnOffsetCommitRequest: unknown partitions answered at once, the rest by the coordinator. */
+  handleTxnOffsetCommit(from: string, request: TxnOffsetCommitRequest): void {
+    const cache = this.host.metadataCache;
+    const isKnown = request.partitions.map((p) => cache.partition(p.topic, p.partition) !== undefined);
+    const known = request.partitions.filter((_, i) => isKnown[i]);
+    const respond = (knownErrors: readonly KafkaError[]) => {
+      let next = 0;
+      const partitions = request.partitions.map((p, i) => ({ topic: p.topic, partition: p.partition, error: isKnown[i] ? knownErrors[next++] : ("UNKNOWN_TOPIC_OR_PARTITION" as KafkaError) }));
+      const response: TxnOffsetCommitResponse = { type: "TxnOffsetCommitResponse", correlationId: request.correlationId, partitions, sizeBytes: REQUEST_HEADER_BYTES + 16 * partitions.length };
+      this.host.send(from, response);
+    };
+    if (known.length === 0) return respond([]);
+    handleTxnCommitOffsets(this.coordinator, { ...request, partitions: known }, respond);
   }
 
   /** KafkaApis.getCoordinator for keyType 0 (GROUP); keyType 1 goes to findTransactionCoordinator. */

@@ -2,11 +2,13 @@
  * The group coordinator of a ZooKeeper-mode broker (GroupCoordinator.scala, Kafka 3.6): group status checks
  * (validateGroupStatus), the rebalance machinery (prepareRebalance, onCompleteJoin, the InitialDelayedJoin /
  * DelayedJoin / DelayedSync / DelayedHeartbeat callbacks, member removal), SyncGroup, Heartbeat and LeaveGroup,
- * and loading / unloading groups when this broker gains or loses an offsets partition (onElection /
- * onResignation). JoinGroup is in join-group.ts and offset commits in offset-commits.ts. Behaviour of earlier
- * releases is selected by the compat switches memberIdRequired, rebalanceInProgressOnSyncHeartbeat,
- * pendingSyncTimeout and staticMembership. Simplifications: no DeleteGroups, DescribeGroups, ListGroups,
- * transactional offset commits; member ids are clientId-UUID with the UUID drawn from the broker's seeded stream.
+ * loading / unloading groups when this broker gains or loses an offsets partition (onElection /
+ * onResignation), and scheduleHandleTxnCompletion once a transaction's marker is written to an offsets
+ * partition. JoinGroup is in join-group.ts and offset commits (TxnOffsetCommit too) in offset-commits.ts.
+ * Behaviour of earlier releases is selected by the compat switches memberIdRequired,
+ * rebalanceInProgressOnSyncHeartbeat, pendingSyncTimeout and staticMembership. Simplifications: no
+ * DeleteGroups, DescribeGroups, ListGroups; member ids are clientId-UUID with the UUID drawn from the broker's
+ * seeded stream.
  */
 
 import type { Disk } from "../../../disk/disk.ts";
@@ -37,7 +39,7 @@ import { EMPTY_ASSIGNMENT, joinError, syncError, type MemberMetadata, type SyncC
 export const NEW_MEMBER_JOIN_TIMEOUT_MS = 5 * 60 * 1000;
 
 /** The group APIs, for validateGroupStatus' per-API rules. */
-export type GroupApi = "JoinGroup" | "SyncGroup" | "Heartbeat" | "LeaveGroup" | "OffsetCommit" | "OffsetFetch";
+export type GroupApi = "JoinGroup" | "SyncGroup" | "Heartbeat" | "LeaveGroup" | "OffsetCommit" | "OffsetFetch" | "TxnOffsetCommit";
 
 export interface GroupCoordinatorHost {
   readonly brokerId: number;
@@ -420,6 +422,16 @@ export class GroupCoordinator implements DelayedGroupCallbacks {
     if (!group.has(memberId)) return;
     const member = group.get(memberId);
     if (!member.hasSatisfiedHeartbeat) this.removeMemberAndUpdateGroup(group, member, "heartbeat-expiration");
+  }
+
+  // ---- Transactions ----
+
+  /**
+   * scheduleHandleTxnCompletion (GroupCoordinatorAdapter.onTransactionCompleted): the producer's marker is
+   * written to these __consumer_offsets partitions; their groups complete the producer's pending offsets.
+   */
+  scheduleHandleTxnCompletion(producerId: number, offsetsPartitions: readonly number[], result: "COMMIT" | "ABORT"): void {
+    this.groupManager.scheduleHandleTxnCompletion(producerId, offsetsPartitions, result === "COMMIT");
   }
 
   // ---- Loading and unloading (onElection / onResignation) ----

@@ -3,11 +3,15 @@
  * __consumer_offsets partitions it owns or is loading, storeGroup / storeOffsets appending records to the local
  * leader partition through the ReplicaManager's one append path (acks = -1, offsets.commit.timeout.ms) and
  * applying them only when the append completes, getOffsets, loading a partition when this broker becomes its
- * leader and unloading it on resignation, and the periodic offsets expiry. Simplifications: loading reads the
- * whole log once its duration has passed — OFFSETS_LOAD_BYTES_PER_MS of the log's bytes, standing in for
- * Kafka's scheduler thread reading and parsing it — and unloading is immediate (a pending load of the partition
- * is dropped, as the scheduler's FIFO would run it first and unload it right after); offsets expire only for
- * Empty groups (group-metadata.ts); no transactional offsets.
+ * leader and unloading it on resignation, and the periodic offsets expiry; and transactional offset commits
+ * (KIP-98): storeOffsets with a producer id appends a transactional batch and keeps the offsets pending per
+ * producer (openGroupsForProducer) until handleTxnCompletion, run after the transaction's marker is written to
+ * the partition, materialises (COMMIT) or drops (ABORT) them; the loader keeps a transactional batch's offsets
+ * pending per producer until its control batch. Simplifications: loading reads the whole log once its duration
+ * has passed — OFFSETS_LOAD_BYTES_PER_MS of the log's bytes, standing in for Kafka's scheduler thread reading and
+ * parsing it — and unloading is immediate (a pending load of the partition is dropped, as the scheduler's FIFO
+ * would run it first and unload it right after); handleTxnCompletion runs on a zero-delay timer (Kafka's
+ * scheduler thread), not behind a load in the same FIFO; offsets expire only for Empty groups (group-metadata.ts).
  */
 
 import { coordinatorAppendError } from "../append-errors.ts";
@@ -43,6 +47,11 @@ export const OFFSET_METADATA_MAX_BYTES = 4096;
 
 const TAG_LOAD = `${GROUP_COORDINATOR_TIMER_PREFIX}load`;
 const TAG_EXPIRE_OFFSETS = `${GROUP_COORDINATOR_TIMER_PREFIX}delete-expired-group-metadata`;
+const TAG_TXN_COMPLETION = `${GROUP_COORDINATOR_TIMER_PREFIX}handle-txn-completion`;
+
+/** RecordBatch.NO_PRODUCER_ID / NO_PRODUCER_EPOCH: a consumer's (non-transactional) commit. */
+export const NO_PRODUCER_ID = -1;
+export const NO_PRODUCER_EPOCH = -1;
 
 /** The record a coordinator appends: a key and a value (null: tombstone). */
 export interface GroupRecord {
@@ -52,8 +61,18 @@ export interface GroupRecord {
 
 /** What the manager reaches of the broker's replicas of __consumer_offsets (the ReplicaManager in a broker). */
 export interface OffsetsTopicStorage {
-  /** ReplicaManager.appendRecords(acks, timeout) of one batch to __consumer_offsets-`partition`. */
-  append(partition: number, records: readonly GroupRecord[], acks: -1 | 1, timeoutMs: number, callback: (error: KafkaError, baseOffset: number) => void): void;
+  /**
+   * ReplicaManager.appendRecords(acks, timeout) of one batch to __consumer_offsets-`partition`; with `producer`,
+   * a transactional batch of that producer id and epoch (a TxnOffsetCommit's records).
+   */
+  append(
+    partition: number,
+    records: readonly GroupRecord[],
+    acks: -1 | 1,
+    timeoutMs: number,
+    callback: (error: KafkaError, baseOffset: number) => void,
+    producer?: { readonly producerId: number; readonly producerEpoch: number },
+  ): void;
   /** The local log of the partition, or null when this broker hosts no replica of it (getMagic: None). */
   log(partition: number): Log | null;
 }
@@ -72,6 +91,14 @@ export interface OffsetCommitEntry {
   readonly offsetAndMetadata: OffsetAndMetadata;
 }
 
+/** A scheduled handleTxnCompletion (the timer's data). */
+interface TxnCompletionJob {
+  readonly producerId: number;
+  readonly completedPartitions: readonly number[];
+  readonly isCommit: boolean;
+  timer: TimerId;
+}
+
 export class GroupMetadataManager {
   private readonly groups = new Map<string, GroupMetadata>();
   private readonly loadingPartitions = new Set<number>();
@@ -81,6 +108,10 @@ export class GroupMetadataManager {
   /** Loads under way: partition → its timer. */
   private readonly loadTimers = new Map<number, TimerId>();
   private expiryTimer: TimerId | null = null;
+  /** Scheduled handleTxnCompletion runs. */
+  private readonly txnCompletionTimers = new Set<TimerId>();
+  /** openGroupsForProducer: the groups with pending transactional offsets, per producer id. */
+  private readonly openGroupsForProducer = new Map<number, Set<string>>();
   private shuttingDown = false;
 
   constructor(
@@ -101,6 +132,8 @@ export class GroupMetadataManager {
     this.shuttingDown = true;
     for (const timer of this.loadTimers.values()) this.host.context.cancelTimer(timer);
     this.loadTimers.clear();
+    for (const timer of this.txnCompletionTimers) this.host.context.cancelTimer(timer);
+    this.txnCompletionTimers.clear();
     if (this.expiryTimer !== null) this.host.context.cancelTimer(this.expiryTimer);
     this.expiryTimer = null;
   }
@@ -188,23 +221,50 @@ export class GroupMetadataManager {
   /**
    * storeOffsets: offsets with too-large metadata are refused (OFFSET_METADATA_TOO_LARGE); the rest are staged,
    * appended, then applied (or un-staged) when the append completes; the callback gets one error per entry.
+   * With a producer id (TxnOffsetCommit) the batch is transactional and the offsets stay pending per producer
+   * after the append, until handleTxnCompletion.
    */
-  storeOffsets(group: GroupMetadata, memberId: string, generationId: number, offsets: readonly OffsetCommitEntry[], callback: (errors: KafkaError[]) => void): void {
+  storeOffsets(
+    group: GroupMetadata,
+    memberId: string,
+    generationId: number,
+    offsets: readonly OffsetCommitEntry[],
+    callback: (errors: KafkaError[]) => void,
+    producerId: number = NO_PRODUCER_ID,
+    producerEpoch: number = NO_PRODUCER_EPOCH,
+  ): void {
+    const isTxnOffsetCommit = producerId !== NO_PRODUCER_ID;
     const valid = (o: OffsetCommitEntry) => new TextEncoder().encode(o.offsetAndMetadata.metadata).length <= OFFSET_METADATA_MAX_BYTES;
     const filtered = offsets.filter(valid);
     if (filtered.length === 0) return callback(offsets.map(() => "OFFSET_METADATA_TOO_LARGE"));
     const partition = this.partitionFor(group.groupId);
     if (this.storage.log(partition) === null) return callback(offsets.map(() => "NOT_COORDINATOR"));
     const records = filtered.map((o) => ({ key: offsetCommitKey(group.groupId, o.topic, o.partition), value: offsetCommitValue(o.offsetAndMetadata) }));
-    group.prepareOffsetCommit(filtered);
-    this.append(partition, records, (error, baseOffset) => {
+    if (isTxnOffsetCommit) {
+      this.addProducerGroup(producerId, group.groupId);
+      group.prepareTxnOffsetCommit(producerId, filtered);
+    } else {
+      group.prepareOffsetCommit(filtered);
+    }
+    const onAppended = (error: KafkaError, baseOffset: number) => {
       let responseError: KafkaError = "NONE";
       if (error === "NONE") {
         this.host.metrics.groupCoordinator.offsetCommits.record(records.length, this.host.metrics.now());
         if (!group.is("Dead")) {
-          for (const o of filtered) group.onOffsetCommitAppend({ topic: o.topic, partition: o.partition, appendedBatchOffset: baseOffset, offsetAndMetadata: o.offsetAndMetadata });
+          for (const o of filtered) {
+            const commit = { topic: o.topic, partition: o.partition, appendedBatchOffset: baseOffset, offsetAndMetadata: o.offsetAndMetadata };
+            if (isTxnOffsetCommit) group.onTxnOffsetCommitAppend(producerId, commit);
+            else group.onOffsetCommitAppend(commit);
+          }
           const context = this.host.context;
-          if (context.tracing) {
+          if (context.tracing && isTxnOffsetCommit) {
+            context.trace("txn-offset-commit", {
+              groupId: group.groupId,
+              producerId,
+              producerEpoch,
+              offsets: filtered.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offsetAndMetadata.offset })),
+            });
+          } else if (context.tracing) {
             context.trace("group-offsets-committed", {
               group: group.groupId,
               member: memberId,
@@ -214,15 +274,79 @@ export class GroupMetadataManager {
           }
         }
       } else {
-        if (!group.is("Dead")) for (const o of filtered) group.failPendingOffsetWrite(o.topic, o.partition, o.offsetAndMetadata);
+        if (!group.is("Dead")) {
+          // Kafka asks before un-staging, so a producer whose only offsets fail stays open until its marker.
+          if (isTxnOffsetCommit && !group.hasPendingOffsetCommitsFromProducer(producerId)) this.removeProducerGroup(producerId, group.groupId);
+          for (const o of filtered) {
+            if (isTxnOffsetCommit) group.failPendingTxnOffsetCommit(producerId, o.topic, o.partition);
+            else group.failPendingOffsetWrite(o.topic, o.partition, o.offsetAndMetadata);
+          }
+        }
         responseError = offsetCommitError(error);
       }
       callback(offsets.map((o) => (valid(o) ? responseError : "OFFSET_METADATA_TOO_LARGE")));
-    });
+    };
+    this.append(partition, records, onAppended, isTxnOffsetCommit ? { producerId, producerEpoch } : undefined);
   }
 
-  private append(partition: number, records: readonly GroupRecord[], callback: (error: KafkaError, baseOffset: number) => void): void {
-    this.storage.append(partition, records, -1, this.host.config["offsets.commit.timeout.ms"], callback);
+  private append(partition: number, records: readonly GroupRecord[], callback: (error: KafkaError, baseOffset: number) => void, producer?: { producerId: number; producerEpoch: number }): void {
+    this.storage.append(partition, records, -1, this.host.config["offsets.commit.timeout.ms"], callback, producer);
+  }
+
+  // ---- Transaction completion ----
+
+  /**
+   * scheduleHandleTxnCompletion: the producer's marker is written to these offsets partitions; its groups there
+   * complete their pending offsets on the coordinator's scheduler (a zero-delay timer here).
+   */
+  scheduleHandleTxnCompletion(producerId: number, completedPartitions: readonly number[], isCommit: boolean): void {
+    if (this.shuttingDown) return;
+    const job: TxnCompletionJob = { producerId, completedPartitions, isCommit, timer: -1 };
+    job.timer = this.host.context.setTimer(0, TAG_TXN_COMPLETION, job);
+    this.txnCompletionTimers.add(job.timer);
+  }
+
+  /** handleTxnCompletion: each group of the producer on a completed partition commits or drops its pending offsets. */
+  handleTxnCompletion(producerId: number, completedPartitions: readonly number[], isCommit: boolean): void {
+    const groups = [...(this.openGroupsForProducer.get(producerId) ?? [])].filter((groupId) => completedPartitions.includes(this.partitionFor(groupId)));
+    for (const groupId of groups) {
+      const group = this.groups.get(groupId);
+      // Gone: the group moved to another coordinator, which loads the marker with the offsets.
+      if (group === undefined || group.is("Dead")) continue;
+      const completed = group.completePendingTxnOffsetCommit(producerId, isCommit);
+      this.removeProducerGroup(producerId, groupId);
+      const context = this.host.context;
+      if (context.tracing) {
+        context.trace("txn-offset-complete", {
+          groupId,
+          producerId,
+          result: isCommit ? "COMMIT" : "ABORT",
+          partitions: completed.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offsetAndMetadata.offset })),
+        });
+      }
+    }
+  }
+
+  /** isGroupOpenForProducer (tests). */
+  isGroupOpenForProducer(producerId: number, groupId: string): boolean {
+    return this.openGroupsForProducer.get(producerId)?.has(groupId) ?? false;
+  }
+
+  private addProducerGroup(producerId: number, groupId: string): void {
+    let groups = this.openGroupsForProducer.get(producerId);
+    if (groups === undefined) this.openGroupsForProducer.set(producerId, (groups = new Set()));
+    groups.add(groupId);
+  }
+
+  private removeProducerGroup(producerId: number, groupId: string): void {
+    const groups = this.openGroupsForProducer.get(producerId);
+    if (groups === undefined) return;
+    groups.delete(groupId);
+    if (groups.size === 0) this.openGroupsForProducer.delete(producerId);
+  }
+
+  private removeGroupFromAllProducers(groupId: string): void {
+    for (const groups of this.openGroupsForProducer.values()) groups.delete(groupId);
   }
 
   // ---- Reads ----
@@ -273,6 +397,12 @@ export class GroupMetadataManager {
       this.loadGroupsAndOffsets(partition, coordinatorEpoch, onGroupLoaded, startUs);
       return true;
     }
+    if (tag === TAG_TXN_COMPLETION) {
+      const job = data as TxnCompletionJob;
+      this.txnCompletionTimers.delete(job.timer);
+      this.handleTxnCompletion(job.producerId, job.completedPartitions, job.isCommit);
+      return true;
+    }
     if (tag === TAG_EXPIRE_OFFSETS) {
       this.expiryTimer = null;
       this.cleanupGroupMetadata();
@@ -297,18 +427,42 @@ export class GroupMetadataManager {
     if (context.tracing) context.trace("group-coordinator-loaded", { partition, groups, offsets });
   }
 
-  /** doLoadGroupsAndOffsets: replays the log to its end; the last record per key wins. */
+  /**
+   * doLoadGroupsAndOffsets: replays the log to its end; the last record per key wins. A transactional batch's
+   * offsets are kept pending per producer until that producer's control batch: COMMIT moves them into the loaded
+   * offsets (unless a newer record is there), ABORT drops them; those with no marker yet stay pending in the
+   * loaded group (openGroupsForProducer), for the marker still to come.
+   */
   private doLoadGroupsAndOffsets(partition: number, onGroupLoaded: (group: GroupMetadata) => void): { groups: number; offsets: number } {
     const log = this.storage.log(partition);
     if (log === null) return { groups: 0, offsets: 0 };
+    const tpKey = (topic: string, p: number) => `${topic}-${p}`;
     const loadedOffsets = new Map<string, Map<string, CommitRecordMetadataAndOffset>>();
+    /** producerId → group → topic-partition → offset. */
+    const pendingOffsets = new Map<number, Map<string, Map<string, CommitRecordMetadataAndOffset>>>();
     const loadedGroups = new Map<string, GroupMetadataValue>();
+    const byGroup = <T>(map: Map<string, Map<string, T>>, group: string): Map<string, T> => {
+      let inner = map.get(group);
+      if (inner === undefined) map.set(group, (inner = new Map()));
+      return inner;
+    };
     let offset = log.logStartOffset;
     while (offset < log.logEndOffset) {
       const read = log.read(offset, OFFSETS_LOAD_BUFFER_BYTES, log.logEndOffset, true);
       if (read.error !== null || read.batches.length === 0) break;
       for (const batch of read.batches) {
         if (batch.isControl) {
+          const producerOffsets = pendingOffsets.get(batch.producerId);
+          if (batch.controlType === "COMMIT" && producerOffsets !== undefined) {
+            for (const [group, offsets] of producerOffsets) {
+              const loaded = byGroup(loadedOffsets, group);
+              for (const [tp, commit] of offsets) {
+                const current = loaded.get(tp);
+                if (current === undefined || current.appendedBatchOffset! < commit.appendedBatchOffset!) loaded.set(tp, commit);
+              }
+            }
+          }
+          pendingOffsets.delete(batch.producerId);
           offset = batch.baseOffset + batch.lastOffsetDelta + 1;
           continue;
         }
@@ -316,11 +470,17 @@ export class GroupMetadataManager {
           const key = readMessageKey(record.key);
           if (key === null) continue;
           if (key.kind === "offset") {
-            let byPartition = loadedOffsets.get(key.group);
-            if (byPartition === undefined) loadedOffsets.set(key.group, (byPartition = new Map()));
-            const tp = `${key.topic}-${key.partition}`;
-            if (record.value === null) byPartition.delete(tp);
-            else byPartition.set(tp, { topic: key.topic, partition: key.partition, appendedBatchOffset: batch.baseOffset, offsetAndMetadata: readOffsetMessageValue(record.value) });
+            let target: Map<string, CommitRecordMetadataAndOffset>;
+            if (batch.isTransactional) {
+              let producerOffsets = pendingOffsets.get(batch.producerId);
+              if (producerOffsets === undefined) pendingOffsets.set(batch.producerId, (producerOffsets = new Map()));
+              target = byGroup(producerOffsets, key.group);
+            } else {
+              target = byGroup(loadedOffsets, key.group);
+            }
+            const tp = tpKey(key.topic, key.partition);
+            if (record.value === null) target.delete(tp);
+            else target.set(tp, { topic: key.topic, partition: key.partition, appendedBatchOffset: batch.baseOffset, offsetAndMetadata: readOffsetMessageValue(record.value) });
           } else if (record.value === null) {
             loadedGroups.delete(key.group);
           } else {
@@ -330,16 +490,29 @@ export class GroupMetadataManager {
         offset = batch.baseOffset + batch.lastOffsetDelta + 1;
       }
     }
+    // Still pending (no marker yet): per group, per producer; the producers' groups are open.
+    const pendingByGroup = new Map<string, Map<number, CommitRecordMetadataAndOffset[]>>();
+    for (const [producerId, producerOffsets] of pendingOffsets) {
+      for (const [group, offsets] of producerOffsets) {
+        if (offsets.size === 0) continue;
+        this.addProducerGroup(producerId, group);
+        let groupPending = pendingByGroup.get(group);
+        if (groupPending === undefined) pendingByGroup.set(group, (groupPending = new Map()));
+        groupPending.set(producerId, [...offsets.values()]);
+      }
+    }
     let offsetCount = 0;
     const load = (group: GroupMetadata) => {
       const groupOffsets = [...(loadedOffsets.get(group.groupId)?.values() ?? [])];
       offsetCount += groupOffsets.length;
-      group.initializeOffsets(groupOffsets);
+      group.initializeOffsets(groupOffsets, pendingByGroup.get(group.groupId));
       if (this.addGroup(group) === group) onGroupLoaded(group);
     };
+    const emptyGroups = new Set<string>();
+    for (const groupId of [...loadedOffsets.keys(), ...pendingByGroup.keys()]) if (!loadedGroups.has(groupId)) emptyGroups.add(groupId);
     for (const [groupId, value] of loadedGroups) load(this.groupFromRecord(groupId, value));
-    for (const groupId of loadedOffsets.keys()) if (!loadedGroups.has(groupId)) load(this.newGroup(groupId));
-    return { groups: loadedGroups.size + [...loadedOffsets.keys()].filter((g) => !loadedGroups.has(g)).length, offsets: offsetCount };
+    for (const groupId of emptyGroups) load(this.newGroup(groupId));
+    return { groups: loadedGroups.size + emptyGroups.size, offsets: offsetCount };
   }
 
   /** GroupMetadata.loadGroup from a GroupMetadataValue: Stable with its members, or Empty. */
@@ -370,6 +543,7 @@ export class GroupMetadataManager {
       if (this.partitionFor(group.groupId) !== partition) continue;
       onGroupUnloaded(group);
       this.groups.delete(group.groupId);
+      this.removeGroupFromAllProducers(group.groupId);
       removed.push(group.groupId);
     }
     const context = this.host.context;

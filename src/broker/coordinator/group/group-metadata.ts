@@ -3,9 +3,11 @@
  * CompletingRebalance / Stable / Dead with Kafka's validPreviousStates asserted on every transition, the
  * generation, the selected protocol (the most-voted protocol every member supports), the leader, the members,
  * pending members (KIP-394), static members (KIP-345: instance id → member id), members yet to send SyncGroup,
- * and the committed offsets with the commits still being written. Simplifications: members and offsets are kept
- * in insertion order (Kafka's HashMaps iterate in hash order: a new leader is the first remaining member here,
- * a tied protocol vote goes to the protocol first voted); no transactional offset commits (KIP-98/447) yet.
+ * and the committed offsets with the commits still being written, and the transactional offset commits (KIP-98)
+ * pending per producer until their transaction's marker materialises or drops them. Simplifications: members
+ * and offsets are kept in insertion order (Kafka's HashMaps iterate in hash order: a new leader is the first
+ * remaining member here, a tied protocol vote goes to the protocol first voted); Kafka's warning about a group
+ * that mixes consumer and transactional commits (hasReceivedConsistentOffsetCommits) is not kept.
  */
 
 import type { JoinGroupProtocol, JoinGroupResponseMember } from "../../../protocol/group.ts";
@@ -59,6 +61,8 @@ export class GroupMetadata {
   private readonly supportedProtocols = new Map<string, number>();
   private readonly offsets = new Map<string, CommitRecordMetadataAndOffset>();
   private readonly pendingOffsetCommits = new Map<string, OffsetAndMetadata>();
+  /** pendingTransactionalOffsetCommits: producerId → (topic-partition → offset; appendedBatchOffset null until appended). */
+  private readonly pendingTransactionalOffsetCommits = new Map<number, Map<string, CommitRecordMetadataAndOffset>>();
   private readonly pendingSyncMembers = new Set<string>();
   /** A member joined during the first rebalance (InitialDelayedJoin extends its delay). */
   newMemberAdded = false;
@@ -330,8 +334,17 @@ export class GroupMetadata {
 
   // ---- Offsets ----
 
-  initializeOffsets(offsets: Iterable<CommitRecordMetadataAndOffset>): void {
+  /** initializeOffsets: the loaded offsets and the loaded transactional offsets still pending per producer. */
+  initializeOffsets(offsets: Iterable<CommitRecordMetadataAndOffset>, pendingTxnOffsets: ReadonlyMap<number, Iterable<CommitRecordMetadataAndOffset>> = new Map()): void {
     for (const offset of offsets) this.offsets.set(topicPartitionKey(offset.topic, offset.partition), offset);
+    for (const [producerId, producerOffsets] of pendingTxnOffsets) {
+      const pending = new Map<string, CommitRecordMetadataAndOffset>();
+      for (const o of producerOffsets) {
+        assert(o.appendedBatchOffset !== null, "a loaded transactional offset has its batch offset");
+        pending.set(topicPartitionKey(o.topic, o.partition), o);
+      }
+      if (pending.size > 0) this.pendingTransactionalOffsetCommits.set(producerId, pending);
+    }
   }
 
   /** Staged before the append (requireStable sees them; expiry skips them). */
@@ -356,8 +369,72 @@ export class GroupMetadata {
     if (this.pendingOffsetCommits.get(key) === offset) this.pendingOffsetCommits.delete(key);
   }
 
+  /** A consumer commit still being written, or a transactional one not yet completed by its marker. */
   hasPendingOffsetCommitsForTopicPartition(topic: string, partition: number): boolean {
-    return this.pendingOffsetCommits.has(topicPartitionKey(topic, partition));
+    const key = topicPartitionKey(topic, partition);
+    if (this.pendingOffsetCommits.has(key)) return true;
+    for (const pending of this.pendingTransactionalOffsetCommits.values()) if (pending.has(key)) return true;
+    return false;
+  }
+
+  // ---- Transactional offsets (KIP-98) ----
+
+  /** prepareTxnOffsetCommit: staged per producer before the append (appendedBatchOffset null). */
+  prepareTxnOffsetCommit(producerId: number, offsets: readonly { topic: string; partition: number; offsetAndMetadata: OffsetAndMetadata }[]): void {
+    let pending = this.pendingTransactionalOffsetCommits.get(producerId);
+    if (pending === undefined) this.pendingTransactionalOffsetCommits.set(producerId, (pending = new Map()));
+    for (const o of offsets) pending.set(topicPartitionKey(o.topic, o.partition), { topic: o.topic, partition: o.partition, appendedBatchOffset: null, offsetAndMetadata: o.offsetAndMetadata });
+  }
+
+  /** onTxnOffsetCommitAppend: the staged offset (the same one) learns its batch offset; still pending. */
+  onTxnOffsetCommitAppend(producerId: number, commit: CommitRecordMetadataAndOffset): void {
+    assert(commit.appendedBatchOffset !== null, "an appended transactional offset has its batch offset");
+    const pending = this.pendingTransactionalOffsetCommits.get(producerId);
+    // Absent: the partition emigrated (the group was unloaded) meanwhile.
+    if (pending === undefined) return;
+    const key = topicPartitionKey(commit.topic, commit.partition);
+    if (pending.get(key)?.offsetAndMetadata === commit.offsetAndMetadata) pending.set(key, commit);
+  }
+
+  /** failPendingTxnOffsetCommit: the record was not written; the producer retries, maybe elsewhere. */
+  failPendingTxnOffsetCommit(producerId: number, topic: string, partition: number): void {
+    const pending = this.pendingTransactionalOffsetCommits.get(producerId);
+    if (pending === undefined) return;
+    pending.delete(topicPartitionKey(topic, partition));
+    if (pending.size === 0) this.pendingTransactionalOffsetCommits.delete(producerId);
+  }
+
+  /**
+   * completePendingTxnOffsetCommit: the producer's marker is written. COMMIT materialises each pending offset
+   * unless a newer record (a later consumer commit) is already the partition's offset; ABORT drops them.
+   * Returns the offsets that were pending.
+   */
+  completePendingTxnOffsetCommit(producerId: number, isCommit: boolean): CommitRecordMetadataAndOffset[] {
+    const pending = this.pendingTransactionalOffsetCommits.get(producerId);
+    this.pendingTransactionalOffsetCommits.delete(producerId);
+    if (pending === undefined) return [];
+    if (isCommit) {
+      for (const [key, commit] of pending) {
+        assert(commit.appendedBatchOffset !== null, `group ${this.groupId}: producer ${producerId}'s committed offset ${key} was appended`);
+        const current = this.offsets.get(key);
+        if (current === undefined || current.appendedBatchOffset! < commit.appendedBatchOffset) this.offsets.set(key, commit);
+      }
+    }
+    return [...pending.values()];
+  }
+
+  hasPendingOffsetCommitsFromProducer(producerId: number): boolean {
+    return this.pendingTransactionalOffsetCommits.has(producerId);
+  }
+
+  /** pendingTxnOffsetCommit (tests): the producer's pending offset for the partition, or null. */
+  pendingTxnOffsetCommit(producerId: number, topic: string, partition: number): CommitRecordMetadataAndOffset | null {
+    return this.pendingTransactionalOffsetCommits.get(producerId)?.get(topicPartitionKey(topic, partition)) ?? null;
+  }
+
+  /** The producers with pending transactional offsets, in insertion order. */
+  get activeProducers(): number[] {
+    return [...this.pendingTransactionalOffsetCommits.keys()];
   }
 
   offset(topic: string, partition: number): OffsetAndMetadata | null {
@@ -373,7 +450,7 @@ export class GroupMetadata {
   }
 
   get hasOffsets(): boolean {
-    return this.offsets.size > 0 || this.pendingOffsetCommits.size > 0;
+    return this.offsets.size > 0 || this.pendingOffsetCommits.size > 0 || this.pendingTransactionalOffsetCommits.size > 0;
   }
 
   /**

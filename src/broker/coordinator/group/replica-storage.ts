@@ -3,7 +3,8 @@
  * through ReplicaManager.appendRecords, origin COORDINATOR, with the internal completion callback; the local log
  * for loading) and its leadership hooks (RequestHandlerHelper.onLeadershipChange: onElection for
  * __consumer_offsets partitions this broker now leads, onResignation for those it follows or deleted on
- * StopReplica). Simplification: record timestamps are the broker's clock (CREATE_TIME set by the coordinator).
+ * StopReplica). A TxnOffsetCommit's records are one transactional batch of the producer (AppendOrigin.COORDINATOR).
+ * Simplification: record timestamps are the broker's clock (CREATE_TIME set by the coordinator).
  */
 
 import { GROUP_METADATA_TOPIC_NAME } from "../../../protocol/group.ts";
@@ -15,10 +16,12 @@ import type { GroupRecord, OffsetsTopicStorage } from "./group-metadata-manager.
 
 export function replicaStorage(replicaManager: () => ReplicaManager, nowMs: () => number): OffsetsTopicStorage {
   return {
-    append(partition, records: readonly GroupRecord[], acks, timeoutMs, callback) {
+    append(partition, records: readonly GroupRecord[], acks, timeoutMs, callback, producer) {
       const timestamp = nowMs();
-      const batch = makeBatch({ baseOffset: 0, partitionLeaderEpoch: -1, records: records.map((r) => ({ key: r.key, value: r.value, timestamp })) });
-      replicaManager().appendRecords({ acks, timeoutMs, correlationId: -1, partitions: [{ topic: GROUP_METADATA_TOPIC_NAME, partition, batch }] }, (responses) =>
+      // A TxnOffsetCommit's batch: transactional, of the producer, at sequence 0 (MemoryRecords.builder's baseSequence).
+      const txn = producer === undefined ? {} : { producerId: producer.producerId, producerEpoch: producer.producerEpoch, baseSequence: 0, isTransactional: true };
+      const batch = makeBatch({ baseOffset: 0, partitionLeaderEpoch: -1, ...txn, records: records.map((r) => ({ key: r.key, value: r.value, timestamp })) });
+      replicaManager().appendRecords({ acks, timeoutMs, correlationId: -1, origin: "COORDINATOR", partitions: [{ topic: GROUP_METADATA_TOPIC_NAME, partition, batch }] }, (responses) =>
         callback(responses[0].error, responses[0].baseOffset),
       );
     },

@@ -1,7 +1,8 @@
 /**
  * Unit harness for the GroupCoordinator: one host ("coord") whose process holds a coordinator over a fake
- * offsets-topic storage (appends complete after `appendDelayMs` with `appendError`, and are recorded), owning
- * every offsets partition at once (an empty log loads in no time). Tests call the handlers directly and run the
+ * offsets-topic storage (appends complete after `appendDelayMs` with `appendError`, and are recorded, and kept as
+ * batches of a fake log that a reload reads; `writeMarker` adds a transaction marker to it), owning every offsets
+ * partition at once (an empty log loads in no time). Tests call the handlers directly and run the
  * world's clock for the timers (InitialDelayedJoin, DelayedJoin, DelayedHeartbeat, DelayedSync).
  */
 
@@ -13,6 +14,7 @@ import { handleJoinGroup } from "../../../../src/broker/coordinator/group/join-g
 import type { JoinGroupResult, SyncGroupResult } from "../../../../src/broker/coordinator/group/member-metadata.ts";
 import { handleCommitOffsets } from "../../../../src/broker/coordinator/group/offset-commits.ts";
 import type { Log } from "../../../../src/broker/log/log.ts";
+import { makeBatch, makeEndTxnMarker, type RecordBatch } from "../../../../src/broker/log/records.ts";
 import { BrokerMetrics } from "../../../../src/broker/metrics.ts";
 import { Disk } from "../../../../src/disk/disk.ts";
 import type { KafkaError } from "../../../../src/protocol/kafka.ts";
@@ -23,8 +25,21 @@ import { Network } from "../../../../src/net/network.ts";
 
 export const GROUP = "g";
 
-/** A log with nothing in it (the loading reads nothing). */
-const EMPTY_LOG = { sizeInBytes: 0, logStartOffset: 0, logEndOffset: 0 } as unknown as Log;
+/** A log of `batches` (offsets from 0 to `end`), as the loading reads it. */
+function fakeLog(batches: readonly RecordBatch[], end: () => number): Log {
+  return {
+    get sizeInBytes() {
+      return batches.length * 100;
+    },
+    logStartOffset: 0,
+    get logEndOffset() {
+      return end();
+    },
+    read(offset: number) {
+      return { error: null, batches: batches.filter((b) => b.baseOffset + b.lastOffsetDelta >= offset) };
+    },
+  } as unknown as Log;
+}
 
 class CoordinatorProcess implements Process {
   coordinator!: GroupCoordinator;
@@ -44,7 +59,9 @@ class CoordinatorProcess implements Process {
 
 export class CoordinatorHarness {
   readonly world = new World(1);
-  readonly appended: { partition: number; records: readonly GroupRecord[] }[] = [];
+  readonly appended: { partition: number; records: readonly GroupRecord[]; producer?: { producerId: number; producerEpoch: number } }[] = [];
+  /** The successful appends (and markers) as batches of the one fake offsets log. */
+  readonly batches: RecordBatch[] = [];
   appendError: KafkaError = "NONE";
   appendDelayMs = 1;
   private nextOffset = 0;
@@ -54,14 +71,18 @@ export class CoordinatorHarness {
     const settings = resolveBrokerSettings("3.x", { "offsets.topic.num.partitions": 1, "group.initial.rebalance.delay.ms": 0, ...config }, { ...DEFAULT_COMPAT, ...compat });
     this.world.addHost("coord", new Disk(this.world, "coord"), (context) => new CoordinatorProcess(context, (ctx) => {
       const storage: OffsetsTopicStorage = {
-        append: (partition, records, _acks, _timeoutMs, callback) => {
-          this.appended.push({ partition, records });
+        append: (partition, records, _acks, _timeoutMs, callback, producer) => {
+          this.appended.push({ partition, records, ...(producer === undefined ? {} : { producer }) });
           const error = this.appendError;
           const offset = this.nextOffset;
           this.nextOffset += records.length;
+          if (error === "NONE") {
+            const txn = producer === undefined ? {} : { ...producer, baseSequence: 0, isTransactional: true };
+            this.batches.push(makeBatch({ baseOffset: offset, partitionLeaderEpoch: 0, ...txn, records: records.map((r) => ({ key: r.key, value: r.value, timestamp: 0 })) }));
+          }
           ctx.setTimer(ms(this.appendDelayMs), "append", () => callback(error, error === "NONE" ? offset : -1));
         },
-        log: () => EMPTY_LOG,
+        log: () => fakeLog(this.batches, () => this.nextOffset),
       };
       const coordinator = new GroupCoordinator({ brokerId: 1, context: ctx, config: settings.replication, compat: settings.compat, metrics: new BrokerMetrics(() => ctx.monotonicNow()), nowMs: () => Math.floor(ctx.now() / 1000) }, storage);
       coordinator.startup();
@@ -70,6 +91,13 @@ export class CoordinatorHarness {
     }));
     this.world.host("coord").start();
     this.run(1);
+  }
+
+  /** A transaction marker of the producer appended to the fake log (as WriteTxnMarkers would). */
+  writeMarker(producerId: number, producerEpoch: number, controlType: "COMMIT" | "ABORT"): void {
+    const marker = makeEndTxnMarker({ producerId, producerEpoch, coordinatorEpoch: 0, controlType, timestamp: 0 });
+    this.batches.push({ ...marker, baseOffset: this.nextOffset });
+    this.nextOffset += 1;
   }
 
   get coordinator(): GroupCoordinator {
