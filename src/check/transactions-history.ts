@@ -10,6 +10,7 @@
  */
 
 import type { TraceEvent } from "../sim/trace.ts";
+import type { ProcessorInfo } from "./transactions-eos.ts";
 import { type TracePoint, topicPartitionName } from "./groups-history.ts";
 
 /** One record a transaction sent. */
@@ -41,6 +42,8 @@ export interface Transaction {
   completedAt: TracePoint | null;
   /** value → what the transaction sent, in first-seen order. */
   readonly sends: Map<string, TxnSend>;
+  /** sendOffsetsToTransaction's offsets (a processor's transaction): the group and topic-partition → offset. */
+  offsets: { readonly group: string; readonly offsets: Map<string, number> } | null;
 }
 
 /** One record a read_committed consumer's poll returned. */
@@ -87,6 +90,9 @@ export class TransactionHistory {
   private readonly byOffset = new Map<string, Transaction>();
   private readonly incarnationByNode = new Map<string, number>();
 
+  /** The processors (client-config with role "processor"), in first-seen order. */
+  readonly processors: ProcessorInfo[] = [];
+
   /** True once any transactional op, read_committed poll or transaction event was seen. */
   active = false;
 
@@ -99,6 +105,12 @@ export class TransactionHistory {
         return;
       case "txn-state":
         this.state(event);
+        return;
+      case "client-config":
+        if (event.role === "processor" && typeof event.group === "string" && typeof event.input === "string" && typeof event.output === "string") {
+          const process = this.process(event);
+          if (!this.processors.some((p) => p.process === process)) this.processors.push({ process, group: event.group, input: event.input, output: event.output });
+        }
         return;
       case "txn-marker-written":
         this.marker(event);
@@ -152,6 +164,7 @@ export class TransactionHistory {
         error: undefined,
         completedAt: null,
         sends: new Map(),
+        offsets: null,
       };
       this.transactions.set(key, found);
     }
@@ -160,6 +173,14 @@ export class TransactionHistory {
 
   private txn(event: TraceEvent): void {
     const txn = this.transaction(event, event.opId);
+    const offsets = event.offsets as { group?: unknown; offsets?: unknown } | undefined;
+    if (offsets !== undefined && typeof offsets.group === "string" && Array.isArray(offsets.offsets)) {
+      const byPartition = new Map<string, number>();
+      for (const entry of offsets.offsets as { topic?: unknown; partition?: unknown; offset?: unknown }[]) {
+        if (typeof entry.topic === "string" && typeof entry.partition === "number" && typeof entry.offset === "number") byPartition.set(topicPartitionName(entry.topic, entry.partition), entry.offset);
+      }
+      txn.offsets = { group: offsets.group, offsets: byPartition };
+    }
     if (Array.isArray(event.sends)) {
       for (const entry of event.sends as unknown[]) {
         if (typeof entry !== "object" || entry === null) continue;

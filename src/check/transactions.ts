@@ -11,10 +11,13 @@ import type { TraceEvent } from "../sim/trace.ts";
 import { HangingTransactionChecker, TRANSACTION_CLEANUP_INTERVAL_MS_DEFAULT, TRANSACTION_MAX_TIMEOUT_MS_DEFAULT } from "./transactions-hanging.ts";
 import { TransactionHistory } from "./transactions-history.ts";
 import { checkAbortedReads, checkZombieWrites } from "./transactions-reads.ts";
+import { checkExactlyOnce } from "./transactions-eos.ts";
+import type { CommittedLog } from "./committed-log.ts";
+import type { GroupHistory } from "./groups-history.ts";
 import type { Violation } from "./violation.ts";
 
 /** The trace kinds the transaction checkers read; every other event is ignored (Trace.observe's kind filter). */
-export const TRANSACTION_KINDS: readonly string[] = ["op", "txn-state", "txn-marker-written", "txn-lso", "hwm", "host-crash", "host-power-loss", "host-shutdown", "host-start"];
+export const TRANSACTION_KINDS: readonly string[] = ["op", "client-config", "txn-state", "txn-marker-written", "txn-lso", "hwm", "host-crash", "host-power-loss", "host-shutdown", "host-start"];
 
 export class TransactionCheckers {
   readonly history = new TransactionHistory();
@@ -45,9 +48,16 @@ export class TransactionCheckers {
     return this.history.active || this.lsoSeen;
   }
 
-  /** hanging-transaction (still stuck at the end), aborted-read, then zombie-write violations. */
-  check(now: number): Violation[] {
+  /**
+   * hanging-transaction (still stuck at the end), aborted-read, zombie-write, then the processors' exactly-once
+   * lost-write and duplicate-write (`groups` and `committedLog` for their committed offsets and input records).
+   */
+  check(now: number, groups?: GroupHistory, committedLog?: (topicPartition: string) => CommittedLog | null, topicPartitions: readonly string[] = []): Violation[] {
     if (!this.active) return [];
-    return [...this.hanging.check(now), ...checkAbortedReads(this.history, now), ...checkZombieWrites(this.history, now)];
+    const exactlyOnce =
+      groups !== undefined && committedLog !== undefined && this.history.processors.length > 0
+        ? checkExactlyOnce(this.history.processors, this.history, groups, committedLog, topicPartitions, now)
+        : [];
+    return [...this.hanging.check(now), ...checkAbortedReads(this.history, now), ...checkZombieWrites(this.history, now), ...exactlyOnce];
   }
 }

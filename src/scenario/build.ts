@@ -17,6 +17,7 @@ import { KafkaAdmin, type AdminOperation } from "../broker/admin.ts";
 import { DEFAULT_TRANSACTION_COORDINATOR_CONFIG, resolveBrokerSettings, type KafkaVersion } from "../broker/config.ts";
 import { ProducerWorkload } from "../workload/producer-workload.ts";
 import { TransactionalProducerWorkload } from "../workload/transactional-producer-workload.ts";
+import { ProcessorWorkload } from "../workload/processor-workload.ts";
 import { ConsumerWorkload } from "../workload/consumer-workload.ts";
 import { GroupConsumerWorkload } from "../workload/group-consumer-workload.ts";
 import { groupOf } from "./groups.ts";
@@ -24,7 +25,7 @@ import { parseDuration } from "../sim/time.ts";
 import { GROUP_METADATA_TOPIC_NAME, partitionForGroup } from "../protocol/group.ts";
 import { TRANSACTION_STATE_TOPIC_NAME } from "../protocol/transaction.ts";
 import { scenarioGroups, scenarioNodes } from "./load.ts";
-import type { Scenario } from "./spec.ts";
+import { CONSUMER_CONFIG_KEYS, PRODUCER_CONFIG_KEYS, type Scenario } from "./spec.ts";
 
 export interface BuiltWorld {
   world: World;
@@ -127,10 +128,10 @@ export function buildWorld(scenario: Scenario, seed: number | string): BuiltWorl
       addHost(name, (context) => new PingPongNode(context, { pingIntervalMs, requestTimeoutMs, flushEvery, peers }));
     }
   }
+  const atMs = (at: string | number | undefined): number | undefined => (at === undefined ? undefined : parseDuration(at)! / 1000);
   for (const client of scenario.clients) {
     if (client.type === "producer") {
       const { workload, config } = client;
-      const atMs = (at: string | number | undefined): number | undefined => (at === undefined ? undefined : parseDuration(at)! / 1000);
       if (workload.transaction !== undefined) {
         const transaction = { records: workload.transaction.records, abortEvery: workload.transaction.abortEvery };
         addHost(client.id, (context) =>
@@ -175,7 +176,6 @@ export function buildWorld(scenario: Scenario, seed: number | string): BuiltWorl
         continue;
       }
       const workload = client.workload;
-      const atMs = (at: string | number | undefined): number | undefined => (at === undefined ? undefined : parseDuration(at)! / 1000);
       const commit = workload?.commit ?? (client.config["enable.auto.commit"] === false ? "sync-after-process" : "auto");
       addHost(client.id, (context) =>
         new GroupConsumerWorkload(context, {
@@ -189,6 +189,26 @@ export function buildWorld(scenario: Scenario, seed: number | string): BuiltWorl
           startAtMs: atMs(workload?.startAt),
           stopAtMs: atMs(workload?.stopAt),
           closeAtMs: atMs(workload?.closeAt),
+        }),
+      );
+      continue;
+    }
+    if (client.type === "processor") {
+      const pick = (keys: readonly string[]): Record<string, unknown> =>
+        Object.fromEntries(Object.entries(client.config).filter(([key, value]) => value !== undefined && keys.includes(key)));
+      addHost(client.id, (context) =>
+        new ProcessorWorkload(context, {
+          bootstrap: brokers,
+          groupId: client.group,
+          input: client.input,
+          output: client.output,
+          guarantee: client.config["processing.guarantee"] ?? "exactly_once_v2",
+          version: (scenario.cluster.version ?? "3.x") as KafkaVersion,
+          consumer: pick(CONSUMER_CONFIG_KEYS),
+          producer: pick(PRODUCER_CONFIG_KEYS),
+          processMs: client.workload.processMs,
+          startAtMs: atMs(client.workload.startAt),
+          stopAtMs: atMs(client.workload.stopAt),
         }),
       );
       continue;

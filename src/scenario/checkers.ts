@@ -70,7 +70,7 @@ export class OnlineCheckers implements EventTarget {
     const committed = (tp: string) => this.replication.committedLog(tp);
     for (const violation of this.history.check(committed, now, this.replication.topicPartitions())) this.record(violation);
     for (const violation of this.groups.check(committed, now)) this.record(violation);
-    for (const violation of this.transactions.check(now)) this.record(violation);
+    for (const violation of this.transactions.check(now, this.groups.history, committed, this.replication.topicPartitions())) this.record(violation);
   }
 
   /** The (group, partition, offset) processed more than once; null when the run had no consumer group. */

@@ -9,7 +9,7 @@ import type { Scenario } from "./spec.ts";
 export function consumerGroups(scenario: Scenario): string[] {
   const groups: string[] = [];
   for (const client of scenario.clients) {
-    const group = client.type === "consumer" ? groupOf(client) : null;
+    const group = client.type === "consumer" ? groupOf(client) : client.type === "processor" ? client.group : null;
     if (group !== null && !groups.includes(group)) groups.push(group);
   }
   return groups;
@@ -19,10 +19,18 @@ export function consumerGroups(scenario: Scenario): string[] {
 export function transactionalIds(scenario: Scenario): string[] {
   const ids: string[] = [];
   for (const client of scenario.clients) {
-    const id = client.type === "producer" ? client.config["transactional.id"] : undefined;
-    if (id !== undefined && !ids.includes(id)) ids.push(id);
+    const id = client.type === "producer" ? client.config["transactional.id"] : client.type === "processor" ? processorTransactionalId(client) : undefined;
+    if (id !== undefined && id !== null && !ids.includes(id)) ids.push(id);
   }
   return ids;
+}
+
+export type ProcessorClient = Extract<Scenario["clients"][number], { type: "processor" }>;
+
+/** A processor's transactional.id: its config's, else its client id (exactly_once_v2); null for at_least_once. */
+export function processorTransactionalId(client: ProcessorClient): string | null {
+  if ((client.config["processing.guarantee"] ?? "exactly_once_v2") !== "exactly_once_v2") return null;
+  return client.config["transactional.id"] ?? client.id;
 }
 
 export type ConsumerClient = Extract<Scenario["clients"][number], { type: "consumer" }>;

@@ -6,11 +6,11 @@
 
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import type { z } from "zod";
-import { ASSIGNOR_CLASSES, Scenario, type Client, type Fault, type NodeRef } from "./spec.ts";
+import { ASSIGNOR_CLASSES, PRODUCER_CONFIG_KEYS, Scenario, type Client, type Fault, type NodeRef } from "./spec.ts";
 import { resolveProducerConfig } from "../clients/producer/config.ts";
 import { GROUP_CONFIG_KEYS } from "../clients/consumer/config.ts";
 import { nemesisProblem } from "./nemesis.ts";
-import { consumerGroups, groupOf, transactionalIds, type ConsumerClient } from "./groups.ts";
+import { consumerGroups, groupOf, processorTransactionalId, transactionalIds, type ConsumerClient, type ProcessorClient } from "./groups.ts";
 import { KAFKA_VERSIONS, resolveBrokerSettings, type KafkaVersion } from "../broker/config.ts";
 
 export class ScenarioError extends Error {
@@ -114,7 +114,7 @@ export function scenarioGroups(scenario: Scenario): Record<string, string[]> {
   const admin = broker.length > 0 ? ["admin"] : [];
   const node = Array.from({ length: scenario.cluster.demo?.nodes ?? 0 }, (_, i) => `node-${i + 1}`);
   const client = scenario.clients.map((c) => c.id);
-  const consumer = scenario.clients.filter((c) => c.type === "consumer").map((c) => c.id);
+  const consumer = scenario.clients.filter((c) => c.type === "consumer" || c.type === "processor").map((c) => c.id);
   return { zk, broker, node, client, consumer, any: [...zk, ...broker, ...admin, ...node, ...client] };
 }
 
@@ -151,6 +151,37 @@ function checkProducerWorkload(scenario: Scenario, client: Extract<Client, { typ
   });
 }
 
+/**
+ * A processor's rules: input and output are two different scenario topics; its producer config follows Kafka's
+ * rules (idempotence for transactions); exactly_once_v2 needs Kafka 0.11+ (2.5+ for KIP-447's group metadata in
+ * TxnOffsetCommit: the "0.10.2" and "2.0"/"2.4" presets are refused) and at_least_once takes no transactional.id;
+ * the group rules of a consumer (heartbeat below the session timeout) apply.
+ */
+function checkProcessor(scenario: Scenario, client: ProcessorClient, i: number, topics: ReadonlySet<string>, file: string): void {
+  const at = (...path: PropertyKey[]): string => jsonPath(["clients", i, ...path]);
+  for (const key of ["input", "output"] as const) {
+    if (!topics.has(client[key])) throw new ScenarioError(file, at(key), `expected a topic of the scenario (${[...topics].join(", ") || "none"}), found "${client[key]}"`);
+  }
+  if (client.input === client.output) throw new ScenarioError(file, at("output"), `expected an output topic other than the input ("${client.input}")`);
+  const guarantee = client.config["processing.guarantee"] ?? "exactly_once_v2";
+  const transactionalId = processorTransactionalId(client);
+  if (guarantee === "at_least_once" && client.config["transactional.id"] !== undefined) {
+    throw new ScenarioError(file, at("config", "transactional.id"), 'expected no transactional.id with processing.guarantee "at_least_once" (exactly_once_v2 makes the producer transactional)');
+  }
+  const version = scenario.cluster.version ?? "3.x";
+  if (guarantee === "exactly_once_v2" && version !== "3.x") {
+    throw new ScenarioError(file, at("config", "processing.guarantee"), `expected cluster.version 3.x for exactly_once_v2 (KIP-447's TxnOffsetCommit with group metadata, Kafka 2.5+), found "${version}"; use "at_least_once"`);
+  }
+  const producerConfig = Object.fromEntries(Object.entries(client.config).filter(([key]) => PRODUCER_CONFIG_KEYS.includes(key)));
+  const resolved = resolveProducerConfig(["broker-1"], transactionalId === null ? producerConfig : { ...producerConfig, "transactional.id": transactionalId });
+  if (!resolved.ok) throw new ScenarioError(file, at("config"), `expected a valid producer config (${resolved.error})`);
+  const heartbeat = client.config["heartbeat.interval.ms"];
+  const session = client.config["session.timeout.ms"] ?? (version === "3.x" ? 45_000 : 10_000);
+  if (heartbeat !== undefined && heartbeat >= session) {
+    throw new ScenarioError(file, at("config", "heartbeat.interval.ms"), `expected heartbeat.interval.ms (${heartbeat}) below session.timeout.ms (${session}): Kafka refuses it ("Heartbeat must be set lower than the session timeout")`);
+  }
+}
+
 function checkSemantics(scenario: Scenario, file: string): void {
   if (scenario.cluster.demo === undefined && scenario.cluster.zookeeper === undefined) {
     throw new ScenarioError(file, "$.cluster", 'expected "zookeeper" (with "brokers") and/or "demo"');
@@ -176,6 +207,10 @@ function checkSemantics(scenario: Scenario, file: string): void {
       client.topics.forEach((topic, t) => {
         if (!topics.has(topic)) throw new ScenarioError(file, jsonPath(["clients", i, "topics", t]), `expected a topic of the scenario (${[...topics].join(", ") || "none"}), found "${topic}"`);
       });
+    }
+    if (client.type === "processor") {
+      if (groups.broker.length === 0) throw new ScenarioError(file, jsonPath(["clients", i, "type"]), "a processor needs cluster.brokers");
+      checkProcessor(scenario, client, i, topics, file);
     }
     if (client.type === "producer") {
       if (groups.broker.length === 0) throw new ScenarioError(file, jsonPath(["clients", i, "type"]), "a producer needs cluster.brokers");

@@ -21,6 +21,7 @@ import type { World } from "../sim/world.ts";
 import { ConsumerWorkload } from "../workload/consumer-workload.ts";
 import { ProducerWorkload } from "../workload/producer-workload.ts";
 import { TransactionalProducerWorkload } from "../workload/transactional-producer-workload.ts";
+import { ProcessorWorkload } from "../workload/processor-workload.ts";
 
 export type MBeans = Record<string, Record<string, number | null>>;
 
@@ -104,6 +105,7 @@ export class MetricsSampler implements EventTarget {
     if (process instanceof KafkaBroker) return process.isHalted ? null : this.brokerMBeans(process);
     if (process instanceof ProducerWorkload || process instanceof TransactionalProducerWorkload) return producerMBeans(process);
     if (process instanceof ConsumerWorkload) return consumerMBeans(process.consumer, process.clientId);
+    if (process instanceof ProcessorWorkload) return { ...producerMBeans(process), ...(process.consumer.isClosed ? {} : consumerMBeans(process.consumer, process.clientId)) };
     if (process instanceof GroupConsumerWorkload) return process.consumer.isClosed ? null : consumerMBeans(process.consumer, process.clientId);
     return null;
   }
@@ -220,7 +222,7 @@ function groupCoordinatorMBeans(broker: KafkaBroker, mbeans: MBeans): void {
   };
 }
 
-function producerMBeans(workload: ProducerWorkload | TransactionalProducerWorkload): MBeans {
+function producerMBeans(workload: ProducerWorkload | TransactionalProducerWorkload | ProcessorWorkload): MBeans {
   const producer = workload.producer;
   const metrics = producer.metrics;
   const nowUs = workload.monotonicNow();

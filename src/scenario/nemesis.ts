@@ -49,7 +49,7 @@ function targetsOf(scenario: Scenario): Targets {
   const coordinators: NodeRef[] = consumerGroups(scenario).map((group) => ({ coordinatorOf: group }));
   brokerRoles.push(...coordinators);
   for (const id of transactionalIds(scenario)) brokerRoles.push({ transactionCoordinatorOf: id });
-  const consumers = scenario.clients.filter((client) => client.type === "consumer" && groupOf(client) !== null).map((client) => client.id);
+  const consumers = scenario.clients.filter((client) => (client.type === "consumer" && groupOf(client) !== null) || client.type === "processor").map((client) => client.id);
   return { zk, brokers, demo: names("node", scenario.cluster.demo?.nodes), brokerRoles, consumers, coordinators };
 }
 

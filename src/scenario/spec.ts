@@ -188,6 +188,55 @@ export const ZooKeeperCluster = z.strictObject({
 
 const ClientId = z.string().regex(/^[a-z][a-z0-9-]*$/, { error: "expected an id of lowercase letters, digits and dashes" });
 
+/** The Java producer's configs a scenario may set (Kafka 3.x defaults apply to keys left out). */
+const PRODUCER_CONFIG_SHAPE = {
+    acks: z.union([z.literal("all"), z.literal("1"), z.literal("0"), z.literal("-1"), z.literal(-1), z.literal(0), z.literal(1)]).optional(),
+    "batch.size": kafkaNumber(PRODUCER_NUMBER_DEFS["batch.size"]).optional(),
+    "linger.ms": kafkaNumber(PRODUCER_NUMBER_DEFS["linger.ms"]).optional(),
+    "max.in.flight.requests.per.connection": kafkaNumber(PRODUCER_NUMBER_DEFS["max.in.flight.requests.per.connection"]).optional(),
+    retries: kafkaNumber(PRODUCER_NUMBER_DEFS["retries"]).optional(),
+    "retry.backoff.ms": kafkaNumber(PRODUCER_NUMBER_DEFS["retry.backoff.ms"]).optional(),
+    "request.timeout.ms": kafkaNumber(PRODUCER_NUMBER_DEFS["request.timeout.ms"]).optional(),
+    "delivery.timeout.ms": kafkaNumber(PRODUCER_NUMBER_DEFS["delivery.timeout.ms"]).optional(),
+    "enable.idempotence": z.boolean().optional(),
+    "metadata.max.age.ms": kafkaNumber(PRODUCER_NUMBER_DEFS["metadata.max.age.ms"]).optional(),
+    "max.block.ms": kafkaNumber(PRODUCER_NUMBER_DEFS["max.block.ms"]).optional(),
+    "reconnect.backoff.ms": kafkaNumber(PRODUCER_NUMBER_DEFS["reconnect.backoff.ms"]).optional(),
+    "max.request.size": kafkaNumber(PRODUCER_NUMBER_DEFS["max.request.size"]).optional(),
+    "buffer.memory": kafkaNumber(PRODUCER_NUMBER_DEFS["buffer.memory"]).optional(),
+    /** A transactional producer (needs a `transaction` workload); producers may share one id (fencing). */
+    "transactional.id": z.string().min(1, { error: "expected a non-empty transactional.id" }).optional(),
+    "transaction.timeout.ms": kafkaNumber(PRODUCER_NUMBER_DEFS["transaction.timeout.ms"]).optional(),
+};
+
+/** The Java consumer's configs a scenario may set. */
+const CONSUMER_CONFIG_SHAPE = {
+    "auto.offset.reset": z.enum(["earliest", "latest", "none"]).optional(),
+    "fetch.min.bytes": kafkaNumber(CONSUMER_NUMBER_DEFS["fetch.min.bytes"]).optional(),
+    "fetch.max.wait.ms": kafkaNumber(CONSUMER_NUMBER_DEFS["fetch.max.wait.ms"]).optional(),
+    "fetch.max.bytes": kafkaNumber(CONSUMER_NUMBER_DEFS["fetch.max.bytes"]).optional(),
+    "max.partition.fetch.bytes": kafkaNumber(CONSUMER_NUMBER_DEFS["max.partition.fetch.bytes"]).optional(),
+    "request.timeout.ms": kafkaNumber(CONSUMER_NUMBER_DEFS["request.timeout.ms"]).optional(),
+    "retry.backoff.ms": kafkaNumber(CONSUMER_NUMBER_DEFS["retry.backoff.ms"]).optional(),
+    "metadata.max.age.ms": kafkaNumber(CONSUMER_NUMBER_DEFS["metadata.max.age.ms"]).optional(),
+    "group.id": z.string().min(1).optional(),
+    "group.instance.id": z.string().min(1).optional(),
+    "session.timeout.ms": kafkaNumber(CONSUMER_NUMBER_DEFS["session.timeout.ms"]).optional(),
+    "heartbeat.interval.ms": kafkaNumber(CONSUMER_NUMBER_DEFS["heartbeat.interval.ms"]).optional(),
+    "max.poll.interval.ms": kafkaNumber(CONSUMER_NUMBER_DEFS["max.poll.interval.ms"]).optional(),
+    "max.poll.records": kafkaNumber(CONSUMER_NUMBER_DEFS["max.poll.records"]).optional(),
+    "enable.auto.commit": z.boolean().optional(),
+    "auto.commit.interval.ms": kafkaNumber(CONSUMER_NUMBER_DEFS["auto.commit.interval.ms"]).optional(),
+    "default.api.timeout.ms": kafkaNumber(CONSUMER_NUMBER_DEFS["default.api.timeout.ms"]).optional(),
+    "partition.assignment.strategy": AssignmentStrategy.optional(),
+    /** read_committed: read to the last stable offset, never an aborted transaction's records. */
+    "isolation.level": z.enum(["read_uncommitted", "read_committed"]).optional(),
+};
+
+/** The producer's and the consumer's config keys (a processor's one config map feeds both; shared keys go to both). */
+export const PRODUCER_CONFIG_KEYS: readonly string[] = Object.keys(PRODUCER_CONFIG_SHAPE);
+export const CONSUMER_CONFIG_KEYS: readonly string[] = Object.keys(CONSUMER_CONFIG_SHAPE);
+
 /** Client processes. `zk-session` is a ZooKeeper probe (a session holding an ephemeral, as a broker does). */
 export const Client = z.discriminatedUnion(
   "type",
@@ -210,27 +259,7 @@ export const Client = z.discriminatedUnion(
       id: ClientId,
       type: z.literal("producer"),
       /** The Java producer's configs (Kafka 3.x defaults apply to keys left out). */
-      config: z
-        .strictObject({
-          acks: z.union([z.literal("all"), z.literal("1"), z.literal("0"), z.literal("-1"), z.literal(-1), z.literal(0), z.literal(1)]).optional(),
-          "batch.size": kafkaNumber(PRODUCER_NUMBER_DEFS["batch.size"]).optional(),
-          "linger.ms": kafkaNumber(PRODUCER_NUMBER_DEFS["linger.ms"]).optional(),
-          "max.in.flight.requests.per.connection": kafkaNumber(PRODUCER_NUMBER_DEFS["max.in.flight.requests.per.connection"]).optional(),
-          retries: kafkaNumber(PRODUCER_NUMBER_DEFS["retries"]).optional(),
-          "retry.backoff.ms": kafkaNumber(PRODUCER_NUMBER_DEFS["retry.backoff.ms"]).optional(),
-          "request.timeout.ms": kafkaNumber(PRODUCER_NUMBER_DEFS["request.timeout.ms"]).optional(),
-          "delivery.timeout.ms": kafkaNumber(PRODUCER_NUMBER_DEFS["delivery.timeout.ms"]).optional(),
-          "enable.idempotence": z.boolean().optional(),
-          "metadata.max.age.ms": kafkaNumber(PRODUCER_NUMBER_DEFS["metadata.max.age.ms"]).optional(),
-          "max.block.ms": kafkaNumber(PRODUCER_NUMBER_DEFS["max.block.ms"]).optional(),
-          "reconnect.backoff.ms": kafkaNumber(PRODUCER_NUMBER_DEFS["reconnect.backoff.ms"]).optional(),
-          "max.request.size": kafkaNumber(PRODUCER_NUMBER_DEFS["max.request.size"]).optional(),
-          "buffer.memory": kafkaNumber(PRODUCER_NUMBER_DEFS["buffer.memory"]).optional(),
-          /** A transactional producer (needs a `transaction` workload); producers may share one id (fencing). */
-          "transactional.id": z.string().min(1, { error: "expected a non-empty transactional.id" }).optional(),
-          "transaction.timeout.ms": kafkaNumber(PRODUCER_NUMBER_DEFS["transaction.timeout.ms"]).optional(),
-        })
-        .default({}),
+      config: z.strictObject(PRODUCER_CONFIG_SHAPE).default({}),
       workload: z.strictObject({
         /** The topic written (or `topics`: a transactional producer's records go round-robin over several). */
         topic: z.string().min(1).optional(),
@@ -262,30 +291,7 @@ export const Client = z.discriminatedUnion(
       group: z.string().min(1).optional(),
       topics: z.array(z.string().min(1), { error: "expected a list of topic names (the topics the consumer reads; a group member subscribes to them)" }).min(1, { error: "expected at least one topic (the topics the consumer reads; a group member subscribes to them)" }),
       /** The Java consumer's configs (auto.offset.reset defaults to "earliest" here so the workload reads everything). */
-      config: z
-        .strictObject({
-          "auto.offset.reset": z.enum(["earliest", "latest", "none"]).optional(),
-          "fetch.min.bytes": kafkaNumber(CONSUMER_NUMBER_DEFS["fetch.min.bytes"]).optional(),
-          "fetch.max.wait.ms": kafkaNumber(CONSUMER_NUMBER_DEFS["fetch.max.wait.ms"]).optional(),
-          "fetch.max.bytes": kafkaNumber(CONSUMER_NUMBER_DEFS["fetch.max.bytes"]).optional(),
-          "max.partition.fetch.bytes": kafkaNumber(CONSUMER_NUMBER_DEFS["max.partition.fetch.bytes"]).optional(),
-          "request.timeout.ms": kafkaNumber(CONSUMER_NUMBER_DEFS["request.timeout.ms"]).optional(),
-          "retry.backoff.ms": kafkaNumber(CONSUMER_NUMBER_DEFS["retry.backoff.ms"]).optional(),
-          "metadata.max.age.ms": kafkaNumber(CONSUMER_NUMBER_DEFS["metadata.max.age.ms"]).optional(),
-          "group.id": z.string().min(1).optional(),
-          "group.instance.id": z.string().min(1).optional(),
-          "session.timeout.ms": kafkaNumber(CONSUMER_NUMBER_DEFS["session.timeout.ms"]).optional(),
-          "heartbeat.interval.ms": kafkaNumber(CONSUMER_NUMBER_DEFS["heartbeat.interval.ms"]).optional(),
-          "max.poll.interval.ms": kafkaNumber(CONSUMER_NUMBER_DEFS["max.poll.interval.ms"]).optional(),
-          "max.poll.records": kafkaNumber(CONSUMER_NUMBER_DEFS["max.poll.records"]).optional(),
-          "enable.auto.commit": z.boolean().optional(),
-          "auto.commit.interval.ms": kafkaNumber(CONSUMER_NUMBER_DEFS["auto.commit.interval.ms"]).optional(),
-          "default.api.timeout.ms": kafkaNumber(CONSUMER_NUMBER_DEFS["default.api.timeout.ms"]).optional(),
-          "partition.assignment.strategy": AssignmentStrategy.optional(),
-          /** read_committed: read to the last stable offset, never an aborted transaction's records. */
-          "isolation.level": z.enum(["read_uncommitted", "read_committed"]).optional(),
-        })
-        .default({}),
+      config: z.strictObject(CONSUMER_CONFIG_SHAPE).default({}),
       /** The application around the consumer (group consumers only). */
       workload: z
         .strictObject({
@@ -302,8 +308,37 @@ export const Client = z.discriminatedUnion(
         })
         .optional(),
     }),
+    z.strictObject({
+      id: ClientId,
+      type: z.literal("processor"),
+      /** The consumer group of the processor instances. */
+      group: z.string({ error: 'expected "group": the consumer group the processor reads in' }).min(1),
+      /** The topic read. */
+      input: z.string({ error: 'expected "input": the topic the processor reads' }).min(1),
+      /** The topic written (a derived value per input record). */
+      output: z.string({ error: 'expected "output": the topic the processor writes' }).min(1),
+      /** Consumer and producer configs in one map (as Kafka Streams takes them), and processing.guarantee. */
+      config: z
+        .strictObject({
+          ...PRODUCER_CONFIG_SHAPE,
+          ...CONSUMER_CONFIG_SHAPE,
+          /** Kafka Streams' processing.guarantee: transactions (default) or commitSync after the writes. */
+          "processing.guarantee": z.enum(["exactly_once_v2", "at_least_once"]).optional(),
+        })
+        .default({}),
+      workload: z
+        .strictObject({
+          /** Virtual time to process one record. */
+          processMs: Millis().default(0),
+          /** The first poll(). */
+          startAt: Duration.optional(),
+          /** The application stops calling poll() (it hangs). */
+          stopAt: Duration.optional(),
+        })
+        .default({ processMs: 0 }),
+    }),
   ],
-  { error: 'expected a client with a known type ("producer", "consumer" or "zk-session")' },
+  { error: 'expected a client with a known type ("producer", "consumer", "processor" or "zk-session")' },
 );
 export type Client = z.infer<typeof Client>;
 

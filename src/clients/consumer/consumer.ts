@@ -565,6 +565,22 @@ export class KafkaConsumer implements ConsumerCore, ConsumerCoordinatorHost {
     return this.states.filter((state) => state.failed === null && state.fetchState === "INITIALIZING").map(({ topic, partition }) => ({ topic, partition }));
   }
 
+  /**
+   * An application's resetToLastCommittedPositions after an aborted transaction (consumer.committed(assignment),
+   * then seek): every assigned partition forgets its position and buffered records and fetches its committed
+   * offset again (OffsetFetch, requireStable), as a newly assigned partition does.
+   */
+  resetToCommittedPositions(): void {
+    for (const state of this.states) {
+      if (state.failed !== null || state.pendingRevocation) continue;
+      state.fetchState = "INITIALIZING";
+      state.position = null;
+      state.nextRetryUs = 0;
+    }
+    this.fetchBuffer.retain(new Set());
+    this.runLoop();
+  }
+
   seekToCommitted(partition: TopicPartitionRef, offset: number, leaderEpoch: number): void {
     const state = this.stateOf(partition.topic, partition.partition);
     if (state === undefined || state.fetchState !== "INITIALIZING") return;

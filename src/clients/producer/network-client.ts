@@ -47,7 +47,11 @@ export class NetworkClient {
     private readonly rng: Rng,
     /** Called after a node was disconnected (NetworkClient asks for a metadata update). */
     private readonly onDisconnect: (host: string) => void,
-  ) {}
+    /** The first correlation id (a process hosting two clients keeps their ids apart to route responses). */
+    firstCorrelationId = 1,
+  ) {
+    this.nextId = firstCorrelationId;
+  }
 
   nextCorrelationId(): number {
     return this.nextId++;

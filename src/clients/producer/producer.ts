@@ -97,6 +97,7 @@ export class KafkaProducer {
   constructor(
     private readonly context: ProcessContext,
     readonly config: ProducerConfig,
+    options: { readonly firstCorrelationId?: number } = {},
   ) {
     const rng = context.rng.fork("producer");
     this.maxRecordSize = Math.min(config["max.request.size"], config["buffer.memory"]);
@@ -109,6 +110,7 @@ export class KafkaProducer {
       config["max.in.flight.requests.per.connection"],
       rng.fork("least-loaded-node"),
       () => this.metadata.requestUpdate(),
+      options.firstCorrelationId,
     );
     this.transactionManager = config["enable.idempotence"]
       ? new TransactionManager((producerId, producerEpoch, partitions) => {
