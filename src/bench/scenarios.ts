@@ -80,6 +80,37 @@ export function groupsSpec(simSeconds = STANDARD_SIM_SECONDS): Spec {
   };
 }
 
+/** Records per transaction, and every how many transactions one is aborted, in the transactions workload. */
+export const TXN_RECORDS = 100;
+export const TXN_ABORT_EVERY = 10;
+export const TXN_PROCESSORS = 2;
+
+/**
+ * The transactions workload: the standard cluster and load with transactional producers (transactions of 100
+ * records, one in ten aborted) writing t, two exactly-once processors (group eos) reading t read_committed and
+ * writing topic out (12 partitions, RF 3), and a read_committed consumer of out; `__transaction_state` and
+ * `__consumer_offsets` with Kafka's defaults (50 partitions, RF 3).
+ */
+export function transactionsSpec(simSeconds = STANDARD_SIM_SECONDS): Spec {
+  const standard = standardSpec(simSeconds);
+  const txnProducers = (standard.clients as Spec[]).map((client) => {
+    const workload = client.workload as Spec;
+    return {
+      ...client,
+      config: { ...(client.config as Spec), "transactional.id": `tx-${String(client.id)}` },
+      workload: { topics: [workload.topic], messages: workload.messages, ratePerSec: workload.ratePerSec, keys: workload.keys, transaction: { records: TXN_RECORDS, abortEvery: TXN_ABORT_EVERY } },
+    };
+  });
+  const processors = Array.from({ length: TXN_PROCESSORS }, (_, i) => ({ id: `x${i + 1}`, type: "processor", group: "eos", input: "t", output: "out" }));
+  return {
+    ...standard,
+    name: "bench-transactions",
+    description: `3 ZooKeeper servers, 5 brokers, topics t and out (12 partitions, RF 3, min.insync.replicas 2), ${STANDARD_PRODUCERS} transactional producers at ${STANDARD_RATE_PER_SEC} msgs/s in total (transactions of ${TXN_RECORDS} records, one in ${TXN_ABORT_EVERY} aborted), ${TXN_PROCESSORS} exactly-once processors t → out and a read_committed consumer of out; no faults.`,
+    topics: [STANDARD_TOPIC, { ...STANDARD_TOPIC, name: "out" }],
+    clients: [...txnProducers, ...processors, { id: "v1", type: "consumer", topics: ["out"], config: { "isolation.level": "read_committed" } }],
+  };
+}
+
 /**
  * The chaos scenario: the standard cluster and load under a nemesis of broker crashes, partitions and pauses
  * (safe-chaos's safety settings: unclean election off, 6 s sessions), then the usual 30 s settle and the

@@ -20,6 +20,9 @@ import {
   standardSpec,
   GROUP_MEMBERS,
   groupsSpec,
+  TXN_PROCESSORS,
+  TXN_RECORDS,
+  transactionsSpec,
 } from "../bench/scenarios.ts";
 import { formatKernel, measureKernel, round3, type KernelReport } from "./bench-kernel.ts";
 import { runScaleChild, scaleChild, type ScaleReport } from "./bench-scale.ts";
@@ -44,7 +47,7 @@ export interface BenchOptions {
   scaleChild?: string;
 }
 
-export const BENCH_PARTS = ["kernel", "standard", "groups", "chaos", "scale"] as const;
+export const BENCH_PARTS = ["kernel", "standard", "groups", "transactions", "chaos", "scale"] as const;
 type Part = (typeof BENCH_PARTS)[number];
 
 /** Chaos seeds by default: about 10–20 s of wall time on 2 cores with the model as measured in docs/performance.md. */
@@ -127,6 +130,7 @@ async function runParts(settings: Settings, json: boolean, wallClock: () => numb
   const workloads = [
     ["standard", standardSpec, `standard — 3 ZooKeeper, 5 brokers, 12 partitions RF 3, 3 producers at 2,000 msgs/s, ${simSeconds} simulated s`],
     ["groups", groupsSpec, `groups — the standard scenario plus a ${GROUP_MEMBERS}-member consumer group reading t with auto-commit, ${simSeconds} simulated s`],
+    ["transactions", transactionsSpec, `transactions — the standard load in transactions of ${TXN_RECORDS} records, ${TXN_PROCESSORS} exactly-once processors t → out, a read_committed reader, ${simSeconds} simulated s`],
   ] as const;
   for (const [part, spec, title] of workloads) {
     if (!settings.parts.has(part)) continue;

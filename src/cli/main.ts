@@ -54,7 +54,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .command("bench")
     .description("measure the simulator's speed: the kernel, the standard, chaos and scale scenarios (or --soak)")
     .option("--kernel", "only the bare kernel's no-op event rate against a plain binary heap (as --only kernel)")
-    .option("--only <parts>", "only these parts, comma-separated: kernel, standard, groups, chaos, scale")
+    .option("--only <parts>", "only these parts, comma-separated: kernel, standard, groups, transactions, chaos, scale")
     .option("--sim-seconds <n>", "simulated seconds of each scenario part (default: standard 600, chaos 60, scale 600, soak 3600)")
     .option("--seeds <n>", "chaos seeds to run (default 6)")
     .option("--jobs <n>", "chaos worker threads (default: the number of CPUs)")

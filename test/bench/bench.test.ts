@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { benchScenario, chaosSpec, scaleSpec, soakSpec, standardSpec } from "../../src/bench/scenarios.ts";
+import { benchScenario, chaosSpec, scaleSpec, soakSpec, standardSpec, transactionsSpec } from "../../src/bench/scenarios.ts";
+import { run as runSpec } from "../scenario/helpers.ts";
 import { soakVerdict, type SoakSample } from "../../src/bench/soak.ts";
 import { parseBenchOptions } from "../../src/cli/bench-command.ts";
 import { UsageError } from "../../src/cli/errors.ts";
@@ -49,6 +50,15 @@ describe("kafkasim bench", function () {
     expect(benchScenario(chaosSpec()).nemesis?.types).to.deep.equal(["crash", "partition", "pause"]);
     expect(benchScenario(scaleSpec(5000)).topics[0].partitions).to.equal(5000);
     expect((benchScenario(soakSpec()).cluster.config as Record<string, unknown>)["log.retention.ms"]).to.equal(60_000);
+    expect(benchScenario(transactionsSpec()).clients.map((c) => c.type)).to.deep.equal(["producer", "producer", "producer", "processor", "processor", "consumer"]);
+  });
+
+  it("the transactions workload commits, aborts one transaction in ten, and its processors find nothing wrong", () => {
+    const { result, events } = runSpec(transactionsSpec(12));
+    expect(result.violations).to.deep.equal([]);
+    const ended = events.filter((e) => e.kind === "op" && e.f === "txn" && e.type === "ok" && String(e.process).startsWith("p"));
+    expect(ended.some((e) => e.result === "abort")).to.equal(true);
+    expect(events.some((e) => e.kind === "op" && e.f === "txn" && e.type === "ok" && String(e.process).startsWith("x"))).to.equal(true);
   });
 
   describe("the soak's verdict", () => {
@@ -78,7 +88,7 @@ describe("kafkasim bench", function () {
 
   describe("options", () => {
     const bad: [Record<string, string | boolean>, RegExp][] = [
-      [{ only: "standard,nope" }, /^--only: expected a comma-separated list of kernel, standard, groups, chaos, scale/],
+      [{ only: "standard,nope" }, /^--only: expected a comma-separated list of kernel, standard, groups, transactions, chaos, scale/],
       [{ simSeconds: "0" }, /^--sim-seconds: expected a positive integer/],
       [{ seeds: "2.5" }, /^--seeds: expected a positive integer/],
       [{ partitions: "1250,x" }, /^--partitions: expected a comma-separated list/],
@@ -94,7 +104,7 @@ describe("kafkasim bench", function () {
     }
 
     it("defaults to every part; --only and --kernel select", () => {
-      expect([...parseBenchOptions({}).parts]).to.deep.equal(["kernel", "standard", "groups", "chaos", "scale"]);
+      expect([...parseBenchOptions({}).parts]).to.deep.equal(["kernel", "standard", "groups", "transactions", "chaos", "scale"]);
       expect([...parseBenchOptions({ only: "chaos, standard" }).parts]).to.deep.equal(["chaos", "standard"]);
       expect([...parseBenchOptions({ kernel: true }).parts]).to.deep.equal(["kernel"]);
       expect(parseBenchOptions({ partitions: "1250,2500" }).partitions).to.deep.equal([1250, 2500]);
@@ -113,9 +123,9 @@ describe("kafkasim bench", function () {
     const { code, stdout } = cli(["bench", "--json", "--sim-seconds", "3", "--seeds", "2", "--jobs", "2", "--partitions", "20,40", "--events", "50000", "--rounds", "1"]);
     expect(code).to.equal(0);
     const report = JSON.parse(stdout);
-    expect(Object.keys(report)).to.deep.equal(["kernel", "standard", "groups", "chaos", "scale"]);
+    expect(Object.keys(report)).to.deep.equal(["kernel", "standard", "groups", "transactions", "chaos", "scale"]);
     expect(report.kernel.eventsPerSec).to.be.a("number").greaterThan(0);
-    for (const figures of [report.standard, report.standard.withoutCheckers, report.groups, report.groups.withoutCheckers]) {
+    for (const figures of [report.standard, report.standard.withoutCheckers, report.groups, report.groups.withoutCheckers, report.transactions, report.transactions.withoutCheckers]) {
       expect(figures.speedup).to.be.a("number").greaterThan(0);
       expect(figures.eventsPerSec).to.be.a("number").greaterThan(0);
       expect(figures.ratioToKernel).to.be.closeTo(figures.eventsPerSec / report.kernel.eventsPerSec, 0.001);
