@@ -134,9 +134,9 @@ function renderReplica(p: PartitionView, r: ReplicaView, from: number, to: numbe
       const txnTitle = record.txn !== undefined ? `, transactional (producer ${record.producerId ?? "?"}, ${record.txn})` : "";
       cells.push(`<span class="cell ${state}${txn}" data-offset="${o}"${record.txn !== undefined ? ` data-txn="${record.txn}"` : ""} style="border-bottom-color:${epochColour(record.epoch)}" title="offset ${o}: ${esc(record.value)} (epoch ${record.epoch}${txnTitle})">${marks}</span>`);
     } else if (gone !== undefined) {
-      cells.push(`<span class="cell truncated" title="offset ${o}: ${esc(gone.value)} truncated (epoch ${gone.epoch})">${marks}</span>`);
+      cells.push(`<span class="cell truncated" data-offset="${o}" title="offset ${o}: ${esc(gone.value)} truncated (epoch ${gone.epoch})">${marks}</span>`);
     } else {
-      cells.push(`<span class="cell empty">${marks}</span>`);
+      cells.push(`<span class="cell empty" data-offset="${o}">${marks}</span>`);
     }
   }
   const isLeader = p.leader === r.brokerId;
