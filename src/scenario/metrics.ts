@@ -6,7 +6,9 @@
  * marks (src/broker/metrics.ts, src/clients/metrics.ts). The sampler is one world-level kernel event; it draws
  * no randomness and changes no model state, so the model's own trace lines are the same with it or without
  * it. It goes idle when nothing else is pending (the run is quiescent) and `resume()` re-arms it.
- * Simplifications: only the MBeans listed in docs/metrics.md; rates rounded to 3 decimals.
+ * Simplifications: only the MBeans listed in docs/metrics.md; rates rounded to 3 decimals. A transactional
+ * producer's txn-*-time-ns-total are measured from its TransactionManager's transitions (`producer-txn-state`,
+ * observed on the trace: the sampler exists only where trace lines are written), see TxnCallTimes.
  */
 
 import { KafkaBroker } from "../broker/broker.ts";
@@ -18,6 +20,7 @@ import { GroupConsumerWorkload } from "../workload/group-consumer-workload.ts";
 import type { EventTarget } from "../sim/kernel.ts";
 import type { Micros } from "../sim/time.ts";
 import type { World } from "../sim/world.ts";
+import type { TraceEvent } from "../sim/trace.ts";
 import { ConsumerWorkload } from "../workload/consumer-workload.ts";
 import { ProducerWorkload } from "../workload/producer-workload.ts";
 import { TransactionalProducerWorkload } from "../workload/transactional-producer-workload.ts";
@@ -62,10 +65,51 @@ function round(value: number): number {
   return Math.round(value * 1000) / 1000;
 }
 
+/**
+ * KafkaProducerMetrics' (Kafka 3.x) txn-init-, txn-begin-, txn-commit- and txn-abort-time-ns-total of one
+ * transactional producer: CumulativeSums of the time its application spent blocked in initTransactions(),
+ * beginTransaction(), commitTransaction() and abortTransaction(), recorded only when the call returns normally
+ * (KafkaProducer records after `result.await` and not when it throws). The model's calls are callbacks, so a call
+ * lasts from the TransactionManager's transition that starts it to its return to READY: UNINITIALIZED →
+ * INITIALIZING … READY (init), COMMITTING_TRANSACTION … READY (commit), ABORTING_TRANSACTION … READY (abort); a
+ * transition to ABORTABLE_ERROR or FATAL_ERROR fails the call in progress (nothing recorded). beginTransaction()
+ * is local and takes no virtual time: its total stays 0. txn-send-offsets-time-ns-total is not sampled: its call
+ * changes no state the trace shows.
+ */
+class TxnCallTimes {
+  initNs = 0;
+  beginNs = 0;
+  commitNs = 0;
+  abortNs = 0;
+  private callStartUs: number | null = null;
+  private call: "init" | "commit" | "abort" | null = null;
+
+  transition(previous: string, state: string, tUs: number): void {
+    if (previous === "UNINITIALIZED" && state === "INITIALIZING") this.start("init", tUs);
+    else if (state === "COMMITTING_TRANSACTION") this.start("commit", tUs);
+    else if (state === "ABORTING_TRANSACTION") this.start("abort", tUs);
+    else if (state === "ABORTABLE_ERROR" || state === "FATAL_ERROR") this.call = null;
+    else if (state === "READY" && this.call !== null && this.callStartUs !== null) {
+      const ns = (tUs - this.callStartUs) * 1000;
+      if (this.call === "init") this.initNs += ns;
+      else if (this.call === "commit") this.commitNs += ns;
+      else this.abortNs += ns;
+      this.call = null;
+    }
+  }
+
+  private start(call: "init" | "commit" | "abort", tUs: number): void {
+    this.call = call;
+    this.callStartUs = tUs;
+  }
+}
+
 export class MetricsSampler implements EventTarget {
   /** Samples taken (kernel events dispatched by the sampler). */
   samples = 0;
   private armed = false;
+  /** Per transactional producer's host: the time spent in its transactional calls (a restarted JVM starts again). */
+  private readonly txnCallTimes = new Map<string, TxnCallTimes>();
 
   constructor(
     private readonly world: World,
@@ -73,6 +117,18 @@ export class MetricsSampler implements EventTarget {
     private readonly version: KafkaVersion = "3.x",
   ) {
     if (!(Number.isInteger(intervalUs) && intervalUs > 0)) throw new Error("the metrics interval must be a positive number of µs");
+    // Reads the trace only; observing changes no trace line.
+    world.trace.observe((e) => this.observe(e), ["producer-txn-state", "host-start"]);
+  }
+
+  private observe(e: TraceEvent): void {
+    if (e.kind === "host-start") {
+      this.txnCallTimes.delete(e.node);
+      return;
+    }
+    let times = this.txnCallTimes.get(e.node);
+    if (times === undefined) this.txnCallTimes.set(e.node, (times = new TxnCallTimes()));
+    times.transition(String(e.previousState), String(e.state), e.t);
   }
 
   /** Arms the next sample on the interval grid after now (a no-op while armed). */
@@ -103,9 +159,10 @@ export class MetricsSampler implements EventTarget {
 
   mbeansOf(process: unknown): MBeans | null {
     if (process instanceof KafkaBroker) return process.isHalted ? null : this.brokerMBeans(process);
-    if (process instanceof ProducerWorkload || process instanceof TransactionalProducerWorkload) return producerMBeans(process);
+    if (process instanceof ProducerWorkload) return producerMBeans(process);
+    if (process instanceof TransactionalProducerWorkload) return producerMBeans(process, this.txnCallTimes.get(process.clientId) ?? new TxnCallTimes());
     if (process instanceof ConsumerWorkload) return consumerMBeans(process.consumer, process.clientId);
-    if (process instanceof ProcessorWorkload) return { ...producerMBeans(process), ...(process.consumer.isClosed ? {} : consumerMBeans(process.consumer, process.clientId)) };
+    if (process instanceof ProcessorWorkload) return { ...producerMBeans(process, this.txnCallTimes.get(process.clientId) ?? null), ...(process.consumer.isClosed ? {} : consumerMBeans(process.consumer, process.clientId)) };
     if (process instanceof GroupConsumerWorkload) return process.consumer.isClosed ? null : consumerMBeans(process.consumer, process.clientId);
     return null;
   }
@@ -222,7 +279,8 @@ function groupCoordinatorMBeans(broker: KafkaBroker, mbeans: MBeans): void {
   };
 }
 
-function producerMBeans(workload: ProducerWorkload | TransactionalProducerWorkload | ProcessorWorkload): MBeans {
+/** producer-metrics; a transactional producer's also carries KafkaProducerMetrics' txn-*-time-ns-total. */
+function producerMBeans(workload: ProducerWorkload | TransactionalProducerWorkload | ProcessorWorkload, txn: TxnCallTimes | null = null): MBeans {
   const producer = workload.producer;
   const metrics = producer.metrics;
   const nowUs = workload.monotonicNow();
@@ -232,6 +290,14 @@ function producerMBeans(workload: ProducerWorkload | TransactionalProducerWorklo
       ...clientMeter(metrics.recordRetry, "record-retry", nowUs),
       ...clientMeter(metrics.recordError, "record-error", nowUs),
       "requests-in-flight": producer.requestsInFlight,
+      ...(txn === null
+        ? {}
+        : {
+            "txn-init-time-ns-total": txn.initNs,
+            "txn-begin-time-ns-total": txn.beginNs,
+            "txn-commit-time-ns-total": txn.commitNs,
+            "txn-abort-time-ns-total": txn.abortNs,
+          }),
     },
   };
 }

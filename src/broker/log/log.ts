@@ -247,6 +247,10 @@ export class Log {
         asLeader,
         offsets: batch.records.map((record) => batch.baseOffset + record.offsetDelta),
         values: batch.records.map((record) => record.value),
+        // Only a transactional batch says so (the viewer's control records and aborted shading): every other
+        // batch's line, and so every non-transactional trace, is as before.
+        ...(batch.isTransactional ? { isTransactional: true, producerId: batch.producerId, producerEpoch: batch.producerEpoch } : {}),
+        ...(batch.isControl ? { isControl: true, controlType: batch.controlType ?? null } : {}),
       });
     }
     return { error: null, firstOffset: batch.baseOffset, lastOffset: lastOffset(batch), batch, flushing };

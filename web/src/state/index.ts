@@ -6,3 +6,4 @@ export { projectSnapshot, normalizeSnapshot, recordsDigest, type ProjectedSnapsh
 export type * from "./types.ts";
 export { GroupTimeline } from "./group-timeline.ts";
 export { entersRebalance, memberIdPrefix, GroupStatusTracker, GROUP_EVENT_KINDS, isRebalancing, nextAssignment, compareTopicPartitions, type GroupStatus, type GroupMemberRef, type ClientAssignment, type CoordinatorStatus } from "./groups.ts";
+export { TxnTimeline, TxnStatusTracker, TXN_EVENT_KINDS, isCompleting, type TxnStatus } from "./transactions.ts";

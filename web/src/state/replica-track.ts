@@ -14,6 +14,16 @@ export const RECENT_US = 2_000_000;
 /** A record as stored: also the last offset of its batch (a truncation removes the batch holding its target whole). */
 interface StoredRecord extends LogRecord {
   batchLast: number;
+  /** A transactional data record: the markers of its producer that followed it on this replica, in order. */
+  markers?: StoredRecord[];
+  /** A marker: the data records it closed. */
+  members?: StoredRecord[];
+}
+
+/** What log-append says of a transactional batch (absent for every other batch). */
+export interface TxnBatchInfo {
+  producerId: number;
+  control: "COMMIT" | "ABORT" | null;
 }
 
 export class ReplicaTrack {
@@ -24,11 +34,14 @@ export class ReplicaTrack {
   readonly logStartOffset = new Series<number>(0);
   readonly logEndOffset = new Series<number>(0);
   readonly highWatermark = new Series<number>(0);
+  readonly lastStableOffset = new Series<number | null>(null);
   /** Every record this replica ever held, by offset, oldest version first. */
   private readonly byOffset: StoredRecord[][] = [];
   /** The records held at the end of what was built so far, in offset order, from `liveHead` on. */
   private live: StoredRecord[] = [];
   private liveHead = 0;
+  /** Transactional data records not yet followed by a marker of their producer, by producer id. */
+  private readonly openTxns = new Map<number, StoredRecord[]>();
 
   constructor(
     readonly host: string,
@@ -38,10 +51,11 @@ export class ReplicaTrack {
 
   // ---- building (event indexes never decrease) ----
 
-  append(index: number, offset: number, value: string | null, epoch: number, batchLast: number = offset): void {
+  append(index: number, offset: number, value: string | null, epoch: number, batchLast: number = offset, txn: TxnBatchInfo | null = null): void {
     const n = this.live.length;
     if (n > this.liveHead && this.live[n - 1].offset >= offset) this.truncateTo(index, offset);
     const record: StoredRecord = { offset, value, epoch, appendedSeq: index, batchLast };
+    if (txn !== null) this.transactional(record, txn);
     this.live.push(record);
     let versions = this.byOffset[offset];
     if (versions === undefined) {
@@ -59,7 +73,32 @@ export class ReplicaTrack {
    */
   truncateTo(index: number, offset: number): void {
     const live = this.live;
-    while (live.length > this.liveHead && live[live.length - 1].batchLast >= offset) live.pop()!.truncatedSeq = index;
+    while (live.length > this.liveHead && live[live.length - 1].batchLast >= offset) {
+      const record = live.pop()!;
+      record.truncatedSeq = index;
+      // A truncated marker reopens the transaction of the records it closed that are still held.
+      if (record.members !== undefined && record.producerId !== undefined) {
+        const held = record.members.filter((member) => member.truncatedSeq === undefined);
+        if (held.length > 0) this.openTxns.set(record.producerId, [...held, ...(this.openTxns.get(record.producerId) ?? [])]);
+      }
+    }
+  }
+
+  /** A transactional record: a data record joins its producer's open transaction, a marker closes it. */
+  private transactional(record: StoredRecord, txn: TxnBatchInfo): void {
+    record.producerId = txn.producerId;
+    if (txn.control === null) {
+      record.markers = [];
+      const open = this.openTxns.get(txn.producerId);
+      if (open === undefined) this.openTxns.set(txn.producerId, [record]);
+      else open.push(record);
+      return;
+    }
+    record.control = txn.control;
+    const members = (this.openTxns.get(txn.producerId) ?? []).filter((member) => member.truncatedSeq === undefined);
+    this.openTxns.delete(txn.producerId);
+    record.members = members;
+    for (const member of members) member.markers!.push(record);
   }
 
   /** Removes every held record below `offset` (retention, a log start that moved up). */
@@ -131,9 +170,9 @@ export class ReplicaTrack {
         if (record.appendedSeq > index) break;
         const removed = record.truncatedSeq;
         if (removed === undefined || removed > index) {
-          out.push({ offset: record.offset, value: record.value, epoch: record.epoch, appendedSeq: record.appendedSeq });
+          out.push(withTxn({ offset: record.offset, value: record.value, epoch: record.epoch, appendedSeq: record.appendedSeq }, record, index));
         } else if (removed > sinceIndex) {
-          out.push({ offset: record.offset, value: record.value, epoch: record.epoch, appendedSeq: record.appendedSeq, truncatedSeq: removed });
+          out.push(withTxn({ offset: record.offset, value: record.value, epoch: record.epoch, appendedSeq: record.appendedSeq, truncatedSeq: removed }, record, index));
         }
       }
     }
@@ -153,7 +192,28 @@ export class ReplicaTrack {
       logStartOffset: this.logStartOffset.at(index),
       logEndOffset: this.logEndOffset.at(index),
       highWatermark: this.highWatermark.at(index),
+      lastStableOffset: this.lastStableOffset.at(index),
       window: (from: number, to: number, recentUs: number = RECENT_US): LogRecord[] => this.window(index, sinceIndexOf(recentUs), from, to),
     };
   }
+}
+
+/** The transactional fields of a record at `index`: its producer, a marker's type, a data record's outcome so far. */
+function withTxn(out: LogRecord, record: StoredRecord, index: number): LogRecord {
+  if (record.producerId === undefined) return out;
+  out.producerId = record.producerId;
+  if (record.control !== undefined) {
+    out.control = record.control;
+    return out;
+  }
+  out.txn = "open";
+  const markers = record.markers ?? [];
+  for (let k = markers.length - 1; k >= 0; k--) {
+    const marker = markers[k];
+    if (marker.appendedSeq <= index && (marker.truncatedSeq === undefined || marker.truncatedSeq > index)) {
+      out.txn = marker.control === "ABORT" ? "aborted" : "committed";
+      break;
+    }
+  }
+  return out;
 }

@@ -10,6 +10,7 @@ import { lastAtOrBelow, Series } from "./series.ts";
 import { ReplicaTrack } from "./replica-track.ts";
 import { compare, ZkTrack } from "./zk-track.ts";
 import { GroupTimeline } from "./group-timeline.ts";
+import { TxnTimeline } from "./transactions.ts";
 import type { ClusterView, HostState, HostView, OpView, PartitionView, ReplicaView } from "./types.ts";
 
 /** Completed operations kept in ClusterView.ops.recent. */
@@ -64,6 +65,7 @@ export class Timeline {
   private readonly completedSeqs: number[] = [];
   private readonly parsed = new Map<string, unknown>();
   private readonly groups = new GroupTimeline();
+  private readonly txns = new TxnTimeline();
 
   private constructor(
     readonly header: TraceHeader,
@@ -156,6 +158,7 @@ export class Timeline {
           if (typeof e.topicPartition === "string") this.replicaEvent(i, e);
       }
       this.groups.observe(i, e);
+      this.txns.observe(i, e);
     }
   }
 
@@ -177,7 +180,9 @@ export class Timeline {
         const values = e.values as (string | null)[];
         const epoch = e.partitionLeaderEpoch as number;
         const batchLast = e.lastOffset as number;
-        for (let k = 0; k < offsets.length; k++) r.append(i, offsets[k], values[k] ?? null, epoch, batchLast);
+        // A transactional batch (docs/trace.md): its producer, and a marker's type.
+        const txn = e.isTransactional === true ? { producerId: e.producerId as number, control: e.isControl === true ? (e.controlType === "ABORT" ? "ABORT" : "COMMIT") as "COMMIT" | "ABORT" : null } : null;
+        for (let k = 0; k < offsets.length; k++) r.append(i, offsets[k], values[k] ?? null, epoch, batchLast, txn);
         r.exists.set(i, true);
         r.logEndOffset.set(i, (e.lastOffset as number) + 1);
         break;
@@ -256,6 +261,7 @@ export class Timeline {
         r.role.set(i, "follower");
         r.leaderEpoch.set(i, e.leaderEpoch as number);
         r.isr.set(i, null);
+        r.lastStableOffset.set(i, null);
         r.highWatermark.set(i, e.highWatermark as number);
         break;
       }
@@ -265,6 +271,9 @@ export class Timeline {
         break;
       case "hwm":
         this.replica(e.node, e.topicPartition as string).highWatermark.set(i, e.highWatermark as number);
+        break;
+      case "txn-lso":
+        this.replica(e.node, e.topicPartition as string).lastStableOffset.set(i, e.lastStableOffset as number);
         break;
       case "stop-replica":
         if (e.deletePartition === true) this.resetRole(i, this.replica(e.node, e.topicPartition as string));
@@ -276,6 +285,7 @@ export class Timeline {
     r.role.set(i, "none");
     r.leaderEpoch.set(i, -1);
     r.isr.set(i, null);
+    r.lastStableOffset.set(i, null);
   }
 
   private hostChange(i: number, name: string, state: HostState, incarnation: number): void {
@@ -291,13 +301,15 @@ export class Timeline {
 
   private op(i: number, e: TraceEvent, open: Map<string, OpRecord>): void {
     const process = (e.process as string | undefined) ?? e.node;
-    const key = `${process}|${e.opId ?? e.f}`;
+    // A transactional producer numbers its send and txn ops separately: the key names the function too.
+    const key = `${process}|${String(e.f)}|${e.opId ?? ""}`;
     const type = e.type as OpView["type"];
     if (type === "invoke") {
       const record: OpRecord = { process, f: e.f as string, invokeSeq: i };
       if (typeof e.opId === "number") record.opId = e.opId;
       if (e.value !== undefined) record.value = e.value;
       else if (e.f === "commit") record.value = commitValue(e);
+      else if (e.f === "txn") record.value = txnValue(e);
       if (typeof e.partition === "number" && e.partition >= 0) record.invokePartition = e.partition;
       this.ops.push(record);
       open.set(key, record);
@@ -312,6 +324,7 @@ export class Timeline {
       this.ops.push(record);
     }
     open.delete(key);
+    if (e.f === "txn") record.value = txnValue(e);
     record.completeSeq = i;
     record.type = type;
     if (typeof e.partition === "number" && e.partition >= 0) record.partition = e.partition;
@@ -439,6 +452,7 @@ export class Timeline {
       zk: { znodes, sessions: tree === null ? [] : tree.sessionsAt(i) },
       ops: this.opsAt(i),
       groups: this.groups.groupsAt(i),
+      transactions: this.txns.txnsAt(i),
     };
   }
 
@@ -532,6 +546,15 @@ function brokerIdOf(host: string): number {
 function commitValue(e: TraceEvent): string {
   const offsets = Array.isArray(e.offsets) ? (e.offsets as { topic?: unknown; partition?: unknown; offset?: unknown }[]).map((o) => `${String(o.topic)}-${String(o.partition)}@${String(o.offset)}`) : [];
   return [typeof e.mode === "string" ? e.mode : "", ...offsets].filter((part) => part !== "").join(" ");
+}
+
+/**
+ * A transaction (an `op` with f "txn": docs/scenarios.md) as the inspector's value column shows it: its outcome
+ * (planned at invoke, final at completion), the producer id and epoch, and how many records it sent.
+ */
+function txnValue(e: TraceEvent): string {
+  const sends = Array.isArray(e.sends) ? ` · ${e.sends.length} records` : "";
+  return `${String(e.result)} pid ${String(e.producerId)}/${String(e.producerEpoch)}${sends}`;
 }
 
 /** The last op index whose invokeSeq <= i (ops are in invoke order). */

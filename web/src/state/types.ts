@@ -13,6 +13,15 @@ export interface LogRecord {
   appendedSeq: number;
   /** Index of the event that removed it (truncation, recovery, retention, deletion); set only once it happened. */
   truncatedSeq?: number;
+  /** A transactional batch's producer id (log-append's `producerId`; absent for other records). */
+  producerId?: number;
+  /** A control record (a transaction marker): its ControlRecordType. */
+  control?: "COMMIT" | "ABORT";
+  /**
+   * A transactional data record at this position: "open" until its producer's next marker on this replica,
+   * then "committed" or "aborted" by that marker's type.
+   */
+  txn?: "open" | "committed" | "aborted";
 }
 
 export type ReplicaRole = "leader" | "follower" | "none";
@@ -34,6 +43,11 @@ export interface ReplicaView {
   logStartOffset: number;
   logEndOffset: number;
   highWatermark: number;
+  /**
+   * The last stable offset (txn-lso) while this replica leads and the leader traced one (a log that has held a
+   * transactional batch); null otherwise. read_committed consumers read below it.
+   */
+  lastStableOffset: number | null;
   /**
    * Records present at this moment with offsets in [from, to), plus records removed within the last `recentUs`
    * (default 2 s of virtual time) flagged by truncatedSeq, in offset order (a removed record before the one
@@ -114,6 +128,35 @@ export interface ClusterView {
   ops: { open: OpView[]; recent: OpView[] };
   /** Consumer groups, by group id (empty for traces without groups). */
   groups: GroupView[];
+  /** Transactional ids, by id (empty for traces without transactions). */
+  transactions: TxnView[];
+}
+
+/** One transactional.id at the playback position: its coordinator's view and its producer's. */
+export interface TxnView {
+  transactionalId: string;
+  /** The coordinator's state (TransactionState): Empty, Ongoing, PrepareCommit … ("Unknown" before any txn-state). */
+  state: string;
+  previousState: string | null;
+  producerId: number;
+  producerEpoch: number;
+  /** The transaction's partitions as the coordinator lists them. */
+  partitions: string[];
+  coordinatorEpoch: number;
+  /** The id's __transaction_state partition (-1 if unknown). */
+  partition: number;
+  coordinator: string | null;
+  coordinatorStatus: "active" | "loading" | "unloaded" | "down";
+  /** Index of the event that set the coordinator's status (-1: none). */
+  since: number;
+  /** The producer client (from producer-txn-state) and its TransactionManager state and last error. */
+  client: string | null;
+  producerState: string | null;
+  producerError: string | null;
+  /** Completed txn operations so far: committed, aborted, failed or unknown (fail / info). */
+  commits: number;
+  aborts: number;
+  failed: number;
 }
 
 /** One member of a consumer group as the coordinator lists it, or a consumer that still owns partitions. */

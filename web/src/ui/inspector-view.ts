@@ -3,11 +3,13 @@
  * the controller and its epoch, each partition's leader, leader epoch and ISR, and each replica's log as a
  * strip of offsets — committed below the HW, uncommitted above it, records just truncated struck through in
  * red as they disappear — with LEO and HW markers; ZooKeeper's tree and sessions; the clients' open and recent
- * operations; consumer groups (coordinator, state, generation, members and what each owns, committed offsets).
+ * operations; consumer groups (coordinator, state, generation, members and what each owns, committed offsets);
+ * transactions (the coordinator's state per transactional.id; control records, aborted records and the LSO in
+ * the log strips).
  */
 
 import { shortMemberId } from "../../../src/cli/timeline-groups.ts";
-import type { ClusterView, GroupMemberView, GroupView, LogRecord, OpView, PartitionView, ReplicaView } from "../state/index.ts";
+import type { ClusterView, GroupMemberView, GroupView, LogRecord, OpView, PartitionView, ReplicaView, TxnView } from "../state/index.ts";
 
 /** Offsets shown per replica strip: the last STRIP of the partition's highest log end offset. */
 const STRIP = 40;
@@ -33,6 +35,7 @@ export function renderInspector(container: HTMLElement, view: ClusterView, focus
   parts.push("</div>");
   parts.push(`<p>Controller: <b data-field="controller">${esc(view.controller ?? "none")}</b>, controllerEpoch <b data-field="controllerEpoch">${view.controllerEpoch}</b> · ZooKeeper leader: <b>${esc(view.zkLeader ?? "none")}</b></p></section>`);
 
+  if (view.transactions.length > 0) parts.push(`<section class="insp-block transactions"><h3>Transactions</h3>${view.transactions.map(renderTxn).join("")}</section>`);
   if (view.groups.length > 0) parts.push(`<section class="insp-block groups"><h3>Consumer groups</h3>${view.groups.map(renderGroup).join("")}</section>`);
 
   const partitions = focusPartition === null ? view.partitions : view.partitions.filter((p) => p.topicPartition === focusPartition);
@@ -72,6 +75,17 @@ function renderGroup(g: GroupView): string {
   return `<div class="group" data-group="${esc(g.group)}" data-state="${esc(g.state)}" data-generation="${g.generation}">${head}${members}${committed}</div>`;
 }
 
+function renderTxn(x: TxnView): string {
+  const coordinator = x.coordinator === null ? "none" : x.coordinatorStatus === "active" ? x.coordinator : `${x.coordinator} (${x.coordinatorStatus})`;
+  const producer = x.client === null ? "" : `<br>producer <b>${esc(x.client)}</b> <span class="producer-txn-state" data-field="producer-txn-state">${esc(x.producerState ?? "?")}</span>${x.producerError !== null ? ` <span class="txn-error">${esc(x.producerError)}</span>` : ""}`;
+  return `<div class="txn" data-txn="${esc(x.transactionalId)}" data-state="${esc(x.state)}" data-producer-id="${x.producerId}" data-producer-epoch="${x.producerEpoch}" data-coordinator-epoch="${x.coordinatorEpoch}">
+    <b>${esc(x.transactionalId)}</b> <span class="txn-state ts-${esc(x.state)}" data-field="txn-state" title="${esc(x.previousState !== null ? `from ${x.previousState}` : "")}">${esc(x.state)}</span>
+    producerId <b data-field="producer-id">${x.producerId}</b> epoch <b data-field="producer-epoch">${x.producerEpoch}</b>
+    <br>partitions <b data-field="txn-partitions">${esc(x.partitions.join(", ") || "—")}</b>
+    <br>coordinator <b data-field="txn-coordinator">${esc(coordinator)}</b>${x.partition >= 0 ? ` · __transaction_state-${x.partition}` : ""} · coordinatorEpoch <b data-field="coordinator-epoch">${x.coordinatorEpoch}</b>${producer}
+    <br>transactions: <span class="txn-commits" data-field="commits">✓ ${x.commits} committed</span> · <span class="txn-aborts" data-field="aborts">✗ ${x.aborts} aborted</span>${x.failed > 0 ? ` · <span class="txn-error">${x.failed} failed / unknown</span>` : ""}</div>`;
+}
+
 function renderMember(m: GroupMemberView): string {
   const lag = m.lag.length === 0 && m.lagMax === null ? "" : `${m.lag.map((l) => `${esc(l.topicPartition)}:${l.lag}`).join(" ")}${m.lagMax !== null ? ` (max ${m.lagMax})` : ""}`;
   const title = m.inGroup ? `generation of its assignment ${m.assignmentGeneration}` : "not in the coordinator's member list, yet it believes it owns these partitions";
@@ -107,21 +121,30 @@ function renderReplica(p: PartitionView, r: ReplicaView, from: number, to: numbe
   for (let o = from; o < to; o++) {
     const record = present.get(o);
     const gone = truncated.get(o);
-    const marks = `${o === r.highWatermark ? '<i class="hw" title="high watermark">HW</i>' : ""}${o === r.logEndOffset ? '<i class="leo" title="log end offset">LEO</i>' : ""}`;
-    if (record !== undefined) {
+    const lso = r.lastStableOffset;
+    const below = [o === lso ? "LSO" : "", o === r.logEndOffset ? "LEO" : ""].filter((m) => m !== "").join("·");
+    const marks = `${o === r.highWatermark ? '<i class="hw" title="high watermark">HW</i>' : ""}${below !== "" ? `<i class="${o === r.logEndOffset ? "leo" : "leo lso-label"}" title="${o === lso ? "last stable offset; " : ""}${o === r.logEndOffset ? "log end offset" : ""}">${below}</i>` : ""}${o === lso ? '<i class="lso" title="last stable offset: read_committed consumers read below it"></i>' : ""}`;
+    if (record !== undefined && record.control !== undefined) {
+      // A transaction marker: a control record, drawn as a glyph (✓ COMMIT, ✗ ABORT) on a pale cell.
       const state = o < r.highWatermark ? "committed" : "uncommitted";
-      cells.push(`<span class="cell ${state}" style="border-bottom-color:${epochColour(record.epoch)}" title="offset ${o}: ${esc(record.value)} (epoch ${record.epoch})">${marks}</span>`);
+      cells.push(`<span class="cell control control-${record.control.toLowerCase()} ${state}" data-offset="${o}" data-control="${record.control}" style="border-bottom-color:${epochColour(record.epoch)}" title="offset ${o}: ${record.control} marker of producer ${record.producerId ?? "?"} (epoch ${record.epoch})"><b>${record.control === "COMMIT" ? "✓" : "✗"}</b>${marks}</span>`);
+    } else if (record !== undefined) {
+      const state = o < r.highWatermark ? "committed" : "uncommitted";
+      const txn = record.txn !== undefined ? ` txn-${record.txn}` : "";
+      const txnTitle = record.txn !== undefined ? `, transactional (producer ${record.producerId ?? "?"}, ${record.txn})` : "";
+      cells.push(`<span class="cell ${state}${txn}" data-offset="${o}"${record.txn !== undefined ? ` data-txn="${record.txn}"` : ""} style="border-bottom-color:${epochColour(record.epoch)}" title="offset ${o}: ${esc(record.value)} (epoch ${record.epoch}${txnTitle})">${marks}</span>`);
     } else if (gone !== undefined) {
-      cells.push(`<span class="cell truncated" title="offset ${o}: ${esc(gone.value)} truncated (epoch ${gone.epoch})">${marks}</span>`);
+      cells.push(`<span class="cell truncated" data-offset="${o}" title="offset ${o}: ${esc(gone.value)} truncated (epoch ${gone.epoch})">${marks}</span>`);
     } else {
-      cells.push(`<span class="cell empty">${marks}</span>`);
+      cells.push(`<span class="cell empty" data-offset="${o}">${marks}</span>`);
     }
   }
   const isLeader = p.leader === r.brokerId;
   const inIsr = p.isr.includes(r.brokerId);
   const label = `${r.host}${isLeader ? " ◆" : ""}${inIsr ? "" : " (out of ISR)"}`;
-  return `<div class="replica${r.up ? "" : " down"}" data-replica="${esc(r.host)}" data-hw="${r.highWatermark}" data-leo="${r.logEndOffset}" data-epoch="${r.leaderEpoch}">
-    <span class="replica-name" title="${esc(r.role)} · leaderEpoch ${r.leaderEpoch} · LEO ${r.logEndOffset} · HW ${r.highWatermark} · log start ${r.logStartOffset}">${esc(label)}<br><small>LEO ${r.logEndOffset} · HW ${r.highWatermark} · e${r.leaderEpoch}</small></span>${cells.join("")}</div>`;
+  const lso = r.lastStableOffset === null ? "" : ` · LSO ${r.lastStableOffset}`;
+  return `<div class="replica${r.up ? "" : " down"}" data-replica="${esc(r.host)}" data-hw="${r.highWatermark}" data-leo="${r.logEndOffset}" data-epoch="${r.leaderEpoch}"${r.lastStableOffset !== null ? ` data-lso="${r.lastStableOffset}"` : ""}>
+    <span class="replica-name" title="${esc(r.role)} · leaderEpoch ${r.leaderEpoch} · LEO ${r.logEndOffset} · HW ${r.highWatermark}${lso} · log start ${r.logStartOffset}">${esc(label)}<br><small>LEO ${r.logEndOffset} · HW ${r.highWatermark}${lso} · e${r.leaderEpoch}</small></span>${cells.join("")}</div>`;
 }
 
 function renderOps(ops: OpView[], title: string): string {

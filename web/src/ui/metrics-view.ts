@@ -23,7 +23,7 @@ export interface ChartSpec {
   /** What a student should read in it. */
   hint: string;
   /** A chart derived from the trace's events rather than sampled: lines never break, the value holds between points. */
-  derived?: "group-rebalances";
+  derived?: "group-rebalances" | "txn-ongoing";
 }
 
 const RM = "kafka.server:type=ReplicaManager,name=";
@@ -68,6 +68,17 @@ export const CHARTS: ChartSpec[] = [
     derived: "group-rebalances",
     hint: "per consumer group, its transitions into PreparingRebalance so far, counted from the coordinators' group-state events",
   },
+  {
+    title: "ongoing transactions (from txn-state)",
+    mbean: "derived:txn-state",
+    attribute: "ongoing",
+    mode: "gauge",
+    derived: "txn-ongoing",
+    hint: "per transaction coordinator, the transactional ids it holds in Ongoing, PrepareCommit, PrepareAbort or PrepareEpochFence, from its txn-state events",
+  },
+  { title: "producer txn-commit-time-ns-total", mbean: "kafka.producer:type=producer-metrics,client-id=", attribute: "txn-commit-time-ns-total", mode: "gauge", prefix: true, hint: "total ns the application spent in commitTransaction() (calls that returned)" },
+  { title: "producer txn-abort-time-ns-total", mbean: "kafka.producer:type=producer-metrics,client-id=", attribute: "txn-abort-time-ns-total", mode: "gauge", prefix: true, hint: "total ns the application spent in abortTransaction() (calls that returned)" },
+  { title: "producer txn-init-time-ns-total", mbean: "kafka.producer:type=producer-metrics,client-id=", attribute: "txn-init-time-ns-total", mode: "gauge", prefix: true, hint: "total ns the application spent in initTransactions(): finding the coordinator and InitProducerId" },
 ];
 
 const CHART_HEIGHT = 46;
@@ -82,6 +93,7 @@ interface Line {
 /** A chart's lines: gauges as sampled, meters as rates from Count deltas. */
 export function chartLines(index: TraceIndex, spec: ChartSpec): Line[] {
   if (spec.derived === "group-rebalances") return index.groupRebalances.map((s) => ({ node: s.node, t: s.t, v: s.v }));
+  if (spec.derived === "txn-ongoing") return index.txnOngoing.map((s) => ({ node: s.node, t: s.t, v: s.v }));
   const series: MetricSeries[] = [];
   for (const [key, list] of index.metrics) {
     const [mbean, attribute] = key.split("|");
@@ -116,7 +128,7 @@ export class MetricsView {
   ) {
     container.innerHTML = "";
     index.lanes.forEach((lane, i) => this.colours.set(lane.group === "group" ? lane.name.slice(6) : lane.name, schemeTableau10[i % 10]));
-    if (index.metrics.size === 0 && index.groupRebalances.length === 0) {
+    if (index.metrics.size === 0 && index.groupRebalances.length === 0 && index.txnOngoing.length === 0) {
       container.innerHTML = '<p class="muted">This trace has no metrics (it was recorded with --metrics-interval 0 or by an older kafkasim).</p>';
       return;
     }

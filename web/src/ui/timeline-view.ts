@@ -11,7 +11,7 @@
 import { axisBottom, brushX, scaleLinear, select, zoom, zoomIdentity, type BrushBehavior, type D3ZoomEvent, type ScaleLinear, type Selection, type ZoomBehavior } from "d3";
 import { shortMemberId } from "../../../src/cli/timeline-groups.ts";
 import { isRebalancing } from "../state/groups.ts";
-import { describeGroupSpan, lowerBound, type BandKind, type GroupSpan, type TraceIndex } from "./trace-index.ts";
+import { describeGroupSpan, describeTxnSpan, isTxnMessage, lowerBound, type BandKind, type GroupSpan, type TraceIndex, type TxnSpan } from "./trace-index.ts";
 
 export const LANE_HEIGHT = 30;
 const LABEL_WIDTH = 150;
@@ -44,6 +44,39 @@ export const GROUP_STATE_COLOURS: Record<string, string> = {
   Dead: "rgba(60,60,60,0.70)",
 };
 
+/**
+ * A transactional.id's coordinator state on its lane: Ongoing blue, PrepareCommit / CompleteCommit green (the
+ * prepare lighter), PrepareAbort / CompleteAbort red, PrepareEpochFence and Dead dark, Empty pale.
+ */
+export const TXN_STATE_COLOURS: Record<string, string> = {
+  Empty: "rgba(190,196,206,0.45)",
+  Ongoing: "rgba(66,133,244,0.45)",
+  PrepareCommit: "rgba(120,200,120,0.55)",
+  CompleteCommit: "rgba(46,158,80,0.65)",
+  PrepareAbort: "rgba(240,140,140,0.60)",
+  CompleteAbort: "rgba(198,40,40,0.60)",
+  PrepareEpochFence: "rgba(60,60,60,0.70)",
+  Dead: "rgba(60,60,60,0.70)",
+};
+
+const SHORT_TXN_STATES: Record<string, string> = { Ongoing: "Ong.", PrepareCommit: "P.Com", CompleteCommit: "Com", PrepareAbort: "P.Ab", CompleteAbort: "Ab", PrepareEpochFence: "Fence", Empty: "Empty", Dead: "Dead" };
+
+/** The transaction requests (src/protocol/transaction.ts) and their responses: a purple / crimson family. */
+export function txnMessageColour(type: string): string | null {
+  if (!isTxnMessage(type)) return null;
+  const request = type.endsWith("Response") ? type.slice(0, -"Response".length) : type;
+  switch (request) {
+    case "EndTxn":
+      return "#6a1b9a";
+    case "WriteTxnMarkers":
+      return "#d81b60";
+    case "TxnOffsetCommit":
+      return "#8e24aa";
+    default:
+      return "#ab47bc";
+  }
+}
+
 const SHORT_STATES: Record<string, string> = { PreparingRebalance: "Prep.", CompletingRebalance: "Compl.", Stable: "Stable", Empty: "Empty", Dead: "Dead" };
 
 /** The group protocol's requests (src/protocol/group.ts) and their responses: a teal family of their own. */
@@ -70,6 +103,8 @@ export function groupMessageColour(type: string): string | null {
 export function messageColour(type: string): string {
   const group = groupMessageColour(type);
   if (group !== null) return group;
+  const txn = txnMessageColour(type);
+  if (txn !== null) return txn;
   if (type.startsWith("Zk") || type.startsWith("Quorum") || type.startsWith("Learner")) return "#8e6cc0";
   if (type.startsWith("Fetch")) return "#3b7dd8";
   if (type.startsWith("Produce")) return "#2e9e50";
@@ -268,6 +303,7 @@ export class TimelineView {
       ctx.fillRect(a, laneY(role.lane) - LANE_HEIGHT / 2 + 2, Math.max(1, x(role.toT) - a), LANE_HEIGHT - 4);
     }
     this.drawGroupSpans(x, laneY, t0, t1);
+    this.drawTxnSpans(x, laneY, t0, t1);
     for (const band of index.bands) {
       if (band.toT < t0 || band.fromT > t1) continue;
       ctx.fillStyle = BAND_COLOURS[band.kind];
@@ -302,9 +338,18 @@ export class TimelineView {
     const first = lowerBound(m.sendT, t0 - m.maxSpanUs);
     const last = lowerBound(m.sendT, t1 + 1);
     let visible = 0;
-    for (let i = first; i < last; i++) if ((Number.isNaN(m.endT[i]) ? m.sendT[i] : m.endT[i]) >= t0) visible++;
+    let visibleTxn = 0;
+    const txnType = m.types.map(isTxnMessage);
+    for (let i = first; i < last; i++) {
+      if ((Number.isNaN(m.endT[i]) ? m.sendT[i] : m.endT[i]) < t0) continue;
+      visible++;
+      if (txnType[m.type[i]]) visibleTxn++;
+    }
     const stride = Math.max(1, Math.ceil(visible / MAX_ARROWS));
     const label = visible <= LABEL_ARROWS;
+    // Transaction requests are few among the fetches: always drawn, and labelled while few of them are in view.
+    const labelTxn = visibleTxn <= LABEL_ARROWS;
+    let labelledTxn = 0;
     // Dense windows fade each arrow, so overlapping traffic reads as density rather than a solid block.
     const alpha = label ? 0.9 : Math.max(0.12, Math.min(0.55, 400 / Math.min(visible, MAX_ARROWS)));
     let drawn = 0;
@@ -315,9 +360,11 @@ export class TimelineView {
     for (let i = first; i < last; i++) {
       const endT = Number.isNaN(m.endT[i]) ? m.sendT[i] : m.endT[i];
       if (endT < t0) continue;
-      if (seen++ % stride !== 0 && m.dropped[i] === 0) continue;
+      const isTxn = txnType[m.type[i]];
+      if (seen++ % stride !== 0 && m.dropped[i] === 0 && !isTxn) continue;
       if (m.from[i] < 0 || m.to[i] < 0) continue;
-      const type = m.types[m.type[i]];
+      const type = m.labels.get(i) ?? m.types[m.type[i]];
+      const labelIt = label || (isTxn && labelTxn);
       const x0 = x(m.sendT[i]);
       const y0 = laneY(m.from[i]);
       const y1 = laneY(m.to[i]);
@@ -337,10 +384,15 @@ export class TimelineView {
         yEnd = y1;
         ctx.strokeStyle = messageColour(type);
       }
-      ctx.globalAlpha = alpha;
+      ctx.globalAlpha = isTxn ? 0.95 : alpha;
       ctx.beginPath();
       ctx.moveTo(x0, y0);
-      ctx.lineTo(x1, yEnd);
+      if (m.from[i] === m.to[i] && m.dropped[i] === 0) {
+        // A request to itself (a coordinator's WriteTxnMarkers to its own partitions): a loop above the lane.
+        ctx.quadraticCurveTo((x0 + x1) / 2, y0 - 14, x1, yEnd);
+      } else {
+        ctx.lineTo(x1, yEnd);
+      }
       ctx.stroke();
       if (m.dropped[i] === 1) {
         ctx.beginPath();
@@ -349,19 +401,21 @@ export class TimelineView {
         ctx.moveTo(x1 + 4, yEnd - 4);
         ctx.lineTo(x1 - 4, yEnd + 4);
         ctx.stroke();
-      } else if (label) {
-        arrowHead(ctx, x0, y0, x1, yEnd);
+      } else if (labelIt) {
+        if (m.from[i] === m.to[i]) arrowHead(ctx, (x0 + x1) / 2, y0 - 7, x1, yEnd);
+        else arrowHead(ctx, x0, y0, x1, yEnd);
       }
-      if (label) {
+      if (labelIt) {
         // Label the arrow unless it would overprint one already written.
         const lx = (x0 + x1) / 2 + 2;
-        const ly = (y0 + yEnd) / 2 - 2;
+        const ly = (y0 + yEnd) / 2 - (m.from[i] === m.to[i] ? 9 : 2);
         const w = ctx.measureText(type).width;
         if (!labels.some((b) => lx < b.x + b.w && b.x < lx + w && Math.abs(b.y - ly) < 10)) {
           labels.push({ x: lx, y: ly, w });
           ctx.globalAlpha = 1;
-          ctx.fillStyle = "#333";
+          ctx.fillStyle = isTxn ? "#4a148c" : "#333";
           ctx.fillText(type, lx, ly);
+          if (isTxn) labelledTxn++;
         }
       }
       drawn++;
@@ -369,6 +423,7 @@ export class TimelineView {
     ctx.globalAlpha = 1;
     this.drawnArrows = drawn;
     this.canvas.dataset.arrows = String(drawn);
+    this.canvas.dataset.txnLabels = String(labelledTxn);
 
     // Key events.
     ctx.font = "12px sans-serif";
@@ -382,7 +437,7 @@ export class TimelineView {
       const px = x(mark.t);
       if ((lastX.get(mark.lane) ?? -99) > px - 8) continue;
       lastX.set(mark.lane, px);
-      ctx.fillStyle = mark.category === "election" ? "#b8860b" : mark.category === "truncation" ? "#c0392b" : mark.category === "isr" ? "#2c6fbb" : mark.category === "group" ? "#00695c" : "#333";
+      ctx.fillStyle = mark.category === "election" ? "#b8860b" : mark.category === "truncation" ? "#c0392b" : mark.category === "isr" ? "#2c6fbb" : mark.category === "group" ? "#00695c" : mark.category === "txn" ? (mark.glyph === "✗" || mark.glyph === "⚠" ? "#c62828" : mark.glyph === "✓" ? "#1b7a2e" : "#6a1b9a") : "#333";
       ctx.fillText(mark.glyph, px, laneY(mark.lane) - 4);
     }
 
@@ -436,7 +491,18 @@ export class TimelineView {
     ctx.font = "12px sans-serif";
     index.lanes.forEach((lane, i) => {
       ctx.fillStyle = "#222";
-      ctx.fillText(lane.name, 8, laneY(i) + (lane.group === "group" ? -3 : 4), LABEL_WIDTH - 12);
+      ctx.fillText(lane.name, 8, laneY(i) + (lane.group === "group" || lane.group === "txn" ? -3 : 4), LABEL_WIDTH - 12);
+      if (lane.group === "txn") {
+        // A transactional.id's lane: its coordinator's state and the producer id / epoch at the playback position.
+        const span = this.txnSpanAt(i, this.cursorT);
+        ctx.font = "10px sans-serif";
+        if (span !== null) {
+          ctx.fillStyle = span.state.endsWith("Abort") ? "#c62828" : span.state.endsWith("Commit") ? "#1b7a2e" : "#6a1b9a";
+          ctx.fillText(`${span.state} · pid ${span.producerId}/${span.producerEpoch}`, 8, laneY(i) + 10, LABEL_WIDTH - 12);
+        }
+        ctx.font = "12px sans-serif";
+        return;
+      }
       if (lane.group === "group") {
         // A group's lane: its state and generation at the playback position.
         const span = this.groupSpanAt(i, this.cursorT);
@@ -525,6 +591,65 @@ export class TimelineView {
     this.canvas.dataset.groupStates = states.join(";");
   }
 
+  /** The transactional ids' lanes: one box per coordinator state, labelled with the state and producer epoch when wide enough. */
+  private drawTxnSpans(x: (t: number) => number, laneY: (lane: number) => number, t0: number, t1: number): void {
+    const ctx = this.ctx;
+    ctx.font = "10px sans-serif";
+    let drawn = 0;
+    for (const span of this.index.txnSpans) {
+      if (span.toT < t0 || span.fromT > t1 || span.lane < 0) continue;
+      drawn++;
+      const a = Math.max(x(span.fromT), LABEL_WIDTH);
+      const w = Math.max(1, Math.min(x(span.toT), LABEL_WIDTH + this.width) - a);
+      const top = laneY(span.lane) - LANE_HEIGHT / 2 + 3;
+      const h = LANE_HEIGHT - 6;
+      ctx.fillStyle = TXN_STATE_COLOURS[span.state] ?? "rgba(150,150,150,0.4)";
+      ctx.fillRect(a, top, w, h);
+      if (span.coordinatorStatus !== "active") {
+        ctx.save();
+        ctx.beginPath();
+        ctx.rect(a, top, w, h);
+        ctx.clip();
+        ctx.strokeStyle = span.coordinatorStatus === "loading" ? "rgba(106,27,154,0.5)" : "rgba(90,90,90,0.6)";
+        ctx.beginPath();
+        for (let k = a - h; k < a + w; k += 6) {
+          ctx.moveTo(k, top + h);
+          ctx.lineTo(k + h, top);
+        }
+        ctx.stroke();
+        ctx.restore();
+      }
+      ctx.strokeStyle = "rgba(255,255,255,0.9)";
+      ctx.beginPath();
+      ctx.moveTo(a, top);
+      ctx.lineTo(a, top + h);
+      ctx.stroke();
+      const text = `${span.state} e${span.producerEpoch}${span.partitions.length > 0 ? ` ${span.partitions.join(",")}` : ""}`;
+      const fits = [text, `${span.state} e${span.producerEpoch}`, SHORT_TXN_STATES[span.state] ?? span.state].find((label) => ctx.measureText(label).width <= w - 6);
+      if (fits !== undefined) {
+        ctx.fillStyle = span.state === "Dead" || span.state === "PrepareEpochFence" ? "#fff" : "#1d1a2a";
+        ctx.fillText(fits, a + 3, laneY(span.lane) + 3);
+      }
+    }
+    this.canvas.dataset.txnSpans = String(drawn);
+    const states = this.index.lanes.filter((lane) => lane.group === "txn").map((lane) => {
+      const span = this.txnSpanAt(lane.index, this.cursorT);
+      return `${lane.name.slice(4)}=${span === null ? "none" : `${span.state}/${span.producerId}/${span.producerEpoch}`}`;
+    });
+    this.canvas.dataset.txnStates = states.join(";");
+  }
+
+  /** The transaction span on lane `lane` at time t (the last that starts at or before t). */
+  private txnSpanAt(lane: number, t: number): TxnSpan | null {
+    let found: TxnSpan | null = null;
+    for (const span of this.index.txnSpans) {
+      if (span.lane !== lane) continue;
+      if (span.fromT > t) break;
+      found = span;
+    }
+    return found;
+  }
+
   /** The group span on lane `lane` at time t (the last that starts at or before t). */
   private groupSpanAt(lane: number, t: number): GroupSpan | null {
     let found: GroupSpan | null = null;
@@ -591,6 +716,10 @@ export class TimelineView {
       const span = this.groupSpanAt(laneIndex, t);
       return span === null ? null : `${describeGroupSpan(span)}, from ${formatTime(span.fromT)}`;
     }
+    if (lane !== undefined && lane.group === "txn") {
+      const span = this.txnSpanAt(laneIndex, t);
+      return span === null ? null : `${describeTxnSpan(span)}, from ${formatTime(span.fromT)}`;
+    }
     // Nearest arrow: distance from the pointer to each visible segment.
     const m = this.index.messages;
     const laneY = (lane: number) => lane * LANE_HEIGHT + LANE_HEIGHT / 2 + 8;
@@ -615,7 +744,7 @@ export class TimelineView {
     const from0 = this.index.lanes[m.from[best]].name;
     const to0 = this.index.lanes[m.to[best]].name;
     const fate = m.dropped[best] === 1 ? `dropped at ${formatTime(m.endT[best])}` : Number.isNaN(m.endT[best]) ? "never delivered" : `delivered at ${formatTime(m.endT[best])}`;
-    return `${m.types[m.type[best]]}: ${from0} → ${to0}, sent at ${formatTime(m.sendT[best])}, ${fate}`;
+    return `${m.labels.get(best) ?? m.types[m.type[best]]}: ${from0} → ${to0}, sent at ${formatTime(m.sendT[best])}, ${fate}`;
   }
 
   private onHover(event: MouseEvent): void {

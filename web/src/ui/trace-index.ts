@@ -10,9 +10,13 @@ import { classify, type Category } from "../../../src/cli/timeline.ts";
 import { describeGroupEvent, shortMemberId } from "../../../src/cli/timeline-groups.ts";
 import type { TraceEvent, TraceHeader } from "../../../src/sim/trace.ts";
 import { entersRebalance, GroupStatusTracker, isRebalancing, type CoordinatorStatus } from "../state/groups.ts";
+import { TxnStatusTracker } from "../state/transactions.ts";
 
-/** "group": a consumer group's lane (its state over time from `group-state`), not a node. */
-export type LaneGroup = "zookeeper" | "broker" | "admin" | "client" | "group" | "other";
+/**
+ * "group": a consumer group's lane (its state over time from `group-state`), not a node; "txn": a
+ * transactional.id's lane (its coordinator's state over time from `txn-state`).
+ */
+export type LaneGroup = "zookeeper" | "broker" | "admin" | "client" | "group" | "txn" | "other";
 
 export interface Lane {
   name: string;
@@ -37,6 +41,12 @@ export interface Messages {
   types: string[];
   /** Largest end − send over all messages: a window query looks back this far. */
   maxSpanUs: number;
+  /**
+   * Labels richer than the type, by message index, for the transaction requests the trace describes:
+   * `EndTxn commit`, `WriteTxnMarkers ABORT a-1,b-0` (from the producer-txn-request / txn-markers-sent before
+   * the send).
+   */
+  labels: Map<number, string>;
 }
 
 export type BandKind = "down" | "power-loss" | "shutdown" | "paused" | "partition" | "network" | "disk" | "clock";
@@ -64,7 +74,7 @@ export interface KeyMark {
   t: number;
   seq: number;
   lane: number;
-  category: Category | "group";
+  category: Category | "group" | "txn";
   glyph: string;
   label: string;
 }
@@ -92,6 +102,23 @@ export interface MetricSeries {
   attribute: string;
   t: number[];
   v: number[];
+}
+
+/** A transactional.id's coordinator-side state on its lane, from one status change to the next. */
+export interface TxnSpan {
+  lane: number;
+  transactionalId: string;
+  /** Empty, Ongoing, PrepareCommit, PrepareAbort, CompleteCommit, CompleteAbort, Dead, PrepareEpochFence. */
+  state: string;
+  producerId: number;
+  producerEpoch: number;
+  partitions: readonly string[];
+  coordinatorEpoch: number;
+  coordinator: string | null;
+  coordinatorStatus: CoordinatorStatus;
+  fromT: number;
+  toT: number;
+  seq: number;
 }
 
 /** A consumer group's state on its lane, from one status change to the next. */
@@ -132,6 +159,14 @@ export interface TraceIndex {
    * one series per group (node = the group id), ending at the trace's end.
    */
   groupRebalances: MetricSeries[];
+  /** Transactional ids' lanes (lane index by id) and their coordinator-side state spans in time order. */
+  txnLanes: Map<string, number>;
+  txnSpans: TxnSpan[];
+  /**
+   * Derived from `txn-state`: per coordinator broker (node), the transactions it holds in Ongoing or a
+   * PrepareX state, as steps ending at the trace's end.
+   */
+  txnOngoing: MetricSeries[];
   /** Indexes of key events (marks, violations), in order: shift+step jumps between them. */
   keyIndexes: Int32Array;
   endT: number;
@@ -149,11 +184,23 @@ export function laneGroup(name: string): LaneGroup {
   return "client";
 }
 
-const GROUP_ORDER: LaneGroup[] = ["zookeeper", "broker", "admin", "client", "group", "other"];
+const GROUP_ORDER: LaneGroup[] = ["zookeeper", "broker", "admin", "client", "group", "txn", "other"];
 
 /** A consumer group's lane name (a space: no node is named so). */
 export function groupLaneName(group: string): string {
   return `group ${group}`;
+}
+
+/** A transactional.id's lane name (a space: no node is named so). */
+export function txnLaneName(transactionalId: string): string {
+  return `txn ${transactionalId}`;
+}
+
+/** The transaction requests (src/protocol/transaction.ts) and their responses. */
+export const TXN_MESSAGES: ReadonlySet<string> = new Set(["AddPartitionsToTxn", "AddOffsetsToTxn", "EndTxn", "TxnOffsetCommit", "WriteTxnMarkers"]);
+
+export function isTxnMessage(type: string): boolean {
+  return TXN_MESSAGES.has(type.endsWith("Response") ? type.slice(0, -"Response".length) : type);
 }
 
 export function indexTrace(header: TraceHeader, events: TraceEvent[]): TraceIndex {
@@ -162,10 +209,27 @@ export function indexTrace(header: TraceHeader, events: TraceEvent[]): TraceInde
   const groupIds = new Set<string>();
   for (const e of events) if (e.kind === "group-state") groupIds.add(String(e.group));
   const groupNames = [...groupIds].sort().map(groupLaneName);
-  const sorted = GROUP_ORDER.flatMap((group) => (group === "group" ? groupNames : names.filter((name) => laneGroup(name) === group)));
-  const lanes: Lane[] = sorted.map((name, index) => ({ name, group: groupNames.includes(name) && !names.includes(name) ? "group" : laneGroup(name), index }));
-  const laneOf = new Map(lanes.filter((lane) => lane.group !== "group").map((lane) => [lane.name, lane.index]));
+  // Transactional ids get lanes after the groups: the ids any coordinator announced.
+  const txnIds = new Set<string>();
+  for (const e of events) if (e.kind === "txn-state") txnIds.add(String(e.transactionalId));
+  const txnNames = [...txnIds].sort().map(txnLaneName);
+  const sorted = GROUP_ORDER.flatMap((group) => (group === "group" ? groupNames : group === "txn" ? txnNames : names.filter((name) => laneGroup(name) === group)));
+  const lanes: Lane[] = sorted.map((name, index) => ({
+    name,
+    group: names.includes(name) ? laneGroup(name) : groupNames.includes(name) ? "group" : txnNames.includes(name) ? "txn" : laneGroup(name),
+    index,
+  }));
+  const laneOf = new Map(lanes.filter((lane) => lane.group !== "group" && lane.group !== "txn").map((lane) => [lane.name, lane.index]));
   const groupLanes = new Map([...groupIds].map((id) => [id, lanes.findIndex((lane) => lane.group === "group" && lane.name === groupLaneName(id))]));
+  const txnLanes = new Map([...txnIds].map((id) => [id, lanes.findIndex((lane) => lane.group === "txn" && lane.name === txnLaneName(id))]));
+  const txnTracker = new TxnStatusTracker();
+  const txnSpans: TxnSpan[] = [];
+  const openTxnSpan = new Map<string, TxnSpan>();
+  const ongoingSeries = new Map<string, MetricSeries>();
+  /** Per coordinator, the ids it holds in Ongoing / PrepareX. */
+  const ongoingIds = new Map<string, Set<string>>();
+  /** The last producer-txn-request per client and txn-markers-sent per coordinator (the labels of their sends). */
+  const lastTxnRequest = new Map<string, TraceEvent>();
   const groupTracker = new GroupStatusTracker();
   const groupSpans: GroupSpan[] = [];
   const openGroupSpan = new Map<string, GroupSpan>();
@@ -203,6 +267,31 @@ export function indexTrace(header: TraceHeader, events: TraceEvent[]): TraceInde
     const e = events[i];
     const lane = laneOf.get(e.node) ?? -1;
     if (e.kind !== "send" && e.kind !== "deliver" && e.kind !== "drop" && e.kind !== "fetch") {
+      for (const status of txnTracker.apply(i, e)) {
+        const before = openTxnSpan.get(status.transactionalId);
+        if (before !== undefined) before.toT = e.t;
+        const txnLane = txnLanes.get(status.transactionalId);
+        if (txnLane !== undefined) {
+          const span: TxnSpan = {
+            lane: txnLane,
+            transactionalId: status.transactionalId,
+            state: status.state,
+            producerId: status.producerId,
+            producerEpoch: status.producerEpoch,
+            partitions: status.partitions,
+            coordinatorEpoch: status.coordinatorEpoch,
+            coordinator: status.coordinator,
+            coordinatorStatus: status.coordinatorStatus,
+            fromT: e.t,
+            toT: endT,
+            seq: e.seq,
+          };
+          openTxnSpan.set(status.transactionalId, span);
+          txnSpans.push(span);
+        }
+        if (e.kind === "txn-state") ongoing(ongoingIds, ongoingSeries, e.node, status.transactionalId, isOpenTxnState(status.state), e.t);
+      }
+      if (e.kind === "producer-txn-request" || e.kind === "txn-markers-sent") lastTxnRequest.set(e.node, e);
       for (const status of groupTracker.apply(i, e)) {
         const before = openGroupSpan.get(status.group);
         if (before !== undefined) before.toT = e.t;
@@ -234,9 +323,12 @@ export function indexTrace(header: TraceHeader, events: TraceEvent[]): TraceInde
       }
     }
     switch (e.kind) {
-      case "send":
+      case "send": {
         builder.send(e, lane, laneOf.get(String(e.to)) ?? -1);
+        const label = txnMessageLabel(e, lastTxnRequest.get(e.node));
+        if (label !== null) builder.label(label);
         continue;
+      }
       case "deliver":
         builder.end(e, false);
         continue;
@@ -311,18 +403,18 @@ export function indexTrace(header: TraceHeader, events: TraceEvent[]): TraceInde
     if (e.kind === "fault" || e.kind === "settle") {
       narrative.push({ t: e.t, seq: e.seq, label: faultLabel(e), ...(typeof e.note === "string" ? { note: e.note } : {}) });
     }
-    // Group events first: their lanes here include the group's own (classify knows only nodes).
-    const row = groupRow(e, groupLanes) ?? classify(e);
+    // Group and transaction events first: their lanes here include the group's or id's own (classify knows only nodes).
+    const row = groupRow(e, groupLanes) ?? txnRow(e) ?? classify(e);
     if (row !== null && row.category !== "violation") {
       const rowLanes = row.lanes.length > 0 ? row.lanes : [e.node];
       for (const name of rowLanes) {
-        const l = laneOf.get(name) ?? (name.startsWith("group ") ? groupLanes.get(name.slice(6)) : undefined);
+        const l = laneOf.get(name) ?? (name.startsWith("group ") ? groupLanes.get(name.slice(6)) : name.startsWith("txn ") ? txnLanes.get(name.slice(4)) : undefined);
         if (l !== undefined && l >= 0) marks.push({ t: e.t, seq: e.seq, lane: l, category: row.category, glyph: row.glyph, label: row.label });
       }
       keyIndexes.push(i);
     }
   }
-  for (const series of rebalanceSeries.values()) {
+  for (const series of [...rebalanceSeries.values(), ...ongoingSeries.values()]) {
     series.t.push(endT);
     series.v.push(series.v[series.v.length - 1]);
   }
@@ -341,6 +433,9 @@ export function indexTrace(header: TraceHeader, events: TraceEvent[]): TraceInde
     groupLanes,
     groupSpans,
     groupRebalances: [...rebalanceSeries.values()].sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0)),
+    txnLanes,
+    txnSpans,
+    txnOngoing: [...ongoingSeries.values()].sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0)),
     keyIndexes: Int32Array.from(keyIndexes),
     endT,
   };
@@ -375,6 +470,95 @@ export function groupRow(e: TraceEvent, groupLanes: Map<string, number>): { cate
       return described !== null ? own(described.glyph, described.label) : null;
     }
   }
+}
+
+/** The coordinator states of a transaction not yet complete (counted as ongoing on the dashboard). */
+export function isOpenTxnState(state: string): boolean {
+  return state === "Ongoing" || state === "PrepareCommit" || state === "PrepareAbort" || state === "PrepareEpochFence";
+}
+
+/** Moves `id` in or out of `node`'s open transactions, adding a step to its series when the count changes. */
+function ongoing(ids: Map<string, Set<string>>, byNode: Map<string, MetricSeries>, node: string, id: string, open: boolean, t: number): void {
+  // A coordinator that takes an id over: the previous one no longer holds it.
+  for (const [other, set] of ids) if (other !== node && set.delete(id)) step(byNode, other, set.size, t);
+  let set = ids.get(node);
+  if (set === undefined) ids.set(node, (set = new Set()));
+  const had = set.has(id);
+  if (open === had) return;
+  if (open) set.add(id);
+  else set.delete(id);
+  step(byNode, node, set.size, t);
+}
+
+function step(byNode: Map<string, MetricSeries>, node: string, value: number, t: number): void {
+  let series = byNode.get(node);
+  if (series === undefined) byNode.set(node, (series = { node, mbean: "derived:txn-state", attribute: "ongoing", t: [0], v: [0] }));
+  series.t.push(t, t);
+  series.v.push(series.v[series.v.length - 1], value);
+}
+
+/**
+ * A transaction request's label on the diagram: EndTxn with the outcome the producer asked for (its
+ * producer-txn-request names the state, COMMITTING_ / ABORTING_TRANSACTION), WriteTxnMarkers with the marker
+ * type and partitions (the coordinator's txn-markers-sent just before, for that broker). Null: the type will do.
+ */
+function txnMessageLabel(e: TraceEvent, before: TraceEvent | undefined): string | null {
+  if (before === undefined || before.t !== e.t) return null;
+  if (e.type === "EndTxn" && before.kind === "producer-txn-request" && before.type === "EndTxn") {
+    return before.state === "ABORTING_TRANSACTION" ? "EndTxn abort" : before.state === "COMMITTING_TRANSACTION" ? "EndTxn commit" : null;
+  }
+  if (e.type === "WriteTxnMarkers" && before.kind === "txn-markers-sent" && `broker-${String(before.brokerId)}` === e.to) {
+    const partitions = Array.isArray(before.partitions) ? (before.partitions as unknown[]).map(String).join(",") : "";
+    return `WriteTxnMarkers ${String(before.result)} ${partitions}`.trim();
+  }
+  return null;
+}
+
+/**
+ * The transaction key events (issue 16's trace contract): a `txn` op's outcome on the producer's lane (✓
+ * committed, ✗ aborted, ⚠ failed, ? unknown); a marker written on the partition leader's lane (✓ / ✗ with the
+ * partition and offset); the coordinator's loading / loaded / unloaded of a __transaction_state partition and
+ * its timeout aborts on the broker's lane (the aborted id's lane too). Coordinator state changes are key events
+ * too (shift+→ stops at them) but draw no glyph: the id's lane shows them.
+ */
+export function txnRow(e: TraceEvent): { category: "txn"; glyph: string; label: string; lanes: string[] } | null {
+  const own = (glyph: string, label: string, lanes: string[] = [e.node]) => ({ category: "txn" as const, glyph, label, lanes });
+  switch (e.kind) {
+    case "op": {
+      if (e.f !== "txn" || e.type === "invoke") return null;
+      const lane = typeof e.process === "string" ? e.process : e.node;
+      const records = Array.isArray(e.sends) ? `, ${e.sends.length} records` : "";
+      const who = `txn ${String(e.transactionalId)} (pid ${String(e.producerId)}/${String(e.producerEpoch)}${records})`;
+      if (e.type === "ok") return e.result === "abort" ? own("✗", `${who} aborted`, [lane]) : own("✓", `${who} committed`, [lane]);
+      if (e.type === "fail") return own("⚠", `${who} ${String(e.result)} failed${typeof e.error === "string" ? `: ${e.error}` : ""}`, [lane]);
+      return own("?", `${who} ${String(e.result)}: outcome unknown${typeof e.error === "string" ? ` (${e.error})` : ""}`, [lane]);
+    }
+    case "txn-state":
+      return { category: "txn", glyph: "", label: `txn ${String(e.transactionalId)} ${String(e.previousState)} → ${String(e.state)} (pid ${String(e.producerId)}/${String(e.producerEpoch)}, coordinatorEpoch ${String(e.coordinatorEpoch)})`, lanes: [txnLaneName(String(e.transactionalId))] };
+    case "txn-marker-written":
+      return own(e.result === "ABORT" ? "✗" : "✓", `${String(e.result)} marker ${String(e.topic)}-${String(e.partition)}@${String(e.offset)} (pid ${String(e.producerId)}/${String(e.producerEpoch)}, coordinatorEpoch ${String(e.coordinatorEpoch)})`);
+    case "txn-coordinator-loading":
+      return own("◔", `txn coordinator loading __transaction_state-${String(e.partition)} (coordinatorEpoch ${String(e.coordinatorEpoch)})`);
+    case "txn-coordinator-loaded":
+      return own("●", `txn coordinator loaded __transaction_state-${String(e.partition)} (${String(e.transactionalIds)} ids)`);
+    case "txn-coordinator-unloaded":
+      return own("○", `txn coordinator unloaded __transaction_state-${String(e.partition)}`);
+    case "txn-timeout-abort": {
+      const lanes = [e.node];
+      if (typeof e.transactionalId === "string") lanes.push(txnLaneName(e.transactionalId));
+      return own("⏱", `txn ${String(e.transactionalId)} timed out: aborted by the coordinator`, lanes);
+    }
+    case "transaction-state-topic-created":
+      return own("◇", `__transaction_state created (${String(e.partitions)} partitions)`);
+    default:
+      return null;
+  }
+}
+
+/** A transaction span's one-line description (the lane's hover). */
+export function describeTxnSpan(span: TxnSpan): string {
+  const where = span.coordinatorStatus === "active" ? `coordinator ${span.coordinator ?? "?"}` : `coordinator ${span.coordinator ?? "?"} ${span.coordinatorStatus}`;
+  return `txn ${span.transactionalId}: ${span.state}, producerId ${span.producerId} epoch ${span.producerEpoch}, partitions ${span.partitions.join(",") || "none"}, coordinatorEpoch ${span.coordinatorEpoch}, ${where}`;
 }
 
 /** A group span's one-line description (the lane's hover and label). */
@@ -462,7 +646,13 @@ class MessageBuilder {
   private readonly types: string[] = [];
   private readonly typeIndex = new Map<string, number>();
   private readonly byMid = new Map<number, number>();
+  private readonly labels = new Map<number, string>();
   private maxSpanUs = 0;
+
+  /** Labels the message just sent. */
+  label(text: string): void {
+    this.labels.set(this.sendT.length - 1, text);
+  }
 
   send(e: TraceEvent, from: number, to: number): void {
     const name = String(e.type);
@@ -508,6 +698,7 @@ class MessageBuilder {
       endSeq: Int32Array.from(this.endSeq),
       types: this.types,
       maxSpanUs: this.maxSpanUs,
+      labels: this.labels,
     };
   }
 }
