@@ -1,8 +1,9 @@
-// The long robustness sweeps of issues 14 and 15, behind their own script (npm run sweep): the aggressive unsafe
+// The long robustness sweeps of issues 14, 15 and 16, behind their own script (npm run sweep): the aggressive unsafe
 // scenario (and its ZooKeeper-only variant) must end every seed without a model error, the harsh safe chaos
 // scenario without a model error or a violation, and the consumer-group chaos fixtures without a model error or
 // a group checker violation (double-assignment, lost-commit, skipped-record; their other violations are printed,
-// not judged: see docs/groups.md, "Robustness"). Seeds via SWEEP_SEEDS (default 1000 / 1000 / 500 / 300 / 300).
+// not judged: see docs/groups.md, "Robustness"), and the exactly-once pipeline under safe chaos without a model
+// error or any violation. Seeds via SWEEP_SEEDS (default 1000 / 1000 / 500 / 300 / 300 / 300).
 // Prints each sweep's totals line and exits 1 when a bound is broken.
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -16,6 +17,7 @@ const sweeps = [
   { file: "test/fixtures/repro/harsh-safe.json", seeds: 500, violationsAllowed: false },
   { file: "test/fixtures/repro/group-chaos.json", seeds: 300, violationsAllowed: false, judged: GROUP_VIOLATIONS },
   { file: "test/fixtures/repro/group-chaos-harsh.json", seeds: 300, violationsAllowed: false, judged: GROUP_VIOLATIONS },
+  { file: "scenarios/transactions-eos-chaos.json", seeds: 300, violationsAllowed: false },
 ];
 
 let ok = true;

@@ -17,7 +17,7 @@ import { type TracePoint, topicPartitionName } from "./groups-history.ts";
 export interface TxnSend {
   readonly topicPartition: string;
   readonly value: string;
-  /** The offset the broker acknowledged (-1: unknown, the transaction did not end ok). */
+  /** The offset the broker acknowledged the record at (-1: not acknowledged, or not known). */
   offset: number;
 }
 
@@ -90,6 +90,11 @@ export class TransactionHistory {
   private readonly byOffset = new Map<string, Transaction>();
   private readonly incarnationByNode = new Map<string, number>();
 
+  /**
+   * `${topicPartition}@${offset}` → the producer id of the transactional record a leader appended there (the
+   * latest append wins after a truncation): who really wrote a record, when several transactions sent its value.
+   */
+  readonly producerAt = new Map<string, number>();
   /** The processors (client-config with role "processor"), in first-seen order. */
   readonly processors: ProcessorInfo[] = [];
 
@@ -105,6 +110,9 @@ export class TransactionHistory {
         return;
       case "txn-state":
         this.state(event);
+        return;
+      case "log-append":
+        if (event.isTransactional === true && event.asLeader === true && event.isControl !== true) this.transactionalAppend(event);
         return;
       case "client-config":
         if (event.role === "processor" && typeof event.group === "string" && typeof event.input === "string" && typeof event.output === "string") {
@@ -228,6 +236,12 @@ export class TransactionHistory {
       const value = values[i];
       if (typeof offset === "number" && typeof value === "string") this.reads.push({ process, topicPartition, offset, value, at: { t: event.t, seq: event.seq } });
     }
+  }
+
+  private transactionalAppend(event: TraceEvent): void {
+    const offsets = event.offsets;
+    if (typeof event.topicPartition !== "string" || typeof event.producerId !== "number" || !Array.isArray(offsets)) return;
+    for (const offset of offsets) if (typeof offset === "number") this.producerAt.set(`${event.topicPartition}@${offset}`, event.producerId);
   }
 
   private state(event: TraceEvent): void {

@@ -35,10 +35,18 @@ function sendsByValue(history: TransactionHistory): Map<string, Candidate[]> {
   return found;
 }
 
-/** The transactions that may have written `read`: those that sent its value to its partition, not acknowledged elsewhere. */
-function writers(read: CommittedRead, byValue: Map<string, Candidate[]>): Candidate[] {
+/**
+ * The transactions that may have written `read`: those that sent its value to its partition, not acknowledged
+ * elsewhere, under the producer id the leader appended the record with (when the trace says: processors write
+ * one derived value in several transactions — an aborted one and the one that committed it).
+ */
+function writers(read: CommittedRead, byValue: Map<string, Candidate[]>, history: TransactionHistory): Candidate[] {
   const list = byValue.get(read.value) ?? [];
-  return list.filter(({ txn, offset }) => txn.sends.get(read.value)!.topicPartition === read.topicPartition && (offset < 0 || offset === read.offset));
+  const producerId = history.producerAt.get(`${read.topicPartition}@${read.offset}`);
+  return list.filter(
+    ({ txn, offset }) =>
+      txn.sends.get(read.value)!.topicPartition === read.topicPartition && (offset < 0 || offset === read.offset) && (producerId === undefined || producerId === txn.producerId),
+  );
 }
 
 function fate(txn: Transaction, read: CommittedRead, history: TransactionHistory): Fate {
@@ -95,7 +103,7 @@ export function checkAbortedReads(history: TransactionHistory, now: number): Vio
   const byValue = sendsByValue(history);
   const findings = new Findings();
   for (const read of history.reads) {
-    const candidates = writers(read, byValue);
+    const candidates = writers(read, byValue, history);
     if (candidates.length === 0) continue;
     const fates = candidates.map(({ txn }) => fate(txn, read, history));
     if (fates.some((f) => f === "committed" || f === "unknown")) continue;
@@ -132,7 +140,7 @@ export function checkZombieWrites(history: TransactionHistory, now: number): Vio
   const byValue = sendsByValue(history);
   const findings = new Findings();
   for (const read of history.reads) {
-    for (const { txn } of writers(read, byValue)) {
+    for (const { txn } of writers(read, byValue, history)) {
       const changes = (history.states.get(txn.transactionalId) ?? []).filter((change) => change.at.seq > txn.invokedAt.seq);
       const fence = changes.find((change) => fences(change, txn));
       if (fence === undefined) continue;

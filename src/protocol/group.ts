@@ -228,11 +228,17 @@ export function javaStringHashCode(text: string): number {
 }
 
 /**
- * GroupMetadataManager.partitionFor: Utils.abs(groupId.hashCode) % offsets.topic.num.partitions. Utils.abs
- * maps Integer.MIN_VALUE to 0 (it is `n & 0x7fffffff`), unlike Math.abs.
+ * GroupMetadataManager.partitionFor (and TransactionStateManager.partitionFor): Utils.abs(id.hashCode) %
+ * partitions. Utils.abs is `n == Integer.MIN_VALUE ? 0 : Math.abs(n)` (0.10.2 through 3.9), so a negative hash
+ * maps to its absolute value — not `n & 0x7fffffff`, which differs for every negative n.
  */
 export function partitionForGroup(groupId: string, numPartitions: number): number {
-  return (javaStringHashCode(groupId) & 0x7fffffff) % numPartitions;
+  return utilsAbs(javaStringHashCode(groupId)) % numPartitions;
+}
+
+/** org.apache.kafka.common.utils.Utils.abs. */
+export function utilsAbs(n: number): number {
+  return n === -2147483648 ? 0 : Math.abs(n);
 }
 
 /** The internal offsets topic (Topic.GROUP_METADATA_TOPIC_NAME). */

@@ -269,12 +269,11 @@ export class ProcessorWorkload implements Process {
     const outputs = inputs.map((input) => this.send(input, () => {}));
     const finish = (type: "ok" | "fail" | "info", result: "commit" | "abort", cause: string | null): void => {
       if (this.context.tracing) {
-        const committed = type === "ok" && result === "commit";
         const sends = outputs.map((o) => ({
           topic: this.workload.output,
           partition: o.partition,
           value: o.value,
-          offset: committed ? o.offset : -1,
+          offset: o.offset,
           input: { topic: o.input.topic, partition: o.input.partition, offset: o.input.offset, value: o.input.value },
         }));
         const fields = { ...base, type, result, sends, offsets: { group: group.groupId, offsets } };

@@ -306,7 +306,8 @@ export class TransactionalProducerWorkload implements Process {
   private outcome(current: OpenTransaction, type: "ok" | "fail" | "info", result: "commit" | "abort", error: string | null): void {
     if (this.current === current) this.current = null;
     if (this.context.tracing) {
-      const sends = current.sends.map((s) => ({ topic: s.topic, partition: s.partition, value: s.value, offset: type === "ok" && result === "commit" ? s.offset : -1 }));
+      // The offset each record was acknowledged at (-1: not acknowledged), whatever became of the transaction.
+      const sends = current.sends.map((s) => ({ topic: s.topic, partition: s.partition, value: s.value, offset: s.offset }));
       const base = { process: this.context.node, f: "txn", opId: current.opId, type, transactionalId: this.transactionalId, producerId: current.producerId, producerEpoch: current.producerEpoch, result, sends };
       this.context.trace("op", error === null ? base : { ...base, error });
     }

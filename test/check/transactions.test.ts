@@ -66,6 +66,28 @@ function named(violations: Violation[], name: string): Violation[] {
 }
 
 describe("transaction checkers", () => {
+  describe("one value sent by two transactions (a processor's aborted try and the committed retry)", () => {
+    /** x1 (pid 7) aborted "v>out" unacknowledged; x3 (pid 9) committed it; the leader appended it at 5 under `writer`. */
+    function retried(writer: number): Violation[] {
+      const s = new TxnScript()
+        .txn("x1", 1, "invoke", ["v>out"])
+        .txn("x1", 1, "ok", ["v>out"], { result: "abort" })
+        .txn("x3", 1, "invoke", ["v>out"], { pid: 9 })
+        .at(1000, "broker-2", "log-append", { topicPartition: "t-0", baseOffset: 5, lastOffset: 5, asLeader: true, offsets: [5], values: ["v>out"], isTransactional: true, producerId: writer, producerEpoch: 0 })
+        .txn("x3", 1, "ok", ["v>out"], { result: "commit", pid: 9, offsets: [5] })
+        .poll("v1", [5], ["v>out"]);
+      return run(s);
+    }
+
+    it("judges the record by the producer id the leader appended it with: the committed copy is no aborted read", () => {
+      expect(retried(9)).to.deep.equal([]);
+    });
+
+    it("still flags the aborted transaction's own copy", () => {
+      expect(named(retried(7), "aborted-read")).to.have.length(1);
+    });
+  });
+
   describe("aborted-read", () => {
     it("flags a read_committed poll of an aborted transaction's records", () => {
       const s = new TxnScript().txn("p1", 1, "invoke", ["p1-000000", "p1-000001"]).txn("p1", 1, "ok", ["p1-000000", "p1-000001"], { result: "abort" }).poll("c1", [0, 1], ["p1-000000", "p1-000001"]);

@@ -57,6 +57,7 @@ const GOLDEN: Readonly<Record<string, string>> = {
   "reassignment": "8e9289aa90d042bc",
   "retention": "f94ba79a6df59513",
   "safe-chaos": "68fa10730b556d44",
+  "transactions-eos-chaos": "e8613e4f68967e48",
   "unclean-election": "21ee15ec1ef3e24b",
   "unclean-election-off": "7b5c9551860337b4",
   "zk-session-expiry": "c144c3ed13fb3f71",

@@ -51,6 +51,8 @@ const PAIRS: Pair[] = [
   // Consumer groups (issue 15): the at-most-once commit pitfall, and offsets rolled back by an unclean election.
   { failure: "groups: commit before processing", broken: ["group-commit-before-process"], fixed: ["group-commit-after-process"], firstSeed: 1 },
   { failure: "groups: offsets unclean election", broken: ["group-offsets-unclean-rollback"], fixed: ["group-offsets-clean-failover"], firstSeed: 1 },
+  // Transactions (issue 16): an exactly-once pipeline under safe chaos (its explore sweep is in npm run sweep).
+  { failure: "transactions: exactly-once under chaos", broken: [], fixed: ["transactions-eos-chaos"], firstSeed: 1 },
 ];
 
 /**
