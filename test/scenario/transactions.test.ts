@@ -92,3 +92,16 @@ describe("the transactionCoordinatorOf selector", () => {
     );
   });
 });
+
+describe("transaction.timeout.ms above the brokers' transaction.max.timeout.ms", () => {
+  it("is answered INVALID_TRANSACTION_TIMEOUT by the coordinator: initTransactions fails (fatal) and the producer closes", () => {
+    const base = spec();
+    const clients = (base.clients as Spec[]).map((c) => (c.id === "p1" ? { ...c, config: { ...(c.config as Spec), "transaction.timeout.ms": 1_000_000 } } : c));
+    const { events } = run({ ...base, clients });
+    const states = kinds(events, "producer-txn-state", (e) => e.node === "p1");
+    expect(states.map((e) => e.state)).to.deep.equal(["INITIALIZING", "FATAL_ERROR"]);
+    expect(states[1].error).to.equal("INVALID_TRANSACTION_TIMEOUT");
+    expect(ops(events, "invoke", (e) => e.f === "txn")).to.deep.equal([]);
+    expect(kinds(events, "producer-closed", (e) => e.node === "p1")).to.have.length(1);
+  });
+});
