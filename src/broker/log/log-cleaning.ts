@@ -36,14 +36,15 @@ export interface CompactionOutcome {
 
 /**
  * LogCleanerManager.cleanableOffsets + LogToClean: the dirty range [firstDirty, firstUncleanable) ends at the
- * active segment, the high watermark (as the last stable offset) and the first segment younger than
+ * active segment, the last stable offset (min(first unstable offset, HW): an open transaction is never cleaned)
+ * and the first segment younger than
  * min.compaction.lag.ms, rounded down to a segment base; the ratio is its bytes over clean plus dirty bytes.
  */
 export function cleanableState(log: Log, nowMs: number): CleanableState {
   const segments = log.segments;
   const active = log.activeSegment;
   const firstDirty = log.firstDirtyOffset;
-  let bound = Math.min(active.baseOffset, log.highWatermark);
+  let bound = Math.min(active.baseOffset, log.lastStableOffset);
   const lag = log.config["min.compaction.lag.ms"];
   if (lag > 0) {
     for (const i of segmentsOverlapping(log.segments, firstDirty, active.baseOffset)) {
@@ -100,7 +101,7 @@ export function compactLog(log: Log, now: number, done?: (outcome: CompactionOut
     minCompactionLagMs: log.config["min.compaction.lag.ms"],
     firstDirtyOffset: log.firstDirtyOffset,
     activeSegmentBaseOffset: log.activeSegment.baseOffset,
-    lastStableOffset: log.highWatermark,
+    lastStableOffset: log.lastStableOffset,
     segmentBytes: log.config["segment.bytes"],
   });
   const rewrites = planRewrites(originals, input, result.segments);

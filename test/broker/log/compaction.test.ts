@@ -104,6 +104,21 @@ describe("Log compaction (integration with the cleaner)", () => {
     expect(readOffsets(log)).to.have.length(18);
   });
 
+  it("never cleans at or beyond an open transaction's first offset (the last stable offset), even below the high watermark", () => {
+    const rig = makeBroker({ topicConfig: () => COMPACTED, config: { "log.cleaner.enable": false } });
+    const log = compacted(rig);
+    // A transaction opens at offset 0 and stays open; keyed records follow it.
+    const open = makeBatch({ baseOffset: 0, partitionLeaderEpoch: 0, producerId: 7, producerEpoch: 0, baseSequence: 0, isTransactional: true, records: [{ key: "k0", value: "t0", timestamp: 0 }] });
+    expect(log.appendAsLeader(open, 0).error).to.equal(null);
+    fillKeyed(log, 3, 6);
+    expect(log.highWatermark).to.equal(19);
+    expect(log.lastStableOffset).to.equal(0);
+    expect(cleanableState(log, 0).cleanableBytes).to.equal(0);
+    log.compact(0);
+    runFor(rig.world, 20);
+    expect(readOffsets(log)).to.have.length(19);
+  });
+
   it("the cleaner thread picks a log whose dirty ratio exceeds min.cleanable.dirty.ratio and checkpoints its progress", () => {
     const rig = makeBroker({ topicConfig: (topic) => (topic === "c" ? COMPACTED : {}), trace: true });
     const log = compacted(rig);
