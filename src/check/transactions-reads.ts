@@ -133,7 +133,8 @@ function fences(change: TxnStateChange, txn: Transaction): boolean {
  * id, epoch e) that the coordinator fenced before committing it: after the transaction's invoke, the first
  * `txn-state` of the transactional id giving a newer producer (another producer id, or an epoch above e; commits
  * excepted, as KIP-890's per-transaction bump gives PrepareCommit the next epoch) comes before any PrepareCommit
- * of that producer id at epoch e or above. One violation per (consumer, transaction).
+ * (or CompleteCommit: the successor of a coordinator that failed mid-transition completes it) of that producer id
+ * at epoch e or above. One violation per (consumer, transaction).
  */
 export function checkZombieWrites(history: TransactionHistory, now: number): Violation[] {
   if (history.reads.length === 0 || history.states.size === 0) return [];
@@ -144,7 +145,9 @@ export function checkZombieWrites(history: TransactionHistory, now: number): Vio
       const changes = (history.states.get(txn.transactionalId) ?? []).filter((change) => change.at.seq > txn.invokedAt.seq);
       const fence = changes.find((change) => fences(change, txn));
       if (fence === undefined) continue;
-      const commit = changes.find((change) => change.state === "PrepareCommit" && change.producerId === txn.producerId && change.producerEpoch >= txn.producerEpoch);
+      // A PrepareCommit, or a CompleteCommit alone: a coordinator that wrote PrepareCommit and failed before its
+      // transition was traced leaves the commit to its successor, which loads it and completes it.
+      const commit = changes.find((change) => (change.state === "PrepareCommit" || change.state === "CompleteCommit") && change.producerId === txn.producerId && change.producerEpoch >= txn.producerEpoch);
       if (commit !== undefined && commit.at.seq < fence.at.seq) continue;
       findings.add(read, txn, String(txn.id), () => ({
         fencedBy: { state: fence.state, producerId: fence.producerId, producerEpoch: fence.producerEpoch, coordinator: fence.node, at: fence.at.t },

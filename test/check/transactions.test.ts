@@ -181,6 +181,18 @@ describe("transaction checkers", () => {
       expect(run(s)).to.deep.equal([]);
     });
 
+    it("does not flag a transaction a new coordinator completed (its PrepareCommit written by a coordinator that failed before tracing it)", () => {
+      const s = new TxnScript()
+        .state("Ongoing", 0)
+        .txn("p1", 1, "invoke", ["p1-000000"])
+        .state("CompleteCommit", 0)
+        .txn("p1", 1, "ok", ["p1-000000"], { result: "commit", offsets: [0] })
+        .state("PrepareAbort", 1)
+        .state("CompleteAbort", 1)
+        .poll("c1", [0], ["p1-000000"]);
+      expect(run(s)).to.deep.equal([]);
+    });
+
     it("does not flag a transaction committed before the new epoch (the producer came back later)", () => {
       const s = new TxnScript()
         .state("Ongoing", 0)

@@ -166,10 +166,6 @@ export abstract class AbstractCoordinator {
     return { group: this.groupId, member: this.generation.memberId, generation: this.generation.generationId };
   }
 
-  /** KafkaConsumer.groupMetadata (KIP-447): what a transactional producer's TxnOffsetCommit carries. */
-  get groupMetadata(): { groupId: string; generationId: number; memberId: string; groupInstanceId: string | null } {
-    return { groupId: this.groupId, generationId: this.generation.generationId, memberId: this.generation.memberId, groupInstanceId: this.groupInstanceId };
-  }
 
   get isStatic(): boolean {
     return this.groupInstanceId !== null;

@@ -16,6 +16,8 @@
 
 import {
   INVALID_OFFSET,
+  UNKNOWN_GENERATION_ID,
+  UNKNOWN_MEMBER_ID,
   type ConsumerProtocolAssignment,
   type JoinGroupProtocol,
   type JoinGroupResponse,
@@ -309,6 +311,18 @@ export class ConsumerCoordinator extends AbstractCoordinator {
     return true;
   }
 
+  /**
+   * KafkaConsumer.groupMetadata (KIP-447), what a transactional producer's TxnOffsetCommit carries: set when a
+   * join completes and never reset (ConsumerCoordinator.groupMetadata), so a member that lost its generation still
+   * presents its last one — and the group coordinator fences its offsets (ILLEGAL_GENERATION / UNKNOWN_MEMBER_ID).
+   */
+  groupMetadata: { readonly groupId: string; readonly generationId: number; readonly memberId: string; readonly groupInstanceId: string | null } = {
+    groupId: this.groupId,
+    generationId: UNKNOWN_GENERATION_ID,
+    memberId: UNKNOWN_MEMBER_ID,
+    groupInstanceId: this.groupInstanceId,
+  };
+
   protected onJoinComplete(generation: Generation, assignment: ConsumerProtocolAssignment): void {
     if (!this.isLeader) this.assignmentSnapshot = null;
     const assignor = this.lookupAssignor(generation.protocolName);
@@ -316,6 +330,7 @@ export class ConsumerCoordinator extends AbstractCoordinator {
       this.fatalError = { name: "IllegalStateException", retriable: false };
       return;
     }
+    this.groupMetadata = { groupId: this.groupId, generationId: generation.generationId, memberId: generation.memberId, groupInstanceId: this.groupInstanceId };
     const owned = this.consumer.assignedPartitions();
     const assigned = sortPartitions(assignment.assignedPartitions);
     if (assigned.some((tp) => !this.subscription.includes(tp.topic))) {

@@ -71,6 +71,24 @@ describe("group consumer: heartbeats", () => {
     expect(h.kinds("partitions-revoked", "c1")).to.have.length(0);
   });
 
+  it("groupMetadata() keeps the last joined generation after a reset (ConsumerCoordinator sets it only on join), so a zombie's TxnOffsetCommit is fenced", () => {
+    const h = groupHarness(new FakeCluster(1), { c1: {} });
+    h.runTo(1000);
+    const consumer = h.workloads.get("c1")!.consumer;
+    const coordinator = consumer.coordinator!;
+    expect(coordinator.groupMetadata).to.deep.include({ groupId: "g", generationId: 1, memberId: "c1-1" });
+    // What the application would pass to sendOffsetsToTransaction when it learns its partitions are lost.
+    const atLoss: unknown[] = [];
+    const traceEvent = consumer.traceEvent.bind(consumer);
+    consumer.traceEvent = (kind, fields) => {
+      if (kind === "partitions-lost") atLoss.push({ ...coordinator.groupMetadata, generationNow: coordinator.memberFields.generation });
+      traceEvent(kind, fields);
+    };
+    h.group.script.heartbeat.push("UNKNOWN_MEMBER_ID");
+    h.runTo(5000);
+    expect(atLoss).to.deep.equal([{ groupId: "g", generationId: 1, memberId: "c1-1", groupInstanceId: null, generationNow: -1 }]);
+  });
+
   it("ILLEGAL_GENERATION resets the generation but keeps the member id", () => {
     const h = groupHarness(new FakeCluster(1), { c1: {} });
     h.runTo(1000);
