@@ -100,6 +100,11 @@ export class TransactionCoordinator {
     this.markerChannel.onTimer(tag, data);
   }
 
+  /** The connection to broker `brokerId` was refused or closed (its process is gone): the marker channel's requests to it fail now. */
+  onBrokerDisconnected(brokerId: number): void {
+    this.markerChannel.onBrokerDisconnected(brokerId);
+  }
+
   private scheduleAbort(): void {
     if (!this.active || this.abortTimer !== null) return;
     this.abortTimer = this.host.context.setTimer(ms(this.host.config["transaction.abort.timed.out.transaction.cleanup.interval.ms"]), TAG_ABORT);

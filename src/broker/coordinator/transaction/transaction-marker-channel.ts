@@ -11,7 +11,10 @@
  * COORDINATOR_LOAD_IN_PROGRESS) cancels the transaction's markers (removeMarkersForTxnId). Simplifications: one
  * WriteTxnMarkers per transaction and destination broker (Kafka drains every queued transaction for a broker into
  * one request); a request unanswered after request.timeout.ms counts as a disconnection (all its partitions are
- * re-queued); partitions without a live leader are retried every MARKER_RETRY_BACKOFF_MS.
+ * re-queued); partitions without a live leader are retried every MARKER_RETRY_BACKOFF_MS. A refused or closed
+ * connection to the destination (its broker process is gone: the NetworkClient's disconnect, answered with
+ * `wasDisconnected` at once rather than after request.timeout.ms) re-queues the request's partitions after
+ * MARKER_RETRY_BACKOFF_MS (standing for reconnect.backoff.ms), with a fresh leader lookup then.
  */
 
 import type { Disk } from "../../../disk/disk.ts";
@@ -168,6 +171,25 @@ export class TransactionMarkerChannel {
       return null;
     }
     return state.transactionMetadata;
+  }
+
+  /**
+   * The connection to `brokerId` was refused or closed by its OS (its process is gone): every request in flight to
+   * it completes as disconnected now; its partitions wait MARKER_RETRY_BACKOFF_MS for a fresh leader lookup (the
+   * metadata cache may still name the dead broker until the controller's UpdateMetadata arrives).
+   */
+  onBrokerDisconnected(brokerId: number): void {
+    for (const [correlationId, request] of [...this.inflight]) {
+      if (request.brokerId !== brokerId) continue;
+      this.inflight.delete(correlationId);
+      this.host.context.cancelTimer(request.timer);
+      if (!this.pending.has(request.transactionalId)) continue;
+      if (this.stillOwned(request.transactionalId, request.coordinatorEpoch) === null) continue;
+      let waiting = this.unknownLeader.get(request.transactionalId);
+      if (waiting === undefined) this.unknownLeader.set(request.transactionalId, (waiting = new Set()));
+      for (const p of request.partitions) waiting.add(topicPartitionKey(p.topic, p.partition));
+    }
+    if (this.unknownLeader.size > 0 && this.retryTimer === null) this.retryTimer = this.host.context.setTimer(ms(MARKER_RETRY_BACKOFF_MS), TAG_RETRY);
   }
 
   private onDisconnected(request: InflightRequest): void {
