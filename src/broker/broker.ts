@@ -152,6 +152,7 @@ export class KafkaBroker extends BrokerPlumbing implements Process, BrokerServic
         nextCorrelationId: () => this.nextCorrelationId(),
         sendToBroker: (brokerId, message) => this.sendToBroker(brokerId, message),
         generateProducerId: () => producerIdManagerOf(this).generateProducerId(),
+        fatalExit: (reason) => this.halt(reason),
       },
       transactionLogStorage(() => this.replicaManager, () => this.nowMs()),
     );

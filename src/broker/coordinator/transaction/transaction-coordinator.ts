@@ -40,6 +40,8 @@ export interface TxnCoordinatorHost {
   sendToBroker(brokerId: number, message: Message): void;
   /** ProducerIdManager.generateProducerId; null while no block is claimed (COORDINATOR_LOAD_IN_PROGRESS). */
   generateProducerId(): number | null;
+  /** The broker exits (InterBrokerSendThread's FatalExitError); absent: a model assertion. */
+  fatalExit?(reason: string): void;
 }
 
 /** InitProducerIdResult. */

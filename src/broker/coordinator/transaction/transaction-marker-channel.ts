@@ -52,6 +52,8 @@ export interface MarkerChannelHost {
   readonly metadataCache: MetadataCache;
   nextCorrelationId(): number;
   sendToBroker(brokerId: number, message: Message): void;
+  /** The broker exits (InterBrokerSendThread's FatalExitError); absent: a model assertion. */
+  fatalExit?(reason: string): void;
 }
 
 /** A transaction whose markers are being sent (PendingCompleteTxn). */
@@ -221,8 +223,15 @@ export class TransactionMarkerChannel {
       } else if (p.error === "INVALID_PRODUCER_EPOCH" || p.error === "TRANSACTION_COORDINATOR_FENCED") {
         this.removeMarkersForTxnId(transactionalId);
         return;
+      } else if (FATAL.has(p.error)) {
+        // The completion handler throws IllegalStateException; InterBrokerSendThread.doWork turns any unhandled
+        // exception into FatalExitError, so the broker exits. (Reached e.g. with a topic's max.message.bytes below
+        // a marker batch's size.)
+        const reason = `fatal ${p.error} while sending a marker for ${transactionalId}`;
+        assert(this.host.fatalExit !== undefined, reason);
+        this.host.fatalExit(reason);
+        return;
       } else {
-        assert(!FATAL.has(p.error), `fatal ${p.error} while sending a marker for ${transactionalId}`);
         assert(false, `unexpected ${p.error} while sending a marker for ${transactionalId}`);
       }
     }
