@@ -14,6 +14,7 @@
 import type { Disk } from "../disk/disk.ts";
 import type { ZkClientState, ZkReply, ZkWatchEventType } from "../protocol/zk.ts";
 import {
+  brokerIdOf,
   type AlterIsrRequest,
   type ControlledShutdownRequest,
   type ControlledShutdownResponse,
@@ -153,6 +154,7 @@ export class KafkaBroker extends BrokerPlumbing implements Process, BrokerServic
         nextCorrelationId: () => this.nextCorrelationId(),
         sendToBroker: (brokerId, message) => this.sendToBroker(brokerId, message),
         generateProducerId: () => producerIdManagerOf(this).generateProducerId(),
+        fatalExit: (reason) => this.halt(reason),
       },
       transactionLogStorage(() => this.replicaManager, () => this.nowMs()),
     );
@@ -176,6 +178,17 @@ export class KafkaBroker extends BrokerPlumbing implements Process, BrokerServic
     // an empty metadata cache) so they move on at once, as a refused connection makes them do in Kafka.
     if (!this.servingRequests && CONTROLLER_REQUESTS.has(message.type)) return;
     this.dispatch(from, message as KafkaRequest | KafkaResponse, connection);
+  }
+
+  /**
+   * A connection to `peer` was refused or closed by its OS (its process is gone). Only the transaction marker
+   * channel listens (its NetworkClient fails the requests in flight as disconnected); the other inter-broker
+   * senders rely on their timeouts and the controller's metadata.
+   */
+  onConnectionRefused(peer: string): void {
+    if (this.halted) return;
+    const brokerId = brokerIdOf(peer);
+    if (brokerId !== null) this.transactionCoordinator.onBrokerDisconnected(brokerId);
   }
 
   onTimer(tag: string, data: unknown): void {

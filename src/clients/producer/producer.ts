@@ -156,15 +156,30 @@ export class KafkaProducer {
     this.wakeup();
   }
 
-  /** commitTransaction: every batch is flushed (EndTxn waits for them), then EndTxn(commit). */
+  /**
+   * commitTransaction: every batch is flushed (EndTxn waits for them), then EndTxn(commit). In Kafka send() blocks
+   * the application's thread until its record is appended (or fails after max.block.ms), so a commit called after
+   * a send that still waits for its topic's metadata or for memory begins only once no record waits.
+   */
   commitTransaction(done: TxnResultCallback): void {
-    this.requireTransactional().beginCommit(done);
+    const transactional = this.requireTransactional();
+    if (this.waiting.size > 0) return void this.afterSendsReturn.push(() => this.commitTransaction(done));
+    transactional.beginCommit(done);
     this.wakeup();
   }
 
   abortTransaction(done: TxnResultCallback): void {
-    this.requireTransactional().beginAbort(done);
+    const transactional = this.requireTransactional();
+    if (this.waiting.size > 0) return void this.afterSendsReturn.push(() => this.abortTransaction(done));
+    transactional.beginAbort(done);
     this.wakeup();
+  }
+
+  /** Transactional calls made while records still waited in send(): run, in order, once none waits. */
+  private readonly afterSendsReturn: (() => void)[] = [];
+
+  private runAfterSendsReturn(): void {
+    while (this.waiting.size === 0 && this.afterSendsReturn.length > 0) this.afterSendsReturn.shift()!();
   }
 
   /** Starts the I/O loop: the first metadata request and, with idempotence, InitProducerId. */
@@ -343,6 +358,7 @@ export class KafkaProducer {
     const forMemory = first && this.accumulator.memoryWaitBytes > 0;
     if (first) this.endMemoryWait();
     this.failUnappended(waiting.callback, forMemory ? "BUFFER_EXHAUSTED" : "MAX_BLOCK_TIMEOUT");
+    this.runAfterSendsReturn();
   }
 
   /** A record fails in send(), never appended: KafkaProducer.doSend's ApiException path (callback, errors sensor). */
@@ -371,6 +387,7 @@ export class KafkaProducer {
       this.endMemoryWait();
       if (typeof appended === "string") this.failUnappended(callback, appended);
     }
+    this.runAfterSendsReturn();
   }
 
   /** Runs the Sender until it has nothing more to send now, then arms the poll timer for its next deadline. */

@@ -5,6 +5,9 @@
  * bump), the coordinators found with FindCoordinator (key type 1 for the transactional.id, 0 for a group), the
  * partitions new / pending / in the transaction, and one transactional request in flight at a time, as
  * Sender.maybeSendAndPollTransactionalRequest sends them. Results are callbacks (TransactionalRequestResult).
+ * The result of the application's pending initTransactions / commitTransaction / abortTransaction is failed by a
+ * fatal error (transitionToFatalError fails `pendingTransition.result`), even while its request is still queued:
+ * the Sender sends nothing more once the state is FATAL_ERROR.
  * Simplifications: no pendingTransition caching of a timed-out initTransactions/commit (callers wait), no
  * max.block.ms on the transactional calls, the coordinator always supports the KIP-360 bump (canBumpEpoch).
  * KIP-890 part 2: the producer id and epoch of an EndTxn response (a coordinator with
@@ -109,7 +112,23 @@ export class TransactionalState {
     if (this.machine.hasError) return onResult(this.machine.lastError);
     this.machine.transitionTo("INITIALIZING");
     this.idempotence.setProducerIdAndEpoch(-1, -1);
-    this.enqueueInitProducerId(false, onResult);
+    this.enqueueInitProducerId(false, this.pending(onResult));
+  }
+
+  /** The application's result of the transition under way (Kafka's `pendingTransition.result`). */
+  private pendingTransition: TxnResultCallback | null = null;
+
+  /** Makes `onResult` the pending transition's result: called once, by its request or by a fatal error. */
+  private pending(onResult: TxnResultCallback): TxnResultCallback {
+    let completed = false;
+    const result: TxnResultCallback = (error) => {
+      if (completed) return;
+      completed = true;
+      if (this.pendingTransition === result) this.pendingTransition = null;
+      onResult(error);
+    };
+    this.pendingTransition = result;
+    return result;
   }
 
   private enqueueInitProducerId(isEpochBump: boolean, onResult: TxnResultCallback): void {
@@ -155,14 +174,14 @@ export class TransactionalState {
   beginCommit(onResult: TxnResultCallback): void {
     if (this.machine.hasError) return onResult(this.machine.lastError);
     this.machine.transitionTo("COMMITTING_TRANSACTION");
-    this.beginCompletingTransaction(true, onResult);
+    this.beginCompletingTransaction(true, this.pending(onResult));
   }
 
   beginAbort(onResult: TxnResultCallback): void {
     if (this.state === "FATAL_ERROR") return onResult(this.machine.lastError);
     this.machine.transitionTo("ABORTING_TRANSACTION");
     this.newPartitions.length = 0;
-    this.beginCompletingTransaction(false, onResult);
+    this.beginCompletingTransaction(false, this.pending(onResult));
   }
 
   private beginCompletingTransaction(committed: boolean, onResult: TxnResultCallback): void {
@@ -223,6 +242,8 @@ export class TransactionalState {
 
   private transitionToFatalError(error: string): void {
     this.machine.transitionTo("FATAL_ERROR", error);
+    // TransactionManager.transitionToFatalError: `pendingTransition.result.fail(exception)`.
+    this.pendingTransition?.(error);
   }
 
   // ---- The request queue (nextRequest, enqueueRequest, lookupCoordinator) ----

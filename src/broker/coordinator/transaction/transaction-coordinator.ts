@@ -45,6 +45,8 @@ export interface TxnCoordinatorHost {
   sendToBroker(brokerId: number, message: Message): void;
   /** ProducerIdManager.generateProducerId; null while no block is claimed (COORDINATOR_LOAD_IN_PROGRESS). */
   generateProducerId(): number | null;
+  /** The broker exits (InterBrokerSendThread's FatalExitError); absent: a model assertion. */
+  fatalExit?(reason: string): void;
 }
 
 /** InitProducerIdResult. */
@@ -106,6 +108,11 @@ export class TransactionCoordinator {
     }
     if (this.txnManager.onTimer(tag, data)) return;
     this.markerChannel.onTimer(tag, data);
+  }
+
+  /** The connection to broker `brokerId` was refused or closed (its process is gone): the marker channel's requests to it fail now. */
+  onBrokerDisconnected(brokerId: number): void {
+    this.markerChannel.onBrokerDisconnected(brokerId);
   }
 
   private scheduleAbort(): void {

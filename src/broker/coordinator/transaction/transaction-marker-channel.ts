@@ -11,7 +11,10 @@
  * COORDINATOR_LOAD_IN_PROGRESS) cancels the transaction's markers (removeMarkersForTxnId). Simplifications: one
  * WriteTxnMarkers per transaction and destination broker (Kafka drains every queued transaction for a broker into
  * one request); a request unanswered after request.timeout.ms counts as a disconnection (all its partitions are
- * re-queued); partitions without a live leader are retried every MARKER_RETRY_BACKOFF_MS.
+ * re-queued); partitions without a live leader are retried every MARKER_RETRY_BACKOFF_MS. A refused or closed
+ * connection to the destination (its broker process is gone: the NetworkClient's disconnect, answered with
+ * `wasDisconnected` at once rather than after request.timeout.ms) re-queues the request's partitions after
+ * MARKER_RETRY_BACKOFF_MS (standing for reconnect.backoff.ms), with a fresh leader lookup then.
  */
 
 import type { Disk } from "../../../disk/disk.ts";
@@ -49,6 +52,8 @@ export interface MarkerChannelHost {
   readonly metadataCache: MetadataCache;
   nextCorrelationId(): number;
   sendToBroker(brokerId: number, message: Message): void;
+  /** The broker exits (InterBrokerSendThread's FatalExitError); absent: a model assertion. */
+  fatalExit?(reason: string): void;
 }
 
 /** A transaction whose markers are being sent (PendingCompleteTxn). */
@@ -170,6 +175,25 @@ export class TransactionMarkerChannel {
     return state.transactionMetadata;
   }
 
+  /**
+   * The connection to `brokerId` was refused or closed by its OS (its process is gone): every request in flight to
+   * it completes as disconnected now; its partitions wait MARKER_RETRY_BACKOFF_MS for a fresh leader lookup (the
+   * metadata cache may still name the dead broker until the controller's UpdateMetadata arrives).
+   */
+  onBrokerDisconnected(brokerId: number): void {
+    for (const [correlationId, request] of [...this.inflight]) {
+      if (request.brokerId !== brokerId) continue;
+      this.inflight.delete(correlationId);
+      this.host.context.cancelTimer(request.timer);
+      if (!this.pending.has(request.transactionalId)) continue;
+      if (this.stillOwned(request.transactionalId, request.coordinatorEpoch) === null) continue;
+      let waiting = this.unknownLeader.get(request.transactionalId);
+      if (waiting === undefined) this.unknownLeader.set(request.transactionalId, (waiting = new Set()));
+      for (const p of request.partitions) waiting.add(topicPartitionKey(p.topic, p.partition));
+    }
+    if (this.unknownLeader.size > 0 && this.retryTimer === null) this.retryTimer = this.host.context.setTimer(ms(MARKER_RETRY_BACKOFF_MS), TAG_RETRY);
+  }
+
   private onDisconnected(request: InflightRequest): void {
     if (!this.pending.has(request.transactionalId)) return;
     if (this.stillOwned(request.transactionalId, request.coordinatorEpoch) === null) return;
@@ -199,8 +223,15 @@ export class TransactionMarkerChannel {
       } else if (p.error === "INVALID_PRODUCER_EPOCH" || p.error === "TRANSACTION_COORDINATOR_FENCED") {
         this.removeMarkersForTxnId(transactionalId);
         return;
+      } else if (FATAL.has(p.error)) {
+        // The completion handler throws IllegalStateException; InterBrokerSendThread.doWork turns any unhandled
+        // exception into FatalExitError, so the broker exits. (Reached e.g. with a topic's max.message.bytes below
+        // a marker batch's size.)
+        const reason = `fatal ${p.error} while sending a marker for ${transactionalId}`;
+        assert(this.host.fatalExit !== undefined, reason);
+        this.host.fatalExit(reason);
+        return;
       } else {
-        assert(!FATAL.has(p.error), `fatal ${p.error} while sending a marker for ${transactionalId}`);
         assert(false, `unexpected ${p.error} while sending a marker for ${transactionalId}`);
       }
     }
