@@ -51,6 +51,10 @@ const PAIRS: Pair[] = [
   // Consumer groups (issue 15): the at-most-once commit pitfall, and offsets rolled back by an unclean election.
   { failure: "groups: commit before processing", broken: ["group-commit-before-process"], fixed: ["group-commit-after-process"], firstSeed: 1 },
   { failure: "groups: offsets unclean election", broken: ["group-offsets-unclean-rollback"], fixed: ["group-offsets-clean-failover"], firstSeed: 1 },
+  // Transactions (issue 16): a Produce delayed past the abort (KIP-890 part 1 / part 2), and a zombie processor.
+  { failure: "13 hanging transaction (KAFKA-14402)", broken: ["kafka-14402-hanging-transaction"], fixed: ["kafka-14402-verified"], firstSeed: 1 },
+  { failure: "12 late write (KAFKA-17754)", broken: ["kafka-17754-late-write"], fixed: ["kafka-17754-epoch-bump"], firstSeed: 1 },
+  { failure: "10 zombie processor", broken: ["eos-zombie-at-least-once"], fixed: ["eos-zombie-fenced"], firstSeed: 1 },
 ];
 
 /**
