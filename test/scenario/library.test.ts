@@ -53,11 +53,15 @@ const PAIRS: Pair[] = [
   { failure: "groups: offsets unclean election", broken: ["group-offsets-unclean-rollback"], fixed: ["group-offsets-clean-failover"], firstSeed: 1 },
   // Transactions (issue 16): an exactly-once pipeline under safe chaos (its explore sweep is in npm run sweep).
   { failure: "transactions: exactly-once under chaos", broken: [], fixed: ["transactions-eos-chaos"], firstSeed: 1 },
-  // Transactions (issue 16): Kafka working as designed, no historical twin yet (the EOS processor comes later).
+  // Transactions (issue 16): Kafka working as designed (no historical twin).
   { failure: "10 zombie transactional producer", broken: [], fixed: ["transactions-zombie-fenced"], firstSeed: 1 },
   { failure: "14 G0 write cycles allowed", broken: [], fixed: ["transactions-g0-write-cycle"], firstSeed: 1 },
   { failure: "transactions: timeout abort", broken: [], fixed: ["transactions-timeout-abort"], firstSeed: 1 },
   { failure: "transactions: coordinator failover mid-commit", broken: [], fixed: ["transactions-coordinator-failover"], firstSeed: 1 },
+  // Transactions (issue 16): a Produce delayed past the abort (KIP-890 part 1 / part 2), and a zombie processor.
+  { failure: "13 hanging transaction (KAFKA-14402)", broken: ["kafka-14402-hanging-transaction"], fixed: ["kafka-14402-verified"], firstSeed: 1 },
+  { failure: "12 late write (KAFKA-17754)", broken: ["kafka-17754-late-write"], fixed: ["kafka-17754-epoch-bump"], firstSeed: 1 },
+  { failure: "10 zombie processor", broken: ["eos-zombie-at-least-once"], fixed: ["eos-zombie-fenced"], firstSeed: 1 },
 ];
 
 /**
