@@ -10,6 +10,7 @@ import { parseMaxMemory, parseMaxWall, progressReporter, runGuard } from "./run-
 import { AtomicLineFile, readInput } from "./files.ts";
 import { chalk } from "./style.ts";
 import { describeGroupEvent, GROUP_KEY_KINDS } from "./timeline-groups.ts";
+import { describeTransactionEvent, TRANSACTION_KEY_KINDS } from "./timeline-transactions.ts";
 
 export interface RunCommandOptions {
   seed?: string;
@@ -60,12 +61,15 @@ const KEY_KINDS = new Set([
   "violation",
   // Consumer groups (timeline-groups.ts): state transitions, removals, assignments, coordinator moves.
   ...GROUP_KEY_KINDS,
+  // Transactions (timeline-transactions.ts): ending transitions, timeouts, coordinator moves, fatal producers.
+  ...TRANSACTION_KEY_KINDS,
 ]);
 /** Violations printed per name (the rest are counted; --json has them all). */
 const VIOLATIONS_SHOWN_PER_NAME = 3;
 const KEY_EVENTS_SHOWN = 60;
-/** Group key events are counted apart, so a cluster's start-up does not crowd a group's story out. */
+/** Group and transaction key events are counted apart, so a cluster's start-up does not crowd their stories out. */
 const GROUP_EVENTS_SHOWN = 60;
+const TRANSACTION_EVENTS_SHOWN = 60;
 
 export function runCommand(file: string, options: RunCommandOptions, wallClock: () => number): number {
   const scenario = loadScenario(readInput(file), file);
@@ -131,6 +135,7 @@ export class KeyEventSink implements TraceSink {
   readonly events: TraceEvent[] = [];
   seen = 0;
   private groupEvents = 0;
+  private transactionEvents = 0;
 
   write(line: string): void {
     // Only lines of key kinds are parsed; the rest are skipped by a cheap substring test.
@@ -140,11 +145,16 @@ export class KeyEventSink implements TraceSink {
     if (event.kind === "host-start" && event.incarnation === 1) return;
     if (event.kind === "log-recovered" && event.truncated === 0) return;
     if (event.kind === "zk-serving" && event.role !== "LEADING") return;
+    const transaction = TRANSACTION_KEY_KINDS.has(event.kind);
+    if (transaction && describeTransactionEvent(event) === null) return;
     this.seen++;
     if (GROUP_KEY_KINDS.has(event.kind)) {
       if (this.groupEvents >= GROUP_EVENTS_SHOWN) return;
       this.groupEvents++;
-    } else if (this.events.length - this.groupEvents >= KEY_EVENTS_SHOWN) {
+    } else if (transaction) {
+      if (this.transactionEvents >= TRANSACTION_EVENTS_SHOWN) return;
+      this.transactionEvents++;
+    } else if (this.events.length - this.groupEvents - this.transactionEvents >= KEY_EVENTS_SHOWN) {
       return;
     }
     this.events.push(event);
@@ -240,6 +250,8 @@ function printSummary(result: RunResult, wallMs: number, keyEvents: TraceEvent[]
 function describeEvent(event: TraceEvent): string {
   const group = describeGroupEvent(event);
   if (group !== null) return `${chalk.bold(event.node.padEnd(10))} ${chalk.greenBright(group.label)}`;
+  const transaction = describeTransactionEvent(event);
+  if (transaction !== null) return `${chalk.bold(event.node.padEnd(10))} ${chalk.blueBright(transaction.label)}`;
   const { t: _t, seq: _seq, node, kind, ...fields } = event;
   const label = kind.startsWith("fault") || kind === "settle" ? chalk.yellow(kind) : chalk.magenta(kind);
   const detail = Object.entries(fields)

@@ -69,6 +69,7 @@ function chalkPaint(): Paint {
     admin: chalk.cyan,
     zookeeper: chalk.cyan,
     group: chalk.greenBright,
+    transaction: chalk.blueBright,
     dim: chalk.dim,
     bold: chalk.bold,
     message: chalk.gray,

@@ -24,6 +24,7 @@ export const NO_PAINT: Paint = {
   admin: identity,
   zookeeper: identity,
   group: identity,
+  transaction: identity,
   dim: identity,
   bold: identity,
   message: identity,

@@ -8,8 +8,9 @@
 
 import { TRACE_FORMAT, TraceFormatError, type TraceEvent, type TraceHeader } from "../sim/trace.ts";
 import { describeGroupEvent } from "./timeline-groups.ts";
+import { describeTransactionEvent } from "./timeline-transactions.ts";
 
-export type Category = "fault" | "down" | "up" | "pause" | "election" | "isr" | "truncation" | "violation" | "client" | "admin" | "zookeeper" | "group";
+export type Category = "fault" | "down" | "up" | "pause" | "election" | "isr" | "truncation" | "violation" | "client" | "admin" | "zookeeper" | "group" | "transaction";
 
 export interface KeyRow {
   kind: "key";
@@ -304,7 +305,9 @@ export function classify(event: TraceEvent): KeyRow | null {
       return own("admin", "◇", e.kind + (e.topicPartition !== undefined ? ` ${String(e.topicPartition)}` : e.topic !== undefined ? ` ${String(e.topic)}` : ""));
     default: {
       const group = describeGroupEvent(e);
-      return group !== null ? own("group", group.glyph, group.label) : null;
+      if (group !== null) return own("group", group.glyph, group.label);
+      const transaction = describeTransactionEvent(e);
+      return transaction !== null ? own("transaction", transaction.glyph, transaction.label) : null;
     }
   }
 }
