@@ -11,12 +11,13 @@
  * crash) sends nothing more — the crashed incarnation's open operations stay open, as in Jepsen.
  */
 
-import { describeProducerConfig, resolveProducerConfig, type ProducerConfigInput } from "../clients/producer/config.ts";
-import { KafkaProducer, type SendResult } from "../clients/producer/producer.ts";
+import type { ProducerConfigInput } from "../clients/producer/config.ts";
+import type { SendResult } from "../clients/producer/producer.ts";
 import { assert } from "../sim/assert.ts";
-import type { Message, Process, ProcessContext } from "../sim/host.ts";
+import type { Process, ProcessContext } from "../sim/host.ts";
 import { ms } from "../sim/time.ts";
-import { keyChooser, type KeyDistribution } from "./key-distribution.ts";
+import type { KeyDistribution } from "./key-distribution.ts";
+import { ProducerApplication, SEND_TAG } from "./producer-application.ts";
 
 export interface ProducerWorkloadSpec {
   readonly topic: string;
@@ -37,72 +38,25 @@ export interface ProducerWorkloadOptions {
   readonly workload: ProducerWorkloadSpec;
 }
 
-const SEND_TAG = "workload:send";
 const STOP_TAG = "workload:stop";
 
-export class ProducerWorkload implements Process {
-  readonly producer: KafkaProducer;
-  private readonly nextKey: () => string | null;
-  private sent = 0;
-  private completed = 0;
-  private stopped = false;
-  /** The next send is held until the producer's blocked send() returns. */
-  private held = false;
-
+export class ProducerWorkload extends ProducerApplication implements Process {
   constructor(
-    private readonly context: ProcessContext,
+    context: ProcessContext,
     private readonly options: ProducerWorkloadOptions,
   ) {
     const { workload } = options;
     assert(workload.messages >= 0 && workload.ratePerSec > 0, "a producer workload needs messages ≥ 0 and ratePerSec > 0");
-    const resolved = resolveProducerConfig(options.bootstrap, options.config);
-    assert(resolved.ok, `invalid producer config for ${context.node}: ${resolved.ok ? "" : resolved.error}`);
-    this.producer = new KafkaProducer(context, resolved.config);
-    this.producer.onSendUnblocked = () => {
-      if (!this.held) return;
-      this.held = false;
-      this.context.setTimer(0, SEND_TAG);
-    };
-    this.nextKey = keyChooser(workload.keys, workload.keyDistribution ?? "uniform", context.rng.fork("workload-keys"));
-  }
-
-  /** The producer's client.id (the scenario's client id). */
-  get clientId(): string {
-    return this.context.node;
-  }
-
-  /** The host's monotonic clock (the metrics' time base). */
-  monotonicNow(): number {
-    return this.context.monotonicNow();
-  }
-
-  /** Values handed to the producer, and values completed (ok, fail or info). */
-  get sentCount(): number {
-    return this.sent;
-  }
-
-  get completedCount(): number {
-    return this.completed;
+    super(context, options.bootstrap, options.config, workload.keys, workload.keyDistribution);
   }
 
   onStart(): void {
-    if (this.context.tracing) {
-      this.context.trace("client-config", { process: this.context.node, role: "producer", ...describeProducerConfig(this.producer.config) });
-    }
-    if (this.context.incarnation > 1) {
-      this.stopped = true;
-      return;
-    }
+    if (!this.startProducer()) return;
     const { startAtMs, stopAtMs } = this.options.workload;
-    this.producer.start();
     // No metadata before the first send: KafkaProducer.waitOnMetadata fetches it on demand (a prefetch at t=0
     // would see only the brokers registered by then, and keep that list until an error or metadata.max.age.ms).
     this.context.setTimer(ms(startAtMs ?? 0), SEND_TAG);
     if (stopAtMs !== undefined) this.context.setTimer(ms(stopAtMs), STOP_TAG);
-  }
-
-  onMessage(from: string, message: Message): void {
-    this.producer.onMessage(from, message);
   }
 
   onTimer(tag: string, data: unknown): void {
@@ -131,20 +85,19 @@ export class ProducerWorkload implements Process {
     }
     const n = this.sent++;
     const key = this.nextKey();
-    const value = `${this.context.node}-${String(n).padStart(6, "0")}`;
-    const op: SendOp = { process: this.context.node, opId: n, value, key, topic };
+    const value = this.valueOf(n);
     // The callback may run inside send() (acks=0): the completion is held until the invoke is recorded.
     let invoked = false;
     let early: SendResult | null = null;
     const partition = this.producer.send({ topic, key, value }, (result) => {
       if (!invoked) early = result;
-      else this.complete(op, result);
+      else this.traceOutcome(n, value, key, topic, result, null);
     });
     if (this.context.tracing) {
-      this.context.trace("op", { process: op.process, f: "send", opId: n, value, key, topic, type: "invoke", partition });
+      this.context.trace("op", { process: this.context.node, f: "send", opId: n, value, key, topic, type: "invoke", partition });
     }
     invoked = true;
-    if (early !== null) this.complete(op, early);
+    if (early !== null) this.traceOutcome(n, value, key, topic, early, null);
     if (this.sent >= messages) {
       this.finish();
       return;
@@ -153,34 +106,4 @@ export class ProducerWorkload implements Process {
     const delayUs = ms(start + ((n + 1) * 1000) / ratePerSec) - ms(start + (n * 1000) / ratePerSec);
     this.context.setTimer(Math.max(1, delayUs), SEND_TAG);
   }
-
-  /** Records the outcome in the history (built only when traced: an untraced run pays nothing per record). */
-  private complete(op: SendOp, result: SendResult): void {
-    this.completed++;
-    if (!this.context.tracing) return;
-    // Object literals rather than spreads (one per record): the fields and their order are the trace's.
-    const { process, opId, value, key, topic } = op;
-    const { partition, attempts } = result;
-    if ("offset" in result) {
-      // offset -1: DUPLICATE_SEQUENCE_NUMBER — written before, the broker no longer knows where.
-      this.context.trace(
-        "op",
-        result.offset >= 0
-          ? { process, f: "send", opId, value, key, topic, type: "ok", partition, offset: result.offset, attempts }
-          : { process, f: "send", opId, value, key, topic, type: "ok", partition, attempts },
-      );
-      return;
-    }
-    const type = result.maybeAppended ? "info" : "fail";
-    this.context.trace("op", { process, f: "send", opId, value, key, topic, type, partition, error: result.error, attempts });
-  }
-}
-
-/** What every history entry of one send shares (entries are process, f "send", opId, value, key, topic, …). */
-interface SendOp {
-  readonly process: string;
-  readonly opId: number;
-  readonly value: string;
-  readonly key: string | null;
-  readonly topic: string;
 }

@@ -17,13 +17,14 @@
  * transaction stays open in the history, its outcome unknown); no max.block.ms on the transactional calls.
  */
 
-import { describeProducerConfig, resolveProducerConfig, type ProducerConfigInput } from "../clients/producer/config.ts";
-import { KafkaProducer, type SendResult } from "../clients/producer/producer.ts";
+import type { ProducerConfigInput } from "../clients/producer/config.ts";
+import type { SendResult } from "../clients/producer/producer.ts";
 import type { TransactionalState } from "../clients/producer/transactional.ts";
 import { assert } from "../sim/assert.ts";
-import type { Message, Process, ProcessContext } from "../sim/host.ts";
+import type { Process, ProcessContext } from "../sim/host.ts";
 import { ms } from "../sim/time.ts";
-import { keyChooser, type KeyDistribution } from "./key-distribution.ts";
+import type { KeyDistribution } from "./key-distribution.ts";
+import { ProducerApplication, SEND_TAG } from "./producer-application.ts";
 
 export interface TransactionSpec {
   /** Records per transaction. */
@@ -53,7 +54,6 @@ export interface TransactionalProducerWorkloadOptions {
 
 const INIT_TAG = "workload:init";
 const BEGIN_TAG = "workload:begin";
-const SEND_TAG = "workload:send";
 const STOP_TAG = "workload:stop";
 
 interface SentRecord {
@@ -79,55 +79,25 @@ interface OpenTransaction {
   ending: boolean;
 }
 
-export class TransactionalProducerWorkload implements Process {
-  readonly producer: KafkaProducer;
+export class TransactionalProducerWorkload extends ProducerApplication implements Process {
   private readonly txn: TransactionalState;
   private readonly transactionalId: string;
-  private readonly nextKey: () => string | null;
-  private sent = 0;
-  private completed = 0;
   private transactions = 0;
   private current: OpenTransaction | null = null;
-  private stopped = false;
   /** stopAt passed: the open transaction ends (commit or abort as planned), then nothing more. */
   private stopping = false;
-  private held = false;
 
   constructor(
-    private readonly context: ProcessContext,
+    context: ProcessContext,
     private readonly options: TransactionalProducerWorkloadOptions,
   ) {
     const { workload } = options;
     assert(workload.topics.length > 0, "a transactional workload writes to at least one topic");
     assert(workload.transaction.records >= 1, "a transaction holds at least one record");
-    const resolved = resolveProducerConfig(options.bootstrap, options.config);
-    assert(resolved.ok, `invalid producer config for ${context.node}: ${resolved.ok ? "" : resolved.error}`);
-    this.producer = new KafkaProducer(context, resolved.config);
+    super(context, options.bootstrap, options.config, workload.keys, workload.keyDistribution);
     assert(this.producer.transactional !== null, "a transactional workload needs a transactional.id");
     this.txn = this.producer.transactional;
     this.transactionalId = this.txn.transactionalId;
-    this.producer.onSendUnblocked = () => {
-      if (!this.held) return;
-      this.held = false;
-      this.context.setTimer(0, SEND_TAG);
-    };
-    this.nextKey = keyChooser(workload.keys, workload.keyDistribution ?? "uniform", context.rng.fork("workload-keys"));
-  }
-
-  get clientId(): string {
-    return this.context.node;
-  }
-
-  monotonicNow(): number {
-    return this.context.monotonicNow();
-  }
-
-  get sentCount(): number {
-    return this.sent;
-  }
-
-  get completedCount(): number {
-    return this.completed;
   }
 
   /** Transactions begun so far. */
@@ -136,21 +106,10 @@ export class TransactionalProducerWorkload implements Process {
   }
 
   onStart(): void {
-    if (this.context.tracing) {
-      this.context.trace("client-config", { process: this.context.node, role: "producer", ...describeProducerConfig(this.producer.config) });
-    }
-    if (this.context.incarnation > 1) {
-      this.stopped = true;
-      return;
-    }
+    if (!this.startProducer()) return;
     const { startAtMs, stopAtMs } = this.options.workload;
-    this.producer.start();
     this.context.setTimer(ms(startAtMs ?? 0), INIT_TAG);
     if (stopAtMs !== undefined) this.context.setTimer(ms(stopAtMs), STOP_TAG);
-  }
-
-  onMessage(from: string, message: Message): void {
-    this.producer.onMessage(from, message);
   }
 
   onTimer(tag: string, data: unknown): void {
@@ -234,7 +193,7 @@ export class TransactionalProducerWorkload implements Process {
     const topic = topics[current.handed % topics.length];
     current.handed++;
     const key = this.nextKey();
-    const value = `${this.context.node}-${String(n).padStart(6, "0")}`;
+    const value = this.valueOf(n);
     const record: SentRecord = { topic, partition: -1, value, offset: -1 };
     current.sends.push(record);
     let invoked = false;
@@ -258,25 +217,10 @@ export class TransactionalProducerWorkload implements Process {
   }
 
   private complete(current: OpenTransaction, opId: number, key: string | null, record: SentRecord, result: SendResult): void {
-    this.completed++;
     if (result.partition >= 0) record.partition = result.partition;
     if ("offset" in result) record.offset = result.offset;
     else if (current.sendError === null) current.sendError = result.error;
-    if (!this.context.tracing) return;
-    const process = this.context.node;
-    const { value, topic } = record;
-    const fields = this.txnFields(current);
-    if ("offset" in result) {
-      this.context.trace(
-        "op",
-        result.offset >= 0
-          ? { process, f: "send", opId, value, key, topic, type: "ok", partition: result.partition, offset: result.offset, attempts: result.attempts, ...fields }
-          : { process, f: "send", opId, value, key, topic, type: "ok", partition: result.partition, attempts: result.attempts, ...fields },
-      );
-      return;
-    }
-    const type = result.maybeAppended ? "info" : "fail";
-    this.context.trace("op", { process, f: "send", opId, value, key, topic, type, partition: result.partition, error: result.error, attempts: result.attempts, ...fields });
+    this.traceOutcome(opId, record.value, key, record.topic, result, this.txnFields(current));
   }
 
   /** commitTransaction() or abortTransaction(), as planned or as an error requires. */

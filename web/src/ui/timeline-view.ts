@@ -538,6 +538,47 @@ export class TimelineView {
     this.axisSvg.append("g").attr("transform", "translate(0,1)").call(axis);
   }
 
+  /**
+   * One state span of a group or transactional-id lane: a filled box, hatched while no coordinator serves it
+   * (`loadingHatch` while one loads it, grey when none), with a white tick where it starts. Returns its x and width.
+   */
+  private drawSpanBox(
+    x: (t: number) => number,
+    laneY: (lane: number) => number,
+    span: { readonly fromT: number; readonly toT: number; readonly lane: number; readonly coordinatorStatus: string },
+    fill: string,
+    loadingHatch: string,
+  ): { a: number; w: number } {
+    const ctx = this.ctx;
+    const a = Math.max(x(span.fromT), LABEL_WIDTH);
+    const w = Math.max(1, Math.min(x(span.toT), LABEL_WIDTH + this.width) - a);
+    const top = laneY(span.lane) - LANE_HEIGHT / 2 + 3;
+    const h = LANE_HEIGHT - 6;
+    ctx.fillStyle = fill;
+    ctx.fillRect(a, top, w, h);
+    if (span.coordinatorStatus !== "active") {
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(a, top, w, h);
+      ctx.clip();
+      ctx.strokeStyle = span.coordinatorStatus === "loading" ? loadingHatch : "rgba(90,90,90,0.6)";
+      ctx.lineWidth = 1;
+      ctx.beginPath();
+      for (let k = a - h; k < a + w; k += 6) {
+        ctx.moveTo(k, top + h);
+        ctx.lineTo(k + h, top);
+      }
+      ctx.stroke();
+      ctx.restore();
+    }
+    ctx.strokeStyle = "rgba(255,255,255,0.9)";
+    ctx.beginPath();
+    ctx.moveTo(a, top);
+    ctx.lineTo(a, top + h);
+    ctx.stroke();
+    return { a, w };
+  }
+
   /** The consumer groups' lanes: one box per state span, labelled with state, generation and leader when wide enough. */
   private drawGroupSpans(x: (t: number) => number, laneY: (lane: number) => number, t0: number, t1: number): void {
     const ctx = this.ctx;
@@ -546,33 +587,7 @@ export class TimelineView {
     for (const span of this.index.groupSpans) {
       if (span.toT < t0 || span.fromT > t1 || span.lane < 0) continue;
       drawn++;
-      const a = Math.max(x(span.fromT), LABEL_WIDTH);
-      const w = Math.max(1, Math.min(x(span.toT), LABEL_WIDTH + this.width) - a);
-      const top = laneY(span.lane) - LANE_HEIGHT / 2 + 3;
-      const h = LANE_HEIGHT - 6;
-      ctx.fillStyle = GROUP_STATE_COLOURS[span.state] ?? "rgba(150,150,150,0.4)";
-      ctx.fillRect(a, top, w, h);
-      if (span.coordinatorStatus !== "active") {
-        // No coordinator serves the group (unloaded, host down) or it is loading: hatched.
-        ctx.save();
-        ctx.beginPath();
-        ctx.rect(a, top, w, h);
-        ctx.clip();
-        ctx.strokeStyle = span.coordinatorStatus === "loading" ? "rgba(0,105,92,0.5)" : "rgba(90,90,90,0.6)";
-        ctx.lineWidth = 1;
-        ctx.beginPath();
-        for (let k = a - h; k < a + w; k += 6) {
-          ctx.moveTo(k, top + h);
-          ctx.lineTo(k + h, top);
-        }
-        ctx.stroke();
-        ctx.restore();
-      }
-      ctx.strokeStyle = "rgba(255,255,255,0.9)";
-      ctx.beginPath();
-      ctx.moveTo(a, top);
-      ctx.lineTo(a, top + h);
-      ctx.stroke();
+      const { a, w } = this.drawSpanBox(x, laneY, span, GROUP_STATE_COLOURS[span.state] ?? "rgba(150,150,150,0.4)", "rgba(0,105,92,0.5)");
       const text = span.coordinatorStatus === "active" ? `${span.state} g${span.generation}${span.leader !== null ? ` ★${shortMemberId(span.leader)}` : ""}` : `${span.coordinatorStatus}: ${span.state} g${span.generation}`;
       // The full label, else a short one (Prep. g3), else none.
       const short = `${SHORT_STATES[span.state] ?? span.state} g${span.generation}`;
@@ -599,31 +614,7 @@ export class TimelineView {
     for (const span of this.index.txnSpans) {
       if (span.toT < t0 || span.fromT > t1 || span.lane < 0) continue;
       drawn++;
-      const a = Math.max(x(span.fromT), LABEL_WIDTH);
-      const w = Math.max(1, Math.min(x(span.toT), LABEL_WIDTH + this.width) - a);
-      const top = laneY(span.lane) - LANE_HEIGHT / 2 + 3;
-      const h = LANE_HEIGHT - 6;
-      ctx.fillStyle = TXN_STATE_COLOURS[span.state] ?? "rgba(150,150,150,0.4)";
-      ctx.fillRect(a, top, w, h);
-      if (span.coordinatorStatus !== "active") {
-        ctx.save();
-        ctx.beginPath();
-        ctx.rect(a, top, w, h);
-        ctx.clip();
-        ctx.strokeStyle = span.coordinatorStatus === "loading" ? "rgba(106,27,154,0.5)" : "rgba(90,90,90,0.6)";
-        ctx.beginPath();
-        for (let k = a - h; k < a + w; k += 6) {
-          ctx.moveTo(k, top + h);
-          ctx.lineTo(k + h, top);
-        }
-        ctx.stroke();
-        ctx.restore();
-      }
-      ctx.strokeStyle = "rgba(255,255,255,0.9)";
-      ctx.beginPath();
-      ctx.moveTo(a, top);
-      ctx.lineTo(a, top + h);
-      ctx.stroke();
+      const { a, w } = this.drawSpanBox(x, laneY, span, TXN_STATE_COLOURS[span.state] ?? "rgba(150,150,150,0.4)", "rgba(106,27,154,0.5)");
       const text = `${span.state} e${span.producerEpoch}${span.partitions.length > 0 ? ` ${span.partitions.join(",")}` : ""}`;
       const fits = [text, `${span.state} e${span.producerEpoch}`, SHORT_TXN_STATES[span.state] ?? span.state].find((label) => ctx.measureText(label).width <= w - 6);
       if (fits !== undefined) {

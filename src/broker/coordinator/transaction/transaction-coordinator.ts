@@ -294,15 +294,8 @@ export class TransactionCoordinator {
         return result === "COMMIT" ? { ok: "retry" } : fail("INVALID_TXN_STATE");
       case "CompleteAbort":
         return result === "ABORT" ? { ok: "retry" } : fail("INVALID_TXN_STATE");
-      case "PrepareCommit":
-        return fail(result === "COMMIT" ? "CONCURRENT_TRANSACTIONS" : "INVALID_TXN_STATE");
-      case "PrepareAbort":
-        return fail(result === "ABORT" ? "CONCURRENT_TRANSACTIONS" : "INVALID_TXN_STATE");
-      case "Empty":
-        return fail("INVALID_TXN_STATE");
-      case "Dead":
-      case "PrepareEpochFence":
-        throw new ModelAssertionError(`${m.transactionalId} found in state ${m.state}`);
+      default:
+        return endTxnOutsideOngoing(m, result);
     }
   }
 
@@ -332,15 +325,8 @@ export class TransactionCoordinator {
         return result === "COMMIT" && isRetry ? { ok: "retry" } : fail("INVALID_TXN_STATE");
       case "CompleteAbort":
         return result === "ABORT" && isRetry ? { ok: "retry" } : fail("INVALID_TXN_STATE");
-      case "PrepareCommit":
-        return fail(result === "COMMIT" ? "CONCURRENT_TRANSACTIONS" : "INVALID_TXN_STATE");
-      case "PrepareAbort":
-        return fail(result === "ABORT" ? "CONCURRENT_TRANSACTIONS" : "INVALID_TXN_STATE");
-      case "Empty":
-        return fail("INVALID_TXN_STATE");
-      case "Dead":
-      case "PrepareEpochFence":
-        throw new ModelAssertionError(`${m.transactionalId} found in state ${m.state}`);
+      default:
+        return endTxnOutsideOngoing(m, result);
     }
   }
 
@@ -374,5 +360,23 @@ export class TransactionCoordinator {
   private onEndTransactionComplete(t: TimedOutTransaction, error: KafkaError): void {
     const context = this.host.context;
     if (context.tracing && error !== "NONE") context.trace("txn-timeout-abort-failed", { transactionalId: t.transactionalId, producerId: t.producerId, error });
+  }
+}
+
+/**
+ * EndTxn against a transaction that is preparing, empty or gone — the same answers in 3.x and in 4.0's
+ * transaction version 2: the same result again while preparing is CONCURRENT_TRANSACTIONS (retry), the other
+ * one or an Empty transaction INVALID_TXN_STATE; Dead and PrepareEpochFence are never a current state here.
+ */
+function endTxnOutsideOngoing(m: TransactionMetadata, result: TransactionResult): ApiResult<TxnTransitMetadata | "retry"> {
+  switch (m.state) {
+    case "PrepareCommit":
+      return fail(result === "COMMIT" ? "CONCURRENT_TRANSACTIONS" : "INVALID_TXN_STATE");
+    case "PrepareAbort":
+      return fail(result === "ABORT" ? "CONCURRENT_TRANSACTIONS" : "INVALID_TXN_STATE");
+    case "Empty":
+      return fail("INVALID_TXN_STATE");
+    default:
+      throw new ModelAssertionError(`${m.transactionalId} found in state ${m.state}`);
   }
 }
