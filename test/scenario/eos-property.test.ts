@@ -7,14 +7,14 @@
 // zombie-write, hanging-transaction, a lost or duplicated output record, or any replication or group violation.
 //
 // The same generator with processing.guarantee at_least_once must find duplicate-write: the check has teeth.
-// Runs: KAFKASIM_EOS_PROPERTY_RUNS (default 20); fast-check's seed is fixed in test/setup.ts.
+// Runs: KAFKASIM_EOS_PROPERTY_RUNS (default 15); fast-check's seed is fixed in test/setup.ts.
 
 import { expect } from "chai";
 import fc from "fast-check";
 import { validateScenario } from "../../src/scenario/load.ts";
 import { runScenario } from "../../src/scenario/run.ts";
 
-const RUNS = Number(process.env.KAFKASIM_EOS_PROPERTY_RUNS ?? 20);
+const RUNS = Number(process.env.KAFKASIM_EOS_PROPERTY_RUNS ?? 15);
 /** The at-least-once property must fail within this many generated schedules. */
 const FIND_BUDGET = 60;
 const PROCESSORS = ["x1", "x2"];

@@ -1,7 +1,8 @@
 /**
  * Golden traces: every scenario of scenarios/ at its own seed must produce exactly the trace it produced when
  * the table below was pinned (the running hash of the trace, `stats.traceHash`). A change of model behaviour —
- * even one that no checker notices — changes some hash, so it cannot go unseen.
+ * even one that no checker notices — changes some hash, so it cannot go unseen. The same run checks the file's
+ * own `expect` (every shipped scenario meets it at its seed).
  *
  * To re-pin on purpose: `KAFKASIM_REPIN=1 npx mocha --grep "golden traces"` prints the new table; paste it
  * over GOLDEN and say in the commit message why the traces changed.
@@ -93,14 +94,18 @@ describe("golden traces (scenarios/ at their own seeds)", function () {
   const found = new Map<string, string>();
 
   for (const file of files) {
-    it(`scenarios/${file}`, () => {
+    // One run per file: the pinned hash, and the file's own expectation (every shipped scenario meets it at its seed).
+    it(`scenarios/${file}: pinned trace, expectation met`, () => {
       const scenario = loadScenario(readFileSync(new URL(`scenarios/${file}`, ROOT), "utf8"), `scenarios/${file}`);
-      const hash = runScenario(scenario).stats.traceHash;
+      const result = runScenario(scenario);
+      const hash = result.stats.traceHash;
       found.set(scenario.name, hash);
       if (REPIN) return;
       const pinned = GOLDEN[scenario.name];
       expect(pinned, `${scenario.name} has no pinned trace hash: ${HOW_TO_REPIN}`).to.be.a("string");
       expect(hash, `${scenario.name}: the trace changed (seed ${String(scenario.seed)}): ${HOW_TO_REPIN}`).to.equal(pinned);
+      expect(result.expectationProblems, `${scenario.name}: expectation`).to.deep.equal([]);
+      expect(result.expectationMet).to.equal(true);
     });
   }
 

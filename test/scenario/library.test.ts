@@ -66,7 +66,7 @@ const PAIRS: Pair[] = [
 
 /**
  * Pairs whose historical scenario replays at its own seed but not at every seed; they are run at their default
- * seed only (schema.test.ts), and their counterparts are swept here.
+ * seed only (golden.test.ts), and their counterparts are swept here.
  * - acks1-leader-crash: topic t has 3 partitions and p1 uses the sticky partitioner, so at some seeds no record
  *   of t-0 is in flight when its leader crashes; with max.in.flight 5 and no idempotence some seeds also show
  *   reordered-write, which it does not allow.

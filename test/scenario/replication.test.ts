@@ -3,7 +3,7 @@
  * ISR shrink and expand, NOT_ENOUGH_REPLICAS, controller failover, the zombie controller with and without
  * the controller epoch check, controlled shutdown, reassignment, version presets, determinism, preferred
  * leader election and topic deletion. Leader failover and the KIP-101 / KIP-279 pairs are covered by their
- * scenario files (test/scenario/schema.test.ts runs every file in scenarios/).
+ * scenario files (test/scenario/golden.test.ts runs every file in scenarios/ against its expectation).
  */
 
 import { expect } from "chai";
