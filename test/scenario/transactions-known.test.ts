@@ -10,7 +10,7 @@ import { expect } from "chai";
 import type { TraceEvent } from "../../src/sim/trace.ts";
 import { kinds, ops, run, scenarioFile, S, type Run, type Spec } from "./helpers.ts";
 
-const SEEDS = [1, 2, 3];
+const SEEDS = [1, 2]; // the library test runs every scenario at seeds 1–5 against its expectation
 
 const memo = new Map<string, Run>();
 function runAt(name: string, seed: number): Run {
