@@ -14,6 +14,7 @@
  *   offset) once. Without such a reader the check is skipped (it needs one; scenarios add a verifier consumer).
  */
 
+import { derivedValue } from "../workload/processor-workload.ts";
 import type { CommittedLog } from "./committed-log.ts";
 import type { GroupHistory } from "./groups-history.ts";
 import type { TransactionHistory } from "./transactions-history.ts";
@@ -29,10 +30,6 @@ export interface ProcessorInfo {
 
 /** At most this many violations of each kind per group (a broken pipeline loses or doubles everything). */
 const REPORTED_PER_GROUP = 20;
-
-export function derivedOf(value: string, output: string): string {
-  return `${value}>${output}`;
-}
 
 export function checkExactlyOnce(
   processors: readonly ProcessorInfo[],
@@ -61,7 +58,7 @@ export function checkExactlyOnce(
         if (markers.has(offset)) continue;
         const record = log.recordsAt(offset)[0];
         if (record === undefined || record.value === null || uncommitted.has(record.value)) continue;
-        const derived = derivedOf(record.value, pipeline.output);
+        const derived = derivedValue(record.value, pipeline.output);
         const seen = outputs.get(derived) ?? [];
         if (seen.length === 1) continue;
         const shown = seen.length === 0 ? lost++ : doubled++;
