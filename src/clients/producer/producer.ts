@@ -7,7 +7,7 @@
  * once (ensureValidRecordSize); one whose new batch does not fit in the free buffer.memory waits the same way
  * — for the rest of its max.block.ms — until completed batches free enough (BufferPool.allocate, FIFO), else
  * fails with BUFFER_EXHAUSTED. close() stops accepting records, sends everything queued and goes quiet once
- * every record has completed. Simplifications: no serializers, headers, interceptors or transactions; a
+ * every record has completed. Transactions are TransactionalState (transactional.ts). Simplifications: no serializers, headers or interceptors; a
  * record's timestamp is taken when it is appended; callbacks run inside the event that completes them.
  */
 
