@@ -1,6 +1,6 @@
 /**
  * `kafkasim list [--json]`: the built-in scenarios shipped in scenarios/ beside the package, one line
- * each (name and the first sentence of its description), grouped: known failures (the scenario expects a
+ * each (name, the Kafka era preset it runs under, and the first sentence of its description), grouped: known failures (the scenario expects a
  * violation), their fixed or safe counterparts, and teaching scenarios.
  */
 
@@ -44,6 +44,7 @@ export function listCommand(options: ListCommandOptions): number {
         description: typeof value.description === "string" ? value.description : "",
         expectedViolations: expectedViolations(value.expect),
         nemesis: value.nemesis !== undefined,
+        version: versionOf(value.cluster),
       };
     } catch (error) {
       return { file: path, name: name.replace(/\.\w+$/, ""), description: `(unreadable: ${(error as Error).message})`, expectedViolations: [], nemesis: false };
@@ -56,6 +57,7 @@ export function listCommand(options: ListCommandOptions): number {
     return EXIT_OK;
   }
   const width = Math.max(...grouped.map((entry) => entry.name.length));
+  const versionWidth = Math.max(...grouped.map((entry) => (entry.version ?? "").length));
   const out: string[] = [];
   for (const [group, title] of GROUP_TITLES) {
     const members = grouped.filter((entry) => entry.group === group);
@@ -65,12 +67,26 @@ export function listCommand(options: ListCommandOptions): number {
     for (const entry of members) {
       const note = entry.counterpartOf !== undefined ? chalk.dim(` (safe twin of ${entry.counterpartOf})`) : "";
       const shows = entry.expectedViolations.length > 0 ? chalk.red(` [shows ${entry.expectedViolations.join(", ")}]`) : "";
-      out.push(`  ${chalk.cyan(entry.name.padEnd(width))}  ${entry.summary}${shows}${note}`);
+      const version = (entry.version ?? "").padEnd(versionWidth);
+      out.push(`  ${chalk.cyan(entry.name.padEnd(width))}  ${chalk.magenta(version)}  ${entry.summary}${shows}${note}`);
     }
   }
   out.push("", chalk.dim(`run one with: kafkasim run ${join(dir, "<name>.json")}`));
   process.stdout.write(out.join("\n") + "\n");
   return EXIT_OK;
+}
+
+/**
+ * The Kafka era a scenario runs under: its cluster.version ("3.x" when it has brokers and none), with "+compat" when
+ * it also sets compat switches of its own; null without brokers.
+ */
+function versionOf(cluster: unknown): string | null {
+  if (typeof cluster !== "object" || cluster === null) return null;
+  const { version, brokers, compat } = cluster as { version?: unknown; brokers?: unknown; compat?: unknown };
+  if (typeof brokers !== "number" || brokers === 0) return null;
+  const preset = typeof version === "string" ? version : "3.x";
+  const ownSwitches = typeof compat === "object" && compat !== null && Object.keys(compat).length > 0;
+  return ownSwitches ? `${preset}+compat` : preset;
 }
 
 function expectedViolations(expect: unknown): string[] {

@@ -19,6 +19,8 @@ export interface ScenarioEntry {
   description: string;
   expectedViolations: string[];
   nemesis: boolean;
+  /** The Kafka era preset it runs under (cluster.version, "3.x" by default; "+compat" with switches of its own); null without brokers. */
+  version?: string | null;
 }
 
 export interface GroupedScenario extends ScenarioEntry {

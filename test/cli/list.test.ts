@@ -60,6 +60,18 @@ describe("kafkasim list", function () {
     expect(byName.get("leader-failover")).to.include({ group: "teaching" });
   });
 
+  it("shows the Kafka era each scenario runs under (cluster.version, 3.x by default; none without brokers)", () => {
+    const entries = JSON.parse(cli(["list", "--json"]).stdout) as { name: string; version: string | null }[];
+    const byName = new Map(entries.map((item) => [item.name, item.version]));
+    expect(byName.get("kip-101-data-loss")).to.equal("3.x+compat");
+    expect(byName.get("jepsen-2013-unclean")).to.match(/^0\.10\.2/);
+    expect(byName.get("kafka-14402-hanging-transaction")).to.equal("2.4");
+    expect(byName.get("leader-failover")).to.equal("3.x");
+    expect(byName.get("demo-pingpong")).to.equal(null);
+    const line = cli(["list"]).stdout.split("\n").find((text) => text.trimStart().startsWith("kip-101-data-loss "));
+    expect(line).to.match(/kip-101-data-loss +3\.x\+compat +/);
+  });
+
   describe("grouping (pure)", () => {
     it("failures expect violations; a safe scenario sharing the longest name stem, or naming a failure, is its twin", () => {
       const grouped = groupScenarios([
