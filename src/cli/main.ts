@@ -47,6 +47,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option("--snapshot-interval <ms>", "record a snapshot event of the model's state every MS virtual milliseconds (for the viewer's tests)")
     .option("--max-wall <t>", "end the run with a wall-limit verdict after this much wall time (default 1h)")
     .option("--max-memory <mb>", "end the run with a memory-limit verdict above this much JavaScript heap (default 85% of V8's limit)")
+    .option("--version-preset <version>", "run under this Kafka era preset instead of the file's cluster.version (0.10.2, 2.0, 2.4, 3.x)")
     .exitOverride()
     .action((file: string, options) => setExit(runCommand(file, options, wallClock)));
 

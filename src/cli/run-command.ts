@@ -1,6 +1,7 @@
 /** `kafkasim run FILE`: runs one scenario, prints a coloured summary (or --json), exits 0/1/2. */
 
-import { loadScenario } from "../scenario/load.ts";
+import { KAFKA_VERSIONS } from "../broker/config.ts";
+import { parseScenarioText, validateScenario } from "../scenario/load.ts";
 import { checkScenarioDeterminism, runScenario, type RunResult } from "../scenario/run.ts";
 import type { Scenario } from "../scenario/spec.ts";
 import { formatTime, parseDuration } from "../sim/time.ts";
@@ -23,6 +24,25 @@ export interface RunCommandOptions {
   snapshotInterval?: string;
   maxWall?: string;
   maxMemory?: string;
+  /** Runs the scenario under another Kafka era preset than its cluster.version. */
+  versionPreset?: string;
+}
+
+/**
+ * A scenario file, under `versionPreset` when given (cluster.version replaced before validation, so the era's own
+ * rules apply: transactions need 0.11+, …). Bad presets and clusters without brokers are usage errors.
+ */
+export function loadWithPreset(file: string, versionPreset: string | undefined): Scenario {
+  const value = parseScenarioText(readInput(file), file);
+  if (versionPreset === undefined) return validateScenario(value, file);
+  if (!(KAFKA_VERSIONS as readonly string[]).includes(versionPreset)) {
+    throw new UsageError(`--version-preset: expected one of ${KAFKA_VERSIONS.map((v) => `"${v}"`).join(", ")}, found "${versionPreset}"`);
+  }
+  const cluster = typeof value === "object" && value !== null ? (value as { cluster?: unknown }).cluster : undefined;
+  if (typeof cluster !== "object" || cluster === null || typeof (cluster as { brokers?: unknown }).brokers !== "number") {
+    throw new UsageError(`--version-preset: ${file} has no Kafka brokers (cluster.brokers) to run under a Kafka version`);
+  }
+  return validateScenario({ ...(value as object), cluster: { ...cluster, version: versionPreset } }, file);
 }
 
 const KEY_KINDS = new Set([
@@ -72,7 +92,7 @@ const GROUP_EVENTS_SHOWN = 60;
 const TRANSACTION_EVENTS_SHOWN = 60;
 
 export function runCommand(file: string, options: RunCommandOptions, wallClock: () => number): number {
-  const scenario = loadScenario(readInput(file), file);
+  const scenario = loadWithPreset(file, options.versionPreset);
   const seed = options.seed !== undefined ? parseSeed(options.seed) : scenario.seed;
   let untilUs: number | undefined;
   if (options.until !== undefined) {
