@@ -12,6 +12,7 @@ import { assignCommand } from "./assign-command.ts";
 import { benchCommand } from "./bench-command.ts";
 import { EXIT_USAGE, UsageError } from "./errors.ts";
 import { exploreCommand } from "./explore-command.ts";
+import { compareCommand } from "./compare-command.ts";
 import { listCommand } from "./list-command.ts";
 import { runCommand } from "./run-command.ts";
 import { shrinkCommand } from "./shrink-command.ts";
@@ -84,6 +85,17 @@ function buildProgram(setExit: (code: number) => void): Command {
     .exitOverride()
     // Validation throws synchronously (exit 2 through main's catch); the runs finish asynchronously.
     .action((file: string, options) => exploreCommand(file, options, wallClock).then((code) => void (process.exitCode = code)));
+
+  program
+    .command("compare")
+    .description("run one scenario under several Kafka era presets over the same seeds: a table of violations per preset")
+    .argument("<file>", "scenario file")
+    .option("--presets <list>", "comma-separated presets (default: all: 0.10.2, 2.0, 2.4, 3.x)")
+    .option("--seeds <n>", "seeds per preset (default 5)")
+    .option("--first-seed <n>", "the first seed (default 1)")
+    .option("--json", "print JSON")
+    .exitOverride()
+    .action((file: string, options) => setExit(compareCommand(file, options)));
 
   program
     .command("list")
