@@ -13,6 +13,27 @@ export interface Compat {
   truncation: TruncationMode;
   /** Who writes ISR changes: the leader directly to ZooKeeper (before 2.7) or the controller via AlterIsr (KIP-497). */
   isrUpdate: IsrUpdateMode;
+  /**
+   * KAFKA-7415 (2.1.0, commit f2dd6aa2698; backported to 2.0.1): Partition.makeLeader writes (leader epoch, log
+   * end offset) into the new leader's epoch cache on election, and LeaderEpochFileCache.endOffsetFor answers an
+   * epoch below every cached one with (that epoch, the first cached start offset). Off (2.0.0 and before): the
+   * new epoch reaches the cache only with the leader's first append in it (Log.append), and an epoch below every
+   * cached one is answered UNDEFINED, so the follower truncates to its own high watermark.
+   */
+  epochCacheOnElection: boolean;
+  /**
+   * KAFKA-7152 (2.1.0, commit 9a7f29c1ede; not in 2.0.1): Partition.getOutOfSyncReplicas never removes an ISR
+   * follower whose log end offset equals the leader's. Off (2.0.0 and before): any ISR follower not caught up for
+   * replica.lag.time.max.ms is shrunk, even an idle one that holds every record.
+   */
+  caughtUpFollowerStaysInSync: boolean;
+  /**
+   * KAFKA-7128 (2.1.0, commit 70c51633f2f; backported to 2.0.1): Partition.maybeExpandIsr / isFollowerInSync
+   * adds a follower back to the ISR only when its log end offset is >= the high watermark and >= the leader's
+   * epoch start offset. Off (2.0.0 and before): log end offset >= the high watermark is enough, so a follower
+   * can rejoin without the records a new leader had between its (stale) HW and its log end at election.
+   */
+  isrJoinNeedsEpochStart: boolean;
   /** Controller ZooKeeper writes fenced by a check on /controller_epoch's zkVersion (KAFKA-6082, 2.2). */
   controllerEpochCheck: boolean;
   /**
@@ -41,6 +62,9 @@ export const DEFAULT_COMPAT: Readonly<Compat> = Object.freeze({
   truncation: "kip-320",
   isrUpdate: "alter-isr",
   controllerEpochCheck: true,
+  epochCacheOnElection: true,
+  caughtUpFollowerStaysInSync: true,
+  isrJoinNeedsEpochStart: true,
   transactionVerification: true,
   epochBumpPerTransaction: false,
   memberIdRequired: true,
@@ -171,6 +195,16 @@ export interface VersionPreset {
 /** Transactions before KIP-890 part 1 (3.6): no verification, so KAFKA-14402's hanging transaction can happen. */
 const PRE_KIP_890_TRANSACTIONS: Partial<Compat> = { transactionVerification: false };
 
+/**
+ * Replication before Kafka 2.1.0 (2.0.0 and earlier): without KAFKA-7415, KAFKA-7152 and KAFKA-7128. The "2.0"
+ * preset means 2.0.0: 2.0.1 backported KAFKA-7415 and KAFKA-7128 (not KAFKA-7152).
+ */
+const PRE_2_1_REPLICATION: Partial<Compat> = {
+  epochCacheOnElection: false,
+  caughtUpFollowerStaysInSync: false,
+  isrJoinNeedsEpochStart: false,
+};
+
 /** The group coordinator before KIP-394 and KIP-345 (0.10.2, 2.0). */
 const PRE_KIP_345_GROUPS: Partial<Compat> = {
   memberIdRequired: false,
@@ -181,13 +215,13 @@ const PRE_KIP_345_GROUPS: Partial<Compat> = {
 
 /**
  * What each era changed. 0.11 (KIP-101 leader epochs, KIP-106 unclean election off by default); 2.0 (KIP-279);
- * 2.1 (KIP-320); 2.2 (KAFKA-6082 controller epoch zkVersion check); 2.5 (replica.lag.time.max.ms 30 s,
+ * 2.1 (KIP-320; KAFKA-7415, KAFKA-7152, KAFKA-7128: PRE_2_1_REPLICATION); 2.2 (KAFKA-6082 controller epoch zkVersion check); 2.5 (replica.lag.time.max.ms 30 s,
  * zookeeper.session.timeout.ms 18 s); 2.7 (KIP-497 AlterIsr); 3.6 (KIP-890 part 1 transaction verification,
  * KAFKA-14402). KIP-890 part 2 (per-transaction epoch bump, KAFKA-17754) came with 4.0: off in every preset.
  */
 export const VERSION_PRESETS: Readonly<Record<KafkaVersion, VersionPreset>> = Object.freeze({
   "0.10.2": {
-    description: "Kafka 0.10.2: truncation to the high watermark, unclean leader election on, no controller epoch check",
+    description: "Kafka 0.10.2: truncation to the high watermark, unclean leader election on, no controller epoch check, no 2.1 replication fixes",
     config: {
       "unclean.leader.election.enable": true,
       "replica.lag.time.max.ms": 10_000,
@@ -196,12 +230,12 @@ export const VERSION_PRESETS: Readonly<Record<KafkaVersion, VersionPreset>> = Ob
       "group.max.session.timeout.ms": 300_000,
       "offsets.retention.minutes": 1440,
     },
-    compat: { truncation: "high-watermark", isrUpdate: "zk-direct", controllerEpochCheck: false, ...PRE_KIP_345_GROUPS, ...PRE_KIP_890_TRANSACTIONS },
+    compat: { truncation: "high-watermark", isrUpdate: "zk-direct", controllerEpochCheck: false, ...PRE_2_1_REPLICATION, ...PRE_KIP_345_GROUPS, ...PRE_KIP_890_TRANSACTIONS },
   },
   "2.0": {
-    description: "Kafka 2.0: KIP-279 leader-epoch truncation, ISR written by leaders, no controller epoch check",
+    description: "Kafka 2.0.0: KIP-279 leader-epoch truncation, ISR written by leaders, no controller epoch check, no 2.1 replication fixes (KAFKA-7415, 7152, 7128)",
     config: { "replica.lag.time.max.ms": 10_000, "zookeeper.session.timeout.ms": 6000, "group.max.session.timeout.ms": 300_000 },
-    compat: { truncation: "kip-279", isrUpdate: "zk-direct", controllerEpochCheck: false, ...PRE_KIP_345_GROUPS, ...PRE_KIP_890_TRANSACTIONS },
+    compat: { truncation: "kip-279", isrUpdate: "zk-direct", controllerEpochCheck: false, ...PRE_2_1_REPLICATION, ...PRE_KIP_345_GROUPS, ...PRE_KIP_890_TRANSACTIONS },
   },
   "2.4": {
     description: "Kafka 2.4: KIP-320 epoch fencing, controller epoch check, ISR written by leaders",

@@ -77,14 +77,18 @@ export class LeaderEpochFileCache {
   /**
    * KIP-279's endOffsetFor: for the latest epoch the log end offset; otherwise the largest known epoch <=
    * `requestedEpoch` and the start offset of the first epoch after it; for an epoch below every known one,
-   * the requested epoch and the first known start offset; UNDEFINED for UNDEFINED_EPOCH or an epoch above all.
+   * the requested epoch and the first known start offset (KAFKA-7415, 2.1+; with `undefinedBelowFirst`, 2.0.0's
+   * LeaderEpochFileCache.endOffsetFor: UNDEFINED); UNDEFINED for UNDEFINED_EPOCH or an epoch above all.
    */
-  endOffsetFor(requestedEpoch: number, logEndOffset: number): EpochEndOffset {
+  endOffsetFor(requestedEpoch: number, logEndOffset: number, undefinedBelowFirst = false): EpochEndOffset {
     if (requestedEpoch === UNDEFINED_EPOCH) return { epoch: UNDEFINED_EPOCH, endOffset: UNDEFINED_EPOCH_OFFSET };
     if (this.epochs.length > 0 && this.latestEpoch() === requestedEpoch) return { epoch: requestedEpoch, endOffset: logEndOffset };
     const higher = this.firstIndexAbove(requestedEpoch);
     if (higher === this.epochs.length) return { epoch: UNDEFINED_EPOCH, endOffset: UNDEFINED_EPOCH_OFFSET };
-    if (higher === 0) return { epoch: requestedEpoch, endOffset: this.epochs[0].startOffset };
+    if (higher === 0) {
+      if (undefinedBelowFirst) return { epoch: UNDEFINED_EPOCH, endOffset: UNDEFINED_EPOCH_OFFSET };
+      return { epoch: requestedEpoch, endOffset: this.epochs[0].startOffset };
+    }
     return { epoch: this.epochs[higher - 1].epoch, endOffset: this.epochs[higher].startOffset };
   }
 

@@ -425,7 +425,7 @@ export class ReplicaFetcher {
       const { state, partition } = current;
       state.truncationRounds++;
       assert(state.truncationRounds <= TRUNCATION_ROUNDS_MAX, `${state.key}: truncation does not converge`);
-      const decision = offsetTruncationState(this.mode, partition.log, answer.leaderEpoch, answer.endOffset);
+      const decision = offsetTruncationState(this.mode, partition.log, answer.leaderEpoch, answer.endOffset, this.services.compat.epochCacheOnElection);
       if (!this.truncate(state, partition, decision)) continue;
       if (decision.completed) this.startFetching(state, partition);
       else state.fetchOffset = partition.log.logEndOffset;

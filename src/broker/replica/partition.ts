@@ -84,8 +84,9 @@ export class Partition {
 
   /**
    * Partition.makeLeader: adopt the controller's state, stamp the new epoch at the log end (so followers with
-   * entries from later epochs can truncate correctly), reset the followers' fetch state. Returns whether this
-   * broker was not the leader before.
+   * entries from later epochs can truncate correctly; KAFKA-7415, 2.1+, compat.epochCacheOnElection — before,
+   * the epoch reaches the cache with the leader's first append in it), reset the followers' fetch state.
+   * Returns whether this broker was not the leader before.
    */
   makeLeader(state: LeaderAndIsrPartitionState, nowMs: number): boolean {
     assert(state.leader === this.brokerId, `${this.topicPartition}: makeLeader for another leader`);
@@ -99,7 +100,7 @@ export class Partition {
     this.zkVersion = state.zkVersion;
     const leaderEndOffset = this.log.logEndOffset;
     this.leaderEpochStartOffset = leaderEndOffset;
-    this.log.maybeAssignEpochStartOffset(state.leaderEpoch, leaderEndOffset);
+    if (this.services.compat.epochCacheOnElection) this.log.maybeAssignEpochStartOffset(state.leaderEpoch, leaderEndOffset);
     for (const id of [...this.remoteReplicas.keys()]) if (!this.replicas.includes(id)) this.remoteReplicas.delete(id);
     for (const id of this.replicas) {
       if (id === this.brokerId) continue;
@@ -167,21 +168,32 @@ export class Partition {
     return true;
   }
 
-  /** Partition.isFollowerInSync (for expansion): at or past the HW and past the start of this leader's epoch. */
+  /**
+   * Partition.isFollowerInSync (for expansion): at or past the HW and (KAFKA-7128, 2.1+,
+   * compat.isrJoinNeedsEpochStart) past the start of this leader's epoch; before 2.1 the HW alone.
+   */
   canJoinIsr(followerId: number): boolean {
     const replica = this.remoteReplicas.get(followerId);
     if (replica === undefined || this.isr.includes(followerId) || !this.replicas.includes(followerId)) return false;
-    return replica.logEndOffset >= this.log.highWatermark && this.leaderEpochStartOffset !== null && replica.logEndOffset >= this.leaderEpochStartOffset;
+    if (replica.logEndOffset < this.log.highWatermark) return false;
+    if (!this.services.compat.isrJoinNeedsEpochStart) return true;
+    return this.leaderEpochStartOffset !== null && replica.logEndOffset >= this.leaderEpochStartOffset;
   }
 
-  /** Partition.getOutOfSyncReplicas: ISR followers behind the log end and not caught up for `lagMs`. */
+  /**
+   * Partition.getOutOfSyncReplicas: ISR followers not caught up for `lagMs` and (KAFKA-7152, 2.1+,
+   * compat.caughtUpFollowerStaysInSync) behind the leader's log end; before 2.1 a fully caught-up idle follower
+   * whose fetches stopped completing is shrunk as well.
+   */
   outOfSyncReplicas(nowMs: number, lagMs: number): number[] {
     const leaderEndOffset = this.log.logEndOffset;
+    const caughtUpStays = this.services.compat.caughtUpFollowerStaysInSync;
     return this.isr.filter((id) => {
       if (id === this.brokerId) return false;
       const replica = this.remoteReplicas.get(id);
       if (replica === undefined) return true;
-      return replica.logEndOffset !== leaderEndOffset && nowMs - replica.lastCaughtUpTimeMs > lagMs;
+      if (caughtUpStays && replica.logEndOffset === leaderEndOffset) return false;
+      return nowMs - replica.lastCaughtUpTimeMs > lagMs;
     });
   }
 

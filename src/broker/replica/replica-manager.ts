@@ -461,7 +461,7 @@ export class ReplicaManager implements ProduceHost {
       const epochError = partition.checkCurrentLeaderEpoch(currentLeaderEpoch);
       if (epochError !== "NONE") return undefinedAnswer(epochError);
       if (!partition.isLeader) return undefinedAnswer("NOT_LEADER_OR_FOLLOWER");
-      return { topic, partition: partitionId, error: "NONE" as KafkaError, ...leaderEpochEndOffset(mode, partition.log, leaderEpoch) };
+      return { topic, partition: partitionId, error: "NONE" as KafkaError, ...leaderEpochEndOffset(mode, partition.log, leaderEpoch, this.services.compat.epochCacheOnElection) };
     });
     this.services.send(from, typed<OffsetsForLeaderEpochResponse>({
       type: "OffsetsForLeaderEpochResponse",

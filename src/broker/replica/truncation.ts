@@ -31,8 +31,17 @@ export function truncateToHighWatermark(log: Log, reason: string): TruncationDec
   return { offset: Math.min(log.highWatermark, log.logEndOffset), completed: true, reason };
 }
 
-/** The follower's decision from the leader's answer (leaderEpoch, endOffset). */
-export function offsetTruncationState(mode: TruncationMode, log: Log, leaderEpoch: number, leaderEndOffset: number): TruncationDecision {
+/**
+ * The follower's decision from the leader's answer (leaderEpoch, endOffset). The follower looks the answer's epoch
+ * up in its own cache, so `epochCacheOnElection` false (LeaderEpochFileCache before KAFKA-7415) applies here too.
+ */
+export function offsetTruncationState(
+  mode: TruncationMode,
+  log: Log,
+  leaderEpoch: number,
+  leaderEndOffset: number,
+  epochCacheOnElection = true,
+): TruncationDecision {
   const logEndOffset = log.logEndOffset;
   if (mode === "high-watermark") return truncateToHighWatermark(log, "high-watermark");
   if (leaderEndOffset === UNDEFINED_EPOCH_OFFSET) return truncateToHighWatermark(log, "undefined-epoch-offset");
@@ -40,7 +49,7 @@ export function offsetTruncationState(mode: TruncationMode, log: Log, leaderEpoc
     // KIP-101 (or a v0 OffsetsForLeaderEpoch answer without the epoch): one round.
     return { offset: Math.min(leaderEndOffset, logEndOffset), completed: true, reason: "leader-epoch-end-offset" };
   }
-  const follower = log.leaderEpochCache.endOffsetFor(leaderEpoch, logEndOffset);
+  const follower = log.leaderEpochCache.endOffsetFor(leaderEpoch, logEndOffset, !epochCacheOnElection);
   if (follower.endOffset === UNDEFINED_EPOCH_OFFSET) {
     return { offset: Math.min(leaderEndOffset, logEndOffset), completed: true, reason: "follower-lacks-epoch" };
   }
@@ -52,11 +61,19 @@ export function offsetTruncationState(mode: TruncationMode, log: Log, leaderEpoc
   return { offset: Math.min(follower.endOffset, leaderEndOffset, logEndOffset), completed: true, reason: "epoch-match" };
 }
 
-/** The leader's answer to OffsetsForLeaderEpoch(requestedEpoch) by mode. */
-export function leaderEpochEndOffset(mode: TruncationMode, log: Log, requestedEpoch: number): { leaderEpoch: number; endOffset: number } {
+/**
+ * The leader's answer to OffsetsForLeaderEpoch(requestedEpoch) by mode. `epochCacheOnElection` false (before
+ * KAFKA-7415): an epoch below every cached one is answered UNDEFINED in the KIP-279/320 modes too.
+ */
+export function leaderEpochEndOffset(
+  mode: TruncationMode,
+  log: Log,
+  requestedEpoch: number,
+  epochCacheOnElection = true,
+): { leaderEpoch: number; endOffset: number } {
   if (mode === "kip-101" || mode === "high-watermark") {
     return { leaderEpoch: UNDEFINED_EPOCH, endOffset: log.leaderEpochCache.endOffsetForKip101(requestedEpoch, log.logEndOffset) };
   }
-  const answer = log.leaderEpochCache.endOffsetFor(requestedEpoch, log.logEndOffset);
+  const answer = log.leaderEpochCache.endOffsetFor(requestedEpoch, log.logEndOffset, !epochCacheOnElection);
   return { leaderEpoch: answer.epoch, endOffset: answer.endOffset };
 }

@@ -57,6 +57,13 @@ describe("LeaderEpochFileCache", () => {
     expect(cache().endOffsetFor(0, 25)).to.deep.equal({ epoch: UNDEFINED_EPOCH, endOffset: UNDEFINED_EPOCH_OFFSET });
   });
 
+  it("endOffsetFor with undefinedBelowFirst (2.0.0, before KAFKA-7415): below every epoch, UNDEFINED; the rest unchanged", () => {
+    const c = cache([[1, 5], [3, 10]]);
+    expect(c.endOffsetFor(0, 25, true)).to.deep.equal({ epoch: UNDEFINED_EPOCH, endOffset: UNDEFINED_EPOCH_OFFSET });
+    expect(c.endOffsetFor(2, 25, true)).to.deep.equal({ epoch: 1, endOffset: 10 });
+    expect(c.endOffsetFor(3, 25, true)).to.deep.equal({ epoch: 3, endOffset: 25 });
+  });
+
   it("endOffsetForKip101: the next epoch's start without saying which epoch; undefined below the first", () => {
     const c = cache([[1, 5], [3, 10], [4, 20]]);
     expect(c.endOffsetForKip101(2, 25)).to.equal(10);
