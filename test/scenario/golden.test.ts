@@ -46,6 +46,8 @@ const GOLDEN: Readonly<Record<string, string>> = {
   "kafka-14402-verified": "ca64acf4694aaab2",
   "kafka-17754-epoch-bump": "7b42e8b946d2ba12",
   "kafka-17754-late-write": "c1f31efafef6f5a5",
+  "kafka-7415-divergence": "e5a43a97ebf9d35d",
+  "kafka-7415-fixed": "6cda5ac232c3fefa",
   "kip-101-data-loss": "4a976ff281a92af6",
   "kip-101-divergence": "0856dc7dadbff96b",
   "kip-101-divergence-fixed": "c1ea1deff24fd55f",

@@ -10,7 +10,7 @@ import type { ReplicationConfig } from "../../config.ts";
 import { InternalTopicCreator, type InternalTopicHost, type InternalTopicSpec } from "../internal-topic.ts";
 
 /** LogConfig's segment.bytes validator: atLeast(LegacyRecord.RECORD_OVERHEAD_V0) = 14. */
-const SEGMENT_BYTES_MIN = 14;
+export const SEGMENT_BYTES_MIN = 14;
 
 export type OffsetsTopicHost = InternalTopicHost;
 export type OffsetsTopicCreator = InternalTopicCreator;

@@ -2,7 +2,8 @@
  * __transaction_state as an internal topic (internal-topic.ts creates it on the first FindCoordinator with key
  * type 1): transaction.state.log.num.partitions partitions, transaction.state.log.replication.factor replicas, the
  * topic config of TransactionStateManager.transactionTopicConfigs (cleanup.policy=compact,
- * min.insync.replicas=transaction.state.log.min.isr, segment.bytes, unclean.leader.election.enable=false). Also
+ * min.insync.replicas=transaction.state.log.min.isr, segment.bytes, unclean.leader.election.enable=false; a
+ * segment.bytes LogConfig refuses → INVALID_CONFIG, nothing created, as for __consumer_offsets). Also
  * the link to the ReplicaManager (one record per append, origin COORDINATOR, acks = -1) and the leadership hooks.
  */
 
@@ -12,6 +13,7 @@ import { makeBatch } from "../../log/records.ts";
 import type { Partition } from "../../replica/partition.ts";
 import type { LeadershipListener, ReplicaManager } from "../../replica/replica-manager.ts";
 import type { TransactionLogStorage } from "./transaction-state-manager.ts";
+import { SEGMENT_BYTES_MIN } from "../group/offsets-topic.ts";
 import { InternalTopicCreator, type InternalTopicHost, type InternalTopicSpec } from "../internal-topic.ts";
 
 /** TransactionStateManager.transactionTopicConfigs. */
@@ -34,6 +36,7 @@ export const TRANSACTION_STATE_TOPIC: InternalTopicSpec = {
   partitions: (config) => config["transaction.state.log.num.partitions"],
   replicationFactor: (config) => config["transaction.state.log.replication.factor"],
   topicConfig: transactionTopicConfigs,
+  invalidConfig: (config) => (config["transaction.state.log.segment.bytes"] < SEGMENT_BYTES_MIN ? "segment.bytes below 14" : null),
 };
 
 /** The creator of __transaction_state for a broker. */
