@@ -34,7 +34,7 @@ export interface Compat {
    * can rejoin without the records a new leader had between its (stale) HW and its log end at election.
    */
   isrJoinNeedsEpochStart: boolean;
-  /** Controller ZooKeeper writes fenced by a check on /controller_epoch's zkVersion (KAFKA-6082, 2.2). */
+  /** Controller ZooKeeper writes fenced by a check on /controller_epoch's zkVersion (KAFKA-6082, commit 297fb396a00, first in 2.1.0). */
   controllerEpochCheck: boolean;
   /**
    * KIP-890 part 1 (3.6, transaction.partition.verification.enable, default true): a partition leader verifies with
@@ -215,7 +215,7 @@ const PRE_KIP_345_GROUPS: Partial<Compat> = {
 
 /**
  * What each era changed. 0.11 (KIP-101 leader epochs, KIP-106 unclean election off by default); 2.0 (KIP-279);
- * 2.1 (KIP-320; KAFKA-7415, KAFKA-7152, KAFKA-7128: PRE_2_1_REPLICATION); 2.2 (KAFKA-6082 controller epoch zkVersion check); 2.5 (replica.lag.time.max.ms 30 s,
+ * 2.1 (KIP-320; KAFKA-7415, KAFKA-7152, KAFKA-7128: PRE_2_1_REPLICATION; KAFKA-6082 controller epoch zkVersion check); 2.5 (replica.lag.time.max.ms 30 s,
  * zookeeper.session.timeout.ms 18 s); 2.7 (KIP-497 AlterIsr); 3.6 (KIP-890 part 1 transaction verification,
  * KAFKA-14402). KIP-890 part 2 (per-transaction epoch bump, KAFKA-17754) came with 4.0: off in every preset.
  */

@@ -234,7 +234,7 @@ export class KafkaController implements ControllerCore {
     });
   }
 
-  /** KafkaZkClient.registerControllerAndIncrementControllerEpoch (2.2+): one multi. */
+  /** KafkaZkClient.registerControllerAndIncrementControllerEpoch (2.1+): one multi. */
   private electAtomically(finish: (ok: boolean) => void): void {
     this.readControllerEpoch((epoch, version) => {
       if (epoch === null) return finish(true);
@@ -253,7 +253,7 @@ export class KafkaController implements ControllerCore {
     });
   }
 
-  /** Before KAFKA-6082 (2.2): create /controller, then increment /controller_epoch conditionally. */
+  /** Before KAFKA-6082 (2.1.0): create /controller, then increment /controller_epoch conditionally. */
   private electTwoSteps(finish: (ok: boolean) => void): void {
     const data = this.controllerData();
     this.zk.call(
@@ -279,7 +279,7 @@ export class KafkaController implements ControllerCore {
     );
   }
 
-  /** Pre-2.2 failure of the epoch increment: resign and delete our /controller so others re-elect. */
+  /** Pre-2.1 failure of the epoch increment: resign and delete our /controller so others re-elect. */
   private triggerControllerMove(finish: (ok: boolean) => void): void {
     this.setActiveController(-1);
     this.zk.call(

@@ -1,8 +1,8 @@
 /**
  * The controller's side of KafkaZkClient: reads retried across connection loss (retryRequestsUntilConnected)
  * on whatever ZooKeeper client the broker holds at the time of each attempt, and controller writes fenced as
- * in KAFKA-6082 (2.2): multi([check(/controller_epoch, epochZkVersion), op…]), a failed check meaning the
- * controller moved. With compat.controllerEpochCheck false the writes are plain (pre-2.2), so a zombie
+ * in KAFKA-6082 (2.1.0): multi([check(/controller_epoch, epochZkVersion), op…]), a failed check meaning the
+ * controller moved. With compat.controllerEpochCheck false the writes are plain (pre-2.1), so a zombie
  * controller's write on a new session succeeds. Every write result is traced as controller-write.
  * Simplification: waiting for a reconnection is a bounded poll, not a condition variable.
  */
