@@ -7,6 +7,8 @@
 
 export type TruncationMode = "high-watermark" | "kip-101" | "kip-279" | "kip-320";
 export type IsrUpdateMode = "zk-direct" | "alter-isr";
+export type OutOfRangeTruncation = "halt-unless-unclean" | "truncate";
+export type FetcherRestart = "leader-change" | "epoch-skip" | "epoch-change";
 
 export interface Compat {
   /** How a follower finds its truncation point (before 0.11: its own HW; 0.11: KIP-101; 2.0: KIP-279; 2.1+: KIP-320). */
@@ -34,6 +36,33 @@ export interface Compat {
    * can rejoin without the records a new leader had between its (stale) HW and its log end at election.
    */
   isrJoinNeedsEpochStart: boolean;
+  /**
+   * KAFKA-7414 (2.1.0, commit c5ef614bbf1; backported to 2.0.1): a follower whose fetch offset is out of range
+   * with the leader's log end offset below its own truncates to the leader's log end offset ("truncate").
+   * Before ("halt-unless-unclean", ReplicaFetcherThread.handleOffsetOutOfRange up to 2.0.0): unless the topic
+   * allows unclean leader election, the follower broker exits ("Exiting because log truncation is not allowed").
+   */
+  outOfRangeTruncation: OutOfRangeTruncation;
+  /**
+   * KAFKA-7164 (2.1.0, commit 69283b4038a): Partition.makeFollower restarts the follower's fetcher (and so its
+   * truncation) on any leader epoch change ("epoch-change"). 2.0.1's backport (5152c80129c) skips a restart when
+   * the leader is unchanged and the epoch grew by one ("epoch-skip"); up to 2.0.0 only a new leader id restarts
+   * it ("leader-change"), so a follower that missed an intermediate leader keeps fetching without truncating.
+   */
+  fetcherRestart: FetcherRestart;
+  /**
+   * KIP-380 (2.2.0, KAFKA-7235, commit 2155c6d54b0): brokers register with a broker epoch (their znode's czxid);
+   * the controller detects a bounce (same id, newer epoch) in BrokerChange and handles it as a failure plus a
+   * startup, and brokers reject controller requests carrying a stale broker epoch (STALE_BROKER_EPOCH). Off (2.1
+   * and before): BrokerChange compares broker-id sets only, so a fast bounce inside one watch is missed.
+   */
+  brokerEpochs: boolean;
+  /**
+   * KIP-841 (3.3.0): the controller rejects an AlterIsr / AlterPartition whose new ISR names a replica that is
+   * fenced or shutting down (INELIGIBLE_REPLICA; KafkaController.processAlterPartition, ControllerContext.liveBrokerIds).
+   * Off (2.7 to 3.2): the controller checks only the leader epoch and partition epoch of an AlterIsr.
+   */
+  ineligibleReplicaCheck: boolean;
   /** Controller ZooKeeper writes fenced by a check on /controller_epoch's zkVersion (KAFKA-6082, commit 297fb396a00, first in 2.1.0). */
   controllerEpochCheck: boolean;
   /**
@@ -65,6 +94,10 @@ export const DEFAULT_COMPAT: Readonly<Compat> = Object.freeze({
   epochCacheOnElection: true,
   caughtUpFollowerStaysInSync: true,
   isrJoinNeedsEpochStart: true,
+  outOfRangeTruncation: "truncate",
+  fetcherRestart: "epoch-change",
+  brokerEpochs: true,
+  ineligibleReplicaCheck: true,
   transactionVerification: true,
   epochBumpPerTransaction: false,
   memberIdRequired: true,
@@ -183,8 +216,14 @@ export const DEFAULT_REPLICATION_CONFIG: Readonly<ReplicationConfig> = Object.fr
   "request.timeout.ms": 30_000,
 });
 
-export type KafkaVersion = "0.10.2" | "2.0" | "2.4" | "3.x";
-export const KAFKA_VERSIONS: readonly KafkaVersion[] = ["0.10.2", "2.0", "2.4", "3.x"];
+export type KafkaVersion = "0.10.2" | "0.11" | "1.1" | "2.0" | "2.1" | "2.2" | "2.4" | "2.7" | "3.3" | "3.x";
+/** Oldest first: the loader's "before release X" rules compare positions in this list. */
+export const KAFKA_VERSIONS: readonly KafkaVersion[] = ["0.10.2", "0.11", "1.1", "2.0", "2.1", "2.2", "2.4", "2.7", "3.3", "3.x"];
+
+/** True when `version` is older than `release` (both presets). */
+export function versionBefore(version: KafkaVersion, release: KafkaVersion): boolean {
+  return KAFKA_VERSIONS.indexOf(version) < KAFKA_VERSIONS.indexOf(release);
+}
 
 export interface VersionPreset {
   config: Partial<ReplicationConfig>;
@@ -196,16 +235,23 @@ export interface VersionPreset {
 const PRE_KIP_890_TRANSACTIONS: Partial<Compat> = { transactionVerification: false };
 
 /**
- * Replication before Kafka 2.1.0 (2.0.0 and earlier): without KAFKA-7415, KAFKA-7152 and KAFKA-7128. The "2.0"
- * preset means 2.0.0: 2.0.1 backported KAFKA-7415 and KAFKA-7128 (not KAFKA-7152).
+ * Replication before Kafka 2.1.0 (2.0.0 and earlier): without KAFKA-7415, KAFKA-7152, KAFKA-7128, KAFKA-7414,
+ * KAFKA-7164 and KAFKA-6082. The "2.0" preset means 2.0.0: 2.0.1 backported KAFKA-7415, KAFKA-7128, KAFKA-7414
+ * and half of KAFKA-7164 (not KAFKA-7152 nor KAFKA-6082).
  */
 const PRE_2_1_REPLICATION: Partial<Compat> = {
   epochCacheOnElection: false,
   caughtUpFollowerStaysInSync: false,
   isrJoinNeedsEpochStart: false,
+  outOfRangeTruncation: "halt-unless-unclean",
+  fetcherRestart: "leader-change",
+  controllerEpochCheck: false,
 };
 
-/** The group coordinator before KIP-394 and KIP-345 (0.10.2, 2.0). */
+/** The controller before KIP-380 (2.1 and earlier): no broker epochs. */
+const PRE_2_2_CONTROLLER: Partial<Compat> = { brokerEpochs: false };
+
+/** The group coordinator before KIP-394 and KIP-345 (0.10.2 to 2.1). */
 const PRE_KIP_345_GROUPS: Partial<Compat> = {
   memberIdRequired: false,
   rebalanceInProgressOnSyncHeartbeat: true,
@@ -213,37 +259,79 @@ const PRE_KIP_345_GROUPS: Partial<Compat> = {
   staticMembership: false,
 };
 
+/** The group coordinator of 2.2 (KIP-394's member id, no static membership yet). */
+const KIP_394_GROUPS: Partial<Compat> = { ...PRE_KIP_345_GROUPS, memberIdRequired: true };
+
+/** Up to 2.4: replica.lag.time.max.ms 10 s and zookeeper.session.timeout.ms 6 s (KIP-537 raised both in 2.5). */
+const PRE_2_5_TIMEOUTS: Partial<ReplicationConfig> = { "replica.lag.time.max.ms": 10_000, "zookeeper.session.timeout.ms": 6000 };
+
+/** Up to 2.3: group.max.session.timeout.ms 5 minutes (KIP-468 raised it to 30 minutes in 2.4). */
+const PRE_2_4_GROUP_CONFIG: Partial<ReplicationConfig> = { "group.max.session.timeout.ms": 300_000 };
+
 /**
- * What each era changed. 0.11 (KIP-101 leader epochs, KIP-106 unclean election off by default); 2.0 (KIP-279);
- * 2.1 (KIP-320; KAFKA-7415, KAFKA-7152, KAFKA-7128: PRE_2_1_REPLICATION; KAFKA-6082 controller epoch zkVersion check); 2.5 (replica.lag.time.max.ms 30 s,
- * zookeeper.session.timeout.ms 18 s); 2.7 (KIP-497 AlterIsr); 3.6 (KIP-890 part 1 transaction verification,
- * KAFKA-14402). KIP-890 part 2 (per-transaction epoch bump, KAFKA-17754) came with 4.0: off in every preset.
+ * What each era changed (docs/versions.md has the table, with the Kafka file and method of each switch).
+ * 0.11: KIP-101 leader epochs, KIP-106 unclean election off by default, KIP-98 transactions, KIP-134 initial
+ * rebalance delay. 1.1: delete.topic.enable on by default. 2.0: KIP-279, KIP-211 offsets retention 7 days.
+ * 2.1: KIP-320; KAFKA-7415, 7152, 7128, 7414, 7164; KAFKA-6082 controller epoch zkVersion check. 2.2: KIP-380
+ * broker epochs, KIP-394 member ids. 2.3: KIP-345 static membership. 2.4: KIP-468 group.max.session.timeout.ms.
+ * 2.5: KIP-537 timeouts. 2.7: KIP-497 AlterIsr (maximal ISR). 3.0: KAFKA-12890 pending sync timeout, KIP-735
+ * consumer session timeout. 3.3: KIP-841. 3.6: KIP-890 part 1. KIP-890 part 2 came with 4.0: off in every preset.
  */
 export const VERSION_PRESETS: Readonly<Record<KafkaVersion, VersionPreset>> = Object.freeze({
   "0.10.2": {
-    description: "Kafka 0.10.2: truncation to the high watermark, unclean leader election on, no controller epoch check, no 2.1 replication fixes",
+    description: "Kafka 0.10.2.0: truncation to the high watermark, unclean leader election on, topic deletion off, no 2.1 replication fixes",
     config: {
+      ...PRE_2_5_TIMEOUTS,
+      ...PRE_2_4_GROUP_CONFIG,
       "unclean.leader.election.enable": true,
-      "replica.lag.time.max.ms": 10_000,
-      "zookeeper.session.timeout.ms": 6000,
+      "delete.topic.enable": false,
       "group.initial.rebalance.delay.ms": 0,
-      "group.max.session.timeout.ms": 300_000,
       "offsets.retention.minutes": 1440,
     },
-    compat: { truncation: "high-watermark", isrUpdate: "zk-direct", controllerEpochCheck: false, ...PRE_2_1_REPLICATION, ...PRE_KIP_345_GROUPS, ...PRE_KIP_890_TRANSACTIONS },
+    compat: { truncation: "high-watermark", isrUpdate: "zk-direct", ...PRE_2_1_REPLICATION, ...PRE_2_2_CONTROLLER, ...PRE_KIP_345_GROUPS, ...PRE_KIP_890_TRANSACTIONS },
+  },
+  "0.11": {
+    description: "Kafka 0.11.0.0: KIP-101 leader epochs (offset-only answer), unclean leader election off, topic deletion off, no 2.1 replication fixes",
+    config: { ...PRE_2_5_TIMEOUTS, ...PRE_2_4_GROUP_CONFIG, "delete.topic.enable": false, "offsets.retention.minutes": 1440 },
+    compat: { truncation: "kip-101", isrUpdate: "zk-direct", ...PRE_2_1_REPLICATION, ...PRE_2_2_CONTROLLER, ...PRE_KIP_345_GROUPS, ...PRE_KIP_890_TRANSACTIONS },
+  },
+  "1.1": {
+    description: "Kafka 1.1.0: KIP-101 leader epochs, topic deletion on, no 2.1 replication fixes",
+    config: { ...PRE_2_5_TIMEOUTS, ...PRE_2_4_GROUP_CONFIG, "offsets.retention.minutes": 1440 },
+    compat: { truncation: "kip-101", isrUpdate: "zk-direct", ...PRE_2_1_REPLICATION, ...PRE_2_2_CONTROLLER, ...PRE_KIP_345_GROUPS, ...PRE_KIP_890_TRANSACTIONS },
   },
   "2.0": {
-    description: "Kafka 2.0.0: KIP-279 leader-epoch truncation, ISR written by leaders, no controller epoch check, no 2.1 replication fixes (KAFKA-7415, 7152, 7128)",
-    config: { "replica.lag.time.max.ms": 10_000, "zookeeper.session.timeout.ms": 6000, "group.max.session.timeout.ms": 300_000 },
-    compat: { truncation: "kip-279", isrUpdate: "zk-direct", controllerEpochCheck: false, ...PRE_2_1_REPLICATION, ...PRE_KIP_345_GROUPS, ...PRE_KIP_890_TRANSACTIONS },
+    description: "Kafka 2.0.0: KIP-279 leader-epoch truncation, ISR written by leaders, no 2.1 replication fixes (KAFKA-7415, 7152, 7128, 7414, 7164, 6082)",
+    config: { ...PRE_2_5_TIMEOUTS, ...PRE_2_4_GROUP_CONFIG },
+    compat: { truncation: "kip-279", isrUpdate: "zk-direct", ...PRE_2_1_REPLICATION, ...PRE_2_2_CONTROLLER, ...PRE_KIP_345_GROUPS, ...PRE_KIP_890_TRANSACTIONS },
+  },
+  "2.1": {
+    description: "Kafka 2.1.0: KIP-320 epoch fencing, the 2.1 replication fixes and the controller epoch check; no broker epochs (KIP-380)",
+    config: { ...PRE_2_5_TIMEOUTS, ...PRE_2_4_GROUP_CONFIG },
+    compat: { truncation: "kip-320", isrUpdate: "zk-direct", ...PRE_2_2_CONTROLLER, ...PRE_KIP_345_GROUPS, ...PRE_KIP_890_TRANSACTIONS },
+  },
+  "2.2": {
+    description: "Kafka 2.2.0: broker epochs (KIP-380) and member ids (KIP-394); ISR written by leaders",
+    config: { ...PRE_2_5_TIMEOUTS, ...PRE_2_4_GROUP_CONFIG },
+    compat: { truncation: "kip-320", isrUpdate: "zk-direct", ...KIP_394_GROUPS, ...PRE_KIP_890_TRANSACTIONS },
   },
   "2.4": {
-    description: "Kafka 2.4: KIP-320 epoch fencing, controller epoch check, ISR written by leaders",
-    config: { "replica.lag.time.max.ms": 10_000, "zookeeper.session.timeout.ms": 6000 },
-    compat: { truncation: "kip-320", isrUpdate: "zk-direct", controllerEpochCheck: true, rebalanceInProgressOnSyncHeartbeat: true, pendingSyncTimeout: false, ...PRE_KIP_890_TRANSACTIONS },
+    description: "Kafka 2.4.0: KIP-320 epoch fencing, broker epochs, static membership, ISR written by leaders",
+    config: { ...PRE_2_5_TIMEOUTS },
+    compat: { truncation: "kip-320", isrUpdate: "zk-direct", rebalanceInProgressOnSyncHeartbeat: true, pendingSyncTimeout: false, ...PRE_KIP_890_TRANSACTIONS },
+  },
+  "2.7": {
+    description: "Kafka 2.7.0: AlterIsr and the maximal ISR (KIP-497), 2.5's longer timeouts; no INELIGIBLE_REPLICA check yet (KIP-841)",
+    config: {},
+    compat: { truncation: "kip-320", isrUpdate: "alter-isr", ineligibleReplicaCheck: false, pendingSyncTimeout: false, ...PRE_KIP_890_TRANSACTIONS },
+  },
+  "3.3": {
+    description: "Kafka 3.3.0 in ZooKeeper mode: KIP-841's INELIGIBLE_REPLICA check; no transaction verification yet (KIP-890)",
+    config: {},
+    compat: { ...PRE_KIP_890_TRANSACTIONS },
   },
   "3.x": {
-    description: "Kafka 3.x in ZooKeeper mode: today's defaults (KIP-320, AlterIsr, controller epoch check)",
+    description: "Kafka 3.9 in ZooKeeper mode (the last ZooKeeper-era release): today's defaults",
     config: {},
     compat: {},
   },

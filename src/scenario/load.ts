@@ -11,7 +11,7 @@ import { resolveProducerConfig } from "../clients/producer/config.ts";
 import { GROUP_CONFIG_KEYS } from "../clients/consumer/config.ts";
 import { nemesisProblem } from "./nemesis.ts";
 import { consumerGroups, groupOf, processorTransactionalId, transactionalIds, type ConsumerClient, type ProcessorClient } from "./groups.ts";
-import { KAFKA_VERSIONS, resolveBrokerSettings, type KafkaVersion } from "../broker/config.ts";
+import { resolveBrokerSettings, versionBefore, type KafkaVersion } from "../broker/config.ts";
 
 export class ScenarioError extends Error {
   constructor(
@@ -153,8 +153,8 @@ function checkProducerWorkload(scenario: Scenario, client: Extract<Client, { typ
 
 /**
  * A processor's rules: input and output are two different scenario topics; its producer config follows Kafka's
- * rules (idempotence for transactions); exactly_once_v2 needs Kafka 0.11+ (2.5+ for KIP-447's group metadata in
- * TxnOffsetCommit: the "0.10.2" and "2.0"/"2.4" presets are refused) and at_least_once takes no transactional.id;
+ * rules (idempotence for transactions); exactly_once_v2 needs Kafka 3.0+ (KIP-447's group metadata in TxnOffsetCommit
+ * came with 2.5, the name with 3.0: presets before "3.3" are refused) and at_least_once takes no transactional.id;
  * the group rules of a consumer (heartbeat below the session timeout) apply.
  */
 function checkProcessor(scenario: Scenario, client: ProcessorClient, i: number, topics: ReadonlySet<string>, file: string): void {
@@ -168,15 +168,15 @@ function checkProcessor(scenario: Scenario, client: ProcessorClient, i: number, 
   if (guarantee === "at_least_once" && client.config["transactional.id"] !== undefined) {
     throw new ScenarioError(file, at("config", "transactional.id"), 'expected no transactional.id with processing.guarantee "at_least_once" (exactly_once_v2 makes the producer transactional)');
   }
-  const version = scenario.cluster.version ?? "3.x";
-  if (guarantee === "exactly_once_v2" && version !== "3.x") {
-    throw new ScenarioError(file, at("config", "processing.guarantee"), `expected cluster.version 3.x for exactly_once_v2 (KIP-447's TxnOffsetCommit with group metadata, Kafka 2.5+), found "${version}"; use "at_least_once"`);
+  const version = (scenario.cluster.version ?? "3.x") as KafkaVersion;
+  if (guarantee === "exactly_once_v2" && versionBefore(version, "3.3")) {
+    throw new ScenarioError(file, at("config", "processing.guarantee"), `expected cluster.version "3.3" or later for exactly_once_v2 (KIP-447's TxnOffsetCommit with group metadata, named exactly_once_v2 in Kafka 3.0), found "${version}"; use "at_least_once"`);
   }
   const producerConfig = Object.fromEntries(Object.entries(client.config).filter(([key]) => PRODUCER_CONFIG_KEYS.includes(key)));
   const resolved = resolveProducerConfig(["broker-1"], transactionalId === null ? producerConfig : { ...producerConfig, "transactional.id": transactionalId });
   if (!resolved.ok) throw new ScenarioError(file, at("config"), `expected a valid producer config (${resolved.error})`);
   const heartbeat = client.config["heartbeat.interval.ms"];
-  const session = client.config["session.timeout.ms"] ?? (version === "3.x" ? 45_000 : 10_000);
+  const session = client.config["session.timeout.ms"] ?? (versionBefore(version, "3.3") ? 10_000 : 45_000);
   if (heartbeat !== undefined && heartbeat >= session) {
     throw new ScenarioError(file, at("config", "heartbeat.interval.ms"), `expected heartbeat.interval.ms (${heartbeat}) below session.timeout.ms (${session}): Kafka refuses it ("Heartbeat must be set lower than the session timeout")`);
   }
@@ -347,8 +347,8 @@ function checkGroupConsumer(scenario: Scenario, client: ConsumerClient, i: numbe
     throw new ScenarioError(file, at("config", "enable.auto.commit"), `expected enable.auto.commit false (or left out) with commit "${commit}", found true`);
   }
   const version = (scenario.cluster.version ?? "3.x") as KafkaVersion;
-  const before = (release: KafkaVersion): boolean => KAFKA_VERSIONS.indexOf(version) < KAFKA_VERSIONS.indexOf(release);
-  const session = config["session.timeout.ms"] ?? (before("3.x") ? 10_000 : 45_000);
+  const before = (release: KafkaVersion): boolean => versionBefore(version, release);
+  const session = config["session.timeout.ms"] ?? (before("3.3") ? 10_000 : 45_000);
   const heartbeat = config["heartbeat.interval.ms"] ?? 3000;
   if (heartbeat >= session) {
     const key = config["heartbeat.interval.ms"] !== undefined ? "heartbeat.interval.ms" : "session.timeout.ms";

@@ -32,12 +32,20 @@ const EVENT_SAMPLE = 1;
 
 /**
  * The API version of each era's clients, for RequestsPerSec's `version` tag (KIP-272, Kafka 2.0; absent before).
+ * 2.2, 2.7 and 3.3 from the message JSON's validVersions at the tag; 2.1 from its request classes (KIP-320's Fetch v10,
+ * OffsetCommit v6, OffsetFetch v5). 3.3 keeps 3.x's Fetch v12 (no topic ids in the model).
  * The simulator does not negotiate versions: these are the newest Produce and Fetch versions of each era.
  */
 const REQUEST_VERSIONS: Readonly<Record<KafkaVersion, { Produce: number; Fetch: number } | null>> = {
   "0.10.2": null,
+  "0.11": null,
+  "1.1": null,
   "2.0": { Produce: 6, Fetch: 8 },
+  "2.1": { Produce: 7, Fetch: 10 },
+  "2.2": { Produce: 7, Fetch: 10 },
   "2.4": { Produce: 8, Fetch: 11 },
+  "2.7": { Produce: 8, Fetch: 12 },
+  "3.3": { Produce: 9, Fetch: 12 },
   "3.x": { Produce: 9, Fetch: 12 },
 };
 
@@ -47,7 +55,13 @@ const REQUEST_VERSIONS: Readonly<Record<KafkaVersion, { Produce: number; Fetch: 
  */
 const GROUP_REQUEST_VERSIONS: Readonly<Record<KafkaVersion, Readonly<Record<GroupRequest, number>> | null>> = {
   "0.10.2": null,
+  "0.11": null,
+  "1.1": null,
   "2.0": { FindCoordinator: 2, JoinGroup: 3, SyncGroup: 2, Heartbeat: 2, LeaveGroup: 2, OffsetCommit: 4, OffsetFetch: 4 },
+  "2.1": { FindCoordinator: 2, JoinGroup: 3, SyncGroup: 2, Heartbeat: 2, LeaveGroup: 2, OffsetCommit: 6, OffsetFetch: 5 },
+  "2.2": { FindCoordinator: 2, JoinGroup: 4, SyncGroup: 2, Heartbeat: 2, LeaveGroup: 2, OffsetCommit: 6, OffsetFetch: 5 },
+  "2.7": { FindCoordinator: 3, JoinGroup: 7, SyncGroup: 5, Heartbeat: 4, LeaveGroup: 4, OffsetCommit: 8, OffsetFetch: 7 },
+  "3.3": { FindCoordinator: 4, JoinGroup: 9, SyncGroup: 5, Heartbeat: 4, LeaveGroup: 5, OffsetCommit: 8, OffsetFetch: 8 },
   "2.4": { FindCoordinator: 3, JoinGroup: 6, SyncGroup: 4, Heartbeat: 4, LeaveGroup: 4, OffsetCommit: 8, OffsetFetch: 6 },
   "3.x": { FindCoordinator: 4, JoinGroup: 9, SyncGroup: 5, Heartbeat: 4, LeaveGroup: 5, OffsetCommit: 8, OffsetFetch: 8 },
 };

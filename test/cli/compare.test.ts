@@ -38,7 +38,7 @@ describe("kafkasim compare", function () {
   it("bad presets and seed counts are one line, exit 2", () => {
     const bad = cli(["compare", "scenarios/leader-failover.json", "--presets", "2.4,9.9"]);
     expect(bad.code).to.equal(2);
-    expect(bad.stderr.trim()).to.equal('kafkasim: --presets: expected a comma-separated list of "0.10.2", "2.0", "2.4", "3.x", found "9.9"');
+    expect(bad.stderr.trim()).to.equal('kafkasim: --presets: expected a comma-separated list of "0.10.2", "0.11", "1.1", "2.0", "2.1", "2.2", "2.4", "2.7", "3.3", "3.x", found "9.9"');
     const seeds = cli(["compare", "scenarios/leader-failover.json", "--seeds", "0"]);
     expect(seeds.code).to.equal(2);
     expect(seeds.stderr.trim()).to.equal('kafkasim: --seeds: expected an integer from 1 to 1000, found "0"');

@@ -34,7 +34,7 @@ describe("kafkasim run --version-preset", function () {
   it("refuses an unknown preset, listing the allowed ones, and a cluster without brokers", () => {
     const bad = cli(["run", "scenarios/leader-failover.json", "--version-preset", "1.0"]);
     expect(bad.code).to.equal(2);
-    expect(bad.stderr.trim()).to.equal('kafkasim: --version-preset: expected one of "0.10.2", "2.0", "2.4", "3.x", found "1.0"');
+    expect(bad.stderr.trim()).to.equal('kafkasim: --version-preset: expected one of "0.10.2", "0.11", "1.1", "2.0", "2.1", "2.2", "2.4", "2.7", "3.3", "3.x", found "1.0"');
     const demo = cli(["run", "scenarios/demo-pingpong.json", "--version-preset", "3.x"]);
     expect(demo.code).to.equal(2);
     expect(demo.stderr).to.match(/has no Kafka brokers/);

@@ -71,8 +71,14 @@ export const CONSUMER_CONFIG_DEFAULTS: Omit<ConsumerConfig, "client.id"> = {
  */
 const VERSION_DEFAULTS: Readonly<Record<KafkaVersion, Partial<ConsumerConfig>>> = {
   "0.10.2": { "session.timeout.ms": 10_000, "partition.assignment.strategy": ["range"] },
+  "0.11": { "session.timeout.ms": 10_000, "partition.assignment.strategy": ["range"] },
+  "1.1": { "session.timeout.ms": 10_000, "partition.assignment.strategy": ["range"] },
   "2.0": { "session.timeout.ms": 10_000, "partition.assignment.strategy": ["range"] },
+  "2.1": { "session.timeout.ms": 10_000, "partition.assignment.strategy": ["range"] },
+  "2.2": { "session.timeout.ms": 10_000, "partition.assignment.strategy": ["range"] },
   "2.4": { "session.timeout.ms": 10_000, "partition.assignment.strategy": ["range"] },
+  "2.7": { "session.timeout.ms": 10_000, "partition.assignment.strategy": ["range"] },
+  "3.3": {},
   "3.x": {},
 };
 
