@@ -181,14 +181,17 @@ export class KafkaBroker extends BrokerPlumbing implements Process, BrokerServic
   }
 
   /**
-   * A connection to `peer` was refused or closed by its OS (its process is gone). Only the transaction marker
-   * channel listens (its NetworkClient fails the requests in flight as disconnected); the other inter-broker
-   * senders rely on their timeouts and the controller's metadata.
+   * A connection to `peer` was refused or closed by its OS (its process is gone). The transaction marker
+   * channel (its NetworkClient fails the requests in flight as disconnected) and the replica fetchers (the
+   * request in flight fails, its partitions back off replica.fetch.backoff.ms) listen; the controller channel
+   * and the ZooKeeper client still rely on their timeouts.
    */
   onConnectionRefused(peer: string): void {
     if (this.halted) return;
     const brokerId = brokerIdOf(peer);
-    if (brokerId !== null) this.transactionCoordinator.onBrokerDisconnected(brokerId);
+    if (brokerId === null) return;
+    this.transactionCoordinator.onBrokerDisconnected(brokerId);
+    this.replicaManager.onBrokerDisconnected(brokerId);
   }
 
   onTimer(tag: string, data: unknown): void {

@@ -6,7 +6,7 @@
  * undelivered messages are dropped and the link epoch is bumped. It simplifies TCP: no segments, windows or
  * ACKs; of resets only processes that ask (Process.onConnectionRefused) are told: when a message meets a peer whose
  * process is gone, and at once when a peer they had a connection to crashes or stops (its OS closes the
- * connection; not on a power loss); in-flight and held messages from a crashed sender are still delivered, and a
+ * connection; not on a power loss, nor across a cut link from that peer: the reset is lost); in-flight and held messages from a crashed sender are still delivered, and a
  * message that reaches a paused host counts as delivered when it arrives (the host handles it on resume).
  */
 
@@ -281,7 +281,8 @@ export class Network implements Transport, EventTarget {
       this.drop(hosts[src].name, dst.name, message, mid, "host-down");
       // The peer's OS answers with a reset unless the machine itself is off (Process.onConnectionRefused).
       // Unless the peer's process died with this connection open (its OS closed it then, and the sender was told).
-      if (dst.state !== "powered-off" && this.connected[link] === 1) hosts[src].context?.connectionRefused(dst.name);
+      // The reset travels back on the reverse link: a cut there loses it (the next message after the heal meets it).
+      if (dst.state !== "powered-off" && this.connected[link] === 1 && this.cut[dstIndex * this.n + src] === 0) hosts[src].context?.connectionRefused(dst.name);
       return;
     }
     this.stats.delivered++;
@@ -290,12 +291,17 @@ export class Network implements Transport, EventTarget {
     dst.context!.deliver(srcName, message, this.epoch[link]);
   }
 
-  /** Transport.processGone: every peer with a connection to `host` hears that its OS closed it; the connections are gone. */
+  /**
+   * Transport.processGone: every peer with a connection to `host` hears that its OS closed it; the connections
+   * are gone. A peer that `host` cannot reach (its link to the peer is cut) does not hear the FIN/RST: its
+   * connection stays open until its next message after the heal meets the reset (deliver).
+   */
   processGone(host: HostAddress): void {
     if (this.n !== this.hosts.length) this.grow();
     const n = this.n;
     const dst = host.index;
     for (let src = 0; src < n; src++) {
+      if (src !== dst && this.cut[dst * n + src] !== 0) continue;
       const link = src * n + dst;
       const wasConnected = this.connected[link] === 1;
       this.connected[link] = 0;

@@ -54,6 +54,11 @@ export class ConsumerWorkload implements Process {
     this.consumer.onMessage(from, message);
   }
 
+  /** Process.onConnectionRefused: a broker's process is gone; its requests in flight fail at once (KafkaConsumer.onDisconnect). */
+  onConnectionRefused(peer: string): void {
+    this.consumer.onDisconnect(peer);
+  }
+
   onTimer(tag: string, data: unknown): void {
     const handled = this.consumer.onTimer(tag, data);
     assert(handled, `unknown consumer workload timer ${tag}`);

@@ -146,6 +146,7 @@ export class ProcessorWorkload implements Process {
 
   onConnectionRefused(peer: string): void {
     this.consumer.onDisconnect(peer);
+    this.producer.onConnectionRefused(peer);
   }
 
   onMessage(from: string, message: Message): void {

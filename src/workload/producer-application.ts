@@ -66,6 +66,11 @@ export abstract class ProducerApplication {
     this.producer.onMessage(from, message);
   }
 
+  /** Process.onConnectionRefused: a broker's process is gone (its OS reset the connection); the producer hears it. */
+  onConnectionRefused(peer: string): void {
+    this.producer.onConnectionRefused(peer);
+  }
+
   /** Traces "client-config" and starts the producer; false (and stopped) in a restarted incarnation. */
   protected startProducer(): boolean {
     if (this.context.tracing) {

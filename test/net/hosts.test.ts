@@ -159,6 +159,18 @@ describe("Network: a process that dies closes its connections (Transport.process
     ]);
   });
 
+  it("the reset is lost on a cut link from the dead host; the peer meets it on its first message after the heal", () => {
+    const t = makeNet(["a", "b"], constant(1000));
+    t.send("a", "b", 1);
+    t.at(4000, () => t.net.partitionOneWay(["b"], ["a"]));
+    t.at(5000, () => t.hosts.get("b")!.crash());
+    t.at(6000, () => t.send("a", "b", 2)); // reaches b's machine, but the reset cannot come back
+    t.at(8000, () => t.net.heal());
+    t.at(9000, () => t.send("a", "b", 3));
+    t.run();
+    expect(t.refused).to.deep.equal([{ t: 10_000, node: "a", peer: "b" }]);
+  });
+
   it("a power loss closes nothing: its peers only learn by timeouts", () => {
     const t = makeNet(["a", "b"], constant(1000));
     t.send("a", "b", 1);

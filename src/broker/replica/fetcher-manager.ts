@@ -51,6 +51,11 @@ export class ReplicaFetcherManager {
     this.fetchers.get(leaderId)?.onResponse(response);
   }
 
+  /** The connection to broker `leaderId` was reset: its fetcher's request in flight fails at once. */
+  onBrokerDisconnected(leaderId: number): void {
+    this.fetchers.get(leaderId)?.onDisconnect();
+  }
+
   onTimer(tag: string, data: unknown): boolean {
     if (!tag.startsWith(FETCHER_TIMER_PREFIX)) return false;
     this.fetchers.get(Number(tag.slice(FETCHER_TIMER_PREFIX.length)))?.onTimer(data);

@@ -150,6 +150,20 @@ export class ReplicaFetcher {
     this.step();
   }
 
+  /**
+   * The connection to the leader was reset (its process is gone): ReplicaFetcherBlockingSend's sendAndReceive
+   * throws, processFetchRequest catches it and every partition sent backs off replica.fetch.backoff.ms
+   * (handlePartitionsWithErrors), as after a timeout but at once. The fetcher keeps asking the same leader.
+   */
+  onDisconnect(): void {
+    const inflight = this.inflight;
+    if (this.stopped || inflight === null) return;
+    this.services.context.cancelTimer(inflight.timer);
+    this.inflight = null;
+    for (const key of inflight.sent.keys()) this.delay(key);
+    this.step();
+  }
+
   onResponse(response: FetchResponse | OffsetsForLeaderEpochResponse | ListOffsetsResponse): void {
     const inflight = this.inflight;
     if (this.stopped || inflight === null || inflight.correlationId !== response.correlationId) return;

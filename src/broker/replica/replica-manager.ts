@@ -132,6 +132,12 @@ export class ReplicaManager implements ProduceHost {
     return true;
   }
 
+  /** The connection to broker `brokerId` was reset (its process is gone): the replica fetcher hears it. */
+  onBrokerDisconnected(brokerId: number): void {
+    if (this.stopped) return;
+    this.fetcherManager.onBrokerDisconnected(brokerId);
+  }
+
   onResponse(from: string, response: FetchResponse | OffsetsForLeaderEpochResponse | ListOffsetsResponse | AlterIsrResponse, _connection: number): void {
     if (this.stopped) return;
     if (response.type === "AlterIsrResponse") {

@@ -255,8 +255,8 @@ export class KafkaConsumer implements ConsumerCore, ConsumerCoordinatorHost {
 
   /**
    * NetworkClient's disconnect handling: the connection to `host` was refused or reset (its broker process is
-   * gone), so every request in flight to it fails at once, as after a timeout (group mode only: the assign()-only
-   * workload is not told of resets and waits for its request timeouts).
+   * gone), so every request in flight to it fails at once, as after a timeout (the group, assign()-mode and
+   * processor workloads all pass resets on).
    */
   onDisconnect(host: string): void {
     // ClusterConnectionStates: the node is blacked out for reconnect.backoff.ms, doubling per failure up to the max.

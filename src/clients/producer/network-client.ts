@@ -3,8 +3,11 @@
  * max.in.flight.requests.per.connection, request.timeout.ms and the least-loaded node. A request that times
  * out disconnects its node: every request in flight to that node fails (REQUEST_TIMED_OUT), later responses on
  * the old connection are ignored, and the node is not used again for reconnect.backoff.ms. Requests without
- * a response (acks=0 Produce) complete as soon as they are sent. Simplifications: connecting costs nothing (no
- * handshake round trip, no ApiVersions), and a link the network broke is noticed only through timeouts.
+ * a response (acks=0 Produce) complete as soon as they are sent. A reset connection (the broker's process is
+ * gone, KafkaProducer.onConnectionRefused) disconnects the node the same way, its requests failing with
+ * NETWORK_EXCEPTION (ClientResponse.wasDisconnected). Simplifications: connecting costs nothing (no handshake
+ * round trip, no ApiVersions), reconnect.backoff.ms does not grow, and a link the network broke silently (a
+ * partition, a pause, a power loss) is noticed only through timeouts.
  */
 
 import type { Message, ProcessContext } from "../../sim/host.ts";

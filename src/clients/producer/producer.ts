@@ -297,6 +297,18 @@ export class KafkaProducer {
     return true;
   }
 
+  /**
+   * The connection to `peer` was reset or refused (its broker process is gone while its machine stays up):
+   * NetworkClient.processDisconnection — every request in flight to it fails as disconnected (the Sender's
+   * NETWORK_EXCEPTION, retriable), the node waits out reconnect.backoff.ms and metadata is refreshed.
+   */
+  onConnectionRefused(peer: string): void {
+    if (this.stopped) return;
+    if (this.context.tracing) this.context.trace("producer-disconnect", { broker: peer, reason: "connection-reset", inFlight: this.network.inFlightCount(peer) });
+    this.network.disconnect(peer, "NETWORK_EXCEPTION");
+    this.wakeup();
+  }
+
   /** A timer: true when it was the producer's (tags "producer:"). */
   onTimer(tag: string, data: unknown): boolean {
     if (!tag.startsWith("producer:")) return false;

@@ -112,6 +112,11 @@ export class ReplicaBroker extends BrokerPlumbing implements Process, BrokerServ
     }
   }
 
+  onConnectionRefused(peer: string): void {
+    const brokerId = Number(/^broker-(\d+)$/.exec(peer)?.[1] ?? NaN);
+    if (!Number.isNaN(brokerId)) this.replicaManager.onBrokerDisconnected(brokerId);
+  }
+
   onTimer(tag: string, data: unknown): void {
     if (this.logManager.onTimer(tag, data)) return;
     if (this.zkClient !== null && this.zkClient.onTimer(tag, data)) return;

@@ -104,6 +104,19 @@ describe("ReplicaManager: replication", () => {
     expect(cluster.partition(1)!.zkVersion).to.be.greaterThan(1);
   });
 
+  it("a follower hears its leader's process crash at once: the fetch fails and is retried after replica.fetch.backoff.ms", () => {
+    const cluster = started();
+    cluster.producer.produce(1, "a");
+    cluster.runFor(1000);
+    cluster.world.host("broker-1").crash();
+    const crashedAt = cluster.world.kernel.now;
+    cluster.runFor(3500);
+    // Each retry meets the reset at once; without the reset the fetch in flight would wait replica.socket.timeout.ms (30 s).
+    const refetches = cluster.events.filter((e) => e.kind === "drop" && e.node === "broker-2" && e.to === "broker-1" && e.type === "Fetch" && e.t > crashedAt);
+    expect(refetches.length).to.be.within(3, 4);
+    expect(refetches[0].t - crashedAt).to.be.within(1_000_000, 1_100_000);
+  });
+
   it("a paused leader that comes back is fenced by epoch: LeaderAndIsr with older epochs are refused", () => {
     const cluster = started();
     const first = cluster.leaderAndIsr({ leader: 2, leaderEpoch: 2, isr: [1, 2, 3] }, undefined, 2);

@@ -61,6 +61,10 @@ export class Driver implements Process {
     this.producer.onMessage(from, message);
   }
 
+  onConnectionRefused(peer: string): void {
+    this.producer.onConnectionRefused(peer);
+  }
+
   onTimer(tag: string, data: unknown): void {
     if (this.producer.onTimer(tag, data)) return;
     if (tag === "driver:close") {
@@ -118,7 +122,13 @@ export interface WorkloadRun {
   events: TraceEvent[];
 }
 
-export function runWorkload(cluster: FakeCluster, config: ProducerConfigInput, spec: Partial<ProducerWorkloadSpec>, untilMs = 3_600_000): WorkloadRun {
+export function runWorkload(
+  cluster: FakeCluster,
+  config: ProducerConfigInput,
+  spec: Partial<ProducerWorkloadSpec>,
+  untilMs = 3_600_000,
+  setup?: (world: World) => void,
+): WorkloadRun {
   const world = fakeWorld(cluster);
   const events: TraceEvent[] = [];
   world.trace.observe((event) => events.push(event));
@@ -127,6 +137,7 @@ export function runWorkload(cluster: FakeCluster, config: ProducerConfigInput, s
     workload = new ProducerWorkload(context, { bootstrap: BOOTSTRAP, config, workload: { topic: TOPIC, messages: 4, ratePerSec: 100, ...spec } });
     return workload;
   });
+  setup?.(world);
   host.start();
   runToQuiescence(world, untilMs);
   return { world, workload: workload!, ops: events.filter((e) => e.kind === "op"), events };
