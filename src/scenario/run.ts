@@ -13,7 +13,7 @@ import { OnlineCheckers } from "./checkers.ts";
 import type { Scenario } from "./spec.ts";
 import type { Violation } from "../check/violation.ts";
 import { parseDuration, type Micros } from "../sim/time.ts";
-import { TRACE_FORMAT, TRACE_FORMAT_VERSION, type TraceSink } from "../sim/trace.ts";
+import { TRACE_FORMAT, TRACE_FORMAT_VERSION, type Trace, type TraceSink } from "../sim/trace.ts";
 import type { Verdict, VerdictReason } from "../sim/kernel.ts";
 import { assert, ModelAssertionError } from "../sim/assert.ts";
 import { checkDeterminism, type DeterminismReport } from "../sim/determinism.ts";
@@ -108,6 +108,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
   const injector = new FaultInjector({ world, network, disks: built.disks, groups: built.groups, special: built.special, admin: built.admin });
   const violations: Violation[] = [];
   const checkers = (options.checkers ?? true) ? new OnlineCheckers(built, violations) : null;
+  const eventCounts = countExpectedEvents(scenario, trace);
   let sampler: MetricsSampler | null = null;
   let verdict: Verdict;
   try {
@@ -134,7 +135,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
   } catch (error) {
     if (verdict.error === undefined) verdict = { reason: "model-error", events: verdict.events, now: world.now, error: asError(error) };
   }
-  const problems = judge(scenario, violations);
+  const problems = judge(scenario, violations, eventCounts);
   if (!finished) problems.unshift(runProblem(verdict));
 
   const result: RunResult = {
@@ -260,15 +261,44 @@ function runProblem(verdict: Verdict): string {
   }
 }
 
-/** Compares the violations found with `expect`: expected ones must appear, others must be allowed. */
-export function judge(scenario: Scenario, violations: readonly Violation[]): string[] {
+/**
+ * Compares the run with `expect`: expected violations must appear, others must be allowed, and each expected
+ * event count (`eventCounts`, parallel to expect.events) must lie within its bounds.
+ */
+export function judge(scenario: Scenario, violations: readonly Violation[], eventCounts: readonly number[] = []): string[] {
   const expected = scenario.expect?.violations ?? [];
   const allowed = new Set([...expected, ...(scenario.expect?.allow ?? [])]);
   const found = new Set(violations.map((v) => v.name));
   const problems: string[] = [];
   for (const name of expected) if (!found.has(name)) problems.push(`expected violation ${name} did not appear`);
   for (const name of found) if (!allowed.has(name)) problems.push(`unexpected violation ${name}`);
+  (scenario.expect?.events ?? []).forEach((event, i) => {
+    const count = eventCounts[i] ?? 0;
+    const min = event.min ?? (event.max === undefined ? 1 : 0);
+    const what = `"${event.kind}" event${event.where === undefined ? "" : ` with ${JSON.stringify(event.where)}`}`;
+    if (count < min) problems.push(`expected at least ${min} ${what}, found ${count}`);
+    if (event.max !== undefined && count > event.max) problems.push(`expected at most ${event.max} ${what}, found ${count}`);
+  });
   return problems;
+}
+
+/** Counts, per expect.events entry, the trace events that match it (an observer of only those kinds). */
+function countExpectedEvents(scenario: Scenario, trace: Trace): number[] {
+  const expected = scenario.expect?.events ?? [];
+  const counts = expected.map(() => 0);
+  if (expected.length === 0) return counts;
+  trace.observe(
+    (event) => {
+      const fields = event as unknown as Record<string, unknown>;
+      expected.forEach((e, i) => {
+        if (e.kind !== event.kind) return;
+        if (e.where !== undefined && Object.entries(e.where).some(([key, value]) => fields[key] !== value)) return;
+        counts[i]++;
+      });
+    },
+    expected.map((e) => e.kind),
+  );
+  return counts;
 }
 
 /** Runs the scenario twice (thrice on a mismatch) and compares the traces line by line. */

@@ -469,6 +469,20 @@ export type Nemesis = z.infer<typeof Nemesis>;
 export const ViolationName = z.enum(VIOLATION_NAMES);
 export type ViolationName = z.infer<typeof ViolationName>;
 
+/**
+ * One expected trace event count: events of `kind` whose fields equal every entry of `where`, at least `min`
+ * (default 1 when `max` is absent) and at most `max` times over the whole run.
+ */
+const ExpectedEvent = z
+  .strictObject({
+    kind: z.string().regex(/^[a-z][a-z0-9-]*$/, { error: "expected a trace event kind (docs/trace.md), like \"broker-halted\"" }),
+    where: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]), { error: "expected an object of event fields and the values they must have" }).optional(),
+    min: z.number().int().min(0, { error: "expected a count of at least 0" }).optional(),
+    max: z.number().int().min(0, { error: "expected a count of at least 0" }).optional(),
+  })
+  .refine((e) => e.min === undefined || e.max === undefined || e.min <= e.max, { error: "expected min <= max" });
+export type ExpectedEvent = z.infer<typeof ExpectedEvent>;
+
 export const Scenario = z.strictObject({
   $schema: z.string().optional(),
   name: z.string().min(1),
@@ -498,7 +512,14 @@ export const Scenario = z.strictObject({
     .default({ latencyMs: [1, 3] }),
   faults: z.array(Fault).default([]),
   nemesis: Nemesis.optional(),
-  expect: z.strictObject({ violations: z.array(ViolationName).default([]), allow: z.array(ViolationName).default([]) }).optional(),
+  expect: z
+    .strictObject({
+      violations: z.array(ViolationName).default([]),
+      allow: z.array(ViolationName).default([]),
+      /** Trace events the run must (min) or must not (max) show: a halted broker, a client error, an election. */
+      events: z.array(ExpectedEvent).default([]),
+    })
+    .optional(),
   /** Bounds every run (docs/scenarios.md, "Limits"): events in all, and events at one virtual instant. */
   limits: z
     .strictObject({
