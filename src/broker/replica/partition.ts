@@ -11,6 +11,7 @@ import { UNDEFINED_EPOCH } from "../../protocol/kafka.ts";
 import { assert } from "../../sim/assert.ts";
 import type { Log } from "../log/log.ts";
 import type { BrokerServices } from "../services.ts";
+import type { FetcherRestart } from "../config.ts";
 
 /** The leader's view of a follower (Replica.scala). logEndOffset -1 = unknown (UnknownOffsetMetadata). */
 
@@ -120,11 +121,12 @@ export class Partition {
   }
 
   /**
-   * Partition.makeFollower: adopt leader, epoch, ISR and replicas. Returns whether the fetcher must (re)start:
-   * always on a new leader; with the same leader only when the epoch skipped one (before KIP-320) or changed
-   * at all (KIP-320, whose fetches carry the epoch).
+   * Partition.makeFollower: adopt leader, epoch, ISR and replicas. Returns whether the fetcher must (re)start
+   * (compat.fetcherRestart, KAFKA-7164): always on a new leader; with the same leader on any epoch change (2.1.0+),
+   * only when the epoch skipped one (2.0.1's backport), or never (2.0.0 and before: a follower that missed an
+   * intermediate leader keeps fetching without truncating).
    */
-  makeFollower(state: LeaderAndIsrPartitionState, restartOnAnyEpochChange: boolean): boolean {
+  makeFollower(state: LeaderAndIsrPartitionState, restart: FetcherRestart): boolean {
     const oldLeaderEpoch = this.leaderEpoch;
     const oldLeader = this.leaderId;
     this.controllerEpoch = state.controllerEpoch;
@@ -138,8 +140,9 @@ export class Partition {
     this.leaderId = state.leader;
     this.leaderHighWatermarkFloor = -1;
     if (oldLeader !== state.leader) return true;
-    if (restartOnAnyEpochChange) return state.leaderEpoch !== oldLeaderEpoch;
-    return !(state.leaderEpoch === oldLeaderEpoch || state.leaderEpoch === oldLeaderEpoch + 1);
+    if (restart === "epoch-change") return state.leaderEpoch !== oldLeaderEpoch;
+    if (restart === "epoch-skip") return !(state.leaderEpoch === oldLeaderEpoch || state.leaderEpoch === oldLeaderEpoch + 1);
+    return false;
   }
 
   /** KIP-320's check of a request's currentLeaderEpoch (-1: not checked). */

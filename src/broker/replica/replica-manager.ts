@@ -307,7 +307,7 @@ export class ReplicaManager implements ProduceHost {
    */
   private makeFollowers(states: readonly [Partition, LeaderAndIsrPartitionState][], request: LeaderAndIsrRequest): Partition[] {
     if (states.length === 0) return [];
-    const restartOnAnyEpochChange = this.services.compat.truncation === "kip-320";
+    const restart = this.services.compat.fetcherRestart;
     const changed: Partition[] = [];
     for (const [partition, state] of states) {
       const leaderAlive =
@@ -315,7 +315,7 @@ export class ReplicaManager implements ProduceHost {
         (request.liveLeaders.some((l) => l.brokerId === state.leader) || this.services.metadataCache.aliveBrokers.has(state.leader));
       if (!leaderAlive) continue;
       this.isrUpdater.clearPending(partition.topicPartition);
-      if (partition.makeFollower(state, restartOnAnyEpochChange)) changed.push(partition);
+      if (partition.makeFollower(state, restart)) changed.push(partition);
       const context = this.services.context;
       if (context.tracing) {
         context.trace("become-follower", {
