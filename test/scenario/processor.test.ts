@@ -107,8 +107,9 @@ describe("scenario loading: processors", () => {
     expect(errorOf(withProcessor({ output: "in" }))).to.equal('p.json: $.clients[1].output: expected an output topic other than the input ("in")');
   });
 
-  it("refuses a transactional.id with at_least_once, and exactly_once_v2 before 3.x", () => {
+  it("refuses a transactional.id with at_least_once, and exactly_once_v2 before 3.3 (the name came with 3.0)", () => {
     expect(errorOf(withProcessor({ config: { "processing.guarantee": "at_least_once", "transactional.id": "t" } }))).to.match(/\["transactional\.id"\]: expected no transactional\.id/);
-    expect(errorOf(withProcessor({}, "2.4"))).to.match(/\["processing\.guarantee"\]: expected cluster\.version 3\.x for exactly_once_v2/);
+    expect(errorOf(withProcessor({}, "2.7"))).to.match(/\["processing\.guarantee"\]: expected cluster\.version "3\.3" or later for exactly_once_v2/);
+    expect(() => validateScenario(withProcessor({}, "3.3"), "p.json")).to.not.throw();
   });
 });
