@@ -8,6 +8,7 @@ import { Command, CommanderError, Option } from "commander";
 import { performance } from "node:perf_hooks";
 import { ScenarioError } from "../scenario/load.ts";
 import { VERSION } from "../version.ts";
+import { KAFKA_VERSIONS } from "../broker/config.ts";
 import { assignCommand } from "./assign-command.ts";
 import { benchCommand } from "./bench-command.ts";
 import { EXIT_USAGE, UsageError } from "./errors.ts";
@@ -48,7 +49,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option("--snapshot-interval <ms>", "record a snapshot event of the model's state every MS virtual milliseconds (for the viewer's tests)")
     .option("--max-wall <t>", "end the run with a wall-limit verdict after this much wall time (default 1h)")
     .option("--max-memory <mb>", "end the run with a memory-limit verdict above this much JavaScript heap (default 85% of V8's limit)")
-    .option("--version-preset <version>", "run under this Kafka era preset instead of the file's cluster.version (0.10.2, 2.0, 2.4, 3.x)")
+    .option("--version-preset <version>", `run under this Kafka era preset instead of the file's cluster.version (${KAFKA_VERSIONS.join(", ")})`)
     .exitOverride()
     .action((file: string, options) => setExit(runCommand(file, options, wallClock)));
 
@@ -90,7 +91,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .command("compare")
     .description("run one scenario under several Kafka era presets over the same seeds: a table of violations per preset")
     .argument("<file>", "scenario file")
-    .option("--presets <list>", "comma-separated presets (default: all: 0.10.2, 2.0, 2.4, 3.x)")
+    .option("--presets <list>", `comma-separated presets (default: all: ${KAFKA_VERSIONS.join(", ")})`)
     .option("--seeds <n>", "seeds per preset (default 5)")
     .option("--first-seed <n>", "the first seed (default 1)")
     .option("--json", "print JSON")
