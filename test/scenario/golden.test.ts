@@ -55,6 +55,8 @@ const GOLDEN: Readonly<Record<string, string>> = {
   "kip-101-fixed": "db5b55fb823abc2e",
   "kip-279-divergence": "8d22524f910952d1",
   "kip-279-fixed": "13b3b7f30cf41aec",
+  "kip-380-fast-bounce": "9a8c477929e0bdc4",
+  "kip-380-fixed": "bfaa208594114c0f",
   "last-replica-standing": "57367b512afc6872",
   "last-replica-standing-flush": "70582f0821e4ba75",
   "leader-failover": "ce1462f65b0d0a6e",

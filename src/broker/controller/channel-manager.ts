@@ -180,7 +180,8 @@ export class RequestBatch {
     const ctx = this.context;
     const controllerId = this.services.brokerId;
     const controllerEpoch = ctx.epoch;
-    const brokerEpoch = (id: number): number => ctx.liveBrokers.get(id)?.epoch ?? -1;
+    // KIP-380 (2.2): the broker epoch the controller knows; before it the requests carry none (-1, unknown).
+    const brokerEpoch = (id: number): number => (this.services.compat.brokerEpochs ? (ctx.liveBrokers.get(id)?.epoch ?? -1) : -1);
     for (const [brokerId, states] of this.leaderAndIsr) {
       const partitionStates = [...states.values()];
       const leaders = [...new Set(partitionStates.map((s) => s.leader))].filter((id) => ctx.liveBrokers.has(id));

@@ -461,7 +461,15 @@ export class KafkaController implements ControllerCore {
       const known = ctx.liveOrShuttingDownBrokerIds();
       const added = [...current.keys()].filter((id) => !ctx.liveBrokers.has(id));
       const dead = known.filter((id) => !current.has(id));
-      const bounced = known.filter((id) => current.has(id) && current.get(id)!.epoch > ctx.liveBrokers.get(id)!.epoch);
+      // KIP-380 (2.2): a known id whose registration is newer (czxid) bounced between two reads of /brokers/ids.
+      // Before it (2.1 BrokerChange.process) only the id sets are compared and `liveBrokers = curBrokers` takes
+      // the new registration silently: a broker that restarted inside one watch gets no LeaderAndIsr.
+      const bounced = this.services.compat.brokerEpochs
+        ? known.filter((id) => current.has(id) && current.get(id)!.epoch > ctx.liveBrokers.get(id)!.epoch)
+        : [];
+      if (!this.services.compat.brokerEpochs) {
+        for (const id of known) if (current.has(id)) ctx.liveBrokers.set(id, current.get(id)!);
+      }
       if (added.length + dead.length + bounced.length === 0) return finish(true);
       for (const id of added) this.addLiveBroker(id, current.get(id)!);
       for (const id of dead) this.removeLiveBroker(id);

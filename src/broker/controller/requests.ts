@@ -46,7 +46,8 @@ export function processControlledShutdown(
     respond("BROKER_NOT_AVAILABLE", []);
     return finish(true);
   }
-  if (request.brokerEpoch !== -1 && request.brokerEpoch < cached.epoch) {
+  // KIP-380 (2.2, KafkaController.ControlledShutdown): a request from an earlier registration is stale.
+  if (core.services.compat.brokerEpochs && request.brokerEpoch !== -1 && request.brokerEpoch < cached.epoch) {
     respond("STALE_BROKER_EPOCH", []);
     return finish(true);
   }

@@ -211,8 +211,12 @@ export class ReplicaManager implements ProduceHost {
     }));
   }
 
-  /** KIP-380: a request for an earlier registration of this broker (-1: the controller does not say). */
+  /**
+   * KIP-380 (2.2, KafkaApis.isBrokerEpochStale): a request for an earlier registration of this broker (-1: the
+   * controller does not say). A 2.1 broker has no such check.
+   */
   private isBrokerEpochStale(brokerEpoch: number): boolean {
+    if (!this.services.compat.brokerEpochs) return false;
     return brokerEpoch !== -1 && brokerEpoch < this.services.brokerEpoch();
   }
 

@@ -154,6 +154,22 @@ describe("ReplicaManager: replication", () => {
     expect(cluster.broker(2).replicaManager.controllerEpoch).to.equal(1);
   });
 
+  it("a broker without broker epochs (compat.brokerEpochs off, Kafka 2.1) does not check them", () => {
+    const cluster = started({ compat: { brokerEpochs: false } });
+    cluster.controller.context.send("broker-2", {
+      type: "LeaderAndIsr",
+      correlationId: 88,
+      controllerId: 9,
+      controllerEpoch: 5,
+      brokerEpoch: 50,
+      partitionStates: [],
+      liveLeaders: [],
+    } as never);
+    cluster.runFor(50);
+    expect(cluster.responses<{ type: string; error: string }>("LeaderAndIsrResponse", 88)[0].message.error).to.equal("NONE");
+    expect(cluster.broker(2).replicaManager.controllerEpoch).to.equal(5);
+  });
+
   it("a partition not assigned to the broker is UNKNOWN_TOPIC_OR_PARTITION; StopReplica with delete drops it", () => {
     const cluster = started();
     const id = cluster.leaderAndIsr({ leader: 1, leaderEpoch: 1, isr: [1], replicas: [1], partition: 1 }, [2]);
