@@ -9,7 +9,8 @@
  * Failure kinds (DESIGN.md): `crash` (kill -9; the OS page cache survives), `power-loss` (the machine dies;
  * unsynced disk data is lost but for torn prefixes — the disk decides which), `pause` (a GC pause or a
  * stopped VM: nothing is handled, then everything that arrived meanwhile is handled with stale state),
- * `shutdown` (clean stop: the process's onShutdown runs first).
+ * `shutdown` (clean stop: the process's onShutdown runs first). A process may also end itself
+ * (ProcessContext.exit, System.exit): the same clean stop, after the event that asked for it.
  */
 
 import { assert } from "./assert.ts";
