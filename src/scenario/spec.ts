@@ -410,6 +410,7 @@ export const Compat = z.strictObject({
   epochCacheOnElection: z.boolean().optional(),
   caughtUpFollowerStaysInSync: z.boolean().optional(),
   isrJoinNeedsEpochStart: z.boolean().optional(),
+  outOfRangeTruncation: z.enum(["halt-unless-unclean", "truncate"]).optional(),
   transactionVerification: z.boolean().optional(),
   epochBumpPerTransaction: z.boolean().optional(),
   memberIdRequired: z.boolean().optional(),

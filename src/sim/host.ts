@@ -9,7 +9,8 @@
  * Failure kinds (DESIGN.md): `crash` (kill -9; the OS page cache survives), `power-loss` (the machine dies;
  * unsynced disk data is lost but for torn prefixes — the disk decides which), `pause` (a GC pause or a
  * stopped VM: nothing is handled, then everything that arrived meanwhile is handled with stale state),
- * `shutdown` (clean stop: the process's onShutdown runs first).
+ * `shutdown` (clean stop: the process's onShutdown runs first). A process may also end itself
+ * (ProcessContext.exit, System.exit): the same clean stop, after the event that asked for it.
  */
 
 import { assert } from "./assert.ts";
@@ -134,6 +135,7 @@ const EVENT_CALLBACK = 3;
 const EVENT_RESUME = 4;
 const EVENT_MESSAGE_ON = 5;
 const EVENT_REFUSED = 6;
+const EVENT_EXIT = 8;
 
 /** A process's handle on the world, valid for one incarnation. */
 export class ProcessContext<D extends HostDisk = HostDisk> implements EventTarget {
@@ -200,6 +202,17 @@ export class ProcessContext<D extends HostDisk = HostDisk> implements EventTarge
     this.host.trace.emit(this.host.name, kind, fields);
   }
 
+  /**
+   * The process ends itself (System.exit): once the current event is handled, the host stops it as a clean stop
+   * (Host.requestShutdown: Process.beginShutdown, then onShutdown), as the JVM runs its shutdown hooks — Kafka's
+   * calls KafkaServer.shutdown. The host ends "stopped"; `restart` starts it again. Not Runtime.halt, which runs
+   * no hook: a process that models that stops handling events itself.
+   */
+  exit(): void {
+    if (!this.alive) return;
+    this.host.kernel.after(0, this, EVENT_EXIT, undefined, undefined);
+  }
+
   /** Delivers a message to this incarnation (called by the network at delivery time). */
   deliver(from: string, message: Message, connection = 0): void {
     if (!this.alive) return;
@@ -243,6 +256,10 @@ export class ProcessContext<D extends HostDisk = HostDisk> implements EventTarge
       case EVENT_REFUSED:
         process.onConnectionRefused?.(a as string);
         return;
+      case EVENT_EXIT:
+        host.trace.emit(host.name, "host-exit", { incarnation: this.incarnation });
+        host.requestShutdown();
+        return;
       default:
         assert(false, `unknown process event kind ${kind}`);
     }
@@ -253,6 +270,7 @@ export class ProcessContext<D extends HostDisk = HostDisk> implements EventTarge
     if (kind === EVENT_TIMER) return `${name} timer ${String(a)}`;
     if (kind === EVENT_MESSAGE_ON) return `${name} receives ${(b as { message: Message }).message.type} from ${String(a)}`;
     if (kind === EVENT_REFUSED) return `${name} connection refused by ${String(a)}`;
+    if (kind === EVENT_EXIT) return `${name} process exits`;
     return `${name} callback`;
   }
 }

@@ -80,6 +80,49 @@ describe("Host lifecycle", () => {
     expect(host.state).to.equal("crashed");
   });
 
+  it("exit() stops the process cleanly after the current event (System.exit: the shutdown hook runs), and restart starts it", () => {
+    const { world, log, inbox } = makeWorld();
+    const shutdowns: number[] = [];
+    const host = world.addHost("n1", diskStub, (context) => {
+      const base = ticker(log, inbox)(context);
+      return {
+        ...base,
+        onTimer(tag, data) {
+          base.onTimer(tag, data);
+          if (data === 1 && context.incarnation === 1) {
+            context.exit();
+            log.push("after-exit");
+          }
+        },
+        onShutdown() {
+          shutdowns.push(context.incarnation);
+        },
+      };
+    });
+    host.start();
+    world.kernel.run({ untilUs: 100, maxEvents: 100 });
+    // The handler that asked to exit finishes; then the hook runs and the host is stopped: no tick 2.
+    expect(log).to.deep.equal(["0:start#1", "10:tick0#1", "20:tick1#1", "after-exit"]);
+    expect(shutdowns).to.deep.equal([1]);
+    expect(host.state).to.equal("stopped");
+    host.start();
+    world.kernel.run({ untilUs: 115, maxEvents: 100 });
+    expect(log.slice(4)).to.deep.equal(["100:start#2", "110:tick0#2"]);
+  });
+
+  it("exit() of an incarnation that crashed first does nothing", () => {
+    const { world, log, inbox } = makeWorld();
+    const host = world.addHost("n1", diskStub, ticker(log, inbox));
+    host.start();
+    const context = host.context!;
+    context.exit();
+    host.crash();
+    host.start();
+    world.kernel.run({ untilUs: 15, maxEvents: 100 });
+    expect(host.state).to.equal("running");
+    expect(host.incarnation).to.equal(2);
+  });
+
   it("power loss reaches the disk; crash reaches it as a crash", () => {
     const { world, log, inbox } = makeWorld();
     const disk = { ...diskStub, crashes: 0, powerLosses: 0 };

@@ -446,7 +446,12 @@ export class ReplicaFetcher {
     }
   }
 
-  /** fetchOffsetAndTruncate: the leader's latest offset below ours → truncate to it; its start above ours → start there. */
+  /**
+   * fetchOffsetAndTruncate (2.1+): the leader's latest offset below ours → truncate to it; its start above ours →
+   * start there. Before 2.1 (handleOffsetOutOfRange, compat.outOfRangeTruncation "halt-unless-unclean") the
+   * truncation to the leader's latest offset is refused unless the topic allows unclean leader election: the
+   * thread throws FatalExitError and the broker process exits (exitBroker).
+   */
   private onListOffsetsResponse(response: ListOffsetsResponse, inflight: Inflight): void {
     for (const answer of response.partitions) {
       const current = this.answered(answer, inflight);
@@ -455,6 +460,10 @@ export class ReplicaFetcher {
       const log = partition.log;
       if (state.state === "reset-latest") {
         if (answer.offset < log.logEndOffset) {
+          if (!this.truncationBelowLeaderAllowed(state.topic)) {
+            this.exitBroker(state, answer.offset, log.logEndOffset);
+            return;
+          }
           const decision = { offset: answer.offset, completed: true, reason: "leader-end-offset-below" };
           if (this.truncate(state, partition, decision)) this.startFetching(state, partition);
         } else {
@@ -473,6 +482,33 @@ export class ReplicaFetcher {
       }
       this.startFetching(state, partition);
     }
+  }
+
+  /**
+   * ReplicaFetcherThread.handleOffsetOutOfRange up to 2.0.0: truncating below the leader's log end is allowed
+   * only when the topic's effective unclean.leader.election.enable (its override, else the broker's) is true;
+   * "truncate" (KAFKA-7414, 2.1.0) always allows it.
+   */
+  private truncationBelowLeaderAllowed(topic: string): boolean {
+    if (this.services.compat.outOfRangeTruncation === "truncate") return true;
+    const override = this.services.topicConfig(topic)["unclean.leader.election.enable"];
+    if (override === undefined) return this.services.config["unclean.leader.election.enable"];
+    return override === true || override === "true";
+  }
+
+  /**
+   * "Exiting because log truncation is not allowed for partition …": the fetcher thread throws FatalExitError,
+   * ShutdownableThread.run ends the thread and calls Exit.exit (System.exit), whose shutdown hook runs
+   * KafkaServer.shutdown — a controlled shutdown, the clean-shutdown marker, the ZooKeeper session closed. So
+   * the fetcher stops at once and the process exits cleanly (ProcessContext.exit); it stays down until restarted.
+   */
+  private exitBroker(state: PartitionFetchState, leaderEndOffset: number, logEndOffset: number): void {
+    const context = this.services.context;
+    if (context.tracing) {
+      context.trace("broker-halted", { reason: "log truncation is not allowed", topicPartition: state.key, leaderId: this.leaderId, leaderEndOffset, logEndOffset });
+    }
+    this.shutdown();
+    context.exit();
   }
 
   // ---- Helpers ----
