@@ -5,7 +5,9 @@
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import { KAFKA_VERSIONS, resolveBrokerSettings, versionBefore, type Compat, type KafkaVersion } from "../../src/broker/config.ts";
+import { DEFAULT_COMPAT } from "../../src/broker/config.ts";
 import { validateScenario } from "../../src/scenario/load.ts";
+import { Compat as CompatSchema } from "../../src/scenario/spec.ts";
 import { runScenario } from "../../src/scenario/run.ts";
 
 /** Switch → [value before the fix, value from the fix on, first preset with the fix]. */
@@ -60,6 +62,11 @@ describe("version presets", () => {
     expect(row("zookeeper.session.timeout.ms")).to.deep.equal([6000, 6000, 6000, 6000, 6000, 6000, 6000, 18_000, 18_000, 18_000]);
     expect(row("group.max.session.timeout.ms")).to.deep.equal([300_000, 300_000, 300_000, 300_000, 300_000, 300_000, 1_800_000, 1_800_000, 1_800_000, 1_800_000]);
     expect(row("group.initial.rebalance.delay.ms")).to.deep.equal([0, 3000, 3000, 3000, 3000, 3000, 3000, 3000, 3000, 3000]);
+  });
+
+  it("the scenario format accepts every compat switch, with its default value", () => {
+    expect(Object.keys(CompatSchema.shape).sort()).to.deep.equal(Object.keys(DEFAULT_COMPAT).sort());
+    expect(CompatSchema.parse({ ...DEFAULT_COMPAT })).to.deep.equal({ ...DEFAULT_COMPAT });
   });
 
   it("explicit compat entries win over the preset", () => {
