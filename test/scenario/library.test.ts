@@ -38,10 +38,10 @@ const PAIRS: Pair[] = [
   { failure: "6 KIP-279", broken: ["kip-279-divergence"], fixed: ["kip-279-fixed"], firstSeed: 1 },
   // Issue 17: Kafka 2.0.0 against the 2.1.0 fix (compat.epochCacheOnElection).
   { failure: "KAFKA-7415 back-to-back elections", broken: ["kafka-7415-divergence"], fixed: ["kafka-7415-fixed"], firstSeed: 1 },
-  // Issue 17: Kafka 2.1.0 against the 2.2.0 fix (KIP-380, compat.brokerEpochs): a fast bounce missed, shown by expect.events.
-  { failure: "KIP-380 fast broker bounce", broken: ["kip-380-fast-bounce"], fixed: ["kip-380-fixed"], firstSeed: 1 },
-  // Issue 17: Kafka 2.0.0 against the 2.1.0 fix (compat.outOfRangeTruncation): the follower broker exits, or truncates.
-  { failure: "KAFKA-7414 out-of-range follower halts", broken: ["kafka-7414-halt"], fixed: ["kafka-7414-fixed"], firstSeed: 1 },
+  // Issue 17: KAFKA-7152 (2.1.0), an idle caught-up follower shrunk out of the ISR: availability, shown by trace events.
+  { failure: "KAFKA-7152 idle follower shrunk", broken: ["kafka-7152-idle-shrink"], fixed: ["kafka-7152-fixed"], firstSeed: 1 },
+  // Issue 17: KAFKA-7128 (2.1.0), a follower rejoins the ISR at a new leader's stale HW and is elected without committed records.
+  { failure: "KAFKA-7128 ISR join below epoch start", broken: ["kafka-7128-data-loss"], fixed: ["kafka-7128-fixed"], firstSeed: 1 },
   { failure: "7 zombie leader", broken: ["zombie-leader"], fixed: ["zombie-leader-acks-all"], firstSeed: 1 },
   { failure: "8 controller split brain", broken: ["zombie-controller"], fixed: ["zombie-controller-fenced"], firstSeed: 1 },
   {
