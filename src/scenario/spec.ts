@@ -203,6 +203,7 @@ const PRODUCER_CONFIG_SHAPE = {
     "metadata.max.age.ms": kafkaNumber(PRODUCER_NUMBER_DEFS["metadata.max.age.ms"]).optional(),
     "max.block.ms": kafkaNumber(PRODUCER_NUMBER_DEFS["max.block.ms"]).optional(),
     "reconnect.backoff.ms": kafkaNumber(PRODUCER_NUMBER_DEFS["reconnect.backoff.ms"]).optional(),
+    "reconnect.backoff.max.ms": kafkaNumber(PRODUCER_NUMBER_DEFS["reconnect.backoff.max.ms"]).optional(),
     "max.request.size": kafkaNumber(PRODUCER_NUMBER_DEFS["max.request.size"]).optional(),
     "buffer.memory": kafkaNumber(PRODUCER_NUMBER_DEFS["buffer.memory"]).optional(),
     /** A transactional producer (needs a `transaction` workload); producers may share one id (fencing). */
