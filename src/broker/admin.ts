@@ -112,6 +112,11 @@ export class KafkaAdmin implements Process {
     this.client.onMessage(from, message, connection);
   }
 
+  /** Process.onConnectionRefused: a ZooKeeper server's process is gone; the client moves on at once. */
+  onConnectionRefused(peer: string): void {
+    this.client.onConnectionRefused(peer);
+  }
+
   onTimer(tag: string, data: unknown): void {
     if (this.client.onTimer(tag, data)) return;
     if (tag === TIMER_RETRY && this.running !== null) this.run(this.running);

@@ -183,15 +183,18 @@ export class KafkaBroker extends BrokerPlumbing implements Process, BrokerServic
   /**
    * A connection to `peer` was refused or closed by its OS (its process is gone). The transaction marker
    * channel (its NetworkClient fails the requests in flight as disconnected) and the replica fetchers (the
-   * request in flight fails, its partitions back off replica.fetch.backoff.ms) listen; the controller channel
-   * and the ZooKeeper client still rely on their timeouts.
+   * request in flight fails, its partitions back off replica.fetch.backoff.ms) and the controller channel (its
+   * request in flight fails and is resent after 100 ms, RequestSendThread) listen, and so does the ZooKeeper
+   * client when `peer` is its server (ClientCnxn moves on to the next server at once).
    */
   onConnectionRefused(peer: string): void {
     if (this.halted) return;
+    if (this.client.onConnectionRefused(peer)) return;
     const brokerId = brokerIdOf(peer);
     if (brokerId === null) return;
     this.transactionCoordinator.onBrokerDisconnected(brokerId);
     this.replicaManager.onBrokerDisconnected(brokerId);
+    this.controller.onBrokerDisconnected(brokerId);
   }
 
   onTimer(tag: string, data: unknown): void {

@@ -20,7 +20,7 @@ import type { Violation } from "./violation.ts";
 export const MEMBERSHIP_KINDS: readonly string[] = ["partitions-assigned", "partitions-revoked", "partitions-lost", "consumer-group-joined"];
 
 /** Host lifecycle kinds: a host that goes down or starts again owns nothing. */
-const HOST_RESETS: ReadonlySet<string> = new Set(["host-crash", "host-power-loss", "host-shutdown", "host-start"]);
+const HOST_RESETS: ReadonlySet<string> = new Set(["host-crash", "host-power-loss", "host-machine-crash", "host-shutdown", "host-start"]);
 
 interface Ownership {
   /** The partitions-assigned that gave it. */

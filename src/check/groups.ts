@@ -15,10 +15,10 @@ import { checkSkippedRecords, duplicateDeliveries } from "./groups-records.ts";
 import type { Violation } from "./violation.ts";
 
 /** The trace kinds the group checkers read; every other event is ignored (Trace.observe's kind filter). */
-export const GROUP_KINDS: readonly string[] = ["op", ...MEMBERSHIP_KINDS, "host-crash", "host-power-loss", "host-shutdown", "host-start"];
+export const GROUP_KINDS: readonly string[] = ["op", ...MEMBERSHIP_KINDS, "host-crash", "host-power-loss", "host-machine-crash", "host-shutdown", "host-start"];
 
 const GROUP_KIND_SET: ReadonlySet<string> = new Set(GROUP_KINDS);
-const HOST_DOWN: ReadonlySet<string> = new Set(["host-crash", "host-power-loss", "host-shutdown"]);
+const HOST_DOWN: ReadonlySet<string> = new Set(["host-crash", "host-power-loss", "host-machine-crash", "host-shutdown"]);
 const NO_VIOLATIONS: readonly Violation[] = Object.freeze([]);
 
 export class GroupCheckers {

@@ -33,7 +33,7 @@ interface PartitionState {
   lastElection: ElectionInfo | null;
 }
 
-const HOST_LIFECYCLE = new Set(["host-crash", "host-power-loss", "host-shutdown", "host-start"]);
+const HOST_LIFECYCLE = new Set(["host-crash", "host-power-loss", "host-machine-crash", "host-shutdown", "host-start"]);
 
 /** The trace kinds `observe` reads; every other event is ignored (Trace.observe's kind filter). */
 export const REPLICATION_KINDS: readonly string[] = [

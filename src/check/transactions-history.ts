@@ -128,6 +128,7 @@ export class TransactionHistory {
         return;
       case "host-crash":
       case "host-power-loss":
+      case "host-machine-crash":
       case "host-shutdown": {
         let downs = this.hostDowns.get(event.node);
         if (downs === undefined) this.hostDowns.set(event.node, (downs = []));

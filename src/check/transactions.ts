@@ -17,7 +17,7 @@ import type { GroupHistory } from "./groups-history.ts";
 import type { Violation } from "./violation.ts";
 
 /** The trace kinds the transaction checkers read; every other event is ignored (Trace.observe's kind filter). */
-export const TRANSACTION_KINDS: readonly string[] = ["op", "client-config", "log-append", "txn-state", "txn-marker-written", "txn-lso", "hwm", "host-crash", "host-power-loss", "host-shutdown", "host-start"];
+export const TRANSACTION_KINDS: readonly string[] = ["op", "client-config", "log-append", "txn-state", "txn-marker-written", "txn-lso", "hwm", "host-crash", "host-power-loss", "host-machine-crash", "host-shutdown", "host-start"];
 
 export class TransactionCheckers {
   readonly history = new TransactionHistory();

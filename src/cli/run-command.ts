@@ -52,6 +52,7 @@ const KEY_KINDS = new Set([
   "settle",
   "host-crash",
   "host-power-loss",
+  "host-machine-crash",
   "host-pause",
   "host-resume",
   "host-shutdown",

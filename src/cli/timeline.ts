@@ -196,7 +196,7 @@ function parseEvent(line: string, lineNumber: number): TraceEvent {
   return event as TraceEvent;
 }
 
-const HOST_FAULTS = new Set(["crash", "power-loss", "shutdown", "restart", "pause"]);
+const HOST_FAULTS = new Set(["crash", "power-loss", "machine-crash", "shutdown", "restart", "pause"]);
 const EVIDENCE_MAX = 100;
 
 const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
@@ -247,6 +247,8 @@ export function classify(event: TraceEvent): KeyRow | null {
       return own("down", "✕", "crash", "down");
     case "host-power-loss":
       return own("down", "✕", "power loss", "down");
+    case "host-machine-crash":
+      return own("down", "✕", "machine crash", "down");
     case "host-shutdown":
       return own("down", "■", "shutdown", "down");
     case "broker-halted":

@@ -121,6 +121,11 @@ export class ZkSessionProbe implements Process {
     this.client.onMessage(from, message, connection);
   }
 
+  /** Process.onConnectionRefused: a ZooKeeper server's process is gone; the client moves on at once. */
+  onConnectionRefused(peer: string): void {
+    this.client.onConnectionRefused(peer);
+  }
+
   private trace(kind: string, fields: Record<string, unknown>): void {
     if (this.context.tracing) this.context.trace(kind, fields);
   }

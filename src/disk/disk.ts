@@ -2,7 +2,8 @@
  * A host's disk: named files of chunks behind an operating-system page cache. Writes land in the cache;
  * fsync makes a file durable after a sampled latency; Linux's flusher writes back data older than
  * dirty_expire on its periodic wake-ups (computed lazily, no events); a process crash loses nothing, a power
- * loss keeps the durable view plus a random, possibly torn, prefix of each file's unsynced writes.
+ * loss keeps the durable view plus a random, possibly torn, prefix of each file's unsynced writes, a machine
+ * (kernel) crash the same without the tear.
  * The file system journals metadata as ext4 does (data=ordered): a truncation is durable once the journal
  * commits — at the file's own fsync or writeback, at any fsync on the disk issued after it (jbd2 commits the
  * whole running transaction), or at the periodic commit (`commit=5`).
@@ -287,6 +288,19 @@ export class Disk implements HostDisk, EventTarget {
 
   /** Each file keeps its durable view plus a random prefix of its unsynced chunks, the last one maybe torn. */
   onPowerLoss(rng: Rng): void {
+    this.loseCache(rng, true, "disk-power-loss");
+  }
+
+  /**
+   * A kernel panic or hard reset: the page cache is lost as on a power loss — each file keeps its durable view
+   * plus a random prefix of its unsynced chunks (what writeback had handed to the device) — but the device keeps
+   * power and completes every write it was given, so no chunk is torn.
+   */
+  onMachineCrash(rng: Rng): void {
+    this.loseCache(rng, false, "disk-machine-crash");
+  }
+
+  private loseCache(rng: Rng, tear: boolean, kind: string): void {
     this.powerEpoch++;
     const cutoff = this.writebackCutoffUs();
     const trace = this.world.trace;
@@ -294,10 +308,10 @@ export class Disk implements HostDisk, EventTarget {
       const file = this.files.get(name)!;
       this.materialize(file, cutoff);
       const before = file.bytes;
-      const outcome = file.powerLoss(rng);
+      const outcome = file.powerLoss(rng, tear);
       if (outcome === null) continue;
       this.used += file.bytes - before;
-      if (trace.on) trace.emit(this.hostName, "disk-power-loss", { file: name, ...outcome });
+      if (trace.on) trace.emit(this.hostName, kind, { file: name, ...outcome });
     }
   }
 

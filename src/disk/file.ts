@@ -140,10 +140,11 @@ export class DiskFile {
 
   /**
    * The machine lost power: the file keeps its durable view plus, when the durable view is a prefix of the
-   * cache, a random prefix of the unsynced chunks whose last chunk may be torn. Returns null when nothing
+   * cache, a random prefix of the unsynced chunks whose last chunk may be torn (not when `tear` is false: a
+   * kernel crash, the device kept power). Returns null when nothing
    * changed. Call materializeWriteback and materializeJournal first.
    */
-  powerLoss(rng: Rng): PowerLossOutcome | null {
+  powerLoss(rng: Rng, tear = true): PowerLossOutcome | null {
     const chunks = this.chunks;
     const unsynced = chunks.length - this.syncedLen;
     this.inFlight.length = 0;
@@ -163,7 +164,8 @@ export class DiskFile {
     }
     if (unsynced === 0) return null;
     const kept = rng.int(0, unsynced);
-    const torn = kept > 0 && rng.chance(0.5);
+    // The draw is made either way, so a machine crash keeps the same prefix a power loss would have kept.
+    const torn = kept > 0 && rng.chance(0.5) && tear;
     chunks.length = this.syncedLen + kept;
     if (torn) {
       const last = chunks[chunks.length - 1];

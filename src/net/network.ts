@@ -6,12 +6,12 @@
  * undelivered messages are dropped and the link epoch is bumped. It simplifies TCP: no segments, windows or
  * ACKs; of resets only processes that ask (Process.onConnectionRefused) are told: when a message meets a peer whose
  * process is gone, and at once when a peer they had a connection to crashes or stops (its OS closes the
- * connection; not on a power loss, nor across a cut link from that peer: the reset is lost); in-flight and held messages from a crashed sender are still delivered, and a
+ * connection; not on a power loss or a machine crash, nor across a cut link from that peer: the reset is lost); in-flight and held messages from a crashed sender are still delivered, and a
  * message that reaches a paused host counts as delivered when it arrives (the host handles it on resume).
  */
 
 import { assert } from "../sim/assert.ts";
-import type { Host, HostAddress, Message, Transport } from "../sim/host.ts";
+import { machineDown, type Host, type HostAddress, type Message, type Transport } from "../sim/host.ts";
 import type { EventTarget } from "../sim/kernel.ts";
 import type { Rng } from "../sim/rng.ts";
 import type { Micros } from "../sim/time.ts";
@@ -279,10 +279,10 @@ export class Network implements Transport, EventTarget {
     const dst = hosts[dstIndex];
     if (!dst.isUp() || dst.incarnation !== incarnation) {
       this.drop(hosts[src].name, dst.name, message, mid, "host-down");
-      // The peer's OS answers with a reset unless the machine itself is off (Process.onConnectionRefused).
+      // The peer's OS answers with a reset unless the machine itself is down: off or its kernel crashed (Process.onConnectionRefused).
       // Unless the peer's process died with this connection open (its OS closed it then, and the sender was told).
       // The reset travels back on the reverse link: a cut there loses it (the next message after the heal meets it).
-      if (dst.state !== "powered-off" && this.connected[link] === 1 && this.cut[dstIndex * this.n + src] === 0) hosts[src].context?.connectionRefused(dst.name);
+      if (!machineDown(dst.state) && this.connected[link] === 1 && this.cut[dstIndex * this.n + src] === 0) hosts[src].context?.connectionRefused(dst.name);
       return;
     }
     this.stats.delivered++;

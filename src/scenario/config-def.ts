@@ -151,6 +151,7 @@ export const PRODUCER_NUMBER_DEFS: Readonly<Record<string, NumberDef>> = {
   "metadata.max.age.ms": long([0]),
   "max.block.ms": long([0]),
   "reconnect.backoff.ms": long([0]),
+  "reconnect.backoff.max.ms": long([0]),
   "max.request.size": int([0]),
   "buffer.memory": long([0]),
   // No validator in Kafka: the coordinator answers INVALID_TRANSACTION_TIMEOUT for ≤ 0 or above transaction.max.timeout.ms.

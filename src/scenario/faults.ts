@@ -142,6 +142,11 @@ export class FaultInjector implements EventTarget {
         nodes.forEach((node) => this.host(node).powerLoss());
         undo = () => nodes.forEach((node) => this.restart(node));
         break;
+      case "machine-crash":
+        nodes = this.resolve(fault.node);
+        nodes.forEach((node) => this.host(node).machineCrash());
+        undo = () => nodes.forEach((node) => this.restart(node));
+        break;
       case "pause": {
         nodes = this.resolve(fault.node);
         const duration = parseDuration(fault.for)!;

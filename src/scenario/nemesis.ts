@@ -127,6 +127,7 @@ function plannedFault(type: NemesisFaultType, atMs: number, lengthMs: number, no
   switch (type) {
     case "crash":
     case "power-loss":
+    case "machine-crash":
     case "shutdown":
     case "disk-full":
       return { type, at, node, for: length };
@@ -157,7 +158,7 @@ function plannedFault(type: NemesisFaultType, atMs: number, lengthMs: number, no
 }
 
 /** Fault types that take their node out of service (counted by the `minority` rule). */
-const TAKES_DOWN = new Set<string>(["crash", "power-loss", "pause", "shutdown", "partition", "disk-error", "disk-full"]);
+const TAKES_DOWN = new Set<string>(["crash", "power-loss", "machine-crash", "pause", "shutdown", "partition", "disk-error", "disk-full"]);
 
 export interface NemesisTargets {
   world: World;

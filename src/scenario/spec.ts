@@ -110,6 +110,7 @@ export const Fault = z.discriminatedUnion(
       nodes: NodeList.optional(),
       ...Endless,
     }),
+    z.strictObject({ type: z.literal("machine-crash"), ...Scheduled, ...OneNode, ...Endless }),
     z.strictObject({ type: z.literal("pause"), ...Scheduled, ...OneNode, for: Duration }),
     z.strictObject({
       type: z.literal("partition"),
@@ -155,7 +156,7 @@ export const Fault = z.discriminatedUnion(
       partitions: z.array(z.strictObject({ topic: z.string().min(1), partition: z.number().int().nonnegative() })).optional(),
     }),
   ],
-  { error: "expected a fault with a known type (crash, shutdown, restart, power-loss, pause, partition, heal, loss, delay, bandwidth, slow, clock-skew, disk-error, disk-full, disk-slow, corrupt, controlled-shutdown, create-topic, delete-topic, reassign, preferred-election)" },
+  { error: "expected a fault with a known type (crash, shutdown, restart, power-loss, machine-crash, pause, partition, heal, loss, delay, bandwidth, slow, clock-skew, disk-error, disk-full, disk-slow, corrupt, controlled-shutdown, create-topic, delete-topic, reassign, preferred-election)" },
 );
 export type Fault = z.infer<typeof Fault>;
 
@@ -202,6 +203,7 @@ const PRODUCER_CONFIG_SHAPE = {
     "metadata.max.age.ms": kafkaNumber(PRODUCER_NUMBER_DEFS["metadata.max.age.ms"]).optional(),
     "max.block.ms": kafkaNumber(PRODUCER_NUMBER_DEFS["max.block.ms"]).optional(),
     "reconnect.backoff.ms": kafkaNumber(PRODUCER_NUMBER_DEFS["reconnect.backoff.ms"]).optional(),
+    "reconnect.backoff.max.ms": kafkaNumber(PRODUCER_NUMBER_DEFS["reconnect.backoff.max.ms"]).optional(),
     "max.request.size": kafkaNumber(PRODUCER_NUMBER_DEFS["max.request.size"]).optional(),
     "buffer.memory": kafkaNumber(PRODUCER_NUMBER_DEFS["buffer.memory"]).optional(),
     /** A transactional producer (needs a `transaction` workload); producers may share one id (fencing). */
@@ -427,6 +429,7 @@ export const Compat = z.strictObject({
 export const NEMESIS_FAULT_TYPES = [
   "crash",
   "power-loss",
+  "machine-crash",
   "pause",
   "shutdown",
   "partition",

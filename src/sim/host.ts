@@ -6,11 +6,13 @@
  * incarnation is dropped, so a crash cancels everything the process had pending, and `restart` builds a
  * fresh process that knows only what its disk holds.
  *
- * Failure kinds (DESIGN.md): `crash` (kill -9; the OS page cache survives), `power-loss` (the machine dies;
- * unsynced disk data is lost but for torn prefixes — the disk decides which), `pause` (a GC pause or a
- * stopped VM: nothing is handled, then everything that arrived meanwhile is handled with stale state),
- * `shutdown` (clean stop: the process's onShutdown runs first). A process may also end itself
- * (ProcessContext.exit, System.exit): the same clean stop, after the event that asked for it.
+ * Failure kinds (DESIGN.md): `crash` (kill -9; the OS page cache survives, and the OS resets the process's
+ * connections), `power-loss` (the machine dies; unsynced disk data is lost but for torn prefixes — the disk
+ * decides which), `machine-crash` (a kernel panic or hard reset: silent like a power loss, the page cache is
+ * lost, but the device, still powered, tears no write), `pause` (a GC pause or a stopped VM: nothing is
+ * handled, then everything that arrived meanwhile is handled with stale state), `shutdown` (clean stop: the
+ * process's onShutdown runs first). A process may also end itself (ProcessContext.exit, System.exit): the
+ * same clean stop, after the event that asked for it.
  */
 
 import { assert } from "./assert.ts";
@@ -48,6 +50,8 @@ export interface HostDisk {
   onCrash(): void;
   /** The machine lost power: unsynced data is lost except torn prefixes drawn from `rng`. */
   onPowerLoss(rng: Rng): void;
+  /** The machine's kernel crashed: the page cache is lost, the device tears nothing. Absent: as onPowerLoss. */
+  onMachineCrash?(rng: Rng): void;
 }
 
 export interface Process {
@@ -78,7 +82,12 @@ export interface Process {
 
 export type ProcessFactory<D extends HostDisk = HostDisk> = (context: ProcessContext<D>) => Process;
 
-export type HostState = "stopped" | "running" | "paused" | "crashed" | "powered-off";
+export type HostState = "stopped" | "running" | "paused" | "crashed" | "powered-off" | "machine-crashed";
+
+/** The machine itself is down (no OS to reset connections): a power loss or a kernel crash. */
+export function machineDown(state: HostState): boolean {
+  return state === "powered-off" || state === "machine-crashed";
+}
 
 /**
  * A host's clocks. The wall clock (System.currentTimeMillis) reads the virtual time plus an offset and runs
@@ -354,6 +363,17 @@ export class Host<D extends HostDisk = HostDisk> implements EventTarget, HostAdd
     this.disk.onPowerLoss(this.rng.fork(`power-loss-${this.kernel.now}`));
   }
 
+  /** The machine's kernel crashes: as a power loss for the network (no resets), the disk loses its page cache. */
+  machineCrash(): void {
+    const wasUp = this.isUp();
+    if (wasUp) this.kill("machine-crashed");
+    else this.state = "machine-crashed";
+    this.trace.emit(this.name, "host-machine-crash", { incarnation: this.incarnation });
+    const rng = this.rng.fork(`machine-crash-${this.kernel.now}`);
+    if (this.disk.onMachineCrash !== undefined) this.disk.onMachineCrash(rng);
+    else this.disk.onPowerLoss(rng);
+  }
+
   /** Clean stop: the process's onShutdown runs (flush, markers, goodbyes), then the host is stopped. */
   shutdown(): void {
     if (!this.isUp()) return;
@@ -455,7 +475,7 @@ export class Host<D extends HostDisk = HostDisk> implements EventTarget, HostAdd
   private kill(next: HostState): void {
     const hadProcess = this.context !== null;
     this.killProcess(next);
-    if (hadProcess && next !== "powered-off") this.transport.processGone?.(this);
+    if (hadProcess && !machineDown(next)) this.transport.processGone?.(this);
   }
 
   private killProcess(next: HostState): void {

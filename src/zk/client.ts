@@ -8,7 +8,12 @@
  * calls made on a dead or closing client, which come back on a zero-delay timer so a retrying caller never
  * recurses. The link's connection id stands in for the socket: a message from the server on another
  * connection than the one its ZkConnectResponse came on means the TCP connection was reset in between
- * (messages may be missing), which ClientCnxn sees as an IOException — a connection loss.
+ * (messages may be missing), which ClientCnxn sees as an IOException — a connection loss. So is a reset by
+ * the server's OS (its process crashed: onConnectionRefused): ClientCnxn.SendThread.run catches the socket's
+ * "Unable to read additional data from server … likely server has closed socket" (or "Connection refused" on
+ * an attempt) and moves on to the next server at once, after startConnect's random sleep, instead of waiting
+ * out its read timeout (2/3 of the session timeout) or connect timeout; a machine that is off or paused sends
+ * no reset, and only those timeouts tell.
  */
 
 import { assert } from "../sim/assert.ts";
@@ -340,6 +345,19 @@ export class ZkClient {
     if (connection === this.connection) return true;
     this.dropConnection(null);
     return false;
+  }
+
+  /**
+   * The owning process's Process.onConnectionRefused: `peer`'s OS reset our connection or refused our attempt
+   * (its process is gone). ClientCnxn.SendThread.run's catch: cleanup() (requests fail with CONNECTIONLOSS)
+   * and the next server after the random startConnect sleep; the session lives on if that reconnect comes
+   * within the session timeout. Returns whether it concerned this client's server.
+   */
+  onConnectionRefused(peer: string): boolean {
+    if (peer !== this.server) return false;
+    if (this.current !== "CONNECTED" && this.current !== "CONNECTING") return false;
+    this.dropConnection(null);
+    return true;
   }
 
   /** Handles the client's own timers (tags starting "zk-client:"); returns false for any other timer. */

@@ -1017,6 +1017,29 @@ export class ZkServer implements Process, ConnectionsHost {
 
   // ------------------------------------------------------------------------------------------- dispatch
 
+  /**
+   * Process.onConnectionRefused: `peer`'s process is gone and its OS reset our connection. A follower whose
+   * leader it is stops following at once (Follower.followLeader's readPacket throws: "Exception when following
+   * the leader") instead of after syncLimit ticks of silence; a leader drops that learner (its LearnerHandler
+   * dies) and its next tick counts the quorum without it. A client's reset changes nothing: its session lives
+   * until it times out (ephemeral znodes stay), as a ZooKeeper server closes only the connection.
+   */
+  onConnectionRefused(peer: string): void {
+    if (this.fatal) return;
+    if (this.state === "FOLLOWING" && this.follower !== null && this.follower.leaderName === peer) {
+      this.trace("zk-follower-abandon", { reason: "leader connection reset", leader: peer });
+      this.lookForLeader();
+      return;
+    }
+    if (this.state !== "LEADING" || this.leader === null) return;
+    for (const learner of this.leader.learners.values()) {
+      if (learner.sid === this.sid || learner.name !== peer) continue;
+      this.trace("zk-learner-lost", { learner: learner.name, reason: "connection reset" });
+      this.leader.learners.delete(learner.sid);
+      return;
+    }
+  }
+
   onMessage(from: string, message: Message, connection: number): void {
     if (this.fatal) return;
     this.inbound = connection;

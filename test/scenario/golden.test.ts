@@ -18,10 +18,10 @@ const ROOT = new URL("../..", import.meta.url);
 /** Scenario name → trace hash at the scenario's own seed. */
 const GOLDEN: Readonly<Record<string, string>> = {
   // GOLDEN-TABLE-START
-  "acks1-leader-crash": "1ad817ecd5cc775b",
-  "compaction": "722b66d5c102c924",
-  "controlled-shutdown": "8aecb47aa2fccb96",
-  "controller-failover": "0fb1f9a8585dbeb9",
+  "acks1-leader-crash": "a01a51f3d47297ad",
+  "compaction": "fec74aa1acff2904",
+  "controlled-shutdown": "31ebd5e6ad70ebed",
+  "controller-failover": "f1d4371e0e6273c4",
   "demo-pingpong": "23359d242773de99",
   "eos-zombie-at-least-once": "655ba03a77baa6a8",
   "eos-zombie-fenced": "3c6467d44b5b8ad1",

@@ -36,6 +36,9 @@ export class ClientProcess implements Process {
   onTimer(tag: string, data: unknown): void {
     this.client.onTimer(tag, data);
   }
+  onConnectionRefused(peer: string): void {
+    this.client.onConnectionRefused(peer);
+  }
 }
 
 export interface EnsembleOptions {

@@ -1,9 +1,18 @@
 /**
  * Kafka's ControllerChannelManager and ControllerBrokerRequestBatch: one request queue per live broker with
  * one request in flight, and the batch that collects LeaderAndIsr, UpdateMetadata and StopReplica entries
- * during a controller event and sends them at its end. Kafka's RequestSendThread retries a request until the
- * broker answers; here a request unanswered after controller.socket.timeout.ms is resent (bounded) while the
- * broker stays live. Simplification: no request versions, no per-broker metrics.
+ * during a controller event and sends them at its end. Kafka's RequestSendThread.doWork (3.6.0) sends the
+ * queue's head and, when the send fails — the broker's OS reset the connection (its process crashed: at once)
+ * or no answer came within the request timeout — closes the connection, backs off 100 ms and sends the same
+ * request again, until it is answered or removeBroker stops the thread (the broker's ZooKeeper session
+ * expired). Here too: a reset fails the request in flight at once (onConnectionReset), a timeout after
+ * controller.socket.timeout.ms, and either resends it after RESEND_BACKOFF_MS.
+ * The bound: Kafka retries forever; kafkasim gives a request up after MAX_SEND_WINDOWS ×
+ * controller.socket.timeout.ms (90 s at the defaults) of trying, however many resends that took — three timed-out
+ * sends, or some hundreds of refused ones. A refused broker does not burn the bound faster than a silent one: its
+ * ZooKeeper session (6–18 s) expires first and removeBroker ends the retries, as in Kafka. The bound only matters
+ * for a broker still registered but unreachable from the controller for longer, where Kafka would keep its queue
+ * blocked and deliver the stale request after the heal. Simplification: no request versions, no per-broker metrics.
  */
 
 import {
@@ -18,13 +27,16 @@ import {
   brokerIdOf,
 } from "../../protocol/kafka.ts";
 import type { Message } from "../../sim/host.ts";
-import { ms } from "../../sim/time.ts";
+import { ms, type Micros } from "../../sim/time.ts";
 import type { BrokerServices } from "../services.ts";
 import { tpKey, type ControllerContext, type LeaderIsr, type TP } from "./context.ts";
 
 export const REQUEST_TIMEOUT_TIMER = "controller:request-timeout";
-/** Sends of one request before the channel gives up on it (the broker is presumably dying). */
-const MAX_SENDS = 3;
+export const RESEND_BACKOFF_TIMER = "controller:resend-backoff";
+/** RequestSendThread.doWork's backoff(): pause(100, MILLISECONDS) after a failed send, before the resend. */
+export const RESEND_BACKOFF_MS = 100;
+/** The channel gives a request up after this many controller.socket.timeout.ms of trying (see the header). */
+export const MAX_SEND_WINDOWS = 3;
 const PARTITION_STATE_BYTES = 64;
 
 type ControllerRequest = KafkaRequestBase & { controllerEpoch: number };
@@ -33,8 +45,12 @@ type ResponseCallback = (brokerId: number, response: Message) => void;
 interface Pending {
   request: ControllerRequest;
   onResponse: ResponseCallback | null;
+  /** Virtual time of the first send; -1 before it. */
+  firstSentAt: Micros;
   sends: number;
+  /** The request timeout while a send is in flight, the resend backoff after a failed one. */
   timer: number;
+  backingOff: boolean;
 }
 
 interface BrokerChannel {
@@ -66,7 +82,7 @@ export class ControllerChannelManager {
   send(brokerId: number, request: ControllerRequest, onResponse: ResponseCallback | null = null): void {
     const channel = this.channels.get(brokerId);
     if (channel === undefined) return; // Kafka: "Not sending request to broker … since it is offline"
-    channel.queue.push({ request, onResponse, sends: 0, timer: -1 });
+    channel.queue.push({ request, onResponse, firstSentAt: -1, sends: 0, timer: -1, backingOff: false });
     this.pump(brokerId, channel);
   }
 
@@ -83,17 +99,62 @@ export class ControllerChannelManager {
     return true;
   }
 
+  /** The request in flight to `brokerId` got no answer within controller.socket.timeout.ms. */
   onTimeout(data: unknown): void {
     const { brokerId, correlationId } = data as { brokerId: number; correlationId: number };
-    const channel = this.channels.get(brokerId);
-    const pending = channel?.inFlight ?? null;
-    if (channel === undefined || pending === null || pending.request.correlationId !== correlationId) return;
-    if (pending.sends < MAX_SENDS) {
-      this.transmit(brokerId, pending);
-    } else {
+    const pending = this.inFlight(brokerId, correlationId);
+    if (pending === null || pending.backingOff) return;
+    this.sendFailed(brokerId, pending, "timeout");
+  }
+
+  /**
+   * The connection to `brokerId` was reset (its process is gone: Process.onConnectionRefused): the request in
+   * flight fails at once, as NetworkClientUtils.sendAndReceive throws on a disconnect, and is resent after the
+   * backoff. A channel with nothing in flight, or already backing off, has nothing to fail.
+   */
+  onConnectionReset(brokerId: number): void {
+    const pending = this.channels.get(brokerId)?.inFlight ?? null;
+    if (pending === null || pending.backingOff) return;
+    this.services.context.cancelTimer(pending.timer);
+    this.sendFailed(brokerId, pending, "connection-reset");
+  }
+
+  /** The backoff after a failed send is over: the same request goes again. */
+  onResendBackoff(data: unknown): void {
+    const { brokerId, correlationId } = data as { brokerId: number; correlationId: number };
+    const pending = this.inFlight(brokerId, correlationId);
+    if (pending === null || !pending.backingOff) return;
+    pending.backingOff = false;
+    this.transmit(brokerId, pending);
+  }
+
+  private inFlight(brokerId: number, correlationId: number): Pending | null {
+    const pending = this.channels.get(brokerId)?.inFlight ?? null;
+    return pending !== null && pending.request.correlationId === correlationId ? pending : null;
+  }
+
+  /** "fails to send request … Reconnecting to broker": back off and resend, or give up past the bound. */
+  private sendFailed(brokerId: number, pending: Pending, reason: "timeout" | "connection-reset"): void {
+    const context = this.services.context;
+    const channel = this.channels.get(brokerId)!;
+    const windowUs = MAX_SEND_WINDOWS * ms(this.services.config["controller.socket.timeout.ms"]);
+    const resendAt = context.now() + ms(RESEND_BACKOFF_MS);
+    const giveUp = resendAt - pending.firstSentAt >= windowUs;
+    if (context.tracing) context.trace("controller-send-failed", {
+      broker: brokerId,
+      type: pending.request.type,
+      correlationId: pending.request.correlationId,
+      sends: pending.sends,
+      reason,
+      giveUp,
+    });
+    if (giveUp) {
       channel.inFlight = null;
       this.pump(brokerId, channel);
+      return;
     }
+    pending.backingOff = true;
+    pending.timer = context.setTimer(ms(RESEND_BACKOFF_MS), RESEND_BACKOFF_TIMER, { brokerId, correlationId: pending.request.correlationId });
   }
 
   private pump(brokerId: number, channel: BrokerChannel): void {
@@ -104,6 +165,7 @@ export class ControllerChannelManager {
 
   private transmit(brokerId: number, pending: Pending): void {
     pending.sends++;
+    if (pending.firstSentAt < 0) pending.firstSentAt = this.services.context.now();
     const timeout = ms(this.services.config["controller.socket.timeout.ms"]);
     pending.timer = this.services.context.setTimer(timeout, REQUEST_TIMEOUT_TIMER, { brokerId, correlationId: pending.request.correlationId });
     this.services.sendToBroker(brokerId, pending.request);

@@ -28,7 +28,7 @@ import {
   encodeController,
   topicPath,
 } from "../zk-data.ts";
-import { ControllerChannelManager, REQUEST_TIMEOUT_TIMER, RequestBatch } from "./channel-manager.ts";
+import { ControllerChannelManager, REQUEST_TIMEOUT_TIMER, RESEND_BACKOFF_TIMER, RequestBatch } from "./channel-manager.ts";
 import { ControllerContext, tpKey, type LiveBroker, type TP } from "./context.ts";
 import { parallel, sequence, type ControllerCore } from "./core.ts";
 import { ControllerEventManager, type ControllerEvent } from "./event-manager.ts";
@@ -133,6 +133,11 @@ export class KafkaController implements ControllerCore {
     this.channel.onResponse(from, response);
   }
 
+  /** The connection to a broker was reset (its process is gone): the channel's request in flight fails now. */
+  onBrokerDisconnected(brokerId: number): void {
+    this.channel.onConnectionReset(brokerId);
+  }
+
   onTimer(tag: string, data: unknown): boolean {
     switch (tag) {
       case ZK_RETRY_TIMER:
@@ -140,6 +145,9 @@ export class KafkaController implements ControllerCore {
         return true;
       case REQUEST_TIMEOUT_TIMER:
         this.channel.onTimeout(data);
+        return true;
+      case RESEND_BACKOFF_TIMER:
+        this.channel.onResendBackoff(data);
         return true;
       case AUTO_REBALANCE_TIMER:
         if (data === this.ctx.epoch) {

@@ -25,6 +25,8 @@ export interface ProducerConfig {
   /** How long send() may wait for the topic's metadata before failing the record. */
   readonly "max.block.ms": number;
   readonly "reconnect.backoff.ms": number;
+  /** The reconnect backoff's ceiling (KIP-144): the backoff doubles per failed attempt in a row up to it. */
+  readonly "reconnect.backoff.max.ms": number;
   readonly "max.request.size": number;
   /** The bytes the accumulator's batches may hold; send() blocks (up to max.block.ms) beyond it. */
   readonly "buffer.memory": number;
@@ -52,6 +54,7 @@ export const PRODUCER_DEFAULTS: Omit<ProducerConfig, "bootstrap.servers"> = {
   "metadata.max.age.ms": 300_000,
   "max.block.ms": 60_000,
   "reconnect.backoff.ms": 50,
+  "reconnect.backoff.max.ms": 1000,
   "max.request.size": 1_048_576,
   "buffer.memory": 33_554_432,
   "transactional.id": null,
@@ -82,6 +85,7 @@ const NUMERIC_KEYS = [
   "metadata.max.age.ms",
   "max.block.ms",
   "reconnect.backoff.ms",
+  "reconnect.backoff.max.ms",
   "max.request.size",
   "buffer.memory",
   "transaction.timeout.ms",
@@ -148,6 +152,7 @@ export function resolveProducerConfig(bootstrap: readonly string[], input: Produ
     "metadata.max.age.ms": values["metadata.max.age.ms"],
     "max.block.ms": values["max.block.ms"],
     "reconnect.backoff.ms": values["reconnect.backoff.ms"],
+    "reconnect.backoff.max.ms": values["reconnect.backoff.max.ms"],
     "max.request.size": values["max.request.size"],
     "buffer.memory": values["buffer.memory"],
     "transactional.id": transactionalId,

@@ -2,11 +2,13 @@
  * The producer's NetworkClient: requests in flight per broker connection (InFlightRequests), correlation ids,
  * max.in.flight.requests.per.connection, request.timeout.ms and the least-loaded node. A request that times
  * out disconnects its node: every request in flight to that node fails (REQUEST_TIMED_OUT), later responses on
- * the old connection are ignored, and the node is not used again for reconnect.backoff.ms. Requests without
+ * the old connection are ignored, and the node is not used again for its reconnect backoff: reconnect.backoff.ms,
+ * doubling with each failure in a row up to reconnect.backoff.max.ms, times a ±20 % jitter (ClusterConnectionStates
+ * since KIP-144 / 0.11; ExponentialBackoff in 3.x; an answer from the node resets it). Requests without
  * a response (acks=0 Produce) complete as soon as they are sent. A reset connection (the broker's process is
  * gone, KafkaProducer.onConnectionRefused) disconnects the node the same way, its requests failing with
  * NETWORK_EXCEPTION (ClientResponse.wasDisconnected). Simplifications: connecting costs nothing (no handshake
- * round trip, no ApiVersions), reconnect.backoff.ms does not grow, and a link the network broke silently (a
+ * round trip, no ApiVersions; an answer stands for ClusterConnectionStates.ready), and a link the network broke silently (a
  * partition, a pause, a power loss) is noticed only through timeouts.
  */
 
@@ -40,6 +42,8 @@ export class NetworkClient {
   private readonly inFlight = new Map<string, InFlightRequest[]>();
   private readonly byCorrelationId = new Map<number, InFlightRequest>();
   private readonly reconnectAtUs = new Map<string, Micros>();
+  /** ClusterConnectionStates' failedAttempts per node, until it answers. */
+  private readonly failedAttempts = new Map<string, number>();
   private nextId = 1;
 
   constructor(
@@ -52,6 +56,9 @@ export class NetworkClient {
     private readonly onDisconnect: (host: string) => void,
     /** The first correlation id (a process hosting two clients keeps their ids apart to route responses). */
     firstCorrelationId = 1,
+    private readonly reconnectBackoffMaxMs = 1000,
+    /** The reconnect backoff's jitter (ThreadLocalRandom in Kafka). */
+    private readonly jitterRng: Rng | null = null,
   ) {
     this.nextId = firstCorrelationId;
   }
@@ -104,6 +111,7 @@ export class NetworkClient {
   onResponse(from: string, response: KafkaRequestMessage): boolean {
     const entry = this.byCorrelationId.get(response.correlationId);
     if (entry === undefined || entry.host !== from) return false;
+    if (this.failedAttempts.size > 0) this.failedAttempts.delete(from);
     this.remove(entry);
     this.context.cancelTimer(entry.timer);
     entry.handler.onResponse(response);
@@ -117,11 +125,28 @@ export class NetworkClient {
     this.disconnect(entry.host, "REQUEST_TIMED_OUT");
   }
 
+  /**
+   * ClusterConnectionStates.updateReconnectBackoff / ExponentialBackoff.backoff (3.x): reconnect.backoff.ms ×
+   * 2^(failures in a row − 1), the exponent capped where it reaches reconnect.backoff.max.ms, times a random
+   * factor in [0.8, 1.2), at most reconnect.backoff.max.ms. A max not above the initial backoff keeps it constant.
+   */
+  private reconnectBackoffFor(host: string): number {
+    const initial = this.reconnectBackoffMs;
+    const max = this.reconnectBackoffMaxMs;
+    if (max <= initial || initial <= 0) return initial;
+    const failures = (this.failedAttempts.get(host) ?? 0) + 1;
+    this.failedAttempts.set(host, failures);
+    const expMax = Math.log(max / initial) / Math.log(2);
+    const term = initial * 2 ** Math.min(failures - 1, expMax);
+    const jitter = this.jitterRng === null ? 1 : 0.8 + 0.4 * this.jitterRng.float();
+    return Math.min(max, Math.floor(jitter * term));
+  }
+
   /** Closes the connection to `host`: every request in flight to it fails, in the order they were sent. */
   disconnect(host: string, error: RequestFailure): void {
     const queue = this.inFlight.get(host) ?? [];
     this.inFlight.delete(host);
-    this.reconnectAtUs.set(host, this.context.now() + ms(this.reconnectBackoffMs));
+    this.reconnectAtUs.set(host, this.context.now() + ms(this.reconnectBackoffFor(host)));
     for (const entry of queue) {
       this.byCorrelationId.delete(entry.correlationId);
       this.context.cancelTimer(entry.timer);

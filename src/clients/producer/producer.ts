@@ -111,6 +111,8 @@ export class KafkaProducer {
       rng.fork("least-loaded-node"),
       () => this.metadata.requestUpdate(),
       options.firstCorrelationId,
+      config["reconnect.backoff.max.ms"],
+      rng.fork("reconnect-backoff"),
     );
     this.transactionManager = config["enable.idempotence"]
       ? new TransactionManager((producerId, producerEpoch, partitions) => {

@@ -60,4 +60,21 @@ describe("producer: connection reset by a crashed broker process", () => {
     expect(oks).to.have.length(3);
     for (const op of oks) expect(op.t).to.be.below(ms(5_000));
   });
+
+  it("retries a refused broker with a growing reconnect backoff: reconnect.backoff.ms doubling to reconnect.backoff.max.ms, jittered (KIP-144)", () => {
+    const cluster = new FakeCluster(1, [1, 2]);
+    // broker-1 crashes at 200 ms and stays the leader in the metadata: every retry meets its reset.
+    const setup = (world: World): void => {
+      world.kernel.after(ms(200), { handleEvent: () => world.host("broker-1").crash() }, 0);
+    };
+    const { events } = runDriver(cluster, { "request.timeout.ms": 15_000, "delivery.timeout.ms": 20_000 }, plan(1, 5, () => null, 300), { setup, untilMs: 600_000 });
+    const resets = events.filter((e) => e.kind === "producer-disconnect" && e.reason === "connection-reset").map((e) => e.t);
+    const gaps = resets.slice(1).map((t, i) => t - resets[i]);
+    expect(gaps.length).to.be.at.least(10);
+    // The first gaps are short (50, 100, 200 ms of backoff, behind retry.backoff.ms 100), the later ones near 1 s.
+    expect(gaps[0]).to.be.below(ms(300));
+    for (const gap of gaps.slice(6)) expect(gap).to.be.within(ms(800), ms(1_300));
+    // The jitter: the later gaps are not all equal.
+    expect(new Set(gaps.slice(6).map((g) => Math.round(g / 1000))).size).to.be.greaterThan(1);
+  });
 });

@@ -12,7 +12,7 @@ import type { CommittedOffsetView, GroupMemberView, GroupView } from "./types.ts
 import { compare } from "./zk-track.ts";
 
 const CONSUMER_FETCH = "kafka.consumer:type=consumer-fetch-manager-metrics,client-id=";
-const CLIENT_GONE = new Set(["host-crash", "host-power-loss", "host-shutdown"]);
+const CLIENT_GONE = new Set(["host-crash", "host-power-loss", "host-machine-crash", "host-shutdown"]);
 
 interface LagSample {
   lagMax: number | null;

@@ -76,7 +76,7 @@ export function entersRebalance(e: TraceEvent, before: { readonly state: string 
   return typeof e.previousState === "string" ? e.previousState !== "PreparingRebalance" : before?.state !== "PreparingRebalance";
 }
 
-const HOST_GONE = new Set(["host-crash", "host-power-loss", "host-shutdown", "broker-halted"]);
+const HOST_GONE = new Set(["host-crash", "host-power-loss", "host-machine-crash", "host-shutdown", "broker-halted"]);
 
 function membersOf(value: unknown): GroupMemberRef[] {
   if (!Array.isArray(value)) return [];

@@ -109,6 +109,7 @@ export class Timeline {
           break;
         case "host-crash":
         case "host-power-loss":
+        case "host-machine-crash":
         case "host-shutdown":
           this.hostChange(i, e.node, "down", e.incarnation as number);
           break;

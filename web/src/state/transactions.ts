@@ -55,7 +55,7 @@ export function isCompleting(state: string): boolean {
   return state === "PrepareCommit" || state === "PrepareAbort" || state === "PrepareEpochFence";
 }
 
-const HOST_GONE = new Set(["host-crash", "host-power-loss", "host-shutdown", "broker-halted"]);
+const HOST_GONE = new Set(["host-crash", "host-power-loss", "host-machine-crash", "host-shutdown", "broker-halted"]);
 
 /**
  * Reduces the trace to each transactional.id's coordinator-side status. `apply` returns the statuses it changed

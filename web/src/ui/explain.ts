@@ -42,6 +42,7 @@ function describe(e: TraceEvent): string {
       return `${e.node} writes ${str(e.path)} as controller epoch ${str(e.controllerEpoch)}: ${str(e.code)}`;
     case "host-crash":
     case "host-power-loss":
+    case "host-machine-crash":
     case "host-shutdown":
     case "host-start":
       return `${e.node}: ${e.kind.replace("host-", "")}`;
@@ -107,7 +108,7 @@ export function explainViolation(index: TraceIndex, v: ViolationMark): Explanati
         for (const i of findAll(index, at + 1, (e) => e.kind === "leader-elected" && e.topicPartition === tp && e.leaderEpoch === ev.leaderEpoch)) links.push(link(index, i, "election: "));
         const node = str(ev.newLeader);
         for (const i of findAll(index, at, (e) => e.node === node && (e.kind === "replica-truncate" || e.kind === "log-truncate") && e.topicPartition === tp)) links.push(link(index, i, "truncation on the new leader: "));
-        for (const i of findAll(index, at, (e) => e.node === node && (e.kind === "host-power-loss" || e.kind === "host-crash"))) links.push(link(index, i));
+        for (const i of findAll(index, at, (e) => e.node === node && (e.kind === "host-power-loss" || e.kind === "host-machine-crash" || e.kind === "host-crash"))) links.push(link(index, i));
       } else {
         text.push(`Leader ${str(ev.leader)} lowered its high watermark of ${str(tp)} from ${str(ev.previousMaxHighWatermark)} to ${str(ev.highWatermark)} within leaderEpoch ${str(ev.leaderEpoch)}: a consumer could have read records that are no longer committed.`);
       }

@@ -172,7 +172,7 @@ export interface TraceIndex {
   endT: number;
 }
 
-const HOST_DOWN: Record<string, BandKind> = { "host-crash": "down", "host-power-loss": "power-loss", "host-shutdown": "shutdown", "broker-halted": "down", "zk-fatal": "down" };
+const HOST_DOWN: Record<string, BandKind> = { "host-crash": "down", "host-power-loss": "power-loss", "host-machine-crash": "power-loss", "host-shutdown": "shutdown", "broker-halted": "down", "zk-fatal": "down" };
 const NETWORK_FAULTS = new Set(["partition", "loss", "delay", "bandwidth", "slow"]);
 const DISK_FAULTS = new Set(["disk-error", "disk-full", "disk-slow", "corrupt"]);
 
@@ -341,6 +341,7 @@ export function indexTrace(header: TraceHeader, events: TraceEvent[]): TraceInde
         continue;
       case "host-crash":
       case "host-power-loss":
+      case "host-machine-crash":
       case "host-shutdown":
       case "broker-halted":
       case "zk-fatal": {
