@@ -410,6 +410,8 @@ export const Compat = z.strictObject({
   epochCacheOnElection: z.boolean().optional(),
   caughtUpFollowerStaysInSync: z.boolean().optional(),
   isrJoinNeedsEpochStart: z.boolean().optional(),
+  fetcherRestart: z.enum(["leader-change", "epoch-skip", "epoch-change"]).optional(),
+  ineligibleReplicaCheck: z.boolean().optional(),
   transactionVerification: z.boolean().optional(),
   epochBumpPerTransaction: z.boolean().optional(),
   memberIdRequired: z.boolean().optional(),

@@ -46,6 +46,8 @@ const GOLDEN: Readonly<Record<string, string>> = {
   "kafka-14402-verified": "18725cd91822b72f",
   "kafka-17754-epoch-bump": "5e1ba946edac448f",
   "kafka-17754-late-write": "c1e484ccc1e0eb5c",
+  "kafka-7164-divergence": "e0b71fbf785464ce",
+  "kafka-7164-fixed": "06a5cd989bc78bbf",
   "kafka-7415-divergence": "39d0af33876b5c24",
   "kafka-7415-fixed": "3c0a07c6dfd6ca94",
   "kip-101-data-loss": "cdcce37224c1b5c8",

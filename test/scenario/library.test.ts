@@ -38,6 +38,8 @@ const PAIRS: Pair[] = [
   { failure: "6 KIP-279", broken: ["kip-279-divergence"], fixed: ["kip-279-fixed"], firstSeed: 1 },
   // Issue 17: Kafka 2.0.0 against the 2.1.0 fix (compat.epochCacheOnElection).
   { failure: "KAFKA-7415 back-to-back elections", broken: ["kafka-7415-divergence"], fixed: ["kafka-7415-fixed"], firstSeed: 1 },
+  // Issue 17: Kafka 2.0.0 against KAFKA-7164's fetcher restart on any epoch change (compat.fetcherRestart).
+  { failure: "KAFKA-7164 missed leader epochs", broken: ["kafka-7164-divergence"], fixed: ["kafka-7164-fixed"], firstSeed: 1 },
   { failure: "7 zombie leader", broken: ["zombie-leader"], fixed: ["zombie-leader-acks-all"], firstSeed: 1 },
   { failure: "8 controller split brain", broken: ["zombie-controller"], fixed: ["zombie-controller-fenced"], firstSeed: 1 },
   {
