@@ -87,6 +87,8 @@ const GOLDEN: Readonly<Record<string, string>> = {
   "zombie-controller-fenced": "828bb000412b80d2",
   "zombie-leader": "3f54487e51310eb0",
   "zombie-leader-acks-all": "2f693634ae08c3fe",
+  "kafka-7164-divergence": "e0b71fbf785464ce",
+  "kafka-7164-fixed": "06a5cd989bc78bbf",
   // GOLDEN-TABLE-END
 };
 

@@ -42,6 +42,8 @@ const PAIRS: Pair[] = [
   { failure: "KAFKA-7152 idle follower shrunk", broken: ["kafka-7152-idle-shrink"], fixed: ["kafka-7152-fixed"], firstSeed: 1 },
   // Issue 17: KAFKA-7128 (2.1.0), a follower rejoins the ISR at a new leader's stale HW and is elected without committed records.
   { failure: "KAFKA-7128 ISR join below epoch start", broken: ["kafka-7128-data-loss"], fixed: ["kafka-7128-fixed"], firstSeed: 1 },
+  // Issue 17: Kafka 2.0.0 against KAFKA-7164's fetcher restart on any epoch change (compat.fetcherRestart).
+  { failure: "KAFKA-7164 missed leader epochs", broken: ["kafka-7164-divergence"], fixed: ["kafka-7164-fixed"], firstSeed: 1 },
   { failure: "7 zombie leader", broken: ["zombie-leader"], fixed: ["zombie-leader-acks-all"], firstSeed: 1 },
   { failure: "8 controller split brain", broken: ["zombie-controller"], fixed: ["zombie-controller-fenced"], firstSeed: 1 },
   {

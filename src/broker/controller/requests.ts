@@ -2,7 +2,8 @@
  * The requests brokers send the controller: ControlledShutdown (KafkaController.doControlledShutdown — move
  * leadership off the broker with the controlled-shutdown election, remove it from the ISRs it follows, answer
  * with the partitions it still leads) and KIP-497 AlterIsr (processAlterIsr — validate the leader's broker
- * epoch, leader epoch and partition epoch, write the new ISR without bumping the leader epoch). Both answer
+ * epoch, leader epoch and partition epoch and, from 3.3 (KIP-841, compat.ineligibleReplicaCheck), that every
+ * replica of the new ISR is live and not shutting down; write the new ISR without bumping the leader epoch). Both answer
  * NOT_CONTROLLER when this broker is not the active controller.
  */
 
@@ -103,6 +104,10 @@ export function processAlterIsr(core: ControllerCore, from: string, request: Alt
     partitionEpoch: state?.zkVersion ?? -1,
   });
   const writes: { tp: TP; next: LeaderIsr; index: number }[] = [];
+  // KIP-841 (3.3.0, KAFKA-14140 af40e119784): `newLeaderAndIsr.isr.toSet -- controllerContext.liveBrokerIds`
+  // must be empty, and liveBrokerIds leaves out brokers in controlled shutdown. 2.7.0 to 3.2.0 check no replica of
+  // the new ISR (neither liveness nor assignment). Kafka checks assignment at neither tag.
+  const ineligibleReplicaCheck = core.services.compat.ineligibleReplicaCheck;
   for (const p of request.partitions) {
     const tp = { topic: p.topic, partition: p.partition };
     const current = ctx.leaderIsr(tp);
@@ -112,7 +117,7 @@ export function processAlterIsr(core: ControllerCore, from: string, request: Alt
     else if (current.leader !== request.brokerId) results.push(answer(tp, "NOT_LEADER_OR_FOLLOWER"));
     else if (sameIsr(p.newIsr, current.isr) && p.leaderEpoch === current.leaderEpoch) results.push(answer(tp, "NONE", current));
     else if (p.partitionEpoch !== current.zkVersion) results.push(answer(tp, "INVALID_UPDATE_VERSION"));
-    else if (p.newIsr.some((id) => !ctx.isReplicaOnline(id, true) || !ctx.replicas(tp).includes(id))) results.push(answer(tp, "INELIGIBLE_REPLICA"));
+    else if (ineligibleReplicaCheck && p.newIsr.some((id) => !ctx.isReplicaOnline(id))) results.push(answer(tp, "INELIGIBLE_REPLICA"));
     else {
       results.push(answer(tp, "NONE"));
       writes.push({ tp, index, next: { leader: current.leader, leaderEpoch: current.leaderEpoch, isr: [...p.newIsr], controllerEpoch: ctx.epoch, zkVersion: p.partitionEpoch } });

@@ -264,7 +264,8 @@ export class AlterIsrManager implements IsrUpdater {
         } else {
           this.callback(item.partition, item.pending, { ok: true, isr: [...answer.isr], zkVersion: answer.partitionEpoch });
         }
-      } else if (answer.error === "OPERATION_NOT_ATTEMPTED") {
+      } else if (answer.error === "OPERATION_NOT_ATTEMPTED" || answer.error === "INELIGIBLE_REPLICA") {
+        // Partition.handleAlterPartitionError (3.3+): the controller did not apply it; back to the committed state.
         this.callback(item.partition, item.pending, { ok: false, reason: answer.error, revert: true });
       } else if (answer.error === "UNKNOWN_TOPIC_OR_PARTITION" || answer.error === "FENCED_LEADER_EPOCH" || answer.error === "INVALID_UPDATE_VERSION") {
         // Giving up: the partition stays pending until a LeaderAndIsr resets it.

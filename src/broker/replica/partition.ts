@@ -172,12 +172,17 @@ export class Partition {
   }
 
   /**
-   * Partition.isFollowerInSync (for expansion): at or past the HW and (KAFKA-7128, 2.1+,
-   * compat.isrJoinNeedsEpochStart) past the start of this leader's epoch; before 2.1 the HW alone.
+   * Partition.canAddReplicaToIsr + isFollowerInSync (for expansion): from 3.3 (KIP-841, KAFKA-14140,
+   * compat.ineligibleReplicaCheck with AlterIsr) only a follower the metadata cache knows alive
+   * (isReplicaIsrEligible, ZK mode: hasAliveBroker; a broker in controlled shutdown is still alive there, the
+   * controller rejects it); at or past the HW and (KAFKA-7128, 2.1+, compat.isrJoinNeedsEpochStart) past the
+   * start of this leader's epoch; before 2.1 the HW alone.
    */
   canJoinIsr(followerId: number): boolean {
     const replica = this.remoteReplicas.get(followerId);
     if (replica === undefined || this.isr.includes(followerId) || !this.replicas.includes(followerId)) return false;
+    const compat = this.services.compat;
+    if (compat.ineligibleReplicaCheck && compat.isrUpdate === "alter-isr" && !this.services.metadataCache.aliveBrokers.has(followerId)) return false;
     if (replica.logEndOffset < this.log.highWatermark) return false;
     if (!this.services.compat.isrJoinNeedsEpochStart) return true;
     return this.leaderEpochStartOffset !== null && replica.logEndOffset >= this.leaderEpochStartOffset;
