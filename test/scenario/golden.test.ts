@@ -50,6 +50,8 @@ const GOLDEN: Readonly<Record<string, string>> = {
   "kafka-7128-fixed": "7504b9d5a9f2f812",
   "kafka-7152-fixed": "e7ef2776af7075c6",
   "kafka-7152-idle-shrink": "c078b659481f9bc0",
+  "kafka-7164-divergence": "41e2401e0ca4653c",
+  "kafka-7164-fixed": "d12acb63b9de8194",
   "kafka-7414-fixed": "b73a4152a383154d",
   "kafka-7414-halt": "fcbbb5f14aafdd4c",
   "kafka-7415-divergence": "15865bf3fc295f1b",
@@ -59,8 +61,8 @@ const GOLDEN: Readonly<Record<string, string>> = {
   "kip-101-divergence-fixed": "cabe656120db18f0",
   "kip-101-divergence-flush": "4719329e410fc80a",
   "kip-101-fixed": "fe2b0a41dd3124f8",
-  "kip-279-divergence": "7885f96a71fe3890",
-  "kip-279-fixed": "088dca4be60979f8",
+  "kip-279-divergence": "5f35d3c72a4d6135",
+  "kip-279-fixed": "5c9e7c311fd04f38",
   "kip-380-fast-bounce": "3b95089b9aa9f6b3",
   "kip-380-fixed": "b1d9652d2813e840",
   "last-replica-standing": "4222beead6d9507f",
@@ -87,8 +89,6 @@ const GOLDEN: Readonly<Record<string, string>> = {
   "zombie-controller-fenced": "828bb000412b80d2",
   "zombie-leader": "3f54487e51310eb0",
   "zombie-leader-acks-all": "2f693634ae08c3fe",
-  "kafka-7164-divergence": "e0b71fbf785464ce",
-  "kafka-7164-fixed": "06a5cd989bc78bbf",
   // GOLDEN-TABLE-END
 };
 
