@@ -63,6 +63,14 @@ export interface Compat {
    * Off (2.7 to 3.2): the controller checks only the leader epoch and partition epoch of an AlterIsr.
    */
   ineligibleReplicaCheck: boolean;
+  /**
+   * KAFKA-3143 (2.3.0, commit 423610f3d08; trunk d77bac1c930): on failover, ReplicaStateMachine.startup moves the
+   * replicas of unregistered brokers to OfflineReplica, which removes them from their ISRs (removeReplicasFromIsr;
+   * never the last member). So a broker that died while no controller watched it (the old controller itself) leaves
+   * the ISRs at the new controller's start. Off (2.2 and before): startup moves only live replicas (to
+   * OnlineReplica); the dead follower stays in the ISR until its leader shrinks it after replica.lag.time.max.ms.
+   */
+  offlineReplicasOnFailover: boolean;
   /** Controller ZooKeeper writes fenced by a check on /controller_epoch's zkVersion (KAFKA-6082, commit 297fb396a00, first in 2.1.0). */
   controllerEpochCheck: boolean;
   /**
@@ -97,6 +105,7 @@ export const DEFAULT_COMPAT: Readonly<Compat> = Object.freeze({
   outOfRangeTruncation: "truncate",
   fetcherRestart: "epoch-change",
   brokerEpochs: true,
+  offlineReplicasOnFailover: true,
   ineligibleReplicaCheck: true,
   transactionVerification: true,
   epochBumpPerTransaction: false,
@@ -248,8 +257,11 @@ const PRE_2_1_REPLICATION: Partial<Compat> = {
   controllerEpochCheck: false,
 };
 
-/** The controller before KIP-380 (2.1 and earlier): no broker epochs. */
-const PRE_2_2_CONTROLLER: Partial<Compat> = { brokerEpochs: false };
+/** The controller before KAFKA-3143 (2.2 and earlier): failover leaves dead replicas in their ISRs. */
+const PRE_2_3_CONTROLLER: Partial<Compat> = { offlineReplicasOnFailover: false };
+
+/** The controller before KIP-380 (2.1 and earlier): no broker epochs, nor KAFKA-3143. */
+const PRE_2_2_CONTROLLER: Partial<Compat> = { brokerEpochs: false, ...PRE_2_3_CONTROLLER };
 
 /** The group coordinator before KIP-394 and KIP-345 (0.10.2 to 2.1). */
 const PRE_KIP_345_GROUPS: Partial<Compat> = {
@@ -273,7 +285,7 @@ const PRE_2_4_GROUP_CONFIG: Partial<ReplicationConfig> = { "group.max.session.ti
  * 0.11: KIP-101 leader epochs, KIP-106 unclean election off by default, KIP-98 transactions, KIP-134 initial
  * rebalance delay. 1.1: delete.topic.enable on by default. 2.0: KIP-279, KIP-211 offsets retention 7 days.
  * 2.1: KIP-320; KAFKA-7415, 7152, 7128, 7414, 7164; KAFKA-6082 controller epoch zkVersion check. 2.2: KIP-380
- * broker epochs, KIP-394 member ids. 2.3: KIP-345 static membership. 2.4: KIP-468 group.max.session.timeout.ms.
+ * broker epochs, KIP-394 member ids. 2.3: KIP-345 static membership, KAFKA-3143 offline replicas on failover. 2.4: KIP-468 group.max.session.timeout.ms.
  * 2.5: KIP-537 timeouts. 2.7: KIP-497 AlterIsr (maximal ISR). 3.0: KAFKA-12890 pending sync timeout, KIP-735
  * consumer session timeout. 3.3: KIP-841. 3.6: KIP-890 part 1. KIP-890 part 2 came with 4.0: off in every preset.
  */
@@ -311,9 +323,9 @@ export const VERSION_PRESETS: Readonly<Record<KafkaVersion, VersionPreset>> = Ob
     compat: { truncation: "kip-320", isrUpdate: "zk-direct", ...PRE_2_2_CONTROLLER, ...PRE_KIP_345_GROUPS, ...PRE_KIP_890_TRANSACTIONS },
   },
   "2.2": {
-    description: "Kafka 2.2.0: broker epochs (KIP-380) and member ids (KIP-394); ISR written by leaders",
+    description: "Kafka 2.2.0: broker epochs (KIP-380) and member ids (KIP-394); ISR written by leaders; failover keeps dead replicas in ISRs (before KAFKA-3143)",
     config: { ...PRE_2_5_TIMEOUTS, ...PRE_2_4_GROUP_CONFIG },
-    compat: { truncation: "kip-320", isrUpdate: "zk-direct", ...KIP_394_GROUPS, ...PRE_KIP_890_TRANSACTIONS },
+    compat: { truncation: "kip-320", isrUpdate: "zk-direct", ...PRE_2_3_CONTROLLER, ...KIP_394_GROUPS, ...PRE_KIP_890_TRANSACTIONS },
   },
   "2.4": {
     description: "Kafka 2.4.0: KIP-320 epoch fencing, broker epochs, static membership, ISR written by leaders",

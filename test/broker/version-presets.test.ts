@@ -20,6 +20,7 @@ const FIXED_IN: ReadonlyArray<[keyof Compat, unknown, unknown, KafkaVersion]> = 
   ["controllerEpochCheck", false, true, "2.1"],
   ["brokerEpochs", false, true, "2.2"],
   ["memberIdRequired", false, true, "2.2"],
+  ["offlineReplicasOnFailover", false, true, "2.4"],
   ["staticMembership", false, true, "2.4"],
   ["isrUpdate", "zk-direct", "alter-isr", "2.7"],
   ["rebalanceInProgressOnSyncHeartbeat", true, false, "2.7"],

@@ -89,6 +89,9 @@ const GOLDEN: Readonly<Record<string, string>> = {
   "zombie-controller-fenced": "828bb000412b80d2",
   "zombie-leader": "3f54487e51310eb0",
   "zombie-leader-acks-all": "2f693634ae08c3fe",
+  "power-loss-failover": "207fa441630b9f1f",
+  "power-loss-failover-fixed": "6dcf13b5d5321331",
+  "power-loss-failover-flush": "c46ac96fe636d008",
   // GOLDEN-TABLE-END
 };
 

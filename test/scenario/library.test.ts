@@ -53,6 +53,13 @@ const PAIRS: Pair[] = [
     firstSeed: 1,
   },
   { failure: "15 last replica standing", broken: ["last-replica-standing"], fixed: ["last-replica-standing-flush"], firstSeed: 1 },
+  // Issue 17: Kafka 2.2 against the 2.3.0 fix (KAFKA-3143, compat.offlineReplicasOnFailover) and against fsync per append.
+  {
+    failure: "power loss and controller failover (KAFKA-3143)",
+    broken: ["power-loss-failover"],
+    fixed: ["power-loss-failover-fixed", "power-loss-failover-flush"],
+    firstSeed: 1,
+  },
   // Kafka's own behaviour today (TransactionManager.canRetry → bumpIdempotentProducerEpoch): no counterpart in 3.x.
   { failure: "idempotent epoch bump", broken: ["idempotent-epoch-bump-duplicates"], fixed: [], firstSeed: 1 },
   { failure: "chaos", broken: [], fixed: ["safe-chaos"], firstSeed: 1 },

@@ -378,7 +378,8 @@ export class KafkaController implements ControllerCore {
           next(ok);
         }),
       (next) => {
-        // sendUpdateMetadataRequest to all, then replicaStateMachine.startup (OnlineReplica for live replicas).
+        // sendUpdateMetadataRequest to all, then replicaStateMachine.startup (OnlineReplica for live replicas;
+        // OfflineReplica for the others comes after the topic deletions are read, below).
         this.batch.addUpdateMetadata(ctx.liveOrShuttingDownBrokerIds(), []);
         for (const tp of ctx.allPartitions()) {
           if (ctx.leaderIsr(tp) !== undefined) this.batch.addLeaderAndIsr(ctx.replicas(tp).filter((id) => ctx.liveBrokers.has(id)), tp);
@@ -387,6 +388,7 @@ export class KafkaController implements ControllerCore {
         next(true);
       },
       (next) => this.readTopicDeletions(() => next(true)),
+      (next) => this.offlineReplicasOnFailover(next),
       (next) => triggerOnlinePartitionStateChange(this, next),
     ];
     sequence(steps, (ok) => {
@@ -397,6 +399,25 @@ export class KafkaController implements ControllerCore {
         if (this.services.config["auto.leader.rebalance.enable"]) this.scheduleAutoLeaderRebalance(FIRST_REBALANCE_DELAY_MS);
       }
       finish(ok);
+    });
+  }
+
+  /**
+   * ReplicaStateMachine.startup's second half (KAFKA-3143, 2.3.0): the replicas of brokers not registered now go
+   * to OfflineReplica, one broker after another (as onBrokerFailure does), which removes them from their ISRs; a
+   * dead leader's partition is left leaderless for the election that follows. No controller was watching when
+   * they died (most often one of them is the old controller), so without this they stay in the ISRs. Topics
+   * queued for deletion are skipped, as in onBrokerFailure. Off (compat.offlineReplicasOnFailover, 2.2 and
+   * before): nothing.
+   */
+  private offlineReplicasOnFailover(next: (ok: boolean) => void): void {
+    const ctx = this.ctx;
+    if (!this.services.compat.offlineReplicasOnFailover) return next(true);
+    const dead = [...new Set(ctx.allPartitions().flatMap((tp) => ctx.replicas(tp)))].filter((id) => !ctx.isReplicaOnline(id)).sort((a, b) => a - b);
+    const steps: Step[] = dead.map((id) => (n) => offlineReplica(this, id, ctx.partitionsOnBroker(id).filter((tp) => !ctx.isTopicQueuedUpForDeletion(tp.topic)), n));
+    sequence(steps, (ok) => {
+      this.flush();
+      next(ok);
     });
   }
 
