@@ -91,6 +91,22 @@ function versionOf(cluster: unknown): string | null {
 
 function expectedViolations(expect: unknown): string[] {
   if (typeof expect !== "object" || expect === null) return [];
-  const violations = (expect as { violations?: unknown }).violations;
-  return Array.isArray(violations) ? violations.filter((name): name is string => typeof name === "string") : [];
+  const { violations, events } = expect as { violations?: unknown; events?: unknown };
+  const names = Array.isArray(violations) ? violations.filter((name): name is string => typeof name === "string") : [];
+  return [...names, ...(Array.isArray(events) ? events.map(failureEvent).filter((label): label is string => label !== null) : [])];
+}
+
+/**
+ * An expect.events entry that shows a failure that is not a violation (issue 17's era differences): a must-show
+ * (min >= 1) broker halt, or a must-show event carrying a client error (`where.error`). Labelled as
+ * "broker-halted" or "producer-retry NOT_ENOUGH_REPLICAS"; null for any other expected event.
+ */
+function failureEvent(event: unknown): string | null {
+  if (typeof event !== "object" || event === null) return null;
+  const { kind, where, min, max } = event as { kind?: unknown; where?: unknown; min?: unknown; max?: unknown };
+  const mustShow = typeof min === "number" ? min >= 1 : max === undefined;
+  if (!mustShow || typeof kind !== "string") return null;
+  const error = typeof where === "object" && where !== null ? (where as { error?: unknown }).error : undefined;
+  if (typeof error === "string") return `${kind} ${error}`;
+  return kind === "broker-halted" ? kind : null;
 }

@@ -52,9 +52,9 @@ describe("kafkasim CLI", function () {
       "   8.121937s  broker-1   group g1 Stable gen 1 (2 members, leader c1-b38f)",
       "   8.124115s  c1         group g1 assigned t-0,t-1,t-2 (gen 1, c1-b38f, EAGER)",
       "  15.008301s  broker-1   group g1 PreparingRebalance gen 1 (3 members, leader c1-b38f)",
-      "  22.523158s  broker-2   group g1 loaded as Stable gen 1 (2 members, leader c1-b38f)",
-      "  25.578818s  c2         group g1 revoked t-3,t-4,t-5 (gen 1, c2-d20d, EAGER)",
-      "  25.607505s  broker-2   group g1 Stable gen 2 (3 members, leader c1-b38f)",
+      "   22.54619s  broker-2   group g1 loaded as Stable gen 1 (2 members, leader c1-b38f)",
+      "  25.581952s  c2         group g1 revoked t-3,t-4,t-5 (gen 1, c2-d20d, EAGER)",
+      "  25.603216s  broker-2   group g1 Stable gen 2 (3 members, leader c1-b38f)",
     ]) {
       expect(lines, expected).to.include(expected);
     }

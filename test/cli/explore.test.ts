@@ -35,9 +35,9 @@ function parseJson(stdout: string) {
 
 /** kip-101-fixed's story with the pre-0.11 truncation: the expectation (no violation) is not met. */
 function historicalConfigFile(): string {
-  const spec = JSON.parse(readFileSync(join(ROOT, "scenarios/kip-101-fixed.json"), "utf8")) as { cluster: { compat: Record<string, string> }; name: string };
+  const spec = JSON.parse(readFileSync(join(ROOT, "scenarios/kip-101-fixed.json"), "utf8")) as { cluster: { compat?: Record<string, string> }; name: string };
   spec.name = "kip-101-fixed-with-hw-truncation";
-  spec.cluster.compat.truncation = "high-watermark";
+  spec.cluster.compat = { ...spec.cluster.compat, truncation: "high-watermark" };
   const file = join(mkdtempSync(join(tmpdir(), "kafkasim-explore-")), "kip101 hw.json");
   writeFileSync(file, JSON.stringify(spec));
   return file;

@@ -60,16 +60,27 @@ describe("kafkasim list", function () {
     expect(byName.get("leader-failover")).to.include({ group: "teaching" });
   });
 
+  it("an era difference that is not a violation is a known failure too: a must-show broker halt or client error", () => {
+    const entries = JSON.parse(cli(["list", "--json"]).stdout) as { name: string; group: string; expectedViolations: string[]; counterpartOf?: string }[];
+    const byName = new Map(entries.map((item) => [item.name, item]));
+    expect(byName.get("kafka-7414-halt")).to.deep.include({ group: "failure", expectedViolations: ["broker-halted"] });
+    expect(byName.get("kafka-7152-idle-shrink")).to.deep.include({ group: "failure", expectedViolations: ["producer-retry NOT_ENOUGH_REPLICAS"] });
+    expect(byName.get("kip-380-fast-bounce")).to.include({ group: "failure" });
+    expect(byName.get("kafka-7414-fixed")).to.include({ group: "counterpart", counterpartOf: "kafka-7414-halt" });
+    expect(byName.get("kip-380-fixed")).to.include({ group: "counterpart", counterpartOf: "kip-380-fast-bounce" });
+  });
+
   it("shows the Kafka era each scenario runs under (cluster.version, 3.x by default; none without brokers)", () => {
     const entries = JSON.parse(cli(["list", "--json"]).stdout) as { name: string; version: string | null }[];
     const byName = new Map(entries.map((item) => [item.name, item.version]));
-    expect(byName.get("kip-101-data-loss")).to.equal("3.x+compat");
+    expect(byName.get("kip-101-data-loss")).to.equal("0.10.2");
+    expect(byName.get("kafka-7415-fixed")).to.equal("2.0+compat");
     expect(byName.get("jepsen-2013-unclean")).to.match(/^0\.10\.2/);
     expect(byName.get("kafka-14402-hanging-transaction")).to.equal("2.4");
     expect(byName.get("leader-failover")).to.equal("3.x");
     expect(byName.get("demo-pingpong")).to.equal(null);
-    const line = cli(["list"]).stdout.split("\n").find((text) => text.trimStart().startsWith("kip-101-data-loss "));
-    expect(line).to.match(/kip-101-data-loss +3\.x\+compat +/);
+    const line = cli(["list"]).stdout.split("\n").find((text) => text.trimStart().startsWith("kafka-7415-fixed "));
+    expect(line).to.match(/kafka-7415-fixed +2\.0\+compat +/);
   });
 
   describe("grouping (pure)", () => {
