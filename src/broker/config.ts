@@ -328,7 +328,7 @@ export const VERSION_PRESETS: Readonly<Record<KafkaVersion, VersionPreset>> = Ob
     compat: { truncation: "kip-320", isrUpdate: "zk-direct", ...PRE_2_3_CONTROLLER, ...KIP_394_GROUPS, ...PRE_KIP_890_TRANSACTIONS },
   },
   "2.4": {
-    description: "Kafka 2.4.0: KIP-320 epoch fencing, broker epochs, static membership, ISR written by leaders",
+    description: "Kafka 2.4.0: KIP-320 epoch fencing, broker epochs, static membership, dead brokers out of the ISRs at controller failover (KAFKA-3143), ISR written by leaders",
     config: { ...PRE_2_5_TIMEOUTS },
     compat: { truncation: "kip-320", isrUpdate: "zk-direct", rebalanceInProgressOnSyncHeartbeat: true, pendingSyncTimeout: false, ...PRE_KIP_890_TRANSACTIONS },
   },
