@@ -6,19 +6,13 @@
 
 import { expect } from "chai";
 import type { ControlledShutdownResponse, LeaderAndIsrRequest, UpdateMetadataRequest } from "../../../src/protocol/kafka.ts";
-import { Cluster } from "./harness.ts";
+import { clusterWithTopic as withTopic, type Cluster } from "./harness.ts";
 
 /** A 3-broker cluster with topic `t` led by a non-controller broker `a`. */
 function clusterWithTopic(brokerEpochs: boolean): { cluster: Cluster; c: number; a: number; b: number } {
-  const cluster = new Cluster({ brokers: 3, compat: { brokerEpochs } }).start();
-  cluster.settle();
-  const c = cluster.controller().brokerId;
-  const [a, b] = cluster.brokerIds.filter((id) => id !== c);
-  cluster.createTopic("t", [[a, b, c]]);
-  cluster.runUntil(() => cluster.state("t", 0) !== null);
-  cluster.settle();
-  cluster.run(500);
-  return { cluster, c, a, b };
+  const setup = withTopic({ compat: { brokerEpochs } });
+  setup.cluster.run(500);
+  return setup;
 }
 
 /** Replaces broker a's registration in one transaction: the same ids, a newer czxid. Returns the new czxid. */

@@ -6,17 +6,11 @@
  */
 import { expect } from "chai";
 import type { LeaderAndIsrRequest } from "../../../src/protocol/kafka.ts";
-import { Cluster } from "./harness.ts";
+import { Cluster, clusterWithTopic } from "./harness.ts";
 
 /** Topic t with replicas [a, c, b]: a leads, the controller c follows. The controller's host then crashes. */
 function controllerFollowerDies(compat: { offlineReplicasOnFailover?: boolean } = {}): { cluster: Cluster; a: number; b: number; c: number; since: number } {
-  const cluster = new Cluster({ brokers: 3, compat }).start();
-  cluster.settle();
-  const c = cluster.controller().brokerId;
-  const [a, b] = cluster.brokerIds.filter((id) => id !== c);
-  cluster.createTopic("t", [[a, c, b]]);
-  cluster.runUntil(() => cluster.state("t", 0) !== null);
-  cluster.settle();
+  const { cluster, a, b, c } = clusterWithTopic({ compat }, (a, b, c) => [a, c, b]);
   cluster.ensemble.world.host(`broker-${c}`).crash();
   const since = cluster.ensemble.world.now;
   cluster.runUntil(() => cluster.activeControllers().length === 1 && cluster.controller().brokerId !== c, 30_000);

@@ -347,3 +347,21 @@ export class Cluster {
       .map((r) => r.message);
   }
 }
+
+/**
+ * A started, settled 3-broker cluster with one topic `t` (one partition) whose replicas are `replicas(a, b, c)`
+ * — by default [a, b, c]: the two non-controller brokers, then the controller `c` — once its state is written.
+ */
+export function clusterWithTopic(
+  options: ClusterOptions = {},
+  replicas: (a: number, b: number, c: number) => number[] = (a, b, c) => [a, b, c],
+): { cluster: Cluster; c: number; a: number; b: number } {
+  const cluster = new Cluster({ brokers: 3, ...options }).start();
+  cluster.settle();
+  const c = cluster.controller().brokerId;
+  const [a, b] = cluster.brokerIds.filter((id) => id !== c);
+  cluster.createTopic("t", [replicas(a, b, c)]);
+  cluster.runUntil(() => cluster.state("t", 0) !== null);
+  cluster.settle();
+  return { cluster, c, a, b };
+}

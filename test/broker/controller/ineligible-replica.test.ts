@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import type { AlterIsrResponse, ControlledShutdownResponse } from "../../../src/protocol/kafka.ts";
-import { Cluster } from "./harness.ts";
+import { Cluster, clusterWithTopic } from "./harness.ts";
 
 /**
  * compat.ineligibleReplicaCheck (KIP-841, Kafka 3.3.0, KAFKA-14140 af40e119784): the controller's AlterIsr
@@ -11,13 +11,7 @@ import { Cluster } from "./harness.ts";
 
 /** Topic t-0 with replicas [b, a, c]: b leads, a and c follow; c is the controller. */
 function setup(ineligibleReplicaCheck: boolean) {
-  const cluster = new Cluster({ brokers: 3, compat: { isrUpdate: "alter-isr", ineligibleReplicaCheck } }).start();
-  cluster.settle();
-  const c = cluster.controller().brokerId;
-  const [a, b] = cluster.brokerIds.filter((id) => id !== c);
-  cluster.createTopic("t", [[b, a, c]]);
-  cluster.runUntil(() => cluster.state("t", 0) !== null);
-  cluster.settle();
+  const { cluster, c, a, b } = clusterWithTopic({ compat: { isrUpdate: "alter-isr", ineligibleReplicaCheck } }, (a, b, c) => [b, a, c]);
   cluster.run(500);
   expect(cluster.state("t", 0)).to.deep.include({ leader: b, isr: [b, a, c] });
   return { cluster, c, a, b };

@@ -6,19 +6,8 @@ import {
   preferredReplicaPartitionLeaderElection,
   reassignPartitionLeaderElection,
 } from "../../../src/broker/controller/election.ts";
-import { Cluster } from "./harness.ts";
+import { clusterWithTopic } from "./harness.ts";
 
-/** A 3-broker cluster with one topic `t` whose replicas are the two non-controller brokers and then the controller. */
-function clusterWithTopic(options: ConstructorParameters<typeof Cluster>[0] = {}): { cluster: Cluster; c: number; a: number; b: number } {
-  const cluster = new Cluster({ brokers: 3, ...options }).start();
-  cluster.settle();
-  const c = cluster.controller().brokerId;
-  const [a, b] = cluster.brokerIds.filter((id) => id !== c);
-  cluster.createTopic("t", [[a, b, c]]);
-  cluster.runUntil(() => cluster.state("t", 0) !== null);
-  cluster.settle();
-  return { cluster, c, a, b };
-}
 
 describe("controller: leader election algorithms", () => {
   const live = (...ids: number[]) => new Set(ids);

@@ -138,8 +138,8 @@ describe("ReplicaManager: replication", () => {
     expect(cluster.producer.error(id)).to.equal("NOT_LEADER_OR_FOLLOWER");
   });
 
-  it("requests for an earlier registration of the broker are STALE_BROKER_EPOCH (KIP-380)", () => {
-    const cluster = started();
+  /** A LeaderAndIsr to broker-2 from controller 9 at epoch 5 for broker epoch 50 (not broker-2's): its answer's error. */
+  function leaderAndIsrFromAnotherRegistration(cluster: ReturnType<typeof started>): string {
     cluster.controller.context.send("broker-2", {
       type: "LeaderAndIsr",
       correlationId: 88,
@@ -150,23 +150,18 @@ describe("ReplicaManager: replication", () => {
       liveLeaders: [],
     } as never);
     cluster.runFor(50);
-    expect(cluster.responses<{ type: string; error: string }>("LeaderAndIsrResponse", 88)[0].message.error).to.equal("STALE_BROKER_EPOCH");
+    return cluster.responses<{ type: string; error: string }>("LeaderAndIsrResponse", 88)[0].message.error;
+  }
+
+  it("requests for an earlier registration of the broker are STALE_BROKER_EPOCH (KIP-380)", () => {
+    const cluster = started();
+    expect(leaderAndIsrFromAnotherRegistration(cluster)).to.equal("STALE_BROKER_EPOCH");
     expect(cluster.broker(2).replicaManager.controllerEpoch).to.equal(1);
   });
 
   it("a broker without broker epochs (compat.brokerEpochs off, Kafka 2.1) does not check them", () => {
     const cluster = started({ compat: { brokerEpochs: false } });
-    cluster.controller.context.send("broker-2", {
-      type: "LeaderAndIsr",
-      correlationId: 88,
-      controllerId: 9,
-      controllerEpoch: 5,
-      brokerEpoch: 50,
-      partitionStates: [],
-      liveLeaders: [],
-    } as never);
-    cluster.runFor(50);
-    expect(cluster.responses<{ type: string; error: string }>("LeaderAndIsrResponse", 88)[0].message.error).to.equal("NONE");
+    expect(leaderAndIsrFromAnotherRegistration(cluster)).to.equal("NONE");
     expect(cluster.broker(2).replicaManager.controllerEpoch).to.equal(5);
   });
 
