@@ -123,8 +123,10 @@ export class Partition {
    * an ISR follower counts as caught up now, any other as never. A new leader forgets what it knew of the
    * follower: log end offset unknown, and no previous fetch (lastFetchLeaderLogEndOffset -1, lastFetchTimeMs
    * "never"), so the follower's first fetch marks it caught up only if it reaches the leader's log end as of that
-   * fetch. A re-elected leader keeps the log end offset and records the election as the previous fetch (the log
-   * end at election, now), so a first fetch at or past the election log end marks it caught up as of the election.
+   * fetch. A re-elected leader keeps the log end offset and records the election as the previous fetch: the log
+   * end at election and, for an ISR follower, now; for any other follower, from 3.3.0 (compat.
+   * reelectionResetsNonIsrFetchTime) "never", before it now too, so that follower's first fetch at or past the
+   * election log end marks it caught up as of the election and holds the HW back for replica.lag.time.max.ms.
    */
   private resetReplicaState(replica: RemoteReplica, leaderEndOffset: number, nowMs: number, isNewLeader: boolean): void {
     const isFollowerInSync = this.isr.includes(replica.brokerId);
@@ -135,7 +137,7 @@ export class Partition {
       replica.lastFetchTimeMs = NEVER_MS;
     } else {
       replica.lastFetchLeaderLogEndOffset = leaderEndOffset;
-      replica.lastFetchTimeMs = nowMs;
+      replica.lastFetchTimeMs = isFollowerInSync || !this.services.compat.reelectionResetsNonIsrFetchTime ? nowMs : NEVER_MS;
     }
   }
 

@@ -75,4 +75,47 @@ describe("Partition.makeLeader: the followers' fetch state", () => {
     partition.maybeIncrementLeaderHighWatermark(now, LAG_MS);
     expect(partition.log.highWatermark, "HW").to.equal(leaderEnd);
   });
+
+  /** Broker 1 leads at epoch 1, appends 3 records, is re-elected at epoch 2 (ISR [1,2]), appends 5 more. */
+  function reelected(compat: Partial<Compat>): { cluster: ReplicaCluster; electionLogEnd: number; electedAt: number } {
+    const cluster = leaderAt(1, compat);
+    append(cluster, 3);
+    cluster.leaderAndIsr({ leader: 1, leaderEpoch: 2, isr: [1, 2] }, [1]);
+    cluster.runFor(20);
+    const partition = cluster.partition(1)!;
+    expect(partition.leaderEpoch, "re-elected at epoch 2").to.equal(2);
+    const electionLogEnd = partition.log.logEndOffset;
+    const electedAt = partition.remoteReplicas.get(2)!.lastFetchTimeMs;
+    append(cluster, 5);
+    return { cluster, electionLogEnd, electedAt };
+  }
+
+  /** The ISR follower fetches at the leader's log end, the other one at the election log end; then the HW. */
+  function fetchAndIncrement(cluster: ReplicaCluster, electionLogEnd: number): void {
+    const partition = cluster.partition(1)!;
+    const now = cluster.broker(1).nowMs() + 100;
+    const leaderEnd = partition.log.logEndOffset;
+    partition.updateFollowerFetchState(2, leaderEnd, now, leaderEnd);
+    partition.updateFollowerFetchState(3, electionLogEnd, now, leaderEnd);
+    partition.maybeIncrementLeaderHighWatermark(now, LAG_MS);
+  }
+
+  it("3.3+ (reelectionResetsNonIsrFetchTime): a re-elected leader records no previous fetch for a non-ISR follower, so it does not hold the HW back", () => {
+    const { cluster, electionLogEnd } = reelected({ reelectionResetsNonIsrFetchTime: true });
+    const partition = cluster.partition(1)!;
+    expect(partition.remoteReplicas.get(3)!.lastFetchLeaderLogEndOffset, "lastFetchLeaderLogEndOffset = election log end").to.equal(electionLogEnd);
+    expect(partition.remoteReplicas.get(3)!.lastFetchTimeMs, "non-ISR lastFetchTimeMs").to.be.below(0);
+    fetchAndIncrement(cluster, electionLogEnd);
+    expect(partition.remoteReplicas.get(3)!.lastCaughtUpTimeMs, "non-ISR follower never caught up").to.be.below(0);
+    expect(partition.log.highWatermark, "HW").to.equal(partition.log.logEndOffset);
+  });
+
+  it("up to 3.2: a re-elected leader records the election as a non-ISR follower's previous fetch, which holds the HW back", () => {
+    const { cluster, electionLogEnd, electedAt } = reelected({ reelectionResetsNonIsrFetchTime: false });
+    const partition = cluster.partition(1)!;
+    expect(partition.remoteReplicas.get(3)!.lastFetchTimeMs, "non-ISR lastFetchTimeMs = the election").to.equal(electedAt);
+    fetchAndIncrement(cluster, electionLogEnd);
+    expect(partition.remoteReplicas.get(3)!.lastCaughtUpTimeMs, "non-ISR follower caught up at the election").to.equal(electedAt);
+    expect(partition.log.highWatermark, "HW held at the follower's log end").to.equal(electionLogEnd);
+  });
 });
