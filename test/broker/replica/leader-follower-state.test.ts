@@ -1,8 +1,7 @@
 import { expect } from "chai";
 import { makeBatch } from "../../../src/broker/log/records.ts";
 import type { Compat } from "../../../src/broker/config.ts";
-import type { LeaderAndIsrPartitionState } from "../../../src/protocol/kafka.ts";
-import { ReplicaCluster, TOPIC } from "./harness.ts";
+import { ReplicaCluster } from "./harness.ts";
 
 /**
  * What a leader knows of its followers right after Partition.makeLeader (Replica.resetReplicaState), and how that
@@ -29,22 +28,6 @@ describe("Partition.makeLeader: the followers' fetch state", () => {
       const batch = makeBatch({ baseOffset: 0, partitionLeaderEpoch: -1, records: [{ key: null, value: `v${i}`, timestamp: 0 }] });
       partition.log.appendAsLeader(batch, partition.leaderEpoch);
     }
-  }
-
-  function state(leaderEpoch: number): LeaderAndIsrPartitionState {
-    return {
-      topic: TOPIC,
-      partition: 0,
-      controllerEpoch: 1,
-      leader: 1,
-      leaderEpoch,
-      isr: [1, 2],
-      zkVersion: leaderEpoch,
-      replicas: [1, 2, 3],
-      addingReplicas: [],
-      removingReplicas: [],
-      isNew: false,
-    };
   }
 
   it("a new leader forgets its followers: log end unknown, no previous fetch, ISR members caught up now", () => {
