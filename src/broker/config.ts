@@ -71,6 +71,16 @@ export interface Compat {
    * OnlineReplica); the dead follower stays in the ISR until its leader shrinks it after replica.lag.time.max.ms.
    */
   offlineReplicasOnFailover: boolean;
+  /**
+   * 3.3.0 (commit a5f7c82a867, "MINOR: Refactor kafka.cluster.Replica", part of KAFKA-13790): when a leader is
+   * re-elected (a new epoch, same leader), Replica.resetReplicaState gives a follower outside the ISR
+   * lastFetchTimeMs 0, so its first fetch after the election makes it caught up only if it reaches the leader's log
+   * end as of that fetch. Off (up to 3.2): Partition.makeLeader's resetLastCaughtUpTime records (log end at
+   * election, now) as every follower's previous fetch, so a non-ISR follower whose first fetch is at or past the
+   * election log end counts as caught up at the election and holds the HW back for up to replica.lag.time.max.ms.
+   * (A new leader forgets its followers' fetches in every release: not a switch.)
+   */
+  reelectionResetsNonIsrFetchTime: boolean;
   /** Controller ZooKeeper writes fenced by a check on /controller_epoch's zkVersion (KAFKA-6082, commit 297fb396a00, first in 2.1.0). */
   controllerEpochCheck: boolean;
   /**
@@ -106,6 +116,7 @@ export const DEFAULT_COMPAT: Readonly<Compat> = Object.freeze({
   fetcherRestart: "epoch-change",
   brokerEpochs: true,
   offlineReplicasOnFailover: true,
+  reelectionResetsNonIsrFetchTime: true,
   ineligibleReplicaCheck: true,
   transactionVerification: true,
   epochBumpPerTransaction: false,
@@ -257,6 +268,9 @@ const PRE_2_1_REPLICATION: Partial<Compat> = {
   controllerEpochCheck: false,
 };
 
+/** Partition.makeLeader before 3.3.0's Replica.resetReplicaState: a re-elected leader records its election as every follower's last fetch. */
+const PRE_3_3_REPLICA_STATE: Partial<Compat> = { reelectionResetsNonIsrFetchTime: false };
+
 /** The controller before KAFKA-3143 (2.2 and earlier): failover leaves dead replicas in their ISRs. */
 const PRE_2_3_CONTROLLER: Partial<Compat> = { offlineReplicasOnFailover: false };
 
@@ -287,7 +301,7 @@ const PRE_2_4_GROUP_CONFIG: Partial<ReplicationConfig> = { "group.max.session.ti
  * 2.1: KIP-320; KAFKA-7415, 7152, 7128, 7414, 7164; KAFKA-6082 controller epoch zkVersion check. 2.2: KIP-380
  * broker epochs, KIP-394 member ids. 2.3: KIP-345 static membership, KAFKA-3143 offline replicas on failover. 2.4: KIP-468 group.max.session.timeout.ms.
  * 2.5: KIP-537 timeouts. 2.7: KIP-497 AlterIsr (maximal ISR). 3.0: KAFKA-12890 pending sync timeout, KIP-735
- * consumer session timeout. 3.3: KIP-841. 3.6: KIP-890 part 1. KIP-890 part 2 came with 4.0: off in every preset.
+ * consumer session timeout. 3.3: KIP-841, Replica.resetReplicaState. 3.6: KIP-890 part 1. KIP-890 part 2 came with 4.0: off in every preset.
  */
 export const VERSION_PRESETS: Readonly<Record<KafkaVersion, VersionPreset>> = Object.freeze({
   "0.10.2": {
@@ -300,42 +314,42 @@ export const VERSION_PRESETS: Readonly<Record<KafkaVersion, VersionPreset>> = Ob
       "group.initial.rebalance.delay.ms": 0,
       "offsets.retention.minutes": 1440,
     },
-    compat: { truncation: "high-watermark", isrUpdate: "zk-direct", ...PRE_2_1_REPLICATION, ...PRE_2_2_CONTROLLER, ...PRE_KIP_345_GROUPS, ...PRE_KIP_890_TRANSACTIONS },
+    compat: { truncation: "high-watermark", isrUpdate: "zk-direct", ...PRE_2_1_REPLICATION, ...PRE_2_2_CONTROLLER, ...PRE_KIP_345_GROUPS, ...PRE_3_3_REPLICA_STATE, ...PRE_KIP_890_TRANSACTIONS },
   },
   "0.11": {
     description: "Kafka 0.11.0.0: KIP-101 leader epochs (offset-only answer), unclean leader election off, topic deletion off, no 2.1 replication fixes",
     config: { ...PRE_2_5_TIMEOUTS, ...PRE_2_4_GROUP_CONFIG, "delete.topic.enable": false, "offsets.retention.minutes": 1440 },
-    compat: { truncation: "kip-101", isrUpdate: "zk-direct", ...PRE_2_1_REPLICATION, ...PRE_2_2_CONTROLLER, ...PRE_KIP_345_GROUPS, ...PRE_KIP_890_TRANSACTIONS },
+    compat: { truncation: "kip-101", isrUpdate: "zk-direct", ...PRE_2_1_REPLICATION, ...PRE_2_2_CONTROLLER, ...PRE_KIP_345_GROUPS, ...PRE_3_3_REPLICA_STATE, ...PRE_KIP_890_TRANSACTIONS },
   },
   "1.1": {
     description: "Kafka 1.1.0: KIP-101 leader epochs, topic deletion on, no 2.1 replication fixes",
     config: { ...PRE_2_5_TIMEOUTS, ...PRE_2_4_GROUP_CONFIG, "offsets.retention.minutes": 1440 },
-    compat: { truncation: "kip-101", isrUpdate: "zk-direct", ...PRE_2_1_REPLICATION, ...PRE_2_2_CONTROLLER, ...PRE_KIP_345_GROUPS, ...PRE_KIP_890_TRANSACTIONS },
+    compat: { truncation: "kip-101", isrUpdate: "zk-direct", ...PRE_2_1_REPLICATION, ...PRE_2_2_CONTROLLER, ...PRE_KIP_345_GROUPS, ...PRE_3_3_REPLICA_STATE, ...PRE_KIP_890_TRANSACTIONS },
   },
   "2.0": {
     description: "Kafka 2.0.0: KIP-279 leader-epoch truncation, ISR written by leaders, no 2.1 replication fixes (KAFKA-7415, 7152, 7128, 7414, 7164, 6082)",
     config: { ...PRE_2_5_TIMEOUTS, ...PRE_2_4_GROUP_CONFIG },
-    compat: { truncation: "kip-279", isrUpdate: "zk-direct", ...PRE_2_1_REPLICATION, ...PRE_2_2_CONTROLLER, ...PRE_KIP_345_GROUPS, ...PRE_KIP_890_TRANSACTIONS },
+    compat: { truncation: "kip-279", isrUpdate: "zk-direct", ...PRE_2_1_REPLICATION, ...PRE_2_2_CONTROLLER, ...PRE_KIP_345_GROUPS, ...PRE_3_3_REPLICA_STATE, ...PRE_KIP_890_TRANSACTIONS },
   },
   "2.1": {
     description: "Kafka 2.1.0: KIP-320 epoch fencing, the 2.1 replication fixes and the controller epoch check; no broker epochs (KIP-380)",
     config: { ...PRE_2_5_TIMEOUTS, ...PRE_2_4_GROUP_CONFIG },
-    compat: { truncation: "kip-320", isrUpdate: "zk-direct", ...PRE_2_2_CONTROLLER, ...PRE_KIP_345_GROUPS, ...PRE_KIP_890_TRANSACTIONS },
+    compat: { truncation: "kip-320", isrUpdate: "zk-direct", ...PRE_2_2_CONTROLLER, ...PRE_KIP_345_GROUPS, ...PRE_3_3_REPLICA_STATE, ...PRE_KIP_890_TRANSACTIONS },
   },
   "2.2": {
     description: "Kafka 2.2.0: broker epochs (KIP-380) and member ids (KIP-394); ISR written by leaders; failover keeps dead replicas in ISRs (before KAFKA-3143)",
     config: { ...PRE_2_5_TIMEOUTS, ...PRE_2_4_GROUP_CONFIG },
-    compat: { truncation: "kip-320", isrUpdate: "zk-direct", ...PRE_2_3_CONTROLLER, ...KIP_394_GROUPS, ...PRE_KIP_890_TRANSACTIONS },
+    compat: { truncation: "kip-320", isrUpdate: "zk-direct", ...PRE_2_3_CONTROLLER, ...KIP_394_GROUPS, ...PRE_3_3_REPLICA_STATE, ...PRE_KIP_890_TRANSACTIONS },
   },
   "2.4": {
     description: "Kafka 2.4.0: KIP-320 epoch fencing, broker epochs, static membership, dead brokers out of the ISRs at controller failover (KAFKA-3143), ISR written by leaders",
     config: { ...PRE_2_5_TIMEOUTS },
-    compat: { truncation: "kip-320", isrUpdate: "zk-direct", rebalanceInProgressOnSyncHeartbeat: true, pendingSyncTimeout: false, ...PRE_KIP_890_TRANSACTIONS },
+    compat: { truncation: "kip-320", isrUpdate: "zk-direct", rebalanceInProgressOnSyncHeartbeat: true, pendingSyncTimeout: false, ...PRE_3_3_REPLICA_STATE, ...PRE_KIP_890_TRANSACTIONS },
   },
   "2.7": {
     description: "Kafka 2.7.0: AlterIsr and the maximal ISR (KIP-497), 2.5's longer timeouts; no INELIGIBLE_REPLICA check yet (KIP-841)",
     config: {},
-    compat: { truncation: "kip-320", isrUpdate: "alter-isr", ineligibleReplicaCheck: false, pendingSyncTimeout: false, ...PRE_KIP_890_TRANSACTIONS },
+    compat: { truncation: "kip-320", isrUpdate: "alter-isr", ineligibleReplicaCheck: false, pendingSyncTimeout: false, ...PRE_3_3_REPLICA_STATE, ...PRE_KIP_890_TRANSACTIONS },
   },
   "3.3": {
     description: "Kafka 3.3.0 in ZooKeeper mode: KIP-841's INELIGIBLE_REPLICA check; no transaction verification yet (KIP-890)",

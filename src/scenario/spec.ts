@@ -410,6 +410,7 @@ export const Compat = z.strictObject({
   isrUpdate: z.enum(["zk-direct", "alter-isr"]).optional(),
   controllerEpochCheck: z.boolean().optional(),
   offlineReplicasOnFailover: z.boolean().optional(),
+  reelectionResetsNonIsrFetchTime: z.boolean().optional(),
   epochCacheOnElection: z.boolean().optional(),
   caughtUpFollowerStaysInSync: z.boolean().optional(),
   isrJoinNeedsEpochStart: z.boolean().optional(),

@@ -25,6 +25,7 @@ const FIXED_IN: ReadonlyArray<[keyof Compat, unknown, unknown, KafkaVersion]> = 
   ["isrUpdate", "zk-direct", "alter-isr", "2.7"],
   ["rebalanceInProgressOnSyncHeartbeat", true, false, "2.7"],
   ["pendingSyncTimeout", false, true, "3.3"],
+  ["reelectionResetsNonIsrFetchTime", false, true, "3.3"],
   ["transactionVerification", false, true, "3.x"],
 ];
 

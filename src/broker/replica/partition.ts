@@ -106,18 +106,39 @@ export class Partition {
     for (const id of this.replicas) {
       if (id === this.brokerId) continue;
       let replica = this.remoteReplicas.get(id);
-      if (replica === undefined || isNewLeader) {
+      if (replica === undefined) {
         replica = { brokerId: id, logEndOffset: -1, lastCaughtUpTimeMs: NEVER_MS, lastFetchLeaderLogEndOffset: -1, lastFetchTimeMs: NEVER_MS };
         this.remoteReplicas.set(id, replica);
       }
-      // Replica.resetLastCaughtUpTime: ISR members count as caught up now.
-      replica.lastFetchLeaderLogEndOffset = leaderEndOffset;
-      replica.lastFetchTimeMs = nowMs;
-      replica.lastCaughtUpTimeMs = this.isr.includes(id) ? nowMs : NEVER_MS;
+      this.resetReplicaState(replica, leaderEndOffset, nowMs, isNewLeader);
     }
     this.leaderId = this.brokerId;
     this.leaderHighWatermarkFloor = this.log.highWatermark;
     return isNewLeader;
+  }
+
+  /**
+   * Replica.resetReplicaState (3.3+; before, Partition.makeLeader's resetLastCaughtUpTime loop followed, for a new
+   * leader, by updateLogReadResult(UnknownLogReadResult) in 2.0 / updateFetchState(Unknown…, 0, -1) in 2.1–3.2):
+   * an ISR follower counts as caught up now, any other as never. A new leader forgets what it knew of the
+   * follower: log end offset unknown, and no previous fetch (lastFetchLeaderLogEndOffset -1, lastFetchTimeMs
+   * "never"), so the follower's first fetch marks it caught up only if it reaches the leader's log end as of that
+   * fetch. A re-elected leader keeps the log end offset and records the election as the previous fetch: the log
+   * end at election and, for an ISR follower, now; for any other follower, from 3.3.0 (compat.
+   * reelectionResetsNonIsrFetchTime) "never", before it now too, so that follower's first fetch at or past the
+   * election log end marks it caught up as of the election and holds the HW back for replica.lag.time.max.ms.
+   */
+  private resetReplicaState(replica: RemoteReplica, leaderEndOffset: number, nowMs: number, isNewLeader: boolean): void {
+    const isFollowerInSync = this.isr.includes(replica.brokerId);
+    replica.lastCaughtUpTimeMs = isFollowerInSync ? nowMs : NEVER_MS;
+    if (isNewLeader) {
+      replica.logEndOffset = -1;
+      replica.lastFetchLeaderLogEndOffset = -1;
+      replica.lastFetchTimeMs = NEVER_MS;
+    } else {
+      replica.lastFetchLeaderLogEndOffset = leaderEndOffset;
+      replica.lastFetchTimeMs = isFollowerInSync || !this.services.compat.reelectionResetsNonIsrFetchTime ? nowMs : NEVER_MS;
+    }
   }
 
   /**
