@@ -81,6 +81,15 @@ export interface Compat {
    * (A new leader forgets its followers' fetches in every release: not a switch.)
    */
   reelectionResetsNonIsrFetchTime: boolean;
+  /**
+   * KAFKA-15583 (3.7.0, commit edc7e10a745): Partition.maybeIncrementLeaderHW returns without moving the high
+   * watermark while Partition.isUnderMinIsr, i.e. while the committed ISR (partitionState.isr, not the maximal ISR)
+   * is smaller than Partition.effectiveMinIsr = min(the topic's min.insync.replicas, the replica count); ZooKeeper
+   * and KRaft mode alike. The same commit caps min.insync.replicas at the replica count in the acks=all checks
+   * (appendRecordsToLeader, checkEnoughReplicasReachOffset). Off (3.6 and before): the HW advances with any ISR, so
+   * acks=0/1 records a lone leader holds become committed (and visible to consumers) under min ISR.
+   */
+  hwNeedsMinIsr: boolean;
   /** Controller ZooKeeper writes fenced by a check on /controller_epoch's zkVersion (KAFKA-6082, commit 297fb396a00, first in 2.1.0). */
   controllerEpochCheck: boolean;
   /**
@@ -117,6 +126,7 @@ export const DEFAULT_COMPAT: Readonly<Compat> = Object.freeze({
   brokerEpochs: true,
   offlineReplicasOnFailover: true,
   reelectionResetsNonIsrFetchTime: true,
+  hwNeedsMinIsr: true,
   ineligibleReplicaCheck: true,
   transactionVerification: true,
   epochBumpPerTransaction: false,
@@ -271,6 +281,9 @@ const PRE_2_1_REPLICATION: Partial<Compat> = {
 /** Partition.makeLeader before 3.3.0's Replica.resetReplicaState: a re-elected leader records its election as every follower's last fetch. */
 const PRE_3_3_REPLICA_STATE: Partial<Compat> = { reelectionResetsNonIsrFetchTime: false };
 
+/** Partition.maybeIncrementLeaderHW before 3.7.0's KAFKA-15583: the HW advances even while the ISR is under min.insync.replicas. */
+const PRE_3_7_REPLICATION: Partial<Compat> = { hwNeedsMinIsr: false };
+
 /** The controller before KAFKA-3143 (2.2 and earlier): failover leaves dead replicas in their ISRs. */
 const PRE_2_3_CONTROLLER: Partial<Compat> = { offlineReplicasOnFailover: false };
 
@@ -301,7 +314,7 @@ const PRE_2_4_GROUP_CONFIG: Partial<ReplicationConfig> = { "group.max.session.ti
  * 2.1: KIP-320; KAFKA-7415, 7152, 7128, 7414, 7164; KAFKA-6082 controller epoch zkVersion check. 2.2: KIP-380
  * broker epochs, KIP-394 member ids. 2.3: KIP-345 static membership, KAFKA-3143 offline replicas on failover. 2.4: KIP-468 group.max.session.timeout.ms.
  * 2.5: KIP-537 timeouts. 2.7: KIP-497 AlterIsr (maximal ISR). 3.0: KAFKA-12890 pending sync timeout, KIP-735
- * consumer session timeout. 3.3: KIP-841, Replica.resetReplicaState. 3.6: KIP-890 part 1. KIP-890 part 2 came with 4.0: off in every preset.
+ * consumer session timeout. 3.3: KIP-841, Replica.resetReplicaState. 3.6: KIP-890 part 1. 3.7: KAFKA-15583 (no HW under min ISR). KIP-890 part 2 came with 4.0: off in every preset.
  */
 export const VERSION_PRESETS: Readonly<Record<KafkaVersion, VersionPreset>> = Object.freeze({
   "0.10.2": {
@@ -314,47 +327,47 @@ export const VERSION_PRESETS: Readonly<Record<KafkaVersion, VersionPreset>> = Ob
       "group.initial.rebalance.delay.ms": 0,
       "offsets.retention.minutes": 1440,
     },
-    compat: { truncation: "high-watermark", isrUpdate: "zk-direct", ...PRE_2_1_REPLICATION, ...PRE_2_2_CONTROLLER, ...PRE_KIP_345_GROUPS, ...PRE_3_3_REPLICA_STATE, ...PRE_KIP_890_TRANSACTIONS },
+    compat: { truncation: "high-watermark", isrUpdate: "zk-direct", ...PRE_2_1_REPLICATION, ...PRE_2_2_CONTROLLER, ...PRE_KIP_345_GROUPS, ...PRE_3_3_REPLICA_STATE, ...PRE_3_7_REPLICATION, ...PRE_KIP_890_TRANSACTIONS },
   },
   "0.11": {
     description: "Kafka 0.11.0.0: KIP-101 leader epochs (offset-only answer), unclean leader election off, topic deletion off, no 2.1 replication fixes",
     config: { ...PRE_2_5_TIMEOUTS, ...PRE_2_4_GROUP_CONFIG, "delete.topic.enable": false, "offsets.retention.minutes": 1440 },
-    compat: { truncation: "kip-101", isrUpdate: "zk-direct", ...PRE_2_1_REPLICATION, ...PRE_2_2_CONTROLLER, ...PRE_KIP_345_GROUPS, ...PRE_3_3_REPLICA_STATE, ...PRE_KIP_890_TRANSACTIONS },
+    compat: { truncation: "kip-101", isrUpdate: "zk-direct", ...PRE_2_1_REPLICATION, ...PRE_2_2_CONTROLLER, ...PRE_KIP_345_GROUPS, ...PRE_3_3_REPLICA_STATE, ...PRE_3_7_REPLICATION, ...PRE_KIP_890_TRANSACTIONS },
   },
   "1.1": {
     description: "Kafka 1.1.0: KIP-101 leader epochs, topic deletion on, no 2.1 replication fixes",
     config: { ...PRE_2_5_TIMEOUTS, ...PRE_2_4_GROUP_CONFIG, "offsets.retention.minutes": 1440 },
-    compat: { truncation: "kip-101", isrUpdate: "zk-direct", ...PRE_2_1_REPLICATION, ...PRE_2_2_CONTROLLER, ...PRE_KIP_345_GROUPS, ...PRE_3_3_REPLICA_STATE, ...PRE_KIP_890_TRANSACTIONS },
+    compat: { truncation: "kip-101", isrUpdate: "zk-direct", ...PRE_2_1_REPLICATION, ...PRE_2_2_CONTROLLER, ...PRE_KIP_345_GROUPS, ...PRE_3_3_REPLICA_STATE, ...PRE_3_7_REPLICATION, ...PRE_KIP_890_TRANSACTIONS },
   },
   "2.0": {
     description: "Kafka 2.0.0: KIP-279 leader-epoch truncation, ISR written by leaders, no 2.1 replication fixes (KAFKA-7415, 7152, 7128, 7414, 7164, 6082)",
     config: { ...PRE_2_5_TIMEOUTS, ...PRE_2_4_GROUP_CONFIG },
-    compat: { truncation: "kip-279", isrUpdate: "zk-direct", ...PRE_2_1_REPLICATION, ...PRE_2_2_CONTROLLER, ...PRE_KIP_345_GROUPS, ...PRE_3_3_REPLICA_STATE, ...PRE_KIP_890_TRANSACTIONS },
+    compat: { truncation: "kip-279", isrUpdate: "zk-direct", ...PRE_2_1_REPLICATION, ...PRE_2_2_CONTROLLER, ...PRE_KIP_345_GROUPS, ...PRE_3_3_REPLICA_STATE, ...PRE_3_7_REPLICATION, ...PRE_KIP_890_TRANSACTIONS },
   },
   "2.1": {
     description: "Kafka 2.1.0: KIP-320 epoch fencing, the 2.1 replication fixes and the controller epoch check; no broker epochs (KIP-380)",
     config: { ...PRE_2_5_TIMEOUTS, ...PRE_2_4_GROUP_CONFIG },
-    compat: { truncation: "kip-320", isrUpdate: "zk-direct", ...PRE_2_2_CONTROLLER, ...PRE_KIP_345_GROUPS, ...PRE_3_3_REPLICA_STATE, ...PRE_KIP_890_TRANSACTIONS },
+    compat: { truncation: "kip-320", isrUpdate: "zk-direct", ...PRE_2_2_CONTROLLER, ...PRE_KIP_345_GROUPS, ...PRE_3_3_REPLICA_STATE, ...PRE_3_7_REPLICATION, ...PRE_KIP_890_TRANSACTIONS },
   },
   "2.2": {
     description: "Kafka 2.2.0: broker epochs (KIP-380) and member ids (KIP-394); ISR written by leaders; failover keeps dead replicas in ISRs (before KAFKA-3143)",
     config: { ...PRE_2_5_TIMEOUTS, ...PRE_2_4_GROUP_CONFIG },
-    compat: { truncation: "kip-320", isrUpdate: "zk-direct", ...PRE_2_3_CONTROLLER, ...KIP_394_GROUPS, ...PRE_3_3_REPLICA_STATE, ...PRE_KIP_890_TRANSACTIONS },
+    compat: { truncation: "kip-320", isrUpdate: "zk-direct", ...PRE_2_3_CONTROLLER, ...KIP_394_GROUPS, ...PRE_3_3_REPLICA_STATE, ...PRE_3_7_REPLICATION, ...PRE_KIP_890_TRANSACTIONS },
   },
   "2.4": {
     description: "Kafka 2.4.0: KIP-320 epoch fencing, broker epochs, static membership, dead brokers out of the ISRs at controller failover (KAFKA-3143), ISR written by leaders",
     config: { ...PRE_2_5_TIMEOUTS },
-    compat: { truncation: "kip-320", isrUpdate: "zk-direct", rebalanceInProgressOnSyncHeartbeat: true, pendingSyncTimeout: false, ...PRE_3_3_REPLICA_STATE, ...PRE_KIP_890_TRANSACTIONS },
+    compat: { truncation: "kip-320", isrUpdate: "zk-direct", rebalanceInProgressOnSyncHeartbeat: true, pendingSyncTimeout: false, ...PRE_3_3_REPLICA_STATE, ...PRE_3_7_REPLICATION, ...PRE_KIP_890_TRANSACTIONS },
   },
   "2.7": {
     description: "Kafka 2.7.0: AlterIsr and the maximal ISR (KIP-497), 2.5's longer timeouts; no INELIGIBLE_REPLICA check yet (KIP-841)",
     config: {},
-    compat: { truncation: "kip-320", isrUpdate: "alter-isr", ineligibleReplicaCheck: false, pendingSyncTimeout: false, ...PRE_3_3_REPLICA_STATE, ...PRE_KIP_890_TRANSACTIONS },
+    compat: { truncation: "kip-320", isrUpdate: "alter-isr", ineligibleReplicaCheck: false, pendingSyncTimeout: false, ...PRE_3_3_REPLICA_STATE, ...PRE_3_7_REPLICATION, ...PRE_KIP_890_TRANSACTIONS },
   },
   "3.3": {
     description: "Kafka 3.3.0 in ZooKeeper mode: KIP-841's INELIGIBLE_REPLICA check; no transaction verification yet (KIP-890)",
     config: {},
-    compat: { ...PRE_KIP_890_TRANSACTIONS },
+    compat: { ...PRE_3_7_REPLICATION, ...PRE_KIP_890_TRANSACTIONS },
   },
   "3.x": {
     description: "Kafka 3.9 in ZooKeeper mode (the last ZooKeeper-era release): today's defaults",

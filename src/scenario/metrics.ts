@@ -192,7 +192,7 @@ export class MetricsSampler implements EventTarget {
       if (!partition.isLeader) continue;
       leaders++;
       const isrSize = partition.isr.length;
-      const minIsr = replicaManager.minInsyncReplicas(partition.topic);
+      const minIsr = partition.effectiveMinIsr;
       if (isrSize < partition.replicas.length) underReplicated++;
       if (isrSize < minIsr) underMinIsr++;
       if (isrSize === minIsr) atMinIsr++;

@@ -411,6 +411,7 @@ export const Compat = z.strictObject({
   controllerEpochCheck: z.boolean().optional(),
   offlineReplicasOnFailover: z.boolean().optional(),
   reelectionResetsNonIsrFetchTime: z.boolean().optional(),
+  hwNeedsMinIsr: z.boolean().optional(),
   epochCacheOnElection: z.boolean().optional(),
   caughtUpFollowerStaysInSync: z.boolean().optional(),
   isrJoinNeedsEpochStart: z.boolean().optional(),

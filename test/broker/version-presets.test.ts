@@ -27,6 +27,7 @@ const FIXED_IN: ReadonlyArray<[keyof Compat, unknown, unknown, KafkaVersion]> = 
   ["pendingSyncTimeout", false, true, "3.3"],
   ["reelectionResetsNonIsrFetchTime", false, true, "3.3"],
   ["transactionVerification", false, true, "3.x"],
+  ["hwNeedsMinIsr", false, true, "3.x"],
 ];
 
 describe("version presets", () => {

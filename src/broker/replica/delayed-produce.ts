@@ -45,7 +45,7 @@ export class DelayedProduce extends DelayedOperation {
         done = true;
         error = "UNKNOWN_TOPIC_OR_PARTITION";
       } else {
-        ({ done, error } = hosted.checkEnoughReplicasReachOffset(status.requiredOffset, this.host.minInsyncReplicas(topic)));
+        ({ done, error } = hosted.checkEnoughReplicasReachOffset(status.requiredOffset));
       }
       if (done) {
         status.acksPending = false;

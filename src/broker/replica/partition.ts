@@ -38,6 +38,12 @@ export interface PendingIsr {
   readonly leaderEpoch: number;
 }
 
+/** A topic's min.insync.replicas (LogConfig): its override, else the broker's setting. */
+function topicMinInsyncReplicas(services: BrokerServices, topic: string): number {
+  const override = services.topicConfig(topic)["min.insync.replicas"];
+  return override === undefined ? services.config["min.insync.replicas"] : Number(override);
+}
+
 export type HighWatermarkRole = "leader" | "follower";
 
 export class Partition {
@@ -226,12 +232,33 @@ export class Partition {
     });
   }
 
+  /** The topic's min.insync.replicas: its override, else the broker's setting. */
+  get minInsyncReplicas(): number {
+    return topicMinInsyncReplicas(this.services, this.topic);
+  }
+
+  /**
+   * Partition.effectiveMinIsr (KAFKA-15583, 3.7.0+, compat.hwNeedsMinIsr): min.insync.replicas capped at the
+   * replica count (remoteReplicasMap.size + 1). Before 3.7.0, the configured value as is.
+   */
+  get effectiveMinIsr(): number {
+    const minIsr = this.minInsyncReplicas;
+    return this.services.compat.hwNeedsMinIsr ? Math.min(minIsr, this.remoteReplicas.size + 1) : minIsr;
+  }
+
+  /** Partition.isUnderMinIsr: a leader whose committed ISR (not the maximal one) is below the effective min ISR. */
+  get isUnderMinIsr(): boolean {
+    return this.isLeader && this.isr.length < this.effectiveMinIsr;
+  }
+
   /**
    * Partition.maybeIncrementLeaderHW: the smallest log end offset among the leader, the maximal ISR and any
-   * follower caught up within `lagMs` (so a replica about to join holds the HW back). Never lowers it.
+   * follower caught up within `lagMs` (so a replica about to join holds the HW back). Never lowers it. From
+   * 3.7.0 (KAFKA-15583, commit edc7e10a745, compat.hwNeedsMinIsr) not at all while the partition is under min ISR.
    */
   maybeIncrementLeaderHighWatermark(nowMs: number, lagMs: number): boolean {
     if (!this.isLeader) return false;
+    if (this.services.compat.hwNeedsMinIsr && this.isUnderMinIsr) return false;
     let newHighWatermark = this.log.logEndOffset;
     const maximal = this.maximalIsr;
     for (const replica of this.remoteReplicas.values()) {
@@ -272,10 +299,10 @@ export class Partition {
    * Partition.checkEnoughReplicasReachOffset (acks=all): done once the HW reached `requiredOffset`, with
    * NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR has meanwhile shrunk below min.insync.replicas.
    */
-  checkEnoughReplicasReachOffset(requiredOffset: number, minIsr: number): { done: boolean; error: KafkaError } {
+  checkEnoughReplicasReachOffset(requiredOffset: number): { done: boolean; error: KafkaError } {
     if (!this.isLeader) return { done: true, error: "NOT_LEADER_OR_FOLLOWER" };
     if (this.log.highWatermark < requiredOffset) return { done: false, error: "NONE" };
-    return { done: true, error: this.isr.length >= minIsr ? "NONE" : "NOT_ENOUGH_REPLICAS_AFTER_APPEND" };
+    return { done: true, error: this.isr.length >= this.effectiveMinIsr ? "NONE" : "NOT_ENOUGH_REPLICAS_AFTER_APPEND" };
   }
 
   traceHighWatermark(previous: number, role: HighWatermarkRole): void {

@@ -231,8 +231,7 @@ function appendRecordsToLeader(host: ProduceHost, state: AppendState): boolean {
   const partition = host.partition(topic, partitionId);
   if (partition === undefined) return fail(host.notHostedError(topic, partitionId));
   if (!partition.isLeader) return fail("NOT_LEADER_OR_FOLLOWER");
-  const minIsr = host.minInsyncReplicas(topic);
-  if (request.acks === -1 && partition.isr.length < minIsr) return fail("NOT_ENOUGH_REPLICAS");
+  if (request.acks === -1 && partition.isr.length < partition.effectiveMinIsr) return fail("NOT_ENOUGH_REPLICAS");
   const log = partition.log;
   // Idempotence (UnifiedLog.analyzeAndValidateProducerState, AppendOrigin.Client): dedup, epoch, sequence.
   const check = log.producerState.checkLeaderAppend(batch, request.origin ?? "CLIENT");

@@ -10,8 +10,6 @@ import type { Partition } from "./partition.ts";
 export interface ReplicaHost {
   readonly services: BrokerServices;
   partition(topic: string, partition: number): Partition | undefined;
-  /** min.insync.replicas of a topic: its override, else the broker's setting. */
-  minInsyncReplicas(topic: string): number;
   /** The error for a partition this broker does not host: NOT_LEADER_OR_FOLLOWER if the metadata cache knows it. */
   notHostedError(topic: string, partition: number): KafkaError;
 }

@@ -173,11 +173,6 @@ export class ReplicaManager implements ProduceHost {
     return this.fetcherManager.fetcherOf(key)?.partitions.get(key);
   }
 
-  minInsyncReplicas(topic: string): number {
-    const override = this.services.topicConfig(topic)["min.insync.replicas"];
-    return override === undefined ? this.services.config["min.insync.replicas"] : Number(override);
-  }
-
   notHostedError(topic: string, partition: number): KafkaError {
     return this.services.metadataCache.partition(topic, partition) === undefined ? "UNKNOWN_TOPIC_OR_PARTITION" : "NOT_LEADER_OR_FOLLOWER";
   }
