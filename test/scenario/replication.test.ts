@@ -89,8 +89,18 @@ describe("replication scenarios (issue 5)", function () {
       expect(ops(events, "ok", (e) => e.t > back.t).length).to.be.greaterThan(0);
     });
 
-    it("the writes waiting in purgatory when the ISR shrinks complete with NOT_ENOUGH_REPLICAS_AFTER_APPEND", () => {
+    it("3.7+ (KAFKA-15583): the HW stays put under min ISR, so the writes waiting in purgatory time out", () => {
       const { events } = get();
+      const shrink = kinds(events, "isr-shrink", (e) => e.topicPartition === "t-0")[0];
+      const back = kinds(events, "isr-expand", (e) => e.t > shrink.t)[0];
+      const leaderHw = kinds(events, "hwm", (e) => e.topicPartition === "t-0" && e.role === "leader" && e.t >= shrink.t && e.t < back.t);
+      expect(leaderHw, "leader HW moves between the shrink and the rejoin").to.have.length(0);
+      expect(ops(events, "info", (e) => e.error === "NOT_ENOUGH_REPLICAS_AFTER_APPEND"), "NOT_ENOUGH_REPLICAS_AFTER_APPEND").to.have.length(0);
+      expect(ops(events, "info", (e) => e.error === "REQUEST_TIMED_OUT" && e.t > shrink.t).length, "timed out").to.be.greaterThan(0);
+    });
+
+    it("up to 3.6: the writes waiting in purgatory when the ISR shrinks complete with NOT_ENOUGH_REPLICAS_AFTER_APPEND", () => {
+      const { events } = runOnce("ner-pre-3.7", () => withCluster(scenarioFile("not-enough-replicas"), { compat: { hwNeedsMinIsr: false } }));
       const shrink = kinds(events, "isr-shrink", (e) => e.topicPartition === "t-0")[0];
       const afterAppend = ops(events, "info", (e) => e.error === "NOT_ENOUGH_REPLICAS_AFTER_APPEND");
       // Every record of the batches waiting in purgatory (each batch may hold many records).

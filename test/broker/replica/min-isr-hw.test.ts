@@ -45,6 +45,16 @@ describe("Partition.maybeIncrementLeaderHW under min.insync.replicas (KAFKA-1558
     expect(partition.log.highWatermark, "HW").to.equal(3);
   });
 
+  it("3.7+: a pending ISR expansion (the maximal ISR) does not count for min.insync.replicas", () => {
+    const cluster = loneLeader({ hwNeedsMinIsr: true });
+    const partition = cluster.partition(1)!;
+    const now = cluster.broker(1).nowMs();
+    partition.pendingIsr = { kind: "expand", proposedIsr: [1, 2], maximalIsr: [1, 2], leaderEpoch: 1 };
+    partition.updateFollowerFetchState(2, 3, now, 3);
+    expect(partition.maybeIncrementLeaderHighWatermark(now, 10_000), "HW incremented").to.equal(false);
+    expect(partition.log.highWatermark, "HW").to.equal(0);
+  });
+
   /** Every replica in the ISR, min.insync.replicas 4 with 3 replicas; one acks=all produce. */
   function minIsrAboveReplicas(compat: Partial<Compat>): { cluster: ReplicaCluster; correlationId: number } {
     const cluster = new ReplicaCluster({ compat, topicConfig: { "min.insync.replicas": 4 } });
