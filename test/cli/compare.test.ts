@@ -1,16 +1,10 @@
 /** `kafkasim compare`: one scenario under several Kafka era presets over the same seeds. */
 
 import { expect } from "chai";
-import { spawnSync } from "node:child_process";
-import { join } from "node:path";
+import { cli } from "./run-cli.ts";
 import type { PresetRow } from "../../src/cli/compare-command.ts";
 
-const ROOT = new URL("../..", import.meta.url).pathname;
 
-function cli(args: string[]) {
-  const result = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 
 describe("kafkasim compare", function () {
   this.timeout(120_000);

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { spawnSync } from "node:child_process";
+import { cli } from "./run-cli.ts";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,17 +10,8 @@ import { formatTimelineMermaid, mermaidId } from "../../src/cli/timeline-mermaid
 import { formatTimelineText } from "../../src/cli/timeline-text.ts";
 import { TraceFormatError } from "../../src/sim/trace.ts";
 
-const ROOT = new URL("../..", import.meta.url).pathname;
 const S = 1_000_000;
 
-function cli(args: string[]) {
-  const result = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), ...args], {
-    cwd: ROOT,
-    encoding: "utf8",
-    env: { ...process.env, NO_COLOR: "1" },
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 
 const HEADER = { format: "kafkasim-trace", formatVersion: 1, kafkasim: "0.1.0", scenario: "tiny", seed: 3, nodes: ["broker-1", "broker-2", "p1"] };
 let seq = 0;

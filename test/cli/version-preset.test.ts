@@ -1,15 +1,9 @@
 /** `kafkasim run --version-preset X`: one scenario tried under another Kafka era (issue 17's era comparison). */
 
 import { expect } from "chai";
-import { spawnSync } from "node:child_process";
-import { join } from "node:path";
+import { cli } from "./run-cli.ts";
 
-const ROOT = new URL("../..", import.meta.url).pathname;
 
-function cli(args: string[]) {
-  const result = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 
 describe("kafkasim run --version-preset", function () {
   this.timeout(120_000);

@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { spawn, spawnSync } from "node:child_process";
+import { cli, ROOT } from "./run-cli.ts";
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { connect, type AddressInfo } from "node:net";
@@ -7,15 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { resolveRequest, startViewServer, stripSourceMappingUrl, webRoot } from "../../src/cli/view-command.ts";
 
-const ROOT = new URL("../..", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "kafkasim-view-"));
 const trace = join(dir, "run.jsonl");
 writeFileSync(trace, `${JSON.stringify({ format: "kafkasim-trace", formatVersion: 1, kafkasim: "0.1.0", scenario: "x", seed: 1, nodes: [] })}\n`);
 
-function cli(args: string[]) {
-  const result = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 
 /** A request to the server on 127.0.0.1:port; `host` overrides the Host header, null sends none (setHost: false). */
 function get(port: number, path: string, method = "GET", host?: string | null): Promise<{ status: number; body: string; type: string }> {
