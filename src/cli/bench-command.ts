@@ -53,6 +53,8 @@ type Part = (typeof BENCH_PARTS)[number];
 /** Chaos seeds by default: about 10–20 s of wall time on 2 cores with the model as measured in docs/performance.md. */
 export const DEFAULT_CHAOS_SEEDS = 6;
 export const DEFAULT_SCALE_WALL_LIMIT_S = 300;
+/** The standard part also runs 1/LINEARITY_FACTOR of its length to measure whether cost grows with run length. */
+const LINEARITY_FACTOR = 10;
 
 interface StandardFigures {
   speedup: number;
@@ -138,10 +140,31 @@ async function runParts(settings: Settings, json: boolean, wallClock: () => numb
     const figures = runStandard(spec(simSeconds), true, kernel, wallClock);
     progress(`bench: ${part}, ${simSeconds} simulated s, checkers off…`);
     const bare = runStandard(spec(simSeconds), false, kernel, wallClock);
-    report[part] = { ...figures, withoutCheckers: bare };
     out.push(chalk.bold(title));
     out.push(standardLine("checkers on, no trace (as explore)", figures));
     out.push(standardLine("no checkers, no trace", bare));
+    if (part !== "standard" || simSeconds < LINEARITY_FACTOR) {
+      report[part] = { ...figures, withoutCheckers: bare };
+      continue;
+    }
+    // Cost linear in simulated time: the same workload at a tenth of the length, run after the long one (both
+    // warm), so `linearity` = long wall / (10 × short wall); 1 is linear, above 1 the later events cost more.
+    const shortSeconds = simSeconds / LINEARITY_FACTOR;
+    progress(`bench: ${part}, ${shortSeconds} simulated s (linearity), checkers on and off…`);
+    const shortOn = runStandard(spec(shortSeconds), true, kernel, wallClock);
+    const shortOff = runStandard(spec(shortSeconds), false, kernel, wallClock);
+    const linearity = {
+      shortSimulatedMs: shortOn.simulatedMs,
+      checkers: linearityOf(figures, shortOn),
+      withoutCheckers: linearityOf(bare, shortOff),
+      shortWallMs: shortOn.wallMs,
+      shortWallMsWithoutCheckers: shortOff.wallMs,
+    };
+    report[part] = { ...figures, withoutCheckers: bare, linearity };
+    out.push(
+      `  linearity: ${simSeconds} s vs ${LINEARITY_FACTOR} × ${shortSeconds} s wall = ${linearity.checkers.toFixed(2)} with checkers (${(shortOn.wallMs / 1000).toFixed(1)} s for ${shortSeconds} s), ` +
+        `${linearity.withoutCheckers.toFixed(2)} without (${(shortOff.wallMs / 1000).toFixed(1)} s); 1.00 is linear`,
+    );
   }
   if (settings.parts.has("chaos")) {
     const chaosSeconds = settings.simSeconds ?? CHAOS_SIM_SECONDS;
@@ -184,6 +207,11 @@ function runStandard(spec: Record<string, unknown>, checkers: boolean, kernel: K
     events: result.stats.events,
     verdict: result.verdict,
   };
+}
+
+/** Long run's wall over ten times the short run's: the cost of a simulated second late in a run vs early. */
+function linearityOf(long: StandardFigures, short: StandardFigures): number {
+  return round3(long.wallMs / (LINEARITY_FACTOR * Math.max(short.wallMs, 1)));
 }
 
 function standardLine(label: string, figures: StandardFigures): string {

@@ -161,8 +161,7 @@ export class Network implements Transport, EventTarget {
     this.connected[link] = 1;
     const mid = ++this.nextMid;
     this.stats.sent++;
-    const tracing = this.trace.on;
-    if (tracing) {
+    if (this.trace.wants("send")) {
       const bytes = message.sizeBytes ?? DEFAULT_SIZE_BYTES;
       this.trace.emit(from.name, "send", { to, type: message.type, mid, bytes });
     }
@@ -287,7 +286,7 @@ export class Network implements Transport, EventTarget {
     }
     this.stats.delivered++;
     const srcName = hosts[src].name;
-    if (this.trace.on) this.trace.emit(dst.name, "deliver", { from: srcName, type: message.type, mid });
+    if (this.trace.wants("deliver")) this.trace.emit(dst.name, "deliver", { from: srcName, type: message.type, mid });
     dst.context!.deliver(srcName, message, this.epoch[link]);
   }
 

@@ -207,6 +207,11 @@ export class ProcessContext<D extends HostDisk = HostDisk> implements EventTarge
     return this.host.trace.on;
   }
 
+  /** Whether an event of `kind` reaches a sink or an observer (Trace.wants): for the hottest call sites. */
+  wants(kind: string): boolean {
+    return this.host.trace.wants(kind);
+  }
+
   trace(kind: string, fields?: TraceFields): void {
     this.host.trace.emit(this.host.name, kind, fields);
   }

@@ -3,7 +3,8 @@
  * `{"t": µs, "seq": n, "node": "...", "kind": "...", ...fields}` in execution order. Lines go to sinks
  * (a file stream supplied by the CLI, an in-memory array, the determinism self-check) and through a running
  * 64-bit hash; observers (checkers, the viewer's live mode) get event objects. When nothing consumes the
- * trace, `trace.on` is false and model code skips building events altogether: an untraced run pays nothing.
+ * trace, `trace.on` is false and model code skips building events altogether: an untraced run pays nothing;
+ * `trace.wants(kind)` lets the hottest call sites skip kinds that only kind-filtered observers could read.
  */
 
 export const TRACE_FORMAT = "kafkasim-trace";
@@ -81,6 +82,10 @@ export class Trace {
   private readonly observers: TraceObserver[] = [];
   /** Per observer, the kinds it wants (null: every kind), parallel to `observers`. */
   private readonly observerKinds: (ReadonlySet<string> | null)[] = [];
+  /** Kinds some kind-filtered observer reads; `wants` answers from it when no sink takes every line. */
+  private readonly observedKinds = new Set<string>();
+  /** True when every event is consumed: a sink (file, memory, hash) or an observer without a kind filter. */
+  private everyKind = false;
   private lineHash: LineHash | null = null;
   private needLines = false;
   private headerLine: string | null = null;
@@ -92,6 +97,7 @@ export class Trace {
   enableHash(): this {
     this.lineHash = new LineHash();
     this.needLines = true;
+    this.everyKind = true;
     this.on = true;
     return this;
   }
@@ -100,6 +106,7 @@ export class Trace {
     this.sinks.push(sink);
     if (this.headerLine !== null) sink.write(this.headerLine);
     this.needLines = true;
+    this.everyKind = true;
     this.on = true;
     return this;
   }
@@ -110,9 +117,20 @@ export class Trace {
    */
   observe(observer: TraceObserver, kinds?: Iterable<string>): this {
     this.observers.push(observer);
-    this.observerKinds.push(kinds === undefined ? null : new Set(kinds));
+    const filter = kinds === undefined ? null : new Set(kinds);
+    this.observerKinds.push(filter);
+    if (filter === null) this.everyKind = true;
+    else for (const kind of filter) this.observedKinds.add(kind);
     this.on = true;
     return this;
+  }
+
+  /**
+   * Whether an event of `kind` would reach anyone: hot call sites (every send, delivery and replica fetch) ask
+   * this instead of `on`, so a run whose only consumers are the checkers builds no fields for kinds they skip.
+   */
+  wants(kind: string): boolean {
+    return this.everyKind || (this.on && this.observedKinds.has(kind));
   }
 
   writeHeader(header: TraceHeader): void {

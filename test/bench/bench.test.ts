@@ -143,6 +143,16 @@ describe("kafkasim bench", function () {
     }
   });
 
+  it("standard reports linearity: the run against ten times a tenth of it, with and without checkers", () => {
+    const { code, stdout } = cli(["bench", "--json", "--only", "standard", "--sim-seconds", "10"]);
+    expect(code).to.equal(0);
+    const { standard } = JSON.parse(stdout);
+    expect(standard.simulatedMs).to.equal(10_000);
+    expect(standard.linearity.shortSimulatedMs).to.equal(1000);
+    expect(standard.linearity.checkers).to.be.closeTo(standard.wallMs / (10 * standard.linearity.shortWallMs), 0.002);
+    expect(standard.linearity.withoutCheckers).to.be.closeTo(standard.withoutCheckers.wallMs / (10 * standard.linearity.shortWallMsWithoutCheckers), 0.002);
+  });
+
   it("--kernel --json keeps its output: the kernel part alone", () => {
     const { code, stdout } = cli(["bench", "--kernel", "--json", "--events", "50000", "--rounds", "1"]);
     expect(code).to.equal(0);

@@ -30,4 +30,18 @@ describe("trace", () => {
     expect(seen).to.deep.equal(["1:b"]);
     expect(trace.count).to.equal(2);
   });
+
+  it("wants a kind only when a sink, the hash or an observer would receive it", () => {
+    const trace = new Trace({ now: 1 });
+    expect(trace.wants("send")).to.equal(false);
+    trace.observe(() => {}, ["op", "hwm"]);
+    expect(trace.wants("op")).to.equal(true);
+    expect(trace.wants("send")).to.equal(false);
+    trace.observe(() => {});
+    expect(trace.wants("send")).to.equal(true);
+    const hashed = new Trace({ now: 1 }).enableHash();
+    expect(hashed.wants("send")).to.equal(true);
+    const sunk = new Trace({ now: 1 }).addSink(new MemorySink());
+    expect(sunk.wants("deliver")).to.equal(true);
+  });
 });
