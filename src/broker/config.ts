@@ -72,6 +72,14 @@ export interface Compat {
    */
   offlineReplicasOnFailover: boolean;
   /**
+   * KAFKA-7537 (2.2.0, commit 7b5ffa0a070): KafkaController.onBrokerStartup sends UpdateMetadata without partition
+   * states to the existing brokers and the full partition state only to the new ones, two batches of their own
+   * (sendUpdateMetadataRequest(existingBrokers, Set.empty), then (newBrokers, partitionLeadershipInfo.keySet)).
+   * Off (2.1 and before): one sendUpdateMetadataRequest(liveOrShuttingDownBrokerIds) whose empty partition set
+   * means every partition, so each broker start sends every partition's state to every broker.
+   */
+  fullMetadataToNewBrokersOnly: boolean;
+  /**
    * 3.3.0 (commit a5f7c82a867, "MINOR: Refactor kafka.cluster.Replica", part of KAFKA-13790): when a leader is
    * re-elected (a new epoch, same leader), Replica.resetReplicaState gives a follower outside the ISR
    * lastFetchTimeMs 0, so its first fetch after the election makes it caught up only if it reaches the leader's log
@@ -125,6 +133,7 @@ export const DEFAULT_COMPAT: Readonly<Compat> = Object.freeze({
   fetcherRestart: "epoch-change",
   brokerEpochs: true,
   offlineReplicasOnFailover: true,
+  fullMetadataToNewBrokersOnly: true,
   reelectionResetsNonIsrFetchTime: true,
   hwNeedsMinIsr: true,
   ineligibleReplicaCheck: true,
@@ -287,8 +296,8 @@ const PRE_3_7_REPLICATION: Partial<Compat> = { hwNeedsMinIsr: false };
 /** The controller before KAFKA-3143 (2.2 and earlier): failover leaves dead replicas in their ISRs. */
 const PRE_2_3_CONTROLLER: Partial<Compat> = { offlineReplicasOnFailover: false };
 
-/** The controller before KIP-380 (2.1 and earlier): no broker epochs, nor KAFKA-3143. */
-const PRE_2_2_CONTROLLER: Partial<Compat> = { brokerEpochs: false, ...PRE_2_3_CONTROLLER };
+/** The controller before KIP-380 and KAFKA-7537 (2.1 and earlier): no broker epochs, full metadata to every broker on a broker start, nor KAFKA-3143. */
+const PRE_2_2_CONTROLLER: Partial<Compat> = { brokerEpochs: false, fullMetadataToNewBrokersOnly: false, ...PRE_2_3_CONTROLLER };
 
 /** The group coordinator before KIP-394 and KIP-345 (0.10.2 to 2.1). */
 const PRE_KIP_345_GROUPS: Partial<Compat> = {
@@ -312,7 +321,7 @@ const PRE_2_4_GROUP_CONFIG: Partial<ReplicationConfig> = { "group.max.session.ti
  * 0.11: KIP-101 leader epochs, KIP-106 unclean election off by default, KIP-98 transactions, KIP-134 initial
  * rebalance delay. 1.1: delete.topic.enable on by default. 2.0: KIP-279, KIP-211 offsets retention 7 days.
  * 2.1: KIP-320; KAFKA-7415, 7152, 7128, 7414, 7164; KAFKA-6082 controller epoch zkVersion check. 2.2: KIP-380
- * broker epochs, KIP-394 member ids. 2.3: KIP-345 static membership, KAFKA-3143 offline replicas on failover. 2.4: KIP-468 group.max.session.timeout.ms.
+ * broker epochs, KAFKA-7537 startup metadata, KIP-394 member ids. 2.3: KIP-345 static membership, KAFKA-3143 offline replicas on failover. 2.4: KIP-468 group.max.session.timeout.ms.
  * 2.5: KIP-537 timeouts. 2.7: KIP-497 AlterIsr (maximal ISR). 3.0: KAFKA-12890 pending sync timeout, KIP-735
  * consumer session timeout. 3.3: KIP-841, Replica.resetReplicaState. 3.6: KIP-890 part 1. 3.7: KAFKA-15583 (no HW under min ISR). KIP-890 part 2 came with 4.0: off in every preset.
  */

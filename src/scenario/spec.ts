@@ -410,6 +410,7 @@ export const Compat = z.strictObject({
   isrUpdate: z.enum(["zk-direct", "alter-isr"]).optional(),
   controllerEpochCheck: z.boolean().optional(),
   offlineReplicasOnFailover: z.boolean().optional(),
+  fullMetadataToNewBrokersOnly: z.boolean().optional(),
   reelectionResetsNonIsrFetchTime: z.boolean().optional(),
   hwNeedsMinIsr: z.boolean().optional(),
   epochCacheOnElection: z.boolean().optional(),

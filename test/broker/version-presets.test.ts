@@ -19,6 +19,7 @@ const FIXED_IN: ReadonlyArray<[keyof Compat, unknown, unknown, KafkaVersion]> = 
   ["fetcherRestart", "leader-change", "epoch-change", "2.1"],
   ["controllerEpochCheck", false, true, "2.1"],
   ["brokerEpochs", false, true, "2.2"],
+  ["fullMetadataToNewBrokersOnly", false, true, "2.2"],
   ["memberIdRequired", false, true, "2.2"],
   ["offlineReplicasOnFailover", false, true, "2.4"],
   ["staticMembership", false, true, "2.4"],

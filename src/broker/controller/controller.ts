@@ -533,8 +533,18 @@ export class KafkaController implements ControllerCore {
   private onBrokerStartup(brokers: number[], next: (ok: boolean) => void): void {
     const ctx = this.ctx;
     const existing = ctx.liveOrShuttingDownBrokerIds().filter((id) => !brokers.includes(id));
-    this.batch.addUpdateMetadata(existing, []);
-    this.batch.addUpdateMetadata(brokers, ctx.allPartitions().filter((tp) => ctx.leaderIsr(tp) !== undefined));
+    const led = ctx.allPartitions().filter((tp) => ctx.leaderIsr(tp) !== undefined);
+    if (this.services.compat.fullMetadataToNewBrokersOnly) {
+      // KAFKA-7537 (2.2+): the existing brokers learn of the new ones from an UpdateMetadata without partition
+      // states; only the new brokers get every partition's — each a sendUpdateMetadataRequest batch of its own.
+      this.batch.addUpdateMetadata(existing, []);
+      this.flush();
+      this.batch.addUpdateMetadata(brokers, led);
+    } else {
+      // Up to 2.1: one batch, every partition's state to every live broker.
+      this.batch.addUpdateMetadata(existing, []);
+      this.batch.addUpdateMetadata(brokers, led);
+    }
     this.flush();
     for (const id of brokers) {
       onlineReplicas(this, id, ctx.partitionsOnBroker(id).filter((tp) => !ctx.isTopicQueuedUpForDeletion(tp.topic)));
