@@ -79,6 +79,8 @@ export class ProducerBatch {
   done = false;
   /** Part of a transaction (RecordBatch isTransactional), set when a transactional producer drains it. */
   isTransactional = false;
+  /** "topic-partition": the key of the producer's per-partition maps, built once (the hot path looks it up often). */
+  readonly topicPartition: string;
 
   constructor(
     readonly topic: string,
@@ -89,14 +91,11 @@ export class ProducerBatch {
     readonly initialCapacity: number,
   ) {
     this.lastAttemptUs = createdUs;
+    this.topicPartition = `${topic}-${partition}`;
   }
 
   get recordCount(): number {
     return this.records.length;
-  }
-
-  get topicPartition(): string {
-    return `${this.topic}-${this.partition}`;
   }
 
   get hasSequence(): boolean {
