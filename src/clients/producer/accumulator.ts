@@ -32,6 +32,14 @@ export interface ReadyCheckResult {
   readonly unknownLeaderTopics: string[];
 }
 
+/** drain's answer: hosts[i] gets batches[i] (never empty). */
+export interface DrainResult {
+  readonly hosts: string[];
+  readonly batches: ProducerBatch[][];
+}
+
+const NONE_EXPIRED: readonly ProducerBatch[] = Object.freeze([]);
+
 /** append's answer when a new batch would exceed buffer.memory: nothing was appended. */
 export const BUFFER_FULL = -1;
 
@@ -56,6 +64,7 @@ export class RecordAccumulator {
     nextReadyCheckUs: Number.POSITIVE_INFINITY,
     unknownLeaderTopics: [],
   };
+  private readonly drainResult: DrainResult = { hosts: [], batches: [] };
   private readonly incomplete = new Set<ProducerBatch>();
   private readonly muted = new Set<string>();
   private readonly drainIndex = new Map<string, number>();
@@ -234,39 +243,51 @@ export class RecordAccumulator {
     return firstInFlight !== -1 && first.hasSequence && first.baseSequence !== firstInFlight;
   }
 
-  /** RecordAccumulator.drain: per ready host, at most one batch per partition it leads. */
-  drain(readyHosts: readonly string[], nowUs: Micros): Map<string, ProducerBatch[]> {
-    const result = new Map<string, ProducerBatch[]>();
-    for (const host of readyHosts) {
-      const batches = this.drainOneNode(host, nowUs);
-      if (batches.length > 0) result.set(host, batches);
+  /**
+   * RecordAccumulator.drain: per ready host, at most one batch per partition it leads. The result is reused
+   * (valid until the next call): the hosts that got batches, and each one's batches in a new array — that array
+   * becomes the host's Produce request's.
+   */
+  drain(readyHosts: readonly string[], nowUs: Micros): DrainResult {
+    const result = this.drainResult;
+    result.hosts.length = 0;
+    result.batches.length = 0;
+    for (let i = 0; i < readyHosts.length; i++) {
+      const batches = this.drainOneNode(readyHosts[i], nowUs);
+      if (batches === null) continue;
+      result.hosts.push(readyHosts[i]);
+      result.batches.push(batches);
     }
     return result;
   }
 
-  private drainOneNode(host: string, nowUs: Micros): ProducerBatch[] {
+  /** The batches drained for `host`, or null when none (no array is allocated for a host with nothing to send). */
+  private drainOneNode(host: string, nowUs: Micros): ProducerBatch[] | null {
     const parts = this.metadata.partitionsForHost(host);
-    const ready: ProducerBatch[] = [];
-    if (parts.length === 0) return ready;
+    if (parts.length === 0) return null;
+    let ready: ProducerBatch[] | null = null;
     let size = 0;
     let index = (this.drainIndex.get(host) ?? 0) % parts.length;
     const start = index;
+    // The partition looked at last: drainIndex, so the next drain starts there (Kafka's nodesDrainIndex).
+    let last = index;
     do {
       const tp = parts[index].topicPartition;
-      this.drainIndex.set(host, index);
+      last = index;
       index = (index + 1) % parts.length;
       if (this.muted.size > 0 && this.muted.has(tp)) continue;
       const deque = this.deques.get(tp);
       const first = deque?.[0];
       if (deque === undefined || first === undefined || this.backingOff(first, nowUs)) continue;
-      if (size + first.sizeBytes > this.config["max.request.size"] && ready.length > 0) break;
+      if (size + first.sizeBytes > this.config["max.request.size"] && ready !== null) break;
       if (this.shouldStopDrain(first, tp)) break;
       deque.shift();
       if (this.transactionManager !== null && !first.hasSequence) this.transactionManager.assignSequence(first);
       first.close();
       size += first.sizeBytes;
-      ready.push(first);
+      (ready ??= []).push(first);
     } while (index !== start);
+    this.drainIndex.set(host, last);
     return ready;
   }
 
@@ -282,17 +303,20 @@ export class RecordAccumulator {
     this.activate(deque);
   }
 
-  /** RecordAccumulator.expiredBatches: batches at the front of their deque past delivery.timeout.ms. */
-  expiredBatches(nowUs: Micros): ProducerBatch[] {
-    const expired: ProducerBatch[] = [];
+  /**
+   * RecordAccumulator.expiredBatches: batches at the front of their deque past delivery.timeout.ms. Nearly always
+   * none: then the shared empty array, nothing allocated.
+   */
+  expiredBatches(nowUs: Micros): readonly ProducerBatch[] {
+    let expired: ProducerBatch[] | null = null;
     const timeoutUs = this.deliveryTimeoutUs;
     const deques = this.dequeList;
     const active = this.active;
     for (let k = 0; k < active.length; k++) {
       const deque = deques[active[k]];
-      while (deque.length > 0 && deque[0].hasReachedDeliveryTimeout(timeoutUs, nowUs)) expired.push(deque.shift()!);
+      while (deque.length > 0 && deque[0].hasReachedDeliveryTimeout(timeoutUs, nowUs)) (expired ??= []).push(deque.shift()!);
     }
-    return expired;
+    return expired ?? NONE_EXPIRED;
   }
 
   /** The earliest delivery-timeout expiry among queued batches, or +Infinity. */

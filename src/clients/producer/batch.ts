@@ -165,8 +165,9 @@ export class ProducerBatch {
       producerId: this.producerId,
       producerEpoch: this.producerEpoch,
       baseSequence: this.baseSequence,
-      ...(this.isTransactional ? { isTransactional: true } : {}),
-      records: this.records.map((r) => ({ key: r.key, value: r.value, timestamp: r.timestamp })),
+      isTransactional: this.isTransactional,
+      // makeBatch reads only key, value, timestamp (and headers: none) and builds its own records.
+      records: this.records,
     });
   }
 
@@ -174,9 +175,10 @@ export class ProducerBatch {
   complete(baseOffset: number): boolean {
     if (this.done) return false;
     this.done = true;
-    this.records.forEach((record, i) =>
-      record.callback({ partition: this.partition, offset: baseOffset < 0 ? -1 : baseOffset + i, attempts: this.sends }),
-    );
+    const records = this.records;
+    for (let i = 0; i < records.length; i++) {
+      records[i].callback({ partition: this.partition, offset: baseOffset < 0 ? -1 : baseOffset + i, attempts: this.sends });
+    }
     return true;
   }
 

@@ -25,7 +25,7 @@ import type { ProducerConfig } from "./config.ts";
 import { isInvalidMetadata, isRetriable, mayHaveAppended } from "./errors.ts";
 import type { ProducerMetadata } from "./metadata.ts";
 import type { ProducerMetrics } from "../metrics.ts";
-import type { NetworkClient } from "./network-client.ts";
+import type { NetworkClient, RequestFailure, RequestHandler } from "./network-client.ts";
 import type { TransactionalState } from "./transactional.ts";
 import type { TransactionManager } from "./transaction-manager.ts";
 
@@ -41,6 +41,8 @@ export class Sender {
   /** The transactional half of the TransactionManager (transactional.id set), else null. */
   transactional: TransactionalState | null = null;
   private txnRetryAtUs = Number.NEGATIVE_INFINITY;
+  /** sendProducerData's ready hosts that NetworkClient.ready accepts; reused. */
+  private readonly readyNodes: string[] = [];
 
   constructor(
     private readonly context: ProcessContext,
@@ -132,46 +134,67 @@ export class Sender {
       for (const topic of result.unknownLeaderTopics) this.metadata.add(topic);
       this.metadata.requestUpdate();
     }
-    const readyHosts = result.readyHosts.filter((host) => this.network.ready(host, nowUs));
-    const batchesByHost = this.accumulator.drain(readyHosts, nowUs);
-    for (const batches of batchesByHost.values()) {
-      for (const batch of batches) {
-        const list = this.inFlightBatches.get(batch.topicPartition) ?? [];
+    // NetworkClient.ready filters the ready hosts into a reused array: one wake-up allocates nothing here.
+    const readyHosts = this.readyNodes;
+    readyHosts.length = 0;
+    for (let i = 0; i < result.readyHosts.length; i++) if (this.network.ready(result.readyHosts[i], nowUs)) readyHosts.push(result.readyHosts[i]);
+    const drained = this.accumulator.drain(readyHosts, nowUs);
+    const hostCount = drained.hosts.length;
+    for (let i = 0; i < hostCount; i++) {
+      const batches = drained.batches[i];
+      for (let j = 0; j < batches.length; j++) {
+        const batch = batches[j];
+        let list = this.inFlightBatches.get(batch.topicPartition);
+        if (list === undefined) {
+          list = [];
+          this.inFlightBatches.set(batch.topicPartition, list);
+        }
         list.push(batch);
-        this.inFlightBatches.set(batch.topicPartition, list);
         if (this.guaranteeMessageOrder) this.accumulator.mutePartition(batch.topicPartition);
       }
     }
     this.expireBatches(nowUs);
-    for (const [host, batches] of batchesByHost) this.sendProduceRequest(host, batches);
-    return batchesByHost.size > 0;
+    for (let i = 0; i < hostCount; i++) this.sendProduceRequest(drained.hosts[i], drained.batches[i]);
+    return hostCount > 0;
   }
 
   /** Fails batches past delivery.timeout.ms, in flight or queued (Sender.getExpiredInflightBatches + expiredBatches). */
   private expireBatches(nowUs: Micros): void {
     const timeoutUs = this.deliveryTimeoutUs;
-    const expired: ProducerBatch[] = [];
+    // Allocated only when a batch expires: most calls find none.
+    let expired: ProducerBatch[] | null = null;
     for (const batches of this.inFlightBatches.values()) {
       while (batches.length > 0 && batches[0].hasReachedDeliveryTimeout(timeoutUs, nowUs)) {
         const batch = batches.shift()!;
         // Its request is still out there: it may yet be appended.
         batch.maybeAppended = true;
-        expired.push(batch);
+        (expired ??= []).push(batch);
       }
     }
+    // The queued ones first, then those in flight.
     const queued = this.accumulator.expiredBatches(nowUs);
-    for (const batch of [...queued, ...expired]) {
-      if (this.context.tracing) {
-        this.context.trace("producer-expire", { topicPartition: batch.topicPartition, records: batch.recordCount, sends: batch.sends, maybeAppended: batch.maybeAppended });
-      }
-      this.failBatch(batch, "DELIVERY_TIMEOUT", false);
-      if (this.transactionManager !== null && batch.retry) this.transactionManager.markSequenceUnresolved(batch);
+    for (let i = 0; i < queued.length; i++) this.expireBatch(queued[i]);
+    if (expired !== null) for (let i = 0; i < expired.length; i++) this.expireBatch(expired[i]);
+  }
+
+  private expireBatch(batch: ProducerBatch): void {
+    if (this.context.tracing) {
+      this.context.trace("producer-expire", { topicPartition: batch.topicPartition, records: batch.recordCount, sends: batch.sends, maybeAppended: batch.maybeAppended });
     }
+    this.failBatch(batch, "DELIVERY_TIMEOUT", false);
+    if (this.transactionManager !== null && batch.retry) this.transactionManager.markSequenceUnresolved(batch);
   }
 
   private sendProduceRequest(host: string, batches: ProducerBatch[]): void {
     const correlationId = this.network.nextCorrelationId();
-    const partitions = batches.map((b) => ({ topic: b.topic, partition: b.partition, batch: b.toRecordBatch() }));
+    const partitions: ProduceRequest["partitions"][number][] = [];
+    let sizeBytes = REQUEST_HEADER_BYTES;
+    for (let i = 0; i < batches.length; i++) {
+      const batch = batches[i];
+      const recordBatch = batch.toRecordBatch();
+      partitions.push({ topic: batch.topic, partition: batch.partition, batch: recordBatch });
+      sizeBytes += recordBatch.sizeBytes;
+    }
     const request: ProduceRequest = {
       type: "Produce",
       correlationId,
@@ -179,10 +202,11 @@ export class Sender {
       timeoutMs: this.config["request.timeout.ms"],
       transactionalId: this.transactional === null ? null : this.transactional.transactionalId,
       partitions,
-      sizeBytes: REQUEST_HEADER_BYTES + partitions.reduce((sum, p) => sum + p.batch.sizeBytes, 0),
+      sizeBytes,
     };
     const nowUs = this.context.monotonicNow();
-    for (const batch of batches) {
+    for (let i = 0; i < batches.length; i++) {
+      const batch = batches[i];
       batch.sends++;
       // SenderMetrics.updateProduceRequestMetrics: every drained batch, a retried one again.
       this.metrics.recordSend.record(batch.recordCount, nowUs);
@@ -197,18 +221,22 @@ export class Sender {
       }
       return;
     }
-    const byPartition = new Map(batches.map((b) => [b.topicPartition, b]));
-    this.network.send(host, request, {
-      onResponse: (message: Message) => {
-        for (const p of (message as ProduceResponse).partitions) {
-          const batch = byPartition.get(`${p.topic}-${p.partition}`);
-          if (batch !== undefined) this.completeBatch(batch, p.error, p.baseOffset, p.logStartOffset);
-        }
-      },
-      onFailure: (error) => {
-        for (const batch of batches) this.completeBatch(batch, error, -1, -1);
-      },
-    });
+    this.network.send(host, request, new ProduceRequestHandler(this, batches));
+  }
+
+  /** A Produce response: each partition's answer completes the request's batch for that partition. */
+  onProduceResponse(batches: readonly ProducerBatch[], response: ProduceResponse): void {
+    const partitions = response.partitions;
+    for (let i = 0; i < partitions.length; i++) {
+      const p = partitions[i];
+      const batch = requestBatchFor(batches, i, p.topic, p.partition);
+      if (batch !== undefined) this.completeBatch(batch, p.error, p.baseOffset, p.logStartOffset);
+    }
+  }
+
+  /** A Produce request failed (timed out or disconnected): every batch it carried completes with the error. */
+  onProduceFailure(batches: readonly ProducerBatch[], error: RequestFailure): void {
+    for (const batch of batches) this.completeBatch(batch, error, -1, -1);
   }
 
   /** Sender.completeBatch: success, retry, or failure of one batch of a response (or of a failed request). */
@@ -394,4 +422,33 @@ export class Sender {
   get hasInFlightBatches(): boolean {
     return this.inFlightBatches.size > 0;
   }
+}
+
+/**
+ * One Produce request's handler: the request's batches, in request order. An object rather than closures and a
+ * partition map: one allocation per request.
+ */
+class ProduceRequestHandler implements RequestHandler {
+  constructor(
+    private readonly sender: Sender,
+    private readonly batches: readonly ProducerBatch[],
+  ) {}
+
+  onResponse(response: Message): void {
+    this.sender.onProduceResponse(this.batches, response as ProduceResponse);
+  }
+
+  onFailure(error: RequestFailure): void {
+    this.sender.onProduceFailure(this.batches, error);
+  }
+}
+
+/**
+ * The request's batch for a response partition: the response lists partitions in request order, so the batch
+ * at the same index is nearly always it; else searched for (none: a partition the request did not carry).
+ */
+function requestBatchFor(batches: readonly ProducerBatch[], index: number, topic: string, partition: number): ProducerBatch | undefined {
+  const atIndex = batches[index];
+  if (atIndex !== undefined && atIndex.partition === partition && atIndex.topic === topic) return atIndex;
+  return batches.find((batch) => batch.partition === partition && batch.topic === topic);
 }
