@@ -28,6 +28,7 @@ import type { ProducerMetrics } from "../metrics.ts";
 import type { NetworkClient, RequestFailure, RequestHandler } from "./network-client.ts";
 import type { TransactionalState } from "./transactional.ts";
 import type { TransactionManager } from "./transaction-manager.ts";
+import { ReusedList } from "./reused-list.ts";
 
 export class Sender {
   /** Sender.inFlightBatches: per partition, batches sent and not yet completed or re-enqueued. */
@@ -42,7 +43,7 @@ export class Sender {
   transactional: TransactionalState | null = null;
   private txnRetryAtUs = Number.NEGATIVE_INFINITY;
   /** sendProducerData's ready hosts that NetworkClient.ready accepts; reused. */
-  private readonly readyNodes: string[] = [];
+  private readonly readyNodes = new ReusedList<string>();
 
   constructor(
     private readonly context: ProcessContext,
@@ -130,18 +131,22 @@ export class Sender {
 
   private sendProducerData(nowUs: Micros): boolean {
     const result = this.accumulator.ready(nowUs);
-    if (result.unknownLeaderTopics.length > 0) {
-      for (const topic of result.unknownLeaderTopics) this.metadata.add(topic);
+    const unknownLeaderTopics = result.unknownLeaderTopics;
+    if (unknownLeaderTopics.size > 0) {
+      for (let i = 0; i < unknownLeaderTopics.size; i++) this.metadata.add(unknownLeaderTopics.get(i));
       this.metadata.requestUpdate();
     }
-    // NetworkClient.ready filters the ready hosts into a reused array: one wake-up allocates nothing here.
+    // NetworkClient.ready filters the ready hosts into a reused list: one wake-up allocates nothing here.
     const readyHosts = this.readyNodes;
-    readyHosts.length = 0;
-    for (let i = 0; i < result.readyHosts.length; i++) if (this.network.ready(result.readyHosts[i], nowUs)) readyHosts.push(result.readyHosts[i]);
+    readyHosts.clear();
+    for (let i = 0; i < result.readyHosts.size; i++) {
+      const host = result.readyHosts.get(i);
+      if (this.network.ready(host, nowUs)) readyHosts.push(host);
+    }
     const drained = this.accumulator.drain(readyHosts, nowUs);
-    const hostCount = drained.hosts.length;
+    const hostCount = drained.hosts.size;
     for (let i = 0; i < hostCount; i++) {
-      const batches = drained.batches[i];
+      const batches = drained.batches.get(i);
       for (let j = 0; j < batches.length; j++) {
         const batch = batches[j];
         let list = this.inFlightBatches.get(batch.topicPartition);
@@ -154,7 +159,7 @@ export class Sender {
       }
     }
     this.expireBatches(nowUs);
-    for (let i = 0; i < hostCount; i++) this.sendProduceRequest(drained.hosts[i], drained.batches[i]);
+    for (let i = 0; i < hostCount; i++) this.sendProduceRequest(drained.hosts.get(i), drained.batches.get(i));
     return hostCount > 0;
   }
 

@@ -254,6 +254,8 @@ export class TransactionManager {
 
   /** Once an unresolved partition has nothing in flight: resolved if the last ack caught up, else bump the epoch. */
   maybeResolveSequences(): void {
+    // Runs on every Sender step: nearly always nothing is unresolved, and then nothing is copied.
+    if (this.unresolved.size === 0) return;
     for (const tp of [...this.unresolved.keys()]) {
       if (this.hasInflightBatches(tp)) continue;
       if (!this.isNextSequence(tp, this.sequenceNumber(tp))) this.requestEpochBumpForPartition(tp);
