@@ -28,11 +28,12 @@ import type { ProducerMetrics } from "../metrics.ts";
 import type { NetworkClient, RequestFailure, RequestHandler } from "./network-client.ts";
 import type { TransactionalState } from "./transactional.ts";
 import type { TransactionManager } from "./transaction-manager.ts";
+import { InFlightBatches } from "./in-flight-batches.ts";
 import { ReusedList } from "./reused-list.ts";
 
 export class Sender {
   /** Sender.inFlightBatches: per partition, batches sent and not yet completed or re-enqueued. */
-  private readonly inFlightBatches = new Map<string, ProducerBatch[]>();
+  private readonly inFlightBatches = new InFlightBatches();
   private metadataInFlight = false;
   private initInFlight = false;
   private initRetryAtUs = Number.NEGATIVE_INFINITY;
@@ -97,13 +98,8 @@ export class Sender {
     if (t > nowUs && t < next) next = t;
     t = this.accumulator.nextExpiryUs();
     if (t > nowUs && t < next) next = t;
-    const deliveryTimeoutUs = this.deliveryTimeoutUs;
-    for (const batches of this.inFlightBatches.values()) {
-      for (let i = 0; i < batches.length; i++) {
-        t = batches[i].createdUs + deliveryTimeoutUs;
-        if (t > nowUs && t < next) next = t;
-      }
-    }
+    t = this.inFlightBatches.nextExpiryUs(this.deliveryTimeoutUs, nowUs);
+    if (t < next) next = t;
     if (!this.metadataInFlight) {
       t = nowUs + this.metadata.timeToNextUpdateUs(nowUs);
       if (t > nowUs && t < next) next = t;
@@ -149,12 +145,7 @@ export class Sender {
       const batches = drained.batches.get(i);
       for (let j = 0; j < batches.length; j++) {
         const batch = batches[j];
-        let list = this.inFlightBatches.get(batch.topicPartition);
-        if (list === undefined) {
-          list = [];
-          this.inFlightBatches.set(batch.topicPartition, list);
-        }
-        list.push(batch);
+        this.inFlightBatches.add(batch);
         if (this.guaranteeMessageOrder) this.accumulator.mutePartition(batch.topicPartition);
       }
     }
@@ -165,17 +156,10 @@ export class Sender {
 
   /** Fails batches past delivery.timeout.ms, in flight or queued (Sender.getExpiredInflightBatches + expiredBatches). */
   private expireBatches(nowUs: Micros): void {
-    const timeoutUs = this.deliveryTimeoutUs;
-    // Allocated only when a batch expires: most calls find none.
-    let expired: ProducerBatch[] | null = null;
-    for (const batches of this.inFlightBatches.values()) {
-      while (batches.length > 0 && batches[0].hasReachedDeliveryTimeout(timeoutUs, nowUs)) {
-        const batch = batches.shift()!;
-        // Its request is still out there: it may yet be appended.
-        batch.maybeAppended = true;
-        (expired ??= []).push(batch);
-      }
-    }
+    // Null (nothing allocated) unless a batch in flight expired: most calls find none.
+    const expired = this.inFlightBatches.takeExpired(this.deliveryTimeoutUs, nowUs);
+    // Their requests are still out there: they may yet be appended.
+    if (expired !== null) for (const batch of expired) batch.maybeAppended = true;
     // The queued ones first, then those in flight.
     const queued = this.accumulator.expiredBatches(nowUs);
     for (let i = 0; i < queued.length; i++) this.expireBatch(queued[i]);
@@ -257,7 +241,7 @@ export class Sender {
         }
         this.metrics.recordRetry.record(batch.recordCount, this.context.monotonicNow());
         this.accumulator.reenqueue(batch, nowUs);
-        this.removeFromInFlight(batch);
+        this.inFlightBatches.remove(batch);
       } else if (error === "DUPLICATE_SEQUENCE_NUMBER") {
         // Older than the broker's five cached batches: written before, offset unknown (Kafka reports success).
         this.completeSuccess(batch, -1);
@@ -301,25 +285,15 @@ export class Sender {
   private abortBatches(error: string): void {
     if (!this.accumulator.hasIncomplete) return;
     for (const batch of this.accumulator.takeQueuedBatches()) this.abortBatch(batch, error);
-    for (const batches of [...this.inFlightBatches.values()]) {
-      for (const batch of [...batches]) {
-        batch.fail(error, true);
-        this.deallocate(batch);
-      }
+    for (const batch of this.inFlightBatches.all()) {
+      batch.fail(error, true);
+      this.deallocate(batch);
     }
   }
 
   private deallocate(batch: ProducerBatch): void {
-    this.removeFromInFlight(batch);
+    this.inFlightBatches.remove(batch);
     this.accumulator.deallocate(batch);
-  }
-
-  private removeFromInFlight(batch: ProducerBatch): void {
-    const list = this.inFlightBatches.get(batch.topicPartition);
-    if (list === undefined) return;
-    const index = list.indexOf(batch);
-    if (index >= 0) list.splice(index, 1);
-    if (list.length === 0) this.inFlightBatches.delete(batch.topicPartition);
   }
 
   // ---- InitProducerId (TransactionManager.InitProducerIdHandler, idempotent) ----
@@ -425,7 +399,7 @@ export class Sender {
 
   /** Batches in flight (for close()). */
   get hasInFlightBatches(): boolean {
-    return this.inFlightBatches.size > 0;
+    return !this.inFlightBatches.isEmpty;
   }
 }
 
