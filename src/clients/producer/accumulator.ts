@@ -301,7 +301,9 @@ export class RecordAccumulator {
       if (this.transactionManager !== null && !first.hasSequence) this.transactionManager.assignSequence(first);
       first.close();
       size += first.sizeBytes;
-      (ready ??= []).push(first);
+      // An exact-size array for the usual single batch ([] then push would reserve 16 slots).
+      if (ready === null) ready = [first];
+      else ready.push(first);
     } while (index !== start);
     this.drainIndex.set(host, last);
     return ready;

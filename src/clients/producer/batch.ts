@@ -58,7 +58,8 @@ export interface PendingRecord {
 }
 
 export class ProducerBatch {
-  readonly records: PendingRecord[] = [];
+  /** Replaced by an exact-size array on the first append (most batches hold one record; [] then push reserves 16 slots). */
+  private records: PendingRecord[] = [];
   sizeBytes = BATCH_HEADER_BYTES;
   /** Closed for appends: a record did not fit (ProducerBatch.closeForRecordAppends). */
   private closed = false;
@@ -125,7 +126,8 @@ export class ProducerBatch {
       this.closed = true;
       return null;
     }
-    this.records.push(record);
+    if (this.records.length === 0) this.records = [record];
+    else this.records.push(record);
     this.sizeBytes += size;
     return size;
   }

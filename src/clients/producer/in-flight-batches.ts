@@ -24,6 +24,11 @@ export class InFlightBatches {
   /** The present partitions, unordered (swap-removed). */
   private readonly present = new ReusedList<PartitionInFlight>();
   private additions = 0;
+  /**
+   * At most the creation time of every batch in flight (exact after a scan, then lowered by adds): while
+   * delivery.timeout.ms has not passed since, no batch can have expired and the expiry check scans nothing.
+   */
+  private createdUsLowerBound = Number.POSITIVE_INFINITY;
 
   /** No partition present (Sender.inFlightBatches is empty). */
   get isEmpty(): boolean {
@@ -42,6 +47,7 @@ export class InFlightBatches {
       this.present.push(entry);
     }
     entry.batches.push(batch);
+    if (batch.createdUs < this.createdUsLowerBound) this.createdUsLowerBound = batch.createdUs;
   }
 
   /** Removes the batch; its partition is dropped when its list empties (Sender.removeFromInflightBatches). */
@@ -94,10 +100,14 @@ export class InFlightBatches {
   }
 
   private anyFrontExpired(deliveryTimeoutUs: Micros, nowUs: Micros): boolean {
+    if (deliveryTimeoutUs > nowUs - this.createdUsLowerBound) return false;
+    let lowest = Number.POSITIVE_INFINITY;
     for (let i = 0; i < this.present.size; i++) {
-      const first = this.present.get(i).batches[0];
-      if (first !== undefined && first.hasReachedDeliveryTimeout(deliveryTimeoutUs, nowUs)) return true;
+      const batches = this.present.get(i).batches;
+      if (batches.length > 0 && batches[0].hasReachedDeliveryTimeout(deliveryTimeoutUs, nowUs)) return true;
+      for (let j = 0; j < batches.length; j++) if (batches[j].createdUs < lowest) lowest = batches[j].createdUs;
     }
+    this.createdUsLowerBound = lowest;
     return false;
   }
 

@@ -176,14 +176,9 @@ export class Sender {
 
   private sendProduceRequest(host: string, batches: ProducerBatch[]): void {
     const correlationId = this.network.nextCorrelationId();
-    const partitions: ProduceRequest["partitions"][number][] = [];
+    const partitions = batches.map(producePartition);
     let sizeBytes = REQUEST_HEADER_BYTES;
-    for (let i = 0; i < batches.length; i++) {
-      const batch = batches[i];
-      const recordBatch = batch.toRecordBatch();
-      partitions.push({ topic: batch.topic, partition: batch.partition, batch: recordBatch });
-      sizeBytes += recordBatch.sizeBytes;
-    }
+    for (let i = 0; i < partitions.length; i++) sizeBytes += partitions[i].batch.sizeBytes;
     const request: ProduceRequest = {
       type: "Produce",
       correlationId,
@@ -401,6 +396,11 @@ export class Sender {
   get hasInFlightBatches(): boolean {
     return !this.inFlightBatches.isEmpty;
   }
+}
+
+/** A batch as its Produce request carries it. */
+function producePartition(batch: ProducerBatch): ProduceRequest["partitions"][number] {
+  return { topic: batch.topic, partition: batch.partition, batch: batch.toRecordBatch() };
 }
 
 /**
