@@ -23,14 +23,23 @@ import type { ProducerConfig } from "./config.ts";
 import type { ProducerMetadata } from "./metadata.ts";
 import type { TransactionalState } from "./transactional.ts";
 import type { TransactionManager } from "./transaction-manager.ts";
+import { ReusedList } from "./reused-list.ts";
 
 export interface ReadyCheckResult {
   /** Leader hosts with at least one sendable partition, in the order found. */
-  readonly readyHosts: string[];
+  readonly readyHosts: ReusedList<string>;
   /** The earliest future time a partition that is not sendable yet will be (linger or backoff), or +Infinity. */
   readonly nextReadyCheckUs: Micros;
-  readonly unknownLeaderTopics: string[];
+  readonly unknownLeaderTopics: ReusedList<string>;
 }
+
+/** drain's answer: hosts[i] gets batches[i] (never empty). */
+export interface DrainResult {
+  readonly hosts: ReusedList<string>;
+  readonly batches: ReusedList<ProducerBatch[]>;
+}
+
+const NONE_EXPIRED: readonly ProducerBatch[] = Object.freeze([]);
 
 /** append's answer when a new batch would exceed buffer.memory: nothing was appended. */
 export const BUFFER_FULL = -1;
@@ -40,22 +49,24 @@ export class RecordAccumulator {
   /** The deques again, in creation order, with their keys: the hot loops walk these without iterator allocation. */
   private readonly dequeList: ProducerBatch[][] = [];
   private readonly dequeKeys: string[] = [];
-  private readonly dequeIndex = new Map<ProducerBatch[], number>();
+  /** Per topic, per partition number, the deque's index in dequeList: append finds it without building a key. */
+  private readonly dequeIndexes = new Map<string, number[]>();
   /**
    * Indexes (ascending, so scans keep creation order) of the deques that may hold batches: a superset of the
    * non-empty ones, pruned by ready(). A producer writing to thousands of partitions then scans only the few
    * with queued batches on every wake-up, not all of them.
    */
-  private active: number[] = [];
+  private readonly active = new ReusedList<number>();
   private readonly isActive: boolean[] = [];
   private readonly lingerUs: Micros;
   private readonly retryBackoffUs: Micros;
   private readonly deliveryTimeoutUs: Micros;
-  private readonly readyResult: { readyHosts: string[]; nextReadyCheckUs: Micros; unknownLeaderTopics: string[] } = {
-    readyHosts: [],
+  private readonly readyResult: { readyHosts: ReusedList<string>; nextReadyCheckUs: Micros; unknownLeaderTopics: ReusedList<string> } = {
+    readyHosts: new ReusedList(),
     nextReadyCheckUs: Number.POSITIVE_INFINITY,
-    unknownLeaderTopics: [],
+    unknownLeaderTopics: new ReusedList(),
   };
+  private readonly drainResult: DrainResult = { hosts: new ReusedList(), batches: new ReusedList() };
   private readonly incomplete = new Set<ProducerBatch>();
   private readonly muted = new Set<string>();
   private readonly drainIndex = new Map<string, number>();
@@ -108,40 +119,52 @@ export class RecordAccumulator {
     return waited;
   }
 
-  private dequeFor(tp: string): ProducerBatch[] {
-    let deque = this.deques.get(tp);
-    if (deque === undefined) {
-      deque = [];
+  /** The index in dequeList of the partition's deque, created (last in creation order) when new. */
+  private dequeIndexFor(topic: string, partition: number): number {
+    let indexes = this.dequeIndexes.get(topic);
+    if (indexes === undefined) {
+      indexes = [];
+      this.dequeIndexes.set(topic, indexes);
+    }
+    let index = indexes[partition];
+    if (index === undefined) {
+      const tp = `${topic}-${partition}`;
+      index = this.dequeList.length;
+      indexes[partition] = index;
+      const deque: ProducerBatch[] = [];
       this.deques.set(tp, deque);
-      this.dequeIndex.set(deque, this.dequeList.length);
       this.dequeList.push(deque);
       this.dequeKeys.push(tp);
       this.isActive.push(false);
     }
-    return deque;
+    return index;
   }
 
-  /** A batch went into `deque`: scans must look at it. */
-  private activate(deque: ProducerBatch[]): void {
-    const index = this.dequeIndex.get(deque)!;
+  /** A batch went into deque `index`: scans must look at it. */
+  private activate(index: number): void {
     if (this.isActive[index]) return;
     this.isActive[index] = true;
+    // Insertion into the ascending list; nearly always at its end.
     const active = this.active;
-    let at = active.length;
-    while (at > 0 && active[at - 1] > index) at--;
-    active.splice(at, 0, index);
+    let at = active.size;
+    active.push(index);
+    while (at > 0 && active.get(at - 1) > index) {
+      active.set(at, active.get(at - 1));
+      at--;
+    }
+    active.set(at, index);
   }
 
   /** Drops empty deques from the active list. */
   private pruneActive(): void {
     const active = this.active;
     let kept = 0;
-    for (let i = 0; i < active.length; i++) {
-      const index = active[i];
-      if (this.dequeList[index].length > 0) active[kept++] = index;
+    for (let i = 0; i < active.size; i++) {
+      const index = active.get(i);
+      if (this.dequeList[index].length > 0) active.set(kept++, index);
       else this.isActive[index] = false;
     }
-    active.length = kept;
+    active.truncate(kept);
   }
 
   /**
@@ -155,7 +178,8 @@ export class RecordAccumulator {
     const sticky = partition === null;
     const available = sticky ? this.metadata.availablePartitions(topic) : [];
     const effective = partition ?? this.partitioner.partition(topic, numPartitions, available);
-    const deque = this.dequeFor(`${topic}-${effective}`);
+    const dequeIndex = this.dequeIndexFor(topic, effective);
+    const deque = this.dequeList[dequeIndex];
     const last = deque.at(-1);
     let appended = last?.tryAppend(record) ?? null;
     if (appended === null) {
@@ -169,7 +193,7 @@ export class RecordAccumulator {
       const batch = new ProducerBatch(topic, effective, nowUs, this.config["batch.size"], size);
       appended = BATCH_HEADER_BYTES + batch.tryAppend(record)!;
       deque.push(batch);
-      this.activate(deque);
+      this.activate(dequeIndex);
       this.incomplete.add(batch);
     }
     if (sticky) this.partitioner.onAppend(topic, appended, deque.at(-1)!.isFull, numPartitions, available);
@@ -184,14 +208,14 @@ export class RecordAccumulator {
   ready(nowUs: Micros): ReadyCheckResult {
     const readyHosts = this.readyResult.readyHosts;
     const unknownLeaderTopics = this.readyResult.unknownLeaderTopics;
-    readyHosts.length = 0;
-    unknownLeaderTopics.length = 0;
+    readyHosts.clear();
+    unknownLeaderTopics.clear();
     let nextReadyCheckUs = Number.POSITIVE_INFINITY;
     this.pruneActive();
     const deques = this.dequeList;
     const active = this.active;
-    for (let k = 0; k < active.length; k++) {
-      const i = active[k];
+    for (let k = 0; k < active.size; k++) {
+      const i = active.get(k);
       const first = deques[i][0];
       if (first === undefined) continue;
       const leader = this.metadata.leaderHost(first.topic, first.partition);
@@ -234,65 +258,84 @@ export class RecordAccumulator {
     return firstInFlight !== -1 && first.hasSequence && first.baseSequence !== firstInFlight;
   }
 
-  /** RecordAccumulator.drain: per ready host, at most one batch per partition it leads. */
-  drain(readyHosts: readonly string[], nowUs: Micros): Map<string, ProducerBatch[]> {
-    const result = new Map<string, ProducerBatch[]>();
-    for (const host of readyHosts) {
+  /**
+   * RecordAccumulator.drain: per ready host, at most one batch per partition it leads. The result is reused
+   * (valid until the next call): the hosts that got batches, and each one's batches in a new array — that array
+   * becomes the host's Produce request's.
+   */
+  drain(readyHosts: ReusedList<string>, nowUs: Micros): DrainResult {
+    const result = this.drainResult;
+    result.hosts.clear();
+    result.batches.clear();
+    for (let i = 0; i < readyHosts.size; i++) {
+      const host = readyHosts.get(i);
       const batches = this.drainOneNode(host, nowUs);
-      if (batches.length > 0) result.set(host, batches);
+      if (batches === null) continue;
+      result.hosts.push(host);
+      result.batches.push(batches);
     }
     return result;
   }
 
-  private drainOneNode(host: string, nowUs: Micros): ProducerBatch[] {
+  /** The batches drained for `host`, or null when none (no array is allocated for a host with nothing to send). */
+  private drainOneNode(host: string, nowUs: Micros): ProducerBatch[] | null {
     const parts = this.metadata.partitionsForHost(host);
-    const ready: ProducerBatch[] = [];
-    if (parts.length === 0) return ready;
+    if (parts.length === 0) return null;
+    let ready: ProducerBatch[] | null = null;
     let size = 0;
     let index = (this.drainIndex.get(host) ?? 0) % parts.length;
     const start = index;
+    // The partition looked at last: drainIndex, so the next drain starts there (Kafka's nodesDrainIndex).
+    let last = index;
     do {
       const tp = parts[index].topicPartition;
-      this.drainIndex.set(host, index);
+      last = index;
       index = (index + 1) % parts.length;
       if (this.muted.size > 0 && this.muted.has(tp)) continue;
       const deque = this.deques.get(tp);
       const first = deque?.[0];
       if (deque === undefined || first === undefined || this.backingOff(first, nowUs)) continue;
-      if (size + first.sizeBytes > this.config["max.request.size"] && ready.length > 0) break;
+      if (size + first.sizeBytes > this.config["max.request.size"] && ready !== null) break;
       if (this.shouldStopDrain(first, tp)) break;
       deque.shift();
       if (this.transactionManager !== null && !first.hasSequence) this.transactionManager.assignSequence(first);
       first.close();
       size += first.sizeBytes;
-      ready.push(first);
+      // An exact-size array for the usual single batch ([] then push would reserve 16 slots).
+      if (ready === null) ready = [first];
+      else ready.push(first);
     } while (index !== start);
+    this.drainIndex.set(host, last);
     return ready;
   }
 
   /** RecordAccumulator.reenqueue: back to the front of its deque (after lower sequences, with idempotence). */
   reenqueue(batch: ProducerBatch, nowUs: Micros): void {
     batch.reenqueued(nowUs);
-    const deque = this.dequeFor(batch.topicPartition);
+    const dequeIndex = this.dequeIndexFor(batch.topic, batch.partition);
+    const deque = this.dequeList[dequeIndex];
     let at = 0;
     if (this.transactionManager !== null) {
       while (at < deque.length && deque[at].hasSequence && deque[at].baseSequence < batch.baseSequence) at++;
     }
     deque.splice(at, 0, batch);
-    this.activate(deque);
+    this.activate(dequeIndex);
   }
 
-  /** RecordAccumulator.expiredBatches: batches at the front of their deque past delivery.timeout.ms. */
-  expiredBatches(nowUs: Micros): ProducerBatch[] {
-    const expired: ProducerBatch[] = [];
+  /**
+   * RecordAccumulator.expiredBatches: batches at the front of their deque past delivery.timeout.ms. Nearly always
+   * none: then the shared empty array, nothing allocated.
+   */
+  expiredBatches(nowUs: Micros): readonly ProducerBatch[] {
+    let expired: ProducerBatch[] | null = null;
     const timeoutUs = this.deliveryTimeoutUs;
     const deques = this.dequeList;
     const active = this.active;
-    for (let k = 0; k < active.length; k++) {
-      const deque = deques[active[k]];
-      while (deque.length > 0 && deque[0].hasReachedDeliveryTimeout(timeoutUs, nowUs)) expired.push(deque.shift()!);
+    for (let k = 0; k < active.size; k++) {
+      const deque = deques[active.get(k)];
+      while (deque.length > 0 && deque[0].hasReachedDeliveryTimeout(timeoutUs, nowUs)) (expired ??= []).push(deque.shift()!);
     }
-    return expired;
+    return expired ?? NONE_EXPIRED;
   }
 
   /** The earliest delivery-timeout expiry among queued batches, or +Infinity. */
@@ -300,8 +343,8 @@ export class RecordAccumulator {
     let next = Number.POSITIVE_INFINITY;
     const deques = this.dequeList;
     const active = this.active;
-    for (let k = 0; k < active.length; k++) {
-      const deque = deques[active[k]];
+    for (let k = 0; k < active.size; k++) {
+      const deque = deques[active.get(k)];
       for (let j = 0; j < deque.length; j++) next = Math.min(next, deque[j].createdUs + this.deliveryTimeoutUs);
     }
     return next;

@@ -58,7 +58,8 @@ export interface PendingRecord {
 }
 
 export class ProducerBatch {
-  readonly records: PendingRecord[] = [];
+  /** Replaced by an exact-size array on the first append (most batches hold one record; [] then push reserves 16 slots). */
+  private records: PendingRecord[] = [];
   sizeBytes = BATCH_HEADER_BYTES;
   /** Closed for appends: a record did not fit (ProducerBatch.closeForRecordAppends). */
   private closed = false;
@@ -79,6 +80,8 @@ export class ProducerBatch {
   done = false;
   /** Part of a transaction (RecordBatch isTransactional), set when a transactional producer drains it. */
   isTransactional = false;
+  /** "topic-partition": the key of the producer's per-partition maps, built once (the hot path looks it up often). */
+  readonly topicPartition: string;
 
   constructor(
     readonly topic: string,
@@ -89,14 +92,11 @@ export class ProducerBatch {
     readonly initialCapacity: number,
   ) {
     this.lastAttemptUs = createdUs;
+    this.topicPartition = `${topic}-${partition}`;
   }
 
   get recordCount(): number {
     return this.records.length;
-  }
-
-  get topicPartition(): string {
-    return `${this.topic}-${this.partition}`;
   }
 
   get hasSequence(): boolean {
@@ -126,7 +126,8 @@ export class ProducerBatch {
       this.closed = true;
       return null;
     }
-    this.records.push(record);
+    if (this.records.length === 0) this.records = [record];
+    else this.records.push(record);
     this.sizeBytes += size;
     return size;
   }
@@ -166,8 +167,9 @@ export class ProducerBatch {
       producerId: this.producerId,
       producerEpoch: this.producerEpoch,
       baseSequence: this.baseSequence,
-      ...(this.isTransactional ? { isTransactional: true } : {}),
-      records: this.records.map((r) => ({ key: r.key, value: r.value, timestamp: r.timestamp })),
+      isTransactional: this.isTransactional,
+      // makeBatch reads only key, value, timestamp (and headers: none) and builds its own records.
+      records: this.records,
     });
   }
 
@@ -175,9 +177,10 @@ export class ProducerBatch {
   complete(baseOffset: number): boolean {
     if (this.done) return false;
     this.done = true;
-    this.records.forEach((record, i) =>
-      record.callback({ partition: this.partition, offset: baseOffset < 0 ? -1 : baseOffset + i, attempts: this.sends }),
-    );
+    const records = this.records;
+    for (let i = 0; i < records.length; i++) {
+      records[i].callback({ partition: this.partition, offset: baseOffset < 0 ? -1 : baseOffset + i, attempts: this.sends });
+    }
     return true;
   }
 

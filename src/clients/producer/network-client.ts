@@ -39,6 +39,7 @@ interface InFlightRequest {
 export const REQUEST_TIMEOUT_TAG = "producer:request-timeout";
 
 export class NetworkClient {
+  /** Per node, its requests in flight in the order sent; a node's queue, once made, stays (empty when idle). */
   private readonly inFlight = new Map<string, InFlightRequest[]>();
   private readonly byCorrelationId = new Map<number, InFlightRequest>();
   private readonly reconnectAtUs = new Map<string, Micros>();
@@ -101,9 +102,12 @@ export class NetworkClient {
     if (handler === null) return;
     const timer = this.context.setTimer(ms(this.requestTimeoutMs), REQUEST_TIMEOUT_TAG, request.correlationId);
     const entry: InFlightRequest = { correlationId: request.correlationId, host, handler, timer };
-    const queue = this.inFlight.get(host) ?? [];
+    let queue = this.inFlight.get(host);
+    if (queue === undefined) {
+      queue = [];
+      this.inFlight.set(host, queue);
+    }
     queue.push(entry);
-    this.inFlight.set(host, queue);
     this.byCorrelationId.set(request.correlationId, entry);
   }
 
@@ -144,8 +148,7 @@ export class NetworkClient {
 
   /** Closes the connection to `host`: every request in flight to it fails, in the order they were sent. */
   disconnect(host: string, error: RequestFailure): void {
-    const queue = this.inFlight.get(host) ?? [];
-    this.inFlight.delete(host);
+    const queue = this.inFlight.get(host)?.splice(0) ?? [];
     this.reconnectAtUs.set(host, this.context.now() + ms(this.reconnectBackoffFor(host)));
     for (const entry of queue) {
       this.byCorrelationId.delete(entry.correlationId);
@@ -188,8 +191,12 @@ export class NetworkClient {
     this.byCorrelationId.delete(entry.correlationId);
     const queue = this.inFlight.get(entry.host);
     if (queue === undefined) return;
+    // Answers nearly always come in the order sent: the first entry leaves without a splice (which allocates).
+    if (queue[0] === entry) {
+      queue.shift();
+      return;
+    }
     const index = queue.indexOf(entry);
     if (index >= 0) queue.splice(index, 1);
-    if (queue.length === 0) this.inFlight.delete(entry.host);
   }
 }

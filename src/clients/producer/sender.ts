@@ -25,13 +25,15 @@ import type { ProducerConfig } from "./config.ts";
 import { isInvalidMetadata, isRetriable, mayHaveAppended } from "./errors.ts";
 import type { ProducerMetadata } from "./metadata.ts";
 import type { ProducerMetrics } from "../metrics.ts";
-import type { NetworkClient } from "./network-client.ts";
+import type { NetworkClient, RequestFailure, RequestHandler } from "./network-client.ts";
 import type { TransactionalState } from "./transactional.ts";
 import type { TransactionManager } from "./transaction-manager.ts";
+import { InFlightBatches } from "./in-flight-batches.ts";
+import { ReusedList } from "./reused-list.ts";
 
 export class Sender {
   /** Sender.inFlightBatches: per partition, batches sent and not yet completed or re-enqueued. */
-  private readonly inFlightBatches = new Map<string, ProducerBatch[]>();
+  private readonly inFlightBatches = new InFlightBatches();
   private metadataInFlight = false;
   private initInFlight = false;
   private initRetryAtUs = Number.NEGATIVE_INFINITY;
@@ -41,6 +43,8 @@ export class Sender {
   /** The transactional half of the TransactionManager (transactional.id set), else null. */
   transactional: TransactionalState | null = null;
   private txnRetryAtUs = Number.NEGATIVE_INFINITY;
+  /** sendProducerData's ready hosts that NetworkClient.ready accepts; reused. */
+  private readonly readyNodes = new ReusedList<string>();
 
   constructor(
     private readonly context: ProcessContext,
@@ -94,13 +98,8 @@ export class Sender {
     if (t > nowUs && t < next) next = t;
     t = this.accumulator.nextExpiryUs();
     if (t > nowUs && t < next) next = t;
-    const deliveryTimeoutUs = this.deliveryTimeoutUs;
-    for (const batches of this.inFlightBatches.values()) {
-      for (let i = 0; i < batches.length; i++) {
-        t = batches[i].createdUs + deliveryTimeoutUs;
-        if (t > nowUs && t < next) next = t;
-      }
-    }
+    t = this.inFlightBatches.nextExpiryUs(this.deliveryTimeoutUs, nowUs);
+    if (t < next) next = t;
     if (!this.metadataInFlight) {
       t = nowUs + this.metadata.timeToNextUpdateUs(nowUs);
       if (t > nowUs && t < next) next = t;
@@ -128,50 +127,58 @@ export class Sender {
 
   private sendProducerData(nowUs: Micros): boolean {
     const result = this.accumulator.ready(nowUs);
-    if (result.unknownLeaderTopics.length > 0) {
-      for (const topic of result.unknownLeaderTopics) this.metadata.add(topic);
+    const unknownLeaderTopics = result.unknownLeaderTopics;
+    if (unknownLeaderTopics.size > 0) {
+      for (let i = 0; i < unknownLeaderTopics.size; i++) this.metadata.add(unknownLeaderTopics.get(i));
       this.metadata.requestUpdate();
     }
-    const readyHosts = result.readyHosts.filter((host) => this.network.ready(host, nowUs));
-    const batchesByHost = this.accumulator.drain(readyHosts, nowUs);
-    for (const batches of batchesByHost.values()) {
-      for (const batch of batches) {
-        const list = this.inFlightBatches.get(batch.topicPartition) ?? [];
-        list.push(batch);
-        this.inFlightBatches.set(batch.topicPartition, list);
+    // NetworkClient.ready filters the ready hosts into a reused list: one wake-up allocates nothing here.
+    const readyHosts = this.readyNodes;
+    readyHosts.clear();
+    for (let i = 0; i < result.readyHosts.size; i++) {
+      const host = result.readyHosts.get(i);
+      if (this.network.ready(host, nowUs)) readyHosts.push(host);
+    }
+    const drained = this.accumulator.drain(readyHosts, nowUs);
+    const hostCount = drained.hosts.size;
+    for (let i = 0; i < hostCount; i++) {
+      const batches = drained.batches.get(i);
+      for (let j = 0; j < batches.length; j++) {
+        const batch = batches[j];
+        this.inFlightBatches.add(batch);
         if (this.guaranteeMessageOrder) this.accumulator.mutePartition(batch.topicPartition);
       }
     }
     this.expireBatches(nowUs);
-    for (const [host, batches] of batchesByHost) this.sendProduceRequest(host, batches);
-    return batchesByHost.size > 0;
+    for (let i = 0; i < hostCount; i++) this.sendProduceRequest(drained.hosts.get(i), drained.batches.get(i));
+    return hostCount > 0;
   }
 
   /** Fails batches past delivery.timeout.ms, in flight or queued (Sender.getExpiredInflightBatches + expiredBatches). */
   private expireBatches(nowUs: Micros): void {
-    const timeoutUs = this.deliveryTimeoutUs;
-    const expired: ProducerBatch[] = [];
-    for (const batches of this.inFlightBatches.values()) {
-      while (batches.length > 0 && batches[0].hasReachedDeliveryTimeout(timeoutUs, nowUs)) {
-        const batch = batches.shift()!;
-        // Its request is still out there: it may yet be appended.
-        batch.maybeAppended = true;
-        expired.push(batch);
-      }
-    }
+    // Null (nothing allocated) unless a batch in flight expired: most calls find none.
+    const expired = this.inFlightBatches.takeExpired(this.deliveryTimeoutUs, nowUs);
+    // Their requests are still out there: they may yet be appended.
+    if (expired !== null) for (const batch of expired) batch.maybeAppended = true;
+    // The queued ones first, then those in flight.
     const queued = this.accumulator.expiredBatches(nowUs);
-    for (const batch of [...queued, ...expired]) {
-      if (this.context.tracing) {
-        this.context.trace("producer-expire", { topicPartition: batch.topicPartition, records: batch.recordCount, sends: batch.sends, maybeAppended: batch.maybeAppended });
-      }
-      this.failBatch(batch, "DELIVERY_TIMEOUT", false);
-      if (this.transactionManager !== null && batch.retry) this.transactionManager.markSequenceUnresolved(batch);
+    for (let i = 0; i < queued.length; i++) this.expireBatch(queued[i]);
+    if (expired !== null) for (let i = 0; i < expired.length; i++) this.expireBatch(expired[i]);
+  }
+
+  private expireBatch(batch: ProducerBatch): void {
+    if (this.context.tracing) {
+      this.context.trace("producer-expire", { topicPartition: batch.topicPartition, records: batch.recordCount, sends: batch.sends, maybeAppended: batch.maybeAppended });
     }
+    this.failBatch(batch, "DELIVERY_TIMEOUT", false);
+    if (this.transactionManager !== null && batch.retry) this.transactionManager.markSequenceUnresolved(batch);
   }
 
   private sendProduceRequest(host: string, batches: ProducerBatch[]): void {
     const correlationId = this.network.nextCorrelationId();
-    const partitions = batches.map((b) => ({ topic: b.topic, partition: b.partition, batch: b.toRecordBatch() }));
+    const partitions = batches.map(producePartition);
+    let sizeBytes = REQUEST_HEADER_BYTES;
+    for (let i = 0; i < partitions.length; i++) sizeBytes += partitions[i].batch.sizeBytes;
     const request: ProduceRequest = {
       type: "Produce",
       correlationId,
@@ -179,10 +186,11 @@ export class Sender {
       timeoutMs: this.config["request.timeout.ms"],
       transactionalId: this.transactional === null ? null : this.transactional.transactionalId,
       partitions,
-      sizeBytes: REQUEST_HEADER_BYTES + partitions.reduce((sum, p) => sum + p.batch.sizeBytes, 0),
+      sizeBytes,
     };
     const nowUs = this.context.monotonicNow();
-    for (const batch of batches) {
+    for (let i = 0; i < batches.length; i++) {
+      const batch = batches[i];
       batch.sends++;
       // SenderMetrics.updateProduceRequestMetrics: every drained batch, a retried one again.
       this.metrics.recordSend.record(batch.recordCount, nowUs);
@@ -197,18 +205,22 @@ export class Sender {
       }
       return;
     }
-    const byPartition = new Map(batches.map((b) => [b.topicPartition, b]));
-    this.network.send(host, request, {
-      onResponse: (message: Message) => {
-        for (const p of (message as ProduceResponse).partitions) {
-          const batch = byPartition.get(`${p.topic}-${p.partition}`);
-          if (batch !== undefined) this.completeBatch(batch, p.error, p.baseOffset, p.logStartOffset);
-        }
-      },
-      onFailure: (error) => {
-        for (const batch of batches) this.completeBatch(batch, error, -1, -1);
-      },
-    });
+    this.network.send(host, request, new ProduceRequestHandler(this, batches));
+  }
+
+  /** A Produce response: each partition's answer completes the request's batch for that partition. */
+  onProduceResponse(batches: readonly ProducerBatch[], response: ProduceResponse): void {
+    const partitions = response.partitions;
+    for (let i = 0; i < partitions.length; i++) {
+      const p = partitions[i];
+      const batch = requestBatchFor(batches, i, p.topic, p.partition);
+      if (batch !== undefined) this.completeBatch(batch, p.error, p.baseOffset, p.logStartOffset);
+    }
+  }
+
+  /** A Produce request failed (timed out or disconnected): every batch it carried completes with the error. */
+  onProduceFailure(batches: readonly ProducerBatch[], error: RequestFailure): void {
+    for (const batch of batches) this.completeBatch(batch, error, -1, -1);
   }
 
   /** Sender.completeBatch: success, retry, or failure of one batch of a response (or of a failed request). */
@@ -224,7 +236,7 @@ export class Sender {
         }
         this.metrics.recordRetry.record(batch.recordCount, this.context.monotonicNow());
         this.accumulator.reenqueue(batch, nowUs);
-        this.removeFromInFlight(batch);
+        this.inFlightBatches.remove(batch);
       } else if (error === "DUPLICATE_SEQUENCE_NUMBER") {
         // Older than the broker's five cached batches: written before, offset unknown (Kafka reports success).
         this.completeSuccess(batch, -1);
@@ -268,25 +280,15 @@ export class Sender {
   private abortBatches(error: string): void {
     if (!this.accumulator.hasIncomplete) return;
     for (const batch of this.accumulator.takeQueuedBatches()) this.abortBatch(batch, error);
-    for (const batches of [...this.inFlightBatches.values()]) {
-      for (const batch of [...batches]) {
-        batch.fail(error, true);
-        this.deallocate(batch);
-      }
+    for (const batch of this.inFlightBatches.all()) {
+      batch.fail(error, true);
+      this.deallocate(batch);
     }
   }
 
   private deallocate(batch: ProducerBatch): void {
-    this.removeFromInFlight(batch);
+    this.inFlightBatches.remove(batch);
     this.accumulator.deallocate(batch);
-  }
-
-  private removeFromInFlight(batch: ProducerBatch): void {
-    const list = this.inFlightBatches.get(batch.topicPartition);
-    if (list === undefined) return;
-    const index = list.indexOf(batch);
-    if (index >= 0) list.splice(index, 1);
-    if (list.length === 0) this.inFlightBatches.delete(batch.topicPartition);
   }
 
   // ---- InitProducerId (TransactionManager.InitProducerIdHandler, idempotent) ----
@@ -392,6 +394,40 @@ export class Sender {
 
   /** Batches in flight (for close()). */
   get hasInFlightBatches(): boolean {
-    return this.inFlightBatches.size > 0;
+    return !this.inFlightBatches.isEmpty;
   }
+}
+
+/** A batch as its Produce request carries it. */
+function producePartition(batch: ProducerBatch): ProduceRequest["partitions"][number] {
+  return { topic: batch.topic, partition: batch.partition, batch: batch.toRecordBatch() };
+}
+
+/**
+ * One Produce request's handler: the request's batches, in request order. An object rather than closures and a
+ * partition map: one allocation per request.
+ */
+class ProduceRequestHandler implements RequestHandler {
+  constructor(
+    private readonly sender: Sender,
+    private readonly batches: readonly ProducerBatch[],
+  ) {}
+
+  onResponse(response: Message): void {
+    this.sender.onProduceResponse(this.batches, response as ProduceResponse);
+  }
+
+  onFailure(error: RequestFailure): void {
+    this.sender.onProduceFailure(this.batches, error);
+  }
+}
+
+/**
+ * The request's batch for a response partition: the response lists partitions in request order, so the batch
+ * at the same index is nearly always it; else searched for (none: a partition the request did not carry).
+ */
+function requestBatchFor(batches: readonly ProducerBatch[], index: number, topic: string, partition: number): ProducerBatch | undefined {
+  const atIndex = batches[index];
+  if (atIndex !== undefined && atIndex.partition === partition && atIndex.topic === topic) return atIndex;
+  return batches.find((batch) => batch.partition === partition && batch.topic === topic);
 }

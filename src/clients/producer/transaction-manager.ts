@@ -32,6 +32,26 @@ function compareBatches(a: ProducerBatch, b: ProducerBatch): number {
   return a.producerId - b.producerId || a.producerEpoch - b.producerEpoch || a.baseSequence - b.baseSequence;
 }
 
+/**
+ * Inserts `batch` into `inFlight` (kept ordered by compareBatches) after every batch that does not compare
+ * greater: where a push and a stable sort would put it. Sequences are assigned in increasing order, so this
+ * is nearly always a push; the hot path then neither sorts nor allocates.
+ */
+function insertInOrder(inFlight: ProducerBatch[], batch: ProducerBatch): void {
+  let low = 0;
+  let high = inFlight.length;
+  if (high === 0 || compareBatches(inFlight[high - 1], batch) <= 0) {
+    inFlight.push(batch);
+    return;
+  }
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (compareBatches(inFlight[mid], batch) <= 0) low = mid + 1;
+    else high = mid;
+  }
+  inFlight.splice(low, 0, batch);
+}
+
 export class TransactionManager {
   producerId = NO_PRODUCER_ID;
   producerEpoch = NO_PRODUCER_EPOCH;
@@ -162,8 +182,7 @@ export class TransactionManager {
     batch.setProducerState(this.producerId, this.producerEpoch, entry.nextSequence);
     if (this.transactional) batch.isTransactional = true;
     entry.nextSequence += batch.recordCount;
-    entry.inFlight.push(batch);
-    entry.inFlight.sort(compareBatches);
+    insertInOrder(entry.inFlight, batch);
   }
 
   /** The base sequence of the partition's lowest batch in flight, or NO_SEQUENCE. */
@@ -235,6 +254,8 @@ export class TransactionManager {
 
   /** Once an unresolved partition has nothing in flight: resolved if the last ack caught up, else bump the epoch. */
   maybeResolveSequences(): void {
+    // Runs on every Sender step: nearly always nothing is unresolved, and then nothing is copied.
+    if (this.unresolved.size === 0) return;
     for (const tp of [...this.unresolved.keys()]) {
       if (this.hasInflightBatches(tp)) continue;
       if (!this.isNextSequence(tp, this.sequenceNumber(tp))) this.requestEpochBumpForPartition(tp);
