@@ -31,7 +31,12 @@ interface PartitionState {
   leaderAppends: Map<number, LeaderAppend>;
   /** The controller's latest leader-elected for this partition (evidence for hwm-regression). */
   lastElection: ElectionInfo | null;
+  /** divergent-log was reported for this topic-partition (`reported` as a field: checked after every append). */
+  divergenceReported: boolean;
 }
+
+/** The answer of an event that revealed nothing: one shared empty array, so the per-event path allocates none. */
+const NONE: Violation[] = [];
 
 const HOST_LIFECYCLE = new Set(["host-crash", "host-power-loss", "host-machine-crash", "host-shutdown", "host-start"]);
 
@@ -61,11 +66,12 @@ export class ReplicationCheckers {
   private readonly partitions = new Map<string, PartitionState>();
   private readonly reported = new Set<string>();
   private readonly controller = new ControllerChecker();
-  private fresh: Violation[] = [];
+  /** The violations the current event revealed: NONE (shared, never written) until one is reported. */
+  private fresh: Violation[] = NONE;
 
-  /** Called for every trace event; returns the violations this event revealed. */
+  /** Called for every trace event; returns the violations this event revealed (callers only read it). */
   observe(event: TraceEvent): Violation[] {
-    this.fresh = [];
+    this.fresh = NONE;
     if (HOST_LIFECYCLE.has(event.kind)) {
       this.onHostChange(event.node);
       return this.fresh;
@@ -123,7 +129,7 @@ export class ReplicationCheckers {
 
   /** End-of-run checks: replicas that disagree below the leader's HW. Returns the new violations. */
   finish(now: number): Violation[] {
-    this.fresh = [];
+    this.fresh = NONE;
     for (const [topicPartition, state] of this.partitions) {
       const divergence = finalDivergence(state.view);
       if (divergence !== null) this.reportDivergence(topicPartition, divergence, now, "final");
@@ -151,7 +157,14 @@ export class ReplicationCheckers {
   private partition(topicPartition: string): PartitionState {
     let state = this.partitions.get(topicPartition);
     if (state === undefined) {
-      state = { view: new PartitionView(topicPartition), strongIsr: new StrongIsrTracker(), leaderAppends: new Map(), lastElection: null };
+      state = {
+        view: new PartitionView(topicPartition),
+        strongIsr: new StrongIsrTracker(),
+        leaderAppends: new Map(),
+        lastElection: null,
+        // A re-created topic's partition keeps the report of the deleted one (one per topic-partition and name).
+        divergenceReported: this.reported.has(`divergent-log|${topicPartition}`),
+      };
       this.partitions.set(topicPartition, state);
     }
     return state;
@@ -272,7 +285,7 @@ export class ReplicationCheckers {
   }
 
   private checkStrongIsr(state: PartitionState, time: number): void {
-    if (this.reported.has(`divergent-log|${state.view.topicPartition}`)) return;
+    if (state.divergenceReported) return;
     const divergence = state.strongIsr.check(state.view);
     if (divergence !== null) this.reportDivergence(state.view.topicPartition, divergence, time, "online");
   }
@@ -291,6 +304,11 @@ export class ReplicationCheckers {
     if (this.reported.has(key)) return;
     this.reported.add(key);
     this.violations.push(violation);
+    if (this.fresh === NONE) this.fresh = [];
     this.fresh.push(violation);
+    if (violation.name === "divergent-log") {
+      const state = this.partitions.get(scope);
+      if (state !== undefined) state.divergenceReported = true;
+    }
   }
 }
