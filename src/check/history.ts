@@ -92,7 +92,8 @@ export class LostWriteChecker {
       if (!logs.has(write.topicPartition)) logs.set(write.topicPartition, committedLog(write.topicPartition));
       const log = logs.get(write.topicPartition) ?? null;
       if (log !== null && write.offset >= 0 && write.offset < log.logStartOffset) continue;
-      if (log !== null && log.values.has(write.value)) continue;
+      // Where it was acknowledged first (no set needed), then anywhere in the committed log.
+      if (log !== null && (log.valueAt(write.offset) === write.value || log.values.has(write.value))) continue;
       const recordsNow = log === null || write.offset < 0 ? [] : log.recordsAt(write.offset);
       found.push({
         name: "lost-write",

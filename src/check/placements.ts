@@ -41,10 +41,8 @@ export class Placements {
   private scan(log: CommittedLog): void {
     for (let offset = log.logStartOffset; offset < log.highWatermark; offset++) {
       // Exactly one distinct value at the offset (none, or replicas disagreeing: not placed).
-      const records = log.recordsAt(offset);
-      if (records.length === 0) continue;
-      const value = records[0].value;
-      if (value === null || records.some((record) => record.value !== value)) continue;
+      const value = log.valueAt(offset);
+      if (value === undefined || value === null) continue;
       let placements = this.byValue.get(value);
       if (placements === undefined) {
         placements = [];

@@ -31,6 +31,12 @@ interface PartitionState {
   leaderAppends: Map<number, LeaderAppend>;
   /** The controller's latest leader-elected for this partition (evidence for hwm-regression). */
   lastElection: ElectionInfo | null;
+  /**
+   * Something the StrongIsr check reads (a role, an ISR, a HW, a cut log) changed without a check since the
+   * last one. While false, an append at or above the HW of the last check cannot reveal a divergence (the
+   * check compares only offsets below the HW), so appends skip the check until then.
+   */
+  strongIsrPending: boolean;
   /** divergent-log was reported for this topic-partition (`reported` as a field: checked after every append). */
   divergenceReported: boolean;
 }
@@ -96,9 +102,12 @@ export class ReplicationCheckers {
       case "log-loaded":
         if (Array.isArray(event.batches)) this.onLoaded(this.partition(topicPartition), event);
         break;
-      case "log-retention-delete":
-        this.partition(topicPartition).view.replica(event.node).advanceLogStart(Number(event.logStartOffset));
+      case "log-retention-delete": {
+        const state = this.partition(topicPartition);
+        state.view.replica(event.node).advanceLogStart(Number(event.logStartOffset));
+        state.strongIsrPending = true;
         break;
+      }
       case "log-delete":
         this.onDelete(topicPartition, event.node);
         break;
@@ -113,9 +122,12 @@ export class ReplicationCheckers {
       case "become-leader":
         this.onBecomeLeader(this.partition(topicPartition), event);
         break;
-      case "become-follower":
-        this.partition(topicPartition).view.becomeFollower(event.node, Number(event.leaderEpoch), Number(event.highWatermark), event.t);
+      case "become-follower": {
+        const state = this.partition(topicPartition);
+        state.view.becomeFollower(event.node, Number(event.leaderEpoch), Number(event.highWatermark), event.t);
+        state.strongIsrPending = true;
         break;
+      }
       case "isr-shrink":
       case "isr-expand":
         this.onIsrChange(this.partition(topicPartition), event);
@@ -162,6 +174,7 @@ export class ReplicationCheckers {
         strongIsr: new StrongIsrTracker(),
         leaderAppends: new Map(),
         lastElection: null,
+        strongIsrPending: true,
         // A re-created topic's partition keeps the report of the deleted one (one per topic-partition and name).
         divergenceReported: this.reported.has(`divergent-log|${topicPartition}`),
       };
@@ -172,7 +185,10 @@ export class ReplicationCheckers {
 
   private onHostChange(node: string): void {
     // Down: its role is stale (the disk, and so the mirror, keeps the log). Started: no role until told one.
-    for (const state of this.partitions.values()) state.view.roles.delete(node);
+    for (const state of this.partitions.values()) {
+      state.view.roles.delete(node);
+      state.strongIsrPending = true;
+    }
   }
 
   private onAppend(state: PartitionState, event: TraceEvent): void {
@@ -183,7 +199,8 @@ export class ReplicationCheckers {
     if (offsets.length > 0 && offsets[0] < mirror.logEndOffset) this.cut(state, event.node, offsets[0]);
     mirror.append(offsets, values, epoch, event.t);
     if (event.asLeader === true && epoch >= 0 && offsets.length > 0) this.checkTwoLeaders(state, event, epoch, offsets[0], values[0] ?? null);
-    this.checkStrongIsr(state, event.t);
+    // Records at or above the HW are not compared (a leader's appends always are): check only when it can find something.
+    if (state.strongIsrPending || (offsets.length > 0 && offsets[0] < state.strongIsr.checkedHighWatermark)) this.checkStrongIsr(state, event.t);
   }
 
   private onTruncate(state: PartitionState, event: TraceEvent): void {
@@ -192,6 +209,7 @@ export class ReplicationCheckers {
     if (event.fully === true) mirror.startAt(offset);
     else mirror.truncateTo(offset);
     this.cut(state, event.node, offset);
+    state.strongIsrPending = true;
   }
 
   private onRecovery(state: PartitionState, event: TraceEvent): void {
@@ -200,6 +218,7 @@ export class ReplicationCheckers {
     mirror.truncateTo(logEndOffset);
     if (typeof event.logStartOffset === "number") mirror.advanceLogStart(event.logStartOffset);
     this.cut(state, event.node, logEndOffset);
+    state.strongIsrPending = true;
   }
 
   /**
@@ -211,6 +230,7 @@ export class ReplicationCheckers {
     const batches = event.batches as LogLoadedBatch[];
     const changed = mirror.reload(Number(event.logStartOffset), Number(event.logEndOffset), batches, event.t);
     if (changed >= 0) this.cut(state, event.node, changed);
+    state.strongIsrPending = true;
   }
 
   private onDelete(topicPartition: string, node: string): void {
@@ -218,6 +238,7 @@ export class ReplicationCheckers {
     state.view.replicas.delete(node);
     state.view.roles.delete(node);
     state.strongIsr.onDelete(node);
+    state.strongIsrPending = true;
     // Every replica gone (topic deletion): a re-created topic starts afresh at leader epoch 0.
     if (state.view.isEmpty()) this.partitions.delete(topicPartition);
   }
@@ -253,6 +274,7 @@ export class ReplicationCheckers {
     if (role === undefined || role.leaderEpoch !== Number(event.leaderEpoch)) return;
     if (role.role === "follower" || event.role !== "leader") {
       role.highWatermark = highWatermark;
+      state.strongIsrPending = true;
       return;
     }
     const decreased = leaderHwmDecreased(view, event.node, role, highWatermark, event.t);
@@ -287,6 +309,7 @@ export class ReplicationCheckers {
   private checkStrongIsr(state: PartitionState, time: number): void {
     if (state.divergenceReported) return;
     const divergence = state.strongIsr.check(state.view);
+    state.strongIsrPending = false;
     if (divergence !== null) this.reportDivergence(state.view.topicPartition, divergence, time, "online");
   }
 

@@ -16,6 +16,7 @@ import { REPLICATION_KINDS, ReplicationCheckers } from "../check/replication.ts"
 import { HISTORY_KINDS, HistoryCheckers } from "../check/history.ts";
 import { GROUP_KINDS, GroupCheckers } from "../check/groups.ts";
 import { TRANSACTION_KINDS, TransactionCheckers } from "../check/transactions.ts";
+import type { CommittedLog } from "../check/committed-log.ts";
 import type { Violation } from "../check/violation.ts";
 import type { EventTarget } from "../sim/kernel.ts";
 import type { TraceEvent } from "../sim/trace.ts";
@@ -85,7 +86,14 @@ export class OnlineCheckers implements EventTarget {
     if (this.built.brokers.length === 0) return;
     const now = this.built.world.now;
     for (const violation of this.replication.finish(now)) this.record(violation);
-    const committed = (tp: string) => this.replication.committedLog(tp);
+    // Each partition's committed log once: the history, group and transaction checks all read them, and nothing
+    // changes between them.
+    const logs = new Map<string, CommittedLog | null>();
+    const committed = (tp: string): CommittedLog | null => {
+      let log = logs.get(tp);
+      if (log === undefined) logs.set(tp, (log = this.replication.committedLog(tp)));
+      return log;
+    };
     for (const violation of this.history.check(committed, now, this.replication.topicPartitions())) this.record(violation);
     for (const violation of this.groups.check(committed, now)) this.record(violation);
     for (const violation of this.transactions.check(now, this.groups.history, committed, this.replication.topicPartitions())) this.record(violation);

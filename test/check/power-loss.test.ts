@@ -135,7 +135,7 @@ describe("ReplicaMirror.reload", () => {
     const m = mirror();
     const before = m.at(1);
     expect(m.reload(0, 3, [[1, [0, 1, 2], ["a0", "a1", "a2"], 2]], 999)).to.equal(-1);
-    expect(m.at(1)).to.equal(before);
+    expect(m.at(1)).to.deep.equal(before);
     expect(m.at(2)?.appendedAt).to.equal(100);
   });
 
