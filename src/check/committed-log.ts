@@ -4,10 +4,13 @@
  * (every replica down, or no leader elected): the union of the replicas' records below the committed offset (the
  * highest HW a leader exposed), because a record still on some replica's disk is not known to be lost; a future
  * election decides, and the run's settle phase normally elects a leader first.
+ *
+ * It reads the mirrors in place (nothing is copied); `values`, the set of every committed value, is built on
+ * first use only: the checks ask `valueAt` first.
  */
 
 import type { PartitionView } from "./partition-view.ts";
-import type { MirrorRecord } from "./replica-mirror.ts";
+import type { MirrorRecord, ReplicaMirror } from "./replica-mirror.ts";
 
 export interface CommittedLog {
   topicPartition: string;
@@ -20,8 +23,13 @@ export interface CommittedLog {
   logStartOffset: number;
   /** The committed records at an offset: one from the leader, or each distinct one held by a replica. */
   recordsAt(offset: number): MirrorRecord[];
-  /** Every committed value. */
-  values: Set<string | null>;
+  /**
+   * The one value committed at an offset, without allocating: undefined when no record is committed there or
+   * the replicas hold different values (records that differ only in their leader epoch share a value).
+   */
+  valueAt(offset: number): string | null | undefined;
+  /** Every committed value (built on first use). */
+  readonly values: Set<string | null>;
 }
 
 export function committedLog(view: PartitionView): CommittedLog {
@@ -30,22 +38,26 @@ export function committedLog(view: PartitionView): CommittedLog {
   const leaderLog = acting === null ? undefined : view.replicas.get(acting.node);
   if (acting !== null && leaderLog !== undefined) {
     const highWatermark = Math.min(acting.role.highWatermark, leaderLog.logEndOffset);
-    const values = new Set<string | null>();
-    for (let offset = leaderLog.logStartOffset; offset < highWatermark; offset++) {
-      const record = leaderLog.at(offset);
-      if (record !== undefined) values.add(record.value);
-    }
+    const logStartOffset = leaderLog.logStartOffset;
+    let values: Set<string | null> | null = null;
     return {
       topicPartition,
       source: "leader",
       leader: acting.node,
       highWatermark,
-      logStartOffset: leaderLog.logStartOffset,
+      logStartOffset,
       recordsAt: (offset) => {
         const record = offset < highWatermark ? leaderLog.at(offset) : undefined;
         return record === undefined ? [] : [record];
       },
-      values,
+      valueAt: (offset) => (offset < highWatermark && leaderLog.knows(offset) ? leaderLog.valueAt(offset) : undefined),
+      get values() {
+        if (values === null) {
+          values = new Set<string | null>();
+          for (let offset = logStartOffset; offset < highWatermark; offset++) if (leaderLog.knows(offset)) values.add(leaderLog.valueAt(offset));
+        }
+        return values;
+      },
     };
   }
   const highWatermark = view.committed?.offset ?? 0;
@@ -59,7 +71,33 @@ export function committedLog(view: PartitionView): CommittedLog {
     }
     return found;
   };
-  const values = new Set<string | null>();
-  for (let offset = 0; offset < highWatermark; offset++) for (const record of recordsAt(offset)) values.add(record.value);
-  return { topicPartition, source: "replicas", leader: null, highWatermark, logStartOffset: 0, recordsAt, values };
+  const valueAt = (offset: number): string | null | undefined => {
+    if (offset >= highWatermark) return undefined;
+    let holder: ReplicaMirror | null = null;
+    for (const replica of replicas) {
+      if (!replica.knows(offset)) continue;
+      if (holder === null) holder = replica;
+      else if (replica.valueAt(offset) !== holder.valueAt(offset)) return undefined;
+    }
+    return holder === null ? undefined : holder.valueAt(offset);
+  };
+  let values: Set<string | null> | null = null;
+  return {
+    topicPartition,
+    source: "replicas",
+    leader: null,
+    highWatermark,
+    logStartOffset: 0,
+    recordsAt,
+    valueAt,
+    get values() {
+      if (values === null) {
+        values = new Set<string | null>();
+        for (let offset = 0; offset < highWatermark; offset++) {
+          for (const replica of replicas) if (replica.knows(offset)) values.add(replica.valueAt(offset));
+        }
+      }
+      return values;
+    },
+  };
 }

@@ -9,7 +9,7 @@
  */
 
 import type { PartitionView } from "./partition-view.ts";
-import type { MirrorRecord } from "./replica-mirror.ts";
+import type { MirrorRecord, ReplicaMirror } from "./replica-mirror.ts";
 
 export interface Divergence {
   offset: number;
@@ -29,6 +29,8 @@ export class StrongIsrTracker {
   /** `${node}|${leaderEpoch}` of the acting leader the pointers were verified against. */
   private leaderNode = "";
   private leaderEpoch = -1;
+  /** The acting leader's HW at the last check (-Infinity: there was no acting leader). */
+  checkedHighWatermark = -Infinity;
 
   /** `node`'s log was cut at `offset` (truncation, recovery, an overwrite): nothing at or above it is verified. */
   onTruncate(node: string, offset: number, leader: string | null): void {
@@ -47,6 +49,7 @@ export class StrongIsrTracker {
   /** Checks the partition's acting leader against its ISR; returns the first divergence found, if any. */
   check(view: PartitionView): Divergence | null {
     const acting = view.actingLeader();
+    this.checkedHighWatermark = acting === null ? -Infinity : acting.role.highWatermark;
     if (acting === null) return null;
     if (acting.node !== this.leaderNode || acting.role.leaderEpoch !== this.leaderEpoch) {
       this.verified.clear();
@@ -63,15 +66,13 @@ export class StrongIsrTracker {
       const end = Math.min(highWatermark, leaderLog.logEndOffset, memberLog.logEndOffset);
       const start = Math.max(this.verified.get(member) ?? 0, leaderLog.logStartOffset, memberLog.logStartOffset);
       for (let offset = start; offset < end; offset++) {
-        const referenceRecord = leaderLog.at(offset);
-        const otherRecord = memberLog.at(offset);
-        if (referenceRecord === undefined || otherRecord === undefined || referenceRecord.id === otherRecord.id) continue;
+        if (!leaderLog.knows(offset) || !memberLog.knows(offset) || leaderLog.sameRecord(offset, memberLog)) continue;
         return {
           offset,
           reference: acting.node,
           other: member,
-          referenceRecord,
-          otherRecord,
+          referenceRecord: leaderLog.at(offset)!,
+          otherRecord: memberLog.at(offset)!,
           leader: acting.node,
           leaderEpoch: acting.role.leaderEpoch,
           highWatermark,
@@ -88,24 +89,25 @@ export function finalDivergence(view: PartitionView): Divergence | null {
   const acting = view.actingLeader();
   if (acting === null) return null;
   const highWatermark = acting.role.highWatermark;
-  // The leader's record is the reference where it holds one.
+  // The leader's record is the reference where it holds one (the leader first, the others in their order).
   const replicas = [...view.replicas.values()].sort((a, b) => Number(b.node === acting.node) - Number(a.node === acting.node));
-  for (let offset = 0; offset < highWatermark; offset++) {
-    let reference: MirrorRecord | undefined;
-    let referenceNode = "";
-    for (const replica of replicas) {
-      const record = replica.at(offset);
-      if (record === undefined) continue;
-      if (reference === undefined) {
-        reference = record;
-        referenceNode = replica.node;
-      } else if (record.id !== reference.id) {
+  // Offsets no replica holds cannot disagree: start at the lowest log start.
+  let from = highWatermark;
+  for (const replica of replicas) from = Math.min(from, replica.logStartOffset);
+  for (let offset = Math.max(0, from); offset < highWatermark; offset++) {
+    let reference: ReplicaMirror | null = null;
+    for (let i = 0; i < replicas.length; i++) {
+      const replica = replicas[i];
+      if (!replica.knows(offset)) continue;
+      if (reference === null) {
+        reference = replica;
+      } else if (!replica.sameRecord(offset, reference)) {
         return {
           offset,
-          reference: referenceNode,
+          reference: reference.node,
           other: replica.node,
-          referenceRecord: reference,
-          otherRecord: record,
+          referenceRecord: reference.at(offset)!,
+          otherRecord: replica.at(offset)!,
           leader: acting.node,
           leaderEpoch: acting.role.leaderEpoch,
           highWatermark,

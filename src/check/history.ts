@@ -92,7 +92,8 @@ export class LostWriteChecker {
       if (!logs.has(write.topicPartition)) logs.set(write.topicPartition, committedLog(write.topicPartition));
       const log = logs.get(write.topicPartition) ?? null;
       if (log !== null && write.offset >= 0 && write.offset < log.logStartOffset) continue;
-      if (log !== null && log.values.has(write.value)) continue;
+      // Where it was acknowledged first (no set needed), then anywhere in the committed log.
+      if (log !== null && (log.valueAt(write.offset) === write.value || log.values.has(write.value))) continue;
       const recordsNow = log === null || write.offset < 0 ? [] : log.recordsAt(write.offset);
       found.push({
         name: "lost-write",
@@ -132,7 +133,7 @@ export class HistoryCheckers {
   }
 
   check(committedLog: (topicPartition: string) => CommittedLog | null, now: number, topicPartitions: readonly string[] = []): Violation[] {
-    const placements = new Placements(committedLog, [...this.history.topicPartitions(), ...topicPartitions]);
+    const placements = new Placements(committedLog, [...this.history.topicPartitions(), ...topicPartitions], this.history);
     return [
       ...this.lostWrites.check(committedLog, now),
       ...checkDuplicates(this.history, placements, now),

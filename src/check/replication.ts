@@ -31,7 +31,18 @@ interface PartitionState {
   leaderAppends: Map<number, LeaderAppend>;
   /** The controller's latest leader-elected for this partition (evidence for hwm-regression). */
   lastElection: ElectionInfo | null;
+  /**
+   * Something the StrongIsr check reads (a role, an ISR, a HW, a cut log) changed without a check since the
+   * last one. While false, an append at or above the HW of the last check cannot reveal a divergence (the
+   * check compares only offsets below the HW), so appends skip the check until then.
+   */
+  strongIsrPending: boolean;
+  /** divergent-log was reported for this topic-partition (`reported` as a field: checked after every append). */
+  divergenceReported: boolean;
 }
+
+/** The answer of an event that revealed nothing: one shared empty array, so the per-event path allocates none. */
+const NONE: Violation[] = [];
 
 const HOST_LIFECYCLE = new Set(["host-crash", "host-power-loss", "host-machine-crash", "host-shutdown", "host-start"]);
 
@@ -61,11 +72,12 @@ export class ReplicationCheckers {
   private readonly partitions = new Map<string, PartitionState>();
   private readonly reported = new Set<string>();
   private readonly controller = new ControllerChecker();
-  private fresh: Violation[] = [];
+  /** The violations the current event revealed: NONE (shared, never written) until one is reported. */
+  private fresh: Violation[] = NONE;
 
-  /** Called for every trace event; returns the violations this event revealed. */
+  /** Called for every trace event; returns the violations this event revealed (callers only read it). */
   observe(event: TraceEvent): Violation[] {
-    this.fresh = [];
+    this.fresh = NONE;
     if (HOST_LIFECYCLE.has(event.kind)) {
       this.onHostChange(event.node);
       return this.fresh;
@@ -90,9 +102,12 @@ export class ReplicationCheckers {
       case "log-loaded":
         if (Array.isArray(event.batches)) this.onLoaded(this.partition(topicPartition), event);
         break;
-      case "log-retention-delete":
-        this.partition(topicPartition).view.replica(event.node).advanceLogStart(Number(event.logStartOffset));
+      case "log-retention-delete": {
+        const state = this.partition(topicPartition);
+        state.view.replica(event.node).advanceLogStart(Number(event.logStartOffset));
+        state.strongIsrPending = true;
         break;
+      }
       case "log-delete":
         this.onDelete(topicPartition, event.node);
         break;
@@ -107,9 +122,12 @@ export class ReplicationCheckers {
       case "become-leader":
         this.onBecomeLeader(this.partition(topicPartition), event);
         break;
-      case "become-follower":
-        this.partition(topicPartition).view.becomeFollower(event.node, Number(event.leaderEpoch), Number(event.highWatermark), event.t);
+      case "become-follower": {
+        const state = this.partition(topicPartition);
+        state.view.becomeFollower(event.node, Number(event.leaderEpoch), Number(event.highWatermark), event.t);
+        state.strongIsrPending = true;
         break;
+      }
       case "isr-shrink":
       case "isr-expand":
         this.onIsrChange(this.partition(topicPartition), event);
@@ -123,7 +141,7 @@ export class ReplicationCheckers {
 
   /** End-of-run checks: replicas that disagree below the leader's HW. Returns the new violations. */
   finish(now: number): Violation[] {
-    this.fresh = [];
+    this.fresh = NONE;
     for (const [topicPartition, state] of this.partitions) {
       const divergence = finalDivergence(state.view);
       if (divergence !== null) this.reportDivergence(topicPartition, divergence, now, "final");
@@ -151,7 +169,15 @@ export class ReplicationCheckers {
   private partition(topicPartition: string): PartitionState {
     let state = this.partitions.get(topicPartition);
     if (state === undefined) {
-      state = { view: new PartitionView(topicPartition), strongIsr: new StrongIsrTracker(), leaderAppends: new Map(), lastElection: null };
+      state = {
+        view: new PartitionView(topicPartition),
+        strongIsr: new StrongIsrTracker(),
+        leaderAppends: new Map(),
+        lastElection: null,
+        strongIsrPending: true,
+        // A re-created topic's partition keeps the report of the deleted one (one per topic-partition and name).
+        divergenceReported: this.reported.has(`divergent-log|${topicPartition}`),
+      };
       this.partitions.set(topicPartition, state);
     }
     return state;
@@ -159,7 +185,10 @@ export class ReplicationCheckers {
 
   private onHostChange(node: string): void {
     // Down: its role is stale (the disk, and so the mirror, keeps the log). Started: no role until told one.
-    for (const state of this.partitions.values()) state.view.roles.delete(node);
+    for (const state of this.partitions.values()) {
+      state.view.roles.delete(node);
+      state.strongIsrPending = true;
+    }
   }
 
   private onAppend(state: PartitionState, event: TraceEvent): void {
@@ -170,7 +199,8 @@ export class ReplicationCheckers {
     if (offsets.length > 0 && offsets[0] < mirror.logEndOffset) this.cut(state, event.node, offsets[0]);
     mirror.append(offsets, values, epoch, event.t);
     if (event.asLeader === true && epoch >= 0 && offsets.length > 0) this.checkTwoLeaders(state, event, epoch, offsets[0], values[0] ?? null);
-    this.checkStrongIsr(state, event.t);
+    // Records at or above the HW are not compared (a leader's appends always are): check only when it can find something.
+    if (state.strongIsrPending || (offsets.length > 0 && offsets[0] < state.strongIsr.checkedHighWatermark)) this.checkStrongIsr(state, event.t);
   }
 
   private onTruncate(state: PartitionState, event: TraceEvent): void {
@@ -179,6 +209,7 @@ export class ReplicationCheckers {
     if (event.fully === true) mirror.startAt(offset);
     else mirror.truncateTo(offset);
     this.cut(state, event.node, offset);
+    state.strongIsrPending = true;
   }
 
   private onRecovery(state: PartitionState, event: TraceEvent): void {
@@ -187,6 +218,7 @@ export class ReplicationCheckers {
     mirror.truncateTo(logEndOffset);
     if (typeof event.logStartOffset === "number") mirror.advanceLogStart(event.logStartOffset);
     this.cut(state, event.node, logEndOffset);
+    state.strongIsrPending = true;
   }
 
   /**
@@ -198,6 +230,7 @@ export class ReplicationCheckers {
     const batches = event.batches as LogLoadedBatch[];
     const changed = mirror.reload(Number(event.logStartOffset), Number(event.logEndOffset), batches, event.t);
     if (changed >= 0) this.cut(state, event.node, changed);
+    state.strongIsrPending = true;
   }
 
   private onDelete(topicPartition: string, node: string): void {
@@ -205,6 +238,7 @@ export class ReplicationCheckers {
     state.view.replicas.delete(node);
     state.view.roles.delete(node);
     state.strongIsr.onDelete(node);
+    state.strongIsrPending = true;
     // Every replica gone (topic deletion): a re-created topic starts afresh at leader epoch 0.
     if (state.view.isEmpty()) this.partitions.delete(topicPartition);
   }
@@ -240,6 +274,7 @@ export class ReplicationCheckers {
     if (role === undefined || role.leaderEpoch !== Number(event.leaderEpoch)) return;
     if (role.role === "follower" || event.role !== "leader") {
       role.highWatermark = highWatermark;
+      state.strongIsrPending = true;
       return;
     }
     const decreased = leaderHwmDecreased(view, event.node, role, highWatermark, event.t);
@@ -272,8 +307,9 @@ export class ReplicationCheckers {
   }
 
   private checkStrongIsr(state: PartitionState, time: number): void {
-    if (this.reported.has(`divergent-log|${state.view.topicPartition}`)) return;
+    if (state.divergenceReported) return;
     const divergence = state.strongIsr.check(state.view);
+    state.strongIsrPending = false;
     if (divergence !== null) this.reportDivergence(state.view.topicPartition, divergence, time, "online");
   }
 
@@ -291,6 +327,11 @@ export class ReplicationCheckers {
     if (this.reported.has(key)) return;
     this.reported.add(key);
     this.violations.push(violation);
+    if (this.fresh === NONE) this.fresh = [];
     this.fresh.push(violation);
+    if (violation.name === "divergent-log") {
+      const state = this.partitions.get(scope);
+      if (state !== undefined) state.divergenceReported = true;
+    }
   }
 }

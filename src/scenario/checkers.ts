@@ -16,8 +16,10 @@ import { REPLICATION_KINDS, ReplicationCheckers } from "../check/replication.ts"
 import { HISTORY_KINDS, HistoryCheckers } from "../check/history.ts";
 import { GROUP_KINDS, GroupCheckers } from "../check/groups.ts";
 import { TRANSACTION_KINDS, TransactionCheckers } from "../check/transactions.ts";
+import type { CommittedLog } from "../check/committed-log.ts";
 import type { Violation } from "../check/violation.ts";
 import type { EventTarget } from "../sim/kernel.ts";
+import type { TraceEvent } from "../sim/trace.ts";
 import { ms } from "../sim/time.ts";
 import type { ZkServer } from "../zk/server.ts";
 import type { BuiltWorld } from "./build.ts";
@@ -43,16 +45,33 @@ export class OnlineCheckers implements EventTarget {
   start(): void {
     if (this.built.brokers.length > 0) {
       // Only the kinds the checkers read: the run does not build event objects for the rest (sends, fetches…).
-      this.built.world.trace.observe(
-        (event) => {
-          this.history.observe(event);
-          for (const violation of this.replication.observe(event)) this.record(violation);
-          for (const violation of this.groups.observe(event)) this.record(violation);
-          const hang = this.transactions.observe(event);
-          if (hang !== null) this.record(hang);
-        },
-        [...HISTORY_KINDS, ...REPLICATION_KINDS, ...GROUP_KINDS, ...TRANSACTION_KINDS],
-      );
+      // Routed by kind: each event goes only to the checkers that read its kind, in the fixed order history,
+      // replication, groups, transactions (the order their violations are recorded in).
+      const routes = new Map<string, ((event: TraceEvent) => void)[]>();
+      const route = (kinds: readonly string[], observer: (event: TraceEvent) => void): void => {
+        for (const kind of kinds) {
+          let observers = routes.get(kind);
+          if (observers === undefined) routes.set(kind, (observers = []));
+          if (!observers.includes(observer)) observers.push(observer);
+        }
+      };
+      route(HISTORY_KINDS, (event) => this.history.observe(event));
+      route(REPLICATION_KINDS, (event) => {
+        const found = this.replication.observe(event);
+        for (let i = 0; i < found.length; i++) this.record(found[i]);
+      });
+      route(GROUP_KINDS, (event) => {
+        const found = this.groups.observe(event);
+        for (let i = 0; i < found.length; i++) this.record(found[i]);
+      });
+      route(TRANSACTION_KINDS, (event) => {
+        const hang = this.transactions.observe(event);
+        if (hang !== null) this.record(hang);
+      });
+      this.built.world.trace.observe((event) => {
+        const observers = routes.get(event.kind)!;
+        for (let i = 0; i < observers.length; i++) observers[i](event);
+      }, routes.keys());
     }
     if (this.built.zkServers.length > 0) this.built.world.kernel.after(ms(this.intervalMs), this, EVENT_CHECK);
   }
@@ -67,7 +86,14 @@ export class OnlineCheckers implements EventTarget {
     if (this.built.brokers.length === 0) return;
     const now = this.built.world.now;
     for (const violation of this.replication.finish(now)) this.record(violation);
-    const committed = (tp: string) => this.replication.committedLog(tp);
+    // Each partition's committed log once: the history, group and transaction checks all read them, and nothing
+    // changes between them.
+    const logs = new Map<string, CommittedLog | null>();
+    const committed = (tp: string): CommittedLog | null => {
+      let log = logs.get(tp);
+      if (log === undefined) logs.set(tp, (log = this.replication.committedLog(tp)));
+      return log;
+    };
     for (const violation of this.history.check(committed, now, this.replication.topicPartitions())) this.record(violation);
     for (const violation of this.groups.check(committed, now)) this.record(violation);
     for (const violation of this.transactions.check(now, this.groups.history, committed, this.replication.topicPartitions())) this.record(violation);
