@@ -5,15 +5,17 @@
  * the file system's journal has not committed that truncation yet.
  * Operating-system writeback and journal commits are applied lazily by the disk (materializeWriteback,
  * materializeJournal) before anything that depends on the durable view.
- * The page cache is stored by column (data, size, write time, damage: one array each), not as one Chunk object
- * per write: a broker's segment files hold every record batch for the whole run, and per-write objects made
- * every young-generation collection copy them. Chunk objects are built only for a reader that asks (read()).
+ * The page cache is stored by column (data in an array; size, write time and damage in typed arrays, column.ts),
+ * not as one Chunk object per write: a broker's segment files hold every record batch for the whole run, and
+ * per-write objects made every young-generation collection copy them. Chunk objects are built only for a
+ * reader that asks (read(), the durable view).
  */
 
 import { assert } from "../sim/assert.ts";
 import type { Rng } from "../sim/rng.ts";
 import type { Micros } from "../sim/time.ts";
 import type { Chunk, Damage } from "./chunk.ts";
+import { Float64Column, Uint8Column } from "./column.ts";
 
 /**
  * A truncation below the synced length that the journal has not committed: the durable chunks it cut off.
@@ -27,6 +29,11 @@ export interface PendingTruncation {
 }
 
 const NO_TRUNCATIONS: readonly PendingTruncation[] = Object.freeze([]);
+
+/** Damage codes of the damage column. */
+const DAMAGES: readonly Damage[] = ["none", "torn", "flipped"];
+const TORN = 1;
+const FLIPPED = 2;
 
 /** An fsync in flight on a file: `count` chunks to make durable, clamped by later truncations. */
 export interface FsyncTarget {
@@ -48,11 +55,11 @@ export class DiskFile {
   /** Per chunk of the page-cache view, in write order: what was written (e.g. a record batch). */
   private readonly data: unknown[] = [];
   /** Per chunk: its size in bytes (halved when a power loss tore it). */
-  private readonly sizes: number[] = [];
+  private readonly sizes = new Float64Column();
   /** Per chunk: the virtual time of its write; non-decreasing. */
-  private readonly writtenAt: Micros[] = [];
-  /** Per chunk: what a CRC check over its bytes would find. */
-  private readonly damages: Damage[] = [];
+  private readonly writtenAt = new Float64Column();
+  /** Per chunk: what a CRC check over its bytes would find, as an index into DAMAGES. */
+  private readonly damages = new Uint8Column();
   /** Sum of sizeBytes over the chunks. */
   bytes = 0;
   /** chunks[0..syncedLen) are durable. */
@@ -77,20 +84,20 @@ export class DiskFile {
   }
 
   sizeAt(index: number): number {
-    return this.sizes[index];
+    return this.sizes.at(index);
   }
 
   damageAt(index: number): Damage {
-    return this.damages[index];
+    return DAMAGES[this.damages.at(index)];
   }
 
   writtenAtUsAt(index: number): Micros {
-    return this.writtenAt[index];
+    return this.writtenAt.at(index);
   }
 
   /** Chunk `index` as an object (a copy: for readers that want one). */
   chunk(index: number): Chunk {
-    return { data: this.data[index], sizeBytes: this.sizes[index], writtenAtUs: this.writtenAt[index], damage: this.damages[index] };
+    return { data: this.data[index], sizeBytes: this.sizes.at(index), writtenAtUs: this.writtenAt.at(index), damage: this.damageAt(index) };
   }
 
   /** Chunks [from, to) as objects. */
@@ -104,13 +111,13 @@ export class DiskFile {
     this.data.push(data);
     this.sizes.push(sizeBytes);
     this.writtenAt.push(writtenAtUs);
-    this.damages.push(damage);
+    this.damages.push(DAMAGES.indexOf(damage));
     this.bytes += sizeBytes;
   }
 
   /** A silent bit-flip of chunk `index` (in the cache, and on the medium when synced). */
   flip(index: number): void {
-    this.damages[index] = "flipped";
+    this.damages.set(index, FLIPPED);
   }
 
   /**
@@ -122,8 +129,8 @@ export class DiskFile {
     const count = this.data.length;
     let synced = this.syncedLen;
     let syncedBytes = this.syncedBytes;
-    while (synced < count && this.writtenAt[synced] <= cutoffUs) {
-      syncedBytes += this.sizes[synced];
+    while (synced < count && this.writtenAt.at(synced) <= cutoffUs) {
+      syncedBytes += this.sizes.at(synced);
       synced++;
     }
     if (synced === this.syncedLen) return;
@@ -153,7 +160,7 @@ export class DiskFile {
   /** An fsync completed: chunks[0..count) are durable, and so is the file's current size. */
   makeDurable(count: number): void {
     assert(count >= 0 && count <= this.data.length, "fsync count beyond the end of the file");
-    for (let i = this.syncedLen; i < count; i++) this.syncedBytes += this.sizes[i];
+    for (let i = this.syncedLen; i < count; i++) this.syncedBytes += this.sizes.at(i);
     if (count > this.syncedLen) this.syncedLen = count;
     this.pendingTruncations = NO_TRUNCATIONS;
   }
@@ -174,7 +181,7 @@ export class DiskFile {
       this.syncedLen = count;
     }
     let freed = 0;
-    for (let i = count; i < length; i++) freed += this.sizes[i];
+    for (let i = count; i < length; i++) freed += this.sizes.at(i);
     this.setLength(count);
     this.bytes -= freed;
     if (this.syncedLen === count) this.syncedBytes = this.bytes;
@@ -216,20 +223,20 @@ export class DiskFile {
     this.setLength(length);
     if (torn) {
       // Half-written: the chunk keeps half its bytes and fails its CRC.
-      this.damages[length - 1] = "torn";
-      this.sizes[length - 1] = Math.floor(this.sizes[length - 1] / 2);
+      this.damages.set(length - 1, TORN);
+      this.sizes.set(length - 1, Math.floor(this.sizes.at(length - 1) / 2));
     }
     let bytes = this.syncedBytes;
-    for (let i = this.syncedLen; i < length; i++) bytes += this.sizes[i];
+    for (let i = this.syncedLen; i < length; i++) bytes += this.sizes.at(i);
     this.resetSynced(bytes);
     return { keptChunks: kept, lostChunks: unsynced - kept, torn, restoredChunks: 0 };
   }
 
   private setLength(count: number): void {
     this.data.length = count;
-    this.sizes.length = count;
-    this.writtenAt.length = count;
-    this.damages.length = count;
+    this.sizes.truncate(count);
+    this.writtenAt.truncate(count);
+    this.damages.truncate(count);
   }
 
   private resetSynced(bytes: number): void {

@@ -8,6 +8,7 @@
  */
 
 import type { Damage, Disk, DiskError, IoContext, PageCacheView } from "../../disk/disk.ts";
+import { Float64Column } from "../../disk/column.ts";
 import { assert } from "../../sim/assert.ts";
 import type { LogConfig } from "./config.ts";
 import { OFFSET_INDEX_ENTRY_BYTES, OffsetIndex, TIME_INDEX_ENTRY_BYTES, TimeIndex } from "./indexes.ts";
@@ -81,13 +82,11 @@ export class LogSegment {
   private rollingBasedTimestamp: number | null = null;
   private bytesSinceLastIndexEntry = 0;
   /**
-   * Per batch (chunk) of the file: its last offset and its byte position, for [0, batchCount). A lookup
-   * structure of the simulator, not of Kafka: translateOffset binary-searches it instead of scanning the file
-   * from the sparse index entry, with the same answer (the offset index still decides rolls, as in Kafka).
-   * Plain number arrays: no object per batch.
+   * Per batch (chunk) of the file, for [0, batchCount): its last offset. A lookup structure of the simulator, not
+   * of Kafka: translateOffset binary-searches it instead of scanning the file from the sparse index entry, with
+   * the same answer (the offset index still decides rolls, as in Kafka). A typed column: no object per batch.
    */
-  private readonly batchLastOffsets: number[] = [];
-  private readonly batchPositions: number[] = [];
+  private readonly batchLastOffsets = new Float64Column();
 
   private constructor(
     private readonly disk: Disk,
@@ -237,16 +236,16 @@ export class LogSegment {
     this.timeIndex.truncateTo(offset);
     this.bytesSinceLastIndexEntry = 0;
     if (chunk < 0) return { removed: null, bytesTruncated: 0 };
-    const removed = this.pageCache().dataAt(chunk) as RecordBatch;
+    const file = this.pageCache();
+    const removed = file.dataAt(chunk) as RecordBatch;
+    let bytesTruncated = 0;
+    for (let index = chunk; index < this.batchCount; index++) bytesTruncated += file.sizeAt(index);
     const error = this.disk.truncate(this.fileName, chunk);
     if (error !== null) return error;
-    const bytePosition = this.batchPositions[chunk];
-    const bytesTruncated = this.sizeBytes - bytePosition;
-    this.sizeBytes = bytePosition;
+    this.sizeBytes -= bytesTruncated;
     this.batchCount = chunk;
-    this.batchLastOffsets.length = chunk;
-    this.batchPositions.length = chunk;
-    this.nextOffset = chunk === 0 ? this.baseOffset : this.batchLastOffsets[chunk - 1] + 1;
+    this.batchLastOffsets.truncate(chunk);
+    this.nextOffset = chunk === 0 ? this.baseOffset : this.batchLastOffsets.at(chunk - 1) + 1;
     this.lastModifiedMs = nowMs;
     this.generation++;
     if (this.batchCount === 0) {
@@ -303,10 +302,10 @@ export class LogSegment {
     let hi = this.batchCount - 1;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (lastOffsets[mid] >= offset) hi = mid;
+      if (lastOffsets.at(mid) >= offset) hi = mid;
       else lo = mid + 1;
     }
-    return lastOffsets[lo] >= offset ? lo : -1;
+    return lastOffsets.at(lo) >= offset ? lo : -1;
   }
 
   /** The file as the page cache holds it (not a copy: use at once, keep nothing). */
@@ -330,7 +329,6 @@ export class LogSegment {
     }
     this.bytesSinceLastIndexEntry += sizeBytes;
     this.batchLastOffsets.push(lastOffset(batch));
-    this.batchPositions.push(this.sizeBytes);
     this.sizeBytes += sizeBytes;
     this.batchCount++;
     this.nextOffset = nextOffset(batch);
