@@ -4,7 +4,9 @@
  * and creation time (for segment.ms). Reads go through the disk (the page cache), so a bit-flipped batch is
  * seen; recovery validates each batch (the chunk's CRC) and truncates at the first invalid one. Simplifications:
  * the index files are not modelled (rebuilt on load), segment.jitter.ms is 0, the transaction index is absent,
- * and a segment's mtime is the virtual time of its last write.
+ * and a segment's mtime is the virtual time of its last write. Beside Kafka's indexes the segment keeps every
+ * batch's last offset in a typed column, so that a read finds its first batch by binary search (the batch
+ * Kafka's index lookup plus file scan finds) and reads the page cache in place (Disk.pageCache).
  */
 
 import type { Damage, Disk, DiskError, IoContext, PageCacheView } from "../../disk/disk.ts";
