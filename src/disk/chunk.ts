@@ -9,7 +9,7 @@ import type { Micros } from "../sim/time.ts";
 /** "torn": half-written by a power loss mid-write; "flipped": a silent bit-flip on the medium. */
 export type Damage = "none" | "torn" | "flipped";
 
-/** One write. Immutable: damage replaces the chunk object by a damaged copy. */
+/** One write, as a reader sees it (a DiskFile stores its chunks by column and builds these on read). */
 export interface Chunk {
   readonly data: unknown;
   readonly sizeBytes: number;
@@ -24,8 +24,4 @@ export type DiskError = "EIO" | "ENOSPC" | "ENOENT";
 /** False when reading the chunk would fail its CRC check (torn or flipped). */
 export function valid(chunk: Chunk): boolean {
   return chunk.damage === "none";
-}
-
-export function damaged(chunk: Chunk, damage: Damage, sizeBytes = chunk.sizeBytes): Chunk {
-  return { data: chunk.data, sizeBytes, writtenAtUs: chunk.writtenAtUs, damage };
 }

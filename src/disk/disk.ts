@@ -15,8 +15,9 @@ import { assert } from "../sim/assert.ts";
 import type { HostDisk } from "../sim/host.ts";
 import type { EventTarget, Kernel } from "../sim/kernel.ts";
 import type { Rng } from "../sim/rng.ts";
+import type { Micros } from "../sim/time.ts";
 import type { World } from "../sim/world.ts";
-import { damaged, type Chunk, type DiskError } from "./chunk.ts";
+import type { Chunk, Damage, DiskError } from "./chunk.ts";
 import { DEFAULT_DISK_CONFIG, type DiskConfig, type DiskFaults } from "./config.ts";
 import { DiskFile, type FsyncTarget } from "./file.ts";
 
@@ -24,6 +25,15 @@ export { valid, type Chunk, type Damage, type DiskError } from "./chunk.ts";
 export { DEFAULT_DISK_CONFIG, type DiskConfig, type DiskFaults } from "./config.ts";
 
 export type ReadResult = { error: null; chunks: readonly Chunk[] } | { error: DiskError };
+
+/** A file's page cache read in place: chunk `index`'s fields, for index in [0, count). */
+export interface PageCacheView {
+  readonly count: number;
+  dataAt(index: number): unknown;
+  sizeAt(index: number): number;
+  damageAt(index: number): Damage;
+  writtenAtUsAt(index: number): Micros;
+}
 
 export type FsyncCallback = (error: DiskError | null) => void;
 
@@ -97,7 +107,7 @@ export class Disk implements HostDisk, EventTarget {
       file = new DiskFile();
       this.files.set(name, file);
     }
-    file.append({ data, sizeBytes, writtenAtUs: this.kernel.now, damage: "none" });
+    file.append(data, sizeBytes, this.kernel.now);
     this.used += sizeBytes;
     return null;
   }
@@ -165,18 +175,18 @@ export class Disk implements HostDisk, EventTarget {
   read(name: string, fromChunk = 0, toChunk?: number): ReadResult {
     const file = this.files.get(name);
     if (file === undefined) return { error: "ENOENT" };
-    const end = toChunk ?? file.chunks.length;
+    const end = toChunk ?? file.count;
     assert(Number.isInteger(fromChunk) && Number.isInteger(end), "read range must be whole chunk indexes");
-    assert(0 <= fromChunk && fromChunk <= end && end <= file.chunks.length, "read range outside the file");
-    return { error: null, chunks: file.chunks.slice(fromChunk, end) };
+    assert(0 <= fromChunk && fromChunk <= end && end <= file.count, "read range outside the file");
+    return { error: null, chunks: file.chunks(fromChunk, end) };
   }
 
   /**
-   * The page cache's chunks of `name` themselves, not a copy (null for a missing file): for a reader that
-   * looks at them at once and keeps nothing (the segment's offset lookups and reads, per fetch).
+   * The page cache of `name` itself, chunk by chunk without Chunk objects (null for a missing file): for a
+   * reader that looks at once and keeps nothing (a segment's reads, per fetch, and its scans).
    */
-  peek(name: string): readonly Chunk[] | null {
-    return this.files.get(name)?.chunks ?? null;
+  pageCache(name: string): PageCacheView | null {
+    return this.files.get(name) ?? null;
   }
 
   exists(name: string): boolean {
@@ -192,7 +202,7 @@ export class Disk implements HostDisk, EventTarget {
 
   /** Chunks in the page-cache view (0 for a missing file). */
   chunkCount(name: string): number {
-    return this.files.get(name)?.chunks.length ?? 0;
+    return this.files.get(name)?.count ?? 0;
   }
 
   /** Bytes in the page-cache view (0 for a missing file). */
@@ -219,7 +229,7 @@ export class Disk implements HostDisk, EventTarget {
     else if (this.faults.fsyncError) error = "EIO";
     const op: FsyncOp = {
       file,
-      count: file === null ? 0 : file.chunks.length,
+      count: file === null ? 0 : file.count,
       epoch: this.powerEpoch,
       truncationSeq: this.truncationSeq,
       error,
@@ -258,7 +268,7 @@ export class Disk implements HostDisk, EventTarget {
 
   /** Makes every file durable at once (tests, a clean operating-system shutdown). */
   syncAll(): void {
-    for (const file of this.files.values()) file.makeDurable(file.chunks.length);
+    for (const file of this.files.values()) file.makeDurable(file.count);
     this.committedTruncationSeq = this.truncationSeq;
   }
 
@@ -344,9 +354,9 @@ export class Disk implements HostDisk, EventTarget {
       if (candidates.length === 0) return null;
       target = rng.pick(candidates);
     }
-    const chunks = this.files.get(target)!.chunks;
-    const index = rng.int(0, chunks.length - 1);
-    chunks[index] = damaged(chunks[index], "flipped");
+    const file = this.files.get(target)!;
+    const index = rng.int(0, file.count - 1);
+    file.flip(index);
     const trace = this.world.trace;
     if (trace.on) trace.emit(this.hostName, "disk-corrupt", { file: target, chunk: index });
     return { file: target, chunk: index };

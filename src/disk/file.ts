@@ -1,16 +1,21 @@
 /**
- * One file of a virtual disk, seen twice: the page cache (`chunks`, what reads see) and the durable view
- * (what survives a power loss). The durable view is not a copy: it is chunks[0..syncedLen) followed by the
- * chunks of the pending truncations, the durable chunks the cache no longer holds because the file was
- * truncated below syncedLen and the file system's journal has not committed that truncation yet.
+ * One file of a virtual disk, seen twice: the page cache (what reads see) and the durable view (what survives a
+ * power loss). The durable view is not a copy: it is chunks[0..syncedLen) followed by the chunks of the pending
+ * truncations, the durable chunks the cache no longer holds because the file was truncated below syncedLen and
+ * the file system's journal has not committed that truncation yet.
  * Operating-system writeback and journal commits are applied lazily by the disk (materializeWriteback,
  * materializeJournal) before anything that depends on the durable view.
+ * The page cache is stored by column (data in an array; size, write time and damage in typed arrays, column.ts),
+ * not as one Chunk object per write: a broker's segment files hold every record batch for the whole run, and
+ * per-write objects made every young-generation collection copy them. Chunk objects are built only for a
+ * reader that asks (read(), the durable view).
  */
 
 import { assert } from "../sim/assert.ts";
 import type { Rng } from "../sim/rng.ts";
 import type { Micros } from "../sim/time.ts";
-import { damaged, type Chunk } from "./chunk.ts";
+import type { Chunk, Damage } from "./chunk.ts";
+import { Float64Column, Uint8Column } from "./column.ts";
 
 /**
  * A truncation below the synced length that the journal has not committed: the durable chunks it cut off.
@@ -24,6 +29,11 @@ export interface PendingTruncation {
 }
 
 const NO_TRUNCATIONS: readonly PendingTruncation[] = Object.freeze([]);
+
+/** Damage codes of the damage column. */
+const DAMAGES: readonly Damage[] = ["none", "torn", "flipped"];
+const TORN = 1;
+const FLIPPED = 2;
 
 /** An fsync in flight on a file: `count` chunks to make durable, clamped by later truncations. */
 export interface FsyncTarget {
@@ -42,9 +52,15 @@ export interface PowerLossOutcome {
 }
 
 export class DiskFile {
-  /** The page-cache view, in write order; writtenAtUs is non-decreasing. */
-  chunks: Chunk[] = [];
-  /** Sum of sizeBytes over chunks. */
+  /** Per chunk of the page-cache view, in write order: what was written (e.g. a record batch). */
+  private readonly data: unknown[] = [];
+  /** Per chunk: its size in bytes (halved when a power loss tore it). */
+  private readonly sizes = new Float64Column();
+  /** Per chunk: the virtual time of its write; non-decreasing. */
+  private readonly writtenAt = new Float64Column();
+  /** Per chunk: what a CRC check over its bytes would find, as an index into DAMAGES. */
+  private readonly damages = new Uint8Column();
+  /** Sum of sizeBytes over the chunks. */
   bytes = 0;
   /** chunks[0..syncedLen) are durable. */
   syncedLen = 0;
@@ -58,9 +74,50 @@ export class DiskFile {
   /** fsyncs in flight, so that a truncation can clamp what they will make durable. */
   readonly inFlight: FsyncTarget[] = [];
 
-  append(chunk: Chunk): void {
-    this.chunks.push(chunk);
-    this.bytes += chunk.sizeBytes;
+  /** Chunks in the page-cache view. */
+  get count(): number {
+    return this.data.length;
+  }
+
+  dataAt(index: number): unknown {
+    return this.data[index];
+  }
+
+  sizeAt(index: number): number {
+    return this.sizes.at(index);
+  }
+
+  damageAt(index: number): Damage {
+    return DAMAGES[this.damages.at(index)];
+  }
+
+  writtenAtUsAt(index: number): Micros {
+    return this.writtenAt.at(index);
+  }
+
+  /** Chunk `index` as an object (a copy: for readers that want one). */
+  chunk(index: number): Chunk {
+    return { data: this.data[index], sizeBytes: this.sizes.at(index), writtenAtUs: this.writtenAt.at(index), damage: this.damageAt(index) };
+  }
+
+  /** Chunks [from, to) as objects. */
+  chunks(from = 0, to = this.data.length): Chunk[] {
+    const chunks = new Array<Chunk>(to - from);
+    for (let i = from; i < to; i++) chunks[i - from] = this.chunk(i);
+    return chunks;
+  }
+
+  append(data: unknown, sizeBytes: number, writtenAtUs: Micros, damage: Damage = "none"): void {
+    this.data.push(data);
+    this.sizes.push(sizeBytes);
+    this.writtenAt.push(writtenAtUs);
+    this.damages.push(DAMAGES.indexOf(damage));
+    this.bytes += sizeBytes;
+  }
+
+  /** A silent bit-flip of chunk `index` (in the cache, and on the medium when synced). */
+  flip(index: number): void {
+    this.damages.set(index, FLIPPED);
   }
 
   /**
@@ -69,11 +126,11 @@ export class DiskFile {
    * (an earlier truncation), so the pending truncations go.
    */
   materializeWriteback(cutoffUs: Micros): void {
-    const chunks = this.chunks;
+    const count = this.data.length;
     let synced = this.syncedLen;
     let syncedBytes = this.syncedBytes;
-    while (synced < chunks.length && chunks[synced].writtenAtUs <= cutoffUs) {
-      syncedBytes += chunks[synced].sizeBytes;
+    while (synced < count && this.writtenAt.at(synced) <= cutoffUs) {
+      syncedBytes += this.sizes.at(synced);
       synced++;
     }
     if (synced === this.syncedLen) return;
@@ -102,8 +159,8 @@ export class DiskFile {
 
   /** An fsync completed: chunks[0..count) are durable, and so is the file's current size. */
   makeDurable(count: number): void {
-    assert(count >= 0 && count <= this.chunks.length, "fsync count beyond the end of the file");
-    for (let i = this.syncedLen; i < count; i++) this.syncedBytes += this.chunks[i].sizeBytes;
+    assert(count >= 0 && count <= this.data.length, "fsync count beyond the end of the file");
+    for (let i = this.syncedLen; i < count; i++) this.syncedBytes += this.sizes.at(i);
     if (count > this.syncedLen) this.syncedLen = count;
     this.pendingTruncations = NO_TRUNCATIONS;
   }
@@ -113,19 +170,19 @@ export class DiskFile {
    * the journal as truncation `seq` at `atUs`. Call materializeWriteback and materializeJournal first.
    */
   truncate(count: number, seq: number, atUs: Micros): number {
-    const chunks = this.chunks;
+    const length = this.data.length;
     assert(Number.isInteger(count) && count >= 0, "truncate to a negative or fractional chunk count");
-    assert(count <= chunks.length, "truncate beyond the end of the file");
-    if (count === chunks.length) return 0;
+    assert(count <= length, "truncate beyond the end of the file");
+    if (count === length) return 0;
     if (count < this.syncedLen) {
       // The truncation is not durable yet: the durable view keeps the chunks it cuts off.
-      const cut: PendingTruncation = { seq, atUs, chunks: chunks.slice(count, this.syncedLen) };
+      const cut: PendingTruncation = { seq, atUs, chunks: this.chunks(count, this.syncedLen) };
       this.pendingTruncations = [cut, ...this.pendingTruncations];
       this.syncedLen = count;
     }
     let freed = 0;
-    for (let i = count; i < chunks.length; i++) freed += chunks[i].sizeBytes;
-    chunks.length = count;
+    for (let i = count; i < length; i++) freed += this.sizes.at(i);
+    this.setLength(count);
     this.bytes -= freed;
     if (this.syncedLen === count) this.syncedBytes = this.bytes;
     for (const target of this.inFlight) if (target.count > count) target.count = count;
@@ -133,7 +190,7 @@ export class DiskFile {
   }
 
   durableView(): Chunk[] {
-    const view = this.chunks.slice(0, this.syncedLen);
+    const view = this.chunks(0, this.syncedLen);
     for (const truncation of this.pendingTruncations) for (const chunk of truncation.chunks) view.push(chunk);
     return view;
   }
@@ -145,41 +202,46 @@ export class DiskFile {
    * changed. Call materializeWriteback and materializeJournal first.
    */
   powerLoss(rng: Rng, tear = true): PowerLossOutcome | null {
-    const chunks = this.chunks;
-    const unsynced = chunks.length - this.syncedLen;
+    const unsynced = this.data.length - this.syncedLen;
     this.inFlight.length = 0;
     if (this.pendingTruncations.length > 0) {
-      chunks.length = this.syncedLen;
-      let bytes = this.syncedBytes;
+      this.setLength(this.syncedLen);
+      this.bytes = this.syncedBytes;
       let restored = 0;
       for (const truncation of this.pendingTruncations) {
-        for (const chunk of truncation.chunks) {
-          chunks.push(chunk);
-          bytes += chunk.sizeBytes;
-        }
+        for (const chunk of truncation.chunks) this.append(chunk.data, chunk.sizeBytes, chunk.writtenAtUs, chunk.damage);
         restored += truncation.chunks.length;
       }
-      this.resetSynced(bytes);
+      this.resetSynced(this.bytes);
       return { keptChunks: 0, lostChunks: unsynced, torn: false, restoredChunks: restored };
     }
     if (unsynced === 0) return null;
     const kept = rng.int(0, unsynced);
     // The draw is made either way, so a machine crash keeps the same prefix a power loss would have kept.
     const torn = kept > 0 && rng.chance(0.5) && tear;
-    chunks.length = this.syncedLen + kept;
+    const length = this.syncedLen + kept;
+    this.setLength(length);
     if (torn) {
-      const last = chunks[chunks.length - 1];
-      chunks[chunks.length - 1] = damaged(last, "torn", Math.floor(last.sizeBytes / 2));
+      // Half-written: the chunk keeps half its bytes and fails its CRC.
+      this.damages.set(length - 1, TORN);
+      this.sizes.set(length - 1, Math.floor(this.sizes.at(length - 1) / 2));
     }
     let bytes = this.syncedBytes;
-    for (let i = this.syncedLen; i < chunks.length; i++) bytes += chunks[i].sizeBytes;
+    for (let i = this.syncedLen; i < length; i++) bytes += this.sizes.at(i);
     this.resetSynced(bytes);
     return { keptChunks: kept, lostChunks: unsynced - kept, torn, restoredChunks: 0 };
   }
 
+  private setLength(count: number): void {
+    this.data.length = count;
+    this.sizes.truncate(count);
+    this.writtenAt.truncate(count);
+    this.damages.truncate(count);
+  }
+
   private resetSynced(bytes: number): void {
     this.bytes = bytes;
-    this.syncedLen = this.chunks.length;
+    this.syncedLen = this.data.length;
     this.syncedBytes = bytes;
     this.pendingTruncations = NO_TRUNCATIONS;
   }

@@ -41,7 +41,9 @@ describe("machine-crash fault", () => {
         const disk = new Disk(world, "h");
         for (let i = 0; i < 8; i++) expect(disk.append("f", `r${i}`, 100)).to.equal(null);
         disk[kind](world.rng.fork("loss"));
-        const chunks = disk.peek("f")!;
+        const read = disk.read("f");
+        if (read.error !== null) throw new Error(read.error);
+        const chunks = read.chunks;
         kept[kind] = chunks.length;
         const torn = chunks.filter((c) => c.damage === "torn").length;
         if (kind === "onMachineCrash") expect(torn, `seed ${seed}`).to.equal(0);

@@ -41,12 +41,15 @@ export function inSequence(lastSeq: number, nextSeq: number): boolean {
   return nextSeq === lastSeq + 1 || (nextSeq === 0 && lastSeq === INT32_MAX);
 }
 
-/** BatchMetadata: where one of the producer's batches landed. */
+/**
+ * BatchMetadata: where one of the producer's batches landed. The entry recycles the oldest one's object for the
+ * next batch (one per batch per replica otherwise): read its fields at once, keep no reference.
+ */
 export interface BatchMetadata {
-  readonly firstSeq: number;
-  readonly lastSeq: number;
-  readonly firstOffset: number;
-  readonly lastOffset: number;
+  firstSeq: number;
+  lastSeq: number;
+  firstOffset: number;
+  lastOffset: number;
 }
 
 export class ProducerStateEntry {
@@ -88,8 +91,16 @@ export class ProducerStateEntry {
   addBatch(batch: RecordBatch): void {
     assert(batch.producerId === this.producerId, "a batch goes to its own producer's entry");
     this.maybeUpdateProducerEpoch(batch.producerEpoch);
-    if (this.batchMetadata.length === NUM_BATCHES_TO_RETAIN) this.batchMetadata.shift();
-    this.batchMetadata.push({ firstSeq: batch.baseSequence, lastSeq: lastSequence(batch), firstOffset: batch.baseOffset, lastOffset: lastOffset(batch) });
+    if (this.batchMetadata.length === NUM_BATCHES_TO_RETAIN) {
+      const recycled = this.batchMetadata.shift()!;
+      recycled.firstSeq = batch.baseSequence;
+      recycled.lastSeq = lastSequence(batch);
+      recycled.firstOffset = batch.baseOffset;
+      recycled.lastOffset = lastOffset(batch);
+      this.batchMetadata.push(recycled);
+    } else {
+      this.batchMetadata.push({ firstSeq: batch.baseSequence, lastSeq: lastSequence(batch), firstOffset: batch.baseOffset, lastOffset: lastOffset(batch) });
+    }
     this.lastTimestamp = batch.maxTimestamp;
     assert(this.batchMetadata.length <= NUM_BATCHES_TO_RETAIN, "at most five batches per producer are retained");
   }
@@ -98,7 +109,8 @@ export class ProducerStateEntry {
   findDuplicateBatch(batch: RecordBatch): BatchMetadata | null {
     if (batch.producerEpoch !== this.producerEpoch) return null;
     const lastSeq = lastSequence(batch);
-    return this.batchMetadata.find((m) => m.firstSeq === batch.baseSequence && m.lastSeq === lastSeq) ?? null;
+    for (const metadata of this.batchMetadata) if (metadata.firstSeq === batch.baseSequence && metadata.lastSeq === lastSeq) return metadata;
+    return null;
   }
 }
 

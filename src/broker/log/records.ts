@@ -144,13 +144,19 @@ export interface NewBatch {
   records: readonly { key: string | null; value: string | null; timestamp: number; headers?: KafkaRecord["headers"] }[];
 }
 
+/**
+ * The headers of a record without any: one frozen array shared by all of them (records live in the logs for the
+ * whole run; the clients model no headers, so a fresh [] per record was one more object per record kept).
+ */
+export const NO_HEADERS: KafkaRecord["headers"] = Object.freeze([]);
+
 /** Builds a batch with consecutive offsets from baseOffset (MemoryRecordsBuilder). */
 export function makeBatch(spec: NewBatch): RecordBatch {
   const first = spec.records.length > 0 ? spec.records[0].timestamp : 0;
   let max = first;
   const records: KafkaRecord[] = spec.records.map((r, i) => {
     if (r.timestamp > max) max = r.timestamp;
-    return { offsetDelta: i, timestampDelta: r.timestamp - first, key: r.key, value: r.value, headers: r.headers ?? [] };
+    return { offsetDelta: i, timestampDelta: r.timestamp - first, key: r.key, value: r.value, headers: r.headers ?? NO_HEADERS };
   });
   return {
     baseOffset: spec.baseOffset,

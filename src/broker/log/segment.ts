@@ -4,11 +4,13 @@
  * and creation time (for segment.ms). Reads go through the disk (the page cache), so a bit-flipped batch is
  * seen; recovery validates each batch (the chunk's CRC) and truncates at the first invalid one. Simplifications:
  * the index files are not modelled (rebuilt on load), segment.jitter.ms is 0, the transaction index is absent,
- * and a segment's mtime is the virtual time of its last write.
+ * and a segment's mtime is the virtual time of its last write. Beside Kafka's indexes the segment keeps every
+ * batch's last offset in a typed column, so that a read finds its first batch by binary search (the batch
+ * Kafka's index lookup plus file scan finds) and reads the page cache in place (Disk.pageCache).
  */
 
-import type { Chunk, Disk, DiskError, IoContext } from "../../disk/disk.ts";
-import { valid } from "../../disk/disk.ts";
+import type { Damage, Disk, DiskError, IoContext, PageCacheView } from "../../disk/disk.ts";
+import { Float64Column } from "../../disk/column.ts";
 import { assert } from "../../sim/assert.ts";
 import type { LogConfig } from "./config.ts";
 import { OFFSET_INDEX_ENTRY_BYTES, OffsetIndex, TIME_INDEX_ENTRY_BYTES, TimeIndex } from "./indexes.ts";
@@ -58,12 +60,6 @@ export interface SegmentRecovery {
   invalid: { baseOffset: number; reason: InvalidBatchReason } | null;
 }
 
-/** The first batch whose last offset is >= a target, and where it is. */
-interface OffsetPosition {
-  chunk: number;
-  bytePosition: number;
-  chunkData: Chunk;
-}
 
 export class LogSegment {
   readonly fileName: string;
@@ -87,6 +83,12 @@ export class LogSegment {
   /** The first batch's max timestamp (segment.ms is measured from it), null when empty. */
   private rollingBasedTimestamp: number | null = null;
   private bytesSinceLastIndexEntry = 0;
+  /**
+   * Per batch (chunk) of the file, for [0, batchCount): its last offset. A lookup structure of the simulator, not
+   * of Kafka: translateOffset binary-searches it instead of scanning the file from the sparse index entry, with
+   * the same answer (the offset index still decides rolls, as in Kafka). A typed column: no object per batch.
+   */
+  private readonly batchLastOffsets = new Float64Column();
 
   private constructor(
     private readonly disk: Disk,
@@ -206,22 +208,22 @@ export class LogSegment {
   read(startOffset: number, maxBytes: number, maxOffset: number, minOneBatch: boolean): SegmentRead | null {
     assert(maxBytes >= 0, "read max bytes must not be negative");
     const start = this.translateOffset(startOffset);
-    if (start === null) return null;
-    const limit = minOneBatch ? Math.max(maxBytes, start.chunkData.sizeBytes) : maxBytes;
+    if (start < 0) return null;
+    const file = this.pageCache();
+    const limit = minOneBatch ? Math.max(maxBytes, file.sizeAt(start)) : maxBytes;
     const batches: RecordBatch[] = [];
     let bytes = 0;
-    const chunks = this.pageCache();
-    for (let index = start.chunk; index < this.batchCount; index++) {
-      const chunk = chunks[index];
-      const batch = chunk.data as RecordBatch;
+    for (let index = start; index < this.batchCount; index++) {
+      const batch = file.dataAt(index) as RecordBatch;
+      const sizeBytes = file.sizeAt(index);
       if (lastOffset(batch) >= maxOffset) break;
-      if (bytes + chunk.sizeBytes > limit) break;
-      if (!valid(chunk)) {
+      if (bytes + sizeBytes > limit) break;
+      if (file.damageAt(index) !== "none") {
         if (batches.length === 0) return { error: "CORRUPT_MESSAGE" };
         break;
       }
       batches.push(batch);
-      bytes += chunk.sizeBytes;
+      bytes += sizeBytes;
     }
     return { error: null, batches, sizeBytes: bytes };
   }
@@ -231,17 +233,21 @@ export class LogSegment {
    * boundaries. Returns the first removed batch (null when nothing was removed) and the bytes cut.
    */
   truncateTo(offset: number, nowMs: number): { removed: RecordBatch | null; bytesTruncated: number } | DiskError {
-    const mapping = this.translateOffset(offset);
+    const chunk = this.translateOffset(offset);
     this.offsetIndex.truncateTo(offset);
     this.timeIndex.truncateTo(offset);
     this.bytesSinceLastIndexEntry = 0;
-    if (mapping === null) return { removed: null, bytesTruncated: 0 };
-    const error = this.disk.truncate(this.fileName, mapping.chunk);
+    if (chunk < 0) return { removed: null, bytesTruncated: 0 };
+    const file = this.pageCache();
+    const removed = file.dataAt(chunk) as RecordBatch;
+    let bytesTruncated = 0;
+    for (let index = chunk; index < this.batchCount; index++) bytesTruncated += file.sizeAt(index);
+    const error = this.disk.truncate(this.fileName, chunk);
     if (error !== null) return error;
-    const bytesTruncated = this.sizeBytes - mapping.bytePosition;
-    this.sizeBytes = mapping.bytePosition;
-    this.batchCount = mapping.chunk;
-    this.nextOffset = this.batchCount === 0 ? this.baseOffset : nextOffset(this.batchAt(this.batchCount - 1));
+    this.sizeBytes -= bytesTruncated;
+    this.batchCount = chunk;
+    this.batchLastOffsets.truncate(chunk);
+    this.nextOffset = chunk === 0 ? this.baseOffset : this.batchLastOffsets.at(chunk - 1) + 1;
     this.lastModifiedMs = nowMs;
     this.generation++;
     if (this.batchCount === 0) {
@@ -249,7 +255,7 @@ export class LogSegment {
       this.rollingBasedTimestamp = null;
     }
     if (this.maxTimestamp >= 0) this.readLargestTimestamp();
-    return { removed: mapping.chunkData.data as RecordBatch, bytesTruncated };
+    return { removed, bytesTruncated };
   }
 
   /** The segment stops being the active one: the time index gets its final entry (onBecomeInactiveSegment). */
@@ -269,48 +275,46 @@ export class LogSegment {
 
   /** Every batch of the segment, read from the disk lazily (the cleaner, producer-state rebuilds). */
   *batches(): Generator<RecordBatch> {
-    const cursor = new ChunkCursor(this.disk, this.fileName, 0, this.batchCount);
-    for (let chunk = cursor.next(); chunk !== null; chunk = cursor.next()) yield chunk.data as RecordBatch;
+    const end = this.batchCount;
+    for (let index = 0; index < end; index++) yield this.pageCache().dataAt(index) as RecordBatch;
   }
 
   /** Every batch, or CORRUPT_MESSAGE if one fails its CRC (the cleaner validates what it reads). */
   readAllBatches(): RecordBatch[] | "CORRUPT_MESSAGE" {
     const batches: RecordBatch[] = [];
-    const cursor = new ChunkCursor(this.disk, this.fileName, 0, this.batchCount);
-    for (let chunk = cursor.next(); chunk !== null; chunk = cursor.next()) {
-      if (!valid(chunk)) return "CORRUPT_MESSAGE";
-      batches.push(chunk.data as RecordBatch);
+    const file = this.pageCache();
+    for (let index = 0; index < this.batchCount; index++) {
+      if (file.damageAt(index) !== "none") return "CORRUPT_MESSAGE";
+      batches.push(file.dataAt(index) as RecordBatch);
     }
     return batches;
   }
 
-  /** The first batch whose last offset is >= `offset`, found from the index (translateOffset). */
-  private translateOffset(offset: number): OffsetPosition | null {
+  /**
+   * The chunk of the first batch whose last offset is >= `offset`, or -1 (translateOffset). Kafka looks the
+   * offset up in the sparse index and scans the file from there; the per-batch last offsets give the same
+   * batch by binary search (fetches read here on every request, so this must not be a scan).
+   */
+  private translateOffset(offset: number): number {
     // Offsets increase batch by batch, so every batch ends below nextOffset: a caught-up fetcher's read at the
     // log end finds nothing without looking.
-    if (offset >= this.nextOffset || this.batchCount === 0) return null;
-    const start = this.offsetIndex.lookup(offset);
-    let bytePosition = start.bytePosition;
-    const chunks = this.pageCache();
-    for (let chunk = start.chunk; chunk < this.batchCount; chunk++) {
-      const chunkData = chunks[chunk];
-      if (lastOffset(chunkData.data as RecordBatch) >= offset) return { chunk, bytePosition, chunkData };
-      bytePosition += chunkData.sizeBytes;
+    if (offset >= this.nextOffset || this.batchCount === 0) return -1;
+    const lastOffsets = this.batchLastOffsets;
+    let lo = 0;
+    let hi = this.batchCount - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (lastOffsets.at(mid) >= offset) hi = mid;
+      else lo = mid + 1;
     }
-    return null;
+    return lastOffsets.at(lo) >= offset ? lo : -1;
   }
 
-  /** The file's chunks as the page cache holds them (not a copy: use at once). */
-  private pageCache(): readonly Chunk[] {
-    const chunks = this.disk.peek(this.fileName);
-    assert(chunks !== null && chunks.length >= this.batchCount, `segment file ${this.fileName} is missing`);
-    return chunks;
-  }
-
-  private batchAt(chunk: number): RecordBatch {
-    const read = this.disk.read(this.fileName, chunk, chunk + 1);
-    assert(read.error === null, `segment file ${this.fileName} is missing`);
-    return read.chunks[0].data as RecordBatch;
+  /** The file as the page cache holds it (not a copy: use at once, keep nothing). */
+  private pageCache(): PageCacheView {
+    const file = this.disk.pageCache(this.fileName);
+    assert(file !== null && file.count >= this.batchCount, `segment file ${this.fileName} is missing`);
+    return file;
   }
 
   /** Per batch: timestamps, the sparse index entry every index.interval.bytes, size and next offset. */
@@ -326,6 +330,7 @@ export class LogSegment {
       this.bytesSinceLastIndexEntry = 0;
     }
     this.bytesSinceLastIndexEntry += sizeBytes;
+    this.batchLastOffsets.push(lastOffset(batch));
     this.sizeBytes += sizeBytes;
     this.batchCount++;
     this.nextOffset = nextOffset(batch);
@@ -334,21 +339,22 @@ export class LogSegment {
   /** Reads the file from the start, rebuilding everything; with `recover`, stops at the first invalid batch. */
   private scan(recover: boolean, epochCache: LeaderEpochFileCache | null): SegmentRecovery {
     const total = this.disk.sizeBytes(this.fileName);
-    const cursor = new ChunkCursor(this.disk, this.fileName, 0, this.disk.chunkCount(this.fileName));
+    const file = this.disk.pageCache(this.fileName);
+    assert(file !== null, `segment file ${this.fileName} is missing`);
     let invalid: SegmentRecovery["invalid"] = null;
-    for (let chunk = cursor.next(); chunk !== null; chunk = cursor.next()) {
-      const batch = chunk.data as RecordBatch;
-      const reason = recover ? invalidReason(chunk, batch, this) : null;
+    for (let index = 0; index < file.count; index++) {
+      const batch = file.dataAt(index) as RecordBatch;
+      const reason = recover ? invalidReason(file.damageAt(index), batch, this) : null;
       if (reason !== null) {
         invalid = { baseOffset: batch.baseOffset, reason };
         break;
       }
       assert(batch.baseOffset >= this.nextOffset, `segment ${this.fileName}: batch offsets must increase`);
-      this.indexBatch(batch, chunk.sizeBytes);
+      this.indexBatch(batch, file.sizeAt(index));
       if (epochCache !== null && batch.partitionLeaderEpoch >= 0 && batch.partitionLeaderEpoch > epochCache.latestEpoch()) {
         epochCache.assign(batch.partitionLeaderEpoch, batch.baseOffset);
       }
-      this.lastModifiedMs = Math.floor(chunk.writtenAtUs / 1000);
+      this.lastModifiedMs = Math.floor(file.writtenAtUsAt(index) / 1000);
     }
     this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
     return { truncatedBytes: total - this.sizeBytes, invalid };
@@ -359,10 +365,9 @@ export class LogSegment {
     const last = this.timeIndex.lastEntry(this.baseOffset);
     this.maxTimestamp = last.timestamp;
     this.offsetOfMaxTimestamp = last.offset;
-    const from = this.offsetIndex.lookup(last.offset).chunk;
-    const cursor = new ChunkCursor(this.disk, this.fileName, from, this.batchCount);
-    for (let chunk = cursor.next(); chunk !== null; chunk = cursor.next()) {
-      const batch = chunk.data as RecordBatch;
+    const file = this.pageCache();
+    for (let index = this.offsetIndex.lookup(last.offset).chunk; index < this.batchCount; index++) {
+      const batch = file.dataAt(index) as RecordBatch;
       if (batch.maxTimestamp > this.maxTimestamp) {
         this.maxTimestamp = batch.maxTimestamp;
         this.offsetOfMaxTimestamp = lastOffset(batch);
@@ -372,37 +377,10 @@ export class LogSegment {
 }
 
 /** Why recovery rejects a batch (Kafka: CorruptRecordException, InvalidRecordException, offset overflow). */
-function invalidReason(chunk: Chunk, batch: RecordBatch, segment: LogSegment): InvalidBatchReason | null {
-  if (chunk.damage === "torn") return "torn";
-  if (!valid(chunk)) return "crc";
+function invalidReason(damage: Damage, batch: RecordBatch, segment: LogSegment): InvalidBatchReason | null {
+  if (damage === "torn") return "torn";
+  if (damage !== "none") return "crc";
   if (batch.baseOffset < segment.nextOffset) return "offset-order";
   if (!segment.canConvertToRelativeOffset(lastOffset(batch))) return "offset-overflow";
   return null;
-}
-
-/** Reads a file's chunks [from, end) in growing windows: no whole-file copies for a short read. */
-class ChunkCursor {
-  private window: readonly Chunk[] = [];
-  private index = 0;
-  private windowSize = 8;
-
-  constructor(
-    private readonly disk: Disk,
-    private readonly name: string,
-    private from: number,
-    private readonly end: number,
-  ) {}
-
-  next(): Chunk | null {
-    if (this.index < this.window.length) return this.window[this.index++];
-    if (this.from >= this.end) return null;
-    const to = Math.min(this.end, this.from + this.windowSize);
-    const read = this.disk.read(this.name, this.from, to);
-    assert(read.error === null, `segment file ${this.name} is missing`);
-    this.window = read.chunks;
-    this.index = 1;
-    this.from = to;
-    this.windowSize = Math.min(this.windowSize * 2, 1024);
-    return this.window[0];
-  }
 }

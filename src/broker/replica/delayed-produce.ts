@@ -31,29 +31,27 @@ export class DelayedProduce extends DelayedOperation {
     private readonly callback: AppendCallback,
   ) {
     super();
-    this.keys = statuses.filter((s) => s.acksPending).map((s) => topicPartitionKey(s.response.topic, s.response.partition));
+    const keys: string[] = [];
+    for (const status of statuses) if (status.acksPending) keys.push(topicPartitionKey(status.response.topic, status.response.partition));
+    this.keys = keys;
   }
 
+  /** Checked on every HW move of its partitions: loops, no per-check allocation. */
   tryComplete(): boolean {
+    let pending = false;
     for (const status of this.statuses) {
       if (!status.acksPending) continue;
-      const { topic, partition } = status.response;
-      const hosted = this.host.partition(topic, partition);
-      let done: boolean;
-      let error: KafkaError;
-      if (hosted === undefined) {
-        done = true;
-        error = "UNKNOWN_TOPIC_OR_PARTITION";
-      } else {
-        ({ done, error } = hosted.checkEnoughReplicasReachOffset(status.requiredOffset));
+      const response = status.response;
+      const hosted = this.host.partition(response.topic, response.partition);
+      const error: KafkaError | null = hosted === undefined ? "UNKNOWN_TOPIC_OR_PARTITION" : hosted.checkEnoughReplicasReachOffset(status.requiredOffset);
+      if (error === null) {
+        pending = true;
+        continue;
       }
-      if (done) {
-        status.acksPending = false;
-        status.response.error = error;
-      }
+      status.acksPending = false;
+      response.error = error;
     }
-    if (this.statuses.some((s) => s.acksPending)) return false;
-    return this.forceComplete();
+    return pending ? false : this.forceComplete();
   }
 
   onComplete(): void {

@@ -297,12 +297,13 @@ export class Partition {
 
   /**
    * Partition.checkEnoughReplicasReachOffset (acks=all): done once the HW reached `requiredOffset`, with
-   * NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR has meanwhile shrunk below min.insync.replicas.
+   * NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR has meanwhile shrunk below min.insync.replicas. Kafka returns
+   * (done, error); here the error once done, null while not (checked per parked produce per HW move: no pair).
    */
-  checkEnoughReplicasReachOffset(requiredOffset: number): { done: boolean; error: KafkaError } {
-    if (!this.isLeader) return { done: true, error: "NOT_LEADER_OR_FOLLOWER" };
-    if (this.log.highWatermark < requiredOffset) return { done: false, error: "NONE" };
-    return { done: true, error: this.isr.length >= this.effectiveMinIsr ? "NONE" : "NOT_ENOUGH_REPLICAS_AFTER_APPEND" };
+  checkEnoughReplicasReachOffset(requiredOffset: number): KafkaError | null {
+    if (!this.isLeader) return "NOT_LEADER_OR_FOLLOWER";
+    if (this.log.highWatermark < requiredOffset) return null;
+    return this.isr.length >= this.effectiveMinIsr ? "NONE" : "NOT_ENOUGH_REPLICAS_AFTER_APPEND";
   }
 
   traceHighWatermark(previous: number, role: HighWatermarkRole): void {

@@ -77,14 +77,22 @@ interface AppendState {
   readonly statuses: ProducePartitionStatus[];
   /** AppendOrigin.CLIENT: the transactional checks of analyzeAndValidateProducerState apply. */
   readonly fromClient: boolean;
-  /** Per partition index, the verification guard the append must still match (KIP-890 part 1). */
-  readonly guards: Map<number, VerificationGuard>;
-  /** Per partition index, the answer without an append (a failed verification, or partitionEntriesForVerification's error). */
-  readonly errors: Map<number, KafkaError>;
+  /**
+   * Per partition index, the verification guard the append must still match (KIP-890 part 1). Null until a
+   * transactional verification sets one: most Produces verify nothing, and allocate nothing for it.
+   */
+  guards: Map<number, VerificationGuard> | null;
+  /** Per partition index, the answer without an append (a failed verification, or partitionEntriesForVerification's error); null when none. */
+  errors: Map<number, KafkaError> | null;
 }
 
 function newAppendState(request: AppendRequest, callback: AppendCallback, fromClient: boolean): AppendState {
-  return { request, callback, statuses: [], fromClient, guards: new Map(), errors: new Map() };
+  return { request, callback, statuses: [], fromClient, guards: null, errors: null };
+}
+
+/** Answers the request's partition `index` with `error`, without an append. */
+function setError(state: AppendState, index: number, error: KafkaError): void {
+  (state.errors ??= new Map()).set(index, error);
 }
 
 /** The log's ProducerStateManager (null: a log without producer state, which verifies nothing). */
@@ -116,11 +124,11 @@ function appendClientRecords(host: ProduceHost, request: ProduceRequest, callbac
     if (batch.producerId < 0 || !batch.isTransactional) return;
     producerIds.add(batch.producerId);
     const partition = host.partition(topic, partitionId);
-    if (partition === undefined) return void state.errors.set(index, host.notHostedError(topic, partitionId));
-    if (!partition.isLeader) return void state.errors.set(index, "NOT_LEADER_OR_FOLLOWER");
+    if (partition === undefined) return void setError(state, index, host.notHostedError(topic, partitionId));
+    if (!partition.isLeader) return void setError(state, index, "NOT_LEADER_OR_FOLLOWER");
     const guard = producerStateOf(partition.log)?.maybeStartTransactionVerification(batch.producerId, batch.baseSequence, batch.producerEpoch, services.nowMs()) ?? null;
     if (guard === null) return;
-    state.guards.set(index, guard);
+    (state.guards ??= new Map()).set(index, guard);
     unverified.push(index);
   });
   if (producerIds.size > 1) {
@@ -142,7 +150,7 @@ function appendClientRecords(host: ProduceHost, request: ProduceRequest, callbac
       if (context.tracing) {
         context.trace("txn-verification", { topic, partition, producerId: first.producerId, producerEpoch: first.producerEpoch, transactionalId, result: error ?? "verified" });
       }
-      if (error !== undefined) state.errors.set(index, verificationErrorForClient(error));
+      if (error !== undefined) setError(state, index, verificationErrorForClient(error));
     }
     appendToLocalLog(host, state);
   };
@@ -194,7 +202,7 @@ export function appendRecords(host: ProduceHost, request: AppendRequest, callbac
 function appendToLocalLog(host: ProduceHost, state: AppendState): void {
   const { request, callback, statuses } = state;
   while (statuses.length < request.partitions.length) {
-    const error = state.errors.get(statuses.length);
+    const error = state.errors?.get(statuses.length);
     if (error !== undefined) {
       // Not appended: unverifiedResults / errorResults (no FailedProduceRequestsPerSec mark).
       const { topic, partition } = request.partitions[statuses.length];
@@ -204,7 +212,7 @@ function appendToLocalLog(host: ProduceHost, state: AppendState): void {
     if (appendRecordsToLeader(host, state)) return;
   }
   if (request.acks === 0) return;
-  if (request.acks !== -1 || !statuses.some((s) => s.acksPending)) {
+  if (request.acks !== -1 || !anyAcksPending(statuses)) {
     callback(statuses.map((s) => s.response));
     return;
   }
@@ -220,23 +228,16 @@ function appendRecordsToLeader(host: ProduceHost, state: AppendState): boolean {
   const index = statuses.length;
   const { topic, partition: partitionId, batch } = request.partitions[index];
   const response: ProducePartitionResponse = { topic, partition: partitionId, error: "NONE", baseOffset: -1, logStartOffset: -1 };
-  const fail = (error: KafkaError): false => {
-    // ReplicaManager.appendToLocalLog marks FailedProduceRequestsPerSec except for the errors it expects.
-    if (!EXPECTED_PRODUCE_ERRORS.has(error)) host.services.metrics.failedProduceRequests.mark();
-    response.error = error;
-    statuses.push({ requiredOffset: -1, acksPending: false, waited: false, response });
-    return false;
-  };
-  if (request.acks !== 0 && request.acks !== 1 && request.acks !== -1) return fail("INVALID_REQUIRED_ACKS");
+  if (request.acks !== 0 && request.acks !== 1 && request.acks !== -1) return failAppend(host, statuses, response, "INVALID_REQUIRED_ACKS");
   const partition = host.partition(topic, partitionId);
-  if (partition === undefined) return fail(host.notHostedError(topic, partitionId));
-  if (!partition.isLeader) return fail("NOT_LEADER_OR_FOLLOWER");
-  if (request.acks === -1 && partition.isr.length < partition.effectiveMinIsr) return fail("NOT_ENOUGH_REPLICAS");
+  if (partition === undefined) return failAppend(host, statuses, response, host.notHostedError(topic, partitionId));
+  if (!partition.isLeader) return failAppend(host, statuses, response, "NOT_LEADER_OR_FOLLOWER");
+  if (request.acks === -1 && partition.isr.length < partition.effectiveMinIsr) return failAppend(host, statuses, response, "NOT_ENOUGH_REPLICAS");
   const log = partition.log;
   // Idempotence (UnifiedLog.analyzeAndValidateProducerState, AppendOrigin.Client): dedup, epoch, sequence.
   const check = log.producerState.checkLeaderAppend(batch, request.origin ?? "CLIENT");
-  if (check.kind !== "duplicate" && missingRequiredVerification(host, state, log, batch, index)) return fail("INVALID_TXN_STATE");
-  if (check.kind === "error") return fail(check.error);
+  if (check.kind !== "duplicate" && missingRequiredVerification(host, state, log, batch, index)) return failAppend(host, statuses, response, "INVALID_TXN_STATE");
+  if (check.kind === "error") return failAppend(host, statuses, response, check.error);
   if (check.kind === "duplicate") {
     // Not appended again: the original offsets, error NONE; acks=all waits for the original to commit.
     const context = host.services.context;
@@ -256,7 +257,7 @@ function appendRecordsToLeader(host: ProduceHost, state: AppendState): boolean {
   }
   const flushesBefore = log.appendFlushCount;
   const appended = log.appendAsLeader(batch, partition.leaderEpoch);
-  if (appended.error !== null) return fail(appended.error === "UNEXPECTED_APPEND_OFFSET" ? "UNKNOWN_SERVER_ERROR" : appended.error);
+  if (appended.error !== null) return failAppend(host, statuses, response, appended.error === "UNEXPECTED_APPEND_OFFSET" ? "UNKNOWN_SERVER_ERROR" : appended.error);
   const status = { requiredOffset: appended.lastOffset + 1, acksPending: request.acks === -1, waited: request.acks === -1, response };
   statuses.push(status);
   const firstOffset = appended.firstOffset;
@@ -278,6 +279,20 @@ function appendRecordsToLeader(host: ProduceHost, state: AppendState): boolean {
   return true;
 }
 
+/** appendRecordsToLeader's failure: the partition's status with `error` and no append. */
+function failAppend(host: ProduceHost, statuses: ProducePartitionStatus[], response: ProducePartitionResponse, error: KafkaError): false {
+  // ReplicaManager.appendToLocalLog marks FailedProduceRequestsPerSec except for the errors it expects.
+  if (!EXPECTED_PRODUCE_ERRORS.has(error)) host.services.metrics.failedProduceRequests.mark();
+  response.error = error;
+  statuses.push({ requiredOffset: -1, acksPending: false, waited: false, response });
+  return false;
+}
+
+function anyAcksPending(statuses: readonly ProducePartitionStatus[]): boolean {
+  for (const status of statuses) if (status.acksPending) return true;
+  return false;
+}
+
 /**
  * analyzeAndValidateProducerState's KIP-890 check (AppendOrigin.CLIENT, after the duplicate check): a transactional
  * batch for a producer with no open transaction here needs the guard of a verification still pending on the
@@ -289,7 +304,7 @@ function missingRequiredVerification(host: ProduceHost, state: AppendState, log:
   if (!state.fromClient || !host.services.compat.transactionVerification || !batch.isTransactional || batch.producerId < 0) return false;
   const producerState = producerStateOf(log);
   if (producerState === null || producerState.hasOngoingTransaction(batch.producerId)) return false;
-  const guard = state.guards.get(index) ?? null;
+  const guard = state.guards?.get(index) ?? null;
   return guard === null || guard !== producerState.verificationGuard(batch.producerId);
 }
 

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import fc from "fast-check";
 import { DEFAULT_LOG_CONFIG, type LogConfig } from "../../../src/broker/log/config.ts";
 import { OffsetIndex } from "../../../src/broker/log/indexes.ts";
 import { LeaderEpochFileCache } from "../../../src/broker/log/leader-epoch-cache.ts";
@@ -91,6 +92,35 @@ describe("LogSegment", () => {
     expect(segment.offsetIndex.lastOffset()).to.be.below(21);
     expect(segment.read(19, 1000, Infinity, true)).to.deep.include({ error: null });
     expect(segment.read(20, 1000, Infinity, true)).to.equal(null);
+  });
+
+  it("a read starts at the first batch whose last offset reaches the target, across gaps, truncations and index entries", () => {
+    // translateOffset binary-searches per-batch last offsets; the model is a scan of every batch appended.
+    const step = fc.record({ gap: fc.nat(3), count: fc.integer({ min: 1, max: 3 }), truncate: fc.option(fc.nat(60), { freq: 6 }) });
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 40 }), fc.array(fc.nat(130), { minLength: 1, maxLength: 10 }), (steps, targets) => {
+        const { segment } = segmentWith({ "index.interval.bytes": 150 });
+        let model: RecordBatch[] = [];
+        for (const { gap, count, truncate } of steps) {
+          if (truncate !== null) {
+            const result = segment.truncateTo(truncate, 0);
+            if (typeof result === "string") throw new Error(result);
+            expect(result.removed?.baseOffset ?? null).to.equal(model.find((b) => nextOffset(b) - 1 >= truncate)?.baseOffset ?? null);
+            model = model.filter((b) => nextOffset(b) - 1 < truncate);
+            continue;
+          }
+          const appended = batch(segment.nextOffset + gap, count);
+          expect(segment.append(appended, 0)).to.equal(null);
+          model.push(appended);
+        }
+        for (const target of targets) {
+          const read = segment.read(target, 1, Infinity, true);
+          const expected = model.find((b) => nextOffset(b) - 1 >= target);
+          if (expected === undefined) expect(read).to.equal(null);
+          else expect(read).to.deep.equal({ error: null, batches: [expected], sizeBytes: expected.sizeBytes });
+        }
+      }),
+    );
   });
 
   it("truncating to the base empties it and resets its creation time", () => {
