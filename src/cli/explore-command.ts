@@ -7,9 +7,11 @@
  */
 
 import cliProgress from "cli-progress";
+import { createHash } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { loadScenario } from "../scenario/load.ts";
-import { EXIT_EXPECTATION_FAILED, EXIT_NO_VERDICT, EXIT_OK } from "./errors.ts";
+import { VERSION } from "../version.ts";
+import { EXIT_EXPECTATION_FAILED, EXIT_NO_VERDICT, EXIT_OK, UsageError } from "./errors.ts";
 import { parseMaxMemory, parseMaxWall } from "./run-guards.ts";
 import {
   defaultFirstSeed,
@@ -25,12 +27,14 @@ import {
   type ExploreTotals,
   type SeedOutcome,
 } from "./explore.ts";
+import type { MergedShards } from "./explore-merge.ts";
 import { runSeeds } from "./explore-pool.ts";
 import { readInput } from "./files.ts";
 import { chalk } from "./style.ts";
 
 export interface ExploreCommandOptions {
-  seeds: string;
+  /** Required; checked here rather than by commander, which would require it of `explore merge` too. */
+  seeds?: string;
   jobs?: string;
   shard?: string;
   firstSeed?: string;
@@ -50,6 +54,7 @@ const FAILURES_SHOWN = 20;
  * then resolves with the exit code once every seed has run.
  */
 export function exploreCommand(file: string, options: ExploreCommandOptions, wallClock: () => number): Promise<number> {
+  if (options.seeds === undefined) throw new UsageError("required option '--seeds <n>' not specified");
   const text = readInput(file);
   const scenario = loadScenario(text, file);
   const seedsRequested = parseCount("--seeds", options.seeds, 1);
@@ -79,12 +84,27 @@ export function exploreCommand(file: string, options: ExploreCommandOptions, wal
   }).then((outcomes) => {
     bar?.stop();
     const wallMs = Math.round(wallClock() - started);
-    const totals = totalsOf(outcomes, { scenario: scenario.name, file, firstSeed, seedsRequested, shard, jobs: Math.min(jobs, Math.max(seeds.length, 1)), wallMs });
+    const totals = totalsOf(outcomes, {
+      scenario: scenario.name,
+      file,
+      scenarioSha256: scenarioSha256(text),
+      kafkasim: VERSION,
+      firstSeed,
+      seedsRequested,
+      shard,
+      jobs: Math.min(jobs, Math.max(seeds.length, 1)),
+      wallMs,
+    });
     if (json) process.stdout.write(JSON.stringify({ totals }) + "\n");
     else process.stdout.write(formatSummary(totals, outcomes, file).join("\n") + "\n");
     if (totals.modelErrors > 0 || totals.unfinished > 0) return EXIT_NO_VERDICT;
     return totals.expectationMet ? EXIT_OK : EXIT_EXPECTATION_FAILED;
   });
+}
+
+/** The scenario's identity in a report: SHA-256 of its bytes as read (UTF-8). */
+export function scenarioSha256(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
 }
 
 function progressBar(name: string, total: number): cliProgress.SingleBar {
@@ -102,12 +122,25 @@ function progressBar(name: string, total: number): cliProgress.SingleBar {
   return bar;
 }
 
-function formatSummary(totals: ExploreTotals, outcomes: readonly SeedOutcome[], file: string): string[] {
+/**
+ * The text summary of explore, and of explore merge (whose totals carry `shards`: then the wall time is the
+ * sum of the shards' and the rate is per shard-hour, see docs/sweeps.md).
+ */
+export function formatSummary(totals: ExploreTotals & { shards?: MergedShards }, outcomes: readonly SeedOutcome[], file: string): string[] {
   const out: string[] = [];
   const seedRange = outcomes.length === 0 ? "no seeds" : `seeds ${outcomes[0].seed}…${outcomes[outcomes.length - 1].seed}`;
   const shard = totals.shard === null ? "" : `, shard ${totals.shard} of ${totals.seedsRequested} seeds`;
-  out.push(`${chalk.bold(totals.scenario)}  ${totals.seeds} seeds run (${seedRange}${shard}) on ${totals.jobs} worker${totals.jobs === 1 ? "" : "s"}`);
-  out.push(chalk.dim(`  ${(totals.wallMs / 1000).toFixed(1)} s wall · ${totals.seedsPerHour.toLocaleString("en-US")} seeds/hour`));
+  const workers = `${totals.jobs} worker${totals.jobs === 1 ? "" : "s"}`;
+  const merged = totals.shards;
+  if (merged === undefined) {
+    out.push(`${chalk.bold(totals.scenario)}  ${totals.seeds} seeds run (${seedRange}${shard}) on ${workers}`);
+    out.push(chalk.dim(`  ${(totals.wallMs / 1000).toFixed(1)} s wall · ${totals.seedsPerHour.toLocaleString("en-US")} seeds/hour`));
+  } else {
+    const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+    out.push(`${chalk.bold(totals.scenario)}  ${totals.seeds} seeds run (${seedRange}) in ${merged.count} shard${merged.count === 1 ? "" : "s"} on ${workers} in all`);
+    out.push(chalk.dim(`  ${seconds(totals.wallMs)} wall summed over the shards · ${totals.seedsPerHour.toLocaleString("en-US")} seeds per shard-hour`));
+    out.push(chalk.dim(`  longest shard ${seconds(merged.longestWallMs)} · ${merged.seedsPerHourAllAtOnce.toLocaleString("en-US")} seeds/hour had every shard run at once`));
+  }
 
   const names = Object.entries(totals.violations);
   if (names.length === 0) {

@@ -13,6 +13,7 @@ import { assignCommand } from "./assign-command.ts";
 import { benchCommand } from "./bench-command.ts";
 import { EXIT_USAGE, UsageError } from "./errors.ts";
 import { exploreCommand } from "./explore-command.ts";
+import { exploreMergeCommand } from "./explore-merge.ts";
 import { compareCommand } from "./compare-command.ts";
 import { listCommand } from "./list-command.ts";
 import { runCommand } from "./run-command.ts";
@@ -72,20 +73,39 @@ function buildProgram(setExit: (code: number) => void): Command {
     // Validation throws synchronously (exit 2 through main's catch); the chaos part finishes asynchronously.
     .action((options) => benchCommand(options, wallClock).then((code) => void (process.exitCode = code)));
 
-  program
+  const explore = program
     .command("explore")
     .description("run a scenario over many seeds on worker threads and list the seeds that fail its expectation")
-    .argument("<file>", "scenario file")
-    .requiredOption("--seeds <n>", "how many seeds to run (seed values S, S+1, …)")
+    .argument("<file>", "scenario file (a file named merge: write ./merge)")
+    // Not commander's requiredOption: that would be required of `explore merge` too (explore-command checks it).
+    .option("--seeds <n>", "how many seeds to run (seed values S, S+1, …); required")
     .option("--jobs <n>", "worker threads (default: the number of CPUs)")
     .option("--shard <k/n>", "run only shard K of N (seed index i with i % N == K-1), to split seeds across machines")
     .option("--first-seed <s>", "the first seed value S (default: the scenario's seed when it is an integer, else 1)")
     .option("--json", "print one JSON summary per seed (JSON Lines), then a totals object")
     .option("--max-wall <t>", "end a seed's run with a wall-limit verdict after this much wall time (default 10m)")
     .option("--max-memory <mb>", "end a seed's run with a memory-limit verdict above this much heap per worker (default 85% of V8's limit)")
+    // `explore merge …` is the subcommand whenever merge is the first word after explore (a scenario file
+    // named merge is written ./merge); no implicit `explore help` subcommand takes a file named help.
+    .helpCommand(false)
     .exitOverride()
     // Validation throws synchronously (exit 2 through main's catch); the runs finish asynchronously.
     .action((file: string, options) => exploreCommand(file, options, wallClock).then((code) => void (process.exitCode = code)));
+
+  explore
+    .command("merge")
+    .description("merge the --json reports of the shards of one explore sweep into one report")
+    .argument("<files...>", "the shards' explore --json outputs, one per shard K/N")
+    .option("--json", "print the merged report as explore --json does: the seed lines in seed order, then the totals")
+    .exitOverride()
+    .action((files: string[], options: { json?: boolean }, command: Command) => {
+      // Commander hands options written after `merge` to explore (the program does not use positional options,
+      // so that --no-color works anywhere): --json is read from there, explore's run options are refused.
+      const parent = command.parent!;
+      const stray = parent.options.find((option) => option.long !== "--json" && parent.getOptionValue(option.attributeName()) !== undefined);
+      if (stray !== undefined) throw new UsageError(`explore merge: ${stray.long} is an option of explore FILE, not of explore merge (merge takes --json only)`);
+      setExit(exploreMergeCommand(files, { json: options.json === true || parent.getOptionValue("json") === true }));
+    });
 
   program
     .command("compare")
