@@ -7,7 +7,7 @@
 
 import type { FetchRequest } from "../../protocol/kafka.ts";
 import { topicPartitionKey } from "../../protocol/kafka.ts";
-import { fetchResponse, readFromLocalLog } from "./local-reads.ts";
+import { fetchResponse, readFromLocalLog, type LocalReads } from "./local-reads.ts";
 import { DelayedOperation } from "./purgatory.ts";
 import type { ReplicaHost } from "./replica-host.ts";
 
@@ -18,6 +18,8 @@ export class DelayedFetch extends DelayedOperation {
     private readonly host: ReplicaHost,
     private readonly from: string,
     private readonly request: FetchRequest,
+    /** The replica manager's reused read results (used at once by onComplete). */
+    private readonly reads: LocalReads,
   ) {
     super();
     this.keys = request.partitions.map((p) => topicPartitionKey(p.topic, p.partition));
@@ -43,6 +45,7 @@ export class DelayedFetch extends DelayedOperation {
   }
 
   onComplete(): void {
-    this.host.services.send(this.from, fetchResponse(this.request.correlationId, readFromLocalLog(this.host, this.request)));
+    const partitions = readFromLocalLog(this.host, this.request, this.reads);
+    this.host.services.send(this.from, fetchResponse(this.request.correlationId, partitions, this.reads));
   }
 }
