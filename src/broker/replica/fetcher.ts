@@ -26,12 +26,21 @@ import type {
   OffsetsForLeaderEpochResponse,
   TopicPartitionRef,
 } from "../../protocol/kafka.ts";
-import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, REQUEST_HEADER_BYTES, topicPartitionKey, UNDEFINED_EPOCH } from "../../protocol/kafka.ts";
+import {
+  EARLIEST_TIMESTAMP,
+  FETCH_SESSION_REQUEST_BYTES,
+  FORGOTTEN_PARTITION_BYTES,
+  LATEST_TIMESTAMP,
+  REQUEST_HEADER_BYTES,
+  topicPartitionKey,
+  UNDEFINED_EPOCH,
+} from "../../protocol/kafka.ts";
 import { assert } from "../../sim/assert.ts";
 import type { TimerId } from "../../sim/kernel.ts";
 import { ms } from "../../sim/time.ts";
 import { lastOffset } from "../log/records.ts";
 import { FETCHER_TIMER_PREFIX } from "../services.ts";
+import { FetchSessionHandler } from "./fetch-session-handler.ts";
 import type { Partition } from "./partition.ts";
 import type { ReplicaHost } from "./replica-host.ts";
 import { offsetTruncationState, truncateToHighWatermark, usesLeaderEpochs, type TruncationDecision } from "./truncation.ts";
@@ -101,6 +110,8 @@ export class ReplicaFetcher {
    * state and fetch offset still applies to it. Cleared when the next request goes out.
    */
   private readonly removedWhileSent = new Map<string, PartitionFetchState>();
+  /** KIP-227 (compat.fetchSessions): the fetch session with the leader; null: every Fetch names every partition. */
+  readonly sessionHandler: FetchSessionHandler | null;
   private inflight: Inflight | null = null;
   /** The thread is inside processFetchRequest (blocked on an append's fsync): no request goes out. */
   private processing: Processing | null = null;
@@ -113,6 +124,7 @@ export class ReplicaFetcher {
     private readonly host: ReplicaHost,
   ) {
     this.timerTag = `${FETCHER_TIMER_PREFIX}${leaderId}`;
+    this.sessionHandler = host.services.compat.fetchSessions ? new FetchSessionHandler() : null;
   }
 
   private get services() {
@@ -170,7 +182,7 @@ export class ReplicaFetcher {
       if (inflight === null || inflight !== data) return;
       // Request timeout: every partition sent backs off (handlePartitionsWithErrors).
       this.inflight = null;
-      this.delayAll(inflight);
+      this.onRequestFailed(inflight);
     }
     this.step();
   }
@@ -185,7 +197,7 @@ export class ReplicaFetcher {
     if (this.stopped || inflight === null) return;
     this.services.context.cancelTimer(inflight.timer);
     this.inflight = null;
-    this.delayAll(inflight);
+    this.onRequestFailed(inflight);
     this.step();
   }
 
@@ -233,6 +245,9 @@ export class ReplicaFetcher {
     if (resetting !== null) return this.sendListOffsets(resetting);
     if (truncating !== null) return this.sendEpochs(truncating);
     if (fetching !== null) return this.sendFetch(fetching);
+    // buildFetch sends an incremental fetch that only forgets, when its session has partitions none of which is ready.
+    const session = this.sessionHandler;
+    if (session !== null && !session.isFull && session.size > 0) return this.sendFetch([]);
     this.scheduleWake(now);
   }
 
@@ -268,21 +283,47 @@ export class ReplicaFetcher {
     return this.mode === "kip-320" ? state.currentLeaderEpoch : UNDEFINED_EPOCH;
   }
 
+  /**
+   * ReplicaFetcherThread.buildFetch: every partition ready to fetch. With a fetch session the request carries
+   * only what the session handler says changed (and what it forgets); `states` are still all the partitions the
+   * response may answer.
+   */
   private sendFetch(states: PartitionFetchState[]): void {
     const config = this.services.config;
     const correlationId = this.beginRequest("fetch", states);
-    const partitions = new Array<FetchPartition>(states.length);
-    for (let i = 0; i < states.length; i++) {
-      const s = states[i];
-      partitions[i] = {
-        topic: s.topic,
-        partition: s.partition,
-        currentLeaderEpoch: this.wireEpoch(s),
-        fetchOffset: s.fetchOffset,
-        logStartOffset: this.host.partition(s.topic, s.partition)!.log.logStartOffset,
-        partitionMaxBytes: config["replica.fetch.max.bytes"],
-        lastFetchedEpoch: UNDEFINED_EPOCH,
-      };
+    const maxBytes = config["replica.fetch.max.bytes"];
+    const session = this.sessionHandler;
+    let partitions: FetchPartition[];
+    let sizeBytes: number;
+    let forgotten: TopicPartitionRef[] | null = null;
+    let sessionId = 0;
+    let sessionEpoch = 0;
+    if (session === null) {
+      partitions = new Array<FetchPartition>(states.length);
+      for (let i = 0; i < states.length; i++) {
+        const s = states[i];
+        partitions[i] = {
+          topic: s.topic,
+          partition: s.partition,
+          currentLeaderEpoch: this.wireEpoch(s),
+          fetchOffset: s.fetchOffset,
+          logStartOffset: this.host.partition(s.topic, s.partition)!.log.logStartOffset,
+          partitionMaxBytes: maxBytes,
+          lastFetchedEpoch: UNDEFINED_EPOCH,
+        };
+      }
+      sizeBytes = REQUEST_HEADER_BYTES + 32 * states.length;
+    } else {
+      for (let i = 0; i < states.length; i++) {
+        const s = states[i];
+        session.add(s.key, s.topic, s.partition, s.fetchOffset, this.host.partition(s.topic, s.partition)!.log.logStartOffset, maxBytes, this.wireEpoch(s));
+      }
+      const data = session.build();
+      partitions = data.toSend;
+      forgotten = data.toForget;
+      sessionId = data.sessionId;
+      sessionEpoch = data.epoch;
+      sizeBytes = REQUEST_HEADER_BYTES + FETCH_SESSION_REQUEST_BYTES + 32 * partitions.length + FORGOTTEN_PARTITION_BYTES * forgotten.length;
     }
     const request: FetchRequest = {
       type: "Fetch",
@@ -294,8 +335,13 @@ export class ReplicaFetcher {
       maxBytes: config["replica.fetch.response.max.bytes"],
       isolationLevel: 0,
       partitions,
-      sizeBytes: REQUEST_HEADER_BYTES + 32 * states.length,
+      sizeBytes,
     };
+    if (forgotten !== null) {
+      request.sessionId = sessionId;
+      request.sessionEpoch = sessionEpoch;
+      request.forgottenPartitions = forgotten;
+    }
     this.services.sendToBroker(this.leaderId, request);
   }
 
@@ -380,7 +426,17 @@ export class ReplicaFetcher {
   }
 
   private onFetchResponse(response: FetchResponse, inflight: Inflight): void {
-    if (response.error !== "NONE") {
+    const session = this.sessionHandler;
+    if (session !== null) {
+      // fetchFromLeader: a session error (or a response that does not fit the session) processes nothing; the
+      // next fetch, at once, is a full one.
+      if (!session.handleResponse(response)) {
+        if (this.services.context.tracing) {
+          this.services.context.trace("fetch-session-error", { leader: this.leaderId, error: response.error, sessionId: session.sessionId, epoch: session.epoch });
+        }
+        return;
+      }
+    } else if (response.error !== "NONE") {
       this.delayAll(inflight);
       return;
     }
@@ -613,6 +669,12 @@ export class ReplicaFetcher {
   /** KIP-320: the leader has a newer epoch than ours; stop until the controller's LeaderAndIsr arrives. */
   private onPartitionFenced(state: PartitionFetchState): void {
     this.partitions.delete(state.key);
+  }
+
+  /** A timeout or a reset connection: the fetch session closes (handleError), every partition sent backs off. */
+  private onRequestFailed(inflight: Inflight): void {
+    if (inflight.kind === "fetch") this.sessionHandler?.handleError();
+    this.delayAll(inflight);
   }
 
   /** Every partition sent in `inflight` backs off (handlePartitionsWithErrors). */

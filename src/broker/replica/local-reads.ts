@@ -5,15 +5,14 @@
  * the request's maxBytes, at least one batch for the first partition with data; a read_committed read also
  * carries the aborted transactions overlapping the data read (LocalLog.addAbortedTransactions: from the fetch
  * offset to just past the last batch returned, where Kafka bounds by the next batch's offset in the segment —
- * the same transactions for the client). Also the FetchResponse built from the reads.
+ * the same transactions for the client). The response is the FetchContext's (fetch-session.ts).
  *
  * The reads are the response's partitions themselves (Kafka builds a LogReadResult and then a
  * FetchPartitionData from it): what the leader needs besides — the bytes read and the log end offset at the
  * read — goes into a LocalReads owned by the caller and reused from fetch to fetch.
  */
 
-import type { FetchPartitionResponse, FetchRequest, FetchResponse } from "../../protocol/kafka.ts";
-import { REQUEST_HEADER_BYTES } from "../../protocol/kafka.ts";
+import type { FetchPartition, FetchPartitionResponse, FetchRequest } from "../../protocol/kafka.ts";
 import { nextOffset, type RecordBatch } from "../log/records.ts";
 import type { ReplicaHost } from "./replica-host.ts";
 
@@ -29,10 +28,12 @@ export class LocalReads {
 
 const EMPTY: RecordBatch[] = [];
 
-/** One response partition per requested partition, in the request's order; `reads` gets the rest. */
-export function readFromLocalLog(host: ReplicaHost, request: FetchRequest, reads: LocalReads): FetchPartitionResponse[] {
+/**
+ * One response partition per partition fetched, in order; `reads` gets the rest. `fetches` are the request's
+ * partitions, or an incremental fetch's whole session (fetch-session.ts).
+ */
+export function readFromLocalLog(host: ReplicaHost, request: FetchRequest, fetches: readonly FetchPartition[], reads: LocalReads): FetchPartitionResponse[] {
   const isFollower = request.replicaId >= 0;
-  const fetches = request.partitions;
   const responses = new Array<FetchPartitionResponse>(fetches.length);
   const sizes = reads.sizeBytes;
   const logEndOffsets = reads.logEndOffsets;
@@ -91,11 +92,4 @@ export function readFromLocalLog(host: ReplicaHost, request: FetchRequest, reads
     remainingBytes = Math.max(0, remainingBytes - read.sizeBytes);
   }
   return responses;
-}
-
-/** The FetchResponse of the partitions read (sizes from the same read: `reads.sizeBytes`). */
-export function fetchResponse(correlationId: number, partitions: FetchPartitionResponse[], reads: LocalReads): FetchResponse {
-  let sizeBytes = REQUEST_HEADER_BYTES;
-  for (let i = 0; i < partitions.length; i++) sizeBytes += 32 + reads.sizeBytes[i] + 12 * (partitions[i].abortedTransactions?.length ?? 0);
-  return { type: "FetchResponse", correlationId, error: "NONE", partitions, sizeBytes };
 }
