@@ -8,8 +8,10 @@
  * state is the one it was sent for. A fetch response's partitions are processed one after the other, and an
  * append that triggers a flush (flush.messages) blocks the thread until the fsync returns, as
  * UnifiedLog.append flushes inside processPartitionData: the next fetch — which reports this replica's log end
- * offset to the leader — leaves only once what was appended is durable. Simplifications: no fetch sessions
- * (KIP-227), no divergence detection in Fetch (IBP 2.7's lastFetchedEpoch), no quotas; the thread's blocking
+ * offset to the leader — leaves only once what was appended is durable. With compat.fetchSessions (KIP-227,
+ * 1.1+) the Fetch goes through the fetch session handler (fetch-session-handler.ts): after a full fetch only the
+ * partitions added or changed are sent, and a session error makes the next fetch full, at once.
+ * Simplifications: no divergence detection in Fetch (IBP 2.7's lastFetchedEpoch), no quotas; the thread's blocking
  * calls are request/response states and a processing state; no partitionMapLock, so a LeaderAndIsr handled
  * while the thread waits for an fsync changes the partition at once (its fetch data is then dropped).
  */
