@@ -98,6 +98,13 @@ export interface Compat {
    * acks=0/1 records a lone leader holds become committed (and visible to consumers) under min ISR.
    */
   hwNeedsMinIsr: boolean;
+  /**
+   * KIP-227 (1.1.0, KAFKA-6254): incremental fetch sessions for replica fetchers (Fetch v7; FetchSession.scala,
+   * FetchSessionHandler.java). On: a follower's first fetch is full and creates a session on the leader; later
+   * fetches carry only the partitions added or changed, and the leader answers only partitions with news. Off
+   * (0.10.2, 0.11): every Fetch names and answers every partition. The consumers fetch without sessions either way.
+   */
+  fetchSessions: boolean;
   /** Controller ZooKeeper writes fenced by a check on /controller_epoch's zkVersion (KAFKA-6082, commit 297fb396a00, first in 2.1.0). */
   controllerEpochCheck: boolean;
   /**
@@ -126,6 +133,7 @@ export const DEFAULT_COMPAT: Readonly<Compat> = Object.freeze({
   truncation: "kip-320",
   isrUpdate: "alter-isr",
   controllerEpochCheck: true,
+  fetchSessions: true,
   epochCacheOnElection: true,
   caughtUpFollowerStaysInSync: true,
   isrJoinNeedsEpochStart: true,
@@ -225,6 +233,8 @@ export interface ReplicationConfig extends GroupCoordinatorConfig, TransactionCo
   /** How often a leader propagates ISR changes to /isr_change_notification (ReplicaManager, 2500 ms). */
   "isr.change.propagation.interval.ms": number;
   "request.timeout.ms": number;
+  /** KIP-227: how many fetch sessions the leader keeps (FetchSessionCache's maxEntries; 0: none). */
+  "max.incremental.fetch.session.cache.slots": number;
 }
 
 export const DEFAULT_REPLICATION_CONFIG: Readonly<ReplicationConfig> = Object.freeze({
@@ -253,6 +263,7 @@ export const DEFAULT_REPLICATION_CONFIG: Readonly<ReplicationConfig> = Object.fr
   "delete.topic.enable": true,
   "isr.change.propagation.interval.ms": 2500,
   "request.timeout.ms": 30_000,
+  "max.incremental.fetch.session.cache.slots": 1000,
 });
 
 export type KafkaVersion = "0.10.2" | "0.11" | "1.1" | "2.0" | "2.1" | "2.2" | "2.4" | "2.7" | "3.3" | "3.x";
@@ -287,6 +298,9 @@ const PRE_2_1_REPLICATION: Partial<Compat> = {
   controllerEpochCheck: false,
 };
 
+/** Fetch before KIP-227 (1.1.0): no fetch sessions, every Fetch names every partition. */
+const PRE_KIP_227_FETCH: Partial<Compat> = { fetchSessions: false };
+
 /** Partition.makeLeader before 3.3.0's Replica.resetReplicaState: a re-elected leader records its election as every follower's last fetch. */
 const PRE_3_3_REPLICA_STATE: Partial<Compat> = { reelectionResetsNonIsrFetchTime: false };
 
@@ -319,7 +333,7 @@ const PRE_2_4_GROUP_CONFIG: Partial<ReplicationConfig> = { "group.max.session.ti
 /**
  * What each era changed (docs/versions.md has the table, with the Kafka file and method of each switch).
  * 0.11: KIP-101 leader epochs, KIP-106 unclean election off by default, KIP-98 transactions, KIP-134 initial
- * rebalance delay. 1.1: delete.topic.enable on by default. 2.0: KIP-279, KIP-211 offsets retention 7 days.
+ * rebalance delay. 1.1: delete.topic.enable on by default, KIP-227 fetch sessions. 2.0: KIP-279, KIP-211 offsets retention 7 days.
  * 2.1: KIP-320; KAFKA-7415, 7152, 7128, 7414, 7164; KAFKA-6082 controller epoch zkVersion check. 2.2: KIP-380
  * broker epochs, KAFKA-7537 startup metadata, KIP-394 member ids. 2.3: KIP-345 static membership, KAFKA-3143 offline replicas on failover. 2.4: KIP-468 group.max.session.timeout.ms.
  * 2.5: KIP-537 timeouts. 2.7: KIP-497 AlterIsr (maximal ISR). 3.0: KAFKA-12890 pending sync timeout, KIP-735
@@ -336,15 +350,15 @@ export const VERSION_PRESETS: Readonly<Record<KafkaVersion, VersionPreset>> = Ob
       "group.initial.rebalance.delay.ms": 0,
       "offsets.retention.minutes": 1440,
     },
-    compat: { truncation: "high-watermark", isrUpdate: "zk-direct", ...PRE_2_1_REPLICATION, ...PRE_2_2_CONTROLLER, ...PRE_KIP_345_GROUPS, ...PRE_3_3_REPLICA_STATE, ...PRE_3_7_REPLICATION, ...PRE_KIP_890_TRANSACTIONS },
+    compat: { truncation: "high-watermark", isrUpdate: "zk-direct", ...PRE_KIP_227_FETCH, ...PRE_2_1_REPLICATION, ...PRE_2_2_CONTROLLER, ...PRE_KIP_345_GROUPS, ...PRE_3_3_REPLICA_STATE, ...PRE_3_7_REPLICATION, ...PRE_KIP_890_TRANSACTIONS },
   },
   "0.11": {
     description: "Kafka 0.11.0.0: KIP-101 leader epochs (offset-only answer), unclean leader election off, topic deletion off, no 2.1 replication fixes",
     config: { ...PRE_2_5_TIMEOUTS, ...PRE_2_4_GROUP_CONFIG, "delete.topic.enable": false, "offsets.retention.minutes": 1440 },
-    compat: { truncation: "kip-101", isrUpdate: "zk-direct", ...PRE_2_1_REPLICATION, ...PRE_2_2_CONTROLLER, ...PRE_KIP_345_GROUPS, ...PRE_3_3_REPLICA_STATE, ...PRE_3_7_REPLICATION, ...PRE_KIP_890_TRANSACTIONS },
+    compat: { truncation: "kip-101", isrUpdate: "zk-direct", ...PRE_KIP_227_FETCH, ...PRE_2_1_REPLICATION, ...PRE_2_2_CONTROLLER, ...PRE_KIP_345_GROUPS, ...PRE_3_3_REPLICA_STATE, ...PRE_3_7_REPLICATION, ...PRE_KIP_890_TRANSACTIONS },
   },
   "1.1": {
-    description: "Kafka 1.1.0: KIP-101 leader epochs, topic deletion on, no 2.1 replication fixes",
+    description: "Kafka 1.1.0: KIP-101 leader epochs, KIP-227 fetch sessions, topic deletion on, no 2.1 replication fixes",
     config: { ...PRE_2_5_TIMEOUTS, ...PRE_2_4_GROUP_CONFIG, "offsets.retention.minutes": 1440 },
     compat: { truncation: "kip-101", isrUpdate: "zk-direct", ...PRE_2_1_REPLICATION, ...PRE_2_2_CONTROLLER, ...PRE_KIP_345_GROUPS, ...PRE_3_3_REPLICA_STATE, ...PRE_3_7_REPLICATION, ...PRE_KIP_890_TRANSACTIONS },
   },

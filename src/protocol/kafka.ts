@@ -28,6 +28,9 @@ export type KafkaError =
   | "STALE_CONTROLLER_EPOCH"
   | "NETWORK_EXCEPTION"
   | "NOT_ENOUGH_REPLICAS"
+  // ---- KIP-227 fetch sessions (Fetch v7+) ----
+  | "FETCH_SESSION_ID_NOT_FOUND"
+  | "INVALID_FETCH_SESSION_EPOCH"
   | "NOT_ENOUGH_REPLICAS_AFTER_APPEND"
   | "INVALID_REQUIRED_ACKS"
   | "NOT_CONTROLLER"
@@ -146,6 +149,32 @@ export interface FetchPartition {
   lastFetchedEpoch: number;
 }
 
+/**
+ * KIP-227's FetchMetadata (Fetch v7+): session id 0 (INVALID_SESSION_ID) is no session; epoch INITIAL_EPOCH (0)
+ * asks for a full fetch that creates a session, FINAL_EPOCH (-1) for a full fetch without one; epochs 1, 2, …
+ * are the incremental fetches of a session.
+ */
+export const INVALID_SESSION_ID = 0;
+export const INITIAL_EPOCH = 0;
+export const FINAL_EPOCH = -1;
+
+/** FetchMetadata.nextEpoch: FINAL stays FINAL; after Int.MaxValue comes 1. */
+export function nextFetchEpoch(epoch: number): number {
+  if (epoch < 0) return FINAL_EPOCH;
+  if (epoch === 2_147_483_647) return 1;
+  return epoch + 1;
+}
+
+/** FetchMetadata.isFull. */
+export function isFullFetch(epoch: number): boolean {
+  return epoch === INITIAL_EPOCH || epoch === FINAL_EPOCH;
+}
+
+/** Bytes a session adds: session id and epoch to a request, error code and session id to a response; per forgotten partition. */
+export const FETCH_SESSION_REQUEST_BYTES = 8;
+export const FETCH_SESSION_RESPONSE_BYTES = 6;
+export const FORGOTTEN_PARTITION_BYTES = 8;
+
 export interface FetchRequest extends KafkaRequestBase {
   type: "Fetch";
   /** The follower's broker id, or CONSUMER_REPLICA_ID. */
@@ -157,7 +186,13 @@ export interface FetchRequest extends KafkaRequestBase {
   maxBytes: number;
   /** 0 read_uncommitted, 1 read_committed. */
   isolationLevel: 0 | 1;
+  /** A full fetch: every partition; an incremental one: only the partitions added or changed since the last. */
   partitions: readonly FetchPartition[];
+  /** KIP-227 (v7+): the session and its epoch; absent (an older request) is sessionless. */
+  sessionId?: number;
+  sessionEpoch?: number;
+  /** KIP-227 (forgotten_topics_data): partitions an incremental fetch removes from its session. */
+  forgottenPartitions?: readonly TopicPartitionRef[];
 }
 
 export interface FetchPartitionResponse {
@@ -176,8 +211,12 @@ export interface FetchPartitionResponse {
 
 export interface FetchResponse extends KafkaResponseBase {
   type: "FetchResponse";
+  /** NONE, or a session error (FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH) with no partitions. */
   error: KafkaError;
+  /** A full or sessionless fetch: every partition; an incremental one: those with news (fetch-session.ts). */
   partitions: FetchPartitionResponse[];
+  /** KIP-227 (v7+): the session created or continued, INVALID_SESSION_ID for none; absent for an older request. */
+  sessionId?: number;
 }
 
 // ---- Metadata ----

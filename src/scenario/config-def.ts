@@ -75,6 +75,7 @@ export const BROKER_NUMBER_DEFS: Readonly<Record<string, NumberDef>> = {
   // ReplicaManager's IsrChangePropagationInterval is a constant (2500 ms) in Kafka; the model lets scenarios set it.
   "isr.change.propagation.interval.ms": long(undefined, { min: 1, why: "not a Kafka config (ReplicaManager's constant 2500 ms); a period ≤ 0 would re-run at one instant" }),
   "request.timeout.ms": int(undefined, { min: 1, why: "a request with a timeout ≤ 0 times out before any answer" }),
+  "max.incremental.fetch.session.cache.slots": int([0]),
   // LogManager and ReplicaManager scheduler periods: KafkaScheduler runs a task with a period ≤ 0 once.
   "log.flush.scheduler.interval.ms": long(),
   "log.flush.offset.checkpoint.interval.ms": int([0]),

@@ -409,6 +409,7 @@ export const Compat = z.strictObject({
   truncation: z.enum(["high-watermark", "kip-101", "kip-279", "kip-320"]).optional(),
   isrUpdate: z.enum(["zk-direct", "alter-isr"]).optional(),
   controllerEpochCheck: z.boolean().optional(),
+  fetchSessions: z.boolean().optional(),
   offlineReplicasOnFailover: z.boolean().optional(),
   fullMetadataToNewBrokersOnly: z.boolean().optional(),
   reelectionResetsNonIsrFetchTime: z.boolean().optional(),

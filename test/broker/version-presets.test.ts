@@ -12,6 +12,7 @@ import { runScenario } from "../../src/scenario/run.ts";
 
 /** Switch → [value before the fix, value from the fix on, first preset with the fix]. */
 const FIXED_IN: ReadonlyArray<[keyof Compat, unknown, unknown, KafkaVersion]> = [
+  ["fetchSessions", false, true, "1.1"],
   ["epochCacheOnElection", false, true, "2.1"],
   ["caughtUpFollowerStaysInSync", false, true, "2.1"],
   ["isrJoinNeedsEpochStart", false, true, "2.1"],

@@ -2,12 +2,15 @@
  * DelayedFetch: a fetch that found fewer than minBytes, parked until enough bytes are readable across its
  * partitions (up to the log end for a follower, the HW for a consumer), a partition lost leadership, went
  * away, changed leader epoch or was truncated below the fetch offset, or maxWaitMs passed; then it reads again
- * and answers (the follower's fetch state was recorded when the request arrived).
+ * and answers (the follower's fetch state was recorded when the request arrived). The partitions are the fetch
+ * context's: an incremental fetch waits on its whole session, and its answer is the session's at completion (an
+ * epoch that moved on meanwhile → INVALID_FETCH_SESSION_EPOCH).
  */
 
 import type { FetchRequest } from "../../protocol/kafka.ts";
 import { topicPartitionKey } from "../../protocol/kafka.ts";
-import { fetchResponse, readFromLocalLog } from "./local-reads.ts";
+import type { FetchContext } from "./fetch-session.ts";
+import { readFromLocalLog, type LocalReads } from "./local-reads.ts";
 import { DelayedOperation } from "./purgatory.ts";
 import type { ReplicaHost } from "./replica-host.ts";
 
@@ -18,15 +21,19 @@ export class DelayedFetch extends DelayedOperation {
     private readonly host: ReplicaHost,
     private readonly from: string,
     private readonly request: FetchRequest,
+    /** The fetch session context the request was read in: its partitions, and the response (KIP-227). */
+    private readonly context: FetchContext,
+    /** The replica manager's reused read results (used at once by onComplete). */
+    private readonly reads: LocalReads,
   ) {
     super();
-    this.keys = request.partitions.map((p) => topicPartitionKey(p.topic, p.partition));
+    this.keys = context.fetches.map((p) => topicPartitionKey(p.topic, p.partition));
   }
 
   tryComplete(): boolean {
     const isFollower = this.request.replicaId >= 0;
     let accumulatedBytes = 0;
-    for (const fetch of this.request.partitions) {
+    for (const fetch of this.context.fetches) {
       const partition = this.host.partition(fetch.topic, fetch.partition);
       if (partition === undefined || !partition.isLeader) return this.forceComplete();
       if (partition.checkCurrentLeaderEpoch(fetch.currentLeaderEpoch) !== "NONE") return this.forceComplete();
@@ -43,6 +50,7 @@ export class DelayedFetch extends DelayedOperation {
   }
 
   onComplete(): void {
-    this.host.services.send(this.from, fetchResponse(this.request.correlationId, readFromLocalLog(this.host, this.request)));
+    const partitions = readFromLocalLog(this.host, this.request, this.context.fetches, this.reads);
+    this.host.services.send(this.from, this.context.response(this.request.correlationId, partitions, this.reads, this.host.services.nowMs()));
   }
 }

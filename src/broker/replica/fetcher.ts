@@ -8,13 +8,16 @@
  * state is the one it was sent for. A fetch response's partitions are processed one after the other, and an
  * append that triggers a flush (flush.messages) blocks the thread until the fsync returns, as
  * UnifiedLog.append flushes inside processPartitionData: the next fetch — which reports this replica's log end
- * offset to the leader — leaves only once what was appended is durable. Simplifications: no fetch sessions
- * (KIP-227), no divergence detection in Fetch (IBP 2.7's lastFetchedEpoch), no quotas; the thread's blocking
+ * offset to the leader — leaves only once what was appended is durable. With compat.fetchSessions (KIP-227,
+ * 1.1+) the Fetch goes through the fetch session handler (fetch-session-handler.ts): after a full fetch only the
+ * partitions added or changed are sent, and a session error makes the next fetch full, at once.
+ * Simplifications: no divergence detection in Fetch (IBP 2.7's lastFetchedEpoch), no quotas; the thread's blocking
  * calls are request/response states and a processing state; no partitionMapLock, so a LeaderAndIsr handled
  * while the thread waits for an fsync changes the partition at once (its fetch data is then dropped).
  */
 
 import type {
+  FetchPartition,
   FetchPartitionResponse,
   FetchRequest,
   FetchResponse,
@@ -23,13 +26,23 @@ import type {
   ListOffsetsResponse,
   OffsetsForLeaderEpochRequest,
   OffsetsForLeaderEpochResponse,
+  TopicPartitionRef,
 } from "../../protocol/kafka.ts";
-import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, REQUEST_HEADER_BYTES, topicPartitionKey, UNDEFINED_EPOCH } from "../../protocol/kafka.ts";
+import {
+  EARLIEST_TIMESTAMP,
+  FETCH_SESSION_REQUEST_BYTES,
+  FORGOTTEN_PARTITION_BYTES,
+  LATEST_TIMESTAMP,
+  REQUEST_HEADER_BYTES,
+  topicPartitionKey,
+  UNDEFINED_EPOCH,
+} from "../../protocol/kafka.ts";
 import { assert } from "../../sim/assert.ts";
 import type { TimerId } from "../../sim/kernel.ts";
 import { ms } from "../../sim/time.ts";
 import { lastOffset } from "../log/records.ts";
 import { FETCHER_TIMER_PREFIX } from "../services.ts";
+import { FetchSessionHandler } from "./fetch-session-handler.ts";
 import type { Partition } from "./partition.ts";
 import type { ReplicaHost } from "./replica-host.ts";
 import { offsetTruncationState, truncateToHighWatermark, usesLeaderEpochs, type TruncationDecision } from "./truncation.ts";
@@ -48,19 +61,28 @@ export interface PartitionFetchState {
   delayedUntilUs: number;
   /** OffsetsForLeaderEpoch rounds so far (KIP-279 may need several). */
   truncationRounds: number;
+  /**
+   * The request this partition was last sent in (its correlation id, -1: none) and its state and fetch offset
+   * then: a response for a changed state is ignored. Fields, not a per-request map: the hot path allocates none.
+   */
+  sentCorrelationId: number;
+  sentState: FetchState;
+  sentFetchOffset: number;
 }
 
 type RequestKind = "fetch" | "epochs" | "list-offsets";
 
+/** The request in flight; also its timeout timer's payload. */
 interface Inflight {
   readonly kind: RequestKind;
   readonly correlationId: number;
-  readonly timer: TimerId;
-  /** What each partition's state was when sent: a response for a changed state is ignored. */
-  readonly sent: Map<string, { state: FetchState; fetchOffset: number }>;
+  timer: TimerId;
+  /** The partitions sent (each state's sent* fields say what it was sent as). */
+  readonly states: readonly PartitionFetchState[];
 }
 
-type FetcherTimer = { kind: "timeout"; correlationId: number } | { kind: "wake" };
+/** The wake timer's payload (any other payload is an Inflight: its timeout). */
+const WAKE = Object.freeze({ kind: "wake" });
 
 /** A FetchResponse being processed (processFetchRequest): partitions before `next` are done. */
 interface Processing {
@@ -84,6 +106,14 @@ const TRUNCATION_ROUNDS_MAX = 10_000;
 
 export class ReplicaFetcher {
   readonly partitions = new Map<string, PartitionFetchState>();
+  /**
+   * Partitions removed while a request that carried them was in flight or being processed, by key: a partition
+   * added again under the same key takes over what its predecessor was sent as, so that a response for the same
+   * state and fetch offset still applies to it. Cleared when the next request goes out.
+   */
+  private readonly removedWhileSent = new Map<string, PartitionFetchState>();
+  /** KIP-227 (compat.fetchSessions): the fetch session with the leader; null: every Fetch names every partition. */
+  readonly sessionHandler: FetchSessionHandler | null;
   private inflight: Inflight | null = null;
   /** The thread is inside processFetchRequest (blocked on an append's fsync): no request goes out. */
   private processing: Processing | null = null;
@@ -96,6 +126,7 @@ export class ReplicaFetcher {
     private readonly host: ReplicaHost,
   ) {
     this.timerTag = `${FETCHER_TIMER_PREFIX}${leaderId}`;
+    this.sessionHandler = host.services.compat.fetchSessions ? new FetchSessionHandler() : null;
   }
 
   private get services() {
@@ -109,21 +140,29 @@ export class ReplicaFetcher {
   /** addFetcherForPartitions: starts in the truncating state at the log end offset. */
   addPartition(partition: Partition): void {
     assert(partition.leaderId === this.leaderId, `${partition.topicPartition}: fetcher for the wrong leader`);
-    this.partitions.set(partition.topicPartition, {
+    const key = partition.topicPartition;
+    const predecessor = this.removedWhileSent.get(key);
+    this.partitions.set(key, {
       topic: partition.topic,
       partition: partition.partition,
-      key: partition.topicPartition,
+      key,
       state: "truncating",
       fetchOffset: partition.log.logEndOffset,
       currentLeaderEpoch: partition.leaderEpoch,
       delayedUntilUs: 0,
       truncationRounds: 0,
+      sentCorrelationId: predecessor?.sentCorrelationId ?? -1,
+      sentState: predecessor?.sentState ?? "truncating",
+      sentFetchOffset: predecessor?.sentFetchOffset ?? -1,
     });
     this.step();
   }
 
   removePartition(key: string): void {
+    const state = this.partitions.get(key);
+    if (state === undefined) return;
     this.partitions.delete(key);
+    if (state.sentCorrelationId !== -1) this.removedWhileSent.set(key, state);
   }
 
   shutdown(): void {
@@ -134,18 +173,18 @@ export class ReplicaFetcher {
     this.processing = null;
     this.wakeTimer = null;
     this.partitions.clear();
+    this.removedWhileSent.clear();
   }
 
   onTimer(data: unknown): void {
-    const timer = data as FetcherTimer;
-    if (timer.kind === "wake") {
+    if (data === WAKE) {
       this.wakeTimer = null;
     } else {
       const inflight = this.inflight;
-      if (inflight === null || inflight.correlationId !== timer.correlationId) return;
+      if (inflight === null || inflight !== data) return;
       // Request timeout: every partition sent backs off (handlePartitionsWithErrors).
       this.inflight = null;
-      for (const key of inflight.sent.keys()) this.delay(key);
+      this.onRequestFailed(inflight);
     }
     this.step();
   }
@@ -160,7 +199,7 @@ export class ReplicaFetcher {
     if (this.stopped || inflight === null) return;
     this.services.context.cancelTimer(inflight.timer);
     this.inflight = null;
-    for (const key of inflight.sent.keys()) this.delay(key);
+    this.onRequestFailed(inflight);
     this.step();
   }
 
@@ -180,7 +219,11 @@ export class ReplicaFetcher {
   private step(): void {
     if (this.stopped || this.inflight !== null || this.processing !== null) return;
     const now = this.services.context.monotonicNow();
-    const ready: PartitionFetchState[] = [];
+    // One pass: the first partition resetting, else every one truncating, else every one fetching, in order.
+    // The arrays become the request's partitions (Inflight.states): made only when a partition is ready.
+    let resetting: PartitionFetchState | null = null;
+    let truncating: PartitionFetchState[] | null = null;
+    let fetching: PartitionFetchState[] | null = null;
     for (const state of this.partitions.values()) {
       const partition = this.followed(state);
       if (partition === null) continue;
@@ -196,14 +239,17 @@ export class ReplicaFetcher {
         const reason = usesLeaderEpochs(this.mode) ? "no-leader-epoch" : "high-watermark";
         if (this.truncate(state, partition, truncateToHighWatermark(partition.log, reason))) this.startFetching(state, partition);
       }
-      if (state.delayedUntilUs <= now) ready.push(state);
+      if (state.delayedUntilUs > now) continue;
+      if (state.state === "fetching") (fetching ??= []).push(state);
+      else if (state.state === "truncating") (truncating ??= []).push(state);
+      else resetting ??= state;
     }
-    const resetting = ready.find((s) => s.state === "reset-latest" || s.state === "reset-earliest");
-    if (resetting !== undefined) return this.sendListOffsets(resetting);
-    const truncating = ready.filter((s) => s.state === "truncating");
-    if (truncating.length > 0) return this.sendEpochs(truncating);
-    const fetching = ready.filter((s) => s.state === "fetching");
-    if (fetching.length > 0) return this.sendFetch(fetching);
+    if (resetting !== null) return this.sendListOffsets(resetting);
+    if (truncating !== null) return this.sendEpochs(truncating);
+    if (fetching !== null) return this.sendFetch(fetching);
+    // buildFetch sends an incremental fetch that only forgets, when its session has partitions none of which is ready.
+    const session = this.sessionHandler;
+    if (session !== null && !session.isFull && session.size > 0) return this.sendFetch([]);
     this.scheduleWake(now);
   }
 
@@ -212,18 +258,26 @@ export class ReplicaFetcher {
     for (const state of this.partitions.values()) if (state.delayedUntilUs > now) next = Math.min(next, state.delayedUntilUs);
     if (next === Infinity) return;
     if (this.wakeTimer !== null) this.services.context.cancelTimer(this.wakeTimer);
-    this.wakeTimer = this.services.context.setTimer(next - now, this.timerTag, { kind: "wake" } satisfies FetcherTimer);
+    this.wakeTimer = this.services.context.setTimer(next - now, this.timerTag, WAKE);
   }
 
-  private send(kind: RequestKind, states: PartitionFetchState[], build: (correlationId: number) => FetchRequest | OffsetsForLeaderEpochRequest | ListOffsetsRequest): void {
+  /**
+   * A request for `states` goes out: its correlation id, its timeout (replica.socket.timeout.ms) and what each
+   * partition is sent as. The caller builds and sends the request.
+   */
+  private beginRequest(kind: RequestKind, states: readonly PartitionFetchState[]): number {
     const correlationId = this.services.nextCorrelationId();
-    const timer = this.services.context.setTimer(ms(this.services.config["replica.socket.timeout.ms"]), this.timerTag, {
-      kind: "timeout",
-      correlationId,
-    } satisfies FetcherTimer);
-    const sent = new Map(states.map((s) => [s.key, { state: s.state, fetchOffset: s.fetchOffset }]));
-    this.inflight = { kind, correlationId, timer, sent };
-    this.services.sendToBroker(this.leaderId, build(correlationId));
+    const inflight: Inflight = { kind, correlationId, timer: -1 as TimerId, states };
+    inflight.timer = this.services.context.setTimer(ms(this.services.config["replica.socket.timeout.ms"]), this.timerTag, inflight);
+    if (this.removedWhileSent.size > 0) this.removedWhileSent.clear();
+    for (let i = 0; i < states.length; i++) {
+      const state = states[i];
+      state.sentCorrelationId = correlationId;
+      state.sentState = state.state;
+      state.sentFetchOffset = state.fetchOffset;
+    }
+    this.inflight = inflight;
+    return correlationId;
   }
 
   /** currentLeaderEpoch on the wire: only KIP-320 fetchers send it. */
@@ -231,9 +285,49 @@ export class ReplicaFetcher {
     return this.mode === "kip-320" ? state.currentLeaderEpoch : UNDEFINED_EPOCH;
   }
 
+  /**
+   * ReplicaFetcherThread.buildFetch: every partition ready to fetch. With a fetch session the request carries
+   * only what the session handler says changed (and what it forgets); `states` are still all the partitions the
+   * response may answer.
+   */
   private sendFetch(states: PartitionFetchState[]): void {
     const config = this.services.config;
-    this.send("fetch", states, (correlationId) => ({
+    const correlationId = this.beginRequest("fetch", states);
+    const maxBytes = config["replica.fetch.max.bytes"];
+    const session = this.sessionHandler;
+    let partitions: FetchPartition[];
+    let sizeBytes: number;
+    let forgotten: TopicPartitionRef[] | null = null;
+    let sessionId = 0;
+    let sessionEpoch = 0;
+    if (session === null) {
+      partitions = new Array<FetchPartition>(states.length);
+      for (let i = 0; i < states.length; i++) {
+        const s = states[i];
+        partitions[i] = {
+          topic: s.topic,
+          partition: s.partition,
+          currentLeaderEpoch: this.wireEpoch(s),
+          fetchOffset: s.fetchOffset,
+          logStartOffset: this.host.partition(s.topic, s.partition)!.log.logStartOffset,
+          partitionMaxBytes: maxBytes,
+          lastFetchedEpoch: UNDEFINED_EPOCH,
+        };
+      }
+      sizeBytes = REQUEST_HEADER_BYTES + 32 * states.length;
+    } else {
+      for (let i = 0; i < states.length; i++) {
+        const s = states[i];
+        session.add(s.key, s.topic, s.partition, s.fetchOffset, this.host.partition(s.topic, s.partition)!.log.logStartOffset, maxBytes, this.wireEpoch(s));
+      }
+      const data = session.build();
+      partitions = data.toSend;
+      forgotten = data.toForget;
+      sessionId = data.sessionId;
+      sessionEpoch = data.epoch;
+      sizeBytes = REQUEST_HEADER_BYTES + FETCH_SESSION_REQUEST_BYTES + 32 * partitions.length + FORGOTTEN_PARTITION_BYTES * forgotten.length;
+    }
+    const request: FetchRequest = {
       type: "Fetch",
       correlationId,
       replicaId: this.services.brokerId,
@@ -242,21 +336,20 @@ export class ReplicaFetcher {
       minBytes: config["replica.fetch.min.bytes"],
       maxBytes: config["replica.fetch.response.max.bytes"],
       isolationLevel: 0,
-      partitions: states.map((s) => ({
-        topic: s.topic,
-        partition: s.partition,
-        currentLeaderEpoch: this.wireEpoch(s),
-        fetchOffset: s.fetchOffset,
-        logStartOffset: this.host.partition(s.topic, s.partition)!.log.logStartOffset,
-        partitionMaxBytes: config["replica.fetch.max.bytes"],
-        lastFetchedEpoch: UNDEFINED_EPOCH,
-      })),
-      sizeBytes: REQUEST_HEADER_BYTES + 32 * states.length,
-    }));
+      partitions,
+      sizeBytes,
+    };
+    if (forgotten !== null) {
+      request.sessionId = sessionId;
+      request.sessionEpoch = sessionEpoch;
+      request.forgottenPartitions = forgotten;
+    }
+    this.services.sendToBroker(this.leaderId, request);
   }
 
   private sendEpochs(states: PartitionFetchState[]): void {
-    this.send("epochs", states, (correlationId) => ({
+    const correlationId = this.beginRequest("epochs", states);
+    const request: OffsetsForLeaderEpochRequest = {
       type: "OffsetsForLeaderEpoch",
       correlationId,
       replicaId: this.services.brokerId,
@@ -267,11 +360,13 @@ export class ReplicaFetcher {
         leaderEpoch: this.host.partition(s.topic, s.partition)!.log.latestEpoch(),
       })),
       sizeBytes: REQUEST_HEADER_BYTES + 24 * states.length,
-    }));
+    };
+    this.services.sendToBroker(this.leaderId, request);
   }
 
   private sendListOffsets(state: PartitionFetchState): void {
-    this.send("list-offsets", [state], (correlationId) => ({
+    const correlationId = this.beginRequest("list-offsets", [state]);
+    const request: ListOffsetsRequest = {
       type: "ListOffsets",
       correlationId,
       replicaId: this.services.brokerId,
@@ -285,18 +380,28 @@ export class ReplicaFetcher {
         },
       ],
       sizeBytes: REQUEST_HEADER_BYTES + 24,
-    }));
+    };
+    this.services.sendToBroker(this.leaderId, request);
   }
 
   // ---- Responses ----
 
-  /** The partition's state if the response for it still applies, and the partition it follows. */
-  private current(key: string, inflight: Inflight): { state: PartitionFetchState; partition: Partition } | null {
-    const state = this.partitions.get(key);
-    const sent = inflight.sent.get(key);
-    if (state === undefined || sent === undefined || state.state !== sent.state || state.fetchOffset !== sent.fetchOffset) return null;
-    const partition = this.followed(state);
-    return partition === null ? null : { state, partition };
+  /** The partition `state` follows, if the response to `inflight` still applies to the state. */
+  private current(state: PartitionFetchState | undefined, inflight: Inflight): Partition | null {
+    if (state === undefined || state.sentCorrelationId !== inflight.correlationId || state.state !== state.sentState || state.fetchOffset !== state.sentFetchOffset) {
+      return null;
+    }
+    return this.followed(state);
+  }
+
+  /**
+   * The current state of the partition answered at `index` of the response to `inflight`: the answers come in
+   * the request's order, so the partition sent there names it without building a key.
+   */
+  private answeredState(answer: TopicPartitionRef, index: number, inflight: Inflight): PartitionFetchState | undefined {
+    const sent = inflight.states[index];
+    const key = sent !== undefined && sent.topic === answer.topic && sent.partition === answer.partition ? sent.key : topicPartitionKey(answer.topic, answer.partition);
+    return this.partitions.get(key);
   }
 
   /**
@@ -305,24 +410,36 @@ export class ReplicaFetcher {
    */
   private answered(
     answer: { topic: string; partition: number; error: KafkaError },
+    index: number,
     inflight: Inflight,
   ): { state: PartitionFetchState; partition: Partition } | null {
-    const current = this.current(topicPartitionKey(answer.topic, answer.partition), inflight);
-    if (current === null) return null;
+    const state = this.answeredState(answer, index, inflight);
+    const partition = this.current(state, inflight);
+    if (partition === null) return null;
     if (answer.error === "FENCED_LEADER_EPOCH") {
-      this.onPartitionFenced(current.state);
+      this.onPartitionFenced(state!);
       return null;
     }
     if (answer.error !== "NONE") {
-      this.delay(current.state.key);
+      this.delay(state!.key);
       return null;
     }
-    return current;
+    return { state: state!, partition };
   }
 
   private onFetchResponse(response: FetchResponse, inflight: Inflight): void {
-    if (response.error !== "NONE") {
-      for (const key of inflight.sent.keys()) this.delay(key);
+    const session = this.sessionHandler;
+    if (session !== null) {
+      // fetchFromLeader: a session error (or a response that does not fit the session) processes nothing; the
+      // next fetch, at once, is a full one.
+      if (!session.handleResponse(response)) {
+        if (this.services.context.tracing) {
+          this.services.context.trace("fetch-session-error", { leader: this.leaderId, error: response.error, sessionId: session.sessionId, epoch: session.epoch });
+        }
+        return;
+      }
+    } else if (response.error !== "NONE") {
+      this.delayAll(inflight);
       return;
     }
     this.processing = { response, inflight, next: 0, blocked: null };
@@ -334,21 +451,23 @@ export class ReplicaFetcher {
     const processing = this.processing!;
     const { response, inflight } = processing;
     while (processing.next < response.partitions.length) {
-      const data = response.partitions[processing.next++];
-      const current = this.current(topicPartitionKey(data.topic, data.partition), inflight);
-      if (current === null) continue;
+      const index = processing.next++;
+      const data = response.partitions[index];
+      const state = this.answeredState(data, index, inflight);
+      const partition = this.current(state, inflight);
+      if (partition === null) continue;
       switch (data.error) {
         case "NONE":
-          if (this.appendPartitionData(current.state, current.partition, data)) return;
+          if (this.appendPartitionData(state!, partition, data)) return;
           break;
         case "OFFSET_OUT_OF_RANGE":
-          current.state.state = "reset-latest";
+          state!.state = "reset-latest";
           break;
         case "FENCED_LEADER_EPOCH":
-          this.onPartitionFenced(current.state);
+          this.onPartitionFenced(state!);
           break;
         default:
-          this.delay(current.state.key);
+          this.delay(state!.key);
       }
     }
     this.processing = null;
@@ -395,8 +514,8 @@ export class ReplicaFetcher {
     processing.blocked = null;
     const { state, partition } = blocked;
     // The partition may have changed while the thread waited (a LeaderAndIsr); then its data is dropped.
-    const current = this.current(state.key, processing.inflight);
-    if (current !== null && current.state === state && current.partition === partition) {
+    const current = this.partitions.get(state.key);
+    if (current === state && this.current(current, processing.inflight) === partition) {
       // A failed flush is Kafka's KafkaStorageException from the append: the partition backs off.
       if (error !== null) this.delay(state.key);
       else this.completePartitionData(state, partition, blocked.data, blocked.fetchOffset, blocked.records);
@@ -433,8 +552,9 @@ export class ReplicaFetcher {
   }
 
   private onEpochsResponse(response: OffsetsForLeaderEpochResponse, inflight: Inflight): void {
-    for (const answer of response.partitions) {
-      const current = this.answered(answer, inflight);
+    for (let i = 0; i < response.partitions.length; i++) {
+      const answer = response.partitions[i];
+      const current = this.answered(answer, i, inflight);
       if (current === null) continue;
       const { state, partition } = current;
       state.truncationRounds++;
@@ -453,8 +573,9 @@ export class ReplicaFetcher {
    * thread throws FatalExitError and the broker process exits (exitBroker).
    */
   private onListOffsetsResponse(response: ListOffsetsResponse, inflight: Inflight): void {
-    for (const answer of response.partitions) {
-      const current = this.answered(answer, inflight);
+    for (let i = 0; i < response.partitions.length; i++) {
+      const answer = response.partitions[i];
+      const current = this.answered(answer, i, inflight);
       if (current === null) continue;
       const { state, partition } = current;
       const log = partition.log;
@@ -550,6 +671,17 @@ export class ReplicaFetcher {
   /** KIP-320: the leader has a newer epoch than ours; stop until the controller's LeaderAndIsr arrives. */
   private onPartitionFenced(state: PartitionFetchState): void {
     this.partitions.delete(state.key);
+  }
+
+  /** A timeout or a reset connection: the fetch session closes (handleError), every partition sent backs off. */
+  private onRequestFailed(inflight: Inflight): void {
+    if (inflight.kind === "fetch") this.sessionHandler?.handleError();
+    this.delayAll(inflight);
+  }
+
+  /** Every partition sent in `inflight` backs off (handlePartitionsWithErrors). */
+  private delayAll(inflight: Inflight): void {
+    for (let i = 0; i < inflight.states.length; i++) this.delay(inflight.states[i].key);
   }
 
   private delay(key: string): void {

@@ -5,92 +5,91 @@
  * the request's maxBytes, at least one batch for the first partition with data; a read_committed read also
  * carries the aborted transactions overlapping the data read (LocalLog.addAbortedTransactions: from the fetch
  * offset to just past the last batch returned, where Kafka bounds by the next batch's offset in the segment —
- * the same transactions for the client). Also the FetchResponse built from the reads.
+ * the same transactions for the client). The response is the FetchContext's (fetch-session.ts).
+ *
+ * The reads are the response's partitions themselves (Kafka builds a LogReadResult and then a
+ * FetchPartitionData from it): what the leader needs besides — the bytes read and the log end offset at the
+ * read — goes into a LocalReads owned by the caller and reused from fetch to fetch.
  */
 
-import type { FetchPartition, FetchPartitionResponse, FetchRequest, FetchResponse, KafkaError } from "../../protocol/kafka.ts";
-import { REQUEST_HEADER_BYTES } from "../../protocol/kafka.ts";
-import type { AbortedTxn } from "../log/producer-state.ts";
+import type { FetchPartition, FetchPartitionResponse, FetchRequest } from "../../protocol/kafka.ts";
 import { nextOffset, type RecordBatch } from "../log/records.ts";
 import type { ReplicaHost } from "./replica-host.ts";
 
-export interface LogReadResult {
-  readonly request: FetchPartition;
-  error: KafkaError;
-  batches: RecordBatch[];
-  sizeBytes: number;
-  /** The leader's HW, LSO, log start and log end at the time of the read. */
-  highWatermark: number;
-  lastStableOffset: number;
-  /** read_committed only: the aborted transactions in the range read. */
-  abortedTransactions?: AbortedTxn[];
-  logStartOffset: number;
-  logEndOffset: number;
+/**
+ * Per partition of the last readFromLocalLog (same index as the request's and the response's partitions): the
+ * bytes read and the leader's log end offset at the time of the read (-1 on an error). Reused: one per replica
+ * manager, valid until its next read.
+ */
+export class LocalReads {
+  readonly sizeBytes: number[] = [];
+  readonly logEndOffsets: number[] = [];
 }
 
 const EMPTY: RecordBatch[] = [];
 
-export function readFromLocalLog(host: ReplicaHost, request: FetchRequest): LogReadResult[] {
+/**
+ * One response partition per partition fetched, in order; `reads` gets the rest. `fetches` are the request's
+ * partitions, or an incremental fetch's whole session (fetch-session.ts).
+ */
+export function readFromLocalLog(host: ReplicaHost, request: FetchRequest, fetches: readonly FetchPartition[], reads: LocalReads): FetchPartitionResponse[] {
   const isFollower = request.replicaId >= 0;
+  const responses = new Array<FetchPartitionResponse>(fetches.length);
+  const sizes = reads.sizeBytes;
+  const logEndOffsets = reads.logEndOffsets;
+  sizes.length = fetches.length;
+  logEndOffsets.length = fetches.length;
   let remainingBytes = request.maxBytes;
   let minOneBatch = true;
-  return request.partitions.map((fetch) => {
-    const result: LogReadResult = { request: fetch, error: "NONE", batches: EMPTY, sizeBytes: 0, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, logEndOffset: -1 };
+  for (let i = 0; i < fetches.length; i++) {
+    const fetch = fetches[i];
+    const response: FetchPartitionResponse = {
+      topic: fetch.topic,
+      partition: fetch.partition,
+      error: "NONE",
+      highWatermark: -1,
+      lastStableOffset: -1,
+      logStartOffset: -1,
+      batches: EMPTY,
+    };
+    responses[i] = response;
+    sizes[i] = 0;
+    logEndOffsets[i] = -1;
     const partition = host.partition(fetch.topic, fetch.partition);
     if (partition === undefined) {
-      result.error = host.notHostedError(fetch.topic, fetch.partition);
-      return result;
+      response.error = host.notHostedError(fetch.topic, fetch.partition);
+      continue;
     }
     const epochError = partition.checkCurrentLeaderEpoch(fetch.currentLeaderEpoch);
     if (epochError !== "NONE") {
-      result.error = epochError;
-      return result;
+      response.error = epochError;
+      continue;
     }
     if (!partition.isLeader) {
-      result.error = "NOT_LEADER_OR_FOLLOWER";
-      return result;
+      response.error = "NOT_LEADER_OR_FOLLOWER";
+      continue;
     }
     const log = partition.log;
-    result.highWatermark = log.highWatermark;
-    result.lastStableOffset = log.lastStableOffset;
-    result.logStartOffset = log.logStartOffset;
-    result.logEndOffset = log.logEndOffset;
+    response.highWatermark = log.highWatermark;
+    response.lastStableOffset = log.lastStableOffset;
+    response.logStartOffset = log.logStartOffset;
+    logEndOffsets[i] = log.logEndOffset;
     const readCommitted = !isFollower && request.isolationLevel === 1;
-    const maxOffset = isFollower ? log.logEndOffset : readCommitted ? result.lastStableOffset : log.highWatermark;
+    const maxOffset = isFollower ? log.logEndOffset : readCommitted ? response.lastStableOffset : log.highWatermark;
     const read = log.read(fetch.fetchOffset, Math.min(fetch.partitionMaxBytes, remainingBytes), maxOffset, minOneBatch);
     if (read.error !== null) {
-      result.error = read.error === "UNEXPECTED_APPEND_OFFSET" ? "UNKNOWN_SERVER_ERROR" : read.error;
-      return result;
+      response.error = read.error === "UNEXPECTED_APPEND_OFFSET" ? "UNKNOWN_SERVER_ERROR" : read.error;
+      continue;
     }
-    result.batches = read.batches;
-    result.sizeBytes = read.sizeBytes;
+    response.batches = read.batches;
+    sizes[i] = read.sizeBytes;
     if (readCommitted) {
       const upperBoundOffset = read.batches.length === 0 ? fetch.fetchOffset : nextOffset(read.batches[read.batches.length - 1]);
-      result.abortedTransactions = read.batches.length === 0 ? [] : log.producerState.collectAbortedTransactions(fetch.fetchOffset, upperBoundOffset);
+      const aborted = read.batches.length === 0 ? [] : log.producerState.collectAbortedTransactions(fetch.fetchOffset, upperBoundOffset);
+      response.abortedTransactions = aborted.map((txn) => ({ producerId: txn.producerId, firstOffset: txn.firstOffset }));
     }
     if (read.batches.length > 0) minOneBatch = false;
     remainingBytes = Math.max(0, remainingBytes - read.sizeBytes);
-    return result;
-  });
-}
-
-export function fetchResponse(correlationId: number, reads: readonly LogReadResult[]): FetchResponse {
-  let sizeBytes = REQUEST_HEADER_BYTES;
-  const partitions: FetchPartitionResponse[] = reads.map((read) => {
-    sizeBytes += 32 + read.sizeBytes + 12 * (read.abortedTransactions?.length ?? 0);
-    const response: FetchPartitionResponse = {
-      topic: read.request.topic,
-      partition: read.request.partition,
-      error: read.error,
-      highWatermark: read.highWatermark,
-      lastStableOffset: read.lastStableOffset,
-      logStartOffset: read.logStartOffset,
-      batches: read.batches,
-    };
-    if (read.abortedTransactions !== undefined) {
-      response.abortedTransactions = read.abortedTransactions.map((txn) => ({ producerId: txn.producerId, firstOffset: txn.firstOffset }));
-    }
-    return response;
-  });
-  return { type: "FetchResponse", correlationId, error: "NONE", partitions, sizeBytes };
+  }
+  return responses;
 }

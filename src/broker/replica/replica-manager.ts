@@ -38,7 +38,8 @@ import { DelayedFetch } from "./delayed-fetch.ts";
 import type { DelayedProduce } from "./delayed-produce.ts";
 import { ReplicaFetcherManager } from "./fetcher-manager.ts";
 import { AlterIsrManager, ZkIsrWriter, type IsrUpdateOutcome, type IsrUpdater } from "./isr-updates.ts";
-import { fetchResponse, readFromLocalLog } from "./local-reads.ts";
+import { FetchManager, FetchSessionCache, legacyContext } from "./fetch-session.ts";
+import { LocalReads, readFromLocalLog } from "./local-reads.ts";
 import { handleWriteTxnMarkers } from "./txn-markers.ts";
 import type { AddPartitionsToTxnResponse, WriteTxnMarkersRequest } from "../../protocol/transaction.ts";
 import { AddPartitionsToTxnManager } from "./add-partitions-to-txn-manager.ts";
@@ -75,6 +76,15 @@ export class ReplicaManager implements ProduceHost {
   private readonly fetcherManager: ReplicaFetcherManager;
   private readonly producePurgatory: Purgatory<DelayedProduce>;
   private readonly fetchPurgatory: Purgatory<DelayedFetch>;
+  /** Reused by every Fetch this broker answers: the bytes and log end of each read. */
+  private readonly reads = new LocalReads();
+  /**
+   * The same for parked fetches as they complete: apart, because a follower's fetch in handleFetch can complete
+   * parked fetches (a HW advance) while its own reads are still in use.
+   */
+  private readonly delayedReads = new LocalReads();
+  /** KIP-227: the fetch sessions of this incarnation (in memory: a restart forgets them); null with compat.fetchSessions off. */
+  readonly fetchManager: FetchManager | null;
   private readonly isrUpdater: IsrUpdater;
   /** KIP-890 part 1: the transaction verifications of produces (used only with compat.transactionVerification). */
   readonly addPartitionsToTxnManager: AddPartitionsToTxnManager;
@@ -89,6 +99,9 @@ export class ReplicaManager implements ProduceHost {
     this.producePurgatory = new Purgatory(services, "delayed-produce");
     this.fetchPurgatory = new Purgatory(services, "delayed-fetch");
     this.addPartitionsToTxnManager = new AddPartitionsToTxnManager(services);
+    this.fetchManager = services.compat.fetchSessions
+      ? new FetchManager(new FetchSessionCache(services.config["max.incremental.fetch.session.cache.slots"], services.context.rng.fork("fetch-session-cache")))
+      : null;
     const callback = (partition: Partition, pending: PendingIsr, outcome: IsrUpdateOutcome) => this.onIsrUpdateResult(partition, pending, outcome);
     this.isrUpdater = services.compat.isrUpdate === "zk-direct" ? new ZkIsrWriter(services, callback) : new AlterIsrManager(services, callback);
   }
@@ -403,36 +416,47 @@ export class ReplicaManager implements ProduceHost {
 
   // ---- Fetch ----
 
-  /** ReplicaManager.fetchMessages: read, record a follower's position, answer now or park the fetch. */
+  /**
+   * KafkaApis.handleFetchRequest and ReplicaManager.fetchMessages: the fetch session context (KIP-227), then
+   * read, record a follower's position, answer now or park the fetch.
+   */
   handleFetch(from: string, request: FetchRequest): void {
-    const reads = readFromLocalLog(this, request);
     const isFollower = request.replicaId >= 0;
+    const context = this.fetchManager === null ? legacyContext(request) : this.fetchManager.newContext(request, isFollower, this.services.nowMs());
+    const fetches = context.fetches;
+    const reads = this.reads;
+    const partitions = readFromLocalLog(this, request, fetches, reads);
     const metricName = isFollower ? "FetchFollower" : "FetchConsumer";
-    this.services.metrics.markRequest(metricName);
+    const metrics = this.services.metrics;
+    metrics.markRequest(metricName);
     // Errors as read now (a parked fetch may answer differently when it completes).
-    for (const read of reads) this.services.metrics.markError(metricName, read.error);
+    for (let i = 0; i < partitions.length; i++) metrics.markError(metricName, partitions[i].error);
     if (isFollower) {
       const nowMs = this.services.nowMs();
-      for (const read of reads) {
-        if (read.error !== "NONE") continue;
-        const partition = this.partition(read.request.topic, read.request.partition)!;
-        if (!partition.updateFollowerFetchState(request.replicaId, read.request.fetchOffset, nowMs, read.logEndOffset)) {
+      for (let i = 0; i < partitions.length; i++) {
+        if (partitions[i].error !== "NONE") continue;
+        const fetch = fetches[i];
+        const partition = this.partition(fetch.topic, fetch.partition)!;
+        if (!partition.updateFollowerFetchState(request.replicaId, fetch.fetchOffset, nowMs, reads.logEndOffsets[i])) {
           // Not an assigned replica: empty records (Kafka 2.4+).
-          read.batches = [];
-          read.sizeBytes = 0;
+          partitions[i].batches = [];
+          reads.sizeBytes[i] = 0;
           continue;
         }
         this.onFollowerFetched(partition, request.replicaId, nowMs);
       }
     }
     let bytesReadable = 0;
-    for (const read of reads) bytesReadable += read.sizeBytes;
-    const errorReadingData = reads.some((r) => r.error !== "NONE");
-    if (request.maxWaitMs <= 0 || reads.length === 0 || bytesReadable >= request.minBytes || errorReadingData) {
-      this.services.send(from, fetchResponse(request.correlationId, reads));
+    let errorReadingData = false;
+    for (let i = 0; i < partitions.length; i++) {
+      bytesReadable += reads.sizeBytes[i];
+      if (partitions[i].error !== "NONE") errorReadingData = true;
+    }
+    if (request.maxWaitMs <= 0 || partitions.length === 0 || bytesReadable >= request.minBytes || errorReadingData) {
+      this.services.send(from, context.response(request.correlationId, partitions, reads, this.services.nowMs()));
       return;
     }
-    this.fetchPurgatory.tryCompleteElseWatch(new DelayedFetch(this, from, request), request.maxWaitMs);
+    this.fetchPurgatory.tryCompleteElseWatch(new DelayedFetch(this, from, request, context, this.delayedReads), request.maxWaitMs);
   }
 
   /** Partition.updateFollowerFetchState's tail: maybe expand the ISR, maybe advance the HW, wake waiters. */
