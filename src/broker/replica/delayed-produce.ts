@@ -59,8 +59,9 @@ export class DelayedProduce extends DelayedOperation {
     for (const status of this.statuses) {
       if (!status.waited) continue;
       if (status.acksPending) status.response.error = "REQUEST_TIMED_OUT";
-      if (context.tracing) {
-        context.trace(status.acksPending ? "purgatory-timeout" : "purgatory-complete", {
+      const kind = status.acksPending ? "purgatory-timeout" : "purgatory-complete";
+      if (context.wants(kind)) {
+        context.trace(kind, {
           topicPartition: topicPartitionKey(status.response.topic, status.response.partition),
           requiredOffset: status.requiredOffset,
           correlationId: this.correlationId,

@@ -539,7 +539,8 @@ export class ReplicaFetcher {
     }
     state.fetchOffset = log.logEndOffset;
     const context = this.services.context;
-    if (records > 0 && context.tracing) {
+    // Only a trace file, the hash or the viewer reads "fetch" (not the checkers): one per follower batch.
+    if (records > 0 && context.wants("fetch")) {
       context.trace("fetch", {
         leader: this.leaderId,
         topicPartition: state.key,
