@@ -6,35 +6,32 @@
  * (some producer's op) are judged, so records of other writers never count. It models no Kafka component.
  */
 
-import type { WriteHistory, Write } from "./ops.ts";
+import type { WriteHistory } from "./ops.ts";
 import type { Placements } from "./placements.ts";
 import type { Violation } from "./violation.ts";
 
 export function checkDuplicates(history: WriteHistory, placements: Placements, now: number): Violation[] {
   const found: Violation[] = [];
-  for (const [value, where] of placements.byValue) {
-    if (where.length < 2) continue;
-    const write = history.writes.get(value);
-    if (write === undefined) continue;
+  for (const i of placements.placed) {
+    if (!placements.duplicated(i)) continue;
+    const write = history.write(i);
+    const where = placements.of(i);
     const leaders = [...new Set(where.map((p) => placements.leaderOf(p.topicPartition)).filter((leader) => leader !== null))];
+    const topicPartition = `${write.topic}-${write.partition}`;
     found.push({
       name: "duplicate-write",
       time: now,
       nodes: [write.process, ...leaders],
       evidence: {
-        value,
+        value: write.value,
         producer: write.process,
         opId: write.opId,
-        topicPartition: topicPartitionOf(write),
-        offsets: placements.offsetsIn(value, topicPartitionOf(write)),
+        topicPartition,
+        offsets: placements.offsetsIn(i, topicPartition),
         placements: where.map((p) => ({ topicPartition: p.topicPartition, offset: p.offset })),
-        ops: write.ops.map((op) => ({ ...op })),
+        ops: write.ops,
       },
     });
   }
   return found;
-}
-
-function topicPartitionOf(write: Write): string {
-  return `${write.topic}-${write.partition}`;
 }

@@ -133,7 +133,7 @@ export class HistoryCheckers {
   }
 
   check(committedLog: (topicPartition: string) => CommittedLog | null, now: number, topicPartitions: readonly string[] = []): Violation[] {
-    const placements = new Placements(committedLog, [...this.history.topicPartitions(), ...topicPartitions]);
+    const placements = new Placements(committedLog, [...this.history.topicPartitions(), ...topicPartitions], this.history);
     return [
       ...this.lostWrites.check(committedLog, now),
       ...checkDuplicates(this.history, placements, now),

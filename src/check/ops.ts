@@ -20,24 +20,47 @@ export interface SendOp {
   readonly attempts?: number;
 }
 
-/** Everything the history says about one value. */
+/** Everything the history says about one value (built on demand, for evidence). */
 export interface Write {
   readonly value: string;
   readonly process: string;
   readonly opId: unknown;
   readonly topic: string;
   /** The partition the producer sent it to (-1: never assigned one). */
-  partition: number;
+  readonly partition: number;
   /** The value number n: the order the workload handed values to this producer. */
   readonly n: number;
   readonly ops: SendOp[];
 }
 
-const OP_TYPES: ReadonlySet<string> = new Set(["invoke", "ok", "fail", "info"]);
+const OP_TYPES: readonly OpType[] = ["invoke", "ok", "fail", "info"];
+const OP_TYPE_CODES: ReadonlyMap<string, number> = new Map(OP_TYPES.map((type, code) => [type, code]));
 
-/** The writes of every producer, keyed by value, plus each client's configuration. */
+/**
+ * The writes of every producer, keyed by value, plus each client's configuration. Stored in columns (a write is
+ * an index; its ops a chain through the op columns): every write of the run is kept until the end, and an object
+ * per write and per op was most of the history's heap. `write` builds a Write object for evidence.
+ */
 export class WriteHistory {
-  readonly writes = new Map<string, Write>();
+  /** value → write index, in first-op order (a deleted topic's writes leave it; a value seen again is new). */
+  private readonly index = new Map<string, number>();
+  /** Per write (by index). */
+  private readonly writeValues: string[] = [];
+  private readonly processes: string[] = [];
+  private readonly opIds: unknown[] = [];
+  private readonly topics: string[] = [];
+  private readonly partitions: number[] = [];
+  private readonly ns: number[] = [];
+  private readonly firstOps: number[] = [];
+  private readonly lastOps: number[] = [];
+  /** Per op (by index): OP_TYPES code, time, offset and attempts (NaN: absent), the next op of its write (-1: none). */
+  private readonly opTypes: number[] = [];
+  private readonly opTimes: number[] = [];
+  private readonly opOffsets: number[] = [];
+  private readonly opAttempts: number[] = [];
+  private readonly opNext: number[] = [];
+  /** op index → its error (only failed ops have one). */
+  private readonly opErrors = new Map<number, string>();
   /** process → its "client-config" fields (the latest one, if a client restarted). */
   readonly configs = new Map<string, Record<string, unknown>>();
   private readonly handed = new Map<string, number>();
@@ -50,38 +73,84 @@ export class WriteHistory {
     }
     if (event.kind === "topic-deleted" && typeof event.topic === "string") {
       // A deleted topic's writes are gone with it; a re-created topic starts a new history.
-      for (const [value, write] of this.writes) if (write.topic === event.topic) this.writes.delete(value);
+      for (const [value, i] of this.index) if (this.topics[i] === event.topic) this.index.delete(value);
       return;
     }
     if (event.kind !== "op" || event.f !== "send") return;
-    if (typeof event.value !== "string" || typeof event.topic !== "string" || typeof event.type !== "string" || !OP_TYPES.has(event.type)) return;
+    if (typeof event.value !== "string" || typeof event.topic !== "string" || typeof event.type !== "string") return;
+    const type = OP_TYPE_CODES.get(event.type);
+    if (type === undefined) return;
     const process = typeof event.process === "string" ? event.process : event.node;
-    let write = this.writes.get(event.value);
-    if (write === undefined) {
-      write = {
-        value: event.value,
-        process,
-        opId: event.opId,
-        topic: event.topic,
-        partition: -1,
-        n: this.valueNumber(process, event.value),
-        ops: [],
-      };
-      this.writes.set(event.value, write);
+    const op = this.opTypes.length;
+    let i = this.index.get(event.value);
+    if (i === undefined) {
+      i = this.writeValues.length;
+      this.writeValues.push(event.value);
+      this.processes.push(process);
+      this.opIds.push(event.opId);
+      this.topics.push(event.topic);
+      this.partitions.push(-1);
+      this.ns.push(this.valueNumber(process, event.value));
+      this.firstOps.push(op);
+      this.lastOps.push(op);
+      this.index.set(event.value, i);
+    } else {
+      this.opNext[this.lastOps[i]] = op;
+      this.lastOps[i] = op;
     }
-    if (typeof event.partition === "number" && event.partition >= 0) write.partition = event.partition;
-    // Built field by field (not spreads, per op): the same keys in the same order.
-    const op: { type: OpType; time: number; offset?: number; error?: string; attempts?: number } = { type: event.type as OpType, time: event.t };
-    if (typeof event.offset === "number") op.offset = event.offset;
-    if (typeof event.error === "string") op.error = event.error;
-    if (typeof event.attempts === "number") op.attempts = event.attempts;
-    write.ops.push(op);
+    if (typeof event.partition === "number" && event.partition >= 0) this.partitions[i] = event.partition;
+    this.opTypes.push(type);
+    this.opTimes.push(event.t);
+    this.opOffsets.push(typeof event.offset === "number" ? event.offset : NaN);
+    this.opAttempts.push(typeof event.attempts === "number" ? event.attempts : NaN);
+    this.opNext.push(-1);
+    if (typeof event.error === "string") this.opErrors.set(op, event.error);
+  }
+
+  /** How many write indexes there are (indexes run from 0 below it; a deleted topic's stay unused). */
+  get size(): number {
+    return this.writeValues.length;
+  }
+
+  /** The index of the write of `value`, or -1 when the history does not know it. */
+  indexOf(value: string): number {
+    return this.index.get(value) ?? -1;
+  }
+
+  processOf(i: number): string {
+    return this.processes[i];
+  }
+
+  /** The value number n of write `i`. */
+  nOf(i: number): number {
+    return this.ns[i];
+  }
+
+  /** Write `i` as an object (evidence). */
+  write(i: number): Write {
+    return { value: this.writeValues[i], process: this.processes[i], opId: this.opIds[i], topic: this.topics[i], partition: this.partitions[i], n: this.ns[i], ops: this.opsOf(i) };
+  }
+
+  /** The value's history, in order; each op's keys in the order type, time, offset, error, attempts (present ones only). */
+  opsOf(i: number): SendOp[] {
+    const ops: SendOp[] = [];
+    for (let op = this.firstOps[i]; op >= 0; op = this.opNext[op]) {
+      const entry: { type: OpType; time: number; offset?: number; error?: string; attempts?: number } = { type: OP_TYPES[this.opTypes[op]], time: this.opTimes[op] };
+      const offset = this.opOffsets[op];
+      if (!Number.isNaN(offset)) entry.offset = offset;
+      const error = this.opErrors.get(op);
+      if (error !== undefined) entry.error = error;
+      const attempts = this.opAttempts[op];
+      if (!Number.isNaN(attempts)) entry.attempts = attempts;
+      ops.push(entry);
+    }
+    return ops;
   }
 
   /** The topic-partitions the producers wrote to, in first-write order. */
   topicPartitions(): string[] {
     const found = new Set<string>();
-    for (const write of this.writes.values()) if (write.partition >= 0) found.add(`${write.topic}-${write.partition}`);
+    for (const i of this.index.values()) if (this.partitions[i] >= 0) found.add(`${this.topics[i]}-${this.partitions[i]}`);
     return [...found];
   }
 

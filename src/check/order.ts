@@ -10,46 +10,62 @@
  * It models no Kafka component.
  */
 
-import type { Write, WriteHistory } from "./ops.ts";
+import type { WriteHistory } from "./ops.ts";
 import type { Placements } from "./placements.ts";
 import type { Violation } from "./violation.ts";
 
-interface Present {
-  readonly write: Write;
-  readonly offset: number;
+/** A producer's values in one partition: history indexes and first offsets there, parallel, in placement order. */
+interface Group {
+  readonly process: string;
+  readonly topicPartition: string;
+  readonly writes: number[];
+  readonly offsets: number[];
 }
 
 export function checkOrder(history: WriteHistory, placements: Placements, now: number): Violation[] {
-  // (producer, partition) → the producer's values there, at their first offset, in log order.
-  const groups = new Map<string, { process: string; topicPartition: string; present: Present[] }>();
-  for (const [value, where] of placements.byValue) {
-    const write = history.writes.get(value);
-    if (write === undefined) continue;
+  // (producer, partition) → the producer's values there, at their first offset, in log order. Keyed by
+  // partition, then process (no key string per value); `groups` keeps the order they were first seen in.
+  const byPartition = new Map<string, Map<string, Group>>();
+  const groups: Group[] = [];
+  const add = (i: number, topicPartition: string, offset: number): void => {
+    const process = history.processOf(i);
+    let byProcess = byPartition.get(topicPartition);
+    if (byProcess === undefined) byPartition.set(topicPartition, (byProcess = new Map()));
+    let group = byProcess.get(process);
+    if (group === undefined) {
+      group = { process, topicPartition, writes: [], offsets: [] };
+      byProcess.set(process, group);
+      groups.push(group);
+    }
+    group.writes.push(i);
+    group.offsets.push(offset);
+  };
+  for (const i of placements.placed) {
+    if (!placements.duplicated(i)) {
+      add(i, placements.firstTopicPartition(i), placements.firstOffsetOf(i));
+      continue;
+    }
+    // A duplicated value counts at its first offset in each partition.
     const seen = new Set<string>();
-    for (const { topicPartition, offset } of where) {
+    for (const { topicPartition, offset } of placements.of(i)) {
       if (seen.has(topicPartition)) continue;
       seen.add(topicPartition);
-      const key = `${write.process}\u0000${topicPartition}`;
-      let group = groups.get(key);
-      if (group === undefined) {
-        group = { process: write.process, topicPartition, present: [] };
-        groups.set(key, group);
-      }
-      group.present.push({ write, offset });
+      add(i, topicPartition, offset);
     }
   }
   const found: Violation[] = [];
-  for (const { process, topicPartition, present } of groups.values()) {
-    present.sort((a, b) => a.offset - b.offset);
-    let highest: Present | null = null;
-    let first: { handedFirst: Present; handedSecond: Present } | null = null;
+  for (const { process, topicPartition, writes, offsets } of groups) {
+    const order = logOrder(offsets);
+    let highest = -1;
+    let first: { handedFirst: number; handedSecond: number } | null = null;
     let count = 0;
-    for (const entry of present) {
-      if (highest !== null && entry.write.n < highest.write.n) {
+    for (const k of order) {
+      const n = history.nOf(writes[k]);
+      if (highest >= 0 && n < history.nOf(writes[highest])) {
         count++;
-        first ??= { handedFirst: entry, handedSecond: highest };
+        first ??= { handedFirst: k, handedSecond: highest };
       }
-      if (highest === null || entry.write.n > highest.write.n) highest = entry;
+      if (highest < 0 || n > history.nOf(writes[highest])) highest = k;
     }
     if (first === null) continue;
     const { promised, config } = history.orderPromised(process);
@@ -64,8 +80,8 @@ export function checkOrder(history: WriteHistory, placements: Placements, now: n
         orderPromised: promised,
         config,
         // handedFirst was handed to the producer before handedSecond, yet sits at a higher offset.
-        handedFirst: describe(first.handedFirst),
-        handedSecond: describe(first.handedSecond),
+        handedFirst: describe(history, writes[first.handedFirst], offsets[first.handedFirst]),
+        handedSecond: describe(history, writes[first.handedSecond], offsets[first.handedSecond]),
         count,
       },
     });
@@ -73,6 +89,16 @@ export function checkOrder(history: WriteHistory, placements: Placements, now: n
   return found;
 }
 
-function describe({ write, offset }: Present): Record<string, unknown> {
-  return { value: write.value, n: write.n, offset, ops: write.ops.map((op) => ({ ...op })) };
+/** The entries' positions in ascending offset order (usually already sorted: then no sort and no copy). */
+function logOrder(offsets: readonly number[]): number[] {
+  const order = Array.from(offsets, (_, k) => k);
+  for (let k = 1; k < offsets.length; k++) {
+    if (offsets[k] < offsets[k - 1]) return order.sort((a, b) => offsets[a] - offsets[b]);
+  }
+  return order;
+}
+
+function describe(history: WriteHistory, i: number, offset: number): Record<string, unknown> {
+  const write = history.write(i);
+  return { value: write.value, n: write.n, offset, ops: write.ops };
 }

@@ -211,4 +211,32 @@ describe("history checkers", () => {
     script.at(1000, "controller", "topic-deleted", { topic: "t" });
     expect(check(script, [])).to.deep.equal([]);
   });
+
+  describe("reordered-write across a duplicate (the placement index)", () => {
+    it("judges each partition in log order even when a value placed first elsewhere is listed first", () => {
+      // p1-000005 lands in t-0 first (scanned first) and again in t-1 at offset 2, after p1-000001 and p1-000002;
+      // p1-000003 follows it at 3: one inversion (3 after 5), not three.
+      const T1 = "t-1";
+      const script = new Script().leader(B1, TP, 1, [1], 0, 0).leader(B1, T1, 1, [1], 0, 0);
+      script.append(B1, TP, 0, 1, ["p1-000005"], true).hwm(B1, TP, 1, 1);
+      script.append(B1, T1, 0, 1, ["p1-000001", "p1-000002", "p1-000005", "p1-000003"], true).hwm(B1, T1, 4, 1);
+      // The history names t-0 first (partitions are scanned in first-write order).
+      write(script, "p1", 5, "ok", 0, 0);
+      write(script, "p1", 1, "ok", 0, 1);
+      write(script, "p1", 2, "ok", 1, 1);
+      write(script, "p1", 3, "ok", 3, 1);
+      const found = check(script, [TP, T1]);
+      expect(named(found, "duplicate-write").map((v) => v.evidence.placements)).to.deep.equal([
+        [
+          { topicPartition: TP, offset: 0 },
+          { topicPartition: T1, offset: 2 },
+        ],
+      ]);
+      const reordered = named(found, "reordered-write");
+      expect(reordered).to.have.length(1);
+      expect(reordered[0].evidence).to.deep.include({ topicPartition: T1, count: 1 });
+      expect(reordered[0].evidence.handedFirst).to.deep.include({ value: "p1-000003", n: 3, offset: 3 });
+      expect(reordered[0].evidence.handedSecond).to.deep.include({ value: "p1-000005", n: 5, offset: 2 });
+    });
+  });
 });

@@ -156,4 +156,18 @@ describe("ReplicaMirror.reload", () => {
     expect(m.reload(1, 4, [[1, [1, 3], ["a1", "a3"], 3]], 999)).to.equal(-1);
     expect([m.logStartOffset, m.at(0), m.at(2)?.value, m.logEndOffset]).to.deep.equal([1, undefined, "a2", 4]);
   });
+
+  it("stores records in columns: unknown offsets in a gap, stale slots after a truncation, and a compaction after retention", () => {
+    const m = new ReplicaMirror(B1, TP);
+    m.append([0, 1, 2], ["a0", "a1", "a2"], 1, 100);
+    m.append([5], ["a5"], 2, 200);
+    expect([m.at(3), m.at(4), m.at(5)?.id, m.logEndOffset]).to.deep.equal([undefined, undefined, "2|a5", 6]);
+    for (let k = 6; k < 40; k++) m.append([k], [`a${k}`], 2, 300 + k);
+    m.advanceLogStart(35); // more than half the storage below the log start: the slots move down
+    expect([m.logStartOffset, m.at(34), m.logEndOffset]).to.deep.equal([35, undefined, 40]);
+    expect(m.at(36)).to.deep.equal({ offset: 36, id: "2|a36", value: "a36", partitionLeaderEpoch: 2, appendedAt: 336 });
+    m.truncateTo(37);
+    m.append([39], ["z39"], 3, 999); // 37 and 38 were truncated: unknown, not their old records
+    expect([m.at(37), m.at(38), m.at(39)?.id, m.logEndOffset]).to.deep.equal([undefined, undefined, "3|z39", 40]);
+  });
 });

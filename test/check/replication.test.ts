@@ -109,6 +109,22 @@ describe("replication checkers: divergent-log", () => {
     expect(final).to.deep.equal([]);
     expect(checkers.view(TP)!.replica(B2).logStartOffset).to.equal(2);
   });
+  it("checks the first append after the acting leader changed without a check (a host went down), though it is above the HW", () => {
+    // broker-1 (epoch 3) is acting; broker-2 still holds a leader role at epoch 2 with ISR [2, 3], where broker-3
+    // disagrees at offset 1. broker-1's crash makes broker-2 acting with no check; its next append (at its HW) must check.
+    const script = new Script()
+      .leader(B1, TP, 3, [1], 0, 0)
+      .leader(B2, TP, 2, [2, 3], 2, 2)
+      .append(B2, TP, 0, 2, ["a0", "b1"])
+      .append(B3, TP, 0, 2, ["a0", "x1"])
+      .host(B1, "host-crash")
+      .append(B2, TP, 2, 2, ["b2"], true);
+    const { online } = run(script, false);
+    expect(names(online)).to.deep.equal(["divergent-log"]);
+    expect(online[0].time).to.equal(script.now);
+    expect(online[0].evidence).to.include({ phase: "online", offset: 1, reference: B2, other: B3, highWatermark: 2 });
+  });
+
 });
 
 describe("replication checkers: hwm-regression", () => {
