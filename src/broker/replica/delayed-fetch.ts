@@ -9,7 +9,7 @@
 
 import type { FetchRequest } from "../../protocol/kafka.ts";
 import { topicPartitionKey } from "../../protocol/kafka.ts";
-import type { FetchContext } from "./fetch-session.ts";
+import { CachedPartition, type FetchContext } from "./fetch-session.ts";
 import { readFromLocalLog, type LocalReads } from "./local-reads.ts";
 import { DelayedOperation } from "./purgatory.ts";
 import type { ReplicaHost } from "./replica-host.ts";
@@ -27,7 +27,8 @@ export class DelayedFetch extends DelayedOperation {
     private readonly reads: LocalReads,
   ) {
     super();
-    this.keys = context.fetches.map((p) => topicPartitionKey(p.topic, p.partition));
+    // A session's cached partitions know their key: no string built per partition per parked fetch.
+    this.keys = context.fetches.map((p) => (p instanceof CachedPartition ? p.key : topicPartitionKey(p.topic, p.partition)));
   }
 
   tryComplete(): boolean {
