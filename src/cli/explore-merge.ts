@@ -18,18 +18,10 @@ export interface ExploreMergeOptions {
 }
 
 /** What a report's totals line must say for a merge; the rest of the totals is recomputed from the seed lines. */
-interface ReportPlan {
-  scenario: string;
-  file: string;
-  scenarioSha256: string;
-  kafkasim: string;
-  firstSeed: number;
-  seedsRequested: number;
+type ReportPlan = Pick<ExploreTotals, "scenario" | "file" | "scenarioSha256" | "kafkasim" | "firstSeed" | "seedsRequested" | "jobs" | "wallMs"> & {
   /** An unsharded report is shard 1/1. */
   shard: Shard;
-  jobs: number;
-  wallMs: number;
-}
+};
 
 /** One seed's line of a report: its text as printed (re-printed unchanged) and what the totals need of it. */
 interface SeedLine {
