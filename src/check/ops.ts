@@ -3,10 +3,12 @@
  * fail / info per value) and the clients' "client-config" events, parsed from the trace. It models no Kafka
  * component. Values are unique per producer (`${process}-${n padded to 6}`, n in the order the workload handed
  * them to the producer), so a value names one write; a value that does not follow that shape is numbered by the
- * order of its first op instead.
+ * order of its first op instead. Values are found by (producer, value number) in per-producer typed tables — a
+ * value string is parsed, never hashed, on the per-op path — and by a Map only when they do not have that shape.
  */
 
 import type { TraceEvent } from "../sim/trace.ts";
+import { F64Column, I32Column } from "./columns.ts";
 
 export type OpType = "invoke" | "ok" | "fail" | "info";
 
@@ -34,36 +36,63 @@ export interface Write {
 }
 
 const OP_TYPES: readonly OpType[] = ["invoke", "ok", "fail", "info"];
-const OP_TYPE_CODES: ReadonlyMap<string, number> = new Map(OP_TYPES.map((type, code) => [type, code]));
+
+/** Value numbers at or above this are kept in the Map (a table is an array indexed by value number). */
+const TABLE_LIMIT = 1 << 22;
+
+/** One process's values `${process}-${digits}`: its table value number → write index (-1: none). */
+interface ValueOwner {
+  readonly process: string;
+  /** `${process}-`. */
+  readonly prefix: string;
+  /** The process's index in `processNames`. */
+  readonly code: number;
+  readonly writes: I32Column;
+  /** Values handed so far that do not have the shape (their value numbers: the order of their first op). */
+  handed: number;
+}
 
 /**
  * The writes of every producer, keyed by value, plus each client's configuration. Stored in columns (a write is
  * an index; its ops a chain through the op columns): every write of the run is kept until the end, and an object
  * per write and per op was most of the history's heap. `write` builds a Write object for evidence.
+ *
+ * The key is the value, as a string-keyed Map would have it, but found without hashing: a value with the shape
+ * `${owner}-${digits}` (at most 9 digits, below TABLE_LIMIT) lives in its owner's table at its value number when
+ * that slot was free at its first op and the emitting process was the owner; every other value lives in `other`.
+ * A lookup reads the owner's table (checking the slot's value is this one) and then `other` (when not empty).
  */
 export class WriteHistory {
-  /** value → write index, in first-op order (a deleted topic's writes leave it; a value seen again is new). */
-  private readonly index = new Map<string, number>();
+  /** process → its table (created at its first op), and the same in creation order. */
+  private readonly owners = new Map<string, ValueOwner>();
+  private readonly ownerList: ValueOwner[] = [];
+  /** The owner the last lookup used (ops and committed logs come in runs of one producer's values). */
+  private lastOwner: ValueOwner | null = null;
+  /** Values not in a table: value → write index. Usually empty. */
+  private readonly other = new Map<string, number>();
+  /** Writes a deleted topic took out of the index (they keep their columns; a value seen again is new). */
+  private readonly unindexed = new Set<number>();
   /** Per write (by index). */
   private readonly writeValues: string[] = [];
-  private readonly processes: string[] = [];
+  private readonly processCodes = new I32Column();
+  private readonly processNames: string[] = [];
   private readonly opIds: unknown[] = [];
-  private readonly topics: string[] = [];
-  private readonly partitions: number[] = [];
-  private readonly ns: number[] = [];
-  private readonly firstOps: number[] = [];
-  private readonly lastOps: number[] = [];
+  private readonly topicCodes = new I32Column();
+  private readonly topicNames: string[] = [];
+  private readonly partitions = new I32Column();
+  private readonly ns = new F64Column();
+  private readonly firstOps = new I32Column();
+  private readonly lastOps = new I32Column();
   /** Per op (by index): OP_TYPES code, time, offset and attempts (NaN: absent), the next op of its write (-1: none). */
-  private readonly opTypes: number[] = [];
-  private readonly opTimes: number[] = [];
-  private readonly opOffsets: number[] = [];
-  private readonly opAttempts: number[] = [];
-  private readonly opNext: number[] = [];
+  private readonly opTypes = new I32Column();
+  private readonly opTimes = new F64Column();
+  private readonly opOffsets = new F64Column();
+  private readonly opAttempts = new F64Column();
+  private readonly opNext = new I32Column();
   /** op index → its error (only failed ops have one). */
   private readonly opErrors = new Map<number, string>();
   /** process → its "client-config" fields (the latest one, if a client restarted). */
   readonly configs = new Map<string, Record<string, unknown>>();
-  private readonly handed = new Map<string, number>();
 
   observe(event: TraceEvent): void {
     if (event.kind === "client-config") {
@@ -72,37 +101,44 @@ export class WriteHistory {
       return;
     }
     if (event.kind === "topic-deleted" && typeof event.topic === "string") {
-      // A deleted topic's writes are gone with it; a re-created topic starts a new history.
-      for (const [value, i] of this.index) if (this.topics[i] === event.topic) this.index.delete(value);
+      this.topicDeleted(event.topic);
       return;
     }
     if (event.kind !== "op" || event.f !== "send") return;
-    if (typeof event.value !== "string" || typeof event.topic !== "string" || typeof event.type !== "string") return;
-    const type = OP_TYPE_CODES.get(event.type);
-    if (type === undefined) return;
+    const value = event.value;
+    const topic = event.topic;
+    if (typeof value !== "string" || typeof topic !== "string") return;
+    const type = opTypeCode(event.type);
+    if (type < 0) return;
     const process = typeof event.process === "string" ? event.process : event.node;
+    const owner = this.ownerNamed(process);
+    const n = valueNumberIn(value, owner.prefix);
     const op = this.opTypes.length;
-    let i = this.index.get(event.value);
-    if (i === undefined) {
+    let i = this.find(value, n >= 0 ? owner : this.ownerOf(value));
+    if (i < 0) {
       i = this.writeValues.length;
-      this.writeValues.push(event.value);
-      this.processes.push(process);
+      this.writeValues.push(value);
+      this.processCodes.push(owner.code);
       this.opIds.push(event.opId);
-      this.topics.push(event.topic);
+      this.topicCodes.push(this.topicCode(topic));
       this.partitions.push(-1);
-      this.ns.push(this.valueNumber(process, event.value));
+      this.ns.push(n >= 0 ? n : this.valueNumber(owner, value));
       this.firstOps.push(op);
       this.lastOps.push(op);
-      this.index.set(event.value, i);
+      if (n >= 0 && n < TABLE_LIMIT && owner.writes.get(n, -1) < 0) owner.writes.put(n, i, -1);
+      else this.other.set(value, i);
     } else {
-      this.opNext[this.lastOps[i]] = op;
-      this.lastOps[i] = op;
+      this.opNext.values[this.lastOps.values[i]] = op;
+      this.lastOps.values[i] = op;
     }
-    if (typeof event.partition === "number" && event.partition >= 0) this.partitions[i] = event.partition;
+    const partition = event.partition;
+    if (typeof partition === "number" && partition >= 0) this.partitions.values[i] = partition;
     this.opTypes.push(type);
     this.opTimes.push(event.t);
-    this.opOffsets.push(typeof event.offset === "number" ? event.offset : NaN);
-    this.opAttempts.push(typeof event.attempts === "number" ? event.attempts : NaN);
+    const offset = event.offset;
+    this.opOffsets.push(typeof offset === "number" ? offset : NaN);
+    const attempts = event.attempts;
+    this.opAttempts.push(typeof attempts === "number" ? attempts : NaN);
     this.opNext.push(-1);
     if (typeof event.error === "string") this.opErrors.set(op, event.error);
   }
@@ -114,33 +150,41 @@ export class WriteHistory {
 
   /** The index of the write of `value`, or -1 when the history does not know it. */
   indexOf(value: string): number {
-    return this.index.get(value) ?? -1;
+    return this.find(value, this.ownerOf(value));
   }
 
   processOf(i: number): string {
-    return this.processes[i];
+    return this.processNames[this.processCodes.values[i]];
   }
 
   /** The value number n of write `i`. */
   nOf(i: number): number {
-    return this.ns[i];
+    return this.ns.values[i];
   }
 
   /** Write `i` as an object (evidence). */
   write(i: number): Write {
-    return { value: this.writeValues[i], process: this.processes[i], opId: this.opIds[i], topic: this.topics[i], partition: this.partitions[i], n: this.ns[i], ops: this.opsOf(i) };
+    return {
+      value: this.writeValues[i],
+      process: this.processOf(i),
+      opId: this.opIds[i],
+      topic: this.topicNames[this.topicCodes.values[i]],
+      partition: this.partitions.values[i],
+      n: this.ns.values[i],
+      ops: this.opsOf(i),
+    };
   }
 
   /** The value's history, in order; each op's keys in the order type, time, offset, error, attempts (present ones only). */
   opsOf(i: number): SendOp[] {
     const ops: SendOp[] = [];
-    for (let op = this.firstOps[i]; op >= 0; op = this.opNext[op]) {
-      const entry: { type: OpType; time: number; offset?: number; error?: string; attempts?: number } = { type: OP_TYPES[this.opTypes[op]], time: this.opTimes[op] };
-      const offset = this.opOffsets[op];
+    for (let op = this.firstOps.values[i]; op >= 0; op = this.opNext.values[op]) {
+      const entry: { type: OpType; time: number; offset?: number; error?: string; attempts?: number } = { type: OP_TYPES[this.opTypes.values[op]], time: this.opTimes.values[op] };
+      const offset = this.opOffsets.values[op];
       if (!Number.isNaN(offset)) entry.offset = offset;
       const error = this.opErrors.get(op);
       if (error !== undefined) entry.error = error;
-      const attempts = this.opAttempts[op];
+      const attempts = this.opAttempts.values[op];
       if (!Number.isNaN(attempts)) entry.attempts = attempts;
       ops.push(entry);
     }
@@ -149,9 +193,19 @@ export class WriteHistory {
 
   /** The topic-partitions the producers wrote to, in first-write order. */
   topicPartitions(): string[] {
-    const found = new Set<string>();
-    for (const i of this.index.values()) if (this.partitions[i] >= 0) found.add(`${this.topics[i]}-${this.partitions[i]}`);
-    return [...found];
+    const seen = new Set<number>();
+    const found: string[] = [];
+    for (let i = 0; i < this.writeValues.length; i++) {
+      const partition = this.partitions.values[i];
+      if (partition < 0 || (this.unindexed.size > 0 && this.unindexed.has(i))) continue;
+      // (topic, partition) as one exact number: topic codes are few, partitions below 2^32.
+      const topicCode = this.topicCodes.values[i];
+      const key = topicCode * 4294967296 + partition;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      found.push(`${this.topicNames[topicCode]}-${partition}`);
+    }
+    return found;
   }
 
   /**
@@ -170,11 +224,106 @@ export class WriteHistory {
     };
   }
 
-  private valueNumber(process: string, value: string): number {
-    const prefix = `${process}-`;
-    if (value.startsWith(prefix) && /^\d+$/.test(value.slice(prefix.length))) return Number(value.slice(prefix.length));
-    const n = this.handed.get(process) ?? 0;
-    this.handed.set(process, n + 1);
-    return n;
+  // ---- The value index ----
+
+  /** The write of `value` (-1: none), given the owner whose shape it has (null: no known owner's). */
+  private find(value: string, owner: ValueOwner | null): number {
+    if (owner !== null) {
+      const n = valueNumberIn(value, owner.prefix);
+      if (n < TABLE_LIMIT) {
+        const i = owner.writes.get(n, -1);
+        if (i >= 0 && this.writeValues[i] === value) return i;
+      }
+    }
+    return this.other.size === 0 ? -1 : (this.other.get(value) ?? -1);
   }
+
+  /** The known owner whose shape `value` has (at most one: the digits run to the end), or null. */
+  private ownerOf(value: string): ValueOwner | null {
+    const last = this.lastOwner;
+    if (last !== null && valueNumberIn(value, last.prefix) >= 0) return last;
+    if (this.ownerList.length <= 8) {
+      for (const owner of this.ownerList) {
+        if (valueNumberIn(value, owner.prefix) >= 0) return (this.lastOwner = owner);
+      }
+      return null;
+    }
+    const dash = value.lastIndexOf("-");
+    const owner = dash < 0 ? undefined : this.owners.get(value.slice(0, dash));
+    if (owner === undefined || valueNumberIn(value, owner.prefix) < 0) return null;
+    return (this.lastOwner = owner);
+  }
+
+  private ownerNamed(process: string): ValueOwner {
+    const last = this.lastOwner;
+    if (last !== null && last.process === process) return last;
+    let owner = this.owners.get(process);
+    if (owner === undefined) {
+      owner = { process, prefix: `${process}-`, code: this.processNames.length, writes: new I32Column(), handed: 0 };
+      this.processNames.push(process);
+      this.owners.set(process, owner);
+      this.ownerList.push(owner);
+    }
+    return (this.lastOwner = owner);
+  }
+
+  private topicCode(topic: string): number {
+    const last = this.topicNames.length - 1;
+    if (last >= 0 && this.topicNames[last] === topic) return last;
+    const code = this.topicNames.indexOf(topic);
+    if (code >= 0) return code;
+    this.topicNames.push(topic);
+    return this.topicNames.length - 1;
+  }
+
+  /** A deleted topic's writes are gone with it; a re-created topic starts a new history. */
+  private topicDeleted(topic: string): void {
+    const code = this.topicNames.indexOf(topic);
+    if (code < 0) return;
+    for (let i = 0; i < this.writeValues.length; i++) {
+      if (this.topicCodes.values[i] !== code || this.unindexed.has(i)) continue;
+      const value = this.writeValues[i];
+      const owner = this.ownerOf(value);
+      const n = owner === null ? -1 : valueNumberIn(value, owner.prefix);
+      if (owner !== null && n < TABLE_LIMIT && owner.writes.get(n, -1) === i) owner.writes.put(n, -1, -1);
+      else this.other.delete(value);
+      this.unindexed.add(i);
+    }
+  }
+
+  /** The value number of a value without the short shape: its digits when it has the long shape, else the order of its first op. */
+  private valueNumber(owner: ValueOwner, value: string): number {
+    const prefix = owner.prefix;
+    if (value.startsWith(prefix) && /^\d+$/.test(value.slice(prefix.length))) return Number(value.slice(prefix.length));
+    return owner.handed++;
+  }
+}
+
+function opTypeCode(type: unknown): number {
+  switch (type) {
+    case "invoke":
+      return 0;
+    case "ok":
+      return 1;
+    case "fail":
+      return 2;
+    case "info":
+      return 3;
+    default:
+      return -1;
+  }
+}
+
+/** `value`'s number when it is `${prefix}` then 1 to 9 digits, else -1. */
+function valueNumberIn(value: string, prefix: string): number {
+  const start = prefix.length;
+  const digits = value.length - start;
+  if (digits < 1 || digits > 9 || !value.startsWith(prefix)) return -1;
+  let n = 0;
+  for (let k = start; k < value.length; k++) {
+    const c = value.charCodeAt(k) - 48;
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
+  }
+  return n;
 }

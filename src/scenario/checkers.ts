@@ -26,12 +26,20 @@ import type { BuiltWorld } from "./build.ts";
 
 const EVENT_CHECK = 1;
 
+/** Which checkers read a trace kind (bits of OnlineCheckers.routes). */
+const READS_HISTORY = 1;
+const READS_REPLICATION = 2;
+const READS_GROUPS = 4;
+const READS_TRANSACTIONS = 8;
+
 export class OnlineCheckers implements EventTarget {
   private readonly ephemeralLeaks = new EphemeralLeakChecker();
   private readonly replication = new ReplicationCheckers();
   private readonly history = new HistoryCheckers();
   private readonly groups = new GroupCheckers();
   private readonly transactions: TransactionCheckers;
+  /** trace kind → the READS_* bits of the checkers that read it. */
+  private routes = new Map<string, number>();
 
   constructor(
     private readonly built: BuiltWorld,
@@ -46,34 +54,37 @@ export class OnlineCheckers implements EventTarget {
     if (this.built.brokers.length > 0) {
       // Only the kinds the checkers read: the run does not build event objects for the rest (sends, fetches…).
       // Routed by kind: each event goes only to the checkers that read its kind, in the fixed order history,
-      // replication, groups, transactions (the order their violations are recorded in).
-      const routes = new Map<string, ((event: TraceEvent) => void)[]>();
-      const route = (kinds: readonly string[], observer: (event: TraceEvent) => void): void => {
-        for (const kind of kinds) {
-          let observers = routes.get(kind);
-          if (observers === undefined) routes.set(kind, (observers = []));
-          if (!observers.includes(observer)) observers.push(observer);
-        }
+      // replication, groups, transactions (the order their violations are recorded in). One observer and a
+      // bit set per kind, so the per-event path is a Map lookup and direct calls (no closure per checker).
+      const routes = new Map<string, number>();
+      const route = (kinds: readonly string[], checker: number): void => {
+        for (const kind of kinds) routes.set(kind, (routes.get(kind) ?? 0) | checker);
       };
-      route(HISTORY_KINDS, (event) => this.history.observe(event));
-      route(REPLICATION_KINDS, (event) => {
-        const found = this.replication.observe(event);
-        for (let i = 0; i < found.length; i++) this.record(found[i]);
-      });
-      route(GROUP_KINDS, (event) => {
-        const found = this.groups.observe(event);
-        for (let i = 0; i < found.length; i++) this.record(found[i]);
-      });
-      route(TRANSACTION_KINDS, (event) => {
-        const hang = this.transactions.observe(event);
-        if (hang !== null) this.record(hang);
-      });
-      this.built.world.trace.observe((event) => {
-        const observers = routes.get(event.kind)!;
-        for (let i = 0; i < observers.length; i++) observers[i](event);
-      }, routes.keys());
+      route(HISTORY_KINDS, READS_HISTORY);
+      route(REPLICATION_KINDS, READS_REPLICATION);
+      route(GROUP_KINDS, READS_GROUPS);
+      route(TRANSACTION_KINDS, READS_TRANSACTIONS);
+      this.routes = routes;
+      this.built.world.trace.observe((event) => this.observe(event), routes.keys());
     }
     if (this.built.zkServers.length > 0) this.built.world.kernel.after(ms(this.intervalMs), this, EVENT_CHECK);
+  }
+
+  private observe(event: TraceEvent): void {
+    const readers = this.routes.get(event.kind)!;
+    if ((readers & READS_HISTORY) !== 0) this.history.observe(event);
+    if ((readers & READS_REPLICATION) !== 0) {
+      const found = this.replication.observe(event);
+      for (let i = 0; i < found.length; i++) this.record(found[i]);
+    }
+    if ((readers & READS_GROUPS) !== 0) {
+      const found = this.groups.observe(event);
+      for (let i = 0; i < found.length; i++) this.record(found[i]);
+    }
+    if ((readers & READS_TRANSACTIONS) !== 0) {
+      const hang = this.transactions.observe(event);
+      if (hang !== null) this.record(hang);
+    }
   }
 
   handleEvent(): void {
