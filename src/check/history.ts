@@ -13,6 +13,7 @@
 import type { TraceEvent } from "../sim/trace.ts";
 import type { CommittedLog } from "./committed-log.ts";
 import { checkDuplicates } from "./duplicates.ts";
+import { F64Column, I32Column } from "./columns.ts";
 import { WriteHistory } from "./ops.ts";
 import { checkOrder } from "./order.ts";
 import { Placements } from "./placements.ts";
@@ -32,8 +33,23 @@ export interface AckedWrite {
   time: number;
 }
 
+/**
+ * Stored in ack order as columns (one entry per acknowledged send; every one is kept until the end of the run):
+ * the strings are the events' own, the topic-partition a code, so an ack allocates no object and no string.
+ */
 export class LostWriteChecker {
-  private readonly acked: AckedWrite[] = [];
+  private readonly processes: string[] = [];
+  private readonly opIds: unknown[] = [];
+  private readonly values: string[] = [];
+  /** Index into `topicPartitionNames`. */
+  private readonly topicPartitions = new I32Column();
+  /** The offset the broker acknowledged (-1 when unknown), and the virtual µs of the ok. */
+  private readonly offsets = new F64Column();
+  private readonly times = new F64Column();
+  /** `${topic}-${partition}` by code, and topic → partition → code. */
+  private readonly topicPartitionNames: string[] = [];
+  private readonly codes = new Map<string, Map<number, number>>();
+  private readonly nameCodes = new Map<string, number>();
   /** A transaction's acknowledged sends (process + txnOpId), held until its `txn` op says it committed. */
   private readonly inTransaction = new Map<string, AckedWrite[]>();
 
@@ -42,32 +58,34 @@ export class LostWriteChecker {
     if (event.kind === "topic-deleted" && typeof event.topic === "string") {
       // Deleting a topic is not losing its writes: forget them (a re-created topic starts a new history).
       const prefix = `${event.topic}-`;
-      const kept = this.acked.filter((write) => !(write.topicPartition.startsWith(prefix) && /^\d+$/.test(write.topicPartition.slice(prefix.length))));
-      this.acked.length = 0;
-      this.acked.push(...kept);
+      const kept = this.ackedWrites.filter((write) => !(write.topicPartition.startsWith(prefix) && /^\d+$/.test(write.topicPartition.slice(prefix.length))));
+      this.clear();
+      for (const write of kept) this.push(write);
       return;
     }
     if (event.kind !== "op") return;
     if (event.f === "txn") return this.transactionEnded(event);
     if (event.type !== "ok" || event.f !== "send") return;
-    if (typeof event.value !== "string" || typeof event.topic !== "string" || typeof event.partition !== "number") return;
+    const value = event.value;
+    const topic = event.topic;
+    const partition = event.partition;
+    if (typeof value !== "string" || typeof topic !== "string" || typeof partition !== "number") return;
     const process = typeof event.process === "string" ? event.process : event.node;
-    let into = this.acked;
+    const offset = typeof event.offset === "number" ? event.offset : -1;
     if (event.txnOpId !== undefined) {
       // Appended is not committed: a transaction's write counts only once the transaction committed.
       const key = `${process}\u0000${String(event.txnOpId)}`;
       let held = this.inTransaction.get(key);
       if (held === undefined) this.inTransaction.set(key, (held = []));
-      into = held;
+      held.push({ process, opId: event.opId, value, topicPartition: `${topic}-${partition}`, offset, time: event.t });
+      return;
     }
-    into.push({
-      process,
-      opId: event.opId,
-      value: event.value,
-      topicPartition: `${event.topic}-${event.partition}`,
-      offset: typeof event.offset === "number" ? event.offset : -1,
-      time: event.t,
-    });
+    this.processes.push(process);
+    this.opIds.push(event.opId);
+    this.values.push(value);
+    this.topicPartitions.push(this.topicPartitionCode(topic, partition));
+    this.offsets.push(offset);
+    this.times.push(event.t);
   }
 
   /** A `txn` op's outcome: a commit acknowledged (ok, result "commit") makes its sends writes to check; others are dropped. */
@@ -77,23 +95,31 @@ export class LostWriteChecker {
     const key = `${process}\u0000${String(event.opId)}`;
     const held = this.inTransaction.get(key);
     this.inTransaction.delete(key);
-    if (held !== undefined && event.type === "ok" && event.result === "commit") this.acked.push(...held);
+    if (held !== undefined && event.type === "ok" && event.result === "commit") for (const write of held) this.push(write);
   }
 
-  get ackedWrites(): readonly AckedWrite[] {
-    return this.acked;
+  /** The acknowledged writes, in ack order (built on demand: tests). */
+  get ackedWrites(): AckedWrite[] {
+    const writes: AckedWrite[] = [];
+    for (let k = 0; k < this.values.length; k++) writes.push(this.ackedWrite(k));
+    return writes;
   }
 
   /** Every acknowledged value absent from its partition's final committed log, in ack order. */
   check(committedLog: (topicPartition: string) => CommittedLog | null, now: number): Violation[] {
-    const logs = new Map<string, CommittedLog | null>();
+    // Per topic-partition code: its committed log, read once.
+    const logs: (CommittedLog | null | undefined)[] = [];
     const found: Violation[] = [];
-    for (const write of this.acked) {
-      if (!logs.has(write.topicPartition)) logs.set(write.topicPartition, committedLog(write.topicPartition));
-      const log = logs.get(write.topicPartition) ?? null;
-      if (log !== null && write.offset >= 0 && write.offset < log.logStartOffset) continue;
+    for (let k = 0; k < this.values.length; k++) {
+      const code = this.topicPartitions.values[k];
+      let log = logs[code];
+      if (log === undefined) logs[code] = log = committedLog(this.topicPartitionNames[code]);
+      const offset = this.offsets.values[k];
+      const value = this.values[k];
+      if (log !== null && offset >= 0 && offset < log.logStartOffset) continue;
       // Where it was acknowledged first (no set needed), then anywhere in the committed log.
-      if (log !== null && (log.valueAt(write.offset) === write.value || log.values.has(write.value))) continue;
+      if (log !== null && (log.valueAt(offset) === value || log.values.has(value))) continue;
+      const write = this.ackedWrite(k);
       const recordsNow = log === null || write.offset < 0 ? [] : log.recordsAt(write.offset);
       found.push({
         name: "lost-write",
@@ -113,6 +139,57 @@ export class LostWriteChecker {
       });
     }
     return found;
+  }
+
+  private ackedWrite(k: number): AckedWrite {
+    return {
+      process: this.processes[k],
+      opId: this.opIds[k],
+      value: this.values[k],
+      topicPartition: this.topicPartitionNames[this.topicPartitions.values[k]],
+      offset: this.offsets.values[k],
+      time: this.times.values[k],
+    };
+  }
+
+  private push(write: AckedWrite): void {
+    this.processes.push(write.process);
+    this.opIds.push(write.opId);
+    this.values.push(write.value);
+    this.topicPartitions.push(this.topicPartitionNameCode(write.topicPartition));
+    this.offsets.push(write.offset);
+    this.times.push(write.time);
+  }
+
+  private clear(): void {
+    this.processes.length = 0;
+    this.opIds.length = 0;
+    this.values.length = 0;
+    this.topicPartitions.length = 0;
+    this.offsets.length = 0;
+    this.times.length = 0;
+  }
+
+  private topicPartitionCode(topic: string, partition: number): number {
+    let byPartition = this.codes.get(topic);
+    if (byPartition === undefined) this.codes.set(topic, (byPartition = new Map()));
+    let code = byPartition.get(partition);
+    if (code === undefined) {
+      code = this.topicPartitionNameCode(`${topic}-${partition}`);
+      byPartition.set(partition, code);
+    }
+    return code;
+  }
+
+  /** The code of a topic-partition name (a name met first here, from a held transactional send, gets a new code). */
+  private topicPartitionNameCode(topicPartition: string): number {
+    let code = this.nameCodes.get(topicPartition);
+    if (code === undefined) {
+      code = this.topicPartitionNames.length;
+      this.topicPartitionNames.push(topicPartition);
+      this.nameCodes.set(topicPartition, code);
+    }
+    return code;
   }
 }
 
