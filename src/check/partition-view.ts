@@ -47,16 +47,13 @@ export class PartitionView {
 
   /** The live broker whose latest become-leader has the highest leaderEpoch, or null. */
   actingLeader(): { node: string; role: ReplicaRole } | null {
-    let bestNode: string | null = null;
-    let bestRole: ReplicaRole | null = null;
-    // forEach, not for-of over entries: this runs after every checked event and should not allocate.
-    this.roles.forEach((role, node) => {
-      if (role.role !== "leader") return;
-      if (bestRole === null || role.leaderEpoch > bestRole.leaderEpoch) {
-        bestNode = node;
-        bestRole = role;
-      }
-    });
+    this.bestNode = null;
+    this.bestRole = null;
+    // forEach with a callback made once, not for-of over entries nor a fresh closure: this runs after every
+    // checked event and should not allocate.
+    this.roles.forEach(this.considerLeader);
+    const bestNode = this.bestNode as string | null;
+    const bestRole = this.bestRole as ReplicaRole | null;
     if (bestNode === null || bestRole === null) return null;
     const acting = this.acting;
     if (acting === null || acting.node !== bestNode || acting.role !== bestRole) this.acting = { node: bestNode, role: bestRole };
@@ -65,6 +62,16 @@ export class PartitionView {
 
   /** The last actingLeader() answer, reused while it stays the same (callers only read it). */
   private acting: { node: string; role: ReplicaRole } | null = null;
+  /** actingLeader's scan state: the best leader so far. */
+  private bestNode: string | null = null;
+  private bestRole: ReplicaRole | null = null;
+  private readonly considerLeader = (role: ReplicaRole, node: string): void => {
+    if (role.role !== "leader") return;
+    if (this.bestRole === null || role.leaderEpoch > this.bestRole.leaderEpoch) {
+      this.bestNode = node;
+      this.bestRole = role;
+    }
+  };
 
   becomeLeader(node: string, leaderEpoch: number, isr: readonly number[], highWatermark: number, time: number): ReplicaRole {
     const role: ReplicaRole = {

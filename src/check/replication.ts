@@ -44,7 +44,8 @@ interface PartitionState {
 /** The answer of an event that revealed nothing: one shared empty array, so the per-event path allocates none. */
 const NONE: Violation[] = [];
 
-const HOST_LIFECYCLE = new Set(["host-crash", "host-power-loss", "host-machine-crash", "host-shutdown", "host-start"]);
+/** The host events after which a broker has no role (the cases of `observe`'s first switch). */
+const HOST_LIFECYCLE = ["host-crash", "host-power-loss", "host-machine-crash", "host-shutdown", "host-start"];
 
 /** The trace kinds `observe` reads; every other event is ignored (Trace.observe's kind filter). */
 export const REPLICATION_KINDS: readonly string[] = [
@@ -78,14 +79,23 @@ export class ReplicationCheckers {
   /** Called for every trace event; returns the violations this event revealed (callers only read it). */
   observe(event: TraceEvent): Violation[] {
     this.fresh = NONE;
-    if (HOST_LIFECYCLE.has(event.kind)) {
-      this.onHostChange(event.node);
-      return this.fresh;
-    }
-    if (event.kind === "controller-elected" || event.kind === "controller-write") {
-      const found = this.controller.observe(event);
-      if (found !== null) this.report("controller", found);
-      return this.fresh;
+    switch (event.kind) {
+      case "log-append":
+      case "hwm":
+        break;
+      case "host-crash":
+      case "host-power-loss":
+      case "host-machine-crash":
+      case "host-shutdown":
+      case "host-start":
+        this.onHostChange(event.node);
+        return this.fresh;
+      case "controller-elected":
+      case "controller-write": {
+        const found = this.controller.observe(event);
+        if (found !== null) this.report("controller", found);
+        return this.fresh;
+      }
     }
     const topicPartition = event.topicPartition;
     if (typeof topicPartition !== "string") return this.fresh;
