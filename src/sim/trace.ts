@@ -2,7 +2,8 @@
  * The run's trace: DESIGN.md's JSON Lines format — a header line, then one event per line
  * `{"t": µs, "seq": n, "node": "...", "kind": "...", ...fields}` in execution order. Lines go to sinks
  * (a file stream supplied by the CLI, an in-memory array, the determinism self-check) and through a running
- * 64-bit hash; observers (checkers, the viewer's live mode) get event objects. When nothing consumes the
+ * 64-bit hash; observers (checkers, the viewer's live mode) get event objects (the emit site's fields object
+ * itself, with t, seq, node and kind added: emit owns it). When nothing consumes the
  * trace, `trace.on` is false and model code skips building events altogether: an untraced run pays nothing;
  * `trace.wants(kind)` lets the hottest call sites skip kinds that only kind-filtered observers could read.
  */
@@ -138,7 +139,11 @@ export class Trace {
     for (const sink of this.sinks) sink.write(this.headerLine);
   }
 
-  /** Records one event at the current virtual time. Callers on hot paths check `trace.on` first. */
+  /**
+   * Records one event at the current virtual time. Callers on hot paths check `trace.on` first. Emit takes
+   * ownership of `fields`: a fresh object per call, with no `t`, `seq`, `node` or `kind` key; the observers'
+   * event is that object with those four added (after the line is built), so the caller must not reuse it.
+   */
   emit(node: string, kind: string, fields?: TraceFields): void {
     if (!this.on) return;
     const t = this.clock.now;

@@ -31,6 +31,20 @@ describe("trace", () => {
     expect(trace.count).to.equal(2);
   });
 
+  it("hands observers the emitted fields object itself (no copy), its line built from the fields alone", () => {
+    const sink = new MemorySink();
+    const trace = new Trace({ now: 7 }).addSink(sink);
+    const seen: unknown[] = [];
+    trace.observe((event) => seen.push(event));
+    const fields = { topicPartition: "t-0", highWatermark: 3 };
+    trace.emit("broker-1", "hwm", fields);
+    trace.emit("zk-1", "zk-serving");
+    expect(seen[0]).to.equal(fields);
+    expect(seen[0]).to.deep.equal({ topicPartition: "t-0", highWatermark: 3, t: 7, seq: 0, node: "broker-1", kind: "hwm" });
+    expect(seen[1]).to.deep.equal({ t: 7, seq: 1, node: "zk-1", kind: "zk-serving" });
+    expect(sink.lines).to.deep.equal(['{"t":7,"seq":0,"node":"broker-1","kind":"hwm","topicPartition":"t-0","highWatermark":3}', '{"t":7,"seq":1,"node":"zk-1","kind":"zk-serving"}']);
+  });
+
   it("wants a kind only when a sink, the hash or an observer would receive it", () => {
     const trace = new Trace({ now: 1 });
     expect(trace.wants("send")).to.equal(false);
