@@ -46,7 +46,7 @@
  *  - Timestamps are CreateTime: a rewritten batch's maxTimestamp is the max over its remaining records.
  *  - Legacy (magic < 2) delete horizons from segment lastModified are not modelled: all batches are v2.
  */
-import { BATCH_HEADER_BYTES, batchSizeBytes, lastOffset, nextOffset } from "./records.ts";
+import { BATCH_HEADER_BYTES, batchSizeBytes, batchWithRecords, lastOffset, nextOffset } from "./records.ts";
 import type { KafkaRecord, RecordBatch } from "./records.ts";
 
 /** RecordBatch.NO_TIMESTAMP: the base timestamp of an empty header. */
@@ -56,17 +56,11 @@ export const NO_TIMESTAMP = -1;
 export const DEDUPE_BUFFER_LOAD_FACTOR = 0.9;
 
 /**
- * A v2 batch as the cleaner writes it: `deleteHorizonMs` is the DELETE_HORIZON attribute bit plus the base timestamp
- * it repurposes (KIP-534). When set, `firstTimestamp` equals it and the record timestamp deltas are relative to it.
+ * DefaultRecordBatch.deleteHorizonMs(): the horizon if the DELETE_HORIZON attribute bit is set (KIP-534: the base
+ * timestamp is then the horizon and the record timestamp deltas are relative to it), else null.
  */
-export interface CleanedBatch extends RecordBatch {
-  readonly deleteHorizonMs?: number;
-}
-
-/** DefaultRecordBatch.deleteHorizonMs(): the horizon if the attribute bit is set, else null. */
 export function deleteHorizonOf(batch: RecordBatch): number | null {
-  const horizon = (batch as CleanedBatch).deleteHorizonMs;
-  return horizon === undefined ? null : horizon;
+  return batch.deleteHorizonMs ?? null;
 }
 
 export interface CleanableSegment {
@@ -383,22 +377,12 @@ function rebuild(batch: RecordBatch, retained: readonly KafkaRecord[], horizon: 
   let max = timestamps[0];
   for (const t of timestamps) if (t > max) max = t;
   const records = retained.map((r, i) => (r.timestampDelta === timestamps[i] - base ? r : { ...r, timestampDelta: timestamps[i] - base }));
-  const { deleteHorizonMs: _old, ...rest } = batch as CleanedBatch;
-  const out: CleanedBatch = {
-    ...rest,
-    firstTimestamp: base,
-    maxTimestamp: max,
-    records,
-    sizeBytes: batchSizeBytes(records),
-    ...(horizon !== null ? { deleteHorizonMs: horizon } : {}),
-  };
-  return out;
+  return batchWithRecords(batch, records, base, max, batchSizeBytes(records), horizon);
 }
 
-/** DefaultRecordBatch.writeEmptyHeader: no records, no base timestamp, no horizon; the last offset is kept. */
+/** DefaultRecordBatch.writeEmptyHeader: no records, no base timestamp, no horizon, no control type; the last offset is kept. */
 function emptyHeader(batch: RecordBatch): RecordBatch {
-  const { deleteHorizonMs: _old, controlType: _type, ...rest } = batch as CleanedBatch;
-  return { ...rest, firstTimestamp: NO_TIMESTAMP, records: [], sizeBytes: BATCH_HEADER_BYTES };
+  return batchWithRecords(batch, [], NO_TIMESTAMP, batch.maxTimestamp, BATCH_HEADER_BYTES, null, false);
 }
 
 /** Cleaner.cleanInto's filter (checkBatchRetention + shouldRetainRecord) and MemoryRecords.filterTo for one batch. */
