@@ -180,7 +180,7 @@ function scanLog(segments: readonly CleanableSegment[]): LogScan {
         // horizon) was a marker when appended: the live producer state saw it, and no data of its transaction is
         // left, so treating it as a boundary changes nothing.
         const pending = open.get(batch.producerId);
-        if (pending !== undefined && batch.records.length > 0 && batch.controlType === "ABORT") {
+        if (pending !== undefined && batch.recordCount > 0 && batch.controlType === "ABORT") {
           for (const b of pending) aborted.add(b);
         }
         open.delete(batch.producerId);
@@ -327,7 +327,7 @@ class CleanedTransactionMetadata {
 
   /** onControlBatchRead: true iff the marker may be discarded (no batch of its transaction was read). */
   onControlBatchRead(batch: RecordBatch): boolean {
-    if (batch.records.length === 0) return true; // an empty control batch was already cleaned
+    if (batch.recordCount === 0) return true; // an empty control batch was already cleaned
     if (batch.controlType === "ABORT") {
       const observed = this.ongoingAborted.get(batch.producerId) === true;
       this.ongoingAborted.delete(batch.producerId);
@@ -421,7 +421,7 @@ function cleanBatch(state: RoundState, batch: RecordBatch): RecordBatch | null {
   }
   if (retained.length > 0) {
     const needToSetDeleteHorizon = (containsTombstones || containsMarkerForEmptyTxn) && horizon === null;
-    if (retained.length === batch.records.length && !needToSetDeleteHorizon) return batch;
+    if (retained.length === batch.recordCount && !needToSetDeleteHorizon) return batch;
     return rebuild(batch, retained, needToSetDeleteHorizon ? state.nowMs + state.deleteRetentionMs : horizon);
   }
   if (retention === "RETAIN_EMPTY") return emptyHeader(batch);

@@ -202,18 +202,16 @@ export function makeBatch(spec: NewBatch): RecordBatch {
       deltas[2 * i + 1] = r.timestamp - first;
       sizeBytes += recordSizeFromLengths(i, r.timestamp - first, nullableLength(r.key), nullableLength(r.value), recordHeaders.length, headersSizeBytes(recordHeaders));
     }
-    packed = { keyValues, deltas, headers };
+    packed = { lastOffsetDelta: Math.max(0, count - 1), maxTimestamp: max, keyValues, deltas, headers };
   }
   return new DefaultRecordBatch(
     spec.baseOffset,
-    Math.max(0, count - 1),
     spec.partitionLeaderEpoch,
     spec.producerId ?? NO_PRODUCER_ID,
     spec.producerEpoch ?? NO_PRODUCER_EPOCH,
     spec.baseSequence ?? NO_SEQUENCE,
     attributesOf(spec.isTransactional ?? false, spec.isControl ?? false, spec.controlType, false),
     first,
-    max,
     sizeBytes,
     soleKey,
     soleValue,
@@ -234,7 +232,14 @@ export function batchWithRecords(
   deleteHorizonMs: number | null,
   keepControlType = true,
 ): RecordBatch {
-  const sole = records.length === 1 && records[0].offsetDelta === 0 && records[0].timestampDelta === 0 && records[0].headers.length === 0;
+  const baseTimestamp = deleteHorizonMs ?? firstTimestamp;
+  const sole =
+    records.length === 1 &&
+    records[0].offsetDelta === 0 &&
+    records[0].timestampDelta === 0 &&
+    records[0].headers.length === 0 &&
+    header.lastOffsetDelta === 0 &&
+    maxTimestamp === baseTimestamp;
   let packed: PackedRecords | null = null;
   if (!sole) {
     const keyValues = new Array<string | null>(2 * records.length);
@@ -251,18 +256,16 @@ export function batchWithRecords(
         headers[i] = r.headers;
       }
     }
-    packed = records.length === 0 ? NO_RECORDS : { keyValues, deltas, headers };
+    packed = { lastOffsetDelta: header.lastOffsetDelta, maxTimestamp, keyValues, deltas, headers };
   }
   return new DefaultRecordBatch(
     header.baseOffset,
-    header.lastOffsetDelta,
     header.partitionLeaderEpoch,
     header.producerId,
     header.producerEpoch,
     header.baseSequence,
     attributesOf(header.isTransactional, header.isControl, keepControlType ? header.controlType : undefined, deleteHorizonMs !== null),
-    deleteHorizonMs ?? firstTimestamp,
-    maxTimestamp,
+    baseTimestamp,
     sizeBytes,
     sole ? records[0].key : null,
     sole ? records[0].value : null,
@@ -298,18 +301,17 @@ export function withoutRecords(batch: RecordBatch): RecordBatch {
 }
 
 /**
- * The records of a batch that are not its single plain record, packed: no object per record. `keyValues` holds
- * each record's key then value, `deltas` its offset delta then timestamp delta, `headers` each record's headers
- * (null: none has any).
+ * The records of a batch that is not a single plain record, packed: no object per record. `keyValues` holds each
+ * record's key then value, `deltas` its offset delta then timestamp delta, `headers` each record's headers (null:
+ * none has any); with the batch's last offset delta and max timestamp, which a single plain record implies.
  */
 interface PackedRecords {
+  readonly lastOffsetDelta: number;
+  readonly maxTimestamp: number;
   readonly keyValues: readonly (string | null)[];
   readonly deltas: readonly number[];
   readonly headers: readonly KafkaRecord["headers"][] | null;
 }
-
-/** A batch without records (an emptied or cleaned-out batch): shared. */
-const NO_RECORDS: PackedRecords = Object.freeze({ keyValues: Object.freeze([]), deltas: Object.freeze([]), headers: null });
 
 // DefaultRecordBatch's attributes: the isTransactional and isControl bits, and here also the control record's
 // type (Kafka keeps it in the control record's key) and whether the base timestamp is the delete horizon.
@@ -338,20 +340,29 @@ function attributesOf(isTransactional: boolean, isControl: boolean, controlType:
 export class DefaultRecordBatch implements RecordBatch {
   constructor(
     readonly baseOffset: number,
-    readonly lastOffsetDelta: number,
     readonly partitionLeaderEpoch: number,
     readonly producerId: number,
     readonly producerEpoch: number,
     readonly baseSequence: number,
     private readonly attributes: number,
     readonly firstTimestamp: number,
-    readonly maxTimestamp: number,
     readonly sizeBytes: number,
-    /** The sole record's key and value when `packed` is null. */
+    /**
+     * When `packed` is null the batch is one plain record (offset and timestamp deltas 0, no headers; so the last
+     * offset delta is 0 and the max timestamp is the first): its key and value.
+     */
     private readonly soleKey: string | null,
     private readonly soleValue: string | null,
     private readonly packed: PackedRecords | null,
   ) {}
+
+  get lastOffsetDelta(): number {
+    return this.packed === null ? 0 : this.packed.lastOffsetDelta;
+  }
+
+  get maxTimestamp(): number {
+    return this.packed === null ? this.firstTimestamp : this.packed.maxTimestamp;
+  }
 
   get isTransactional(): boolean {
     return (this.attributes & TRANSACTIONAL) !== 0;
@@ -408,14 +419,12 @@ export class DefaultRecordBatch implements RecordBatch {
   restamped(baseOffset: number, partitionLeaderEpoch: number): DefaultRecordBatch {
     return new DefaultRecordBatch(
       baseOffset,
-      this.lastOffsetDelta,
       partitionLeaderEpoch,
       this.producerId,
       this.producerEpoch,
       this.baseSequence,
       this.attributes,
       this.firstTimestamp,
-      this.maxTimestamp,
       this.sizeBytes,
       this.soleKey,
       this.soleValue,
