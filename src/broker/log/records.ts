@@ -3,6 +3,8 @@
  * every batch carries the size it would have on disk, computed as Kafka lays it out (a 61-byte batch
  * header, varint-framed records), because segment.bytes, fetch max bytes and retention.bytes depend on it.
  * A batch is one chunk of a segment file on the virtual disk: its CRC check is the disk's valid(chunk).
+ * Simplification of the layout, not of the semantics: a batch keeps its records without an object each
+ * (DefaultRecordBatch below), since every batch a log holds stays in memory for the whole run.
  */
 
 import { assert } from "../../sim/assert.ts";
