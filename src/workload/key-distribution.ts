@@ -18,13 +18,18 @@ export interface KeySource {
 export const HOT_RECORD_SHARE = 0.8;
 export const HOT_KEY_SHARE = 0.2;
 
-/** A function giving the next record's key. */
+/**
+ * A function giving the next record's key. Each key's string is made once and shared by every record that
+ * carries it: the logs keep every record for the whole run, and one string per record was one more object each.
+ */
 export function keyChooser(keys: number | undefined, distribution: KeyDistribution, random: KeySource & RandomInts): () => string | null {
   if (keys === undefined) return () => null;
-  if (distribution === "uniform") return () => `k${random.int(0, keys - 1)}`;
+  const names: string[] = [];
+  const name = (i: number): string => (names[i] ??= `k${i}`);
+  if (distribution === "uniform") return () => name(random.int(0, keys - 1));
   const hot = Math.max(1, Math.ceil(keys * HOT_KEY_SHARE));
   return () => {
-    if (hot >= keys || random.float() < HOT_RECORD_SHARE) return `k${random.int(0, hot - 1)}`;
-    return `k${random.int(hot, keys - 1)}`;
+    if (hot >= keys || random.float() < HOT_RECORD_SHARE) return name(random.int(0, hot - 1));
+    return name(random.int(hot, keys - 1));
   };
 }

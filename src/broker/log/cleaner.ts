@@ -46,7 +46,7 @@
  *  - Timestamps are CreateTime: a rewritten batch's maxTimestamp is the max over its remaining records.
  *  - Legacy (magic < 2) delete horizons from segment lastModified are not modelled: all batches are v2.
  */
-import { BATCH_HEADER_BYTES, batchSizeBytes, lastOffset, nextOffset } from "./records.ts";
+import { BATCH_HEADER_BYTES, batchSizeBytes, batchWithRecords, lastOffset, nextOffset } from "./records.ts";
 import type { KafkaRecord, RecordBatch } from "./records.ts";
 
 /** RecordBatch.NO_TIMESTAMP: the base timestamp of an empty header. */
@@ -56,17 +56,11 @@ export const NO_TIMESTAMP = -1;
 export const DEDUPE_BUFFER_LOAD_FACTOR = 0.9;
 
 /**
- * A v2 batch as the cleaner writes it: `deleteHorizonMs` is the DELETE_HORIZON attribute bit plus the base timestamp
- * it repurposes (KIP-534). When set, `firstTimestamp` equals it and the record timestamp deltas are relative to it.
+ * DefaultRecordBatch.deleteHorizonMs(): the horizon if the DELETE_HORIZON attribute bit is set (KIP-534: the base
+ * timestamp is then the horizon and the record timestamp deltas are relative to it), else null.
  */
-export interface CleanedBatch extends RecordBatch {
-  readonly deleteHorizonMs?: number;
-}
-
-/** DefaultRecordBatch.deleteHorizonMs(): the horizon if the attribute bit is set, else null. */
 export function deleteHorizonOf(batch: RecordBatch): number | null {
-  const horizon = (batch as CleanedBatch).deleteHorizonMs;
-  return horizon === undefined ? null : horizon;
+  return batch.deleteHorizonMs ?? null;
 }
 
 export interface CleanableSegment {
@@ -186,7 +180,7 @@ function scanLog(segments: readonly CleanableSegment[]): LogScan {
         // horizon) was a marker when appended: the live producer state saw it, and no data of its transaction is
         // left, so treating it as a boundary changes nothing.
         const pending = open.get(batch.producerId);
-        if (pending !== undefined && batch.records.length > 0 && batch.controlType === "ABORT") {
+        if (pending !== undefined && batch.recordCount > 0 && batch.controlType === "ABORT") {
           for (const b of pending) aborted.add(b);
         }
         open.delete(batch.producerId);
@@ -333,7 +327,7 @@ class CleanedTransactionMetadata {
 
   /** onControlBatchRead: true iff the marker may be discarded (no batch of its transaction was read). */
   onControlBatchRead(batch: RecordBatch): boolean {
-    if (batch.records.length === 0) return true; // an empty control batch was already cleaned
+    if (batch.recordCount === 0) return true; // an empty control batch was already cleaned
     if (batch.controlType === "ABORT") {
       const observed = this.ongoingAborted.get(batch.producerId) === true;
       this.ongoingAborted.delete(batch.producerId);
@@ -383,22 +377,12 @@ function rebuild(batch: RecordBatch, retained: readonly KafkaRecord[], horizon: 
   let max = timestamps[0];
   for (const t of timestamps) if (t > max) max = t;
   const records = retained.map((r, i) => (r.timestampDelta === timestamps[i] - base ? r : { ...r, timestampDelta: timestamps[i] - base }));
-  const { deleteHorizonMs: _old, ...rest } = batch as CleanedBatch;
-  const out: CleanedBatch = {
-    ...rest,
-    firstTimestamp: base,
-    maxTimestamp: max,
-    records,
-    sizeBytes: batchSizeBytes(records),
-    ...(horizon !== null ? { deleteHorizonMs: horizon } : {}),
-  };
-  return out;
+  return batchWithRecords(batch, records, base, max, batchSizeBytes(records), horizon);
 }
 
-/** DefaultRecordBatch.writeEmptyHeader: no records, no base timestamp, no horizon; the last offset is kept. */
+/** DefaultRecordBatch.writeEmptyHeader: no records, no base timestamp, no horizon, no control type; the last offset is kept. */
 function emptyHeader(batch: RecordBatch): RecordBatch {
-  const { deleteHorizonMs: _old, controlType: _type, ...rest } = batch as CleanedBatch;
-  return { ...rest, firstTimestamp: NO_TIMESTAMP, records: [], sizeBytes: BATCH_HEADER_BYTES };
+  return batchWithRecords(batch, [], NO_TIMESTAMP, batch.maxTimestamp, BATCH_HEADER_BYTES, null, false);
 }
 
 /** Cleaner.cleanInto's filter (checkBatchRetention + shouldRetainRecord) and MemoryRecords.filterTo for one batch. */
@@ -437,7 +421,7 @@ function cleanBatch(state: RoundState, batch: RecordBatch): RecordBatch | null {
   }
   if (retained.length > 0) {
     const needToSetDeleteHorizon = (containsTombstones || containsMarkerForEmptyTxn) && horizon === null;
-    if (retained.length === batch.records.length && !needToSetDeleteHorizon) return batch;
+    if (retained.length === batch.recordCount && !needToSetDeleteHorizon) return batch;
     return rebuild(batch, retained, needToSetDeleteHorizon ? state.nowMs + state.deleteRetentionMs : horizon);
   }
   if (retention === "RETAIN_EMPTY") return emptyHeader(batch);

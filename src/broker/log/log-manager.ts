@@ -170,8 +170,13 @@ export class LogManager {
       const batches: LogLoadedBatch[] = [];
       for (const segment of log.segments) {
         for (const batch of segment.batches()) {
-          const offsets = batch.records.map((r) => batch.baseOffset + r.offsetDelta);
-          batches.push([batch.partitionLeaderEpoch, offsets, batch.records.map((r) => r.value), lastOffset(batch)]);
+          const offsets: number[] = [];
+          const values: (string | null)[] = [];
+          for (let i = 0; i < batch.recordCount; i++) {
+            offsets.push(batch.baseOffset + batch.offsetDeltaAt(i));
+            values.push(batch.valueAt(i));
+          }
+          batches.push([batch.partitionLeaderEpoch, offsets, values, lastOffset(batch)]);
         }
       }
       fields.batches = batches;

@@ -24,7 +24,7 @@ import {
   deleteRetentionMsBreachedSegments,
   deleteRetentionSizeBreachedSegments,
 } from "./retention.ts";
-import { lastOffset, nextOffset, type RecordBatch } from "./records.ts";
+import { lastOffset, nextOffset, stamped, type RecordBatch } from "./records.ts";
 import { LogSegment, segmentFileName, type RollReason } from "./segment.ts";
 
 /**
@@ -176,11 +176,10 @@ export class Log {
    */
   appendAsLeader(batch: RecordBatch, leaderEpoch: number): AppendResult {
     assert(Number.isInteger(leaderEpoch) && leaderEpoch >= 0, "leader epoch must be a non-negative integer");
-    assert(batch.records.length > 0, "a produced batch has records");
+    assert(batch.recordCount > 0, "a produced batch has records");
     const rejected = this.checkAppend(batch);
     if (rejected !== null) return { error: rejected };
-    const stamped: RecordBatch = { ...batch, baseOffset: this.endOffset, partitionLeaderEpoch: leaderEpoch };
-    return this.append(stamped, true);
+    return this.append(stamped(batch, this.endOffset, leaderEpoch), true);
   }
 
   /**
@@ -247,12 +246,12 @@ export class Log {
    * trace line, is the object literal's it replaced.
    */
   private traceAppend(batch: RecordBatch, asLeader: boolean): void {
-    const records = batch.records;
-    const offsets = new Array<number>(records.length);
-    const values = new Array<string | null>(records.length);
-    for (let i = 0; i < records.length; i++) {
-      offsets[i] = batch.baseOffset + records[i].offsetDelta;
-      values[i] = records[i].value;
+    const count = batch.recordCount;
+    const offsets = new Array<number>(count);
+    const values = new Array<string | null>(count);
+    for (let i = 0; i < count; i++) {
+      offsets[i] = batch.baseOffset + batch.offsetDeltaAt(i);
+      values[i] = batch.valueAt(i);
     }
     const fields: Record<string, unknown> = {
       topicPartition: this.topicPartition,

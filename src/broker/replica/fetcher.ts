@@ -494,7 +494,7 @@ export class ReplicaFetcher {
         this.delay(state.key);
         break;
       }
-      records += batch.records.length;
+      records += batch.recordCount;
       if (appended.flushing) flushing = true;
     }
     if (!flushing) {

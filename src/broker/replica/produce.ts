@@ -317,6 +317,6 @@ function afterLeaderAppend(host: ProduceHost, status: ProducePartitionStatus, pa
   status.response.logStartOffset = partition.log.logStartOffset;
   // Successfully appended bytes and messages (BrokerTopicStats' bytesInRate and messagesInRate).
   host.services.metrics.bytesIn.mark(batch.sizeBytes);
-  host.services.metrics.messagesIn.mark(batch.records.length);
+  host.services.metrics.messagesIn.mark(batch.recordCount);
   host.onLeaderAppended(partition);
 }

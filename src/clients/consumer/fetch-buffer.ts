@@ -51,9 +51,10 @@ export class FetchBuffer {
     for (const batch of answer.batches) {
       if (lastOffset(batch) < fetchOffset) continue;
       if (!batch.isControl) {
-        for (const record of batch.records) {
-          const offset = batch.baseOffset + record.offsetDelta;
-          if (offset >= fetchOffset) records.push({ offset, value: record.value, epoch: batch.partitionLeaderEpoch });
+        const count = batch.recordCount;
+        for (let i = 0; i < count; i++) {
+          const offset = batch.baseOffset + batch.offsetDeltaAt(i);
+          if (offset >= fetchOffset) records.push({ offset, value: batch.valueAt(i), epoch: batch.partitionLeaderEpoch });
         }
       }
       endOffset = lastOffset(batch) + 1;

@@ -24,7 +24,7 @@ import {
   type FetchResponse,
   type KafkaError,
 } from "../../protocol/kafka.ts";
-import { lastOffset, type RecordBatch } from "../../broker/log/records.ts";
+import { lastOffset, withoutRecords, type RecordBatch } from "../../broker/log/records.ts";
 import { ms } from "../../sim/time.ts";
 import type { ConsumerCore } from "./core.ts";
 import type { TopicPartitionState } from "./subscription-state.ts";
@@ -148,7 +148,7 @@ export function readCommittedBatches(batches: readonly RecordBatch[], abortedTra
       if (batch.controlType === "ABORT") abortedProducerIds.delete(batch.producerId);
       return batch;
     }
-    if (batch.isTransactional && abortedProducerIds.has(batch.producerId)) return { ...batch, records: [] };
+    if (batch.isTransactional && abortedProducerIds.has(batch.producerId)) return withoutRecords(batch);
     return batch;
   });
 }
@@ -166,11 +166,12 @@ function consume(core: ConsumerCore, state: TopicPartitionState, sent: FetchPart
   for (const batch of answer.batches) {
     if (lastOffset(batch) < nextOffset) continue;
     if (!batch.isControl) {
-      for (const record of batch.records) {
-        const offset = batch.baseOffset + record.offsetDelta;
+      const count = batch.recordCount;
+      for (let i = 0; i < count; i++) {
+        const offset = batch.baseOffset + batch.offsetDeltaAt(i);
         if (offset < nextOffset) continue;
         offsets.push(offset);
-        values.push(record.value);
+        values.push(batch.valueAt(i));
         if (batch.partitionLeaderEpoch >= 0) offsetEpoch = batch.partitionLeaderEpoch;
       }
     }

@@ -3,7 +3,7 @@
 // LSO stays at the first unstable offset until the marker is below the high watermark, aborts go to the index.
 import { expect } from "chai";
 import type { Log } from "../../../src/broker/log/log.ts";
-import { makeBatch, makeEndTxnMarker, markerCoordinatorEpoch, type ControlType, type RecordBatch } from "../../../src/broker/log/records.ts";
+import { makeBatch, makeEndTxnMarker, markerCoordinatorEpoch, withBaseOffset, type ControlType, type RecordBatch } from "../../../src/broker/log/records.ts";
 import type { LeaderAppendCheck } from "../../../src/broker/log/producer-state.ts";
 import { makeBroker } from "./helpers.ts";
 
@@ -129,7 +129,7 @@ describe("log: transactions, LSO and the aborted-transaction index", () => {
     log.updateHighWatermark(1);
     expect(log.lastStableOffset).to.equal(0);
     expect(log.producerState.collectAbortedTransactions(0, 1)).to.deep.equal([]);
-    const follower = log.appendAsFollower({ ...marker(1, 0, "ABORT"), baseOffset: 1 });
+    const follower = log.appendAsFollower(withBaseOffset(marker(1, 0, "ABORT"), 1));
     expect(follower.error).to.equal(null);
     expect(log.producerState.collectAbortedTransactions(0, 2)).to.have.length(1);
   });

@@ -3,7 +3,7 @@
 // transactional batch or marker, so a verification answered before a marker no longer matches (the ABA case).
 import { expect } from "chai";
 import { ProducerStateManager } from "../../../src/broker/idempotence/producer-state-manager.ts";
-import { makeBatch, makeEndTxnMarker, type RecordBatch } from "../../../src/broker/log/records.ts";
+import { makeBatch, makeEndTxnMarker, withBaseOffset, type RecordBatch } from "../../../src/broker/log/records.ts";
 
 const PID = 7;
 
@@ -33,7 +33,7 @@ describe("KIP-890 part 1: the verification guard in the producer state", () => {
   it("a marker clears the guard: a verification answered before it no longer matches, a new one gets a new guard", () => {
     const state = manager();
     const guard = state.maybeStartTransactionVerification(PID, 0, 0, 0);
-    state.onBatchAppended({ ...makeEndTxnMarker({ producerId: PID, producerEpoch: 0, coordinatorEpoch: 0, controlType: "ABORT", timestamp: 0 }), baseOffset: 0 });
+    state.onBatchAppended(withBaseOffset(makeEndTxnMarker({ producerId: PID, producerEpoch: 0, coordinatorEpoch: 0, controlType: "ABORT", timestamp: 0 }), 0));
     expect(state.verificationGuard(PID)).to.equal(null);
     const next = state.maybeStartTransactionVerification(PID, 0, 0, 0);
     expect(next).to.not.equal(guard);

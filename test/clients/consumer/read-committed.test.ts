@@ -1,7 +1,7 @@
 // The consumer's read_committed filter (CompletedFetch.nextFetchedBatch, Kafka 3.6): aborted transactional batches
 // are skipped from the transaction's first offset to its ABORT marker; other producers' and later batches are kept.
 import { expect } from "chai";
-import { makeBatch, makeEndTxnMarker, type ControlType, type RecordBatch } from "../../../src/broker/log/records.ts";
+import { makeBatch, makeEndTxnMarker, withBaseOffset, type ControlType, type RecordBatch } from "../../../src/broker/log/records.ts";
 import { readCommittedBatches } from "../../../src/clients/consumer/fetcher.ts";
 
 function data(baseOffset: number, producerId: number, value: string, isTransactional = true): RecordBatch {
@@ -9,7 +9,7 @@ function data(baseOffset: number, producerId: number, value: string, isTransacti
 }
 
 function marker(baseOffset: number, producerId: number, controlType: ControlType): RecordBatch {
-  return { ...makeEndTxnMarker({ producerId, producerEpoch: 0, coordinatorEpoch: 0, controlType, timestamp: 0 }), baseOffset };
+  return withBaseOffset(makeEndTxnMarker({ producerId, producerEpoch: 0, coordinatorEpoch: 0, controlType, timestamp: 0 }), baseOffset);
 }
 
 const values = (batches: RecordBatch[]) => batches.flatMap((b) => (b.isControl ? [] : b.records.map((r) => r.value)));

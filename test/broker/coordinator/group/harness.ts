@@ -14,7 +14,7 @@ import { handleJoinGroup } from "../../../../src/broker/coordinator/group/join-g
 import type { JoinGroupResult, SyncGroupResult } from "../../../../src/broker/coordinator/group/member-metadata.ts";
 import { handleCommitOffsets } from "../../../../src/broker/coordinator/group/offset-commits.ts";
 import type { Log } from "../../../../src/broker/log/log.ts";
-import { makeBatch, makeEndTxnMarker, type RecordBatch } from "../../../../src/broker/log/records.ts";
+import { makeBatch, makeEndTxnMarker, withBaseOffset, type RecordBatch } from "../../../../src/broker/log/records.ts";
 import { BrokerMetrics } from "../../../../src/broker/metrics.ts";
 import { Disk } from "../../../../src/disk/disk.ts";
 import type { KafkaError } from "../../../../src/protocol/kafka.ts";
@@ -96,7 +96,7 @@ export class CoordinatorHarness {
   /** A transaction marker of the producer appended to the fake log (as WriteTxnMarkers would). */
   writeMarker(producerId: number, producerEpoch: number, controlType: "COMMIT" | "ABORT"): void {
     const marker = makeEndTxnMarker({ producerId, producerEpoch, coordinatorEpoch: 0, controlType, timestamp: 0 });
-    this.batches.push({ ...marker, baseOffset: this.nextOffset });
+    this.batches.push(withBaseOffset(marker, this.nextOffset));
     this.nextOffset += 1;
   }
 
