@@ -51,7 +51,7 @@ export class DelayedFetch extends DelayedOperation {
   }
 
   onComplete(): void {
-    const partitions = readFromLocalLog(this.host, this.request, this.context.fetches, this.reads);
+    const partitions = readFromLocalLog(this.host, this.request, this.context.fetches, this.reads, this.context.changedOnly);
     this.host.services.send(this.from, this.context.response(this.request.correlationId, partitions, this.reads, this.host.services.nowMs()));
   }
 }

@@ -425,21 +425,23 @@ export class ReplicaManager implements ProduceHost {
     const context = this.fetchManager === null ? legacyContext(request) : this.fetchManager.newContext(request, isFollower, this.services.nowMs());
     const fetches = context.fetches;
     const reads = this.reads;
-    const partitions = readFromLocalLog(this, request, fetches, reads);
+    const partitions = readFromLocalLog(this, request, fetches, reads, context.changedOnly);
+    const errors = reads.errors;
     const metricName = isFollower ? "FetchFollower" : "FetchConsumer";
     const metrics = this.services.metrics;
     metrics.markRequest(metricName);
     // Errors as read now (a parked fetch may answer differently when it completes).
-    for (let i = 0; i < partitions.length; i++) metrics.markError(metricName, partitions[i].error);
+    for (let i = 0; i < partitions.length; i++) metrics.markError(metricName, errors[i]);
     if (isFollower) {
       const nowMs = this.services.nowMs();
       for (let i = 0; i < partitions.length; i++) {
-        if (partitions[i].error !== "NONE") continue;
+        if (errors[i] !== "NONE") continue;
         const fetch = fetches[i];
         const partition = this.partition(fetch.topic, fetch.partition)!;
         if (!partition.updateFollowerFetchState(request.replicaId, fetch.fetchOffset, nowMs, reads.logEndOffsets[i])) {
-          // Not an assigned replica: empty records (Kafka 2.4+).
-          partitions[i].batches = [];
+          // Not an assigned replica: empty records (Kafka 2.4+); a quiet partition (null) read none.
+          const read = partitions[i];
+          if (read !== null) read.batches = [];
           reads.sizeBytes[i] = 0;
           continue;
         }
@@ -450,7 +452,7 @@ export class ReplicaManager implements ProduceHost {
     let errorReadingData = false;
     for (let i = 0; i < partitions.length; i++) {
       bytesReadable += reads.sizeBytes[i];
-      if (partitions[i].error !== "NONE") errorReadingData = true;
+      if (errors[i] !== "NONE") errorReadingData = true;
     }
     if (request.maxWaitMs <= 0 || partitions.length === 0 || bytesReadable >= request.minBytes || errorReadingData) {
       this.services.send(from, context.response(request.correlationId, partitions, reads, this.services.nowMs()));
