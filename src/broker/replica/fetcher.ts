@@ -53,6 +53,12 @@ export interface PartitionFetchState {
   readonly topic: string;
   readonly partition: number;
   readonly key: string;
+  /**
+   * The hosted partition fetched for. A fetch state never outlives it: StopReplica removes the fetch state before
+   * it deletes a partition, and a partition hosted again is a new state (addPartition). The fetcher's loop reads
+   * it here rather than looking it up on every pass over thousands of partitions.
+   */
+  readonly hosted: Partition;
   state: FetchState;
   fetchOffset: number;
   /** The leader epoch this broker knows (sent as currentLeaderEpoch under KIP-320). */
@@ -146,6 +152,7 @@ export class ReplicaFetcher {
       topic: partition.topic,
       partition: partition.partition,
       key,
+      hosted: partition,
       state: "truncating",
       fetchOffset: partition.log.logEndOffset,
       currentLeaderEpoch: partition.leaderEpoch,
@@ -228,7 +235,8 @@ export class ReplicaFetcher {
       const partition = this.followed(state);
       if (partition === null) continue;
       if (state.delayedUntilUs > now) continue;
-      if (partition.log.appendFlushing) {
+      // Only once an append on this broker started a flush (flush.messages) can one be running.
+      if (this.host.appendFlushStarted && partition.log.appendFlushing) {
         // An append's fsync is still running (a fetcher this partition left, before a LeaderAndIsr): in Kafka the
         // LeaderAndIsr would have waited for it (partitionMapLock), so nothing is sent for the partition before.
         partition.log.whenAppendsFlushed(this.onLogFlushed);
@@ -309,7 +317,7 @@ export class ReplicaFetcher {
           partition: s.partition,
           currentLeaderEpoch: this.wireEpoch(s),
           fetchOffset: s.fetchOffset,
-          logStartOffset: this.host.partition(s.topic, s.partition)!.log.logStartOffset,
+          logStartOffset: s.hosted.log.logStartOffset,
           partitionMaxBytes: maxBytes,
           lastFetchedEpoch: UNDEFINED_EPOCH,
         };
@@ -318,7 +326,7 @@ export class ReplicaFetcher {
     } else {
       for (let i = 0; i < states.length; i++) {
         const s = states[i];
-        session.add(s.key, s.topic, s.partition, s.fetchOffset, this.host.partition(s.topic, s.partition)!.log.logStartOffset, maxBytes, this.wireEpoch(s));
+        session.add(s.key, s.topic, s.partition, s.fetchOffset, s.hosted.log.logStartOffset, maxBytes, this.wireEpoch(s));
       }
       const data = session.build();
       partitions = data.toSend;
@@ -357,7 +365,7 @@ export class ReplicaFetcher {
         topic: s.topic,
         partition: s.partition,
         currentLeaderEpoch: this.wireEpoch(s),
-        leaderEpoch: this.host.partition(s.topic, s.partition)!.log.latestEpoch(),
+        leaderEpoch: s.hosted.log.latestEpoch(),
       })),
       sizeBytes: REQUEST_HEADER_BYTES + 24 * states.length,
     };
@@ -495,7 +503,10 @@ export class ReplicaFetcher {
         break;
       }
       records += batch.records.length;
-      if (appended.flushing) flushing = true;
+      if (appended.flushing) {
+        flushing = true;
+        this.host.appendFlushStarted = true;
+      }
     }
     if (!flushing) {
       this.completePartitionData(state, partition, data, fetchOffset, records);
@@ -693,8 +704,8 @@ export class ReplicaFetcher {
 
   /** The hosted partition this state fetches for, if it still follows this fetcher's leader. */
   private followed(state: PartitionFetchState): Partition | null {
-    const partition = this.host.partition(state.topic, state.partition);
-    if (partition === undefined || partition.isLeader || partition.leaderId !== this.leaderId) return null;
+    const partition = state.hosted;
+    if (partition.isLeader || partition.leaderId !== this.leaderId) return null;
     return partition;
   }
 }

@@ -89,6 +89,8 @@ export class ReplicaManager implements ProduceHost {
   /** KIP-890 part 1: the transaction verifications of produces (used only with compat.transactionVerification). */
   readonly addPartitionsToTxnManager: AddPartitionsToTxnManager;
   private isrExpirationTimer: TimerId | null = null;
+  /** ReplicaHost.appendFlushStarted: an append of this process started a flush. */
+  appendFlushStarted = false;
   private hwCheckpointsStarted = false;
   private stopped = false;
   /** The group coordinator's hooks (null: none, as in the test harnesses). */
