@@ -16,6 +16,8 @@ import type { ReplicaHost } from "./replica-host.ts";
 
 export class DelayedFetch extends DelayedOperation {
   readonly keys: readonly string[];
+  /** tryComplete only reads the partitions and their logs: a second check at the watch answers the same. */
+  override readonly checksAgainWhenWatched = false;
 
   constructor(
     private readonly host: ReplicaHost,
