@@ -206,8 +206,10 @@ export class Partition {
    * start of this leader's epoch; before 2.1 the HW alone.
    */
   canJoinIsr(followerId: number): boolean {
+    // An ISR member first: every follower's fetch asks, and nearly all are members.
+    if (this.isr.includes(followerId)) return false;
     const replica = this.remoteReplicas.get(followerId);
-    if (replica === undefined || this.isr.includes(followerId) || !this.replicas.includes(followerId)) return false;
+    if (replica === undefined || !this.replicas.includes(followerId)) return false;
     const compat = this.services.compat;
     if (compat.ineligibleReplicaCheck && compat.isrUpdate === "alter-isr" && !this.services.metadataCache.aliveBrokers.has(followerId)) return false;
     if (replica.logEndOffset < this.log.highWatermark) return false;
@@ -258,6 +260,8 @@ export class Partition {
    */
   maybeIncrementLeaderHighWatermark(nowMs: number, lagMs: number): boolean {
     if (!this.isLeader) return false;
+    // Every follower fetch asks; when the HW is at the log end already, no candidate can be above it.
+    if (this.log.logEndOffset <= this.log.highWatermark) return false;
     if (this.services.compat.hwNeedsMinIsr && this.isUnderMinIsr) return false;
     let newHighWatermark = this.log.logEndOffset;
     const maximal = this.maximalIsr;

@@ -93,6 +93,8 @@ export class Purgatory<T extends DelayedOperation> {
 
   /** checkAndComplete: tries every operation watching `key`; returns how many completed. */
   checkAndComplete(key: string): number {
+    // Every follower fetch asks for each of its partitions: an empty purgatory answers without a lookup.
+    if (this.watchers.size === 0) return 0;
     const list = this.watchers.get(key);
     if (list === undefined) return 0;
     const checking = this.checking;
