@@ -10,7 +10,7 @@
 import type { FetchRequest } from "../../protocol/kafka.ts";
 import { topicPartitionKey } from "../../protocol/kafka.ts";
 import { CachedPartition, type FetchContext } from "./fetch-session.ts";
-import { readFromLocalLog, type LocalReads } from "./local-reads.ts";
+import { hostedPartition, readFromLocalLog, type LocalReads } from "./local-reads.ts";
 import { DelayedOperation } from "./purgatory.ts";
 import type { ReplicaHost } from "./replica-host.ts";
 
@@ -37,7 +37,7 @@ export class DelayedFetch extends DelayedOperation {
     const isFollower = this.request.replicaId >= 0;
     let accumulatedBytes = 0;
     for (const fetch of this.context.fetches) {
-      const partition = this.host.partition(fetch.topic, fetch.partition);
+      const partition = hostedPartition(this.host, fetch);
       if (partition === undefined || !partition.isLeader) return this.forceComplete();
       if (partition.checkCurrentLeaderEpoch(fetch.currentLeaderEpoch) !== "NONE") return this.forceComplete();
       const log = partition.log;

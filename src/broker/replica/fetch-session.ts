@@ -31,6 +31,7 @@ import type { FetchPartition, FetchPartitionResponse, FetchRequest, FetchRespons
 import { FETCH_SESSION_RESPONSE_BYTES, FINAL_EPOCH, INITIAL_EPOCH, INVALID_SESSION_ID, nextFetchEpoch, REQUEST_HEADER_BYTES, topicPartitionKey } from "../../protocol/kafka.ts";
 import type { Rng } from "../../sim/rng.ts";
 import type { LocalRead, LocalReads } from "./local-reads.ts";
+import type { Partition } from "./partition.ts";
 
 /** KafkaServer.MIN_INCREMENTAL_FETCH_SESSION_EVICTION_MS: a session unused this long may be evicted. */
 export const FETCH_SESSION_EVICTION_MS = 120_000;
@@ -47,6 +48,8 @@ export class CachedPartition implements FetchPartition {
   highWatermark = -1;
   /** The leader's log start offset last sent. */
   localLogStartOffset = -1;
+  /** The hosted partition last found for it (local-reads.ts hostedPartition), null: look it up. */
+  hosted: Partition | null = null;
 
   constructor(
     readonly topic: string,

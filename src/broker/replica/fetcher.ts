@@ -54,11 +54,12 @@ export interface PartitionFetchState {
   readonly partition: number;
   readonly key: string;
   /**
-   * The hosted partition fetched for. A fetch state never outlives it: StopReplica removes the fetch state before
-   * it deletes a partition, and a partition hosted again is a new state (addPartition). The fetcher's loop reads
-   * it here rather than looking it up on every pass over thousands of partitions.
+   * The hosted partition fetched for. A fetch state should never outlive it (StopReplica removes the fetch state
+   * before it deletes a partition; a partition hosted again is a new state), and `followed` looks it up again if
+   * it is no longer hosted. The fetcher's loop reads it here rather than looking it up on every pass over
+   * thousands of partitions.
    */
-  readonly hosted: Partition;
+  partitionRef: Partition;
   state: FetchState;
   fetchOffset: number;
   /** The leader epoch this broker knows (sent as currentLeaderEpoch under KIP-320). */
@@ -152,7 +153,7 @@ export class ReplicaFetcher {
       topic: partition.topic,
       partition: partition.partition,
       key,
-      hosted: partition,
+      partitionRef: partition,
       state: "truncating",
       fetchOffset: partition.log.logEndOffset,
       currentLeaderEpoch: partition.leaderEpoch,
@@ -317,7 +318,7 @@ export class ReplicaFetcher {
           partition: s.partition,
           currentLeaderEpoch: this.wireEpoch(s),
           fetchOffset: s.fetchOffset,
-          logStartOffset: s.hosted.log.logStartOffset,
+          logStartOffset: s.partitionRef.log.logStartOffset,
           partitionMaxBytes: maxBytes,
           lastFetchedEpoch: UNDEFINED_EPOCH,
         };
@@ -326,7 +327,7 @@ export class ReplicaFetcher {
     } else {
       for (let i = 0; i < states.length; i++) {
         const s = states[i];
-        session.add(s.key, s.topic, s.partition, s.fetchOffset, s.hosted.log.logStartOffset, maxBytes, this.wireEpoch(s));
+        session.add(s.key, s.topic, s.partition, s.fetchOffset, s.partitionRef.log.logStartOffset, maxBytes, this.wireEpoch(s));
       }
       const data = session.build();
       partitions = data.toSend;
@@ -365,7 +366,7 @@ export class ReplicaFetcher {
         topic: s.topic,
         partition: s.partition,
         currentLeaderEpoch: this.wireEpoch(s),
-        leaderEpoch: s.hosted.log.latestEpoch(),
+        leaderEpoch: s.partitionRef.log.latestEpoch(),
       })),
       sizeBytes: REQUEST_HEADER_BYTES + 24 * states.length,
     };
@@ -704,7 +705,13 @@ export class ReplicaFetcher {
 
   /** The hosted partition this state fetches for, if it still follows this fetcher's leader. */
   private followed(state: PartitionFetchState): Partition | null {
-    const partition = state.hosted;
+    let partition = state.partitionRef;
+    if (!partition.hosted) {
+      // Not expected (StopReplica removes the fetch state first); the lookup keeps the answer exact regardless.
+      const found = this.host.partition(state.topic, state.partition);
+      if (found === undefined) return null;
+      partition = state.partitionRef = found;
+    }
     if (partition.isLeader || partition.leaderId !== this.leaderId) return null;
     return partition;
   }

@@ -22,7 +22,8 @@
 import type { FetchPartition, FetchPartitionResponse, FetchRequest, KafkaError } from "../../protocol/kafka.ts";
 import type { Log } from "../log/log.ts";
 import { nextOffset, type RecordBatch } from "../log/records.ts";
-import type { CachedPartition } from "./fetch-session.ts";
+import { CachedPartition } from "./fetch-session.ts";
+import type { Partition } from "./partition.ts";
 import type { ReplicaHost } from "./replica-host.ts";
 
 /**
@@ -38,6 +39,19 @@ export class LocalReads {
 
 /** A read's response partition, or null for a quiet session partition (answered by nothing; see above). */
 export type LocalRead = FetchPartitionResponse | null;
+
+/**
+ * host.partition(topic, partition), through the partition a fetch session's entry remembers while it is still
+ * hosted (then it is the one the lookup finds): a session's partitions are read on every fetch of the session.
+ */
+export function hostedPartition(host: ReplicaHost, fetch: FetchPartition): Partition | undefined {
+  if (!(fetch instanceof CachedPartition)) return host.partition(fetch.topic, fetch.partition);
+  const known = fetch.hosted;
+  if (known !== null && known.hosted) return known;
+  const found = host.partition(fetch.topic, fetch.partition);
+  fetch.hosted = found ?? null;
+  return found;
+}
 
 /**
  * UnifiedLog.lastStableOffset without its producer-state walk when the log never held a transactional batch (then
@@ -71,7 +85,7 @@ export function readFromLocalLog(host: ReplicaHost, request: FetchRequest, fetch
     sizes[i] = 0;
     logEndOffsets[i] = -1;
     errors[i] = "NONE";
-    const partition = host.partition(fetch.topic, fetch.partition);
+    const partition = hostedPartition(host, fetch);
     if (changedOnly && partition !== undefined && partition.isLeader && partition.checkCurrentLeaderEpoch(fetch.currentLeaderEpoch) === "NONE") {
       const log = partition.log;
       if (isQuiet(log, fetch as CachedPartition, isFollower)) {

@@ -66,6 +66,11 @@ export class Partition {
   private tracedLastStableOffset = -1;
   /** The HW when the current leadership began; the leader's HW never decreases below it. */
   private leaderHighWatermarkFloor = -1;
+  /**
+   * Still the ReplicaManager's partition for its topic-partition: false once StopReplica deleted it. A reference
+   * kept elsewhere (a fetch session's partition) stands for ReplicaManager.partition() while this is true.
+   */
+  hosted = true;
 
   constructor(
     readonly topic: string,

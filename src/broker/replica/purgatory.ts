@@ -23,6 +23,8 @@ export abstract class DelayedOperation {
   expired = false;
   timer: TimerId | null = null;
   purgatory: Purgatory<DelayedOperation> | null = null;
+  /** The watcher list of each of `keys` it was added to: remove() reaches them without a lookup per key. */
+  watchLists: DelayedOperation[][] | null = null;
 
   abstract readonly keys: readonly string[];
   /**
@@ -81,11 +83,14 @@ export class Purgatory<T extends DelayedOperation> {
     operation.purgatory = this as unknown as Purgatory<DelayedOperation>;
     this.operations.set(operation.id, operation);
     const keys = operation.keys;
+    const lists = new Array<T[]>(keys.length);
     for (let i = 0; i < keys.length; i++) {
-      const list = this.watchers.get(keys[i]);
-      if (list === undefined) this.watchers.set(keys[i], [operation]);
+      let list = this.watchers.get(keys[i]);
+      if (list === undefined) this.watchers.set(keys[i], (list = [operation]));
       else if (!list.includes(operation)) list.push(operation);
+      lists[i] = list;
     }
+    operation.watchLists = lists;
     operation.timer = this.services.context.setTimer(ms(Math.max(0, timeoutMs)), this.timerTag, operation.id);
     // Something may have changed between the first check and the watch (Kafka checks twice too).
     if (operation.checksAgainWhenWatched) operation.tryComplete();
@@ -124,15 +129,18 @@ export class Purgatory<T extends DelayedOperation> {
     if (operation.timer !== null) this.services.context.cancelTimer(operation.timer);
     operation.timer = null;
     const keys = operation.keys;
+    const lists = operation.watchLists;
+    operation.watchLists = null;
+    if (lists === null) return;
+    // A list holding the operation is the key's current one: it leaves the map only once empty.
     for (let i = 0; i < keys.length; i++) {
-      const list = this.watchers.get(keys[i]);
-      if (list === undefined) continue;
-      const at = list.indexOf(operation as T);
+      const list = lists[i];
+      const at = list.indexOf(operation);
       if (at < 0) continue;
+      list.splice(at, 1);
       // Dropped when empty, as Kafka's Watchers are: an empty list kept in the old generation would hold each
       // next operation there (measured with Sets: ~6 MB more promoted in a 60 s standard run).
-      if (list.length === 1) this.watchers.delete(keys[i]);
-      else list.splice(at, 1);
+      if (list.length === 0) this.watchers.delete(keys[i]);
     }
   }
 

@@ -39,7 +39,7 @@ import type { DelayedProduce } from "./delayed-produce.ts";
 import { ReplicaFetcherManager } from "./fetcher-manager.ts";
 import { AlterIsrManager, ZkIsrWriter, type IsrUpdateOutcome, type IsrUpdater } from "./isr-updates.ts";
 import { FetchManager, FetchSessionCache, legacyContext } from "./fetch-session.ts";
-import { LocalReads, readFromLocalLog } from "./local-reads.ts";
+import { hostedPartition, LocalReads, readFromLocalLog } from "./local-reads.ts";
 import { handleWriteTxnMarkers } from "./txn-markers.ts";
 import type { AddPartitionsToTxnResponse, WriteTxnMarkersRequest } from "../../protocol/transaction.ts";
 import { AddPartitionsToTxnManager } from "./add-partitions-to-txn-manager.ts";
@@ -368,6 +368,7 @@ export class ReplicaManager implements ProduceHost {
       this.fetcherManager.removeFetcherForPartitions([key]);
       let error: KafkaError = "NONE";
       if (deletePartition) {
+        if (partition !== undefined) partition.hosted = false;
         this.allPartitions.delete(key);
         this.partitionsByTopic.get(topic)?.delete(partitionId);
         this.isrUpdater.clearPending(key);
@@ -438,8 +439,8 @@ export class ReplicaManager implements ProduceHost {
       const nowMs = this.services.nowMs();
       for (let i = 0; i < partitions.length; i++) {
         if (errors[i] !== "NONE") continue;
+        const partition = hostedPartition(this, fetches[i])!;
         const fetch = fetches[i];
-        const partition = this.partition(fetch.topic, fetch.partition)!;
         if (!partition.updateFollowerFetchState(request.replicaId, fetch.fetchOffset, nowMs, reads.logEndOffsets[i])) {
           // Not an assigned replica: empty records (Kafka 2.4+); a quiet partition (null) read none.
           const read = partitions[i];
