@@ -10,12 +10,14 @@
 import type { FetchRequest } from "../../protocol/kafka.ts";
 import { topicPartitionKey } from "../../protocol/kafka.ts";
 import { CachedPartition, type FetchContext } from "./fetch-session.ts";
-import { readFromLocalLog, type LocalReads } from "./local-reads.ts";
+import { hostedPartition, readFromLocalLog, type LocalReads } from "./local-reads.ts";
 import { DelayedOperation } from "./purgatory.ts";
 import type { ReplicaHost } from "./replica-host.ts";
 
 export class DelayedFetch extends DelayedOperation {
   readonly keys: readonly string[];
+  /** tryComplete only reads the partitions and their logs: a second check at the watch answers the same. */
+  override readonly checksAgainWhenWatched = false;
 
   constructor(
     private readonly host: ReplicaHost,
@@ -35,7 +37,7 @@ export class DelayedFetch extends DelayedOperation {
     const isFollower = this.request.replicaId >= 0;
     let accumulatedBytes = 0;
     for (const fetch of this.context.fetches) {
-      const partition = this.host.partition(fetch.topic, fetch.partition);
+      const partition = hostedPartition(this.host, fetch);
       if (partition === undefined || !partition.isLeader) return this.forceComplete();
       if (partition.checkCurrentLeaderEpoch(fetch.currentLeaderEpoch) !== "NONE") return this.forceComplete();
       const log = partition.log;
@@ -51,7 +53,7 @@ export class DelayedFetch extends DelayedOperation {
   }
 
   onComplete(): void {
-    const partitions = readFromLocalLog(this.host, this.request, this.context.fetches, this.reads);
+    const partitions = readFromLocalLog(this.host, this.request, this.context.fetches, this.reads, this.context.changedOnly);
     this.host.services.send(this.from, this.context.response(this.request.correlationId, partitions, this.reads, this.host.services.nowMs()));
   }
 }

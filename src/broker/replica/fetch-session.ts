@@ -7,8 +7,8 @@
  * random positive id, epoch 1, the partitions with their request data and the HW and log start offset last sent.
  * An incremental fetch (the session's id and current epoch) names only the partitions added or changed since
  * the previous request (fetch offset, log start offset, max bytes, current leader epoch) and the partitions to
- * forget; the leader reads every partition of the session and answers only those with records, a changed HW or
- * log start offset, or an error (CachedPartition.maybeUpdateResponseData; the LSO is not compared, as in Kafka);
+ * forget; the leader reads every partition of the session (a quiet one builds no response: local-reads.ts) and
+ * answers only those with records, a changed HW or log start offset, or an error (CachedPartition.maybeUpdateResponseData; the LSO is not compared, as in Kafka);
  * answered partitions move to the end of the session (IncrementalFetchContext's PartitionIterator), so the next
  * reads start with the others. Unknown id → FETCH_SESSION_ID_NOT_FOUND; wrong epoch → INVALID_FETCH_SESSION_EPOCH
  * (SessionErrorContext); a full request names the session it closes; epoch FINAL_EPOCH (-1) or a request without
@@ -30,7 +30,8 @@
 import type { FetchPartition, FetchPartitionResponse, FetchRequest, FetchResponse, KafkaError, TopicPartitionRef } from "../../protocol/kafka.ts";
 import { FETCH_SESSION_RESPONSE_BYTES, FINAL_EPOCH, INITIAL_EPOCH, INVALID_SESSION_ID, nextFetchEpoch, REQUEST_HEADER_BYTES, topicPartitionKey } from "../../protocol/kafka.ts";
 import type { Rng } from "../../sim/rng.ts";
-import type { LocalReads } from "./local-reads.ts";
+import type { LocalRead, LocalReads } from "./local-reads.ts";
+import type { Partition } from "./partition.ts";
 
 /** KafkaServer.MIN_INCREMENTAL_FETCH_SESSION_EVICTION_MS: a session unused this long may be evicted. */
 export const FETCH_SESSION_EVICTION_MS = 120_000;
@@ -47,6 +48,8 @@ export class CachedPartition implements FetchPartition {
   highWatermark = -1;
   /** The leader's log start offset last sent. */
   localLogStartOffset = -1;
+  /** The hosted partition last found for it (local-reads.ts hostedPartition), null: look it up. */
+  hosted: Partition | null = null;
 
   constructor(
     readonly topic: string,
@@ -240,7 +243,9 @@ export class FetchSessionCache {
  */
 export interface FetchContext {
   readonly fetches: readonly FetchPartition[];
-  response(correlationId: number, partitions: FetchPartitionResponse[], reads: LocalReads, nowMs: number): FetchResponse;
+  /** Only partitions that changed are answered (incremental): quiet ones may be read as null (local-reads.ts). */
+  readonly changedOnly: boolean;
+  response(correlationId: number, partitions: readonly LocalRead[], reads: LocalReads, nowMs: number): FetchResponse;
 }
 
 /** Σ per partition of the response: header, records, aborted transactions (as the sessionless response). */
@@ -250,12 +255,15 @@ function partitionBytes(partition: FetchPartitionResponse, sizeBytes: number): n
 
 /** SessionlessFetchContext: every partition answered; `sessionId` only when the request spoke of sessions (v7+). */
 export class SessionlessFetchContext implements FetchContext {
+  readonly changedOnly = false;
+
   constructor(
     readonly fetches: readonly FetchPartition[],
     private readonly withSession: boolean,
   ) {}
 
-  response(correlationId: number, partitions: FetchPartitionResponse[], reads: LocalReads): FetchResponse {
+  response(correlationId: number, reads_: readonly LocalRead[], reads: LocalReads): FetchResponse {
+    const partitions = reads_ as FetchPartitionResponse[]; // changedOnly is false: every partition was read
     let sizeBytes = REQUEST_HEADER_BYTES;
     for (let i = 0; i < partitions.length; i++) sizeBytes += partitionBytes(partitions[i], reads.sizeBytes[i]);
     if (!this.withSession) return { type: "FetchResponse", correlationId, error: "NONE", partitions, sizeBytes };
@@ -268,6 +276,7 @@ const NO_FETCHES: readonly FetchPartition[] = [];
 /** SessionErrorContext: nothing read, the error alone. */
 export class SessionErrorContext implements FetchContext {
   readonly fetches = NO_FETCHES;
+  readonly changedOnly = false;
 
   constructor(readonly error: KafkaError) {}
 
@@ -278,13 +287,16 @@ export class SessionErrorContext implements FetchContext {
 
 /** FullFetchContext: every partition answered; a new session holds them if the cache has room. */
 export class FullFetchContext implements FetchContext {
+  readonly changedOnly = false;
+
   constructor(
     private readonly cache: FetchSessionCache,
     readonly fetches: readonly FetchPartition[],
     private readonly isFromFollower: boolean,
   ) {}
 
-  response(correlationId: number, partitions: FetchPartitionResponse[], reads: LocalReads, nowMs: number): FetchResponse {
+  response(correlationId: number, reads_: readonly LocalRead[], reads: LocalReads, nowMs: number): FetchResponse {
+    const partitions = reads_ as FetchPartitionResponse[]; // changedOnly is false: every partition was read
     const sessionId = this.cache.maybeCreateSession(nowMs, this.isFromFollower, partitions.length, () => {
       const map = new Map<string, CachedPartition>();
       for (let i = 0; i < partitions.length; i++) {
@@ -305,6 +317,7 @@ export class FullFetchContext implements FetchContext {
 export class IncrementalFetchContext implements FetchContext {
   /** The session's partitions at the request, in session order (the reads' order). */
   readonly fetches: readonly CachedPartition[];
+  readonly changedOnly = true;
 
   constructor(
     private readonly session: FetchSession,
@@ -314,7 +327,7 @@ export class IncrementalFetchContext implements FetchContext {
     this.fetches = Array.from(session.partitionMap.values());
   }
 
-  response(correlationId: number, partitions: FetchPartitionResponse[], reads: LocalReads): FetchResponse {
+  response(correlationId: number, partitions: readonly LocalRead[], reads: LocalReads): FetchResponse {
     const session = this.session;
     if (session.epoch !== nextFetchEpoch(this.requestEpoch)) {
       // Another request of the session came in while this one waited in the purgatory: a duplicate.
@@ -323,10 +336,13 @@ export class IncrementalFetchContext implements FetchContext {
     const answered: FetchPartitionResponse[] = [];
     let sizeBytes = REQUEST_HEADER_BYTES + FETCH_SESSION_RESPONSE_BYTES;
     for (let i = 0; i < partitions.length; i++) {
+      const partition = partitions[i];
+      // A quiet partition (null): nothing read, HW and log start offset as sent, no error — not answered.
+      if (partition === null) continue;
       const cached = this.fetches[i];
-      if (!cached.maybeUpdateResponseData(partitions[i], reads.sizeBytes[i])) continue;
-      answered.push(partitions[i]);
-      sizeBytes += partitionBytes(partitions[i], reads.sizeBytes[i]);
+      if (!cached.maybeUpdateResponseData(partition, reads.sizeBytes[i])) continue;
+      answered.push(partition);
+      sizeBytes += partitionBytes(partition, reads.sizeBytes[i]);
       // Answered partitions go last: the next reads start with the others (fairness under the response's max bytes).
       session.partitionMap.delete(cached.key);
       session.partitionMap.set(cached.key, cached);

@@ -53,6 +53,13 @@ export interface PartitionFetchState {
   readonly topic: string;
   readonly partition: number;
   readonly key: string;
+  /**
+   * The hosted partition fetched for. A fetch state should never outlive it (StopReplica removes the fetch state
+   * before it deletes a partition; a partition hosted again is a new state), and `followed` looks it up again if
+   * it is no longer hosted. The fetcher's loop reads it here rather than looking it up on every pass over
+   * thousands of partitions.
+   */
+  partitionRef: Partition;
   state: FetchState;
   fetchOffset: number;
   /** The leader epoch this broker knows (sent as currentLeaderEpoch under KIP-320). */
@@ -146,6 +153,7 @@ export class ReplicaFetcher {
       topic: partition.topic,
       partition: partition.partition,
       key,
+      partitionRef: partition,
       state: "truncating",
       fetchOffset: partition.log.logEndOffset,
       currentLeaderEpoch: partition.leaderEpoch,
@@ -228,7 +236,8 @@ export class ReplicaFetcher {
       const partition = this.followed(state);
       if (partition === null) continue;
       if (state.delayedUntilUs > now) continue;
-      if (partition.log.appendFlushing) {
+      // Only once an append on this broker started a flush (flush.messages) can one be running.
+      if (this.host.appendFlushStarted && partition.log.appendFlushing) {
         // An append's fsync is still running (a fetcher this partition left, before a LeaderAndIsr): in Kafka the
         // LeaderAndIsr would have waited for it (partitionMapLock), so nothing is sent for the partition before.
         partition.log.whenAppendsFlushed(this.onLogFlushed);
@@ -309,7 +318,7 @@ export class ReplicaFetcher {
           partition: s.partition,
           currentLeaderEpoch: this.wireEpoch(s),
           fetchOffset: s.fetchOffset,
-          logStartOffset: this.host.partition(s.topic, s.partition)!.log.logStartOffset,
+          logStartOffset: s.partitionRef.log.logStartOffset,
           partitionMaxBytes: maxBytes,
           lastFetchedEpoch: UNDEFINED_EPOCH,
         };
@@ -318,7 +327,7 @@ export class ReplicaFetcher {
     } else {
       for (let i = 0; i < states.length; i++) {
         const s = states[i];
-        session.add(s.key, s.topic, s.partition, s.fetchOffset, this.host.partition(s.topic, s.partition)!.log.logStartOffset, maxBytes, this.wireEpoch(s));
+        session.add(s.key, s.topic, s.partition, s.fetchOffset, s.partitionRef.log.logStartOffset, maxBytes, this.wireEpoch(s));
       }
       const data = session.build();
       partitions = data.toSend;
@@ -357,7 +366,7 @@ export class ReplicaFetcher {
         topic: s.topic,
         partition: s.partition,
         currentLeaderEpoch: this.wireEpoch(s),
-        leaderEpoch: this.host.partition(s.topic, s.partition)!.log.latestEpoch(),
+        leaderEpoch: s.partitionRef.log.latestEpoch(),
       })),
       sizeBytes: REQUEST_HEADER_BYTES + 24 * states.length,
     };
@@ -495,7 +504,10 @@ export class ReplicaFetcher {
         break;
       }
       records += batch.recordCount;
-      if (appended.flushing) flushing = true;
+      if (appended.flushing) {
+        flushing = true;
+        this.host.appendFlushStarted = true;
+      }
     }
     if (!flushing) {
       this.completePartitionData(state, partition, data, fetchOffset, records);
@@ -693,8 +705,14 @@ export class ReplicaFetcher {
 
   /** The hosted partition this state fetches for, if it still follows this fetcher's leader. */
   private followed(state: PartitionFetchState): Partition | null {
-    const partition = this.host.partition(state.topic, state.partition);
-    if (partition === undefined || partition.isLeader || partition.leaderId !== this.leaderId) return null;
+    let partition = state.partitionRef;
+    if (!partition.hosted) {
+      // Not expected (StopReplica removes the fetch state first); the lookup keeps the answer exact regardless.
+      const found = this.host.partition(state.topic, state.partition);
+      if (found === undefined) return null;
+      partition = state.partitionRef = found;
+    }
+    if (partition.isLeader || partition.leaderId !== this.leaderId) return null;
     return partition;
   }
 }

@@ -66,6 +66,11 @@ export class Partition {
   private tracedLastStableOffset = -1;
   /** The HW when the current leadership began; the leader's HW never decreases below it. */
   private leaderHighWatermarkFloor = -1;
+  /**
+   * Still the ReplicaManager's partition for its topic-partition: false once StopReplica deleted it. A reference
+   * kept elsewhere (a fetch session's partition) stands for ReplicaManager.partition() while this is true.
+   */
+  hosted = true;
 
   constructor(
     readonly topic: string,
@@ -206,8 +211,10 @@ export class Partition {
    * start of this leader's epoch; before 2.1 the HW alone.
    */
   canJoinIsr(followerId: number): boolean {
+    // An ISR member first: every follower's fetch asks, and nearly all are members.
+    if (this.isr.includes(followerId)) return false;
     const replica = this.remoteReplicas.get(followerId);
-    if (replica === undefined || this.isr.includes(followerId) || !this.replicas.includes(followerId)) return false;
+    if (replica === undefined || !this.replicas.includes(followerId)) return false;
     const compat = this.services.compat;
     if (compat.ineligibleReplicaCheck && compat.isrUpdate === "alter-isr" && !this.services.metadataCache.aliveBrokers.has(followerId)) return false;
     if (replica.logEndOffset < this.log.highWatermark) return false;
@@ -258,6 +265,8 @@ export class Partition {
    */
   maybeIncrementLeaderHighWatermark(nowMs: number, lagMs: number): boolean {
     if (!this.isLeader) return false;
+    // Every follower fetch asks; when the HW is at the log end already, no candidate can be above it.
+    if (this.log.logEndOffset <= this.log.highWatermark) return false;
     if (this.services.compat.hwNeedsMinIsr && this.isUnderMinIsr) return false;
     let newHighWatermark = this.log.logEndOffset;
     const maximal = this.maximalIsr;

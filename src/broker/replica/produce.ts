@@ -265,6 +265,7 @@ function appendRecordsToLeader(host: ProduceHost, state: AppendState): boolean {
     afterLeaderAppend(host, status, partition, batch, firstOffset);
     return false;
   }
+  host.appendFlushStarted = true;
   log.whenAppendsFlushed((error) => {
     if (error !== null) {
       // UnifiedLog.append's KafkaStorageException: the partition answers KAFKA_STORAGE_ERROR (an expected error).

@@ -12,4 +12,10 @@ export interface ReplicaHost {
   partition(topic: string, partition: number): Partition | undefined;
   /** The error for a partition this broker does not host: NOT_LEADER_OR_FOLLOWER if the metadata cache knows it. */
   notHostedError(topic: string, partition: number): KafkaError;
+  /**
+   * An append by this broker process (a produce or a follower's fetch: the only callers of Log.appendAsLeader /
+   * appendAsFollower) started a flush (flush.messages). Until then no log of the process has an append's flush
+   * running, and the fetcher's loop skips asking each log (Log.appendFlushing).
+   */
+  appendFlushStarted: boolean;
 }

@@ -39,7 +39,7 @@ import type { DelayedProduce } from "./delayed-produce.ts";
 import { ReplicaFetcherManager } from "./fetcher-manager.ts";
 import { AlterIsrManager, ZkIsrWriter, type IsrUpdateOutcome, type IsrUpdater } from "./isr-updates.ts";
 import { FetchManager, FetchSessionCache, legacyContext } from "./fetch-session.ts";
-import { LocalReads, readFromLocalLog } from "./local-reads.ts";
+import { hostedPartition, LocalReads, readFromLocalLog } from "./local-reads.ts";
 import { handleWriteTxnMarkers } from "./txn-markers.ts";
 import type { AddPartitionsToTxnResponse, WriteTxnMarkersRequest } from "../../protocol/transaction.ts";
 import { AddPartitionsToTxnManager } from "./add-partitions-to-txn-manager.ts";
@@ -89,6 +89,8 @@ export class ReplicaManager implements ProduceHost {
   /** KIP-890 part 1: the transaction verifications of produces (used only with compat.transactionVerification). */
   readonly addPartitionsToTxnManager: AddPartitionsToTxnManager;
   private isrExpirationTimer: TimerId | null = null;
+  /** ReplicaHost.appendFlushStarted: an append of this process started a flush. */
+  appendFlushStarted = false;
   private hwCheckpointsStarted = false;
   private stopped = false;
   /** The group coordinator's hooks (null: none, as in the test harnesses). */
@@ -366,6 +368,7 @@ export class ReplicaManager implements ProduceHost {
       this.fetcherManager.removeFetcherForPartitions([key]);
       let error: KafkaError = "NONE";
       if (deletePartition) {
+        if (partition !== undefined) partition.hosted = false;
         this.allPartitions.delete(key);
         this.partitionsByTopic.get(topic)?.delete(partitionId);
         this.isrUpdater.clearPending(key);
@@ -425,21 +428,23 @@ export class ReplicaManager implements ProduceHost {
     const context = this.fetchManager === null ? legacyContext(request) : this.fetchManager.newContext(request, isFollower, this.services.nowMs());
     const fetches = context.fetches;
     const reads = this.reads;
-    const partitions = readFromLocalLog(this, request, fetches, reads);
+    const partitions = readFromLocalLog(this, request, fetches, reads, context.changedOnly);
+    const errors = reads.errors;
     const metricName = isFollower ? "FetchFollower" : "FetchConsumer";
     const metrics = this.services.metrics;
     metrics.markRequest(metricName);
     // Errors as read now (a parked fetch may answer differently when it completes).
-    for (let i = 0; i < partitions.length; i++) metrics.markError(metricName, partitions[i].error);
+    for (let i = 0; i < partitions.length; i++) metrics.markError(metricName, errors[i]);
     if (isFollower) {
       const nowMs = this.services.nowMs();
       for (let i = 0; i < partitions.length; i++) {
-        if (partitions[i].error !== "NONE") continue;
+        if (errors[i] !== "NONE") continue;
+        const partition = hostedPartition(this, fetches[i])!;
         const fetch = fetches[i];
-        const partition = this.partition(fetch.topic, fetch.partition)!;
         if (!partition.updateFollowerFetchState(request.replicaId, fetch.fetchOffset, nowMs, reads.logEndOffsets[i])) {
-          // Not an assigned replica: empty records (Kafka 2.4+).
-          partitions[i].batches = [];
+          // Not an assigned replica: empty records (Kafka 2.4+); a quiet partition (null) read none.
+          const read = partitions[i];
+          if (read !== null) read.batches = [];
           reads.sizeBytes[i] = 0;
           continue;
         }
@@ -450,7 +455,7 @@ export class ReplicaManager implements ProduceHost {
     let errorReadingData = false;
     for (let i = 0; i < partitions.length; i++) {
       bytesReadable += reads.sizeBytes[i];
-      if (partitions[i].error !== "NONE") errorReadingData = true;
+      if (errors[i] !== "NONE") errorReadingData = true;
     }
     if (request.maxWaitMs <= 0 || partitions.length === 0 || bytesReadable >= request.minBytes || errorReadingData) {
       this.services.send(from, context.response(request.correlationId, partitions, reads, this.services.nowMs()));

@@ -41,6 +41,9 @@ export interface DrainResult {
 
 const NONE_EXPIRED: readonly ProducerBatch[] = Object.freeze([]);
 
+/** drainOneNode packs (distance, deque index) into one sortable number: deque indexes stay below this. */
+const DEQUE_INDEX_SPAN = 1 << 20;
+
 /** append's answer when a new batch would exceed buffer.memory: nothing was appended. */
 export const BUFFER_FULL = -1;
 
@@ -70,6 +73,10 @@ export class RecordAccumulator {
   private readonly incomplete = new Set<ProducerBatch>();
   private readonly muted = new Set<string>();
   private readonly drainIndex = new Map<string, number>();
+  /** drainOneNode's reused candidate list (distance · DEQUE_INDEX_SPAN + deque index, ascending). */
+  private readonly drainCandidates = new ReusedList<number>();
+  /** Per host, the partitionsForHost list last drained and each partition's position in it. */
+  private readonly hostPositions = new Map<string, { parts: readonly { topicPartition: string }[]; positionOf: Map<string, number> }>();
   private closed = false;
   private flushing = false;
   /** buffer.memory, and the bytes the incomplete batches hold of it (BufferPool: totalMemory − availableMemory). */
@@ -130,6 +137,7 @@ export class RecordAccumulator {
     if (index === undefined) {
       const tp = `${topic}-${partition}`;
       index = this.dequeList.length;
+      assert(index < DEQUE_INDEX_SPAN, "a producer has fewer than 2^20 partition deques");
       indexes[partition] = index;
       const deque: ProducerBatch[] = [];
       this.deques.set(tp, deque);
@@ -277,26 +285,60 @@ export class RecordAccumulator {
     return result;
   }
 
-  /** The batches drained for `host`, or null when none (no array is allocated for a host with nothing to send). */
+  /**
+   * The batches drained for `host`, or null when none (no array is allocated for a host with nothing to send).
+   * Kafka walks every partition the node leads from its drain index; a partition without a queued batch is
+   * skipped there, so only the active deques of partitions this host leads are visited here, in the same
+   * round-robin order from the same start. The drain index becomes the partition where the walk stopped, or the
+   * one before the start after a full round (the last one Kafka's walk looked at).
+   */
   private drainOneNode(host: string, nowUs: Micros): ProducerBatch[] | null {
     const parts = this.metadata.partitionsForHost(host);
-    if (parts.length === 0) return null;
+    const n = parts.length;
+    if (n === 0) return null;
+    const start = (this.drainIndex.get(host) ?? 0) % n;
+    const positionOf = this.positionsFor(host, parts);
+    // The candidates: active deques with a queued batch whose partition the host leads, by distance from start.
+    const candidates = this.drainCandidates;
+    candidates.clear();
+    const active = this.active;
+    for (let k = 0; k < active.size; k++) {
+      const dequeIndex = active.get(k);
+      if (this.dequeList[dequeIndex].length === 0) continue;
+      const position = positionOf.get(this.dequeKeys[dequeIndex]);
+      if (position === undefined) continue;
+      // Sort key: distance · 2^20 + deque index (exact in a double; insertion sort: a handful of candidates).
+      const distance = (position - start + n) % n;
+      let at = candidates.size;
+      candidates.push(0);
+      const key = distance * DEQUE_INDEX_SPAN + dequeIndex;
+      while (at > 0 && candidates.get(at - 1) > key) {
+        candidates.set(at, candidates.get(at - 1));
+        at--;
+      }
+      candidates.set(at, key);
+    }
     let ready: ProducerBatch[] | null = null;
     let size = 0;
-    let index = (this.drainIndex.get(host) ?? 0) % parts.length;
-    const start = index;
     // The partition looked at last: drainIndex, so the next drain starts there (Kafka's nodesDrainIndex).
-    let last = index;
-    do {
-      const tp = parts[index].topicPartition;
-      last = index;
-      index = (index + 1) % parts.length;
+    let last = (start + n - 1) % n;
+    for (let c = 0; c < candidates.size; c++) {
+      const key = candidates.get(c);
+      const dequeIndex = key % DEQUE_INDEX_SPAN;
+      const tp = this.dequeKeys[dequeIndex];
       if (this.muted.size > 0 && this.muted.has(tp)) continue;
-      const deque = this.deques.get(tp);
-      const first = deque?.[0];
-      if (deque === undefined || first === undefined || this.backingOff(first, nowUs)) continue;
-      if (size + first.sizeBytes > this.config["max.request.size"] && ready !== null) break;
-      if (this.shouldStopDrain(first, tp)) break;
+      const deque = this.dequeList[dequeIndex];
+      const first = deque[0];
+      if (first === undefined || this.backingOff(first, nowUs)) continue;
+      const position = (start + (key - dequeIndex) / DEQUE_INDEX_SPAN) % n;
+      if (size + first.sizeBytes > this.config["max.request.size"] && ready !== null) {
+        last = position;
+        break;
+      }
+      if (this.shouldStopDrain(first, tp)) {
+        last = position;
+        break;
+      }
       deque.shift();
       if (this.transactionManager !== null && !first.hasSequence) this.transactionManager.assignSequence(first);
       first.close();
@@ -304,9 +346,19 @@ export class RecordAccumulator {
       // An exact-size array for the usual single batch ([] then push would reserve 16 slots).
       if (ready === null) ready = [first];
       else ready.push(first);
-    } while (index !== start);
+    }
     this.drainIndex.set(host, last);
     return ready;
+  }
+
+  /** Each partition's position in the host's partitionsForHost list, rebuilt when the metadata's list changes. */
+  private positionsFor(host: string, parts: readonly { topicPartition: string }[]): Map<string, number> {
+    const cached = this.hostPositions.get(host);
+    if (cached !== undefined && cached.parts === parts) return cached.positionOf;
+    const positionOf = new Map<string, number>();
+    for (let i = 0; i < parts.length; i++) positionOf.set(parts[i].topicPartition, i);
+    this.hostPositions.set(host, { parts, positionOf });
+    return positionOf;
   }
 
   /** RecordAccumulator.reenqueue: back to the front of its deque (after lower sequences, with idempotence). */
