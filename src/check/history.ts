@@ -13,7 +13,7 @@
 import type { TraceEvent } from "../sim/trace.ts";
 import type { CommittedLog } from "./committed-log.ts";
 import { checkDuplicates } from "./duplicates.ts";
-import { F64Column, I32Column } from "./columns.ts";
+import { Float64Column, Int32Column } from "../sim/column.ts";
 import { WriteHistory } from "./ops.ts";
 import { checkOrder } from "./order.ts";
 import { Placements } from "./placements.ts";
@@ -42,10 +42,10 @@ export class LostWriteChecker {
   private readonly opIds: unknown[] = [];
   private readonly values: string[] = [];
   /** Index into `topicPartitionNames`. */
-  private readonly topicPartitions = new I32Column();
+  private readonly topicPartitions = new Int32Column();
   /** The offset the broker acknowledged (-1 when unknown), and the virtual µs of the ok. */
-  private readonly offsets = new F64Column();
-  private readonly times = new F64Column();
+  private readonly offsets = new Float64Column();
+  private readonly times = new Float64Column();
   /** `${topic}-${partition}` by code, and topic → partition → code. */
   private readonly topicPartitionNames: string[] = [];
   private readonly codes = new Map<string, Map<number, number>>();
@@ -111,10 +111,10 @@ export class LostWriteChecker {
     const logs: (CommittedLog | null | undefined)[] = [];
     const found: Violation[] = [];
     for (let k = 0; k < this.values.length; k++) {
-      const code = this.topicPartitions.values[k];
+      const code = this.topicPartitions.at(k);
       let log = logs[code];
       if (log === undefined) logs[code] = log = committedLog(this.topicPartitionNames[code]);
-      const offset = this.offsets.values[k];
+      const offset = this.offsets.at(k);
       const value = this.values[k];
       if (log !== null && offset >= 0 && offset < log.logStartOffset) continue;
       // Where it was acknowledged first (no set needed), then anywhere in the committed log.
@@ -146,9 +146,9 @@ export class LostWriteChecker {
       process: this.processes[k],
       opId: this.opIds[k],
       value: this.values[k],
-      topicPartition: this.topicPartitionNames[this.topicPartitions.values[k]],
-      offset: this.offsets.values[k],
-      time: this.times.values[k],
+      topicPartition: this.topicPartitionNames[this.topicPartitions.at(k)],
+      offset: this.offsets.at(k),
+      time: this.times.at(k),
     };
   }
 

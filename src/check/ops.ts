@@ -8,7 +8,7 @@
  */
 
 import type { TraceEvent } from "../sim/trace.ts";
-import { F64Column, I32Column } from "./columns.ts";
+import { Float64Column, Int32Column } from "../sim/column.ts";
 
 export type OpType = "invoke" | "ok" | "fail" | "info";
 
@@ -47,7 +47,7 @@ interface ValueOwner {
   readonly prefix: string;
   /** The process's index in `processNames`. */
   readonly code: number;
-  readonly writes: I32Column;
+  readonly writes: Int32Column;
   /** Values handed so far that do not have the shape (their value numbers: the order of their first op). */
   handed: number;
 }
@@ -74,21 +74,21 @@ export class WriteHistory {
   private readonly unindexed = new Set<number>();
   /** Per write (by index). */
   private readonly writeValues: string[] = [];
-  private readonly processCodes = new I32Column();
+  private readonly processCodes = new Int32Column();
   private readonly processNames: string[] = [];
   private readonly opIds: unknown[] = [];
-  private readonly topicCodes = new I32Column();
+  private readonly topicCodes = new Int32Column();
   private readonly topicNames: string[] = [];
-  private readonly partitions = new I32Column();
-  private readonly ns = new F64Column();
-  private readonly firstOps = new I32Column();
-  private readonly lastOps = new I32Column();
+  private readonly partitions = new Int32Column();
+  private readonly ns = new Float64Column();
+  private readonly firstOps = new Int32Column();
+  private readonly lastOps = new Int32Column();
   /** Per op (by index): OP_TYPES code, time, offset and attempts (NaN: absent), the next op of its write (-1: none). */
-  private readonly opTypes = new I32Column();
-  private readonly opTimes = new F64Column();
-  private readonly opOffsets = new F64Column();
-  private readonly opAttempts = new F64Column();
-  private readonly opNext = new I32Column();
+  private readonly opTypes = new Int32Column();
+  private readonly opTimes = new Float64Column();
+  private readonly opOffsets = new Float64Column();
+  private readonly opAttempts = new Float64Column();
+  private readonly opNext = new Int32Column();
   /** op index → its error (only failed ops have one). */
   private readonly opErrors = new Map<number, string>();
   /** process → its "client-config" fields (the latest one, if a client restarted). */
@@ -128,11 +128,11 @@ export class WriteHistory {
       if (n >= 0 && n < TABLE_LIMIT && owner.writes.get(n, -1) < 0) owner.writes.put(n, i, -1);
       else this.other.set(value, i);
     } else {
-      this.opNext.values[this.lastOps.values[i]] = op;
-      this.lastOps.values[i] = op;
+      this.opNext.set(this.lastOps.at(i), op);
+      this.lastOps.set(i, op);
     }
     const partition = event.partition;
-    if (typeof partition === "number" && partition >= 0) this.partitions.values[i] = partition;
+    if (typeof partition === "number" && partition >= 0) this.partitions.set(i, partition);
     this.opTypes.push(type);
     this.opTimes.push(event.t);
     const offset = event.offset;
@@ -154,12 +154,12 @@ export class WriteHistory {
   }
 
   processOf(i: number): string {
-    return this.processNames[this.processCodes.values[i]];
+    return this.processNames[this.processCodes.at(i)];
   }
 
   /** The value number n of write `i`. */
   nOf(i: number): number {
-    return this.ns.values[i];
+    return this.ns.at(i);
   }
 
   /** Write `i` as an object (evidence). */
@@ -168,9 +168,9 @@ export class WriteHistory {
       value: this.writeValues[i],
       process: this.processOf(i),
       opId: this.opIds[i],
-      topic: this.topicNames[this.topicCodes.values[i]],
-      partition: this.partitions.values[i],
-      n: this.ns.values[i],
+      topic: this.topicNames[this.topicCodes.at(i)],
+      partition: this.partitions.at(i),
+      n: this.ns.at(i),
       ops: this.opsOf(i),
     };
   }
@@ -178,13 +178,13 @@ export class WriteHistory {
   /** The value's history, in order; each op's keys in the order type, time, offset, error, attempts (present ones only). */
   opsOf(i: number): SendOp[] {
     const ops: SendOp[] = [];
-    for (let op = this.firstOps.values[i]; op >= 0; op = this.opNext.values[op]) {
-      const entry: { type: OpType; time: number; offset?: number; error?: string; attempts?: number } = { type: OP_TYPES[this.opTypes.values[op]], time: this.opTimes.values[op] };
-      const offset = this.opOffsets.values[op];
+    for (let op = this.firstOps.at(i); op >= 0; op = this.opNext.at(op)) {
+      const entry: { type: OpType; time: number; offset?: number; error?: string; attempts?: number } = { type: OP_TYPES[this.opTypes.at(op)], time: this.opTimes.at(op) };
+      const offset = this.opOffsets.at(op);
       if (!Number.isNaN(offset)) entry.offset = offset;
       const error = this.opErrors.get(op);
       if (error !== undefined) entry.error = error;
-      const attempts = this.opAttempts.values[op];
+      const attempts = this.opAttempts.at(op);
       if (!Number.isNaN(attempts)) entry.attempts = attempts;
       ops.push(entry);
     }
@@ -196,10 +196,10 @@ export class WriteHistory {
     const seen = new Set<number>();
     const found: string[] = [];
     for (let i = 0; i < this.writeValues.length; i++) {
-      const partition = this.partitions.values[i];
+      const partition = this.partitions.at(i);
       if (partition < 0 || (this.unindexed.size > 0 && this.unindexed.has(i))) continue;
       // (topic, partition) as one exact number: topic codes are few, partitions below 2^32.
-      const topicCode = this.topicCodes.values[i];
+      const topicCode = this.topicCodes.at(i);
       const key = topicCode * 4294967296 + partition;
       if (seen.has(key)) continue;
       seen.add(key);
@@ -259,7 +259,7 @@ export class WriteHistory {
     if (last !== null && last.process === process) return last;
     let owner = this.owners.get(process);
     if (owner === undefined) {
-      owner = { process, prefix: `${process}-`, code: this.processNames.length, writes: new I32Column(), handed: 0 };
+      owner = { process, prefix: `${process}-`, code: this.processNames.length, writes: new Int32Column(), handed: 0 };
       this.processNames.push(process);
       this.owners.set(process, owner);
       this.ownerList.push(owner);
@@ -281,7 +281,7 @@ export class WriteHistory {
     const code = this.topicNames.indexOf(topic);
     if (code < 0) return;
     for (let i = 0; i < this.writeValues.length; i++) {
-      if (this.topicCodes.values[i] !== code || this.unindexed.has(i)) continue;
+      if (this.topicCodes.at(i) !== code || this.unindexed.has(i)) continue;
       const value = this.writeValues[i];
       const owner = this.ownerOf(value);
       const n = owner === null ? -1 : valueNumberIn(value, owner.prefix);

@@ -15,7 +15,7 @@ import { assert } from "../sim/assert.ts";
 import type { Rng } from "../sim/rng.ts";
 import type { Micros } from "../sim/time.ts";
 import type { Chunk, Damage } from "./chunk.ts";
-import { Float64Column, Uint8Column } from "./column.ts";
+import { Float64Column, Uint8Column } from "../sim/column.ts";
 
 /**
  * A truncation below the synced length that the journal has not committed: the durable chunks it cut off.

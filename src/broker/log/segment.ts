@@ -10,7 +10,7 @@
  */
 
 import type { Damage, Disk, DiskError, IoContext, PageCacheView } from "../../disk/disk.ts";
-import { Float64Column } from "../../disk/column.ts";
+import { Float64Column } from "../../sim/column.ts";
 import { assert } from "../../sim/assert.ts";
 import type { LogConfig } from "./config.ts";
 import { OFFSET_INDEX_ENTRY_BYTES, OffsetIndex, TIME_INDEX_ENTRY_BYTES, TimeIndex } from "./indexes.ts";

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { Float64Column, Uint8Column } from "../../src/disk/column.ts";
+import { Float64Column, Int32Column, Uint8Column } from "../../src/sim/column.ts";
 import { ModelAssertionError } from "../../src/sim/assert.ts";
 
 describe("Typed columns", () => {
@@ -46,5 +46,35 @@ describe("Typed columns", () => {
     column.push(1);
     expect(() => column.set(1, 2)).to.throw(ModelAssertionError);
     expect(() => column.truncate(2)).to.throw(ModelAssertionError);
+  });
+  it("Int32Column: push, set and a sparse put behave as an array whose gaps hold the fill value", () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant("push" as const), value: fc.integer({ min: -5, max: 1_000_000 }) }),
+      fc.record({ kind: fc.constant("set" as const), at: fc.nat(), value: fc.integer({ min: -5, max: 1_000_000 }) }),
+      fc.record({ kind: fc.constant("put" as const), at: fc.nat({ max: 300 }), value: fc.integer({ min: -5, max: 1_000_000 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
+        const column = new Int32Column();
+        const model: number[] = [];
+        for (const each of ops) {
+          if (each.kind === "push") {
+            column.push(each.value);
+            model.push(each.value);
+          } else if (each.kind === "set" && model.length > 0) {
+            column.set(each.at % model.length, each.value);
+            model[each.at % model.length] = each.value;
+          } else if (each.kind === "put") {
+            column.put(each.at, each.value, -1);
+            while (model.length < each.at) model.push(-1);
+            model[each.at] = each.value;
+          }
+        }
+        expect(column.length).to.equal(model.length);
+        for (let i = 0; i < model.length; i++) expect(column.at(i)).to.equal(model[i]);
+        expect(column.get(model.length, -7)).to.equal(-7);
+        if (model.length > 0) expect(column.get(model.length - 1, -7)).to.equal(model[model.length - 1]);
+      }),
+    );
   });
 });
