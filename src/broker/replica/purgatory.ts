@@ -2,8 +2,14 @@
  * DelayedOperationPurgatory: requests parked until they can complete (a produce waiting for the ISR, a fetch
  * waiting for data) or their timeout passes. Operations are watched by "topic-partition" keys; an event on a
  * partition (append, HW move, leadership change) checks its watchers. Timeouts are timers of the broker process
- * ("replica:<purgatory name>", data = operation id; the group coordinator's purgatories use its own prefix).
+ * ("replica:<purgatory name>", data = the operation; the group coordinator's purgatories use its own prefix).
  * Simplification: no timing wheel, no purge interval.
+ *
+ * No Map or Set of parked operations (issue 18): the operations are a list through their own fields. A
+ * long-lived Map that keeps taking and dropping entries rehashes into a new table in V8's old generation
+ * (OrderedHashTable::Rehash allocates where the old table lives), and the dead tables it leaves still point at
+ * every entry they held until the next full GC, so each scavenge copied every parked DelayedProduce — and its
+ * request and batch — although each lives a few simulated milliseconds (docs/performance.md, "What survived the scavenges").
  */
 
 import { assert } from "../../sim/assert.ts";
@@ -25,6 +31,11 @@ export abstract class DelayedOperation {
   purgatory: Purgatory<DelayedOperation> | null = null;
   /** The watcher list of each of `keys` it was added to: remove() reaches them without a lookup per key. */
   watchLists: DelayedOperation[][] | null = null;
+  /** In its purgatory's list of parked operations (from tryCompleteElseWatch's watch until remove). */
+  parked = false;
+  /** Its neighbours in that list, in the order parked (null at the ends, and once removed). */
+  parkedPrev: DelayedOperation | null = null;
+  parkedNext: DelayedOperation | null = null;
 
   abstract readonly keys: readonly string[];
   /**
@@ -49,7 +60,10 @@ export abstract class DelayedOperation {
 
 export class Purgatory<T extends DelayedOperation> {
   private nextId = 1;
-  private readonly operations = new Map<number, T>();
+  /** The parked operations, oldest first (a list through DelayedOperation.parkedPrev / parkedNext). */
+  private parkedHead: DelayedOperation | null = null;
+  private parkedTail: DelayedOperation | null = null;
+  private parkedCount = 0;
   /**
    * Per key, its watchers in the order they were added (Kafka's Watchers queue). Arrays, not Sets: a key has one
    * or two watchers (a parked produce, each follower's parked fetch), and a fetch session of thousands of
@@ -72,7 +86,7 @@ export class Purgatory<T extends DelayedOperation> {
   }
 
   get size(): number {
-    return this.operations.size;
+    return this.parkedCount;
   }
 
   /** DelayedOperationPurgatory.tryCompleteElseWatch. */
@@ -81,7 +95,12 @@ export class Purgatory<T extends DelayedOperation> {
     if (operation.tryComplete()) return;
     operation.id = this.nextId++;
     operation.purgatory = this as unknown as Purgatory<DelayedOperation>;
-    this.operations.set(operation.id, operation);
+    operation.parked = true;
+    operation.parkedPrev = this.parkedTail;
+    if (this.parkedTail === null) this.parkedHead = operation;
+    else this.parkedTail.parkedNext = operation;
+    this.parkedTail = operation;
+    this.parkedCount++;
     const keys = operation.keys;
     const lists = new Array<T[]>(keys.length);
     for (let i = 0; i < keys.length; i++) {
@@ -91,7 +110,7 @@ export class Purgatory<T extends DelayedOperation> {
       lists[i] = list;
     }
     operation.watchLists = lists;
-    operation.timer = this.services.context.setTimer(ms(Math.max(0, timeoutMs)), this.timerTag, operation.id);
+    operation.timer = this.services.context.setTimer(ms(Math.max(0, timeoutMs)), this.timerTag, operation);
     // Something may have changed between the first check and the watch (Kafka checks twice too).
     if (operation.checksAgainWhenWatched) operation.tryComplete();
   }
@@ -117,15 +136,25 @@ export class Purgatory<T extends DelayedOperation> {
 
   /** A timeout timer fired. */
   onTimer(data: unknown): void {
-    const operation = this.operations.get(data as number);
-    if (operation === undefined) return;
+    const operation = data as T;
+    if (!operation.parked) return;
     operation.timer = null;
     operation.expired = true;
     operation.forceComplete();
   }
 
   remove(operation: DelayedOperation): void {
-    if (!this.operations.delete(operation.id)) return;
+    if (!operation.parked) return;
+    operation.parked = false;
+    const prev = operation.parkedPrev;
+    const next = operation.parkedNext;
+    if (prev === null) this.parkedHead = next;
+    else prev.parkedNext = next;
+    if (next === null) this.parkedTail = prev;
+    else next.parkedPrev = prev;
+    operation.parkedPrev = null;
+    operation.parkedNext = null;
+    this.parkedCount--;
     if (operation.timer !== null) this.services.context.cancelTimer(operation.timer);
     operation.timer = null;
     const keys = operation.keys;
@@ -146,7 +175,8 @@ export class Purgatory<T extends DelayedOperation> {
 
   /** Drops every operation without answering (shutdown). */
   shutdown(): void {
-    for (const operation of [...this.operations.values()]) {
+    while (this.parkedHead !== null) {
+      const operation = this.parkedHead;
       operation.completed = true;
       this.remove(operation);
     }

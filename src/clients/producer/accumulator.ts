@@ -70,7 +70,15 @@ export class RecordAccumulator {
     unknownLeaderTopics: new ReusedList(),
   };
   private readonly drainResult: DrainResult = { hosts: new ReusedList(), batches: new ReusedList() };
-  private readonly incomplete = new Set<ProducerBatch>();
+  /**
+   * RecordAccumulator.incomplete: the batches created and not yet deallocated, oldest first, as a list through
+   * the batches' own fields. Not a Set (issue 18): a long-lived Set that keeps taking and dropping entries
+   * rehashes into new tables in V8's old generation, and each dead table points at the batches it held until the
+   * next full GC, so every batch — with its records and callbacks — was copied by the scavenges although it lives
+   * tens of simulated milliseconds (docs/performance.md, "What survived the scavenges"; the same for NetworkClient's requests).
+   */
+  private incompleteHead: ProducerBatch | null = null;
+  private incompleteTail: ProducerBatch | null = null;
   private readonly muted = new Set<string>();
   private readonly drainIndex = new Map<string, number>();
   /** drainOneNode's reused candidate list (distance · DEQUE_INDEX_SPAN + deque index, ascending). */
@@ -202,7 +210,11 @@ export class RecordAccumulator {
       appended = BATCH_HEADER_BYTES + batch.tryAppend(record)!;
       deque.push(batch);
       this.activate(dequeIndex);
-      this.incomplete.add(batch);
+      batch.incomplete = true;
+      batch.incompletePrev = this.incompleteTail;
+      if (this.incompleteTail === null) this.incompleteHead = batch;
+      else this.incompleteTail.incompleteNext = batch;
+      this.incompleteTail = batch;
     }
     if (sticky) this.partitioner.onAppend(topic, appended, deque.at(-1)!.isFull, numPartitions, available);
     return effective;
@@ -409,7 +421,7 @@ export class RecordAccumulator {
    */
   takeUndrainedBatches(): ProducerBatch[] {
     const taken: ProducerBatch[] = [];
-    for (const batch of this.incomplete) {
+    for (let batch = this.incompleteHead; batch !== null; batch = batch.incompleteNext) {
       if (batch.hasSequence) continue;
       const deque = this.deques.get(batch.topicPartition);
       const at = deque === undefined ? -1 : deque.indexOf(batch);
@@ -430,7 +442,16 @@ export class RecordAccumulator {
 
   /** RecordAccumulator.deallocate: the batch completed (successfully or not) and gives its memory back, once. */
   deallocate(batch: ProducerBatch): void {
-    if (!this.incomplete.delete(batch)) return;
+    if (!batch.incomplete) return;
+    batch.incomplete = false;
+    const prev = batch.incompletePrev;
+    const next = batch.incompleteNext;
+    if (prev === null) this.incompleteHead = next;
+    else prev.incompleteNext = next;
+    if (next === null) this.incompleteTail = prev;
+    else next.incompletePrev = prev;
+    batch.incompletePrev = null;
+    batch.incompleteNext = null;
     this.usedMemory -= batch.initialCapacity;
     assert(this.usedMemory >= 0, "the accumulator frees no more memory than its batches took");
   }
@@ -445,7 +466,7 @@ export class RecordAccumulator {
 
   /** Batches not completed yet (queued or in flight). */
   get hasIncomplete(): boolean {
-    return this.incomplete.size > 0;
+    return this.incompleteHead !== null;
   }
 
   /** Flush: every batch is sendable now, until the incomplete batches of this moment are done (simplified: all). */
@@ -454,7 +475,7 @@ export class RecordAccumulator {
   }
 
   maybeEndFlush(): void {
-    if (this.incomplete.size === 0) this.flushing = false;
+    if (this.incompleteHead === null) this.flushing = false;
   }
 
   /** No more appends; every batch is sendable at once. */

@@ -80,6 +80,11 @@ export class ProducerBatch {
   done = false;
   /** Part of a transaction (RecordBatch isTransactional), set when a transactional producer drains it. */
   isTransactional = false;
+  /** In its accumulator's list of incomplete batches (RecordAccumulator.incomplete), until deallocated. */
+  incomplete = false;
+  /** Its neighbours in that list, in the order created (null at the ends, and once deallocated). */
+  incompletePrev: ProducerBatch | null = null;
+  incompleteNext: ProducerBatch | null = null;
   /** "topic-partition": the key of the producer's per-partition maps, built once (the hot path looks it up often). */
   readonly topicPartition: string;
 

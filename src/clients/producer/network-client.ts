@@ -33,15 +33,23 @@ interface InFlightRequest {
   readonly correlationId: number;
   readonly host: string;
   readonly handler: RequestHandler;
-  readonly timer: TimerId;
+  /** The request.timeout.ms timer (its data is this entry). */
+  timer: TimerId;
 }
 
 export const REQUEST_TIMEOUT_TAG = "producer:request-timeout";
 
 export class NetworkClient {
-  /** Per node, its requests in flight in the order sent; a node's queue, once made, stays (empty when idle). */
+  /**
+   * Per node, its requests in flight in the order sent; a node's queue, once made, stays (empty when idle). A
+   * response is matched in its node's queue (at most max.in.flight.requests.per.connection long), not through a
+   * Map by correlation id: a long-lived Map that keeps taking and dropping entries leaves dead tables in V8's old
+   * generation that hold each request, its handler and its batches through the scavenges (docs/performance.md,
+   * "What survived the scavenges").
+   */
   private readonly inFlight = new Map<string, InFlightRequest[]>();
-  private readonly byCorrelationId = new Map<number, InFlightRequest>();
+  /** Requests in flight to every node. */
+  private inFlightTotal = 0;
   private readonly reconnectAtUs = new Map<string, Micros>();
   /** ClusterConnectionStates' failedAttempts per node, until it answers. */
   private readonly failedAttempts = new Map<string, number>();
@@ -74,11 +82,11 @@ export class NetworkClient {
 
   /** NetworkClient.inFlightRequestCount: requests sent and not yet answered, to every node. */
   get inFlightRequestCount(): number {
-    return this.byCorrelationId.size;
+    return this.inFlightTotal;
   }
 
   get hasInFlight(): boolean {
-    return this.byCorrelationId.size > 0;
+    return this.inFlightTotal > 0;
   }
 
   /** Not waiting out a reconnect backoff. */
@@ -100,21 +108,21 @@ export class NetworkClient {
   send(host: string, request: KafkaRequestMessage, handler: RequestHandler | null): void {
     this.context.send(host, request);
     if (handler === null) return;
-    const timer = this.context.setTimer(ms(this.requestTimeoutMs), REQUEST_TIMEOUT_TAG, request.correlationId);
-    const entry: InFlightRequest = { correlationId: request.correlationId, host, handler, timer };
+    const entry: InFlightRequest = { correlationId: request.correlationId, host, handler, timer: -1 };
+    entry.timer = this.context.setTimer(ms(this.requestTimeoutMs), REQUEST_TIMEOUT_TAG, entry);
     let queue = this.inFlight.get(host);
     if (queue === undefined) {
       queue = [];
       this.inFlight.set(host, queue);
     }
     queue.push(entry);
-    this.byCorrelationId.set(request.correlationId, entry);
+    this.inFlightTotal++;
   }
 
   /** A response: true when it answered a request in flight (stale responses are dropped). */
   onResponse(from: string, response: KafkaRequestMessage): boolean {
-    const entry = this.byCorrelationId.get(response.correlationId);
-    if (entry === undefined || entry.host !== from) return false;
+    const entry = this.find(from, response.correlationId);
+    if (entry === undefined) return false;
     if (this.failedAttempts.size > 0) this.failedAttempts.delete(from);
     this.remove(entry);
     this.context.cancelTimer(entry.timer);
@@ -122,8 +130,10 @@ export class NetworkClient {
     return true;
   }
 
-  onRequestTimeout(correlationId: number): void {
-    const entry = this.byCorrelationId.get(correlationId);
+  /** The request.timeout.ms timer of `timedOut` fired (its data). */
+  onRequestTimeout(timedOut: unknown): void {
+    const request = timedOut as InFlightRequest;
+    const entry = this.find(request.host, request.correlationId);
     if (entry === undefined) return;
     if (this.context.tracing) this.context.trace("producer-disconnect", { broker: entry.host, reason: "request-timeout", inFlight: this.inFlightCount(entry.host) });
     this.disconnect(entry.host, "REQUEST_TIMED_OUT");
@@ -150,10 +160,8 @@ export class NetworkClient {
   disconnect(host: string, error: RequestFailure): void {
     const queue = this.inFlight.get(host)?.splice(0) ?? [];
     this.reconnectAtUs.set(host, this.context.now() + ms(this.reconnectBackoffFor(host)));
-    for (const entry of queue) {
-      this.byCorrelationId.delete(entry.correlationId);
-      this.context.cancelTimer(entry.timer);
-    }
+    this.inFlightTotal -= queue.length;
+    for (const entry of queue) this.context.cancelTimer(entry.timer);
     for (const entry of queue) entry.handler.onFailure(error);
     this.onDisconnect(host);
   }
@@ -182,21 +190,31 @@ export class NetworkClient {
 
   /** Forgets every request (the producer closed): nothing more will be answered. */
   close(): void {
-    for (const entry of this.byCorrelationId.values()) this.context.cancelTimer(entry.timer);
-    this.byCorrelationId.clear();
+    for (const queue of this.inFlight.values()) for (const entry of queue) this.context.cancelTimer(entry.timer);
+    this.inFlightTotal = 0;
     this.inFlight.clear();
   }
 
+  /** The request in flight to `host` with this correlation id (ids are unique per client). */
+  private find(host: string, correlationId: number): InFlightRequest | undefined {
+    const queue = this.inFlight.get(host);
+    if (queue === undefined) return undefined;
+    for (let i = 0; i < queue.length; i++) if (queue[i].correlationId === correlationId) return queue[i];
+    return undefined;
+  }
+
   private remove(entry: InFlightRequest): void {
-    this.byCorrelationId.delete(entry.correlationId);
     const queue = this.inFlight.get(entry.host);
     if (queue === undefined) return;
     // Answers nearly always come in the order sent: the first entry leaves without a splice (which allocates).
     if (queue[0] === entry) {
       queue.shift();
+      this.inFlightTotal--;
       return;
     }
     const index = queue.indexOf(entry);
-    if (index >= 0) queue.splice(index, 1);
+    if (index < 0) return;
+    queue.splice(index, 1);
+    this.inFlightTotal--;
   }
 }

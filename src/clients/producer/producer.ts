@@ -319,7 +319,7 @@ export class KafkaProducer {
       this.pollTimer = null;
       this.pollAtUs = Number.POSITIVE_INFINITY;
     } else if (tag === REQUEST_TIMEOUT_TAG) {
-      this.network.onRequestTimeout(data as number);
+      this.network.onRequestTimeout(data);
     } else if (tag === MAX_BLOCK_TAG) {
       this.onMaxBlock(data as WaitingRecord);
     }
