@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import fc from "fast-check";
 import { DelayedOperation, Purgatory } from "../../../src/broker/replica/purgatory.ts";
 
 /**
@@ -67,5 +68,42 @@ describe("Purgatory", () => {
     expect(log).to.deep.equal(["first", "third", "first"]);
     expect(second.completions).to.equal(1);
     expect(p.size).to.equal(2);
+  });
+  it("keeps its parked operations without a map: size, timeouts (data = the operation) and shutdown agree with a model", () => {
+    const step = fc.oneof(
+      fc.record({ kind: fc.constant("park" as const) }),
+      fc.record({ kind: fc.constant("complete" as const), which: fc.nat() }),
+      fc.record({ kind: fc.constant("expire" as const), which: fc.nat() }),
+    );
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 60 }), (steps) => {
+        const timers: unknown[] = [];
+        const p = new Purgatory<Op>({ context: { setTimer: (_delay: number, _tag: string, data?: unknown) => (timers.push(data), timers.length) as never, cancelTimer: () => true } }, "test");
+        const log: string[] = [];
+        const all: Op[] = [];
+        const parked: Op[] = [];
+        for (const each of steps) {
+          if (each.kind === "park") {
+            const op = new Op(["k"], false, log, `op${all.length}`);
+            all.push(op);
+            p.tryCompleteElseWatch(op, 100);
+            parked.push(op);
+          } else if (parked.length > 0) {
+            const op = parked.splice(each.which % parked.length, 1)[0];
+            if (each.kind === "complete") op.forceComplete();
+            else p.onTimer(timers[all.indexOf(op)]);
+            expect(op.completions).to.equal(1);
+            expect(op.expired).to.equal(each.kind === "expire");
+            p.onTimer(timers[all.indexOf(op)]); // a stale timeout: nothing happens
+            expect(op.completions).to.equal(1);
+          }
+          expect(p.size).to.equal(parked.length);
+        }
+        p.shutdown();
+        expect(p.size).to.equal(0);
+        for (const op of parked) expect([op.completed, op.completions]).to.deep.equal([true, 0]);
+        expect(p.checkAndComplete("k")).to.equal(0);
+      }),
+    );
   });
 });
