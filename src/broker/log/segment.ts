@@ -35,16 +35,6 @@ export function baseOffsetOfFile(name: string): number | null {
   return match === null ? null : Number(match[1]);
 }
 
-/** What shouldRoll looks at (RollParams). */
-export interface RollParams {
-  maxSegmentMs: number;
-  maxSegmentBytes: number;
-  maxTimestampInMessages: number;
-  maxOffsetInMessages: number;
-  messagesSize: number;
-  nowMs: number;
-}
-
 export type RollReason = "segment.bytes" | "segment.ms" | "index-full" | "offset-overflow";
 
 /** A segment read: whole batches (a partial trailing batch is useless to any reader and not returned). */
@@ -183,13 +173,21 @@ export class LogSegment {
   }
 
   /** Whether the segment must be rolled before appending (LogSegment.shouldRoll), and why. */
-  shouldRoll(params: RollParams): RollReason | null {
-    if (this.sizeBytes > params.maxSegmentBytes - params.messagesSize) return "segment.bytes";
-    if (this.sizeBytes > 0 && this.timeWaitedForRoll(params.nowMs, params.maxTimestampInMessages) > params.maxSegmentMs) {
+  shouldRoll(
+    maxSegmentMs: number,
+    maxSegmentBytes: number,
+    maxTimestampInMessages: number,
+    maxOffsetInMessages: number,
+    messagesSize: number,
+    nowMs: number,
+  ): RollReason | null {
+    // Kafka's RollParams, as arguments: asked on every append, so no object per append.
+    if (this.sizeBytes > maxSegmentBytes - messagesSize) return "segment.bytes";
+    if (this.sizeBytes > 0 && this.timeWaitedForRoll(nowMs, maxTimestampInMessages) > maxSegmentMs) {
       return "segment.ms";
     }
     if (this.offsetIndex.isFull() || this.timeIndex.isFull()) return "index-full";
-    if (!this.canConvertToRelativeOffset(params.maxOffsetInMessages)) return "offset-overflow";
+    if (!this.canConvertToRelativeOffset(maxOffsetInMessages)) return "offset-overflow";
     return null;
   }
 
@@ -313,7 +311,8 @@ export class LogSegment {
   /** The file as the page cache holds it (not a copy: use at once, keep nothing). */
   private pageCache(): PageCacheView {
     const file = this.disk.pageCache(this.fileName);
-    assert(file !== null && file.count >= this.batchCount, `segment file ${this.fileName} is missing`);
+    // The message is built only on failure: every read and append of the segment asks.
+    if (file === null || file.count < this.batchCount) assert(false, `segment file ${this.fileName} is missing`);
     return file;
   }
 

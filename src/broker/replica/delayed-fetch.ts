@@ -9,7 +9,7 @@
 
 import type { FetchRequest } from "../../protocol/kafka.ts";
 import { topicPartitionKey } from "../../protocol/kafka.ts";
-import { CachedPartition, type FetchContext } from "./fetch-session.ts";
+import { IncrementalFetchContext, type FetchContext } from "./fetch-session.ts";
 import { hostedPartition, readFromLocalLog, type LocalReads } from "./local-reads.ts";
 import { DelayedOperation } from "./purgatory.ts";
 import type { ReplicaHost } from "./replica-host.ts";
@@ -29,8 +29,8 @@ export class DelayedFetch extends DelayedOperation {
     private readonly reads: LocalReads,
   ) {
     super();
-    // A session's cached partitions know their key: no string built per partition per parked fetch.
-    this.keys = context.fetches.map((p) => (p instanceof CachedPartition ? p.key : topicPartitionKey(p.topic, p.partition)));
+    // An incremental fetch's keys are its session's, made once per session order: no array per parked fetch.
+    this.keys = context instanceof IncrementalFetchContext ? context.keys : context.fetches.map((p) => topicPartitionKey(p.topic, p.partition));
   }
 
   tryComplete(): boolean {

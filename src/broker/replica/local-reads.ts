@@ -35,6 +35,8 @@ export class LocalReads {
   readonly errors: KafkaError[] = [];
   readonly sizeBytes: number[] = [];
   readonly logEndOffsets: number[] = [];
+  /** Per partition, whether an incremental fetch's response answered it (fetch-session.ts), at its response. */
+  readonly answered: boolean[] = [];
 }
 
 /** A read's response partition, or null for a quiet session partition (answered by nothing; see above). */
