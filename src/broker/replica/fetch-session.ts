@@ -410,7 +410,6 @@ export class IncrementalFetchContext implements FetchContext {
     }
     // The session's epoch is the one this request moved it to, so no request changed its order since `fetches`.
     const answeredFlags = reads.answered;
-    answeredFlags.length = partitions.length;
     const answered: FetchPartitionResponse[] = [];
     let sizeBytes = REQUEST_HEADER_BYTES + FETCH_SESSION_RESPONSE_BYTES;
     for (let i = 0; i < partitions.length; i++) {

@@ -166,7 +166,9 @@ export class Purgatory<T extends DelayedOperation> {
       const list = lists[i];
       const at = list.indexOf(operation);
       if (at < 0) continue;
-      list.splice(at, 1);
+      // In place (splice would make an array of the removed one per call): the watchers after it move up.
+      for (let j = at + 1; j < list.length; j++) list[j - 1] = list[j];
+      list.pop();
       // Dropped when empty, as Kafka's Watchers are: an empty list kept in the old generation would hold each
       // next operation there (measured with Sets: ~6 MB more promoted in a 60 s standard run).
       if (list.length === 0) this.watchers.delete(keys[i]);

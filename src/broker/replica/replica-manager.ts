@@ -434,7 +434,7 @@ export class ReplicaManager implements ProduceHost {
     const metrics = this.services.metrics;
     metrics.markRequest(metricName);
     // Errors as read now (a parked fetch may answer differently when it completes).
-    for (let i = 0; i < partitions.length; i++) metrics.markError(metricName, errors[i]);
+    metrics.markErrors(metricName, errors, partitions.length);
     if (isFollower) {
       const nowMs = this.services.nowMs();
       for (let i = 0; i < partitions.length; i++) {
