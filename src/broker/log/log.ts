@@ -25,7 +25,7 @@ import {
   deleteRetentionSizeBreachedSegments,
 } from "./retention.ts";
 import { lastOffset, nextOffset, stamped, type RecordBatch } from "./records.ts";
-import { LogSegment, segmentFileName, type RollReason } from "./segment.ts";
+import { CORRUPT_FIRST_BATCH, LogSegment, segmentFileName, type RollReason } from "./segment.ts";
 
 /**
  * `flushing`: the append reached flush.messages and started a flush (whenAppendsFlushed waits for it). Kafka
@@ -295,6 +295,23 @@ export class Log {
       if (read !== null) return read;
     }
     return EMPTY_READ;
+  }
+
+  /**
+   * read(...).sizeBytes without building the read, or null where read answers an error (a parked fetch checks on
+   * every append to its partitions how many bytes it could read now: no batches array, no result per check).
+   */
+  readableBytes(fetchOffset: number, maxBytes: number, maxOffset: number, minOneBatch: boolean): number | null {
+    if (this.closed) assert(false, `read from closed log ${this.topicPartition}`);
+    assert(maxOffset <= this.endOffset, "a read bound beyond the log end offset");
+    if (this.offline) return null;
+    if (fetchOffset < this.logStartOffset || fetchOffset > this.endOffset) return null;
+    if (fetchOffset >= maxOffset) return 0;
+    for (let i = this.floorSegmentIndex(fetchOffset); i < this.segmentList.length; i++) {
+      const bytes = this.segmentList[i].readSizeBytes(fetchOffset, maxBytes, maxOffset, minOneBatch);
+      if (bytes !== null) return bytes === CORRUPT_FIRST_BATCH ? null : bytes;
+    }
+    return 0;
   }
 
   /** Every batch from the one holding `offset` to the end, read lazily from the disk. */

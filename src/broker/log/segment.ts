@@ -40,6 +40,9 @@ export type RollReason = "segment.bytes" | "segment.ms" | "index-full" | "offset
 /** A segment read: whole batches (a partial trailing batch is useless to any reader and not returned). */
 export type SegmentRead = { error: null; batches: RecordBatch[]; sizeBytes: number } | { error: "CORRUPT_MESSAGE" };
 
+/** readSizeBytes: the first batch of the read fails its CRC (read's CORRUPT_MESSAGE). */
+export const CORRUPT_FIRST_BATCH = -1;
+
 /** Why recovery stopped reading a segment. */
 export type InvalidBatchReason = "torn" | "crc" | "offset-order" | "offset-overflow";
 
@@ -204,26 +207,45 @@ export class LogSegment {
    * first batch it is CORRUPT_MESSAGE (what the fetching follower's or consumer's CRC check reports).
    */
   read(startOffset: number, maxBytes: number, maxOffset: number, minOneBatch: boolean): SegmentRead | null {
-    assert(maxBytes >= 0, "read max bytes must not be negative");
     const start = this.translateOffset(startOffset);
     if (start < 0) return null;
+    const batches: RecordBatch[] = [];
+    const bytes = this.scanRead(start, maxBytes, maxOffset, minOneBatch, batches);
+    return bytes === CORRUPT_FIRST_BATCH ? { error: "CORRUPT_MESSAGE" } : { error: null, batches, sizeBytes: bytes };
+  }
+
+  /**
+   * read's sizeBytes without the batches (a parked fetch's check of what it could read now, Kafka's
+   * DelayedFetch byte count): null when no batch of this segment reaches `startOffset`, CORRUPT_FIRST_BATCH
+   * where read is CORRUPT_MESSAGE.
+   */
+  readSizeBytes(startOffset: number, maxBytes: number, maxOffset: number, minOneBatch: boolean): number | null {
+    const start = this.translateOffset(startOffset);
+    if (start < 0) return null;
+    return this.scanRead(start, maxBytes, maxOffset, minOneBatch, null);
+  }
+
+  /** read's scan from chunk `start`: the bytes read (the batches pushed onto `batches` unless null), or CORRUPT_FIRST_BATCH. */
+  private scanRead(start: number, maxBytes: number, maxOffset: number, minOneBatch: boolean, batches: RecordBatch[] | null): number {
+    assert(maxBytes >= 0, "read max bytes must not be negative");
     const file = this.pageCache();
     const limit = minOneBatch ? Math.max(maxBytes, file.sizeAt(start)) : maxBytes;
-    const batches: RecordBatch[] = [];
     let bytes = 0;
+    let count = 0;
     for (let index = start; index < this.batchCount; index++) {
       const batch = file.dataAt(index) as RecordBatch;
       const sizeBytes = file.sizeAt(index);
       if (lastOffset(batch) >= maxOffset) break;
       if (bytes + sizeBytes > limit) break;
       if (file.damageAt(index) !== "none") {
-        if (batches.length === 0) return { error: "CORRUPT_MESSAGE" };
+        if (count === 0) return CORRUPT_FIRST_BATCH;
         break;
       }
-      batches.push(batch);
+      if (batches !== null) batches.push(batch);
+      count++;
       bytes += sizeBytes;
     }
-    return { error: null, batches, sizeBytes: bytes };
+    return bytes;
   }
 
   /**

@@ -44,9 +44,10 @@ export class DelayedFetch extends DelayedOperation {
       const endOffset = isFollower ? log.logEndOffset : log.highWatermark;
       if (endOffset < fetch.fetchOffset) return this.forceComplete();
       if (endOffset === fetch.fetchOffset || fetch.fetchOffset < log.logStartOffset) continue;
-      const read = log.read(fetch.fetchOffset, fetch.partitionMaxBytes, endOffset, true);
-      if (read.error !== null) return this.forceComplete();
-      accumulatedBytes += read.sizeBytes;
+      // The bytes a read would return (DelayedFetch counts bytes; no read built per check).
+      const bytes = log.readableBytes(fetch.fetchOffset, fetch.partitionMaxBytes, endOffset, true);
+      if (bytes === null) return this.forceComplete();
+      accumulatedBytes += bytes;
     }
     if (accumulatedBytes >= this.request.minBytes) return this.forceComplete();
     return false;
