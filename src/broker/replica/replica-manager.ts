@@ -98,8 +98,9 @@ export class ReplicaManager implements ProduceHost {
 
   constructor(readonly services: BrokerServices) {
     this.fetcherManager = new ReplicaFetcherManager(this);
-    this.producePurgatory = new Purgatory(services, "delayed-produce");
-    this.fetchPurgatory = new Purgatory(services, "delayed-fetch");
+    // Keyed by partition: a partition's watcher list is kept once empty (purgatory.ts `watchers`).
+    this.producePurgatory = new Purgatory(services, "delayed-produce", undefined, true);
+    this.fetchPurgatory = new Purgatory(services, "delayed-fetch", undefined, true);
     this.addPartitionsToTxnManager = new AddPartitionsToTxnManager(services);
     this.fetchManager = services.compat.fetchSessions
       ? new FetchManager(new FetchSessionCache(services.config["max.incremental.fetch.session.cache.slots"], services.context.rng.fork("fetch-session-cache")))
