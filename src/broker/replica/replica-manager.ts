@@ -70,6 +70,8 @@ const EPOCH_DURING_DELETE = -2;
 
 export class ReplicaManager implements ProduceHost {
   private readonly allPartitions = new Map<string, Partition>();
+  /** Host name → broker id (null: not a broker), as brokerIdOf parses it; a few hosts, never removed. */
+  private readonly brokerIdsByHost = new Map<string, number | null>();
   /** The same partitions by topic, then partition id: partition() runs per request and builds no key string. */
   private readonly partitionsByTopic = new Map<string, Map<number, Partition>>();
   private currentControllerEpoch = 0;
@@ -160,8 +162,18 @@ export class ReplicaManager implements ProduceHost {
       this.isrUpdater.onAlterIsrResponse(response);
       return;
     }
-    const leaderId = brokerIdOf(from);
+    const leaderId = this.brokerIdOf(from);
     if (leaderId !== null) this.fetcherManager.onResponse(leaderId, response);
+  }
+
+  /** brokerIdOf, remembered per host name (a follower hears from its few leaders on every fetch: no regex each). */
+  private brokerIdOf(host: string): number | null {
+    let id = this.brokerIdsByHost.get(host);
+    if (id === undefined) {
+      id = brokerIdOf(host);
+      this.brokerIdsByHost.set(host, id);
+    }
+    return id;
   }
 
   // ---- Views ----
