@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import fc from "fast-check";
 import { BrokerMetrics, M1_ALPHA, TICK_INTERVAL_US, YammerMeter, YammerTimer } from "../../src/broker/metrics.ts";
 
 const S = 1_000_000;
@@ -78,5 +79,21 @@ describe("Yammer meters (broker JMX)", () => {
     expect([...metrics.errors.get("Produce")!.keys()]).to.deep.equal(["NOT_ENOUGH_REPLICAS", "NOT_ENOUGH_REPLICAS_AFTER_APPEND"]);
     metrics.markError("FetchFollower", "NOT_LEADER_OR_FOLLOWER");
     expect(metrics.errors.get("FetchFollower")!.get("NOT_LEADER_OR_FOLLOWER")!.count).to.equal(1);
+  });
+
+  it("markErrors marks as markError would for each error in turn (counts and meter creation order); stale entries past count are ignored", () => {
+    const error = fc.constantFrom("NONE", "NOT_LEADER_OR_FOLLOWER", "FENCED_LEADER_EPOCH", "OFFSET_OUT_OF_RANGE");
+    fc.assert(
+      fc.property(fc.array(fc.array(error, { maxLength: 6 }), { maxLength: 5 }), fc.array(error, { maxLength: 3 }), (responses, stale) => {
+        const batched = new BrokerMetrics(() => 0);
+        const oneByOne = new BrokerMetrics(() => 0);
+        for (const errors of responses) {
+          batched.markErrors("FetchFollower", [...errors, ...stale], errors.length);
+          for (const e of errors) oneByOne.markError("FetchFollower", e);
+        }
+        const view = (m: BrokerMetrics) => [...m.errors.get("FetchFollower")!].map(([e, meter]) => [e, meter.count]);
+        expect(view(batched)).to.deep.equal(view(oneByOne));
+      }),
+    );
   });
 });

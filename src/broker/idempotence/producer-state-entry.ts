@@ -91,13 +91,17 @@ export class ProducerStateEntry {
   addBatch(batch: RecordBatch): void {
     assert(batch.producerId === this.producerId, "a batch goes to its own producer's entry");
     this.maybeUpdateProducerEpoch(batch.producerEpoch);
-    if (this.batchMetadata.length === NUM_BATCHES_TO_RETAIN) {
-      const recycled = this.batchMetadata.shift()!;
+    const retained = this.batchMetadata;
+    if (retained.length === NUM_BATCHES_TO_RETAIN) {
+      // The oldest entry is recycled as the newest, the others move down in place: shift() would left-trim the
+      // entry's (long-lived) array and push() then grow a new one, per appended batch.
+      const recycled = retained[0];
+      for (let i = 1; i < retained.length; i++) retained[i - 1] = retained[i];
+      retained[retained.length - 1] = recycled;
       recycled.firstSeq = batch.baseSequence;
       recycled.lastSeq = lastSequence(batch);
       recycled.firstOffset = batch.baseOffset;
       recycled.lastOffset = lastOffset(batch);
-      this.batchMetadata.push(recycled);
     } else {
       this.batchMetadata.push({ firstSeq: batch.baseSequence, lastSeq: lastSequence(batch), firstOffset: batch.baseOffset, lastOffset: lastOffset(batch) });
     }

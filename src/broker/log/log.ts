@@ -25,7 +25,7 @@ import {
   deleteRetentionSizeBreachedSegments,
 } from "./retention.ts";
 import { lastOffset, nextOffset, stamped, type RecordBatch } from "./records.ts";
-import { LogSegment, segmentFileName, type RollReason } from "./segment.ts";
+import { CORRUPT_FIRST_BATCH, LogSegment, segmentFileName, type RollReason } from "./segment.ts";
 
 /**
  * `flushing`: the append reached flush.messages and started a flush (whenAppendsFlushed waits for it). Kafka
@@ -61,10 +61,20 @@ export type LogFailureHandler = (log: Log, what: string, error: DiskError) => vo
 
 const EMPTY: RecordBatch[] = [];
 
+/**
+ * The reads that find nothing, shared (a caught-up follower's or consumer's fetch reads at the bound on almost
+ * every request). Read-only: callers take `batches` into a response and never change it.
+ */
+const EMPTY_READ: LogReadResult = Object.freeze({ error: null, batches: EMPTY, sizeBytes: 0 });
+const STORAGE_ERROR_READ: LogReadResult = Object.freeze({ error: "KAFKA_STORAGE_ERROR" });
+const OUT_OF_RANGE_READ: LogReadResult = Object.freeze({ error: "OFFSET_OUT_OF_RANGE" });
+
 export class Log {
   readonly topic: string;
   readonly partition: number;
   readonly dir: string;
+  /** "topic-partition", built once: the traces and the error messages name it on every append. */
+  readonly topicPartition: string;
   config: LogConfig;
   readonly leaderEpochCache: LeaderEpochFileCache;
   /** Offsets below it are gone (retention, DeleteRecords, a leader's start offset). */
@@ -96,6 +106,7 @@ export class Log {
     this.topic = state.topic;
     this.partition = state.partition;
     this.dir = state.dir;
+    this.topicPartition = `${state.topic}-${state.partition}`;
     this.config = state.config;
     this.segmentList = state.segments;
     this.logStartOffset = state.logStartOffset;
@@ -107,10 +118,6 @@ export class Log {
     this.flushes = new LogFlushes(this);
     this.lastFlushTimeMs = nowMs(context);
     this.checkOffsets();
-  }
-
-  get topicPartition(): string {
-    return `${this.topic}-${this.partition}`;
   }
 
   /** The offset of the next record appended (LEO). */
@@ -200,7 +207,8 @@ export class Log {
   }
 
   private checkAppend(batch: RecordBatch): LogError | null {
-    assert(!this.closed, `append to closed log ${this.topicPartition}`);
+    // The message is built only on failure (checkAppend and read run on every append and fetch).
+    if (this.closed) assert(false, `append to closed log ${this.topicPartition}`);
     if (this.offline) return "KAFKA_STORAGE_ERROR";
     if (batch.sizeBytes > this.config["max.message.bytes"]) return "MESSAGE_TOO_LARGE";
     if (batch.sizeBytes > this.config["segment.bytes"]) return "RECORD_LIST_TOO_LARGE";
@@ -210,14 +218,7 @@ export class Log {
   private append(batch: RecordBatch, asLeader: boolean): AppendResult {
     const now = nowMs(this.context);
     let segment = this.activeSegment;
-    const reason = segment.shouldRoll({
-      maxSegmentMs: this.config["segment.ms"],
-      maxSegmentBytes: this.config["segment.bytes"],
-      maxTimestampInMessages: batch.maxTimestamp,
-      maxOffsetInMessages: lastOffset(batch),
-      messagesSize: batch.sizeBytes,
-      nowMs: now,
-    });
+    const reason = segment.shouldRoll(this.config["segment.ms"], this.config["segment.bytes"], batch.maxTimestamp, lastOffset(batch), batch.sizeBytes, now);
     if (reason !== null) {
       const rolled = this.roll(batch.baseOffset, reason);
       if (typeof rolled === "string") return { error: "KAFKA_STORAGE_ERROR" };
@@ -234,7 +235,7 @@ export class Log {
     const flushing = unflushed >= this.config["flush.messages"];
     if (flushing) {
       const started = this.flushes.flush(this.endOffset, true);
-      assert(started, `${this.topicPartition}: an append's flush has the active segment to fsync`);
+      if (!started) assert(false, `${this.topicPartition}: an append's flush has the active segment to fsync`);
     }
     if (this.context.tracing) this.traceAppend(batch, asLeader);
     return { error: null, firstOffset: batch.baseOffset, lastOffset: lastOffset(batch), batch, flushing };
@@ -284,16 +285,33 @@ export class Log {
    * Kafka reads. OFFSET_OUT_OF_RANGE below the log start or beyond the log end; empty at or past `maxOffset`.
    */
   read(fetchOffset: number, maxBytes: number, maxOffset: number = this.endOffset, minOneBatch = true): LogReadResult {
-    assert(!this.closed, `read from closed log ${this.topicPartition}`);
+    if (this.closed) assert(false, `read from closed log ${this.topicPartition}`);
     assert(maxOffset <= this.endOffset, "a read bound beyond the log end offset");
-    if (this.offline) return { error: "KAFKA_STORAGE_ERROR" };
-    if (fetchOffset < this.logStartOffset || fetchOffset > this.endOffset) return { error: "OFFSET_OUT_OF_RANGE" };
-    if (fetchOffset >= maxOffset) return { error: null, batches: EMPTY, sizeBytes: 0 };
+    if (this.offline) return STORAGE_ERROR_READ;
+    if (fetchOffset < this.logStartOffset || fetchOffset > this.endOffset) return OUT_OF_RANGE_READ;
+    if (fetchOffset >= maxOffset) return EMPTY_READ;
     for (let i = this.floorSegmentIndex(fetchOffset); i < this.segmentList.length; i++) {
       const read = this.segmentList[i].read(fetchOffset, maxBytes, maxOffset, minOneBatch);
       if (read !== null) return read;
     }
-    return { error: null, batches: EMPTY, sizeBytes: 0 };
+    return EMPTY_READ;
+  }
+
+  /**
+   * read(...).sizeBytes without building the read, or null where read answers an error (a parked fetch checks on
+   * every append to its partitions how many bytes it could read now: no batches array, no result per check).
+   */
+  readableBytes(fetchOffset: number, maxBytes: number, maxOffset: number, minOneBatch: boolean): number | null {
+    if (this.closed) assert(false, `read from closed log ${this.topicPartition}`);
+    assert(maxOffset <= this.endOffset, "a read bound beyond the log end offset");
+    if (this.offline) return null;
+    if (fetchOffset < this.logStartOffset || fetchOffset > this.endOffset) return null;
+    if (fetchOffset >= maxOffset) return 0;
+    for (let i = this.floorSegmentIndex(fetchOffset); i < this.segmentList.length; i++) {
+      const bytes = this.segmentList[i].readSizeBytes(fetchOffset, maxBytes, maxOffset, minOneBatch);
+      if (bytes !== null) return bytes === CORRUPT_FIRST_BATCH ? null : bytes;
+    }
+    return 0;
   }
 
   /** Every batch from the one holding `offset` to the end, read lazily from the disk. */
@@ -579,8 +597,9 @@ export class Log {
   }
 
   private checkOffsets(): void {
-    assert(this.logStartOffset <= this.hw, `${this.topicPartition}: log start offset above the high watermark`);
-    assert(this.hw <= this.endOffset, `${this.topicPartition}: high watermark above the log end offset`);
-    assert(this.recoveryPoint <= this.endOffset, `${this.topicPartition}: recovery point above the log end offset`);
+    // Messages built only on failure.
+    if (this.logStartOffset > this.hw) assert(false, `${this.topicPartition}: log start offset above the high watermark`);
+    if (this.hw > this.endOffset) assert(false, `${this.topicPartition}: high watermark above the log end offset`);
+    if (this.recoveryPoint > this.endOffset) assert(false, `${this.topicPartition}: recovery point above the log end offset`);
   }
 }

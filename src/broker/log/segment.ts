@@ -35,20 +35,13 @@ export function baseOffsetOfFile(name: string): number | null {
   return match === null ? null : Number(match[1]);
 }
 
-/** What shouldRoll looks at (RollParams). */
-export interface RollParams {
-  maxSegmentMs: number;
-  maxSegmentBytes: number;
-  maxTimestampInMessages: number;
-  maxOffsetInMessages: number;
-  messagesSize: number;
-  nowMs: number;
-}
-
 export type RollReason = "segment.bytes" | "segment.ms" | "index-full" | "offset-overflow";
 
 /** A segment read: whole batches (a partial trailing batch is useless to any reader and not returned). */
 export type SegmentRead = { error: null; batches: RecordBatch[]; sizeBytes: number } | { error: "CORRUPT_MESSAGE" };
+
+/** readSizeBytes: the first batch of the read fails its CRC (read's CORRUPT_MESSAGE). */
+export const CORRUPT_FIRST_BATCH = -1;
 
 /** Why recovery stopped reading a segment. */
 export type InvalidBatchReason = "torn" | "crc" | "offset-order" | "offset-overflow";
@@ -183,13 +176,21 @@ export class LogSegment {
   }
 
   /** Whether the segment must be rolled before appending (LogSegment.shouldRoll), and why. */
-  shouldRoll(params: RollParams): RollReason | null {
-    if (this.sizeBytes > params.maxSegmentBytes - params.messagesSize) return "segment.bytes";
-    if (this.sizeBytes > 0 && this.timeWaitedForRoll(params.nowMs, params.maxTimestampInMessages) > params.maxSegmentMs) {
+  shouldRoll(
+    maxSegmentMs: number,
+    maxSegmentBytes: number,
+    maxTimestampInMessages: number,
+    maxOffsetInMessages: number,
+    messagesSize: number,
+    nowMs: number,
+  ): RollReason | null {
+    // Kafka's RollParams, as arguments: asked on every append, so no object per append.
+    if (this.sizeBytes > maxSegmentBytes - messagesSize) return "segment.bytes";
+    if (this.sizeBytes > 0 && this.timeWaitedForRoll(nowMs, maxTimestampInMessages) > maxSegmentMs) {
       return "segment.ms";
     }
     if (this.offsetIndex.isFull() || this.timeIndex.isFull()) return "index-full";
-    if (!this.canConvertToRelativeOffset(params.maxOffsetInMessages)) return "offset-overflow";
+    if (!this.canConvertToRelativeOffset(maxOffsetInMessages)) return "offset-overflow";
     return null;
   }
 
@@ -206,26 +207,45 @@ export class LogSegment {
    * first batch it is CORRUPT_MESSAGE (what the fetching follower's or consumer's CRC check reports).
    */
   read(startOffset: number, maxBytes: number, maxOffset: number, minOneBatch: boolean): SegmentRead | null {
-    assert(maxBytes >= 0, "read max bytes must not be negative");
     const start = this.translateOffset(startOffset);
     if (start < 0) return null;
+    const batches: RecordBatch[] = [];
+    const bytes = this.scanRead(start, maxBytes, maxOffset, minOneBatch, batches);
+    return bytes === CORRUPT_FIRST_BATCH ? { error: "CORRUPT_MESSAGE" } : { error: null, batches, sizeBytes: bytes };
+  }
+
+  /**
+   * read's sizeBytes without the batches (a parked fetch's check of what it could read now, Kafka's
+   * DelayedFetch byte count): null when no batch of this segment reaches `startOffset`, CORRUPT_FIRST_BATCH
+   * where read is CORRUPT_MESSAGE.
+   */
+  readSizeBytes(startOffset: number, maxBytes: number, maxOffset: number, minOneBatch: boolean): number | null {
+    const start = this.translateOffset(startOffset);
+    if (start < 0) return null;
+    return this.scanRead(start, maxBytes, maxOffset, minOneBatch, null);
+  }
+
+  /** read's scan from chunk `start`: the bytes read (the batches pushed onto `batches` unless null), or CORRUPT_FIRST_BATCH. */
+  private scanRead(start: number, maxBytes: number, maxOffset: number, minOneBatch: boolean, batches: RecordBatch[] | null): number {
+    assert(maxBytes >= 0, "read max bytes must not be negative");
     const file = this.pageCache();
     const limit = minOneBatch ? Math.max(maxBytes, file.sizeAt(start)) : maxBytes;
-    const batches: RecordBatch[] = [];
     let bytes = 0;
+    let count = 0;
     for (let index = start; index < this.batchCount; index++) {
       const batch = file.dataAt(index) as RecordBatch;
       const sizeBytes = file.sizeAt(index);
       if (lastOffset(batch) >= maxOffset) break;
       if (bytes + sizeBytes > limit) break;
       if (file.damageAt(index) !== "none") {
-        if (batches.length === 0) return { error: "CORRUPT_MESSAGE" };
+        if (count === 0) return CORRUPT_FIRST_BATCH;
         break;
       }
-      batches.push(batch);
+      if (batches !== null) batches.push(batch);
+      count++;
       bytes += sizeBytes;
     }
-    return { error: null, batches, sizeBytes: bytes };
+    return bytes;
   }
 
   /**
@@ -313,7 +333,8 @@ export class LogSegment {
   /** The file as the page cache holds it (not a copy: use at once, keep nothing). */
   private pageCache(): PageCacheView {
     const file = this.disk.pageCache(this.fileName);
-    assert(file !== null && file.count >= this.batchCount, `segment file ${this.fileName} is missing`);
+    // The message is built only on failure: every read and append of the segment asks.
+    if (file === null || file.count < this.batchCount) assert(false, `segment file ${this.fileName} is missing`);
     return file;
   }
 

@@ -9,7 +9,7 @@
 
 import type { FetchRequest } from "../../protocol/kafka.ts";
 import { topicPartitionKey } from "../../protocol/kafka.ts";
-import { CachedPartition, type FetchContext } from "./fetch-session.ts";
+import { IncrementalFetchContext, type FetchContext } from "./fetch-session.ts";
 import { hostedPartition, readFromLocalLog, type LocalReads } from "./local-reads.ts";
 import { DelayedOperation } from "./purgatory.ts";
 import type { ReplicaHost } from "./replica-host.ts";
@@ -29,8 +29,8 @@ export class DelayedFetch extends DelayedOperation {
     private readonly reads: LocalReads,
   ) {
     super();
-    // A session's cached partitions know their key: no string built per partition per parked fetch.
-    this.keys = context.fetches.map((p) => (p instanceof CachedPartition ? p.key : topicPartitionKey(p.topic, p.partition)));
+    // An incremental fetch's keys are its session's, made once per session order: no array per parked fetch.
+    this.keys = context instanceof IncrementalFetchContext ? context.keys : context.fetches.map((p) => topicPartitionKey(p.topic, p.partition));
   }
 
   tryComplete(): boolean {
@@ -44,9 +44,10 @@ export class DelayedFetch extends DelayedOperation {
       const endOffset = isFollower ? log.logEndOffset : log.highWatermark;
       if (endOffset < fetch.fetchOffset) return this.forceComplete();
       if (endOffset === fetch.fetchOffset || fetch.fetchOffset < log.logStartOffset) continue;
-      const read = log.read(fetch.fetchOffset, fetch.partitionMaxBytes, endOffset, true);
-      if (read.error !== null) return this.forceComplete();
-      accumulatedBytes += read.sizeBytes;
+      // The bytes a read would return (DelayedFetch counts bytes; no read built per check).
+      const bytes = log.readableBytes(fetch.fetchOffset, fetch.partitionMaxBytes, endOffset, true);
+      if (bytes === null) return this.forceComplete();
+      accumulatedBytes += bytes;
     }
     if (accumulatedBytes >= this.request.minBytes) return this.forceComplete();
     return false;

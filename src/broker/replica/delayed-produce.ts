@@ -9,6 +9,7 @@
 import type { KafkaError, ProducePartitionResponse, ProduceResponse } from "../../protocol/kafka.ts";
 import { REQUEST_HEADER_BYTES, topicPartitionKey } from "../../protocol/kafka.ts";
 import type { AppendCallback } from "./produce.ts";
+import type { Partition } from "./partition.ts";
 import { DelayedOperation } from "./purgatory.ts";
 import type { ReplicaHost } from "./replica-host.ts";
 
@@ -19,6 +20,11 @@ export interface ProducePartitionStatus {
   /** Whether the partition waited at all (its append succeeded). */
   waited: boolean;
   readonly response: ProducePartitionResponse;
+  /**
+   * The partition appended to (null when the append failed): while still hosted it is the one a lookup finds,
+   * so the checks on every HW move need no lookup, and its topicPartition string is the watch key.
+   */
+  readonly partition: Partition | null;
 }
 
 export class DelayedProduce extends DelayedOperation {
@@ -32,7 +38,12 @@ export class DelayedProduce extends DelayedOperation {
   ) {
     super();
     const keys: string[] = [];
-    for (const status of statuses) if (status.acksPending) keys.push(topicPartitionKey(status.response.topic, status.response.partition));
+    for (const status of statuses) {
+      if (!status.acksPending) continue;
+      const response = status.response;
+      // The partition's own key string (its hash is computed once): no new string per parked produce.
+      keys.push(status.partition !== null ? status.partition.topicPartition : topicPartitionKey(response.topic, response.partition));
+    }
     this.keys = keys;
   }
 
@@ -42,7 +53,8 @@ export class DelayedProduce extends DelayedOperation {
     for (const status of this.statuses) {
       if (!status.acksPending) continue;
       const response = status.response;
-      const hosted = this.host.partition(response.topic, response.partition);
+      const known = status.partition;
+      const hosted = known !== null && known.hosted ? known : this.host.partition(response.topic, response.partition);
       const error: KafkaError | null = hosted === undefined ? "UNKNOWN_TOPIC_OR_PARTITION" : hosted.checkEnoughReplicasReachOffset(status.requiredOffset);
       if (error === null) {
         pending = true;

@@ -29,6 +29,7 @@
 
 import type { FetchPartition, FetchPartitionResponse, FetchRequest, FetchResponse, KafkaError, TopicPartitionRef } from "../../protocol/kafka.ts";
 import { FETCH_SESSION_RESPONSE_BYTES, FINAL_EPOCH, INITIAL_EPOCH, INVALID_SESSION_ID, nextFetchEpoch, REQUEST_HEADER_BYTES, topicPartitionKey } from "../../protocol/kafka.ts";
+import { assert } from "../../sim/assert.ts";
 import type { Rng } from "../../sim/rng.ts";
 import type { LocalRead, LocalReads } from "./local-reads.ts";
 import type { Partition } from "./partition.ts";
@@ -113,32 +114,101 @@ export class FetchSession {
   /** Set by touch (the EvictableKey trees of Kafka): evictable by a follower's new session / by any. */
   evictableByPrivileged = false;
   evictableByAll = false;
+  /**
+   * The partitions in session order (Kafka's ImplicitLinkedHashCollection), by key in `partitionMap`. A new
+   * array whenever the order or the membership changes, never changed in place: an IncrementalFetchContext
+   * reads (and a parked fetch re-reads) the array it was made with, with no copy per fetch, and the map only
+   * changes when partitions join or leave (no delete and set per answered partition: issue 18).
+   */
+  private order: readonly CachedPartition[];
+  /** The keys of `order`, made when a parked fetch first asks for them (the purgatory's watch keys). */
+  private orderKeys: readonly string[] | null = null;
 
   constructor(
     readonly id: number,
     /** A follower's session (privileged); consumers' are not. */
     readonly privileged: boolean,
-    /** The partitions in session order (an insertion-ordered map, as Kafka's ImplicitLinkedHashCollection). */
+    /** The partitions by key (insertion order: the session's first order). */
     readonly partitionMap: Map<string, CachedPartition>,
     readonly creationMs: number,
     public lastUsedMs: number,
     public epoch: number,
-  ) {}
+  ) {
+    this.order = Array.from(partitionMap.values());
+  }
 
   get size(): number {
     return this.partitionMap.size;
   }
 
-  /** FetchSession.update: the request's partitions added or updated, then the forgotten ones removed. */
+  /** The partitions in session order (an array that is never changed: see `order`). */
+  get partitions(): readonly CachedPartition[] {
+    return this.order;
+  }
+
+  /** The keys of `partitions`, when it is still the session's order (else they are made). */
+  keysOf(partitions: readonly CachedPartition[]): readonly string[] {
+    if (partitions === this.order && this.orderKeys !== null) return this.orderKeys;
+    const keys = new Array<string>(partitions.length);
+    for (let i = 0; i < partitions.length; i++) keys[i] = partitions[i].key;
+    if (partitions === this.order) this.orderKeys = keys;
+    return keys;
+  }
+
+  /** FetchSession.update: the request's partitions added (at the end) or updated, then the forgotten ones removed. */
   update(fetches: readonly FetchPartition[], toForget: readonly TopicPartitionRef[]): void {
+    let added: CachedPartition[] | null = null;
     for (let i = 0; i < fetches.length; i++) {
       const fetch = fetches[i];
       const key = topicPartitionKey(fetch.topic, fetch.partition);
       const cached = this.partitionMap.get(key);
-      if (cached === undefined) this.partitionMap.set(key, CachedPartition.of(fetch));
-      else cached.updateRequestParams(fetch);
+      if (cached === undefined) {
+        const partition = CachedPartition.of(fetch);
+        this.partitionMap.set(key, partition);
+        (added ??= []).push(partition);
+      } else cached.updateRequestParams(fetch);
     }
-    for (let i = 0; i < toForget.length; i++) this.partitionMap.delete(topicPartitionKey(toForget[i].topic, toForget[i].partition));
+    let forgotten = false;
+    for (let i = 0; i < toForget.length; i++) {
+      if (this.partitionMap.delete(topicPartitionKey(toForget[i].topic, toForget[i].partition))) forgotten = true;
+    }
+    if (added === null && !forgotten) return;
+    // Membership changed: a new order array, the survivors in order, then the added ones (a partition added and
+    // forgotten by the same request is gone, as in the map).
+    const order: CachedPartition[] = [];
+    for (const partition of this.order) if (this.partitionMap.get(partition.key) === partition) order.push(partition);
+    if (added !== null) for (const partition of added) if (this.partitionMap.get(partition.key) === partition) order.push(partition);
+    this.setOrder(order);
+  }
+
+  /**
+   * The response's answered partitions go last, in their order (IncrementalFetchContext's PartitionIterator
+   * `updateFetchContextAndRemoveUnselected`): `answered[i]` says whether `partitions[i]` was answered, for the
+   * order `partitions` that the context read (the session's current one). No new array when the order stays.
+   */
+  moveAnsweredLast(partitions: readonly CachedPartition[], answered: readonly boolean[]): void {
+    assert(partitions === this.order, "a session's answer reorders the order its request read");
+    // The order changes only if an unanswered partition follows an answered one.
+    let seenAnswered = false;
+    let changes = false;
+    for (let i = 0; i < partitions.length; i++) {
+      if (answered[i]) seenAnswered = true;
+      else if (seenAnswered) {
+        changes = true;
+        break;
+      }
+    }
+    if (!changes) return;
+    const order = new Array<CachedPartition>(partitions.length);
+    let at = 0;
+    for (let i = 0; i < partitions.length; i++) if (!answered[i]) order[at++] = partitions[i];
+    for (let i = 0; i < partitions.length; i++) if (answered[i]) order[at++] = partitions[i];
+    this.setOrder(order);
+  }
+
+  private setOrder(order: readonly CachedPartition[]): void {
+    this.order = order;
+    this.orderKeys = null;
   }
 }
 
@@ -315,7 +385,7 @@ export class FullFetchContext implements FetchContext {
 
 /** IncrementalFetchContext: the session's partitions read; only those that must be are answered. */
 export class IncrementalFetchContext implements FetchContext {
-  /** The session's partitions at the request, in session order (the reads' order). */
+  /** The session's partitions at the request, in session order (the reads' order; the session never changes it). */
   readonly fetches: readonly CachedPartition[];
   readonly changedOnly = true;
 
@@ -324,7 +394,12 @@ export class IncrementalFetchContext implements FetchContext {
     /** The request's epoch: the session must be at the next one when the response is made. */
     private readonly requestEpoch: number,
   ) {
-    this.fetches = Array.from(session.partitionMap.values());
+    this.fetches = session.partitions;
+  }
+
+  /** The purgatory's keys of a parked fetch: the session's, made once per session order. */
+  get keys(): readonly string[] {
+    return this.session.keysOf(this.fetches);
   }
 
   response(correlationId: number, partitions: readonly LocalRead[], reads: LocalReads): FetchResponse {
@@ -333,20 +408,23 @@ export class IncrementalFetchContext implements FetchContext {
       // Another request of the session came in while this one waited in the purgatory: a duplicate.
       return { type: "FetchResponse", correlationId, error: "INVALID_FETCH_SESSION_EPOCH", partitions: [], sizeBytes: REQUEST_HEADER_BYTES + FETCH_SESSION_RESPONSE_BYTES, sessionId: session.id };
     }
+    // The session's epoch is the one this request moved it to, so no request changed its order since `fetches`.
+    const answeredFlags = reads.answered;
     const answered: FetchPartitionResponse[] = [];
     let sizeBytes = REQUEST_HEADER_BYTES + FETCH_SESSION_RESPONSE_BYTES;
     for (let i = 0; i < partitions.length; i++) {
+      answeredFlags[i] = false;
       const partition = partitions[i];
       // A quiet partition (null): nothing read, HW and log start offset as sent, no error — not answered.
       if (partition === null) continue;
       const cached = this.fetches[i];
       if (!cached.maybeUpdateResponseData(partition, reads.sizeBytes[i])) continue;
       answered.push(partition);
+      answeredFlags[i] = true;
       sizeBytes += partitionBytes(partition, reads.sizeBytes[i]);
-      // Answered partitions go last: the next reads start with the others (fairness under the response's max bytes).
-      session.partitionMap.delete(cached.key);
-      session.partitionMap.set(cached.key, cached);
     }
+    // Answered partitions go last: the next reads start with the others (fairness under the response's max bytes).
+    if (answered.length > 0) session.moveAnsweredLast(this.fetches, answeredFlags);
     return { type: "FetchResponse", correlationId, error: "NONE", partitions: answered, sizeBytes, sessionId: session.id };
   }
 }

@@ -29,12 +29,14 @@ import type { ReplicaHost } from "./replica-host.ts";
 /**
  * Per partition of the last readFromLocalLog (same index as the request's and the response's partitions): the
  * bytes read and the leader's log end offset at the time of the read (-1 on an error). Reused: one per replica
- * manager, valid until its next read.
+ * manager, valid until its next read, for indexes below the read's partition count (entries beyond it are stale).
  */
 export class LocalReads {
   readonly errors: KafkaError[] = [];
   readonly sizeBytes: number[] = [];
   readonly logEndOffsets: number[] = [];
+  /** Per partition, whether an incremental fetch's response answered it (fetch-session.ts), at its response. */
+  readonly answered: boolean[] = [];
 }
 
 /** A read's response partition, or null for a quiet session partition (answered by nothing; see above). */
@@ -75,9 +77,8 @@ export function readFromLocalLog(host: ReplicaHost, request: FetchRequest, fetch
   const errors = reads.errors;
   const sizes = reads.sizeBytes;
   const logEndOffsets = reads.logEndOffsets;
-  errors.length = fetches.length;
-  sizes.length = fetches.length;
-  logEndOffsets.length = fetches.length;
+  // Entries [0, fetches.length) are written below, in order; the arrays only grow (no length set per read: a
+  // shorter length would trim them and the next longer read grow them again). Readers stop at fetches.length.
   let remainingBytes = request.maxBytes;
   let minOneBatch = true;
   for (let i = 0; i < fetches.length; i++) {

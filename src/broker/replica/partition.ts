@@ -329,8 +329,9 @@ export class Partition {
 
   /** Model invariants of a leader (one fact per assert). */
   checkLeaderInvariants(): void {
-    assert(this.isr.includes(this.brokerId), `${this.topicPartition}: the leader is in its own ISR`);
-    assert(this.log.highWatermark <= this.log.logEndOffset, `${this.topicPartition}: HW <= LEO`);
-    assert(this.log.highWatermark >= this.leaderHighWatermarkFloor, `${this.topicPartition}: the leader's HW never decreases`);
+    // Messages built only on failure: checked on every HW move of the leader.
+    if (!this.isr.includes(this.brokerId)) assert(false, `${this.topicPartition}: the leader is in its own ISR`);
+    if (this.log.highWatermark > this.log.logEndOffset) assert(false, `${this.topicPartition}: HW <= LEO`);
+    if (this.log.highWatermark < this.leaderHighWatermarkFloor) assert(false, `${this.topicPartition}: the leader's HW never decreases`);
   }
 }

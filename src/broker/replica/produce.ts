@@ -206,7 +206,7 @@ function appendToLocalLog(host: ProduceHost, state: AppendState): void {
     if (error !== undefined) {
       // Not appended: unverifiedResults / errorResults (no FailedProduceRequestsPerSec mark).
       const { topic, partition } = request.partitions[statuses.length];
-      statuses.push({ requiredOffset: -1, acksPending: false, waited: false, response: { topic, partition, error, baseOffset: -1, logStartOffset: -1 } });
+      statuses.push({ requiredOffset: -1, acksPending: false, waited: false, response: { topic, partition, error, baseOffset: -1, logStartOffset: -1 }, partition: null });
       continue;
     }
     if (appendRecordsToLeader(host, state)) return;
@@ -252,13 +252,13 @@ function appendRecordsToLeader(host: ProduceHost, state: AppendState): boolean {
     }
     response.baseOffset = check.firstOffset;
     response.logStartOffset = log.logStartOffset;
-    statuses.push({ requiredOffset: check.lastOffset + 1, acksPending: request.acks === -1, waited: request.acks === -1, response });
+    statuses.push({ requiredOffset: check.lastOffset + 1, acksPending: request.acks === -1, waited: request.acks === -1, response, partition });
     return false;
   }
   const flushesBefore = log.appendFlushCount;
   const appended = log.appendAsLeader(batch, partition.leaderEpoch);
   if (appended.error !== null) return failAppend(host, statuses, response, appended.error === "UNEXPECTED_APPEND_OFFSET" ? "UNKNOWN_SERVER_ERROR" : appended.error);
-  const status = { requiredOffset: appended.lastOffset + 1, acksPending: request.acks === -1, waited: request.acks === -1, response };
+  const status: ProducePartitionStatus = { requiredOffset: appended.lastOffset + 1, acksPending: request.acks === -1, waited: request.acks === -1, response, partition };
   statuses.push(status);
   const firstOffset = appended.firstOffset;
   if (!appended.flushing) {
@@ -285,7 +285,7 @@ function failAppend(host: ProduceHost, statuses: ProducePartitionStatus[], respo
   // ReplicaManager.appendToLocalLog marks FailedProduceRequestsPerSec except for the errors it expects.
   if (!EXPECTED_PRODUCE_ERRORS.has(error)) host.services.metrics.failedProduceRequests.mark();
   response.error = error;
-  statuses.push({ requiredOffset: -1, acksPending: false, waited: false, response });
+  statuses.push({ requiredOffset: -1, acksPending: false, waited: false, response, partition: null });
   return false;
 }
 

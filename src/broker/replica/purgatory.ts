@@ -67,7 +67,12 @@ export class Purgatory<T extends DelayedOperation> {
   /**
    * Per key, its watchers in the order they were added (Kafka's Watchers queue). Arrays, not Sets: a key has one
    * or two watchers (a parked produce, each follower's parked fetch), and a fetch session of thousands of
-   * partitions adds and removes itself on each of them per fetch.
+   * partitions adds and removes itself on each of them per fetch. With `keepsEmptyLists` a key's list stays
+   * once empty (Kafka drops empty Watchers): for keys of a bounded set watched again and again (partitions), as
+   * a list added and deleted per parked operation makes this long-lived Map rehash every few dozen produces, each
+   * dead table pinning the parked operations it pointed at through the next scavenges (docs/performance.md, "What
+   * survived the scavenges"). Without it (keys that keep changing: group members) an empty list is dropped. The
+   * lists hold no operation once it is removed.
    */
   private readonly watchers = new Map<string, T[]>();
   /**
@@ -81,6 +86,8 @@ export class Purgatory<T extends DelayedOperation> {
     private readonly services: PurgatoryTimers,
     name: string,
     timerPrefix = "replica:",
+    /** Keep a key's watcher list once empty (keys from a bounded set, watched again and again: see `watchers`). */
+    private readonly keepsEmptyLists = false,
   ) {
     this.timerTag = `${timerPrefix}${name}`;
   }
@@ -105,8 +112,8 @@ export class Purgatory<T extends DelayedOperation> {
     const lists = new Array<T[]>(keys.length);
     for (let i = 0; i < keys.length; i++) {
       let list = this.watchers.get(keys[i]);
-      if (list === undefined) this.watchers.set(keys[i], (list = [operation]));
-      else if (!list.includes(operation)) list.push(operation);
+      if (list === undefined) this.watchers.set(keys[i], (list = []));
+      if (!list.includes(operation)) list.push(operation);
       lists[i] = list;
     }
     operation.watchLists = lists;
@@ -117,8 +124,9 @@ export class Purgatory<T extends DelayedOperation> {
 
   /** checkAndComplete: tries every operation watching `key`; returns how many completed. */
   checkAndComplete(key: string): number {
-    // Every follower fetch asks for each of its partitions: an empty purgatory answers without a lookup.
-    if (this.watchers.size === 0) return 0;
+    // Every follower fetch asks for each of its partitions: an empty purgatory answers without a lookup (only
+    // parked operations are in the lists).
+    if (this.parkedCount === 0) return 0;
     const list = this.watchers.get(key);
     if (list === undefined) return 0;
     const checking = this.checking;
@@ -161,15 +169,16 @@ export class Purgatory<T extends DelayedOperation> {
     const lists = operation.watchLists;
     operation.watchLists = null;
     if (lists === null) return;
-    // A list holding the operation is the key's current one: it leaves the map only once empty.
+    // A list holding the operation is the key's current one (an empty one stays only with keepsEmptyLists).
     for (let i = 0; i < keys.length; i++) {
       const list = lists[i];
       const at = list.indexOf(operation);
       if (at < 0) continue;
-      list.splice(at, 1);
-      // Dropped when empty, as Kafka's Watchers are: an empty list kept in the old generation would hold each
-      // next operation there (measured with Sets: ~6 MB more promoted in a 60 s standard run).
-      if (list.length === 0) this.watchers.delete(keys[i]);
+      // In place (splice would make an array of the removed one per call): the watchers after it move up, and
+      // pop() clears the last slot, so the list keeps no reference to a completed operation.
+      for (let j = at + 1; j < list.length; j++) list[j - 1] = list[j];
+      list.pop();
+      if (list.length === 0 && !this.keepsEmptyLists) this.watchers.delete(keys[i]);
     }
   }
 

@@ -70,6 +70,8 @@ const EPOCH_DURING_DELETE = -2;
 
 export class ReplicaManager implements ProduceHost {
   private readonly allPartitions = new Map<string, Partition>();
+  /** Host name → broker id (null: not a broker), as brokerIdOf parses it; a few hosts, never removed. */
+  private readonly brokerIdsByHost = new Map<string, number | null>();
   /** The same partitions by topic, then partition id: partition() runs per request and builds no key string. */
   private readonly partitionsByTopic = new Map<string, Map<number, Partition>>();
   private currentControllerEpoch = 0;
@@ -98,8 +100,9 @@ export class ReplicaManager implements ProduceHost {
 
   constructor(readonly services: BrokerServices) {
     this.fetcherManager = new ReplicaFetcherManager(this);
-    this.producePurgatory = new Purgatory(services, "delayed-produce");
-    this.fetchPurgatory = new Purgatory(services, "delayed-fetch");
+    // Keyed by partition: a partition's watcher list is kept once empty (purgatory.ts `watchers`).
+    this.producePurgatory = new Purgatory(services, "delayed-produce", undefined, true);
+    this.fetchPurgatory = new Purgatory(services, "delayed-fetch", undefined, true);
     this.addPartitionsToTxnManager = new AddPartitionsToTxnManager(services);
     this.fetchManager = services.compat.fetchSessions
       ? new FetchManager(new FetchSessionCache(services.config["max.incremental.fetch.session.cache.slots"], services.context.rng.fork("fetch-session-cache")))
@@ -159,8 +162,18 @@ export class ReplicaManager implements ProduceHost {
       this.isrUpdater.onAlterIsrResponse(response);
       return;
     }
-    const leaderId = brokerIdOf(from);
+    const leaderId = this.brokerIdOf(from);
     if (leaderId !== null) this.fetcherManager.onResponse(leaderId, response);
+  }
+
+  /** brokerIdOf, remembered per host name (a follower hears from its few leaders on every fetch: no regex each). */
+  private brokerIdOf(host: string): number | null {
+    let id = this.brokerIdsByHost.get(host);
+    if (id === undefined) {
+      id = brokerIdOf(host);
+      this.brokerIdsByHost.set(host, id);
+    }
+    return id;
   }
 
   // ---- Views ----
@@ -434,7 +447,7 @@ export class ReplicaManager implements ProduceHost {
     const metrics = this.services.metrics;
     metrics.markRequest(metricName);
     // Errors as read now (a parked fetch may answer differently when it completes).
-    for (let i = 0; i < partitions.length; i++) metrics.markError(metricName, errors[i]);
+    metrics.markErrors(metricName, errors, partitions.length);
     if (isFollower) {
       const nowMs = this.services.nowMs();
       for (let i = 0; i < partitions.length; i++) {

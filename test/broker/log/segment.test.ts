@@ -133,15 +133,16 @@ describe("LogSegment", () => {
   it("shouldRoll: by size, by time from the first batch's timestamp, when the index is full, on offset overflow", () => {
     const params = { maxSegmentMs: 1000, maxSegmentBytes: 1000, maxTimestampInMessages: 0, maxOffsetInMessages: 0, messagesSize: 10, nowMs: 0 };
     const { segment } = segmentWith({ "segment.index.bytes": 16, "index.interval.bytes": 0 });
-    expect(segment.shouldRoll(params)).to.equal(null);
+    const shouldRoll = (p: typeof params) => segment.shouldRoll(p.maxSegmentMs, p.maxSegmentBytes, p.maxTimestampInMessages, p.maxOffsetInMessages, p.messagesSize, p.nowMs);
+    expect(shouldRoll(params)).to.equal(null);
     fill(segment, 1, 2, () => 100);
-    expect(segment.shouldRoll({ ...params, maxTimestampInMessages: 1100 })).to.equal(null);
-    expect(segment.shouldRoll({ ...params, maxTimestampInMessages: 1101 })).to.equal("segment.ms");
-    expect(segment.shouldRoll({ ...params, messagesSize: 1000 - segment.sizeBytes + 1 })).to.equal("segment.bytes");
-    expect(segment.shouldRoll({ ...params, maxOffsetInMessages: 2 ** 31 })).to.equal("offset-overflow");
+    expect(shouldRoll({ ...params, maxTimestampInMessages: 1100 })).to.equal(null);
+    expect(shouldRoll({ ...params, maxTimestampInMessages: 1101 })).to.equal("segment.ms");
+    expect(shouldRoll({ ...params, messagesSize: 1000 - segment.sizeBytes + 1 })).to.equal("segment.bytes");
+    expect(shouldRoll({ ...params, maxOffsetInMessages: 2 ** 31 })).to.equal("offset-overflow");
     fill(segment, 2);
     expect(segment.offsetIndex.isFull()).to.equal(true);
-    expect(segment.shouldRoll(params)).to.equal("index-full");
+    expect(shouldRoll(params)).to.equal("index-full");
   });
 
   it("without timestamps, segment.ms counts from the segment's creation on the local clock", () => {

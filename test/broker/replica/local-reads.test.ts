@@ -51,7 +51,7 @@ function answer(cluster: ReplicaCluster, entries: () => CachedPartition[], chang
   const context = new IncrementalFetchContext(session, 1);
   const reads = new LocalReads();
   const partitions = readFromLocalLog(cluster.broker(1).replicaManager, request, context.fetches, reads, changedOnly);
-  return { partitions, response: context.response(1, partitions, reads), order: [...session.partitionMap.keys()] };
+  return { partitions, response: context.response(1, partitions, reads), order: session.partitions.map((p) => p.key) };
 }
 
 describe("leader reads of an incremental fetch session (local-reads.ts)", () => {

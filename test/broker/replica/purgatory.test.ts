@@ -16,7 +16,7 @@ class Op extends DelayedOperation {
     readonly keys: readonly string[],
     override readonly checksAgainWhenWatched: boolean,
     private readonly log: string[],
-    private readonly name: string,
+    readonly name: string,
   ) {
     super();
   }
@@ -32,9 +32,9 @@ class Op extends DelayedOperation {
   }
 }
 
-function purgatory(): Purgatory<Op> {
+function purgatory(keepsEmptyLists = false): Purgatory<Op> {
   let timer = 0;
-  return new Purgatory<Op>({ context: { setTimer: () => ++timer as never, cancelTimer: () => true } }, "test");
+  return new Purgatory<Op>({ context: { setTimer: () => ++timer as never, cancelTimer: () => true } }, "test", undefined, keepsEmptyLists);
 }
 
 describe("Purgatory", () => {
@@ -103,6 +103,43 @@ describe("Purgatory", () => {
         expect(p.size).to.equal(0);
         for (const op of parked) expect([op.completed, op.completions]).to.deep.equal([true, 0]);
         expect(p.checkAndComplete("k")).to.equal(0);
+      }),
+    );
+  });
+  it("checks exactly the parked watchers of a key in the order parked; a key's list holds only parked operations, kept once empty only with keepsEmptyLists", () => {
+    const KEYS = ["a", "b", "c"];
+    const step = fc.oneof(
+      fc.record({ kind: fc.constant("park" as const), keys: fc.subarray(KEYS, { minLength: 1 }) }),
+      fc.record({ kind: fc.constant("complete" as const), which: fc.nat() }),
+      fc.record({ kind: fc.constant("check" as const), key: fc.constantFrom(...KEYS) }),
+    );
+    fc.assert(
+      fc.property(fc.boolean(), fc.array(step, { maxLength: 60 }), (keepsEmptyLists, steps) => {
+        const p = purgatory(keepsEmptyLists);
+        const log: string[] = [];
+        const parked: Op[] = [];
+        const watched = new Set<string>();
+        let n = 0;
+        for (const each of steps) {
+          if (each.kind === "park") {
+            const op = new Op(each.keys, false, log, `op${n++}`);
+            p.tryCompleteElseWatch(op, 100);
+            parked.push(op);
+            for (const key of each.keys) watched.add(key);
+          } else if (each.kind === "complete") {
+            if (parked.length > 0) parked.splice(each.which % parked.length, 1)[0].forceComplete();
+          } else {
+            log.length = 0;
+            expect(p.checkAndComplete(each.key)).to.equal(0);
+            expect(log).to.deep.equal(parked.filter((op) => op.keys.includes(each.key)).map((op) => op.name));
+          }
+          // Introspection of the structure: a list per key ever watched (kept) or per key watched now (dropped
+          // once empty), holding its parked operations in order.
+          const lists = (p as unknown as { watchers: Map<string, Op[]> }).watchers;
+          const expectedKeys = keepsEmptyLists ? [...watched] : KEYS.filter((key) => parked.some((op) => op.keys.includes(key)));
+          expect([...lists.keys()].sort()).to.deep.equal(expectedKeys.sort());
+          for (const [key, list] of lists) expect(list).to.deep.equal(parked.filter((op) => op.keys.includes(key)));
+        }
       }),
     );
   });
