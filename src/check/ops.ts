@@ -155,7 +155,18 @@ export class WriteHistory {
 
   /** The index of the write of `value`, or -1 when the history does not know it. */
   indexOf(value: string): number {
+    // The owner of the last lookup first, parsed once (the committed logs hold runs of one producer's values).
+    const last = this.lastOwner;
+    if (last !== null) {
+      const n = valueNumberIn(value, last.prefix);
+      if (n >= 0) return this.findNumbered(value, last, n);
+    }
     return this.find(value, this.ownerOf(value));
+  }
+
+  /** The code of write `i`'s process (one per process name, from 0). */
+  processCodeOf(i: number): number {
+    return this.processCodes.at(i);
   }
 
   processOf(i: number): string {
@@ -265,6 +276,11 @@ export class WriteHistory {
   private ownerNamed(process: string): ValueOwner {
     const last = this.lastOwner;
     if (last !== null && last.process === process) return last;
+    // A scan of a few owners before the Map: the producers' ops interleave, so `last` often misses.
+    const owners = this.ownerList;
+    if (owners.length <= 8) {
+      for (let k = 0; k < owners.length; k++) if (owners[k].process === process) return (this.lastOwner = owners[k]);
+    }
     let owner = this.owners.get(process);
     if (owner === undefined) {
       owner = { process, prefix: `${process}-`, code: this.processNames.length, writes: new Int32Column(), handed: 0 };
