@@ -23,27 +23,43 @@ export interface Divergence {
   highWatermark: number;
 }
 
+/** A broker's verified-prefix pointer: every offset below `verified` was found equal to the acting leader's log. */
+interface Pointer {
+  readonly node: string;
+  verified: number;
+}
+
 export class StrongIsrTracker {
-  /** ISR member → every offset below it was verified equal to the acting leader's log (where both hold one). */
-  private readonly verified = new Map<string, number>();
-  /** `${node}|${leaderEpoch}` of the acting leader the pointers were verified against. */
+  /**
+   * One pointer per broker ever checked (a handful per partition, found by a scan: no Map on the per-check
+   * path); 0 means nothing verified (offsets are never negative, so a cut to 0 and "none" are the same).
+   */
+  private readonly pointers: Pointer[] = [];
+  /** The acting leader the pointers were verified against. */
   private leaderNode = "";
   private leaderEpoch = -1;
+  /**
+   * The acting leader's ISR members (but itself) that have a mirror, resolved to their mirror and pointer, in ISR
+   * order; rebuilt when the ISR array, the leader or the set of mirrors changes (rare), so a check reads arrays.
+   */
+  private resolvedIsr: readonly string[] | null = null;
+  private resolvedLeader = "";
+  private resolvedVersion = -1;
+  private leaderLog: ReplicaMirror | undefined = undefined;
+  private readonly memberLogs: ReplicaMirror[] = [];
+  private readonly memberPointers: Pointer[] = [];
   /** The acting leader's HW at the last check (-Infinity: there was no acting leader). */
   checkedHighWatermark = -Infinity;
 
   /** `node`'s log was cut at `offset` (truncation, recovery, an overwrite): nothing at or above it is verified. */
   onTruncate(node: string, offset: number, leader: string | null): void {
-    if (node === leader) {
-      for (const [member, upTo] of this.verified) this.verified.set(member, Math.min(upTo, offset));
-      return;
+    for (const pointer of this.pointers) {
+      if (node === leader || pointer.node === node) pointer.verified = Math.min(pointer.verified, offset);
     }
-    const upTo = this.verified.get(node);
-    if (upTo !== undefined) this.verified.set(node, Math.min(upTo, offset));
   }
 
   onDelete(node: string): void {
-    this.verified.delete(node);
+    for (const pointer of this.pointers) if (pointer.node === node) pointer.verified = 0;
   }
 
   /** Checks the partition's acting leader against its ISR; returns the first divergence found, if any. */
@@ -52,25 +68,28 @@ export class StrongIsrTracker {
     this.checkedHighWatermark = acting === null ? -Infinity : acting.role.highWatermark;
     if (acting === null) return null;
     if (acting.node !== this.leaderNode || acting.role.leaderEpoch !== this.leaderEpoch) {
-      this.verified.clear();
+      for (const pointer of this.pointers) pointer.verified = 0;
       this.leaderNode = acting.node;
       this.leaderEpoch = acting.role.leaderEpoch;
     }
-    const leaderLog = view.replicas.get(acting.node);
+    if (acting.role.isr !== this.resolvedIsr || acting.node !== this.resolvedLeader || view.replicasVersion !== this.resolvedVersion) {
+      this.resolve(view, acting.node, acting.role.isr);
+    }
+    const leaderLog = this.leaderLog;
     if (leaderLog === undefined) return null;
     const highWatermark = acting.role.highWatermark;
-    for (const member of acting.role.isr) {
-      if (member === acting.node) continue;
-      const memberLog = view.replicas.get(member);
-      if (memberLog === undefined) continue;
+    const memberLogs = this.memberLogs;
+    for (let k = 0; k < memberLogs.length; k++) {
+      const memberLog = memberLogs[k];
+      const pointer = this.memberPointers[k];
       const end = Math.min(highWatermark, leaderLog.logEndOffset, memberLog.logEndOffset);
-      const start = Math.max(this.verified.get(member) ?? 0, leaderLog.logStartOffset, memberLog.logStartOffset);
+      const start = Math.max(pointer.verified, leaderLog.logStartOffset, memberLog.logStartOffset);
       for (let offset = start; offset < end; offset++) {
         if (!leaderLog.knows(offset) || !memberLog.knows(offset) || leaderLog.sameRecord(offset, memberLog)) continue;
         return {
           offset,
           reference: acting.node,
-          other: member,
+          other: memberLog.node,
           referenceRecord: leaderLog.at(offset)!,
           otherRecord: memberLog.at(offset)!,
           leader: acting.node,
@@ -78,9 +97,32 @@ export class StrongIsrTracker {
           highWatermark,
         };
       }
-      this.verified.set(member, Math.max(start, end));
+      pointer.verified = Math.max(start, end);
     }
     return null;
+  }
+
+  private resolve(view: PartitionView, leader: string, isr: readonly string[]): void {
+    this.resolvedIsr = isr;
+    this.resolvedLeader = leader;
+    this.resolvedVersion = view.replicasVersion;
+    this.leaderLog = view.replicas.get(leader);
+    this.memberLogs.length = 0;
+    this.memberPointers.length = 0;
+    for (const member of isr) {
+      if (member === leader) continue;
+      const memberLog = view.replicas.get(member);
+      if (memberLog === undefined) continue;
+      this.memberLogs.push(memberLog);
+      this.memberPointers.push(this.pointer(member));
+    }
+  }
+
+  private pointer(node: string): Pointer {
+    for (const pointer of this.pointers) if (pointer.node === node) return pointer;
+    const pointer = { node, verified: 0 };
+    this.pointers.push(pointer);
+    return pointer;
   }
 }
 

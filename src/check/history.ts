@@ -10,7 +10,7 @@
  * appended record of an aborted or unfinished transaction is not a write the producer was promised.
  */
 
-import type { TraceEvent } from "../sim/trace.ts";
+import type { TraceEvent, TraceFields } from "../sim/trace.ts";
 import type { CommittedLog } from "./committed-log.ts";
 import { checkDuplicates } from "./duplicates.ts";
 import { Float64Column, Int32Column } from "../sim/column.ts";
@@ -63,39 +63,43 @@ export class LostWriteChecker {
       for (const write of kept) this.push(write);
       return;
     }
-    if (event.kind !== "op") return;
-    if (event.f === "txn") return this.transactionEnded(event);
-    if (event.type !== "ok" || event.f !== "send") return;
-    const value = event.value;
-    const topic = event.topic;
-    const partition = event.partition;
+    if (event.kind === "op") this.observeOp(event, event.t, event.node);
+  }
+
+  /** An "op" event's fields, emitted at `t` on `node` (the checkers' path: no event object). */
+  observeOp(fields: TraceFields, t: number, node: string): void {
+    if (fields.f === "txn") return this.transactionEnded(fields, node);
+    if (fields.type !== "ok" || fields.f !== "send") return;
+    const value = fields.value;
+    const topic = fields.topic;
+    const partition = fields.partition;
     if (typeof value !== "string" || typeof topic !== "string" || typeof partition !== "number") return;
-    const process = typeof event.process === "string" ? event.process : event.node;
-    const offset = typeof event.offset === "number" ? event.offset : -1;
-    if (event.txnOpId !== undefined) {
+    const process = typeof fields.process === "string" ? fields.process : node;
+    const offset = typeof fields.offset === "number" ? fields.offset : -1;
+    if (fields.txnOpId !== undefined) {
       // Appended is not committed: a transaction's write counts only once the transaction committed.
-      const key = `${process}\u0000${String(event.txnOpId)}`;
+      const key = `${process}\u0000${String(fields.txnOpId)}`;
       let held = this.inTransaction.get(key);
       if (held === undefined) this.inTransaction.set(key, (held = []));
-      held.push({ process, opId: event.opId, value, topicPartition: `${topic}-${partition}`, offset, time: event.t });
+      held.push({ process, opId: fields.opId, value, topicPartition: `${topic}-${partition}`, offset, time: t });
       return;
     }
     this.processes.push(process);
-    this.opIds.push(event.opId);
+    this.opIds.push(fields.opId);
     this.values.push(value);
     this.topicPartitions.push(this.topicPartitionCode(topic, partition));
     this.offsets.push(offset);
-    this.times.push(event.t);
+    this.times.push(t);
   }
 
   /** A `txn` op's outcome: a commit acknowledged (ok, result "commit") makes its sends writes to check; others are dropped. */
-  private transactionEnded(event: TraceEvent): void {
-    if (event.type === "invoke") return;
-    const process = typeof event.process === "string" ? event.process : event.node;
-    const key = `${process}\u0000${String(event.opId)}`;
+  private transactionEnded(fields: TraceFields, node: string): void {
+    if (fields.type === "invoke") return;
+    const process = typeof fields.process === "string" ? fields.process : node;
+    const key = `${process}\u0000${String(fields.opId)}`;
     const held = this.inTransaction.get(key);
     this.inTransaction.delete(key);
-    if (held !== undefined && event.type === "ok" && event.result === "commit") for (const write of held) this.push(write);
+    if (held !== undefined && fields.type === "ok" && fields.result === "commit") for (const write of held) this.push(write);
   }
 
   /** The acknowledged writes, in ack order (built on demand: tests). */
@@ -207,6 +211,12 @@ export class HistoryCheckers {
   observe(event: TraceEvent): void {
     this.lostWrites.observe(event);
     this.history.observe(event);
+  }
+
+  /** An "op" event's fields (the checkers' path: no event object). */
+  observeOp(fields: TraceFields, t: number, node: string): void {
+    this.lostWrites.observeOp(fields, t, node);
+    this.history.observeOp(fields, t, node);
   }
 
   check(committedLog: (topicPartition: string) => CommittedLog | null, now: number, topicPartitions: readonly string[] = []): Violation[] {

@@ -7,7 +7,7 @@
  * value string is parsed, never hashed, on the per-op path — and by a Map only when they do not have that shape.
  */
 
-import type { TraceEvent } from "../sim/trace.ts";
+import type { TraceEvent, TraceFields } from "../sim/trace.ts";
 import { Float64Column, Int32Column } from "../sim/column.ts";
 
 export type OpType = "invoke" | "ok" | "fail" | "info";
@@ -104,22 +104,27 @@ export class WriteHistory {
       this.topicDeleted(event.topic);
       return;
     }
-    if (event.kind !== "op" || event.f !== "send") return;
-    const value = event.value;
-    const topic = event.topic;
+    if (event.kind === "op") this.observeOp(event, event.t, event.node);
+  }
+
+  /** An "op" event's fields, emitted at `t` on `node` (the checkers' path: no event object). */
+  observeOp(fields: TraceFields, t: number, node: string): void {
+    if (fields.f !== "send") return;
+    const value = fields.value;
+    const topic = fields.topic;
     if (typeof value !== "string" || typeof topic !== "string") return;
-    const type = opTypeCode(event.type);
+    const type = opTypeCode(fields.type);
     if (type < 0) return;
-    const process = typeof event.process === "string" ? event.process : event.node;
+    const process = typeof fields.process === "string" ? fields.process : node;
     const owner = this.ownerNamed(process);
     const n = valueNumberIn(value, owner.prefix);
     const op = this.opTypes.length;
-    let i = this.find(value, n >= 0 ? owner : this.ownerOf(value));
+    let i = n >= 0 ? this.findNumbered(value, owner, n) : this.find(value, this.ownerOf(value));
     if (i < 0) {
       i = this.writeValues.length;
       this.writeValues.push(value);
       this.processCodes.push(owner.code);
-      this.opIds.push(event.opId);
+      this.opIds.push(fields.opId);
       this.topicCodes.push(this.topicCode(topic));
       this.partitions.push(-1);
       this.ns.push(n >= 0 ? n : this.valueNumber(owner, value));
@@ -131,16 +136,16 @@ export class WriteHistory {
       this.opNext.set(this.lastOps.at(i), op);
       this.lastOps.set(i, op);
     }
-    const partition = event.partition;
+    const partition = fields.partition;
     if (typeof partition === "number" && partition >= 0) this.partitions.set(i, partition);
     this.opTypes.push(type);
-    this.opTimes.push(event.t);
-    const offset = event.offset;
+    this.opTimes.push(t);
+    const offset = fields.offset;
     this.opOffsets.push(typeof offset === "number" ? offset : NaN);
-    const attempts = event.attempts;
+    const attempts = fields.attempts;
     this.opAttempts.push(typeof attempts === "number" ? attempts : NaN);
     this.opNext.push(-1);
-    if (typeof event.error === "string") this.opErrors.set(op, event.error);
+    if (typeof fields.error === "string") this.opErrors.set(op, fields.error);
   }
 
   /** How many write indexes there are (indexes run from 0 below it; a deleted topic's stay unused). */
@@ -150,7 +155,18 @@ export class WriteHistory {
 
   /** The index of the write of `value`, or -1 when the history does not know it. */
   indexOf(value: string): number {
+    // The owner of the last lookup first, parsed once (the committed logs hold runs of one producer's values).
+    const last = this.lastOwner;
+    if (last !== null) {
+      const n = valueNumberIn(value, last.prefix);
+      if (n >= 0) return this.findNumbered(value, last, n);
+    }
     return this.find(value, this.ownerOf(value));
+  }
+
+  /** The code of write `i`'s process (one per process name, from 0). */
+  processCodeOf(i: number): number {
+    return this.processCodes.at(i);
   }
 
   processOf(i: number): string {
@@ -228,12 +244,15 @@ export class WriteHistory {
 
   /** The write of `value` (-1: none), given the owner whose shape it has (null: no known owner's). */
   private find(value: string, owner: ValueOwner | null): number {
-    if (owner !== null) {
-      const n = valueNumberIn(value, owner.prefix);
-      if (n < TABLE_LIMIT) {
-        const i = owner.writes.get(n, -1);
-        if (i >= 0 && this.writeValues[i] === value) return i;
-      }
+    if (owner !== null) return this.findNumbered(value, owner, valueNumberIn(value, owner.prefix));
+    return this.other.size === 0 ? -1 : (this.other.get(value) ?? -1);
+  }
+
+  /** As `find`, with `value`'s number in `owner`'s shape already parsed (n >= 0): no second parse per op. */
+  private findNumbered(value: string, owner: ValueOwner, n: number): number {
+    if (n < TABLE_LIMIT) {
+      const i = owner.writes.get(n, -1);
+      if (i >= 0 && this.writeValues[i] === value) return i;
     }
     return this.other.size === 0 ? -1 : (this.other.get(value) ?? -1);
   }
@@ -257,6 +276,11 @@ export class WriteHistory {
   private ownerNamed(process: string): ValueOwner {
     const last = this.lastOwner;
     if (last !== null && last.process === process) return last;
+    // A scan of a few owners before the Map: the producers' ops interleave, so `last` often misses.
+    const owners = this.ownerList;
+    if (owners.length <= 8) {
+      for (let k = 0; k < owners.length; k++) if (owners[k].process === process) return (this.lastOwner = owners[k]);
+    }
     let owner = this.owners.get(process);
     if (owner === undefined) {
       owner = { process, prefix: `${process}-`, code: this.processNames.length, writes: new Int32Column(), handed: 0 };

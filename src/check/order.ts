@@ -23,18 +23,18 @@ interface Group {
 }
 
 export function checkOrder(history: WriteHistory, placements: Placements, now: number): Violation[] {
-  // (producer, partition) → the producer's values there, at their first offset, in log order. Keyed by
-  // partition, then process (no key string per value); `groups` keeps the order they were first seen in.
-  const byPartition = new Map<string, Map<string, Group>>();
+  // (producer, partition) → the producer's values there, at their first offset, in log order. Keyed by the
+  // partition's scan index, then the producer's code, in arrays (no lookup by string per value); `groups` keeps
+  // the order they were first seen in.
+  const byPartition: (Group | undefined)[][] = [];
   const groups: Group[] = [];
-  const add = (i: number, topicPartition: string, offset: number): void => {
-    const process = history.processOf(i);
-    let byProcess = byPartition.get(topicPartition);
-    if (byProcess === undefined) byPartition.set(topicPartition, (byProcess = new Map()));
-    let group = byProcess.get(process);
+  const add = (i: number, scanIndex: number, offset: number): void => {
+    const processCode = history.processCodeOf(i);
+    const byProcess = (byPartition[scanIndex] ??= []);
+    let group = byProcess[processCode];
     if (group === undefined) {
-      group = { process, topicPartition, writes: [], offsets: [] };
-      byProcess.set(process, group);
+      group = { process: history.processOf(i), topicPartition: placements.scannedAt(scanIndex), writes: [], offsets: [] };
+      byProcess[processCode] = group;
       groups.push(group);
     }
     group.writes.push(i);
@@ -42,7 +42,7 @@ export function checkOrder(history: WriteHistory, placements: Placements, now: n
   };
   for (const i of placements.placed) {
     if (!placements.duplicated(i)) {
-      add(i, placements.firstTopicPartition(i), placements.firstOffsetOf(i));
+      add(i, placements.firstScanIndex(i), placements.firstOffsetOf(i));
       continue;
     }
     // A duplicated value counts at its first offset in each partition.
@@ -50,7 +50,7 @@ export function checkOrder(history: WriteHistory, placements: Placements, now: n
     for (const { topicPartition, offset } of placements.of(i)) {
       if (seen.has(topicPartition)) continue;
       seen.add(topicPartition);
-      add(i, topicPartition, offset);
+      add(i, placements.scanIndexOf(topicPartition), offset);
     }
   }
   const found: Violation[] = [];

@@ -30,48 +30,70 @@ export interface Committed {
 }
 
 export class PartitionView {
-  readonly replicas = new Map<string, ReplicaMirror>();
-  readonly roles = new Map<string, ReplicaRole>();
+  /** Changed only through replica() and dropReplica() (they count `replicasVersion`). */
+  private readonly replicaMap = new Map<string, ReplicaMirror>();
+  /** Bumped whenever a replica's mirror is created or dropped: the StrongIsr check's resolved members follow it. */
+  replicasVersion = 0;
+  /** Changed only through becomeLeader, becomeFollower and dropRole (they keep actingLeader's cache right). */
+  private readonly roleMap = new Map<string, ReplicaRole>();
+
+  get roles(): ReadonlyMap<string, ReplicaRole> {
+    return this.roleMap;
+  }
+
+  get replicas(): ReadonlyMap<string, ReplicaMirror> {
+    return this.replicaMap;
+  }
+
   committed: Committed | null = null;
 
   constructor(readonly topicPartition: string) {}
 
   replica(node: string): ReplicaMirror {
-    let mirror = this.replicas.get(node);
+    let mirror = this.replicaMap.get(node);
     if (mirror === undefined) {
       mirror = new ReplicaMirror(node, this.topicPartition);
-      this.replicas.set(node, mirror);
+      this.replicaMap.set(node, mirror);
+      this.replicasVersion++;
     }
     return mirror;
   }
 
-  /** The live broker whose latest become-leader has the highest leaderEpoch, or null. */
+  /** `node`'s replica was deleted (log-delete). */
+  dropReplica(node: string): void {
+    if (this.replicaMap.delete(node)) this.replicasVersion++;
+  }
+
+  /**
+   * The live broker whose latest become-leader has the highest leaderEpoch (the first such role in `roles`
+   * order on a tie), or null. Cached: the StrongIsr check asks after most checked events, and the roles change
+   * only at role and host events (every change goes through becomeLeader, becomeFollower or dropRole).
+   */
   actingLeader(): { node: string; role: ReplicaRole } | null {
-    this.bestNode = null;
-    this.bestRole = null;
-    // forEach with a callback made once, not for-of over entries nor a fresh closure: this runs after every
-    // checked event and should not allocate.
-    this.roles.forEach(this.considerLeader);
-    const bestNode = this.bestNode as string | null;
-    const bestRole = this.bestRole as ReplicaRole | null;
-    if (bestNode === null || bestRole === null) return null;
-    const acting = this.acting;
-    if (acting === null || acting.node !== bestNode || acting.role !== bestRole) this.acting = { node: bestNode, role: bestRole };
+    if (this.actingStale) {
+      this.actingStale = false;
+      let bestNode: string | null = null;
+      let bestRole: ReplicaRole | null = null;
+      for (const [node, role] of this.roles) {
+        if (role.role !== "leader") continue;
+        if (bestRole === null || role.leaderEpoch > bestRole.leaderEpoch) {
+          bestNode = node;
+          bestRole = role;
+        }
+      }
+      this.acting = bestNode === null || bestRole === null ? null : { node: bestNode, role: bestRole };
+    }
     return this.acting;
   }
 
-  /** The last actingLeader() answer, reused while it stays the same (callers only read it). */
+  /** The last actingLeader() answer (callers only read it); recomputed after a role change. */
   private acting: { node: string; role: ReplicaRole } | null = null;
-  /** actingLeader's scan state: the best leader so far. */
-  private bestNode: string | null = null;
-  private bestRole: ReplicaRole | null = null;
-  private readonly considerLeader = (role: ReplicaRole, node: string): void => {
-    if (role.role !== "leader") return;
-    if (this.bestRole === null || role.leaderEpoch > this.bestRole.leaderEpoch) {
-      this.bestNode = node;
-      this.bestRole = role;
-    }
-  };
+  private actingStale = true;
+
+  /** `node` has no role any more (its host went down or started, or its replica was deleted). */
+  dropRole(node: string): void {
+    if (this.roleMap.delete(node)) this.actingStale = true;
+  }
 
   becomeLeader(node: string, leaderEpoch: number, isr: readonly number[], highWatermark: number, time: number): ReplicaRole {
     const role: ReplicaRole = {
@@ -82,12 +104,14 @@ export class PartitionView {
       maxHighWatermark: highWatermark,
       since: time,
     };
-    this.roles.set(node, role);
+    this.roleMap.set(node, role);
+    this.actingStale = true;
     return role;
   }
 
   becomeFollower(node: string, leaderEpoch: number, highWatermark: number, time: number): void {
-    this.roles.set(node, { role: "follower", leaderEpoch, isr: [], highWatermark, maxHighWatermark: highWatermark, since: time });
+    this.roleMap.set(node, { role: "follower", leaderEpoch, isr: [], highWatermark, maxHighWatermark: highWatermark, since: time });
+    this.actingStale = true;
   }
 
   /** The broker that is leader at exactly `leaderEpoch`, if it still holds that role. */

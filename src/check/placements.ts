@@ -64,6 +64,21 @@ export class Placements {
     return this.scanned[this.firstPartition[i]];
   }
 
+  /** Write `i`'s first placement's partition as its scan index (it is placed). */
+  firstScanIndex(i: number): number {
+    return this.firstPartition[i];
+  }
+
+  /** The scan index of a scanned topic-partition (each is scanned once: the index names it). */
+  scanIndexOf(topicPartition: string): number {
+    return this.scanned.indexOf(topicPartition);
+  }
+
+  /** The topic-partition scanned `scanIndex`-th. */
+  scannedAt(scanIndex: number): string {
+    return this.scanned[scanIndex];
+  }
+
   firstOffsetOf(i: number): number {
     return this.firstOffset[i];
   }

@@ -42,7 +42,7 @@ export class ReplicaMirror {
   private epochs = new Int32Array(INITIAL_CAPACITY);
   /** UNKNOWN where the mirror does not know the record at that offset. */
   private appendedAts = new Float64Array(INITIAL_CAPACITY).fill(UNKNOWN);
-  private values: (string | null)[] = new Array<string | null>(INITIAL_CAPACITY).fill(null);
+  private values: (string | null)[] = nulls(INITIAL_CAPACITY);
 
   constructor(
     readonly node: string,
@@ -109,14 +109,14 @@ export class ReplicaMirror {
     this.end = offset;
   }
 
-  /** Empty, starting at `offset` (Log.truncateFullyAndStartAt). */
-  startAt(offset: number): void {
+  /** Empty, starting at `offset` (Log.truncateFullyAndStartAt), with room for `capacity` slots. */
+  startAt(offset: number, capacity = INITIAL_CAPACITY): void {
     this.first = offset;
     this.start = offset;
     this.end = offset;
-    this.epochs = new Int32Array(INITIAL_CAPACITY);
-    this.appendedAts = new Float64Array(INITIAL_CAPACITY).fill(UNKNOWN);
-    this.values = new Array<string | null>(INITIAL_CAPACITY).fill(null);
+    this.epochs = new Int32Array(capacity);
+    this.appendedAts = new Float64Array(capacity).fill(UNKNOWN);
+    this.values = nulls(capacity);
   }
 
   /**
@@ -129,8 +129,8 @@ export class ReplicaMirror {
   reload(logStartOffset: number, logEndOffset: number, batches: readonly LogLoadedBatch[], at: number): number {
     const end = Math.max(logStartOffset, logEndOffset);
     const loaded = new ReplicaMirror(this.node, this.topicPartition);
-    loaded.startAt(logStartOffset);
-    loaded.ensure(end);
+    // Sized at once (growing from the initial capacity, doubling, was most of a reload's cost).
+    loaded.startAt(logStartOffset, Math.max(INITIAL_CAPACITY, end - logStartOffset));
     loaded.end = end;
     for (const [partitionLeaderEpoch, offsets, values] of batches) {
       for (let i = 0; i < offsets.length; i++) {
@@ -180,8 +180,8 @@ export class ReplicaMirror {
     }
     if (offset >= this.end) {
       this.ensure(offset + 1);
-      // Offsets skipped between the old log end and this one are unknown.
-      this.appendedAts.fill(UNKNOWN, this.end - this.first, offset - this.first);
+      // Offsets skipped between the old log end and this one are unknown (none skipped: the usual append).
+      if (offset > this.end) this.appendedAts.fill(UNKNOWN, this.end - this.first, offset - this.first);
       this.end = offset + 1;
     }
     this.set(offset, partitionLeaderEpoch, value, at);
@@ -223,4 +223,14 @@ export class ReplicaMirror {
     this.appendedAts.fill(UNKNOWN, live);
     this.first = this.start;
   }
+}
+
+/**
+ * `capacity` nulls in a packed array (pushed: `new Array(n)` makes a holey array, and a large one a dictionary —
+ * slow elements for every later read and write).
+ */
+function nulls(capacity: number): (string | null)[] {
+  const values: (string | null)[] = [];
+  for (let i = 0; i < capacity; i++) values.push(null);
+  return values;
 }

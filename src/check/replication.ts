@@ -14,7 +14,7 @@ import { committedDataLost, leaderHwmDecreased, type ElectionInfo } from "./hwm-
 import { PartitionView } from "./partition-view.ts";
 import type { LogLoadedBatch } from "../sim/trace.ts";
 import { committedLog, type CommittedLog } from "./committed-log.ts";
-import type { TraceEvent } from "../sim/trace.ts";
+import type { TraceEvent, TraceFields } from "../sim/trace.ts";
 import type { Violation, ViolationName } from "./violation.ts";
 
 interface LeaderAppend {
@@ -81,8 +81,9 @@ export class ReplicationCheckers {
     this.fresh = NONE;
     switch (event.kind) {
       case "log-append":
+        return this.observeAppend(event, event.node, event.t);
       case "hwm":
-        break;
+        return this.observeHighWatermark(event, event.node, event.t);
       case "host-crash":
       case "host-power-loss":
       case "host-machine-crash":
@@ -100,9 +101,6 @@ export class ReplicationCheckers {
     const topicPartition = event.topicPartition;
     if (typeof topicPartition !== "string") return this.fresh;
     switch (event.kind) {
-      case "log-append":
-        this.onAppend(this.partition(topicPartition), event);
-        break;
       case "log-truncate":
         this.onTruncate(this.partition(topicPartition), event);
         break;
@@ -142,10 +140,23 @@ export class ReplicationCheckers {
       case "isr-expand":
         this.onIsrChange(this.partition(topicPartition), event);
         break;
-      case "hwm":
-        this.onHighWatermark(this.partition(topicPartition), event);
-        break;
     }
+    return this.fresh;
+  }
+
+  /** A log-append event's fields, emitted at `t` on `node` (the checkers' path: no event object). */
+  observeAppend(fields: TraceFields, node: string, t: number): Violation[] {
+    this.fresh = NONE;
+    const topicPartition = fields.topicPartition;
+    if (typeof topicPartition === "string") this.onAppend(this.partition(topicPartition), fields, node, t);
+    return this.fresh;
+  }
+
+  /** An hwm event's fields, emitted at `t` on `node` (the checkers' path: no event object). */
+  observeHighWatermark(fields: TraceFields, node: string, t: number): Violation[] {
+    this.fresh = NONE;
+    const topicPartition = fields.topicPartition;
+    if (typeof topicPartition === "string") this.onHighWatermark(this.partition(topicPartition), fields, node, t);
     return this.fresh;
   }
 
@@ -196,21 +207,21 @@ export class ReplicationCheckers {
   private onHostChange(node: string): void {
     // Down: its role is stale (the disk, and so the mirror, keeps the log). Started: no role until told one.
     for (const state of this.partitions.values()) {
-      state.view.roles.delete(node);
+      state.view.dropRole(node);
       state.strongIsrPending = true;
     }
   }
 
-  private onAppend(state: PartitionState, event: TraceEvent): void {
-    const offsets = event.offsets as number[];
-    const values = event.values as (string | null)[];
-    const epoch = Number(event.partitionLeaderEpoch);
-    const mirror = state.view.replica(event.node);
-    if (offsets.length > 0 && offsets[0] < mirror.logEndOffset) this.cut(state, event.node, offsets[0]);
-    mirror.append(offsets, values, epoch, event.t);
-    if (event.asLeader === true && epoch >= 0 && offsets.length > 0) this.checkTwoLeaders(state, event, epoch, offsets[0], values[0] ?? null);
+  private onAppend(state: PartitionState, fields: TraceFields, node: string, t: number): void {
+    const offsets = fields.offsets as number[];
+    const values = fields.values as (string | null)[];
+    const epoch = Number(fields.partitionLeaderEpoch);
+    const mirror = state.view.replica(node);
+    if (offsets.length > 0 && offsets[0] < mirror.logEndOffset) this.cut(state, node, offsets[0]);
+    mirror.append(offsets, values, epoch, t);
+    if (fields.asLeader === true && epoch >= 0 && offsets.length > 0) this.checkTwoLeaders(state, node, t, epoch, offsets[0], values[0] ?? null);
     // Records at or above the HW are not compared (a leader's appends always are): check only when it can find something.
-    if (state.strongIsrPending || (offsets.length > 0 && offsets[0] < state.strongIsr.checkedHighWatermark)) this.checkStrongIsr(state, event.t);
+    if (state.strongIsrPending || (offsets.length > 0 && offsets[0] < state.strongIsr.checkedHighWatermark)) this.checkStrongIsr(state, t);
   }
 
   private onTruncate(state: PartitionState, event: TraceEvent): void {
@@ -245,8 +256,8 @@ export class ReplicationCheckers {
 
   private onDelete(topicPartition: string, node: string): void {
     const state = this.partition(topicPartition);
-    state.view.replicas.delete(node);
-    state.view.roles.delete(node);
+    state.view.dropReplica(node);
+    state.view.dropRole(node);
     state.strongIsr.onDelete(node);
     state.strongIsrPending = true;
     // Every replica gone (topic deletion): a re-created topic starts afresh at leader epoch 0.
@@ -277,41 +288,41 @@ export class ReplicationCheckers {
     this.checkStrongIsr(state, event.t);
   }
 
-  private onHighWatermark(state: PartitionState, event: TraceEvent): void {
+  private onHighWatermark(state: PartitionState, fields: TraceFields, node: string, t: number): void {
     const view = state.view;
-    const role = view.roles.get(event.node);
-    const highWatermark = Number(event.highWatermark);
-    if (role === undefined || role.leaderEpoch !== Number(event.leaderEpoch)) return;
-    if (role.role === "follower" || event.role !== "leader") {
+    const role = view.roles.get(node);
+    const highWatermark = Number(fields.highWatermark);
+    if (role === undefined || role.leaderEpoch !== Number(fields.leaderEpoch)) return;
+    if (role.role === "follower" || fields.role !== "leader") {
       role.highWatermark = highWatermark;
       state.strongIsrPending = true;
       return;
     }
-    const decreased = leaderHwmDecreased(view, event.node, role, highWatermark, event.t);
+    const decreased = leaderHwmDecreased(view, node, role, highWatermark, t);
     if (decreased !== null) this.report(view.topicPartition, decreased);
     role.highWatermark = highWatermark;
     role.maxHighWatermark = Math.max(role.maxHighWatermark, highWatermark);
     const acting = view.actingLeader();
-    if (acting !== null && acting.node === event.node && (view.committed === null || highWatermark > view.committed.offset)) {
-      view.committed = { offset: highWatermark, node: event.node, leaderEpoch: role.leaderEpoch, time: event.t };
+    if (acting !== null && acting.node === node && (view.committed === null || highWatermark > view.committed.offset)) {
+      view.committed = { offset: highWatermark, node: node, leaderEpoch: role.leaderEpoch, time: t };
     }
-    this.checkStrongIsr(state, event.t);
+    this.checkStrongIsr(state, t);
   }
 
   // ---- Checks ----
 
-  private checkTwoLeaders(state: PartitionState, event: TraceEvent, leaderEpoch: number, offset: number, value: string | null): void {
-    const append: LeaderAppend = { node: event.node, time: event.t, offset, value };
+  private checkTwoLeaders(state: PartitionState, node: string, time: number, leaderEpoch: number, offset: number, value: string | null): void {
+    const append: LeaderAppend = { node, time, offset, value };
     const first = state.leaderAppends.get(leaderEpoch);
     if (first === undefined) {
       state.leaderAppends.set(leaderEpoch, append);
       return;
     }
-    if (first.node === event.node) return;
+    if (first.node === node) return;
     this.report(state.view.topicPartition, {
       name: "two-leaders",
-      time: event.t,
-      nodes: [first.node, event.node],
+      time,
+      nodes: [first.node, node],
       evidence: { topicPartition: state.view.topicPartition, leaderEpoch, first, second: append },
     });
   }

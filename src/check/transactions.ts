@@ -7,7 +7,7 @@
  * and nothing is stored.
  */
 
-import type { TraceEvent } from "../sim/trace.ts";
+import type { TraceEvent, TraceFields } from "../sim/trace.ts";
 import { HangingTransactionChecker, TRANSACTION_CLEANUP_INTERVAL_MS_DEFAULT, TRANSACTION_MAX_TIMEOUT_MS_DEFAULT } from "./transactions-hanging.ts";
 import { TransactionHistory } from "./transactions-history.ts";
 import { checkAbortedReads, checkZombieWrites } from "./transactions-reads.ts";
@@ -41,6 +41,25 @@ export class TransactionCheckers {
         this.history.observe(event);
         return null;
     }
+  }
+
+  /**
+   * Whether `observe` reads an op with these fields (TransactionHistory.observe's tests): a transaction's `txn`
+   * op, a transactional send, a read_committed poll. The checkers hand it no other op (most ops are plain sends).
+   */
+  static readsOp(fields: TraceFields): boolean {
+    const f = fields.f;
+    return f === "txn" || (f === "send" && fields.txnOpId !== undefined) || (f === "poll" && fields.isolationLevel === "read_committed" && fields.type === "ok");
+  }
+
+  /** Whether `observe` reads a log-append with these fields: a transactional data batch a leader appended. */
+  static readsAppend(fields: TraceFields): boolean {
+    return fields.isTransactional === true && fields.asLeader === true && fields.isControl !== true;
+  }
+
+  /** Whether `observe` reads hwm events (only once a partition's LSO was traced). */
+  get readsHighWatermarks(): boolean {
+    return this.lsoSeen;
   }
 
   /** True once the run produced any transactional op, read_committed poll or transaction event. */

@@ -44,6 +44,13 @@ export interface TraceSink {
 
 export type TraceObserver = (event: TraceEvent) => void;
 
+/**
+ * An observer of the emit site's own arguments, before any event object is made: `fields` is the emit site's
+ * object as it was (possibly undefined), without t, seq, node or kind. It may keep nothing of `fields` unless it
+ * makes it an event first (`traceEvent`), as a TraceObserver would have received it.
+ */
+export type TraceFieldsObserver = (t: number, seq: number, node: string, kind: string, fields: TraceFields | undefined) => void;
+
 /** Running hash over lines: two 32-bit FNV-1a style lanes with different primes, printed as 16 hex digits. */
 export class LineHash {
   private h1 = 0x811c9dc5;
@@ -81,6 +88,8 @@ export class Trace {
   count = 0;
   private readonly sinks: TraceSink[] = [];
   private readonly observers: TraceObserver[] = [];
+  /** Per observer, the same function when it takes the emit's arguments (observeFields), else null. */
+  private readonly fieldsObservers: (TraceFieldsObserver | null)[] = [];
   /** Per observer, the kinds it wants (null: every kind), parallel to `observers`. */
   private readonly observerKinds: (ReadonlySet<string> | null)[] = [];
   /** Kinds some kind-filtered observer reads; `wants` answers from it when no sink takes every line. */
@@ -117,7 +126,21 @@ export class Trace {
    * filter spares the run building event objects nobody reads (the checkers need a few kinds of the many).
    */
   observe(observer: TraceObserver, kinds?: Iterable<string>): this {
+    return this.addObserver(observer, null, kinds);
+  }
+
+  /**
+   * As `observe`, but hands the emit's arguments instead of an event object: the checkers read the hottest kinds
+   * (log-append, hwm, op: hundreds of thousands per run) field by field, and adding t, seq, node and kind to the
+   * emit site's object changes its hidden class (and grows its property store) on every event.
+   */
+  observeFields(observer: TraceFieldsObserver, kinds: Iterable<string>): this {
+    return this.addObserver(ignoreEvent, observer, kinds);
+  }
+
+  private addObserver(observer: TraceObserver, fieldsObserver: TraceFieldsObserver | null, kinds: Iterable<string> | undefined): this {
     this.observers.push(observer);
+    this.fieldsObservers.push(fieldsObserver);
     const filter = kinds === undefined ? null : new Set(kinds);
     this.observerKinds.push(filter);
     if (filter === null) this.everyKind = true;
@@ -163,7 +186,12 @@ export class Trace {
     for (let i = 0; i < this.observers.length; i++) {
       const kinds = this.observerKinds[i];
       if (kinds !== null && !kinds.has(kind)) continue;
-      event ??= toEvent(t, seq, node, kind, fields);
+      const fieldsObserver = this.fieldsObservers[i];
+      if (fieldsObserver !== null) {
+        fieldsObserver(t, seq, node, kind, fields);
+        continue;
+      }
+      event ??= traceEvent(t, seq, node, kind, fields);
       this.observers[i](event);
     }
   }
@@ -178,9 +206,10 @@ export class Trace {
  * The observers' event: `fields` itself, with t, seq, node and kind added (emit owns it; its line is already
  * built). No copy: the checkers read every log-append, hwm and op event of a run, and a copy per event was a
  * quarter of the trace's cost to them. Added last, so the object's key order is not the line's; observers read
- * fields by name.
+ * fields by name. A fields observer makes the event itself for the kinds it keeps (the same object: adding the
+ * four keys again, for a later observer, changes nothing).
  */
-function toEvent(t: number, seq: number, node: string, kind: string, fields: TraceFields | undefined): TraceEvent {
+export function traceEvent(t: number, seq: number, node: string, kind: string, fields: TraceFields | undefined): TraceEvent {
   if (fields === undefined) return { t, seq, node, kind };
   const event = fields as TraceEvent;
   event.t = t;
@@ -189,6 +218,8 @@ function toEvent(t: number, seq: number, node: string, kind: string, fields: Tra
   event.kind = kind;
   return event;
 }
+
+function ignoreEvent(): void {}
 
 /** Keeps every line in memory (tests, the viewer's what-if runs). */
 export class MemorySink implements TraceSink {
