@@ -61,6 +61,12 @@ export class RecordAccumulator {
    */
   private readonly active = new ReusedList<number>();
   private readonly isActive: boolean[] = [];
+  /**
+   * Per deque, its partition's leader host as the metadata answered at version dequeLeaderVersions[i] (-1:
+   * never asked): ready() asks the metadata again only after it changed, not on every wake-up.
+   */
+  private readonly dequeLeaders: (string | null)[] = [];
+  private readonly dequeLeaderVersions: number[] = [];
   private readonly lingerUs: Micros;
   private readonly retryBackoffUs: Micros;
   private readonly deliveryTimeoutUs: Micros;
@@ -69,6 +75,15 @@ export class RecordAccumulator {
     nextReadyCheckUs: Number.POSITIVE_INFINITY,
     unknownLeaderTopics: new ReusedList(),
   };
+  /**
+   * ready()'s last answer stands while nothing it reads has changed: the same instant, no deque, mute, flush,
+   * close or memory-wait change since (readyStale), the same metadata version and transaction completion. The
+   * producer asks twice per wake-up with nothing in between (sendProducerData, then the Sender's next wake-up).
+   */
+  private readyStale = true;
+  private readyAtUs = Number.NaN;
+  private readyMetadataVersion = -1;
+  private readyCompleting = false;
   private readonly drainResult: DrainResult = { hosts: new ReusedList(), batches: new ReusedList() };
   /**
    * RecordAccumulator.incomplete: the batches created and not yet deallocated, oldest first, as a list through
@@ -130,6 +145,7 @@ export class RecordAccumulator {
   /** No record waits for memory any more (appended, failed, or waiting for metadata): true when one did. */
   endMemoryWait(): boolean {
     const waited = this.waitBytes > 0;
+    if (waited) this.readyStale = true;
     this.waitBytes = 0;
     return waited;
   }
@@ -152,6 +168,8 @@ export class RecordAccumulator {
       this.dequeList.push(deque);
       this.dequeKeys.push(tp);
       this.isActive.push(false);
+      this.dequeLeaders.push(null);
+      this.dequeLeaderVersions.push(-1);
     }
     return index;
   }
@@ -190,6 +208,8 @@ export class RecordAccumulator {
    * the record now waits for the new batch's bytes (memoryWaitBytes).
    */
   append(topic: string, partition: number | null, record: PendingRecord, sizeUpperBound: number, nowUs: Micros): number {
+    // A batch grows (it may fill), a new one is queued, or a record starts waiting for memory.
+    this.readyStale = true;
     const numPartitions = this.metadata.partitionCount(topic) ?? 0;
     const sticky = partition === null;
     const available = sticky ? this.metadata.availablePartitions(topic) : [];
@@ -226,6 +246,14 @@ export class RecordAccumulator {
 
   /** RecordAccumulator.ready. The result and its arrays are reused: valid until the next call. */
   ready(nowUs: Micros): ReadyCheckResult {
+    const completing = this.transactional !== null && this.transactional.machine.isCompleting;
+    if (!this.readyStale && nowUs === this.readyAtUs && this.metadata.version === this.readyMetadataVersion && completing === this.readyCompleting) {
+      return this.readyResult;
+    }
+    this.readyStale = false;
+    this.readyAtUs = nowUs;
+    this.readyMetadataVersion = this.metadata.version;
+    this.readyCompleting = completing;
     const readyHosts = this.readyResult.readyHosts;
     const unknownLeaderTopics = this.readyResult.unknownLeaderTopics;
     readyHosts.clear();
@@ -238,7 +266,7 @@ export class RecordAccumulator {
       const i = active.get(k);
       const first = deques[i][0];
       if (first === undefined) continue;
-      const leader = this.metadata.leaderHost(first.topic, first.partition);
+      const leader = this.leaderOf(i, first);
       if (leader === null) {
         if (!unknownLeaderTopics.includes(first.topic)) unknownLeaderTopics.push(first.topic);
         continue;
@@ -250,6 +278,16 @@ export class RecordAccumulator {
     }
     this.readyResult.nextReadyCheckUs = nextReadyCheckUs;
     return this.readyResult;
+  }
+
+  /** The leader host of deque `index`'s partition (`first` is its first batch), asked anew after a metadata change. */
+  private leaderOf(index: number, first: ProducerBatch): string | null {
+    const version = this.metadata.version;
+    if (this.dequeLeaderVersions[index] !== version) {
+      this.dequeLeaders[index] = this.metadata.leaderHost(first.topic, first.partition);
+      this.dequeLeaderVersions[index] = version;
+    }
+    return this.dequeLeaders[index];
   }
 
   /** When the deque's first batch becomes sendable: now or earlier when it is already (full, lingered, flushing). */
@@ -352,6 +390,7 @@ export class RecordAccumulator {
         break;
       }
       deque.shift();
+      this.readyStale = true;
       if (this.transactionManager !== null && !first.hasSequence) this.transactionManager.assignSequence(first);
       first.close();
       size += first.sizeBytes;
@@ -384,6 +423,7 @@ export class RecordAccumulator {
     }
     deque.splice(at, 0, batch);
     this.activate(dequeIndex);
+    this.readyStale = true;
   }
 
   /**
@@ -399,7 +439,9 @@ export class RecordAccumulator {
       const deque = deques[active.get(k)];
       while (deque.length > 0 && deque[0].hasReachedDeliveryTimeout(timeoutUs, nowUs)) (expired ??= []).push(deque.shift()!);
     }
-    return expired ?? NONE_EXPIRED;
+    if (expired === null) return NONE_EXPIRED;
+    this.readyStale = true;
+    return expired;
   }
 
   /** The earliest delivery-timeout expiry among queued batches, or +Infinity. */
@@ -429,6 +471,7 @@ export class RecordAccumulator {
       deque!.splice(at, 1);
       taken.push(batch);
     }
+    if (taken.length > 0) this.readyStale = true;
     return taken;
   }
 
@@ -437,6 +480,7 @@ export class RecordAccumulator {
     const taken: ProducerBatch[] = [];
     const deques = this.dequeList;
     for (let k = 0; k < deques.length; k++) taken.push(...deques[k].splice(0));
+    if (taken.length > 0) this.readyStale = true;
     return taken;
   }
 
@@ -458,10 +502,11 @@ export class RecordAccumulator {
 
   mutePartition(tp: string): void {
     this.muted.add(tp);
+    this.readyStale = true;
   }
 
   unmutePartition(tp: string): void {
-    this.muted.delete(tp);
+    if (this.muted.delete(tp)) this.readyStale = true;
   }
 
   /** Batches not completed yet (queued or in flight). */
@@ -472,15 +517,19 @@ export class RecordAccumulator {
   /** Flush: every batch is sendable now, until the incomplete batches of this moment are done (simplified: all). */
   beginFlush(): void {
     this.flushing = true;
+    this.readyStale = true;
   }
 
   maybeEndFlush(): void {
-    if (this.incompleteHead === null) this.flushing = false;
+    if (this.incompleteHead !== null || !this.flushing) return;
+    this.flushing = false;
+    this.readyStale = true;
   }
 
   /** No more appends; every batch is sendable at once. */
   close(): void {
     this.closed = true;
+    this.readyStale = true;
   }
 
   get isClosed(): boolean {

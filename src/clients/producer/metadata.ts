@@ -26,6 +26,11 @@ export class ProducerMetadata {
   private readonly partitionsForHostCache = new Map<string, { topic: string; partition: number; topicPartition: string }[]>();
   /** Topics the producer sends to, in the order it first did. */
   readonly interest: string[] = [];
+  /**
+   * Bumped whenever add() or update() may have changed what leaderHost answers: the accumulator keeps each
+   * deque's leader host and asks again only after a change (a simulator device, not Kafka's Metadata.updateVersion).
+   */
+  version = 0;
   private updateRequested = true;
   private lastRefreshUs = Number.NEGATIVE_INFINITY;
   private lastSuccessfulRefreshUs = Number.NEGATIVE_INFINITY;
@@ -39,6 +44,7 @@ export class ProducerMetadata {
   add(topic: string): void {
     if (this.interest.includes(topic)) return;
     this.interest.push(topic);
+    this.version++;
     this.partitionsForHostCache.clear();
     this.updateRequested = true;
     this.lastRefreshUs = Number.NEGATIVE_INFINITY;
@@ -68,6 +74,7 @@ export class ProducerMetadata {
     this.lastRefreshUs = nowUs;
     this.lastSuccessfulRefreshUs = nowUs;
     this.updateRequested = false;
+    this.version++;
     this.brokerHostsCache = null;
     this.partitionIndex.clear();
     this.partitionsForHostCache.clear();
