@@ -84,6 +84,12 @@ export class RecordAccumulator {
   private readyAtUs = Number.NaN;
   private readyMetadataVersion = -1;
   private readyCompleting = false;
+  /**
+   * The earliest creation time among the queued batches, exact unless earliestQueuedStale (a batch that may have
+   * had it left a deque): nextExpiryUs, asked on every wake-up, then scans no deque.
+   */
+  private earliestQueuedUs = Number.POSITIVE_INFINITY;
+  private earliestQueuedStale = false;
   private readonly drainResult: DrainResult = { hosts: new ReusedList(), batches: new ReusedList() };
   /**
    * RecordAccumulator.incomplete: the batches created and not yet deallocated, oldest first, as a list through
@@ -230,6 +236,7 @@ export class RecordAccumulator {
       appended = BATCH_HEADER_BYTES + batch.tryAppend(record)!;
       deque.push(batch);
       this.activate(dequeIndex);
+      if (nowUs < this.earliestQueuedUs) this.earliestQueuedUs = nowUs;
       batch.incomplete = true;
       batch.incompletePrev = this.incompleteTail;
       if (this.incompleteTail === null) this.incompleteHead = batch;
@@ -391,6 +398,7 @@ export class RecordAccumulator {
       }
       deque.shift();
       this.readyStale = true;
+      if (first.createdUs === this.earliestQueuedUs) this.earliestQueuedStale = true;
       if (this.transactionManager !== null && !first.hasSequence) this.transactionManager.assignSequence(first);
       first.close();
       size += first.sizeBytes;
@@ -424,6 +432,7 @@ export class RecordAccumulator {
     deque.splice(at, 0, batch);
     this.activate(dequeIndex);
     this.readyStale = true;
+    if (batch.createdUs < this.earliestQueuedUs) this.earliestQueuedUs = batch.createdUs;
   }
 
   /**
@@ -441,19 +450,24 @@ export class RecordAccumulator {
     }
     if (expired === null) return NONE_EXPIRED;
     this.readyStale = true;
+    this.earliestQueuedStale = true;
     return expired;
   }
 
   /** The earliest delivery-timeout expiry among queued batches, or +Infinity. */
   nextExpiryUs(): Micros {
-    let next = Number.POSITIVE_INFINITY;
-    const deques = this.dequeList;
-    const active = this.active;
-    for (let k = 0; k < active.size; k++) {
-      const deque = deques[active.get(k)];
-      for (let j = 0; j < deque.length; j++) next = Math.min(next, deque[j].createdUs + this.deliveryTimeoutUs);
+    if (this.earliestQueuedStale) {
+      let earliest = Number.POSITIVE_INFINITY;
+      const deques = this.dequeList;
+      const active = this.active;
+      for (let k = 0; k < active.size; k++) {
+        const deque = deques[active.get(k)];
+        for (let j = 0; j < deque.length; j++) if (deque[j].createdUs < earliest) earliest = deque[j].createdUs;
+      }
+      this.earliestQueuedUs = earliest;
+      this.earliestQueuedStale = false;
     }
-    return next;
+    return this.earliestQueuedUs + this.deliveryTimeoutUs;
   }
 
   /**
@@ -471,7 +485,7 @@ export class RecordAccumulator {
       deque!.splice(at, 1);
       taken.push(batch);
     }
-    if (taken.length > 0) this.readyStale = true;
+    if (taken.length > 0) this.readyStale = this.earliestQueuedStale = true;
     return taken;
   }
 
@@ -480,7 +494,7 @@ export class RecordAccumulator {
     const taken: ProducerBatch[] = [];
     const deques = this.dequeList;
     for (let k = 0; k < deques.length; k++) taken.push(...deques[k].splice(0));
-    if (taken.length > 0) this.readyStale = true;
+    if (taken.length > 0) this.readyStale = this.earliestQueuedStale = true;
     return taken;
   }
 

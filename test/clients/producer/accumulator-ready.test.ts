@@ -11,7 +11,8 @@ import type { Micros } from "../../../src/sim/time.ts";
  * RecordAccumulator.ready keeps its last answer while nothing it reads has changed (issue 18), and each deque
  * its leader host until the metadata changes. Oracle: the same accumulator made to compute afresh — after any
  * sequence of appends, drains, retries, mutes, flushes, expiries, leader moves and clock steps, the kept answer
- * is the fresh one.
+ * is the fresh one. Likewise nextExpiryUs, which keeps the earliest creation time of the queued batches: it is
+ * the earliest over every deque.
  */
 
 const TOPIC = "t";
@@ -96,8 +97,16 @@ function freshReady(accumulator: RecordAccumulator, nowUs: Micros): ReturnType<t
   return fresh;
 }
 
-describe("RecordAccumulator.ready's kept answer", () => {
-  it("is what a fresh ready() computes, after any sequence of changes", () => {
+/** The oracle of nextExpiryUs: delivery.timeout.ms after the earliest queued batch, over every deque. */
+function earliestExpiry(accumulator: RecordAccumulator, deliveryTimeoutUs: number): number {
+  const deques = (accumulator as unknown as { dequeList: ProducerBatch[][] }).dequeList;
+  let next = Number.POSITIVE_INFINITY;
+  for (const deque of deques) for (const batch of deque) next = Math.min(next, batch.createdUs + deliveryTimeoutUs);
+  return next;
+}
+
+describe("RecordAccumulator.ready's kept answer and kept earliest expiry", () => {
+  it("are what a fresh ready() and a scan of every deque compute, after any sequence of changes", () => {
     fc.assert(
       fc.property(fc.array(step, { minLength: 10, maxLength: 80, size: "max" }), (steps) => {
         const meta = new FakeMetadata();
@@ -169,6 +178,7 @@ describe("RecordAccumulator.ready's kept answer", () => {
           }
           const kept = snapshot(accumulator.ready(nowUs));
           expect(kept).to.deep.equal(freshReady(accumulator, nowUs));
+          expect(accumulator.nextExpiryUs()).to.equal(earliestExpiry(accumulator, 200_000));
         }
       }),
       { numRuns: 400 },
