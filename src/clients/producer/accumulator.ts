@@ -67,6 +67,12 @@ export class RecordAccumulator {
    */
   private readonly dequeLeaders: (string | null)[] = [];
   private readonly dequeLeaderVersions: number[] = [];
+  /**
+   * Per deque, its partition's position in the partitionsForHost list dequePositionLists[i] of its leader (null:
+   * not looked up yet): drainOneNode reads it instead of looking the partition's key up in a Map per batch.
+   */
+  private readonly dequePositionLists: (readonly unknown[] | null)[] = [];
+  private readonly dequePositions: number[] = [];
   private readonly lingerUs: Micros;
   private readonly retryBackoffUs: Micros;
   private readonly deliveryTimeoutUs: Micros;
@@ -176,6 +182,8 @@ export class RecordAccumulator {
       this.isActive.push(false);
       this.dequeLeaders.push(null);
       this.dequeLeaderVersions.push(-1);
+      this.dequePositionLists.push(null);
+      this.dequePositions.push(-1);
     }
     return index;
   }
@@ -354,16 +362,18 @@ export class RecordAccumulator {
     const n = parts.length;
     if (n === 0) return null;
     const start = (this.drainIndex.get(host) ?? 0) % n;
-    const positionOf = this.positionsFor(host, parts);
     // The candidates: active deques with a queued batch whose partition the host leads, by distance from start.
     const candidates = this.drainCandidates;
     candidates.clear();
     const active = this.active;
     for (let k = 0; k < active.size; k++) {
       const dequeIndex = active.get(k);
-      if (this.dequeList[dequeIndex].length === 0) continue;
-      const position = positionOf.get(this.dequeKeys[dequeIndex]);
-      if (position === undefined) continue;
+      const first = this.dequeList[dequeIndex][0];
+      if (first === undefined) continue;
+      // partitionsForHost lists exactly the partitions whose leaderHost is the host: others are not candidates.
+      if (this.leaderOf(dequeIndex, first) !== host) continue;
+      const position = this.positionIn(host, parts, dequeIndex);
+      if (position < 0) continue;
       // Sort key: distance · 2^20 + deque index (exact in a double; insertion sort: a handful of candidates).
       const distance = (position - start + n) % n;
       let at = candidates.size;
@@ -408,6 +418,15 @@ export class RecordAccumulator {
     }
     this.drainIndex.set(host, last);
     return ready;
+  }
+
+  /** Deque `dequeIndex`'s partition's position in `parts` (the host's partitionsForHost list), -1 if absent. */
+  private positionIn(host: string, parts: readonly { topicPartition: string }[], dequeIndex: number): number {
+    if (this.dequePositionLists[dequeIndex] !== parts) {
+      this.dequePositionLists[dequeIndex] = parts;
+      this.dequePositions[dequeIndex] = this.positionsFor(host, parts).get(this.dequeKeys[dequeIndex]) ?? -1;
+    }
+    return this.dequePositions[dequeIndex];
   }
 
   /** Each partition's position in the host's partitionsForHost list, rebuilt when the metadata's list changes. */
