@@ -92,7 +92,8 @@ export class RecordAccumulator {
   private readyCompleting = false;
   /**
    * The earliest creation time among the queued batches, exact unless earliestQueuedStale (a batch that may have
-   * had it left a deque): nextExpiryUs, asked on every wake-up, then scans no deque.
+   * had it left a deque), and never after it: nextExpiryUs, asked on every wake-up, then scans no deque, nor
+   * expiredBatches while delivery.timeout.ms has not passed since.
    */
   private earliestQueuedUs = Number.POSITIVE_INFINITY;
   private earliestQueuedStale = false;
@@ -459,8 +460,10 @@ export class RecordAccumulator {
    * none: then the shared empty array, nothing allocated.
    */
   expiredBatches(nowUs: Micros): readonly ProducerBatch[] {
-    let expired: ProducerBatch[] | null = null;
     const timeoutUs = this.deliveryTimeoutUs;
+    // No queued batch is older than the earliest creation time (stale or not): none can have expired yet.
+    if (timeoutUs > nowUs - this.earliestQueuedUs) return NONE_EXPIRED;
+    let expired: ProducerBatch[] | null = null;
     const deques = this.dequeList;
     const active = this.active;
     for (let k = 0; k < active.size; k++) {
