@@ -10,7 +10,7 @@ import type { Micros } from "../../sim/time.ts";
 import type { ProducerBatch } from "./batch.ts";
 import { ReusedList } from "./reused-list.ts";
 
-interface PartitionInFlight {
+export interface PartitionInFlight {
   /** The partition's batches in flight, in the order sent; may be empty while present (after an expiry). */
   readonly batches: ProducerBatch[];
   /** Its index in `present`, -1 when absent (what a map without the key would be). */
@@ -42,11 +42,12 @@ export class InFlightBatches {
   }
 
   add(batch: ProducerBatch): void {
-    let entry = this.partitions.get(batch.topicPartition);
+    let entry = batch.inFlightPartition ?? this.partitions.get(batch.topicPartition);
     if (entry === undefined) {
       entry = { batches: [], slot: -1, addedAt: 0 };
       this.partitions.set(batch.topicPartition, entry);
     }
+    batch.inFlightPartition = entry;
     if (entry.slot < 0) {
       entry.slot = this.present.size;
       entry.addedAt = this.additions++;
@@ -59,7 +60,7 @@ export class InFlightBatches {
 
   /** Removes the batch; its partition is dropped when its list empties (Sender.removeFromInflightBatches). */
   remove(batch: ProducerBatch): void {
-    const entry = this.partitions.get(batch.topicPartition);
+    const entry = batch.inFlightPartition ?? this.partitions.get(batch.topicPartition);
     if (entry === undefined || entry.slot < 0) return;
     const batches = entry.batches;
     // Batches nearly always complete in the order sent: the first leaves without a splice (which allocates).

@@ -31,6 +31,9 @@ export class ProducerMetadata {
    * deque's leader host and asks again only after a change (a simulator device, not Kafka's Metadata.updateVersion).
    */
   version = 0;
+  /** The topic partitionCount was last asked about and its partitions (a send asks three times in a row). */
+  private lastCountTopic: string | null = null;
+  private lastCountPartitions: PartitionInfo[] | undefined = undefined;
   private updateRequested = true;
   private lastRefreshUs = Number.NEGATIVE_INFINITY;
   private lastSuccessfulRefreshUs = Number.NEGATIVE_INFINITY;
@@ -75,6 +78,7 @@ export class ProducerMetadata {
     this.lastSuccessfulRefreshUs = nowUs;
     this.updateRequested = false;
     this.version++;
+    this.lastCountTopic = null;
     this.brokerHostsCache = null;
     this.partitionIndex.clear();
     this.partitionsForHostCache.clear();
@@ -111,7 +115,12 @@ export class ProducerMetadata {
   }
 
   partitionCount(topic: string): number | null {
-    const partitions = this.topics.get(topic);
+    let partitions = this.lastCountPartitions;
+    if (topic !== this.lastCountTopic) {
+      partitions = this.topics.get(topic);
+      this.lastCountTopic = topic;
+      this.lastCountPartitions = partitions;
+    }
     return partitions === undefined ? null : partitions.length;
   }
 

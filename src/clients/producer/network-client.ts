@@ -93,6 +93,8 @@ export class NetworkClient {
 
   /** Not waiting out a reconnect backoff. */
   isConnectable(host: string, nowUs: Micros): boolean {
+    // Every backoff is over by the latest reconnect time: no need to look the node up.
+    if (this.latestReconnectAt <= nowUs) return true;
     return (this.reconnectAtUs.get(host) ?? Number.NEGATIVE_INFINITY) <= nowUs;
   }
 

@@ -208,10 +208,16 @@ export class TransactionManager {
   }
 
   removeInFlightBatch(batch: ProducerBatch): void {
-    const entry = this.partitions.get(batch.topicPartition);
+    const tp = batch.topicPartition;
+    const entry = tp === this.lastEntryTp ? this.lastEntry! : this.partitions.get(tp);
     if (entry === undefined) return;
-    const index = entry.inFlight.indexOf(batch);
-    if (index >= 0) entry.inFlight.splice(index, 1);
+    const inFlight = entry.inFlight;
+    // Nearly always the lowest sequence: it leaves without a splice (which allocates).
+    if (inFlight[0] === batch) inFlight.shift();
+    else {
+      const index = inFlight.indexOf(batch);
+      if (index >= 0) inFlight.splice(index, 1);
+    }
   }
 
   handleCompletedBatch(batch: ProducerBatch, baseOffset: number): void {
