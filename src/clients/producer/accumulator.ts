@@ -40,6 +40,8 @@ export interface DrainResult {
 }
 
 const NONE_EXPIRED: readonly ProducerBatch[] = Object.freeze([]);
+/** A keyed record's append needs no available partitions (only the sticky partitioner reads them). */
+const NO_PARTITIONS: readonly number[] = Object.freeze([]);
 
 /** drainOneNode packs (distance, deque index) into one sortable number: deque indexes stay below this. */
 const DEQUE_INDEX_SPAN = 1 << 20;
@@ -227,7 +229,7 @@ export class RecordAccumulator {
     this.readyStale = true;
     const numPartitions = this.metadata.partitionCount(topic) ?? 0;
     const sticky = partition === null;
-    const available = sticky ? this.metadata.availablePartitions(topic) : [];
+    const available = sticky ? this.metadata.availablePartitions(topic) : NO_PARTITIONS;
     const effective = partition ?? this.partitioner.partition(topic, numPartitions, available);
     const dequeIndex = this.dequeIndexFor(topic, effective);
     const deque = this.dequeList[dequeIndex];
