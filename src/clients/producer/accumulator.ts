@@ -24,6 +24,7 @@ import type { ProducerMetadata } from "./metadata.ts";
 import type { TransactionalState } from "./transactional.ts";
 import type { TransactionManager } from "./transaction-manager.ts";
 import { ReusedList } from "./reused-list.ts";
+import { DequeRoutes } from "./deque-routes.ts";
 
 export interface ReadyCheckResult {
   /** Leader hosts with at least one sendable partition, in the order found. */
@@ -63,18 +64,8 @@ export class RecordAccumulator {
    */
   private readonly active = new ReusedList<number>();
   private readonly isActive: boolean[] = [];
-  /**
-   * Per deque, its partition's leader host as the metadata answered at version dequeLeaderVersions[i] (-1:
-   * never asked): ready() asks the metadata again only after it changed, not on every wake-up.
-   */
-  private readonly dequeLeaders: (string | null)[] = [];
-  private readonly dequeLeaderVersions: number[] = [];
-  /**
-   * Per deque, its partition's position in the partitionsForHost list dequePositionLists[i] of its leader (null:
-   * not looked up yet): drainOneNode reads it instead of looking the partition's key up in a Map per batch.
-   */
-  private readonly dequePositionLists: (readonly unknown[] | null)[] = [];
-  private readonly dequePositions: number[] = [];
+  /** Per deque, its leader host and position in the host's partition list, kept until the metadata changes. */
+  private readonly routes: DequeRoutes;
   private readonly lingerUs: Micros;
   private readonly retryBackoffUs: Micros;
   private readonly deliveryTimeoutUs: Micros;
@@ -113,8 +104,6 @@ export class RecordAccumulator {
   private readonly drainIndex = new Map<string, number>();
   /** drainOneNode's reused candidate list (distance · DEQUE_INDEX_SPAN + deque index, ascending). */
   private readonly drainCandidates = new ReusedList<number>();
-  /** Per host, the partitionsForHost list last drained and each partition's position in it. */
-  private readonly hostPositions = new Map<string, { parts: readonly { topicPartition: string }[]; positionOf: Map<string, number> }>();
   private closed = false;
   private flushing = false;
   /** buffer.memory, and the bytes the incomplete batches hold of it (BufferPool: totalMemory − availableMemory). */
@@ -140,6 +129,7 @@ export class RecordAccumulator {
     this.retryBackoffUs = ms(config["retry.backoff.ms"]);
     this.deliveryTimeoutUs = ms(config["delivery.timeout.ms"]);
     this.totalMemory = config["buffer.memory"];
+    this.routes = new DequeRoutes(metadata);
   }
 
   /** BufferPool.availableMemory: buffer.memory less the bytes of incomplete batches. */
@@ -183,10 +173,7 @@ export class RecordAccumulator {
       this.dequeList.push(deque);
       this.dequeKeys.push(tp);
       this.isActive.push(false);
-      this.dequeLeaders.push(null);
-      this.dequeLeaderVersions.push(-1);
-      this.dequePositionLists.push(null);
-      this.dequePositions.push(-1);
+      this.routes.addDeque();
     }
     return index;
   }
@@ -284,7 +271,7 @@ export class RecordAccumulator {
       const i = active.get(k);
       const first = deques[i][0];
       if (first === undefined) continue;
-      const leader = this.leaderOf(i, first);
+      const leader = this.routes.leaderOf(i, first.topic, first.partition);
       if (leader === null) {
         if (!unknownLeaderTopics.includes(first.topic)) unknownLeaderTopics.push(first.topic);
         continue;
@@ -296,16 +283,6 @@ export class RecordAccumulator {
     }
     this.readyResult.nextReadyCheckUs = nextReadyCheckUs;
     return this.readyResult;
-  }
-
-  /** The leader host of deque `index`'s partition (`first` is its first batch), asked anew after a metadata change. */
-  private leaderOf(index: number, first: ProducerBatch): string | null {
-    const version = this.metadata.version;
-    if (this.dequeLeaderVersions[index] !== version) {
-      this.dequeLeaders[index] = this.metadata.leaderHost(first.topic, first.partition);
-      this.dequeLeaderVersions[index] = version;
-    }
-    return this.dequeLeaders[index];
   }
 
   /** When the deque's first batch becomes sendable: now or earlier when it is already (full, lingered, flushing). */
@@ -374,8 +351,8 @@ export class RecordAccumulator {
       const first = this.dequeList[dequeIndex][0];
       if (first === undefined) continue;
       // partitionsForHost lists exactly the partitions whose leaderHost is the host: others are not candidates.
-      if (this.leaderOf(dequeIndex, first) !== host) continue;
-      const position = this.positionIn(host, parts, dequeIndex);
+      if (this.routes.leaderOf(dequeIndex, first.topic, first.partition) !== host) continue;
+      const position = this.routes.positionIn(dequeIndex, this.dequeKeys[dequeIndex], host, parts);
       if (position < 0) continue;
       // Sort key: distance · 2^20 + deque index (exact in a double; insertion sort: a handful of candidates).
       const distance = (position - start + n) % n;
@@ -421,25 +398,6 @@ export class RecordAccumulator {
     }
     this.drainIndex.set(host, last);
     return ready;
-  }
-
-  /** Deque `dequeIndex`'s partition's position in `parts` (the host's partitionsForHost list), -1 if absent. */
-  private positionIn(host: string, parts: readonly { topicPartition: string }[], dequeIndex: number): number {
-    if (this.dequePositionLists[dequeIndex] !== parts) {
-      this.dequePositionLists[dequeIndex] = parts;
-      this.dequePositions[dequeIndex] = this.positionsFor(host, parts).get(this.dequeKeys[dequeIndex]) ?? -1;
-    }
-    return this.dequePositions[dequeIndex];
-  }
-
-  /** Each partition's position in the host's partitionsForHost list, rebuilt when the metadata's list changes. */
-  private positionsFor(host: string, parts: readonly { topicPartition: string }[]): Map<string, number> {
-    const cached = this.hostPositions.get(host);
-    if (cached !== undefined && cached.parts === parts) return cached.positionOf;
-    const positionOf = new Map<string, number>();
-    for (let i = 0; i < parts.length; i++) positionOf.set(parts[i].topicPartition, i);
-    this.hostPositions.set(host, { parts, positionOf });
-    return positionOf;
   }
 
   /** RecordAccumulator.reenqueue: back to the front of its deque (after lower sequences, with idempotence). */

@@ -86,14 +86,15 @@ function snapshot(result: ReadyCheckResult): { hosts: string[]; next: number; un
 
 /** ready() computed afresh: the kept answer and the deques' kept leaders forgotten, the leaders then restored. */
 function freshReady(accumulator: RecordAccumulator, nowUs: Micros): ReturnType<typeof snapshot> {
-  const internals = accumulator as unknown as { readyStale: boolean; dequeLeaders: (string | null)[]; dequeLeaderVersions: number[] };
-  const leaders = [...internals.dequeLeaders];
-  const versions = [...internals.dequeLeaderVersions];
+  const internals = accumulator as unknown as { readyStale: boolean; routes: { leaders: (string | null)[]; leaderVersions: number[] } };
+  const routes = internals.routes;
+  const leaders = [...routes.leaders];
+  const versions = [...routes.leaderVersions];
   internals.readyStale = true;
-  internals.dequeLeaderVersions.fill(-1);
+  routes.leaderVersions.fill(-1);
   const fresh = snapshot(accumulator.ready(nowUs));
-  internals.dequeLeaders.splice(0, leaders.length, ...leaders);
-  internals.dequeLeaderVersions.splice(0, versions.length, ...versions);
+  routes.leaders.splice(0, leaders.length, ...leaders);
+  routes.leaderVersions.splice(0, versions.length, ...versions);
   return fresh;
 }
 
