@@ -16,6 +16,17 @@ import { keyChooser, type KeyDistribution } from "./key-distribution.ts";
 /** The timer that hands the producer its next record. */
 export const SEND_TAG = "workload:send";
 
+/** A value's sequence number is padded to this many digits. */
+const VALUE_DIGITS = 6;
+/** ZERO_PADS[k]: k zeros (what padStart adds to a number of VALUE_DIGITS − k digits). */
+const ZERO_PADS: readonly string[] = Array.from({ length: VALUE_DIGITS + 1 }, (_, k) => "0".repeat(k));
+
+/** `${node}-${n padded to VALUE_DIGITS}` from the prefix `${node}-`, without padStart's per-call work. */
+export function valueFor(prefix: string, n: number): string {
+  const digits = String(n);
+  return digits.length >= VALUE_DIGITS ? prefix + digits : prefix + ZERO_PADS[VALUE_DIGITS - digits.length] + digits;
+}
+
 export abstract class ProducerApplication {
   readonly producer: KafkaProducer;
   protected readonly nextKey: () => string | null;
@@ -24,6 +35,8 @@ export abstract class ProducerApplication {
   protected stopped = false;
   /** The next send is held until the producer's blocked send() returns. */
   protected held = false;
+  /** Every value's prefix, `${node}-`. */
+  private readonly valuePrefix: string;
 
   constructor(
     protected readonly context: ProcessContext,
@@ -41,6 +54,7 @@ export abstract class ProducerApplication {
       this.context.setTimer(0, SEND_TAG);
     };
     this.nextKey = keyChooser(keys, keyDistribution ?? "uniform", context.rng.fork("workload-keys"));
+    this.valuePrefix = `${context.node}-`;
   }
 
   /** The producer's client.id (the scenario's client id). */
@@ -86,7 +100,7 @@ export abstract class ProducerApplication {
 
   /** The n-th value this process hands its producer. */
   protected valueOf(n: number): string {
-    return `${this.context.node}-${String(n).padStart(6, "0")}`;
+    return valueFor(this.valuePrefix, n);
   }
 
   /**

@@ -24,6 +24,7 @@ import type { ProducerMetadata } from "./metadata.ts";
 import type { TransactionalState } from "./transactional.ts";
 import type { TransactionManager } from "./transaction-manager.ts";
 import { ReusedList } from "./reused-list.ts";
+import { DequeRoutes } from "./deque-routes.ts";
 
 export interface ReadyCheckResult {
   /** Leader hosts with at least one sendable partition, in the order found. */
@@ -40,6 +41,8 @@ export interface DrainResult {
 }
 
 const NONE_EXPIRED: readonly ProducerBatch[] = Object.freeze([]);
+/** A keyed record's append needs no available partitions (only the sticky partitioner reads them). */
+const NO_PARTITIONS: readonly number[] = Object.freeze([]);
 
 /** drainOneNode packs (distance, deque index) into one sortable number: deque indexes stay below this. */
 const DEQUE_INDEX_SPAN = 1 << 20;
@@ -61,6 +64,8 @@ export class RecordAccumulator {
    */
   private readonly active = new ReusedList<number>();
   private readonly isActive: boolean[] = [];
+  /** Per deque, its leader host and position in the host's partition list, kept until the metadata changes. */
+  private readonly routes: DequeRoutes;
   private readonly lingerUs: Micros;
   private readonly retryBackoffUs: Micros;
   private readonly deliveryTimeoutUs: Micros;
@@ -69,6 +74,22 @@ export class RecordAccumulator {
     nextReadyCheckUs: Number.POSITIVE_INFINITY,
     unknownLeaderTopics: new ReusedList(),
   };
+  /**
+   * ready()'s last answer stands while nothing it reads has changed: the same instant, no deque, mute, flush,
+   * close or memory-wait change since (readyStale), the same metadata version and transaction completion. The
+   * producer asks twice per wake-up with nothing in between (sendProducerData, then the Sender's next wake-up).
+   */
+  private readyStale = true;
+  private readyAtUs = Number.NaN;
+  private readyMetadataVersion = -1;
+  private readyCompleting = false;
+  /**
+   * The earliest creation time among the queued batches, exact unless earliestQueuedStale (a batch that may have
+   * had it left a deque), and never after it: nextExpiryUs, asked on every wake-up, then scans no deque, nor
+   * expiredBatches while delivery.timeout.ms has not passed since.
+   */
+  private earliestQueuedUs = Number.POSITIVE_INFINITY;
+  private earliestQueuedStale = false;
   private readonly drainResult: DrainResult = { hosts: new ReusedList(), batches: new ReusedList() };
   /**
    * RecordAccumulator.incomplete: the batches created and not yet deallocated, oldest first, as a list through
@@ -83,8 +104,6 @@ export class RecordAccumulator {
   private readonly drainIndex = new Map<string, number>();
   /** drainOneNode's reused candidate list (distance · DEQUE_INDEX_SPAN + deque index, ascending). */
   private readonly drainCandidates = new ReusedList<number>();
-  /** Per host, the partitionsForHost list last drained and each partition's position in it. */
-  private readonly hostPositions = new Map<string, { parts: readonly { topicPartition: string }[]; positionOf: Map<string, number> }>();
   private closed = false;
   private flushing = false;
   /** buffer.memory, and the bytes the incomplete batches hold of it (BufferPool: totalMemory − availableMemory). */
@@ -110,6 +129,7 @@ export class RecordAccumulator {
     this.retryBackoffUs = ms(config["retry.backoff.ms"]);
     this.deliveryTimeoutUs = ms(config["delivery.timeout.ms"]);
     this.totalMemory = config["buffer.memory"];
+    this.routes = new DequeRoutes(metadata);
   }
 
   /** BufferPool.availableMemory: buffer.memory less the bytes of incomplete batches. */
@@ -130,6 +150,7 @@ export class RecordAccumulator {
   /** No record waits for memory any more (appended, failed, or waiting for metadata): true when one did. */
   endMemoryWait(): boolean {
     const waited = this.waitBytes > 0;
+    if (waited) this.readyStale = true;
     this.waitBytes = 0;
     return waited;
   }
@@ -152,6 +173,7 @@ export class RecordAccumulator {
       this.dequeList.push(deque);
       this.dequeKeys.push(tp);
       this.isActive.push(false);
+      this.routes.addDeque();
     }
     return index;
   }
@@ -190,9 +212,11 @@ export class RecordAccumulator {
    * the record now waits for the new batch's bytes (memoryWaitBytes).
    */
   append(topic: string, partition: number | null, record: PendingRecord, sizeUpperBound: number, nowUs: Micros): number {
+    // A batch grows (it may fill), a new one is queued, or a record starts waiting for memory.
+    this.readyStale = true;
     const numPartitions = this.metadata.partitionCount(topic) ?? 0;
     const sticky = partition === null;
-    const available = sticky ? this.metadata.availablePartitions(topic) : [];
+    const available = sticky ? this.metadata.availablePartitions(topic) : NO_PARTITIONS;
     const effective = partition ?? this.partitioner.partition(topic, numPartitions, available);
     const dequeIndex = this.dequeIndexFor(topic, effective);
     const deque = this.dequeList[dequeIndex];
@@ -210,6 +234,7 @@ export class RecordAccumulator {
       appended = BATCH_HEADER_BYTES + batch.tryAppend(record)!;
       deque.push(batch);
       this.activate(dequeIndex);
+      if (nowUs < this.earliestQueuedUs) this.earliestQueuedUs = nowUs;
       batch.incomplete = true;
       batch.incompletePrev = this.incompleteTail;
       if (this.incompleteTail === null) this.incompleteHead = batch;
@@ -226,6 +251,14 @@ export class RecordAccumulator {
 
   /** RecordAccumulator.ready. The result and its arrays are reused: valid until the next call. */
   ready(nowUs: Micros): ReadyCheckResult {
+    const completing = this.transactional !== null && this.transactional.machine.isCompleting;
+    if (!this.readyStale && nowUs === this.readyAtUs && this.metadata.version === this.readyMetadataVersion && completing === this.readyCompleting) {
+      return this.readyResult;
+    }
+    this.readyStale = false;
+    this.readyAtUs = nowUs;
+    this.readyMetadataVersion = this.metadata.version;
+    this.readyCompleting = completing;
     const readyHosts = this.readyResult.readyHosts;
     const unknownLeaderTopics = this.readyResult.unknownLeaderTopics;
     readyHosts.clear();
@@ -238,7 +271,7 @@ export class RecordAccumulator {
       const i = active.get(k);
       const first = deques[i][0];
       if (first === undefined) continue;
-      const leader = this.metadata.leaderHost(first.topic, first.partition);
+      const leader = this.routes.leaderOf(i, first.topic, first.partition);
       if (leader === null) {
         if (!unknownLeaderTopics.includes(first.topic)) unknownLeaderTopics.push(first.topic);
         continue;
@@ -309,16 +342,18 @@ export class RecordAccumulator {
     const n = parts.length;
     if (n === 0) return null;
     const start = (this.drainIndex.get(host) ?? 0) % n;
-    const positionOf = this.positionsFor(host, parts);
     // The candidates: active deques with a queued batch whose partition the host leads, by distance from start.
     const candidates = this.drainCandidates;
     candidates.clear();
     const active = this.active;
     for (let k = 0; k < active.size; k++) {
       const dequeIndex = active.get(k);
-      if (this.dequeList[dequeIndex].length === 0) continue;
-      const position = positionOf.get(this.dequeKeys[dequeIndex]);
-      if (position === undefined) continue;
+      const first = this.dequeList[dequeIndex][0];
+      if (first === undefined) continue;
+      // partitionsForHost lists exactly the partitions whose leaderHost is the host: others are not candidates.
+      if (this.routes.leaderOf(dequeIndex, first.topic, first.partition) !== host) continue;
+      const position = this.routes.positionIn(dequeIndex, this.dequeKeys[dequeIndex], host, parts);
+      if (position < 0) continue;
       // Sort key: distance · 2^20 + deque index (exact in a double; insertion sort: a handful of candidates).
       const distance = (position - start + n) % n;
       let at = candidates.size;
@@ -352,6 +387,8 @@ export class RecordAccumulator {
         break;
       }
       deque.shift();
+      this.readyStale = true;
+      if (first.createdUs === this.earliestQueuedUs) this.earliestQueuedStale = true;
       if (this.transactionManager !== null && !first.hasSequence) this.transactionManager.assignSequence(first);
       first.close();
       size += first.sizeBytes;
@@ -361,16 +398,6 @@ export class RecordAccumulator {
     }
     this.drainIndex.set(host, last);
     return ready;
-  }
-
-  /** Each partition's position in the host's partitionsForHost list, rebuilt when the metadata's list changes. */
-  private positionsFor(host: string, parts: readonly { topicPartition: string }[]): Map<string, number> {
-    const cached = this.hostPositions.get(host);
-    if (cached !== undefined && cached.parts === parts) return cached.positionOf;
-    const positionOf = new Map<string, number>();
-    for (let i = 0; i < parts.length; i++) positionOf.set(parts[i].topicPartition, i);
-    this.hostPositions.set(host, { parts, positionOf });
-    return positionOf;
   }
 
   /** RecordAccumulator.reenqueue: back to the front of its deque (after lower sequences, with idempotence). */
@@ -384,6 +411,8 @@ export class RecordAccumulator {
     }
     deque.splice(at, 0, batch);
     this.activate(dequeIndex);
+    this.readyStale = true;
+    if (batch.createdUs < this.earliestQueuedUs) this.earliestQueuedUs = batch.createdUs;
   }
 
   /**
@@ -391,27 +420,36 @@ export class RecordAccumulator {
    * none: then the shared empty array, nothing allocated.
    */
   expiredBatches(nowUs: Micros): readonly ProducerBatch[] {
-    let expired: ProducerBatch[] | null = null;
     const timeoutUs = this.deliveryTimeoutUs;
+    // No queued batch is older than the earliest creation time (stale or not): none can have expired yet.
+    if (timeoutUs > nowUs - this.earliestQueuedUs) return NONE_EXPIRED;
+    let expired: ProducerBatch[] | null = null;
     const deques = this.dequeList;
     const active = this.active;
     for (let k = 0; k < active.size; k++) {
       const deque = deques[active.get(k)];
       while (deque.length > 0 && deque[0].hasReachedDeliveryTimeout(timeoutUs, nowUs)) (expired ??= []).push(deque.shift()!);
     }
-    return expired ?? NONE_EXPIRED;
+    if (expired === null) return NONE_EXPIRED;
+    this.readyStale = true;
+    this.earliestQueuedStale = true;
+    return expired;
   }
 
   /** The earliest delivery-timeout expiry among queued batches, or +Infinity. */
   nextExpiryUs(): Micros {
-    let next = Number.POSITIVE_INFINITY;
-    const deques = this.dequeList;
-    const active = this.active;
-    for (let k = 0; k < active.size; k++) {
-      const deque = deques[active.get(k)];
-      for (let j = 0; j < deque.length; j++) next = Math.min(next, deque[j].createdUs + this.deliveryTimeoutUs);
+    if (this.earliestQueuedStale) {
+      let earliest = Number.POSITIVE_INFINITY;
+      const deques = this.dequeList;
+      const active = this.active;
+      for (let k = 0; k < active.size; k++) {
+        const deque = deques[active.get(k)];
+        for (let j = 0; j < deque.length; j++) if (deque[j].createdUs < earliest) earliest = deque[j].createdUs;
+      }
+      this.earliestQueuedUs = earliest;
+      this.earliestQueuedStale = false;
     }
-    return next;
+    return this.earliestQueuedUs + this.deliveryTimeoutUs;
   }
 
   /**
@@ -429,6 +467,7 @@ export class RecordAccumulator {
       deque!.splice(at, 1);
       taken.push(batch);
     }
+    if (taken.length > 0) this.readyStale = this.earliestQueuedStale = true;
     return taken;
   }
 
@@ -437,6 +476,7 @@ export class RecordAccumulator {
     const taken: ProducerBatch[] = [];
     const deques = this.dequeList;
     for (let k = 0; k < deques.length; k++) taken.push(...deques[k].splice(0));
+    if (taken.length > 0) this.readyStale = this.earliestQueuedStale = true;
     return taken;
   }
 
@@ -458,10 +498,11 @@ export class RecordAccumulator {
 
   mutePartition(tp: string): void {
     this.muted.add(tp);
+    this.readyStale = true;
   }
 
   unmutePartition(tp: string): void {
-    this.muted.delete(tp);
+    if (this.muted.delete(tp)) this.readyStale = true;
   }
 
   /** Batches not completed yet (queued or in flight). */
@@ -472,15 +513,19 @@ export class RecordAccumulator {
   /** Flush: every batch is sendable now, until the incomplete batches of this moment are done (simplified: all). */
   beginFlush(): void {
     this.flushing = true;
+    this.readyStale = true;
   }
 
   maybeEndFlush(): void {
-    if (this.incompleteHead === null) this.flushing = false;
+    if (this.incompleteHead !== null || !this.flushing) return;
+    this.flushing = false;
+    this.readyStale = true;
   }
 
   /** No more appends; every batch is sendable at once. */
   close(): void {
     this.closed = true;
+    this.readyStale = true;
   }
 
   get isClosed(): boolean {

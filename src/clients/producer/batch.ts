@@ -19,6 +19,7 @@ import {
   type RecordBatch,
 } from "../../broker/log/records.ts";
 import type { Micros } from "../../sim/time.ts";
+import type { PartitionInFlight } from "./in-flight-batches.ts";
 
 /** DefaultRecord.MAX_RECORD_OVERHEAD: attributes, and timestamp and offset deltas and length at their widest. */
 const MAX_RECORD_OVERHEAD = 21;
@@ -85,6 +86,8 @@ export class ProducerBatch {
   /** Its neighbours in that list, in the order created (null at the ends, and once deallocated). */
   incompletePrev: ProducerBatch | null = null;
   incompleteNext: ProducerBatch | null = null;
+  /** Its partition's entry in the Sender's InFlightBatches, kept from its first add (entries are never dropped). */
+  inFlightPartition: PartitionInFlight | null = null;
   /** "topic-partition": the key of the producer's per-partition maps, built once (the hot path looks it up often). */
   readonly topicPartition: string;
 

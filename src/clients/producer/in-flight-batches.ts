@@ -10,7 +10,7 @@ import type { Micros } from "../../sim/time.ts";
 import type { ProducerBatch } from "./batch.ts";
 import { ReusedList } from "./reused-list.ts";
 
-interface PartitionInFlight {
+export interface PartitionInFlight {
   /** The partition's batches in flight, in the order sent; may be empty while present (after an expiry). */
   readonly batches: ProducerBatch[];
   /** Its index in `present`, -1 when absent (what a map without the key would be). */
@@ -29,6 +29,12 @@ export class InFlightBatches {
    * delivery.timeout.ms has not passed since, no batch can have expired and the expiry check scans nothing.
    */
   private createdUsLowerBound = Number.POSITIVE_INFINITY;
+  /**
+   * The earliest creation time among the batches in flight, exact unless earliestStale (a batch that may have
+   * had it left): the Sender's next wake-up reads it on every event instead of scanning every batch in flight.
+   */
+  private earliestCreatedUs = Number.POSITIVE_INFINITY;
+  private earliestStale = false;
 
   /** No partition present (Sender.inFlightBatches is empty). */
   get isEmpty(): boolean {
@@ -36,11 +42,12 @@ export class InFlightBatches {
   }
 
   add(batch: ProducerBatch): void {
-    let entry = this.partitions.get(batch.topicPartition);
+    let entry = batch.inFlightPartition ?? this.partitions.get(batch.topicPartition);
     if (entry === undefined) {
       entry = { batches: [], slot: -1, addedAt: 0 };
       this.partitions.set(batch.topicPartition, entry);
     }
+    batch.inFlightPartition = entry;
     if (entry.slot < 0) {
       entry.slot = this.present.size;
       entry.addedAt = this.additions++;
@@ -48,11 +55,12 @@ export class InFlightBatches {
     }
     entry.batches.push(batch);
     if (batch.createdUs < this.createdUsLowerBound) this.createdUsLowerBound = batch.createdUs;
+    if (batch.createdUs < this.earliestCreatedUs) this.earliestCreatedUs = batch.createdUs;
   }
 
   /** Removes the batch; its partition is dropped when its list empties (Sender.removeFromInflightBatches). */
   remove(batch: ProducerBatch): void {
-    const entry = this.partitions.get(batch.topicPartition);
+    const entry = batch.inFlightPartition ?? this.partitions.get(batch.topicPartition);
     if (entry === undefined || entry.slot < 0) return;
     const batches = entry.batches;
     // Batches nearly always complete in the order sent: the first leaves without a splice (which allocates).
@@ -61,6 +69,8 @@ export class InFlightBatches {
       const index = batches.indexOf(batch);
       if (index >= 0) batches.splice(index, 1);
     }
+    // It may have been the earliest (or was not in flight: then staleness only costs one scan).
+    if (batch.createdUs === this.earliestCreatedUs) this.earliestStale = true;
     if (batches.length === 0) this.drop(entry);
   }
 
@@ -75,6 +85,11 @@ export class InFlightBatches {
 
   /** The earliest delivery-timeout expiry after `nowUs` among the batches in flight, or +Infinity. */
   nextExpiryUs(deliveryTimeoutUs: Micros, nowUs: Micros): Micros {
+    if (this.earliestStale) this.findEarliest();
+    // The earliest expiry of all is after now: it is the answer (always +Infinity when none is in flight).
+    const earliest = this.earliestCreatedUs + deliveryTimeoutUs;
+    if (earliest > nowUs) return earliest;
+    // Some batch in flight is already past it (not at the front of its list, so not taken): the full scan.
     let next = Number.POSITIVE_INFINITY;
     for (let i = 0; i < this.present.size; i++) {
       const batches = this.present.get(i).batches;
@@ -84,6 +99,16 @@ export class InFlightBatches {
       }
     }
     return next;
+  }
+
+  private findEarliest(): void {
+    let earliest = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < this.present.size; i++) {
+      const batches = this.present.get(i).batches;
+      for (let j = 0; j < batches.length; j++) if (batches[j].createdUs < earliest) earliest = batches[j].createdUs;
+    }
+    this.earliestCreatedUs = earliest;
+    this.earliestStale = false;
   }
 
   /**
@@ -96,6 +121,7 @@ export class InFlightBatches {
     for (const batches of this.listsInOrder()) {
       while (batches.length > 0 && batches[0].hasReachedDeliveryTimeout(deliveryTimeoutUs, nowUs)) expired.push(batches.shift()!);
     }
+    if (expired.length > 0) this.earliestStale = true;
     return expired;
   }
 

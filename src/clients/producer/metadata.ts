@@ -26,6 +26,14 @@ export class ProducerMetadata {
   private readonly partitionsForHostCache = new Map<string, { topic: string; partition: number; topicPartition: string }[]>();
   /** Topics the producer sends to, in the order it first did. */
   readonly interest: string[] = [];
+  /**
+   * Bumped whenever add() or update() may have changed what leaderHost answers: the accumulator keeps each
+   * deque's leader host and asks again only after a change (a simulator device, not Kafka's Metadata.updateVersion).
+   */
+  version = 0;
+  /** The topic partitionCount was last asked about and its partitions (a send asks three times in a row). */
+  private lastCountTopic: string | null = null;
+  private lastCountPartitions: PartitionInfo[] | undefined = undefined;
   private updateRequested = true;
   private lastRefreshUs = Number.NEGATIVE_INFINITY;
   private lastSuccessfulRefreshUs = Number.NEGATIVE_INFINITY;
@@ -39,6 +47,7 @@ export class ProducerMetadata {
   add(topic: string): void {
     if (this.interest.includes(topic)) return;
     this.interest.push(topic);
+    this.version++;
     this.partitionsForHostCache.clear();
     this.updateRequested = true;
     this.lastRefreshUs = Number.NEGATIVE_INFINITY;
@@ -68,6 +77,8 @@ export class ProducerMetadata {
     this.lastRefreshUs = nowUs;
     this.lastSuccessfulRefreshUs = nowUs;
     this.updateRequested = false;
+    this.version++;
+    this.lastCountTopic = null;
     this.brokerHostsCache = null;
     this.partitionIndex.clear();
     this.partitionsForHostCache.clear();
@@ -104,7 +115,12 @@ export class ProducerMetadata {
   }
 
   partitionCount(topic: string): number | null {
-    const partitions = this.topics.get(topic);
+    let partitions = this.lastCountPartitions;
+    if (topic !== this.lastCountTopic) {
+      partitions = this.topics.get(topic);
+      this.lastCountTopic = topic;
+      this.lastCountPartitions = partitions;
+    }
     return partitions === undefined ? null : partitions.length;
   }
 

@@ -51,6 +51,8 @@ export class NetworkClient {
   /** Requests in flight to every node. */
   private inFlightTotal = 0;
   private readonly reconnectAtUs = new Map<string, Micros>();
+  /** The latest reconnect time ever set: once it is past, no node waits out a backoff and the Sender's wake-up asks none. */
+  private latestReconnectAt = Number.NEGATIVE_INFINITY;
   /** ClusterConnectionStates' failedAttempts per node, until it answers. */
   private readonly failedAttempts = new Map<string, number>();
   private nextId = 1;
@@ -91,12 +93,19 @@ export class NetworkClient {
 
   /** Not waiting out a reconnect backoff. */
   isConnectable(host: string, nowUs: Micros): boolean {
+    // Every backoff is over by the latest reconnect time: no need to look the node up.
+    if (this.latestReconnectAt <= nowUs) return true;
     return (this.reconnectAtUs.get(host) ?? Number.NEGATIVE_INFINITY) <= nowUs;
   }
 
   /** NetworkClient.ready: a request can go to `host` now. */
   ready(host: string, nowUs: Micros): boolean {
     return this.isConnectable(host, nowUs) && this.inFlightCount(host) < this.maxInFlight;
+  }
+
+  /** No node is in reconnect backoff from this time on (the latest reconnect time ever set). */
+  get latestReconnectAtUs(): Micros {
+    return this.latestReconnectAt;
   }
 
   /** When a node in reconnect backoff becomes connectable again (for the sender's wake-up). */
@@ -159,7 +168,9 @@ export class NetworkClient {
   /** Closes the connection to `host`: every request in flight to it fails, in the order they were sent. */
   disconnect(host: string, error: RequestFailure): void {
     const queue = this.inFlight.get(host)?.splice(0) ?? [];
-    this.reconnectAtUs.set(host, this.context.now() + ms(this.reconnectBackoffFor(host)));
+    const reconnectAtUs = this.context.now() + ms(this.reconnectBackoffFor(host));
+    this.reconnectAtUs.set(host, reconnectAtUs);
+    if (reconnectAtUs > this.latestReconnectAt) this.latestReconnectAt = reconnectAtUs;
     this.inFlightTotal -= queue.length;
     for (const entry of queue) this.context.cancelTimer(entry.timer);
     for (const entry of queue) entry.handler.onFailure(error);

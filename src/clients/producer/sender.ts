@@ -109,10 +109,13 @@ export class Sender {
       t = this.initRetryAtUs;
       if (t > nowUs && t < next) next = t;
     }
-    const hosts = this.candidateHosts();
-    for (let i = 0; i < hosts.length; i++) {
-      const at = this.network.reconnectAt(hosts[i]);
-      if (at !== undefined && at > nowUs && at < next) next = at;
+    // Only a node still in reconnect backoff has a wake-up; nearly always none is.
+    if (this.network.latestReconnectAtUs > nowUs) {
+      const hosts = this.candidateHosts();
+      for (let i = 0; i < hosts.length; i++) {
+        const at = this.network.reconnectAt(hosts[i]);
+        if (at !== undefined && at > nowUs && at < next) next = at;
+      }
     }
     return next;
   }

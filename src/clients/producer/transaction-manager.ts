@@ -59,6 +59,13 @@ export class TransactionManager {
   private epochBumpRequired = false;
   private readonly partitionsToRewriteSequences: string[] = [];
   private readonly partitions = new Map<string, PartitionEntry>();
+  /**
+   * The entry entry() returned last, and its partition: a drain asks about one partition several times in a row
+   * (shouldStopDrain, then assignSequence), and a response completes its batches one partition at a time.
+   * Forgotten when the entry leaves `partitions`.
+   */
+  private lastEntryTp: string | null = null;
+  private lastEntry: PartitionEntry | null = null;
   /** Partitions whose sequence state is unknown after an expiry, with the sequence expected next. */
   private readonly unresolved = new Map<string, number>();
 
@@ -76,6 +83,7 @@ export class TransactionManager {
   /** resetSequenceNumbers: after a transactional epoch bump every partition starts again at sequence 0. */
   resetSequenceNumbers(): void {
     this.partitions.clear();
+    this.forgetLastEntry();
     this.unresolved.clear();
   }
 
@@ -84,12 +92,20 @@ export class TransactionManager {
   }
 
   private entry(tp: string): PartitionEntry {
+    if (tp === this.lastEntryTp) return this.lastEntry!;
     let entry = this.partitions.get(tp);
     if (entry === undefined) {
       entry = { producerId: NO_PRODUCER_ID, producerEpoch: NO_PRODUCER_EPOCH, nextSequence: 0, lastAckedSequence: -1, lastAckedOffset: -1, inFlight: [] };
       this.partitions.set(tp, entry);
     }
+    this.lastEntryTp = tp;
+    this.lastEntry = entry;
     return entry;
+  }
+
+  private forgetLastEntry(): void {
+    this.lastEntryTp = null;
+    this.lastEntry = null;
   }
 
   /** Sender.runOnce's first step: bump a requested epoch; true when an InitProducerId must be sent. */
@@ -192,10 +208,16 @@ export class TransactionManager {
   }
 
   removeInFlightBatch(batch: ProducerBatch): void {
-    const entry = this.partitions.get(batch.topicPartition);
+    const tp = batch.topicPartition;
+    const entry = tp === this.lastEntryTp ? this.lastEntry! : this.partitions.get(tp);
     if (entry === undefined) return;
-    const index = entry.inFlight.indexOf(batch);
-    if (index >= 0) entry.inFlight.splice(index, 1);
+    const inFlight = entry.inFlight;
+    // Nearly always the lowest sequence: it leaves without a splice (which allocates).
+    if (inFlight[0] === batch) inFlight.shift();
+    else {
+      const index = inFlight.indexOf(batch);
+      if (index >= 0) inFlight.splice(index, 1);
+    }
   }
 
   handleCompletedBatch(batch: ProducerBatch, baseOffset: number): void {
@@ -214,6 +236,7 @@ export class TransactionManager {
     } else if (error === "UNKNOWN_PRODUCER_ID") {
       // The broker has no state for this producer and accepts sequence 0: forget the partition's sequences.
       this.partitions.delete(tp);
+      if (tp === this.lastEntryTp) this.forgetLastEntry();
       this.unresolved.delete(tp);
     } else if (adjustSequenceNumbers) {
       this.requestEpochBumpForPartition(tp);

@@ -16,24 +16,38 @@ import type { Micros } from "../../../src/sim/time.ts";
 const TOPIC = "t";
 const HOSTS = ["broker-1", "broker-2", "broker-3"];
 
-/** `partitions` partitions led round-robin by HOSTS: what drain needs of the producer's metadata. */
-function metadata(partitions: number): ProducerMetadata {
-  const leader = (p: number) => HOSTS[p % HOSTS.length];
-  const byHost = new Map(HOSTS.map((h) => [h, [] as { topic: string; partition: number; topicPartition: string }[]]));
-  for (let p = 0; p < partitions; p++) byHost.get(leader(p))!.push({ topic: TOPIC, partition: p, topicPartition: `${TOPIC}-${p}` });
-  return {
+/**
+ * `partitions` partitions led round-robin by HOSTS, until move() gives one another leader (a new version, and
+ * new partitionsForHost lists, as ProducerMetadata.update makes): what drain needs of the producer's metadata.
+ */
+function metadata(partitions: number): ProducerMetadata & { move(partition: number, host: string): void } {
+  const leaders = Array.from({ length: partitions }, (_, p) => HOSTS[p % HOSTS.length]);
+  let byHost = new Map<string, { topic: string; partition: number; topicPartition: string }[]>();
+  const rebuild = (): void => {
+    byHost = new Map(HOSTS.map((h) => [h, [] as { topic: string; partition: number; topicPartition: string }[]]));
+    for (let p = 0; p < partitions; p++) byHost.get(leaders[p])!.push({ topic: TOPIC, partition: p, topicPartition: `${TOPIC}-${p}` });
+  };
+  rebuild();
+  const meta = {
+    version: 0,
     partitionCount: () => partitions,
     availablePartitions: () => [],
-    leaderHost: (_topic: string, p: number) => leader(p),
+    leaderHost: (_topic: string, p: number) => leaders[p],
     partitionsForHost: (host: string) => byHost.get(host)!,
-  } as unknown as ProducerMetadata;
+    move: (partition: number, host: string) => {
+      leaders[partition] = host;
+      meta.version++;
+      rebuild();
+    },
+  };
+  return meta as unknown as ProducerMetadata & { move(partition: number, host: string): void };
 }
 
 function record(value: string): PendingRecord {
   return { key: null, value, keyLength: -1, valueLength: value.length, timestamp: 0, callback: () => {} };
 }
 
-type Step = { append: number; bytes: number } | { drain: number };
+type Step = { append: number; bytes: number } | { drain: number } | { move: number; to: number };
 
 /** Kafka's walk: from the drain index, every partition of the host once; stops at max.request.size. */
 class ReferenceDrain {
@@ -74,9 +88,10 @@ describe("RecordAccumulator.drain over the partitions with queued batches", () =
     const step: fc.Arbitrary<Step> = fc.oneof(
       fc.record({ append: fc.nat(29), bytes: fc.integer({ min: 1, max: 700 }) }),
       fc.record({ drain: fc.nat(HOSTS.length - 1) }),
+      fc.record({ move: fc.nat(29), to: fc.nat(HOSTS.length - 1) }),
     );
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 30 }), fc.array(step, { maxLength: 120 }), (partitions, steps) => {
+      fc.property(fc.integer({ min: 1, max: 30 }), fc.array(step, { maxLength: 120, size: "max" }), (partitions, steps) => {
         const meta = metadata(partitions);
         // batch.size 1: every record opens its own batch; max.request.size small enough to stop some drains.
         const config: ProducerConfig = { ...PRODUCER_DEFAULTS, "bootstrap.servers": [], "batch.size": 1, "max.request.size": 2000 } as ProducerConfig;
@@ -98,6 +113,10 @@ describe("RecordAccumulator.drain over the partitions with queued batches", () =
             const tp = `${TOPIC}-${partition}`;
             if (!reference.deques.has(tp)) reference.deques.set(tp, []);
             reference.deques.get(tp)!.push({ label, bytes: alone.sizeBytes });
+            continue;
+          }
+          if ("move" in s) {
+            meta.move(s.move % partitions, HOSTS[s.to]);
             continue;
           }
           const host = HOSTS[s.drain];

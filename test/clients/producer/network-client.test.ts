@@ -107,3 +107,23 @@ describe("NetworkClient in-flight requests", () => {
     );
   });
 });
+
+describe("NetworkClient.latestReconnectAtUs", () => {
+  it("is never before any node's reconnect time, through disconnects at any times (the Sender skips the nodes before it)", () => {
+    const hosts = ["broker-1", "broker-2", "broker-3"];
+    fc.assert(
+      fc.property(fc.array(fc.record({ host: fc.nat({ max: 2 }), advanceUs: fc.nat({ max: 3_000_000 }) }), { maxLength: 30 }), (steps) => {
+        let nowUs = 0;
+        const context = { send: () => undefined, setTimer: () => 0, cancelTimer: () => undefined, now: () => nowUs, tracing: false, trace: () => undefined } as unknown as ProcessContext;
+        // Exponential backoff with jitter (50 ms up to 1 s): later disconnects may end sooner than earlier ones.
+        const client = new NetworkClient(context, 30_000, 50, 5, new Rng("n"), () => undefined, 1, 1000, new Rng("jitter"));
+        for (const s of steps) {
+          nowUs += s.advanceUs;
+          client.disconnect(hosts[s.host], "NETWORK_EXCEPTION");
+          const latest = Math.max(...hosts.map((h) => client.reconnectAt(h) ?? Number.NEGATIVE_INFINITY));
+          expect(client.latestReconnectAtUs).to.be.at.least(latest);
+        }
+      }),
+    );
+  });
+});
