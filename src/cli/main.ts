@@ -60,7 +60,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option("--kernel", "only the bare kernel's no-op event rate against a plain binary heap (as --only kernel)")
     .option("--only <parts>", "only these parts, comma-separated: kernel, standard, groups, transactions, chaos, scale")
     .option("--sim-seconds <n>", "simulated seconds of each scenario part (default: standard 600, chaos 60, scale 600, soak 3600)")
-    .option("--seeds <n>", "chaos seeds to run (default 6)")
+    .option("--seeds <n>", "chaos seeds to run (default 20)")
     .option("--jobs <n>", "chaos worker threads (default: the number of CPUs)")
     .option("--partitions <list>", "scale sizes, comma-separated partition counts (default 1250,2500,5000)")
     .option("--scale-wall-limit <s>", "stop a scale size after this many wall seconds and report that it hit the bound (default 300)")
