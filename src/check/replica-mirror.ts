@@ -16,7 +16,7 @@
  * for evidence; the checks compare slots with `knows` and `sameRecord`.
  */
 
-import type { LogLoadedBatch } from "../sim/trace.ts";
+import type { LogLoadedBatch, TraceRecords } from "../sim/trace.ts";
 
 export interface MirrorRecord {
   readonly offset: number;
@@ -96,6 +96,16 @@ export class ReplicaMirror {
     if (offsets.length === 0) return;
     if (offsets[0] < this.end) this.truncateTo(offsets[0]);
     for (let i = 0; i < offsets.length; i++) this.put(offsets[i], partitionLeaderEpoch, values[i] ?? null, at);
+  }
+
+  /** As `append`, reading the batch itself (the log-append's TRACE_RECORDS): no arrays. */
+  appendRecords(records: TraceRecords, partitionLeaderEpoch: number, at: number): void {
+    const count = records.recordCount;
+    if (count === 0) return;
+    const baseOffset = records.baseOffset;
+    const first = baseOffset + records.offsetDeltaAt(0);
+    if (first < this.end) this.truncateTo(first);
+    for (let i = 0; i < count; i++) this.put(baseOffset + records.offsetDeltaAt(i), partitionLeaderEpoch, records.valueAt(i), at);
   }
 
   /** Drops every record at or after `offset` (Log.truncateTo, or the log end found by recovery). */

@@ -14,7 +14,7 @@ import { committedDataLost, leaderHwmDecreased, type ElectionInfo } from "./hwm-
 import { PartitionView } from "./partition-view.ts";
 import type { LogLoadedBatch } from "../sim/trace.ts";
 import { committedLog, type CommittedLog } from "./committed-log.ts";
-import type { TraceEvent, TraceFields } from "../sim/trace.ts";
+import { traceRecords, type TraceEvent, type TraceFields } from "../sim/trace.ts";
 import type { Violation, ViolationName } from "./violation.ts";
 
 interface LeaderAppend {
@@ -212,16 +212,29 @@ export class ReplicationCheckers {
     }
   }
 
+  /**
+   * A replica appended records: read from the batch itself when the emit site put it under TRACE_RECORDS (every
+   * run of the model: no arrays built for the checkers), else from the event's `offsets` and `values` (a trace
+   * read back from its lines).
+   */
   private onAppend(state: PartitionState, fields: TraceFields, node: string, t: number): void {
-    const offsets = fields.offsets as number[];
-    const values = fields.values as (string | null)[];
-    const epoch = Number(fields.partitionLeaderEpoch);
+    const records = traceRecords(fields);
+    const offsets = records === undefined ? (fields.offsets as number[]) : null;
+    const values = records === undefined ? (fields.values as (string | null)[]) : null;
+    const count = records !== undefined ? records.recordCount : offsets!.length;
     const mirror = state.view.replica(node);
-    if (offsets.length > 0 && offsets[0] < mirror.logEndOffset) this.cut(state, node, offsets[0]);
-    mirror.append(offsets, values, epoch, t);
-    if (fields.asLeader === true && epoch >= 0 && offsets.length > 0) this.checkTwoLeaders(state, node, t, epoch, offsets[0], values[0] ?? null);
+    if (count === 0) {
+      if (state.strongIsrPending) this.checkStrongIsr(state, t);
+      return;
+    }
+    const firstOffset = records !== undefined ? records.baseOffset + records.offsetDeltaAt(0) : offsets![0];
+    const epoch = Number(fields.partitionLeaderEpoch);
+    if (firstOffset < mirror.logEndOffset) this.cut(state, node, firstOffset);
+    if (records !== undefined) mirror.appendRecords(records, epoch, t);
+    else mirror.append(offsets!, values!, epoch, t);
+    if (fields.asLeader === true && epoch >= 0) this.checkTwoLeaders(state, node, t, epoch, firstOffset, (records !== undefined ? records.valueAt(0) : values![0]) ?? null);
     // Records at or above the HW are not compared (a leader's appends always are): check only when it can find something.
-    if (state.strongIsrPending || (offsets.length > 0 && offsets[0] < state.strongIsr.checkedHighWatermark)) this.checkStrongIsr(state, t);
+    if (state.strongIsrPending || firstOffset < state.strongIsr.checkedHighWatermark) this.checkStrongIsr(state, t);
   }
 
   private onTruncate(state: PartitionState, event: TraceEvent): void {

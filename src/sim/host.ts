@@ -212,6 +212,11 @@ export class ProcessContext<D extends HostDisk = HostDisk> implements EventTarge
     return this.host.trace.wants(kind);
   }
 
+  /** Whether an event of `kind` needs every field (Trace.wantsAllFields). */
+  wantsAllFields(kind: string): boolean {
+    return this.host.trace.wantsAllFields(kind);
+  }
+
   trace(kind: string, fields?: TraceFields): void {
     this.host.trace.emit(this.host.name, kind, fields);
   }

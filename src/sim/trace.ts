@@ -32,6 +32,25 @@ export interface TraceEvent {
 export type TraceFields = Record<string, unknown>;
 
 /**
+ * The records of an appended batch as the checkers read them, without arrays: what `Log.traceAppend` puts under
+ * TRACE_RECORDS on its log-append fields (the batch itself). A symbol key, so no trace line carries it
+ * (JSON.stringify skips symbol keys) and a line is the same with or without it.
+ */
+export interface TraceRecords {
+  readonly baseOffset: number;
+  readonly recordCount: number;
+  offsetDeltaAt(index: number): number;
+  valueAt(index: number): string | null;
+}
+
+export const TRACE_RECORDS: unique symbol = Symbol("kafkasim.trace.records");
+
+/** The records an emit site put under TRACE_RECORDS, if any. */
+export function traceRecords(fields: TraceFields): TraceRecords | undefined {
+  return (fields as { [TRACE_RECORDS]?: TraceRecords })[TRACE_RECORDS];
+}
+
+/**
  * One batch of a `log-loaded` event after an unclean shutdown (docs/trace.md): [partitionLeaderEpoch, the records'
  * offsets, their values, the batch's last offset]. Written by the LogManager, read by the checkers and the viewer.
  */
@@ -94,6 +113,8 @@ export class Trace {
   private readonly observerKinds: (ReadonlySet<string> | null)[] = [];
   /** Kinds some kind-filtered observer reads; `wants` answers from it when no sink takes every line. */
   private readonly observedKinds = new Set<string>();
+  /** Kinds some kind-filtered observer reads as event objects (`observe`, not `observeFields`). */
+  private readonly objectKinds = new Set<string>();
   /** True when every event is consumed: a sink (file, memory, hash) or an observer without a kind filter. */
   private everyKind = false;
   private lineHash: LineHash | null = null;
@@ -144,7 +165,10 @@ export class Trace {
     const filter = kinds === undefined ? null : new Set(kinds);
     this.observerKinds.push(filter);
     if (filter === null) this.everyKind = true;
-    else for (const kind of filter) this.observedKinds.add(kind);
+    else for (const kind of filter) {
+      this.observedKinds.add(kind);
+      if (fieldsObserver === null) this.objectKinds.add(kind);
+    }
     this.on = true;
     return this;
   }
@@ -155,6 +179,15 @@ export class Trace {
    */
   wants(kind: string): boolean {
     return this.everyKind || (this.on && this.observedKinds.has(kind));
+  }
+
+  /**
+   * Whether an event of `kind` reaches a trace line or an event-object observer, which read every field by name.
+   * When not, only fields observers (the checkers) read it, and an emit site may leave out the fields they read
+   * another way (log-append's `offsets` and `values`: the checkers read its TRACE_RECORDS).
+   */
+  wantsAllFields(kind: string): boolean {
+    return this.everyKind || this.objectKinds.has(kind);
   }
 
   writeHeader(header: TraceHeader): void {

@@ -46,3 +46,19 @@ describe("Trace.observeFields", () => {
     expect(traceEvent(5, 2, "n", "k", undefined)).to.deep.equal({ t: 5, seq: 2, node: "n", kind: "k" });
   });
 });
+
+describe("Trace.wantsAllFields", () => {
+  it("is false only while fields observers alone read a kind", () => {
+    const trace = new Trace({ now: 0 });
+    trace.observeFields(() => {}, ["log-append"]);
+    expect(trace.wantsAllFields("log-append")).to.equal(false);
+    trace.observe(() => {}, ["hwm"]);
+    expect([trace.wantsAllFields("log-append"), trace.wantsAllFields("hwm")]).to.deep.equal([false, true]);
+    trace.observe(() => {}, ["log-append"]);
+    expect(trace.wantsAllFields("log-append")).to.equal(true);
+    const unfiltered = new Trace({ now: 0 }).observeFields(() => {}, ["log-append"]).observe(() => {});
+    expect(unfiltered.wantsAllFields("log-append")).to.equal(true);
+    const withSink = new Trace({ now: 0 }).observeFields(() => {}, ["log-append"]).addSink(new MemorySink());
+    expect(withSink.wantsAllFields("log-append")).to.equal(true);
+  });
+});

@@ -16,6 +16,8 @@ export interface LogContext extends IoContext {
   /** The host's local clock in µs (Kafka's time.milliseconds() reads the wall clock, skew included). */
   now(): Micros;
   trace(kind: string, fields?: TraceFields): void;
+  /** Whether an event of `kind` needs every field (Trace.wantsAllFields); absent: it does. */
+  wantsAllFields?(kind: string): boolean;
 }
 
 export interface SchedulingContext extends LogContext {

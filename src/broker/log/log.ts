@@ -12,6 +12,7 @@
 
 import type { DiskError } from "../../disk/disk.ts";
 import { assert } from "../../sim/assert.ts";
+import { TRACE_RECORDS, type TraceFields } from "../../sim/trace.ts";
 import type { LogConfig } from "./config.ts";
 import { nowMs, type LogContext, type LogError } from "./context.ts";
 import { LogFlushes, type FlushCallback } from "./flush.ts";
@@ -243,26 +244,31 @@ export class Log {
 
   /**
    * The log-append event: the replication checkers mirror every replica's log from it (record identity = value).
-   * Built with plain loops and assignments (one per append per replica when tracing); the key order, and so the
-   * trace line, is the object literal's it replaced.
+   * The checkers read the records from the batch itself, under TRACE_RECORDS (no trace line carries it); the
+   * `offsets` and `values` arrays are built only when a trace line or an event-object observer reads them, or the
+   * transaction checkers (a transactional batch) — one pair of arrays per append per replica was the largest
+   * allocation of a checked run. The key order, and so the trace line, is the object literal's it replaced.
    */
   private traceAppend(batch: RecordBatch, asLeader: boolean): void {
-    const count = batch.recordCount;
-    const offsets = new Array<number>(count);
-    const values = new Array<string | null>(count);
-    for (let i = 0; i < count; i++) {
-      offsets[i] = batch.baseOffset + batch.offsetDeltaAt(i);
-      values[i] = batch.valueAt(i);
-    }
-    const fields: Record<string, unknown> = {
+    const fields: TraceFields = {
       topicPartition: this.topicPartition,
       baseOffset: batch.baseOffset,
       lastOffset: lastOffset(batch),
       partitionLeaderEpoch: batch.partitionLeaderEpoch,
       asLeader,
-      offsets,
-      values,
+      [TRACE_RECORDS]: batch,
     };
+    if (batch.isTransactional || this.context.wantsAllFields?.("log-append") !== false) {
+      const count = batch.recordCount;
+      const offsets = new Array<number>(count);
+      const values = new Array<string | null>(count);
+      for (let i = 0; i < count; i++) {
+        offsets[i] = batch.baseOffset + batch.offsetDeltaAt(i);
+        values[i] = batch.valueAt(i);
+      }
+      fields.offsets = offsets;
+      fields.values = values;
+    }
     // Only a transactional batch says so (the viewer's control records and aborted shading): every other
     // batch's line, and so every non-transactional trace, is as before.
     if (batch.isTransactional) {
