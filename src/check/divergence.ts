@@ -84,8 +84,9 @@ export class StrongIsrTracker {
       const pointer = this.memberPointers[k];
       const end = Math.min(highWatermark, leaderLog.logEndOffset, memberLog.logEndOffset);
       const start = Math.max(pointer.verified, leaderLog.logStartOffset, memberLog.logStartOffset);
-      for (let offset = start; offset < end; offset++) {
-        if (!leaderLog.knows(offset) || !memberLog.knows(offset) || leaderLog.sameRecord(offset, memberLog)) continue;
+      // [start, end) lies inside both logs: the mirror compares its columns directly.
+      const offset = start < end ? leaderLog.firstDifference(memberLog, start, end) : -1;
+      if (offset >= 0) {
         return {
           offset,
           reference: acting.node,

@@ -105,7 +105,50 @@ export class ReplicaMirror {
     const baseOffset = records.baseOffset;
     const first = baseOffset + records.offsetDeltaAt(0);
     if (first < this.end) this.truncateTo(first);
-    for (let i = 0; i < count; i++) this.put(baseOffset + records.offsetDeltaAt(i), partitionLeaderEpoch, records.valueAt(i), at);
+    // A batch's offset deltas rise (DefaultRecordBatch), so its last offset bounds the slots: room made once per
+    // batch, then each record is written in place (the per-record put, with its checks, was most of an append).
+    if (first < this.first) this.startAt(first);
+    this.ensure(baseOffset + records.offsetDeltaAt(count - 1) + 1);
+    const slot0 = this.first;
+    const epochs = this.epochs;
+    const appendedAts = this.appendedAts;
+    const values = this.values;
+    let end = this.end;
+    for (let i = 0; i < count; i++) {
+      const offset = baseOffset + records.offsetDeltaAt(i);
+      // Offsets skipped between the log end and this one are unknown (none skipped: the usual append).
+      if (offset > end) appendedAts.fill(UNKNOWN, end - slot0, offset - slot0);
+      if (offset >= end) end = offset + 1;
+      const slot = offset - slot0;
+      epochs[slot] = partitionLeaderEpoch;
+      appendedAts[slot] = at;
+      values[slot] = records.valueAt(i);
+    }
+    this.end = end;
+  }
+
+  /**
+   * The first offset in [from, to) that both mirrors know and where their records differ, or -1. The caller
+   * keeps [from, to) inside both mirrors' [logStartOffset, logEndOffset): then `knows` is the slot's appendedAt
+   * alone, and the loop reads the columns directly (the StrongIsr check compares every committed record once per
+   * ISR member).
+   */
+  firstDifference(other: ReplicaMirror, from: number, to: number): number {
+    const ownFirst = this.first;
+    const otherFirst = other.first;
+    const ownEpochs = this.epochs;
+    const otherEpochs = other.epochs;
+    const ownAppendedAts = this.appendedAts;
+    const otherAppendedAts = other.appendedAts;
+    const ownValues = this.values;
+    const otherValues = other.values;
+    for (let offset = from; offset < to; offset++) {
+      const i = offset - ownFirst;
+      const j = offset - otherFirst;
+      if (ownAppendedAts[i] === UNKNOWN || otherAppendedAts[j] === UNKNOWN) continue;
+      if (ownEpochs[i] !== otherEpochs[j] || ownValues[i] !== otherValues[j]) return offset;
+    }
+    return -1;
   }
 
   /** Drops every record at or after `offset` (Log.truncateTo, or the log end found by recovery). */
@@ -138,6 +181,7 @@ export class ReplicaMirror {
    */
   reload(logStartOffset: number, logEndOffset: number, batches: readonly LogLoadedBatch[], at: number): number {
     const end = Math.max(logStartOffset, logEndOffset);
+    if (this.holdsAll(logStartOffset, end, batches)) return this.narrowTo(logStartOffset, end);
     const loaded = new ReplicaMirror(this.node, this.topicPartition);
     // Sized at once (growing from the initial capacity, doubling, was most of a reload's cost).
     loaded.startAt(logStartOffset, Math.max(INITIAL_CAPACITY, end - logStartOffset));
@@ -167,6 +211,44 @@ export class ReplicaMirror {
     this.epochs = loaded.epochs;
     this.appendedAts = loaded.appendedAts;
     this.values = loaded.values;
+    return changed;
+  }
+
+  /**
+   * True when every loaded record in [logStartOffset, end) is the mirror's record at its offset and the mirror's
+   * slots cover that range (the usual case: recovery only cut the tail, which log-recovery already said). Then
+   * the rebuilt mirror would be this one cut to [logStartOffset, end): `narrowTo` makes it so in place, without
+   * the copy a rebuild allocates.
+   */
+  private holdsAll(logStartOffset: number, end: number, batches: readonly LogLoadedBatch[]): boolean {
+    if (logStartOffset < this.first) return false;
+    for (let b = 0; b < batches.length; b++) {
+      const [partitionLeaderEpoch, offsets, values] = batches[b];
+      for (let i = 0; i < offsets.length; i++) {
+        const offset = offsets[i];
+        if (offset < logStartOffset || offset >= end) continue;
+        if (!this.knows(offset) || this.epochAt(offset) !== partitionLeaderEpoch || this.valueAt(offset) !== (values[i] ?? null)) return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * `reload`'s answer when the loaded records are all the mirror's (holdsAll): the mirror becomes [logStartOffset,
+   * end), unknown where it held nothing; the lowest offset it held at or above `end`, if any, is the change.
+   */
+  private narrowTo(logStartOffset: number, end: number): number {
+    let changed = -1;
+    for (let offset = Math.max(end, this.start); offset < this.end && changed < 0; offset++) if (this.knows(offset)) changed = offset;
+    // Below the old log start the mirror held nothing: those slots become unknown ones of the loaded log.
+    if (logStartOffset < this.start) this.appendedAts.fill(UNKNOWN, logStartOffset - this.first, Math.min(this.start, end) - this.first);
+    if (end > this.end) {
+      this.ensure(end);
+      this.appendedAts.fill(UNKNOWN, Math.max(this.end, logStartOffset) - this.first, end - this.first);
+    }
+    this.start = logStartOffset;
+    this.end = end;
+    if (this.start - this.first > this.epochs.length / 2) this.compact();
     return changed;
   }
 
