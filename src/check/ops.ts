@@ -8,7 +8,7 @@
  */
 
 import type { TraceEvent, TraceFields } from "../sim/trace.ts";
-import { Float64Column, Int32Column } from "../sim/column.ts";
+import { Float64Column, Int32Column, Uint8Column } from "../sim/column.ts";
 
 export type OpType = "invoke" | "ok" | "fail" | "info";
 
@@ -72,8 +72,15 @@ export class WriteHistory {
   private readonly other = new Map<string, number>();
   /** Writes a deleted topic took out of the index (they keep their columns; a value seen again is new). */
   private readonly unindexed = new Set<number>();
-  /** Per write (by index). */
-  private readonly writeValues: string[] = [];
+  /**
+   * Per write (by index). A value with its process's shape is `${prefix}${n}` with n written in `digits` digits
+   * (leading zeros included), so the history keeps that count, not the string: no string stored per write (a
+   * young string in an old array per op was most of an op's cost), and a lookup compares a count. 0: the value
+   * has not that shape, and `otherValues` holds it.
+   */
+  private readonly digits = new Uint8Column();
+  /** write index → its value, for the writes whose value has not their process's shape (usually empty). */
+  private readonly otherValues = new Map<number, string>();
   private readonly processCodes = new Int32Column();
   private readonly processNames: string[] = [];
   private readonly opIds: unknown[] = [];
@@ -121,8 +128,12 @@ export class WriteHistory {
     const op = this.opTypes.length;
     let i = n >= 0 ? this.findNumbered(value, owner, n) : this.find(value, this.ownerOf(value));
     if (i < 0) {
-      i = this.writeValues.length;
-      this.writeValues.push(value);
+      i = this.processCodes.length;
+      if (n >= 0) this.digits.push(value.length - owner.prefix.length);
+      else {
+        this.digits.push(0);
+        this.otherValues.set(i, value);
+      }
       this.processCodes.push(owner.code);
       this.opIds.push(fields.opId);
       this.topicCodes.push(this.topicCode(topic));
@@ -150,7 +161,7 @@ export class WriteHistory {
 
   /** How many write indexes there are (indexes run from 0 below it; a deleted topic's stay unused). */
   get size(): number {
-    return this.writeValues.length;
+    return this.processCodes.length;
   }
 
   /** The index of the write of `value`, or -1 when the history does not know it. */
@@ -181,7 +192,7 @@ export class WriteHistory {
   /** Write `i` as an object (evidence). */
   write(i: number): Write {
     return {
-      value: this.writeValues[i],
+      value: this.valueOf(i),
       process: this.processOf(i),
       opId: this.opIds[i],
       topic: this.topicNames[this.topicCodes.at(i)],
@@ -211,7 +222,7 @@ export class WriteHistory {
   topicPartitions(): string[] {
     const seen = new Set<number>();
     const found: string[] = [];
-    for (let i = 0; i < this.writeValues.length; i++) {
+    for (let i = 0; i < this.processCodes.length; i++) {
       const partition = this.partitions.at(i);
       if (partition < 0 || (this.unindexed.size > 0 && this.unindexed.has(i))) continue;
       // (topic, partition) as one exact number: topic codes are few, partitions below 2^32.
@@ -252,7 +263,8 @@ export class WriteHistory {
   private findNumbered(value: string, owner: ValueOwner, n: number): number {
     if (n < TABLE_LIMIT) {
       const i = owner.writes.get(n, -1);
-      if (i >= 0 && this.writeValues[i] === value) return i;
+      // The slot's write is `owner`'s with this n: it is this value when it has as many digits.
+      if (i >= 0 && this.digits.at(i) === value.length - owner.prefix.length) return i;
     }
     return this.other.size === 0 ? -1 : (this.other.get(value) ?? -1);
   }
@@ -304,15 +316,22 @@ export class WriteHistory {
   private topicDeleted(topic: string): void {
     const code = this.topicNames.indexOf(topic);
     if (code < 0) return;
-    for (let i = 0; i < this.writeValues.length; i++) {
+    for (let i = 0; i < this.processCodes.length; i++) {
       if (this.topicCodes.at(i) !== code || this.unindexed.has(i)) continue;
-      const value = this.writeValues[i];
+      const value = this.valueOf(i);
       const owner = this.ownerOf(value);
       const n = owner === null ? -1 : valueNumberIn(value, owner.prefix);
       if (owner !== null && n < TABLE_LIMIT && owner.writes.get(n, -1) === i) owner.writes.put(n, -1, -1);
       else this.other.delete(value);
       this.unindexed.add(i);
     }
+  }
+
+  /** Write `i`'s value (built from its process's prefix, n and digit count when it has the shape). */
+  private valueOf(i: number): string {
+    const digits = this.digits.at(i);
+    if (digits === 0) return this.otherValues.get(i)!;
+    return `${this.processNames[this.processCodes.at(i)]}-${String(this.ns.at(i)).padStart(digits, "0")}`;
   }
 
   /** The value number of a value without the short shape: its digits when it has the long shape, else the order of its first op. */
