@@ -178,6 +178,8 @@ export class ProducerBatch {
       isTransactional: this.isTransactional,
       // makeBatch reads only key, value, timestamp (and headers: none) and builds its own records.
       records: this.records,
+      // tryAppend summed each record's DefaultRecord.sizeInBytes from the lengths send() measured: not again.
+      sizeBytes: this.sizeBytes,
     });
   }
 
