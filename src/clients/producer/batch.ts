@@ -98,9 +98,11 @@ export class ProducerBatch {
     private readonly batchSize: number,
     /** The bytes taken from buffer.memory for this batch (ProducerBatch.initialCapacity), freed on completion. */
     readonly initialCapacity: number,
+    /** The accumulator's key string of the partition's deque, when it has one (its hash already computed). */
+    topicPartition?: string,
   ) {
     this.lastAttemptUs = createdUs;
-    this.topicPartition = `${topic}-${partition}`;
+    this.topicPartition = topicPartition ?? `${topic}-${partition}`;
   }
 
   get recordCount(): number {
