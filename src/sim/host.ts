@@ -180,6 +180,21 @@ export class ProcessContext<D extends HostDisk = HostDisk> implements EventTarge
     return this.host.kernel.after(this.host.clock.toVirtualDelay(delayUs), this, EVENT_TIMER, tag, data);
   }
 
+  /**
+   * cancelTimer(id) then setTimer(delayUs, tag, data), as one call: the new timer's handle. A pending timer moved
+   * no earlier keeps its handle and its place in the kernel's queue (Kernel.postpone), with the same order among
+   * same-time events as the cancel and set would give; for a timer re-armed on every wake-up.
+   */
+  resetTimer(id: TimerId, delayUs: Micros, tag: string, data?: unknown): TimerId {
+    const kernel = this.host.kernel;
+    const delay = this.host.clock.toVirtualDelay(delayUs);
+    assert(delay >= 0 && Number.isInteger(delay), "delay is not a non-negative integer");
+    const time = kernel.now + delay;
+    if (kernel.postpone(id, time, this, EVENT_TIMER, tag, data)) return id;
+    this.cancelTimer(id);
+    return kernel.at(time, this, EVENT_TIMER, tag, data);
+  }
+
   /** Cancels a timer, also one that fired while the host was paused and waits to be handled on resume. */
   cancelTimer(id: TimerId): boolean {
     return this.host.kernel.cancel(id) || this.host.cancelParkedTimer(id);

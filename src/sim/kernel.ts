@@ -80,6 +80,16 @@ export class Kernel {
     return this.queue.cancel(id);
   }
 
+  /**
+   * cancel(id) then at(time, …) keeping the handle `id`, when the event is pending and not moved earlier: true
+   * (EventQueue.postpone: the same order among same-time events, no push). Otherwise nothing is done: false.
+   */
+  postpone(id: TimerId, time: Micros, target: EventTarget, kind: number, a?: unknown, b?: unknown): boolean {
+    assert(time >= this.now, "event scheduled in the past");
+    assert(Number.isInteger(time), "event time is not an integer number of microseconds");
+    return this.queue.postpone(id, time, target, kind, a, b);
+  }
+
   /** The handle of the event being dispatched (a paused host parks a timer under it, so it stays cancellable). */
   currentEventId: TimerId = -1;
 

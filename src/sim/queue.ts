@@ -5,6 +5,12 @@
  * slot stays in the heap until it reaches the top (or a compaction sweeps it out when more than half of
  * the heap is dead), which keeps cancel O(1).
  *
+ * A pending event can be postponed (postpone): the same as cancelling it and pushing a new one, but the heap entry
+ * stays where it is under its old, earlier key and the slot keeps the new key aside (DEFERRED); when the entry
+ * reaches the top it is re-sifted under the new key instead of running. The new key's sequence number is drawn at
+ * postpone time, as push would, so the order of same-time events is exactly the cancel-and-push order. A timer
+ * moved later on every wake-up (the producer's poll timer) then costs no push and leaves no dead entry.
+ *
  * A timer handle is `generation * SLOT_LIMIT + slot`: the generation of a slot is bumped whenever the slot
  * is freed, so a stale handle (its event already ran or was cancelled) can never cancel a later event.
  */
@@ -28,6 +34,8 @@ const INITIAL_CAPACITY = 1024;
 const FREE = 0;
 const PENDING = 1;
 const CANCELLED = 2;
+/** Pending under a later key (deferredTime/deferredSeq) than its heap entry's. */
+const DEFERRED = 3;
 
 export class EventQueue {
   // Heap, by position: key (time, seq) and the slot holding the payload.
@@ -43,6 +51,10 @@ export class EventQueue {
   readonly b: unknown[] = [];
   private state = new Uint8Array(INITIAL_CAPACITY);
   private generation = new Float64Array(INITIAL_CAPACITY);
+  /** By slot: the time of its heap entry, and for a DEFERRED slot the key it runs under. */
+  private slotTime = new Float64Array(INITIAL_CAPACITY);
+  private deferredTime = new Float64Array(INITIAL_CAPACITY);
+  private deferredSeq = new Float64Array(INITIAL_CAPACITY);
   private slotCapacity = 0;
   // Free slots as a FIFO ring, so generations grow evenly over all slots.
   private freeRing = new Int32Array(INITIAL_CAPACITY);
@@ -76,6 +88,7 @@ export class EventQueue {
     this.kind[slot] = kind;
     this.a[slot] = a;
     this.b[slot] = b;
+    this.slotTime[slot] = time;
 
     if (this.heapSize === this.heapTime.length) this.growHeap();
     const seq = this.nextSeq++;
@@ -83,12 +96,33 @@ export class EventQueue {
     return this.generation[slot] * SLOT_LIMIT + slot;
   }
 
+  /**
+   * cancel(id) then push(time, target, kind, a, b) keeping the handle `id`, when the event is still pending and
+   * `time` is not before its heap entry's: returns true. Otherwise does nothing and returns false (the caller
+   * cancels and pushes). The new key's sequence number is drawn now, as push would draw it.
+   */
+  postpone(id: TimerId, time: number, target: EventTarget, kind: number, a: unknown, b: unknown): boolean {
+    const slot = id % SLOT_LIMIT;
+    if (slot >= this.slotCapacity || this.generation[slot] !== (id - slot) / SLOT_LIMIT) return false;
+    const state = this.state[slot];
+    if ((state !== PENDING && state !== DEFERRED) || time < this.slotTime[slot]) return false;
+    this.state[slot] = DEFERRED;
+    this.deferredTime[slot] = time;
+    this.deferredSeq[slot] = this.nextSeq++;
+    this.target[slot] = target;
+    this.kind[slot] = kind;
+    this.a[slot] = a;
+    this.b[slot] = b;
+    return true;
+  }
+
   /** Cancels a pending event. Returns false when the handle is stale (already ran or cancelled). */
   cancel(id: TimerId): boolean {
     const slot = id % SLOT_LIMIT;
     const generation = (id - slot) / SLOT_LIMIT;
     if (slot >= this.slotCapacity) return false;
-    if (this.generation[slot] !== generation || this.state[slot] !== PENDING) return false;
+    const state = this.state[slot];
+    if (this.generation[slot] !== generation || (state !== PENDING && state !== DEFERRED)) return false;
     this.state[slot] = CANCELLED;
     this.target[slot] = null;
     this.a[slot] = undefined;
@@ -140,10 +174,19 @@ export class EventQueue {
     this.freeCount++;
   }
 
+  /** Until the top is a PENDING event: drops cancelled entries, re-sifts deferred ones under their new key. */
   private dropCancelledTop(): void {
     while (this.heapSize > 0) {
       const slot = this.heapSlot[0];
-      if (this.state[slot] !== CANCELLED) return;
+      const state = this.state[slot];
+      if (state === PENDING) return;
+      if (state === DEFERRED) {
+        const time = this.deferredTime[slot];
+        this.state[slot] = PENDING;
+        this.slotTime[slot] = time;
+        this.siftDown(0, time, this.deferredSeq[slot], slot);
+        continue;
+      }
       this.removeTop();
       this.cancelledCount--;
       this.freeSlot(slot);
@@ -249,6 +292,15 @@ export class EventQueue {
       const generation = new Float64Array(capacity);
       generation.set(this.generation);
       this.generation = generation;
+      const slotTime = new Float64Array(capacity);
+      slotTime.set(this.slotTime);
+      this.slotTime = slotTime;
+      const deferredTime = new Float64Array(capacity);
+      deferredTime.set(this.deferredTime);
+      this.deferredTime = deferredTime;
+      const deferredSeq = new Float64Array(capacity);
+      deferredSeq.set(this.deferredSeq);
+      this.deferredSeq = deferredSeq;
     }
     // The ring is full of in-use slots only when freeCount is 0, so the new ring holds just the new slots.
     assert(this.freeCount === 0, "slot pool grown while free slots remain");

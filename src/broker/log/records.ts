@@ -163,6 +163,12 @@ export interface NewBatch {
   controlType?: ControlType;
   /** Records' keys, values, timestamps; offsets are assigned consecutively from baseOffset. */
   records: readonly { key: string | null; value: string | null; timestamp: number; headers?: KafkaRecord["headers"] }[];
+  /**
+   * The batch's size in bytes when the caller already summed it (BATCH_HEADER_BYTES plus each record's
+   * recordSizeFromLengths at its offset and timestamp delta, as the producer's ProducerBatch does while appending):
+   * the records' keys and values are then not measured again.
+   */
+  sizeBytes?: number;
 }
 
 /**
@@ -177,7 +183,9 @@ export function makeBatch(spec: NewBatch): RecordBatch {
   const count = specs.length;
   const first = count > 0 ? specs[0].timestamp : 0;
   let max = first;
-  let sizeBytes = BATCH_HEADER_BYTES;
+  // Summed below unless the caller knows it already.
+  const known = spec.sizeBytes;
+  let sizeBytes = known ?? BATCH_HEADER_BYTES;
   let packed: PackedRecords | null = null;
   let soleKey: string | null = null;
   let soleValue: string | null = null;
@@ -185,7 +193,7 @@ export function makeBatch(spec: NewBatch): RecordBatch {
   if (sole) {
     soleKey = specs[0].key;
     soleValue = specs[0].value;
-    sizeBytes += recordSizeFromLengths(0, 0, nullableLength(soleKey), nullableLength(soleValue), 0, 0);
+    if (known === undefined) sizeBytes += recordSizeFromLengths(0, 0, nullableLength(soleKey), nullableLength(soleValue), 0, 0);
   } else {
     const keyValues = new Array<string | null>(2 * count);
     const deltas = new Array<number>(2 * count);
@@ -202,7 +210,7 @@ export function makeBatch(spec: NewBatch): RecordBatch {
       keyValues[2 * i + 1] = r.value;
       deltas[2 * i] = i;
       deltas[2 * i + 1] = r.timestamp - first;
-      sizeBytes += recordSizeFromLengths(i, r.timestamp - first, nullableLength(r.key), nullableLength(r.value), recordHeaders.length, headersSizeBytes(recordHeaders));
+      if (known === undefined) sizeBytes += recordSizeFromLengths(i, r.timestamp - first, nullableLength(r.key), nullableLength(r.value), recordHeaders.length, headersSizeBytes(recordHeaders));
     }
     packed = { lastOffsetDelta: Math.max(0, count - 1), maxTimestamp: max, keyValues, deltas, headers };
   }

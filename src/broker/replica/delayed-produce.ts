@@ -37,12 +37,16 @@ export class DelayedProduce extends DelayedOperation {
     private readonly callback: AppendCallback,
   ) {
     super();
-    const keys: string[] = [];
+    // Exactly sized (an empty array's first push would reserve 16 slots).
+    let waiting = 0;
+    for (const status of statuses) if (status.acksPending) waiting++;
+    const keys = new Array<string>(waiting);
+    let k = 0;
     for (const status of statuses) {
       if (!status.acksPending) continue;
       const response = status.response;
       // The partition's own key string (its hash is computed once): no new string per parked produce.
-      keys.push(status.partition !== null ? status.partition.topicPartition : topicPartitionKey(response.topic, response.partition));
+      keys[k++] = status.partition !== null ? status.partition.topicPartition : topicPartitionKey(response.topic, response.partition);
     }
     this.keys = keys;
   }

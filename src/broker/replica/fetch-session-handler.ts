@@ -16,7 +16,8 @@
  */
 
 import type { FetchPartition, FetchResponse, TopicPartitionRef } from "../../protocol/kafka.ts";
-import { INITIAL_EPOCH, INVALID_SESSION_ID, isFullFetch, nextFetchEpoch, topicPartitionKey, UNDEFINED_EPOCH } from "../../protocol/kafka.ts";
+import { INITIAL_EPOCH, INVALID_SESSION_ID, isFullFetch, nextFetchEpoch, UNDEFINED_EPOCH } from "../../protocol/kafka.ts";
+import { TopicPartitionKeys } from "./topic-partition-keys.ts";
 
 /** A partition of the session: what was last sent for it (FetchRequest.PartitionData). */
 class SessionPartition {
@@ -68,6 +69,13 @@ export class FetchSessionHandler {
   private buildCount = 0;
   /** Partitions added in this build that are not (yet) in the session. Reused: one per handler. */
   private readonly added: SessionPartition[] = [];
+  /**
+   * build's altered partitions, in session order, reused: its first `alteredCount` entries count (no length set,
+   * which would trim the array and have the next build grow it again).
+   */
+  private readonly altered: SessionPartition[] = [];
+  /** The response's partitions' keys, made once (answersWithinTheSession runs on every response). */
+  private readonly keys = new TopicPartitionKeys();
 
   /** The session id of the next request (INVALID_SESSION_ID: none). */
   get sessionId(): number {
@@ -130,7 +138,8 @@ export class FetchSessionHandler {
       }
     } else {
       // The altered partitions go after the added ones ("move the altered partition to the end of next").
-      let altered: SessionPartition[] | null = null;
+      const altered = this.altered;
+      let alteredCount = 0;
       for (const entry of sessionPartitions.values()) {
         if (entry.build !== build) {
           sessionPartitions.delete(entry.key);
@@ -138,14 +147,14 @@ export class FetchSessionHandler {
           toForget.push({ topic: entry.topic, partition: entry.partition });
         } else if (entry.altered) {
           entry.altered = false;
-          (altered ??= []).push(entry);
+          altered[alteredCount++] = entry;
         }
       }
       for (let i = 0; i < added.length; i++) {
         sessionPartitions.set(added[i].key, added[i]);
         toSend.push(added[i].toFetchPartition());
       }
-      if (altered !== null) for (let i = 0; i < altered.length; i++) toSend.push(altered[i].toFetchPartition());
+      for (let i = 0; i < alteredCount; i++) toSend.push(altered[i].toFetchPartition());
     }
     added.length = 0;
     return { toSend, toForget, sessionId: this.nextSessionId, epoch: this.nextEpoch };
@@ -208,7 +217,7 @@ export class FetchSessionHandler {
   /** verifyIncrementalFetchResponsePartitions: no extra partitions. */
   private answersWithinTheSession(response: FetchResponse): boolean {
     for (const partition of response.partitions) {
-      if (!this.sessionPartitions.has(topicPartitionKey(partition.topic, partition.partition))) return false;
+      if (!this.sessionPartitions.has(this.keys.key(partition.topic, partition.partition))) return false;
     }
     return true;
   }

@@ -29,6 +29,7 @@
 
 import type { FetchPartition, FetchPartitionResponse, FetchRequest, FetchResponse, KafkaError, TopicPartitionRef } from "../../protocol/kafka.ts";
 import { FETCH_SESSION_RESPONSE_BYTES, FINAL_EPOCH, INITIAL_EPOCH, INVALID_SESSION_ID, nextFetchEpoch, REQUEST_HEADER_BYTES, topicPartitionKey } from "../../protocol/kafka.ts";
+import { TopicPartitionKeys } from "./topic-partition-keys.ts";
 import { assert } from "../../sim/assert.ts";
 import type { Rng } from "../../sim/rng.ts";
 import type { LocalRead, LocalReads } from "./local-reads.ts";
@@ -64,11 +65,11 @@ export class CachedPartition implements FetchPartition {
     public lastFetchedEpoch: number,
   ) {}
 
-  static of(fetch: FetchPartition): CachedPartition {
+  static of(fetch: FetchPartition, key = topicPartitionKey(fetch.topic, fetch.partition)): CachedPartition {
     return new CachedPartition(
       fetch.topic,
       fetch.partition,
-      topicPartitionKey(fetch.topic, fetch.partition),
+      key,
       fetch.currentLeaderEpoch,
       fetch.fetchOffset,
       fetch.logStartOffset,
@@ -123,6 +124,8 @@ export class FetchSession {
   private order: readonly CachedPartition[];
   /** The keys of `order`, made when a parked fetch first asks for them (the purgatory's watch keys). */
   private orderKeys: readonly string[] | null = null;
+  /** The keys update() looks up, made once per partition rather than per fetch. */
+  private readonly keys = new TopicPartitionKeys();
 
   constructor(
     readonly id: number,
@@ -160,17 +163,17 @@ export class FetchSession {
     let added: CachedPartition[] | null = null;
     for (let i = 0; i < fetches.length; i++) {
       const fetch = fetches[i];
-      const key = topicPartitionKey(fetch.topic, fetch.partition);
+      const key = this.keys.key(fetch.topic, fetch.partition);
       const cached = this.partitionMap.get(key);
       if (cached === undefined) {
-        const partition = CachedPartition.of(fetch);
+        const partition = CachedPartition.of(fetch, key);
         this.partitionMap.set(key, partition);
         (added ??= []).push(partition);
       } else cached.updateRequestParams(fetch);
     }
     let forgotten = false;
     for (let i = 0; i < toForget.length; i++) {
-      if (this.partitionMap.delete(topicPartitionKey(toForget[i].topic, toForget[i].partition))) forgotten = true;
+      if (this.partitionMap.delete(this.keys.key(toForget[i].topic, toForget[i].partition))) forgotten = true;
     }
     if (added === null && !forgotten) return;
     // Membership changed: a new order array, the survivors in order, then the added ones (a partition added and

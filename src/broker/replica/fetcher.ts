@@ -47,6 +47,9 @@ import type { Partition } from "./partition.ts";
 import type { ReplicaHost } from "./replica-host.ts";
 import { offsetTruncationState, truncateToHighWatermark, usesLeaderEpochs, type TruncationDecision } from "./truncation.ts";
 
+/** No timer handle (handles are non-negative). */
+const NO_TIMER: TimerId = -1;
+
 export type FetchState = "truncating" | "fetching" | "reset-latest" | "reset-earliest";
 
 export interface PartitionFetchState {
@@ -125,6 +128,11 @@ export class ReplicaFetcher {
   /** The thread is inside processFetchRequest (blocked on an append's fsync): no request goes out. */
   private processing: Processing | null = null;
   private wakeTimer: TimerId | null = null;
+  /**
+   * The timeout timer of the request onResponse is handling (NO_TIMER otherwise): the next request sent within
+   * that handler re-arms it instead of a new timer (one per fetch, nearly always cancelled).
+   */
+  private answeredTimer: TimerId = NO_TIMER;
   private stopped = false;
   readonly timerTag: string;
 
@@ -214,12 +222,16 @@ export class ReplicaFetcher {
   onResponse(response: FetchResponse | OffsetsForLeaderEpochResponse | ListOffsetsResponse): void {
     const inflight = this.inflight;
     if (this.stopped || inflight === null || inflight.correlationId !== response.correlationId) return;
-    this.services.context.cancelTimer(inflight.timer);
+    // The answered request's timeout is cancelled, unless the next request, sent before this handler returns (no
+    // event runs in between), re-arms it (beginRequest: resetTimer, the same as a cancel and a new timer).
+    this.answeredTimer = inflight.timer;
     this.inflight = null;
     if (response.type === "FetchResponse") this.onFetchResponse(response, inflight);
     else if (response.type === "OffsetsForLeaderEpochResponse") this.onEpochsResponse(response, inflight);
     else this.onListOffsetsResponse(response, inflight);
     this.step();
+    if (this.answeredTimer !== NO_TIMER) this.services.context.cancelTimer(this.answeredTimer);
+    this.answeredTimer = NO_TIMER;
   }
 
   // ---- The fetcher loop (doWork: maybeTruncate, then maybeFetch) ----
@@ -277,7 +289,10 @@ export class ReplicaFetcher {
   private beginRequest(kind: RequestKind, states: readonly PartitionFetchState[]): number {
     const correlationId = this.services.nextCorrelationId();
     const inflight: Inflight = { kind, correlationId, timer: -1 as TimerId, states };
-    inflight.timer = this.services.context.setTimer(ms(this.services.config["replica.socket.timeout.ms"]), this.timerTag, inflight);
+    const timeoutUs = ms(this.services.config["replica.socket.timeout.ms"]);
+    const answered = this.answeredTimer;
+    this.answeredTimer = NO_TIMER;
+    inflight.timer = answered === NO_TIMER ? this.services.context.setTimer(timeoutUs, this.timerTag, inflight) : this.services.context.resetTimer(answered, timeoutUs, this.timerTag, inflight);
     if (this.removedWhileSent.size > 0) this.removedWhileSent.clear();
     for (let i = 0; i < states.length; i++) {
       const state = states[i];

@@ -73,8 +73,13 @@ export function handleProduce(host: ProduceHost, from: string, request: ProduceR
 interface AppendState {
   readonly request: AppendRequest;
   readonly callback: AppendCallback;
-  /** One per partition done, in request order. */
+  /**
+   * One per partition, in request order: the first `done` are set. Sized to the request's partitions up front (an
+   * empty array's first push would reserve 16 slots; most Produces carry one or two partitions).
+   */
   readonly statuses: ProducePartitionStatus[];
+  /** How many partitions are done (appended or answered without an append). */
+  done: number;
   /** AppendOrigin.CLIENT: the transactional checks of analyzeAndValidateProducerState apply. */
   readonly fromClient: boolean;
   /**
@@ -87,7 +92,7 @@ interface AppendState {
 }
 
 function newAppendState(request: AppendRequest, callback: AppendCallback, fromClient: boolean): AppendState {
-  return { request, callback, statuses: [], fromClient, guards: null, errors: null };
+  return { request, callback, statuses: new Array<ProducePartitionStatus>(request.partitions.length), done: 0, fromClient, guards: null, errors: null };
 }
 
 /** Answers the request's partition `index` with `error`, without an append. */
@@ -201,12 +206,12 @@ export function appendRecords(host: ProduceHost, request: AppendRequest, callbac
 /** appendToLocalLog's loop, from the next partition (one status per partition done); it stops at a flush. */
 function appendToLocalLog(host: ProduceHost, state: AppendState): void {
   const { request, callback, statuses } = state;
-  while (statuses.length < request.partitions.length) {
-    const error = state.errors?.get(statuses.length);
+  while (state.done < request.partitions.length) {
+    const error = state.errors?.get(state.done);
     if (error !== undefined) {
       // Not appended: unverifiedResults / errorResults (no FailedProduceRequestsPerSec mark).
-      const { topic, partition } = request.partitions[statuses.length];
-      statuses.push({ requiredOffset: -1, acksPending: false, waited: false, response: { topic, partition, error, baseOffset: -1, logStartOffset: -1 }, partition: null });
+      const { topic, partition } = request.partitions[state.done];
+      statuses[state.done++] = { requiredOffset: -1, acksPending: false, waited: false, response: { topic, partition, error, baseOffset: -1, logStartOffset: -1 }, partition: null };
       continue;
     }
     if (appendRecordsToLeader(host, state)) return;
@@ -224,20 +229,20 @@ function appendToLocalLog(host: ProduceHost, state: AppendState): void {
  * append started a flush: appendToLocalLog then goes on once it returned.
  */
 function appendRecordsToLeader(host: ProduceHost, state: AppendState): boolean {
-  const { request, statuses } = state;
-  const index = statuses.length;
+  const request = state.request;
+  const index = state.done;
   const { topic, partition: partitionId, batch } = request.partitions[index];
   const response: ProducePartitionResponse = { topic, partition: partitionId, error: "NONE", baseOffset: -1, logStartOffset: -1 };
-  if (request.acks !== 0 && request.acks !== 1 && request.acks !== -1) return failAppend(host, statuses, response, "INVALID_REQUIRED_ACKS");
+  if (request.acks !== 0 && request.acks !== 1 && request.acks !== -1) return failAppend(host, state, response, "INVALID_REQUIRED_ACKS");
   const partition = host.partition(topic, partitionId);
-  if (partition === undefined) return failAppend(host, statuses, response, host.notHostedError(topic, partitionId));
-  if (!partition.isLeader) return failAppend(host, statuses, response, "NOT_LEADER_OR_FOLLOWER");
-  if (request.acks === -1 && partition.isr.length < partition.effectiveMinIsr) return failAppend(host, statuses, response, "NOT_ENOUGH_REPLICAS");
+  if (partition === undefined) return failAppend(host, state, response, host.notHostedError(topic, partitionId));
+  if (!partition.isLeader) return failAppend(host, state, response, "NOT_LEADER_OR_FOLLOWER");
+  if (request.acks === -1 && partition.isr.length < partition.effectiveMinIsr) return failAppend(host, state, response, "NOT_ENOUGH_REPLICAS");
   const log = partition.log;
   // Idempotence (UnifiedLog.analyzeAndValidateProducerState, AppendOrigin.Client): dedup, epoch, sequence.
   const check = log.producerState.checkLeaderAppend(batch, request.origin ?? "CLIENT");
-  if (check.kind !== "duplicate" && missingRequiredVerification(host, state, log, batch, index)) return failAppend(host, statuses, response, "INVALID_TXN_STATE");
-  if (check.kind === "error") return failAppend(host, statuses, response, check.error);
+  if (check.kind !== "duplicate" && missingRequiredVerification(host, state, log, batch, index)) return failAppend(host, state, response, "INVALID_TXN_STATE");
+  if (check.kind === "error") return failAppend(host, state, response, check.error);
   if (check.kind === "duplicate") {
     // Not appended again: the original offsets, error NONE; acks=all waits for the original to commit.
     const context = host.services.context;
@@ -252,14 +257,14 @@ function appendRecordsToLeader(host: ProduceHost, state: AppendState): boolean {
     }
     response.baseOffset = check.firstOffset;
     response.logStartOffset = log.logStartOffset;
-    statuses.push({ requiredOffset: check.lastOffset + 1, acksPending: request.acks === -1, waited: request.acks === -1, response, partition });
+    state.statuses[state.done++] = { requiredOffset: check.lastOffset + 1, acksPending: request.acks === -1, waited: request.acks === -1, response, partition };
     return false;
   }
   const flushesBefore = log.appendFlushCount;
   const appended = log.appendAsLeader(batch, partition.leaderEpoch);
-  if (appended.error !== null) return failAppend(host, statuses, response, appended.error === "UNEXPECTED_APPEND_OFFSET" ? "UNKNOWN_SERVER_ERROR" : appended.error);
+  if (appended.error !== null) return failAppend(host, state, response, appended.error === "UNEXPECTED_APPEND_OFFSET" ? "UNKNOWN_SERVER_ERROR" : appended.error);
   const status: ProducePartitionStatus = { requiredOffset: appended.lastOffset + 1, acksPending: request.acks === -1, waited: request.acks === -1, response, partition };
-  statuses.push(status);
+  state.statuses[state.done++] = status;
   const firstOffset = appended.firstOffset;
   if (!appended.flushing) {
     afterLeaderAppend(host, status, partition, batch, firstOffset);
@@ -281,11 +286,11 @@ function appendRecordsToLeader(host: ProduceHost, state: AppendState): boolean {
 }
 
 /** appendRecordsToLeader's failure: the partition's status with `error` and no append. */
-function failAppend(host: ProduceHost, statuses: ProducePartitionStatus[], response: ProducePartitionResponse, error: KafkaError): false {
+function failAppend(host: ProduceHost, state: AppendState, response: ProducePartitionResponse, error: KafkaError): false {
   // ReplicaManager.appendToLocalLog marks FailedProduceRequestsPerSec except for the errors it expects.
   if (!EXPECTED_PRODUCE_ERRORS.has(error)) host.services.metrics.failedProduceRequests.mark();
   response.error = error;
-  statuses.push({ requiredOffset: -1, acksPending: false, waited: false, response, partition: null });
+  state.statuses[state.done++] = { requiredOffset: -1, acksPending: false, waited: false, response, partition: null };
   return false;
 }
 

@@ -230,7 +230,8 @@ export class RecordAccumulator {
         return BUFFER_FULL;
       }
       this.usedMemory += size;
-      const batch = new ProducerBatch(topic, effective, nowUs, this.config["batch.size"], size);
+      // The deque's key string, not a new one per batch: the producer's per-partition maps look batches up by it.
+      const batch = new ProducerBatch(topic, effective, nowUs, this.config["batch.size"], size, this.dequeKeys[dequeIndex]);
       appended = BATCH_HEADER_BYTES + batch.tryAppend(record)!;
       deque.push(batch);
       this.activate(dequeIndex);

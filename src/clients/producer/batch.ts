@@ -98,9 +98,11 @@ export class ProducerBatch {
     private readonly batchSize: number,
     /** The bytes taken from buffer.memory for this batch (ProducerBatch.initialCapacity), freed on completion. */
     readonly initialCapacity: number,
+    /** The accumulator's key string of the partition's deque, when it has one (its hash already computed). */
+    topicPartition?: string,
   ) {
     this.lastAttemptUs = createdUs;
-    this.topicPartition = `${topic}-${partition}`;
+    this.topicPartition = topicPartition ?? `${topic}-${partition}`;
   }
 
   get recordCount(): number {
@@ -178,6 +180,8 @@ export class ProducerBatch {
       isTransactional: this.isTransactional,
       // makeBatch reads only key, value, timestamp (and headers: none) and builds its own records.
       records: this.records,
+      // tryAppend summed each record's DefaultRecord.sizeInBytes from the lengths send() measured: not again.
+      sizeBytes: this.sizeBytes,
     });
   }
 

@@ -432,10 +432,15 @@ export class KafkaProducer {
 
   private schedulePoll(atUs: Micros): void {
     if (atUs === this.pollAtUs) return;
-    if (this.pollTimer !== null) this.context.cancelTimer(this.pollTimer);
-    this.pollTimer = null;
     this.pollAtUs = atUs;
-    if (Number.isFinite(atUs)) this.pollTimer = this.context.setTimer(Math.max(0, atUs - this.context.now()), POLL_TAG);
+    if (!Number.isFinite(atUs)) {
+      if (this.pollTimer !== null) this.context.cancelTimer(this.pollTimer);
+      this.pollTimer = null;
+      return;
+    }
+    const delayUs = Math.max(0, atUs - this.context.now());
+    // Nearly always later than the armed one (the oldest batch's deadline moves on): resetTimer keeps it queued.
+    this.pollTimer = this.pollTimer === null ? this.context.setTimer(delayUs, POLL_TAG) : this.context.resetTimer(this.pollTimer, delayUs, POLL_TAG);
   }
 
   private stop(): void {

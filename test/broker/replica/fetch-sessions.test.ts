@@ -218,6 +218,23 @@ describe("FetchSessionHandler (the follower's builder)", () => {
     expect(handler.epoch).to.equal(2);
   });
 
+  it("sends several altered partitions in session order, build after build (the altered list is reused)", () => {
+    const handler = new FetchSessionHandler();
+    for (const p of [0, 1, 2]) add(handler, p, 10);
+    handler.build();
+    expect(handler.handleResponse(response(7, [0, 1, 2]))).to.equal(true);
+    const alter = (offsets: number[]): number[] => {
+      offsets.forEach((offset, p) => add(handler, p, offset));
+      const built = handler.build();
+      expect(handler.handleResponse(response(7, built.toSend.map((x) => x.partition)))).to.equal(true);
+      return built.toSend.map((x) => x.partition);
+    };
+    expect(alter([11, 11, 11])).to.deep.equal([0, 1, 2]);
+    expect(alter([12, 11, 12])).to.deep.equal([0, 2]);
+    expect(alter([12, 12, 12])).to.deep.equal([1]);
+    expect(alter([12, 12, 12])).to.deep.equal([]);
+  });
+
   it("handleError and INVALID_FETCH_SESSION_EPOCH close the session; FETCH_SESSION_ID_NOT_FOUND starts without one", () => {
     const handler = new FetchSessionHandler();
     add(handler, 0, 0);

@@ -145,3 +145,40 @@ describe("compat.fetcherRestart (KAFKA-7164)", () => {
     });
   });
 });
+
+/** Pending events per host whose payload is a fetcher timer tag ("fetcher:<leader>"): request timeouts and wake-ups. */
+function liveFetcherTimers(cluster: ReplicaCluster): [string, number][] {
+  const queue = cluster.world.kernel.queue;
+  const live = new Map<string, number>();
+  for (let slot = 0; slot < queue.target.length; slot++) {
+    const tag = queue.a[slot];
+    if (queue.target[slot] === null || typeof tag !== "string" || !tag.startsWith("fetcher:")) continue;
+    const host = (queue.target[slot] as unknown as { node: string }).node;
+    live.set(host, (live.get(host) ?? 0) + 1);
+  }
+  return [...live.entries()].sort();
+}
+
+describe("a fetcher's request timeout timer", () => {
+  it("is re-armed for the next request sent while a response is handled, else cancelled: never one left pending", () => {
+    const cluster = started("epoch-change");
+    for (let i = 0; i < 20; i++) {
+      cluster.producer.produce(1, `v${i}`);
+      cluster.runFor(7);
+    }
+    // Each follower's fetcher to broker 1: one request in flight, its one timeout.
+    expect(liveFetcherTimers(cluster)).to.deep.equal([
+      [brokerHost(2), 1],
+      [brokerHost(3), 1],
+    ]);
+    // Broker 1 alone learns it follows broker 2: the followers' next fetches are answered NOT_LEADER_OR_FOLLOWER
+    // and back off, so no request follows within the handler: the answered one's timeout is cancelled and only the
+    // back-off wake-up is left.
+    cluster.leaderAndIsr({ leader: 2, leaderEpoch: 2, isr: [1, 2, 3] }, [1]);
+    cluster.runFor(50);
+    expect(liveFetcherTimers(cluster).filter(([host]) => host !== brokerHost(1))).to.deep.equal([
+      [brokerHost(2), 1],
+      [brokerHost(3), 1],
+    ]);
+  });
+});

@@ -125,6 +125,8 @@ describe("RecordAccumulator.drain over the partitions with queued batches", () =
           const result = accumulator.drain(hosts, now);
           const drained = result.hosts.size === 0 ? [] : result.batches.get(0);
           expect(drained.map((b) => String(b.createdUs))).to.deep.equal(reference.drain(host));
+          // Each batch carries its own partition's key (the accumulator hands over its deque's key string).
+          expect(drained.map((b) => b.topicPartition)).to.deep.equal(drained.map((b) => `${b.topic}-${b.partition}`));
         }
       }),
       { numRuns: 300 },
