@@ -8,6 +8,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { parseScenarioText } from "../scenario/load.ts";
+import { editDistance } from "../scenario/load-issues.ts";
 import { EXIT_OK, UsageError } from "./errors.ts";
 import { readInput } from "./files.ts";
 import { groupScenarios, GROUP_TITLES, type ScenarioEntry } from "./scenario-list.ts";
@@ -27,6 +28,28 @@ export function builtInScenarioDir(): string {
     if (existsSync(join(dir, "..", "package.json")) && existsSync(dir)) return dir;
   }
   throw new UsageError("cannot find the built-in scenarios directory next to the kafkasim package");
+}
+
+/**
+ * A scenario argument: a file that exists, else the built-in scenario of that name (`kip-101-data-loss`, with or
+ * without .json), else a usage error naming the closest built-in names.
+ */
+export function scenarioArgument(argument: string): string {
+  if (existsSync(argument) || /[\\/]/.test(argument)) return argument;
+  let dir: string;
+  try {
+    dir = builtInScenarioDir();
+  } catch {
+    return argument;
+  }
+  const names = readdirSync(dir).filter((name) => /\.(json|ya?ml)$/.test(name));
+  const wanted = argument.replace(/\.(json|ya?ml)$/, "");
+  const match = names.find((name) => name.replace(/\.(json|ya?ml)$/, "") === wanted);
+  if (match !== undefined) return join(dir, match);
+  const stems = names.map((name) => name.replace(/\.(json|ya?ml)$/, ""));
+  const close = stems.filter((stem) => stem.includes(wanted) || editDistance(stem, wanted) <= 3).slice(0, 5);
+  const hint = close.length > 0 ? `; built-in scenarios with a close name: ${close.join(", ")}` : "";
+  throw new UsageError(`${argument}: no such file, and no built-in scenario of that name (kafkasim list shows them)${hint}`);
 }
 
 export function listCommand(options: ListCommandOptions): number {
@@ -71,7 +94,7 @@ export function listCommand(options: ListCommandOptions): number {
       out.push(`  ${chalk.cyan(entry.name.padEnd(width))}  ${chalk.magenta(version)}  ${entry.summary}${shows}${note}`);
     }
   }
-  out.push("", chalk.dim(`run one with: kafkasim run ${join(dir, "<name>.json")}`));
+  out.push("", chalk.dim(`run one by name: kafkasim run <name>   (the files are in ${dir})`));
   process.stdout.write(out.join("\n") + "\n");
   return EXIT_OK;
 }

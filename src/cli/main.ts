@@ -15,7 +15,7 @@ import { EXIT_USAGE, UsageError } from "./errors.ts";
 import { exploreCommand } from "./explore-command.ts";
 import { exploreMergeCommand } from "./explore-merge.ts";
 import { compareCommand } from "./compare-command.ts";
-import { listCommand } from "./list-command.ts";
+import { listCommand, scenarioArgument } from "./list-command.ts";
 import { runCommand } from "./run-command.ts";
 import { shrinkCommand } from "./shrink-command.ts";
 import { configureColour } from "./style.ts";
@@ -39,7 +39,7 @@ function buildProgram(setExit: (code: number) => void): Command {
   program
     .command("run")
     .description("run a scenario file (JSON or YAML) and judge it against its expectation")
-    .argument("<file>", "scenario file")
+    .argument("<file>", "scenario file, or the name of a built-in scenario (kafkasim list)")
     .option("--seed <n>", "override the scenario's seed")
     .option("--trace <out>", "write the JSON Lines trace to this file")
     .option("--history <out>", "write the client history (invoke/ok/fail/info operations) as JSON Lines")
@@ -52,7 +52,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option("--max-memory <mb>", "end the run with a memory-limit verdict above this much JavaScript heap (default 85% of V8's limit)")
     .option("--version-preset <version>", `run under this Kafka era preset instead of the file's cluster.version (${KAFKA_VERSIONS.join(", ")})`)
     .exitOverride()
-    .action((file: string, options) => setExit(runCommand(file, options, wallClock)));
+    .action((file: string, options) => setExit(runCommand(scenarioArgument(file), options, wallClock)));
 
   program
     .command("bench")
@@ -90,7 +90,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .helpCommand(false)
     .exitOverride()
     // Validation throws synchronously (exit 2 through main's catch); the runs finish asynchronously.
-    .action((file: string, options) => exploreCommand(file, options, wallClock).then((code) => void (process.exitCode = code)));
+    .action((file: string, options) => exploreCommand(scenarioArgument(file), options, wallClock).then((code) => void (process.exitCode = code)));
 
   explore
     .command("merge")
@@ -110,13 +110,13 @@ function buildProgram(setExit: (code: number) => void): Command {
   program
     .command("compare")
     .description("run one scenario under several Kafka era presets over the same seeds: a table of violations per preset")
-    .argument("<file>", "scenario file")
+    .argument("<file>", "scenario file, or the name of a built-in scenario (kafkasim list)")
     .option("--presets <list>", `comma-separated presets (default: all: ${KAFKA_VERSIONS.join(", ")})`)
     .option("--seeds <n>", "seeds per preset (default 5)")
     .option("--first-seed <n>", "the first seed (default 1)")
     .option("--json", "print JSON")
     .exitOverride()
-    .action((file: string, options) => setExit(compareCommand(file, options)));
+    .action((file: string, options) => setExit(compareCommand(scenarioArgument(file), options)));
 
   program
     .command("list")
@@ -171,14 +171,14 @@ function buildProgram(setExit: (code: number) => void): Command {
   program
     .command("shrink")
     .description("minimise a failing run's fault schedule and write a scenario file that replays its violation")
-    .argument("<file>", "scenario file")
+    .argument("<file>", "scenario file, or the name of a built-in scenario (kafkasim list)")
     .option("--seed <n>", "the seed of the failing run (default: the scenario's seed)")
     .requiredOption("-o, --output <out>", "write the shrunk scenario (JSON) to this file")
     .option("--violation <name>", "the violation to keep (default: the first one the run shows)")
     .option("--max-runs <n>", "bound on the number of runs (default 200)")
     .option("--json", "print one JSON object instead of the summary")
     .exitOverride()
-    .action((file: string, options) => setExit(shrinkCommand(file, options, wallClock)));
+    .action((file: string, options) => setExit(shrinkCommand(scenarioArgument(file), options, wallClock)));
 
   return program;
 }
@@ -195,7 +195,8 @@ function main(argv: string[]): number {
       return EXIT_USAGE; // commander already printed its one line
     }
     if (error instanceof UsageError || error instanceof ScenarioError) {
-      process.stderr.write(`kafkasim: ${error.message}\n`);
+      // One line per problem (a scenario file's problems are all reported at once).
+      process.stderr.write(error.message.split("\n").map((line) => `kafkasim: ${line}\n`).join(""));
       return EXIT_USAGE;
     }
     throw error;

@@ -87,7 +87,10 @@ export const NodeRef = z.union(
 );
 export type NodeRef = z.infer<typeof NodeRef>;
 
-const NodeList = z.array(NodeRef).min(1);
+/** A list of nodes; one node may be written without the list (`"from": "broker-1"`). Read as a list. */
+const NodeList = z
+  .union([z.array(NodeRef).min(1), NodeRef], { error: 'expected a node (a name or a selector) or a list of them, e.g. "broker-1" or ["broker-1", "broker-2"]' })
+  .transform((value): NodeRef[] => (Array.isArray(value) ? value : [value]));
 const Endless = { until: Duration.optional(), for: Duration.optional() };
 const OneNode = { node: NodeRef };
 /**
@@ -115,7 +118,7 @@ export const Fault = z.discriminatedUnion(
     z.strictObject({
       type: z.literal("partition"),
       ...Scheduled,
-      groups: z.array(z.union([NodeList, z.literal("rest")], { error: 'expected a list of nodes or "rest"' })).min(2).optional(),
+      groups: z.array(z.union([z.literal("rest"), NodeList], { error: 'expected a list of nodes (or one node) or "rest"' })).min(2).optional(),
       ...LinkScope,
       ...Endless,
     }),
