@@ -24,7 +24,7 @@ const lost = (opId: number, time: number): Violation => ({
 
 describe("run summary", () => {
   it("groups violations by name: a count, the first one's time and nodes, one shortened example", () => {
-    const violations = [...Array.from({ length: 42 }, (_, i) => lost(i, 70_000_000 + i)), { name: "hwm-regression", time: 20_000_000, nodes: ["broker-3"], evidence: { topicPartition: "t-0" } }];
+    const violations = [...Array.from({ length: 42 }, (_, i) => lost(i, 70_000_000 + i)), { name: "hwm-regression", time: 20_000_000, nodes: ["broker-3"], evidence: { topicPartition: "t-0" } } as Violation];
     const lines = violationLines(violations);
     expect(lines[0]).to.equal("violations  43 in all, 2 kinds");
     expect(lines).to.have.length(1 + 2 * 2 + 1);
