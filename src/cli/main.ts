@@ -185,7 +185,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .argument("<file>", "scenario file, or the name of a built-in scenario (kafkasim list)")
     .option("--seed <n>", "the seed of the failing run (default: the scenario's seed)")
     .requiredOption("-o, --output <out>", "write the shrunk scenario (JSON) to this file")
-    .option("--violation <name>", "the violation to keep (default: the first one the run shows)")
+    .option("--violation <name>", "the violation to keep (default: the scenario's expected one, else the first the run shows)")
     .option("--max-runs <n>", "bound on the number of runs (default 200)")
     .option("--json", "print one JSON object instead of the summary")
     .addHelpText("after", helpAfter("shrink"))
