@@ -12,6 +12,7 @@ import { renderInspector } from "./inspector-view.ts";
 import { MetricsView } from "./metrics-view.ts";
 import { TimelineView, formatTime } from "./timeline-view.ts";
 import { indexTrace, lowerBound, parseTraceText, type TraceIndex } from "./trace-index.ts";
+import { RunPanel, type BrowserRun } from "./run-panel.ts";
 
 const SPEEDS = [0.05, 0.25, 1, 4, 20, 100];
 
@@ -302,20 +303,57 @@ function start(): void {
     const file = e.dataTransfer?.files[0];
     if (file !== undefined) await load(await file.text(), file.name);
   });
-  const url = new URLSearchParams(location.search).get("trace");
+  const params = new URLSearchParams(location.search);
+  const panel = new RunPanel($("run-panel"), "dist/sim-worker.js", opened);
+  (window as unknown as { kafkasimRunPanel: RunPanel }).kafkasimRunPanel = panel;
+  const library = panel.init("dist/scenarios.json");
+  const url = params.get("trace");
   if (url !== null) {
-    $("status").textContent = `fetching ${url}…`;
-    fetch(url)
-      .then(async (response) => {
-        if (!response.ok) throw new Error(`HTTP ${response.status}`);
-        await load(await response.text(), url);
-      })
-      .catch((error: Error) => {
-        $("status").textContent = `${url}: ${error.message}`;
-        $("status").classList.add("error");
-        document.body.dataset.ready = "error";
-      });
+    void fetchTrace(url, true);
+    return;
   }
+  // `?scenario=NAME[&seed=N]&run`: run a built-in scenario at once (a link a teacher can hand out).
+  if (params.get("scenario") !== null && params.has("run")) {
+    void library.then(async () => {
+      const entry = panel.library.find((item) => item.name === params.get("scenario"));
+      if (entry === undefined) return;
+      const seed = params.get("seed");
+      await panel.run(entry.name, entry.text, seed === null || seed === "" ? undefined : /^-?\d+$/.test(seed) ? Number(seed) : seed);
+    });
+    return;
+  }
+  // The plain URL: the trace `kafkasim view TRACE` serves, when there is one (a static site has none).
+  void fetchTrace("trace.jsonl", false);
+}
+
+/** Fetches and opens a trace; `required`: a failure is an error (else a missing trace just leaves the page empty). */
+async function fetchTrace(url: string, required: boolean): Promise<void> {
+  if (required) $("status").textContent = `fetching ${url}…`;
+  try {
+    const response = await fetch(url);
+    if (!response.ok) {
+      if (!required) return;
+      throw new Error(`HTTP ${response.status}`);
+    }
+    await load(await response.text(), url);
+  } catch (error) {
+    if (!required) return;
+    $("status").textContent = `${url}: ${(error as Error).message}`;
+    $("status").classList.add("error");
+    document.body.dataset.ready = "error";
+  }
+}
+
+/** A browser run ended: open its trace, then say its verdict and trace hash (the CLI's, for the same scenario and seed). */
+async function opened(run: BrowserRun): Promise<void> {
+  await load(run.traceText, `${run.name} (seed ${run.summary.seed})`);
+  (window as unknown as { kafkasimLastRun: BrowserRun }).kafkasimLastRun = run;
+  const { summary } = run;
+  const verdict = summary.expectationMet ? "✓ expectation met" : `✗ expectation not met (${summary.expectationProblems.join("; ")})`;
+  const status = $("status");
+  status.textContent = `${run.name} seed ${summary.seed}: ${summary.violations.length} violation(s), ${verdict} · ${summary.events.toLocaleString()} events in ${(summary.wallMs / 1000).toFixed(2)} s · trace ${summary.traceHash}`;
+  status.classList.toggle("error", !summary.expectationMet);
+  document.body.dataset.traceHash = summary.traceHash;
 }
 
 start();
