@@ -192,7 +192,8 @@ export async function viewCommand(trace: string | undefined, options: ViewOption
   }
   const address = server.address();
   const actual = typeof address === "object" && address !== null ? address.port : port;
-  const url = `http://127.0.0.1:${actual}/${traceFile !== null ? "?trace=/trace.jsonl" : ""}`;
+  // The plain URL: the viewer opens the served trace itself (it asks for /trace.jsonl when no other is named).
+  const url = `http://127.0.0.1:${actual}/`;
   process.stdout.write(`kafkasim viewer: ${url}\n${traceFile !== null ? `serving ${traceFile}\n` : ""}Ctrl-C stops it.\n`);
   if (options.open !== false) openBrowser(url);
   return new Promise((resolvePromise) => {

@@ -161,7 +161,7 @@ describe("kafkasim view", () => {
         let out = "";
         child.stdout?.on("data", (chunk: Buffer) => {
           out += chunk.toString();
-          const match = /http:\/\/127\.0\.0\.1:(\d+)\/\?trace=\/trace\.jsonl/.exec(out);
+          const match = /http:\/\/127\.0\.0\.1:(\d+)\/\n/.exec(out);
           if (match) resolve(match[0]);
         });
         child.on("exit", (code) => reject(new Error(`exited ${code}: ${out}`)));

@@ -74,6 +74,28 @@ describe("viewer in a real browser", function () {
     server?.close();
   });
 
+  it("opens the served trace at the plain URL, at the first key event once every host is up", async () => {
+    const plain = base.replace("?trace=/trace.jsonl", "");
+    const other = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    try {
+      await other.goto(plain);
+      await other.waitForSelector("body[data-ready=true]", { timeout: 30000 });
+      const cursor = Number(await other.getAttribute("body", "data-cursor"));
+      const expected = await other.evaluate(() => {
+        const events = (window as unknown as { kafkasimViewer: { index: { events: { kind: string; incarnation?: number }[] } } }).kafkasimViewer.index.events;
+        let last = -1;
+        events.forEach((e, i) => {
+          if (e.kind === "host-start" && e.incarnation === 1) last = i;
+        });
+        return last;
+      });
+      expect(cursor).to.be.greaterThan(expected);
+      expect(await other.$$("#inspector .host-down"), "hosts shown down").to.have.length(0);
+    } finally {
+      await other.close();
+    }
+  });
+
   it("draws one lane per node, grouped, with message arrows", async () => {
     const lanes = await page.evaluate(() => (window as unknown as { kafkasimViewer: { index: { lanes: { name: string }[] } } }).kafkasimViewer.index.lanes.map((l) => l.name));
     expect(lanes).to.deep.equal(["zk-1", "zk-2", "zk-3", "broker-1", "broker-2", "broker-3", "admin", "p1"]);

@@ -81,7 +81,20 @@ class Viewer {
     const t = params.get("t");
     if (i !== null && /^-?\d+$/.test(i)) this.seek(Number(i), false);
     else if (t !== null && /^\d+(\.\d+)?$/.test(t)) this.seekTime(Number(t) * 1e6);
-    else if (initial) this.seek(-1, false);
+    else if (initial) this.seek(this.openingIndex(), false);
+  }
+
+  /**
+   * Where a trace opens without a position in the URL: the first key event once every host has started (event 0 has
+   * every host still down), or the last start when there is no later key event.
+   */
+  openingIndex(): number {
+    const events = this.index.events;
+    let lastStart = -1;
+    for (let i = 0; i < events.length; i++) if (events[i].kind === "host-start" && events[i].incarnation === 1) lastStart = i;
+    const keys = this.index.keyIndexes;
+    const at = lowerBound(keys, lastStart + 1);
+    return at < keys.length ? keys[at] : lastStart;
   }
 
   seekTime(t: number): void {
