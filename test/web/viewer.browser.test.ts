@@ -11,7 +11,8 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { CHROMIUM, launchChromium } from "./chromium.ts";
 import { startViewServer, webRoot } from "../../src/cli/view-command.ts";
 import { validateScenario } from "../../src/scenario/load.ts";
 import { runScenario } from "../../src/scenario/run.ts";
@@ -19,16 +20,10 @@ import { MemorySink, parseTrace } from "../../src/sim/trace.ts";
 import { Timeline } from "../../web/src/state/index.ts";
 import { scenarioFile } from "../scenario/helpers.ts";
 
-const CHROMIUM = process.env.KAFKASIM_CHROMIUM ?? "/usr/bin/chromium";
 const ROOT = new URL("../..", import.meta.url).pathname;
 export const ARTIFACTS = join(ROOT, "artifacts");
 
-export async function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-}
+
 
 describe("viewer in a real browser", function () {
   this.timeout(120000);

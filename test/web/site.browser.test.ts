@@ -1,0 +1,101 @@
+/**
+ * The static site (`npm run build:site`) in a real browser, served by a plain static file server (no kafkasim
+ * code on the server side): pick kip-101-data-loss, run it in the page's Web Worker, and check that the trace
+ * hash equals the one `kafkasim run` computes; the docs pages are there and link to each other. Without chromium
+ * it skips, unless KAFKASIM_REQUIRE_BROWSER is set (CI sets it).
+ */
+
+import { expect } from "chai";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { extname, join, normalize } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { validateScenario } from "../../src/scenario/load.ts";
+import { runScenario } from "../../src/scenario/run.ts";
+import { MemorySink } from "../../src/sim/trace.ts";
+import { scenarioFile } from "../scenario/helpers.ts";
+import { CHROMIUM, launchChromium } from "./chromium.ts";
+
+const ROOT = new URL("../..", import.meta.url).pathname;
+const TYPES: Record<string, string> = { ".html": "text/html", ".css": "text/css", ".js": "text/javascript", ".json": "application/json", ".png": "image/png" };
+
+/** Any static file host: files under `root`, nothing else. */
+export function staticServer(root: string): Promise<Server> {
+  const server = createServer((request, response) => {
+    const path = normalize(decodeURIComponent((request.url ?? "/").split("?")[0]));
+    const file = join(root, path.endsWith("/") ? `${path}index.html` : path);
+    if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) {
+      response.writeHead(404).end();
+      return;
+    }
+    response.writeHead(200, { "Content-Type": TYPES[extname(file)] ?? "application/octet-stream" }).end(readFileSync(file));
+  });
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
+}
+
+/** Builds the site into a temporary folder (web/dist must be built: npm test builds first). */
+export function buildSite(): string {
+  const out = join(mkdtempSync(join(tmpdir(), "kafkasim-site-")), "site");
+  const result = spawnSync(process.execPath, [join(ROOT, "scripts/build-site.mjs"), out], { cwd: ROOT, encoding: "utf8" });
+  if (result.status !== 0) throw new Error(`build-site failed: ${result.stderr}`);
+  return out;
+}
+
+describe("the static site in a real browser", function () {
+  this.timeout(180_000);
+  let browser: Browser;
+  let server: Server;
+  let page: Page;
+  let base = "";
+  const errors: string[] = [];
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      if (process.env.KAFKASIM_REQUIRE_BROWSER) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+      this.skip();
+    }
+    const site = buildSite();
+    server = await staticServer(site);
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    page.on("pageerror", (error) => errors.push(error.message));
+  });
+
+  after(async () => {
+    await browser?.close();
+    server?.close();
+  });
+
+  it("runs kip-101-data-loss in the page with the CLI's trace hash", async () => {
+    await page.goto(base);
+    await page.waitForSelector("#scenario option[value='kip-101-data-loss']", { state: "attached" });
+    // The library is grouped as `kafkasim list` groups it.
+    const groups = await page.$$eval("#scenario optgroup", (nodes) => nodes.map((node) => node.getAttribute("label")));
+    expect(groups).to.have.length(3);
+    await page.selectOption("#scenario", "kip-101-data-loss");
+    await page.click("#run");
+    await page.waitForFunction(() => document.body.dataset.traceHash !== undefined && document.body.dataset.ready === "true", undefined, { timeout: 120_000 });
+    const browserHash = await page.getAttribute("body", "data-trace-hash");
+    const scenario = validateScenario(scenarioFile("kip-101-data-loss"), "kip-101-data-loss.json");
+    const cliHash = runScenario(scenario, { sinks: [new MemorySink()] }).stats.traceHash;
+    expect(browserHash).to.equal(cliHash);
+    expect(await page.textContent("#status")).to.contain("✓ expectation met");
+    const violations = await page.evaluate(() => (window as unknown as { kafkasimViewer: { index: { violations: { name: string }[] } } }).kafkasimViewer.index.violations.map((v) => v.name));
+    expect(violations).to.include("lost-write");
+    expect(errors, "page errors").to.deep.equal([]);
+  });
+
+  it("serves the docs pages, linked to each other and back to the simulator", async () => {
+    await page.goto(`${base}docs/index.html`);
+    expect(await page.title()).to.equal("kafkasim — kafkasim");
+    await page.click("nav >> text=tutorial");
+    await page.waitForURL(/docs\/tutorial\.html$/);
+    expect(await page.textContent("h1")).to.match(/tutorial/i);
+    const back = await page.getAttribute("nav a >> nth=0", "href");
+    expect(back).to.equal("../index.html");
+  });
+});
