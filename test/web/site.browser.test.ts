@@ -7,7 +7,7 @@
 
 import { expect } from "chai";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -57,6 +57,7 @@ describe("the static site in a real browser", function () {
       if (process.env.KAFKASIM_REQUIRE_BROWSER) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
       this.skip();
     }
+    mkdirSync(join(ROOT, "artifacts"), { recursive: true });
     const site = buildSite();
     server = await staticServer(site);
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
@@ -87,6 +88,56 @@ describe("the static site in a real browser", function () {
     const violations = await page.evaluate(() => (window as unknown as { kafkasimViewer: { index: { violations: { name: string }[] } } }).kafkasimViewer.index.violations.map((v) => v.name));
     expect(violations).to.include("lost-write");
     expect(errors, "page errors").to.deep.equal([]);
+  });
+
+  it("what-if: moving broker-2's crash with the mouse and re-running makes a branch whose verdict changed", async () => {
+    // The KIP-101 run of the test above is on screen, with its faults in the what-if panel.
+    const slider = page.locator("#whatif li", { hasText: "crash broker-2" }).locator("input.fault-time");
+    const box = (await slider.boundingBox())!;
+    const max = Number(await slider.getAttribute("max"));
+    const at = (ms: number) => box.x + 8 + ((box.width - 16) * ms) / max;
+    const y = box.y + box.height / 2;
+    // Drag the thumb from 13 s into the settle phase (after the 40 s duration): the crash no longer happens.
+    await page.mouse.move(at(13_000), y);
+    await page.mouse.down();
+    await page.mouse.move(at(30_000), y, { steps: 5 });
+    await page.mouse.move(at(46_000), y, { steps: 5 });
+    await page.mouse.up();
+    const moved = Number(await slider.inputValue());
+    expect(moved).to.be.greaterThan(40_000);
+    await page.click("#whatif-run");
+    await page.waitForSelector("#whatif li.branch[data-branch='1'][data-verdict]:not([data-verdict=''])", { timeout: 120_000 });
+    const verdicts = await page.$$eval("#whatif li.branch", (items) => items.map((item) => [item.getAttribute("data-branch"), item.getAttribute("data-verdict")]));
+    expect(verdicts).to.deep.equal([
+      ["0", "met"],
+      ["1", "not-met"],
+    ]);
+    expect(await page.textContent("#whatif li.branch[data-branch='1']")).to.match(/moved the crash of broker-2 to 4\d(\.\d+)?s|moved the crash of broker-2 to 4\d+ms/);
+    // Side by side with the original: lost-write only on the left, and where the traces part.
+    await page.click("#whatif a.branch-compare[data-branch='1']");
+    const comparison = await page.textContent("#whatif .comparison");
+    expect(comparison).to.match(/lost-write\s*1\s*0/);
+    expect(comparison).to.contain("They part at trace line");
+    // The original opens again from the tree.
+    await page.click("#whatif a.branch-open[data-branch='0']");
+    await page.waitForSelector("#whatif li.branch.current[data-branch='0']");
+    await page.screenshot({ path: join(ROOT, "artifacts", "whatif-branches.png") });
+    expect(errors, "page errors").to.deep.equal([]);
+  });
+
+  it("exports the edited scenario as a link that runs it", async () => {
+    await page.click("#whatif-link");
+    await page.waitForSelector("#whatif[data-link]");
+    const link = await page.getAttribute("#whatif", "data-link");
+    expect(link).to.match(/#s=[A-Za-z0-9_-]+$/);
+    const other = await browser.newPage();
+    try {
+      await other.goto(link!);
+      await other.waitForFunction(() => document.body.dataset.traceHash !== undefined, undefined, { timeout: 120_000 });
+      expect(await other.textContent("#status")).to.contain("kip-101-data-loss");
+    } finally {
+      await other.close();
+    }
   });
 
   it("serves the docs pages, linked to each other and back to the simulator", async () => {

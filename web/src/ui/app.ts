@@ -13,6 +13,8 @@ import { MetricsView } from "./metrics-view.ts";
 import { TimelineView, formatTime } from "./timeline-view.ts";
 import { indexTrace, lowerBound, parseTraceText, type TraceIndex } from "./trace-index.ts";
 import { RunPanel, type BrowserRun } from "./run-panel.ts";
+import { WhatIfPanel } from "./whatif-panel.ts";
+import { decodeScenario } from "./whatif-model.ts";
 
 const SPEEDS = [0.05, 0.25, 1, 4, 20, 100];
 
@@ -43,6 +45,7 @@ class Viewer {
       seekTime: (t) => this.seekTime(t),
       selectViolation: (i) => this.showViolation(i),
       windowChanged: (x) => this.metrics.setWindow(x),
+      pickLaneTime: (node, t) => whatIf?.pick(node, t),
     });
     this.renderNarrative();
     const scrub = $<HTMLInputElement>("scrub");
@@ -318,8 +321,20 @@ function start(): void {
   });
   const params = new URLSearchParams(location.search);
   const panel = new RunPanel($("run-panel"), "dist/sim-worker.js", opened);
+  whatIf = new WhatIfPanel($("whatif"), panel);
   (window as unknown as { kafkasimRunPanel: RunPanel }).kafkasimRunPanel = panel;
   const library = panel.init("dist/scenarios.json");
+  // `#s=…`: a scenario carried in the link (the what-if panel's "copy a link"): run it at once.
+  const carried = new URLSearchParams(location.hash.slice(1)).get("s");
+  if (carried !== null) {
+    void decodeScenario(carried)
+      .then((document) => panel.run(String(document.name ?? "scenario"), JSON.stringify(document), undefined))
+      .catch((error: Error) => {
+        $("status").textContent = `the link's scenario cannot be read (${error.message})`;
+        $("status").classList.add("error");
+      });
+    return;
+  }
   const url = params.get("trace");
   if (url !== null) {
     void fetchTrace(url, true);
@@ -357,9 +372,12 @@ async function fetchTrace(url: string, required: boolean): Promise<void> {
   }
 }
 
+let whatIf: WhatIfPanel | null = null;
+
 /** A browser run ended: open its trace, then say its verdict and trace hash (the CLI's, for the same scenario and seed). */
 async function opened(run: BrowserRun): Promise<void> {
   await load(run.traceText, `${run.name} (seed ${run.summary.seed})`);
+  whatIf?.opened(run);
   (window as unknown as { kafkasimLastRun: BrowserRun }).kafkasimLastRun = run;
   const { summary } = run;
   const verdict = summary.expectationMet ? "✓ expectation met" : `✗ expectation not met (${summary.expectationProblems.join("; ")})`;

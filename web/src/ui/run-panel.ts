@@ -90,6 +90,11 @@ export class RunPanel {
     return /^-?\d+$/.test(text) ? Number(text) : text;
   }
 
+  /** Opens a finished run again (a branch of the what-if tree). */
+  show(run: BrowserRun): Promise<void> {
+    return this.opened(run);
+  }
+
   /** Runs a scenario text in the worker (a run in progress is stopped first) and opens its trace. */
   run(name: string, text: string, seed: number | string | undefined): Promise<BrowserRun | null> {
     this.worker?.terminate();

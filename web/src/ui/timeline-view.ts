@@ -120,6 +120,8 @@ export interface TimelineCallbacks {
   selectViolation(i: number): void;
   /** The visible window changed (metrics charts follow it). */
   windowChanged(x: ScaleLinear<number, number>): void;
+  /** Shift+click on a lane: the what-if panel takes the lane's node and the time for a new fault. */
+  pickLaneTime?(node: string, t: number): void;
 }
 
 export class TimelineView {
@@ -759,6 +761,13 @@ export class TimelineView {
     const py = event.clientY - rect.top;
     if (px < LABEL_WIDTH) return;
     const t = this.x.invert(px - LABEL_WIDTH);
+    if (event.shiftKey && this.callbacks.pickLaneTime !== undefined) {
+      const lane = this.index.lanes[Math.floor((py - 8) / LANE_HEIGHT)];
+      if (lane !== undefined) {
+        this.callbacks.pickLaneTime(lane.name, Math.max(0, t));
+        return;
+      }
+    }
     // A violation marker within 8 px wins.
     for (let i = 0; i < this.index.violations.length; i++) {
       const v = this.index.violations[i];
