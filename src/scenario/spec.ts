@@ -7,6 +7,7 @@
  */
 
 import { z } from "zod";
+import { Tour } from "./tour.ts";
 import { parseDuration } from "../sim/time.ts";
 import { DEFAULT_MAX_EVENTS_PER_INSTANT } from "../sim/kernel.ts";
 import { VIOLATION_NAMES } from "../check/violation.ts";
@@ -502,6 +503,8 @@ export const Scenario = z.strictObject({
   $schema: z.string().optional(),
   name: z.string().min(1),
   description: z.string().optional(),
+  /** A guided tour for the viewer (src/scenario/tour.ts); the run ignores it. */
+  tour: Tour.optional(),
   seed: z.union([z.number().int(), z.string()]).default(1),
   duration: Duration,
   settle: Duration.default("30s"),

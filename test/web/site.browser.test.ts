@@ -90,6 +90,22 @@ describe("the static site in a real browser", function () {
     expect(errors, "page errors").to.deep.equal([]);
   });
 
+  it("a guided tour: next jumps to the event a stop talks about, rings it and focuses the inspector", async () => {
+    await page.waitForSelector("#tour:not([hidden]) #tour-next");
+    await page.click("#tour-next"); // start: stop 1 (no event)
+    for (let i = 0; i < 5; i++) await page.click("#tour-next");
+    expect(await page.getAttribute("#tour", "data-stop")).to.equal("5");
+    expect(await page.textContent("#tour .tour-text")).to.contain("truncates its log to its own high watermark");
+    const [cursor, expected] = await page.evaluate(() => {
+      const viewer = (window as unknown as { kafkasimViewer: { cursor: number; index: { events: { kind: string; node: string; offset?: number }[] } } }).kafkasimViewer;
+      const truncate = viewer.index.events.findIndex((e) => e.kind === "log-truncate" && e.node === "broker-3" && e.offset === 149);
+      return [viewer.cursor, truncate];
+    });
+    expect(cursor).to.equal(expected);
+    expect(await page.$eval("#inspector", (node) => node.textContent ?? "")).to.contain("t-0");
+    await page.screenshot({ path: join(ROOT, "artifacts", "tour-stop.png") });
+  });
+
   it("what-if: moving broker-2's crash with the mouse and re-running makes a branch whose verdict changed", async () => {
     // The KIP-101 run of the test above is on screen, with its faults in the what-if panel.
     const slider = page.locator("#whatif li", { hasText: "crash broker-2" }).locator("input.fault-time");

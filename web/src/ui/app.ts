@@ -15,6 +15,8 @@ import { indexTrace, lowerBound, parseTraceText, type TraceIndex } from "./trace
 import { RunPanel, type BrowserRun } from "./run-panel.ts";
 import { WhatIfPanel } from "./whatif-panel.ts";
 import { decodeScenario } from "./whatif-model.ts";
+import { TourPanel } from "./tour-panel.ts";
+import { tourOf } from "./tour-model.ts";
 
 const SPEEDS = [0.05, 0.25, 1, 4, 20, 100];
 
@@ -248,6 +250,13 @@ class Viewer {
     return events.findIndex((e) => e.seq === seq);
   }
 
+  /** A tour stop: the event, ringed, and the inspector on the stop's partition (all partitions without one). */
+  showStop(i: number, partition: string | undefined): void {
+    this.focusPartition = partition ?? null;
+    this.focusEvent(i);
+    this.renderInspector();
+  }
+
   /** Seeks to an evidence event and rings it on the timeline. */
   focusEvent(i: number): void {
     const e = this.index.events[i];
@@ -277,7 +286,14 @@ function summary(e: { t: number; node: string; kind: string; [k: string]: unknow
 
 let current: Viewer | null = null;
 
-async function load(text: string, source: string): Promise<void> {
+let tour: TourPanel | null = null;
+let runPanel: RunPanel | null = null;
+
+/**
+ * Opens a trace. `document`: the scenario it ran (a browser run), for its tour; without it the tour is the
+ * built-in scenario's of the trace's scenario name, if any.
+ */
+async function load(text: string, source: string, scenarioDocument?: unknown): Promise<void> {
   const status = $("status");
   const started = performance.now();
   try {
@@ -290,6 +306,8 @@ async function load(text: string, source: string): Promise<void> {
     current?.dispose();
     const viewer = new Viewer(index, state);
     current = viewer;
+    const builtIn = runPanel?.library.find((entry) => entry.name === header.scenario);
+    tour?.load(String(header.scenario), tourOf(scenarioDocument ?? (builtIn === undefined ? null : JSON.parse(builtIn.text))), events);
     (window as unknown as { kafkasimViewer: Viewer }).kafkasimViewer = viewer;
     const ms = performance.now() - started;
     status.textContent = `${source}: ${events.length.toLocaleString()} events, ${formatTime(index.endT)} simulated, opened in ${(ms / 1000).toFixed(2)} s`;
@@ -321,7 +339,9 @@ function start(): void {
   });
   const params = new URLSearchParams(location.search);
   const panel = new RunPanel($("run-panel"), "dist/sim-worker.js", opened);
+  runPanel = panel;
   whatIf = new WhatIfPanel($("whatif"), panel);
+  tour = new TourPanel($("tour"), () => current);
   (window as unknown as { kafkasimRunPanel: RunPanel }).kafkasimRunPanel = panel;
   const library = panel.init("dist/scenarios.json");
   // `#s=…`: a scenario carried in the link (the what-if panel's "copy a link"): run it at once.
@@ -376,7 +396,7 @@ let whatIf: WhatIfPanel | null = null;
 
 /** A browser run ended: open its trace, then say its verdict and trace hash (the CLI's, for the same scenario and seed). */
 async function opened(run: BrowserRun): Promise<void> {
-  await load(run.traceText, `${run.name} (seed ${run.summary.seed})`);
+  await load(run.traceText, `${run.name} (seed ${run.summary.seed})`, JSON.parse(run.text));
   whatIf?.opened(run);
   (window as unknown as { kafkasimLastRun: BrowserRun }).kafkasimLastRun = run;
   const { summary } = run;
