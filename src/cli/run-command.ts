@@ -156,6 +156,8 @@ export class KeyEventSink implements TraceSink {
   seen = 0;
   private groupEvents = 0;
   private transactionEvents = 0;
+  /** Violations appear once per name among the key events (the summary below counts them all). */
+  private readonly violationNames = new Set<string>();
 
   write(line: string): void {
     // Only lines of key kinds are parsed; the rest are skipped by a cheap substring test.
@@ -165,6 +167,10 @@ export class KeyEventSink implements TraceSink {
     if (event.kind === "host-start" && event.incarnation === 1) return;
     if (event.kind === "log-recovered" && event.truncated === 0) return;
     if (event.kind === "zk-serving" && event.role !== "LEADING") return;
+    if (event.kind === "violation") {
+      if (this.violationNames.has(String(event.name))) return;
+      this.violationNames.add(String(event.name));
+    }
     const transaction = TRANSACTION_KEY_KINDS.has(event.kind);
     if (transaction && describeTransactionEvent(event) === null) return;
     this.seen++;
