@@ -1,7 +1,7 @@
 // `npm run build:site`: writes dist/site/, a static site any file host can serve (no Node server): the viewer
 // (web/index.html, web/style.css, web/dist/viewer.js), the simulator for the browser (web/dist/sim-worker.js) and
 // the scenario library (web/dist/scenarios.json), so a visitor picks a scenario and runs it in the page, and the
-// docs pages (docs/*.md rendered with marked, links between pages rewritten to .html, images copied).
+// docs pages (docs/*.md and the tours' docs/tours/*.md rendered with marked, links between pages rewritten to .html, images copied).
 // Run after `npm run build` (the npm script does both). `node scripts/build-site.mjs OUTDIR` writes elsewhere.
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
@@ -36,9 +36,13 @@ const pages = readdirSync("docs").filter((name) => name.endsWith(".md")).sort();
 const titleOf = (markdown, fallback) => /^#\s+(.+)$/m.exec(markdown)?.[1] ?? fallback;
 const rewriteLinks = (html) =>
   html
+    .replace(/href="(?:docs\/)?tours\/([\w.-]+)\.md(#[^"]*)?"/g, (_, page, hash) => `href="tour-${page}.html${hash ?? ""}"`)
     .replace(/href="(?:docs\/)?([\w.-]+)\.md(#[^"]*)?"/g, (_, page, hash) => `href="${page}.html${hash ?? ""}"`)
     .replace(/href="(?:\.\.\/)?README\.md(#[^"]*)?"/g, (_, hash) => `href="index.html${hash ?? ""}"`);
-const nav = pages.map((name) => `<a href="${name.replace(/\.md$/, ".html")}">${esc(name.replace(/\.md$/, ""))}</a>`).join(" · ");
+const tourNames = existsSync("docs/tours") ? readdirSync("docs/tours").filter((name) => name.endsWith(".md")).sort() : [];
+const nav =
+  pages.map((name) => `<a href="${name.replace(/\.md$/, ".html")}">${esc(name.replace(/\.md$/, ""))}</a>`).join(" · ") +
+  (tourNames.length > 0 ? ` · tours: ${tourNames.map((name) => `<a href="tour-${name.replace(/\.md$/, ".html")}">${esc(name.replace(/\.md$/, ""))}</a>`).join(" · ")}` : "");
 const page = (title, body) => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(title)} — kafkasim</title><link rel="stylesheet" href="docs.css"></head>
@@ -48,6 +52,12 @@ const page = (title, body) => `<!doctype html>
 for (const name of pages) {
   const markdown = readFileSync(join("docs", name), "utf8");
   writeFileSync(join(partial, "docs", name.replace(/\.md$/, ".html")), page(titleOf(markdown, name), rewriteLinks(marked.parse(markdown))));
+}
+// The guided tours' pages (docs/tours/NAME.md) as tour-NAME.html, beside the others.
+const tours = existsSync("docs/tours") ? readdirSync("docs/tours").filter((name) => name.endsWith(".md")).sort() : [];
+for (const name of tours) {
+  const markdown = readFileSync(join("docs/tours", name), "utf8");
+  writeFileSync(join(partial, "docs", `tour-${name.replace(/\.md$/, ".html")}`), page(titleOf(markdown, name), rewriteLinks(marked.parse(markdown))));
 }
 const readme = readFileSync("README.md", "utf8").replace(/\]\(docs\//g, "](");
 writeFileSync(join(partial, "docs", "index.html"), page("kafkasim", rewriteLinks(marked.parse(readme))));
@@ -74,4 +84,4 @@ img { max-width: 100%; }
 rmSync(out, { recursive: true, force: true });
 mkdirSync(join(out, ".."), { recursive: true });
 renameSync(partial, out);
-process.stdout.write(`build-site: ${out}/ (index.html, the simulator and ${pages.length + 1} docs pages)\n`);
+process.stdout.write(`build-site: ${out}/ (index.html, the simulator, ${pages.length + 1} docs pages and ${tours.length} tours)\n`);

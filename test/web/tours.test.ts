@@ -10,6 +10,7 @@ import { validateScenario } from "../../src/scenario/load.ts";
 import { runScenario } from "../../src/scenario/run.ts";
 import { MemorySink, parseTrace } from "../../src/sim/trace.ts";
 import { resolveTour, tourOf } from "../../web/src/ui/tour-model.ts";
+import { tourPage } from "../../web/src/ui/tour-docs.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 const withTours = readdirSync(join(ROOT, "scenarios"))
@@ -33,6 +34,12 @@ describe("guided tours", function () {
       for (const stop of stops) expect(stop.missing, `stop "${stop.text.slice(0, 60)}…" found no ${JSON.stringify(stop.event)}`).to.equal(false);
       const indexes = stops.filter((stop) => stop.index >= 0).map((stop) => stop.index);
       expect(indexes).to.deep.equal([...indexes].sort((a, b) => a - b));
+    });
+  }
+
+  for (const { name, document } of withTours) {
+    it(`docs/tours/${name.replace(/\.json$/, ".md")} is up to date (regenerate with \`npm run schema\`)`, () => {
+      expect(readFileSync(join(ROOT, "docs", "tours", name.replace(/\.json$/, ".md")), "utf8")).to.equal(tourPage(document));
     });
   }
 
