@@ -16,6 +16,7 @@ import { RunPanel, type BrowserRun } from "./run-panel.ts";
 import { WhatIfPanel } from "./whatif-panel.ts";
 import { decodeScenario } from "./whatif-model.ts";
 import { TourPanel } from "./tour-panel.ts";
+import { legendHtml } from "./legend.ts";
 import { tourOf } from "./tour-model.ts";
 
 const SPEEDS = [0.05, 0.25, 1, 4, 20, 100];
@@ -321,6 +322,7 @@ async function load(text: string, source: string, scenarioDocument?: unknown): P
 }
 
 function start(): void {
+  $("legend-body").innerHTML = legendHtml();
   const picker = $<HTMLInputElement>("file");
   picker.onchange = async () => {
     const file = picker.files?.[0];
