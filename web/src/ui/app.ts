@@ -401,6 +401,8 @@ async function opened(run: BrowserRun): Promise<void> {
   await load(run.traceText, `${run.name} (seed ${run.summary.seed})`, JSON.parse(run.text));
   whatIf?.opened(run);
   (window as unknown as { kafkasimLastRun: BrowserRun }).kafkasimLastRun = run;
+  const counted = window as unknown as { kafkasimRuns?: number };
+  counted.kafkasimRuns = (counted.kafkasimRuns ?? 0) + 1;
   const { summary } = run;
   const verdict = summary.expectationMet ? "✓ expectation met" : `✗ expectation not met (${summary.expectationProblems.join("; ")})`;
   const status = $("status");
