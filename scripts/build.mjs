@@ -5,6 +5,8 @@
 // serves with web/index.html and web/style.css.
 // `node scripts/build.mjs OUTDIR` builds the CLI elsewhere (the explore test bundles into a temporary directory).
 import { build } from "esbuild";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 
 const outdir = process.argv[2] ?? "dist";
 
@@ -21,6 +23,22 @@ await build({
 });
 
 if (process.argv[2] === undefined) {
+  // The simulator for the browser: the model under src/ as a classic Web Worker script (web/src/sim/worker.ts).
+  await build({
+    entryPoints: { "sim-worker": "web/src/sim/worker.ts" },
+    outdir: "web/dist",
+    bundle: true,
+    platform: "browser",
+    format: "iife",
+    target: "es2022",
+    minify: true,
+    sourcemap: true,
+    logLevel: "warning",
+  });
+  // The scenario library for the browser's picker: each built-in scenario file's name and text.
+  const files = readdirSync("scenarios").filter((name) => /\.json$/.test(name)).sort();
+  mkdirSync("web/dist", { recursive: true });
+  writeFileSync("web/dist/scenarios.json", JSON.stringify(files.map((file) => ({ file, text: readFileSync(join("scenarios", file), "utf8") }))));
   await build({
     entryPoints: { viewer: "web/src/ui/app.ts" },
     outdir: "web/dist",

@@ -66,7 +66,9 @@ function compareOne(file: string, preset: string, firstSeed: number, seeds: numb
     scenario = loadWithPreset(file, preset);
   } catch (error) {
     if (!(error instanceof ScenarioError)) throw error;
-    row.refused = error.message;
+    // The first problem (a table cell holds one line); `run --version-preset` lists them all.
+    const more = error.problems.length - 1;
+    row.refused = `${error.file}: ${error.path}: ${error.expected}${more > 0 ? ` (and ${more} more)` : ""}`;
     return row;
   }
   for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {

@@ -1,6 +1,7 @@
 /** File I/O for the CLI (the only layer allowed to touch fs): reading inputs, writing outputs atomically. */
 
-import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
 import type { TraceSink } from "../sim/trace.ts";
 import { UsageError } from "./errors.ts";
 
@@ -27,6 +28,8 @@ export class AtomicLineFile implements TraceSink {
   constructor(private readonly file: string) {
     this.partial = `${file}.partial`;
     try {
+      // An output folder that does not exist yet is made (`--trace out/run.jsonl` from a fresh clone).
+      mkdirSync(dirname(file), { recursive: true });
       this.fd = openSync(this.partial, "w");
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? "error";

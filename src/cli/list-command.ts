@@ -8,9 +8,10 @@ import { existsSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { parseScenarioText } from "../scenario/load.ts";
+import { editDistance } from "../scenario/load-issues.ts";
 import { EXIT_OK, UsageError } from "./errors.ts";
 import { readInput } from "./files.ts";
-import { groupScenarios, GROUP_TITLES, type ScenarioEntry } from "./scenario-list.ts";
+import { groupScenarios, GROUP_TITLES, scenarioEntry, type ScenarioEntry } from "./scenario-list.ts";
 import { chalk } from "./style.ts";
 
 export interface ListCommandOptions {
@@ -29,6 +30,28 @@ export function builtInScenarioDir(): string {
   throw new UsageError("cannot find the built-in scenarios directory next to the kafkasim package");
 }
 
+/**
+ * A scenario argument: a file that exists, else the built-in scenario of that name (`kip-101-data-loss`, with or
+ * without .json), else a usage error naming the closest built-in names.
+ */
+export function scenarioArgument(argument: string): string {
+  if (existsSync(argument) || /[\\/]/.test(argument)) return argument;
+  let dir: string;
+  try {
+    dir = builtInScenarioDir();
+  } catch {
+    return argument;
+  }
+  const names = readdirSync(dir).filter((name) => /\.(json|ya?ml)$/.test(name));
+  const wanted = argument.replace(/\.(json|ya?ml)$/, "");
+  const match = names.find((name) => name.replace(/\.(json|ya?ml)$/, "") === wanted);
+  if (match !== undefined) return join(dir, match);
+  const stems = names.map((name) => name.replace(/\.(json|ya?ml)$/, ""));
+  const close = stems.filter((stem) => stem.includes(wanted) || editDistance(stem, wanted) <= 3).slice(0, 5);
+  const hint = close.length > 0 ? `; built-in scenarios with a close name: ${close.join(", ")}` : "";
+  throw new UsageError(`${argument}: no such file, and no built-in scenario of that name (kafkasim list shows them)${hint}`);
+}
+
 export function listCommand(options: ListCommandOptions): number {
   const dir = builtInScenarioDir();
   const files = readdirSync(dir)
@@ -37,15 +60,7 @@ export function listCommand(options: ListCommandOptions): number {
   const entries: ScenarioEntry[] = files.map((name) => {
     const path = join(dir, name);
     try {
-      const value = parseScenarioText(readInput(path), path) as Record<string, unknown>;
-      return {
-        file: path,
-        name: typeof value.name === "string" ? value.name : name.replace(/\.\w+$/, ""),
-        description: typeof value.description === "string" ? value.description : "",
-        expectedViolations: expectedViolations(value.expect),
-        nemesis: value.nemesis !== undefined,
-        version: versionOf(value.cluster),
-      };
+      return scenarioEntry(path, name, parseScenarioText(readInput(path), path));
     } catch (error) {
       return { file: path, name: name.replace(/\.\w+$/, ""), description: `(unreadable: ${(error as Error).message})`, expectedViolations: [], nemesis: false };
     }
@@ -71,42 +86,7 @@ export function listCommand(options: ListCommandOptions): number {
       out.push(`  ${chalk.cyan(entry.name.padEnd(width))}  ${chalk.magenta(version)}  ${entry.summary}${shows}${note}`);
     }
   }
-  out.push("", chalk.dim(`run one with: kafkasim run ${join(dir, "<name>.json")}`));
+  out.push("", chalk.dim(`run one by name: kafkasim run <name>   (the files are in ${dir})`));
   process.stdout.write(out.join("\n") + "\n");
   return EXIT_OK;
-}
-
-/**
- * The Kafka era a scenario runs under: its cluster.version ("3.x" when it has brokers and none), with "+compat" when
- * it also sets compat switches of its own; null without brokers.
- */
-function versionOf(cluster: unknown): string | null {
-  if (typeof cluster !== "object" || cluster === null) return null;
-  const { version, brokers, compat } = cluster as { version?: unknown; brokers?: unknown; compat?: unknown };
-  if (typeof brokers !== "number" || brokers === 0) return null;
-  const preset = typeof version === "string" ? version : "3.x";
-  const ownSwitches = typeof compat === "object" && compat !== null && Object.keys(compat).length > 0;
-  return ownSwitches ? `${preset}+compat` : preset;
-}
-
-function expectedViolations(expect: unknown): string[] {
-  if (typeof expect !== "object" || expect === null) return [];
-  const { violations, events } = expect as { violations?: unknown; events?: unknown };
-  const names = Array.isArray(violations) ? violations.filter((name): name is string => typeof name === "string") : [];
-  return [...names, ...(Array.isArray(events) ? events.map(failureEvent).filter((label): label is string => label !== null) : [])];
-}
-
-/**
- * An expect.events entry that shows a failure that is not a violation (issue 17's era differences): a must-show
- * (min >= 1) broker halt, or a must-show event carrying a client error (`where.error`). Labelled as
- * "broker-halted" or "producer-retry NOT_ENOUGH_REPLICAS"; null for any other expected event.
- */
-function failureEvent(event: unknown): string | null {
-  if (typeof event !== "object" || event === null) return null;
-  const { kind, where, min, max } = event as { kind?: unknown; where?: unknown; min?: unknown; max?: unknown };
-  const mustShow = typeof min === "number" ? min >= 1 : max === undefined;
-  if (!mustShow || typeof kind !== "string") return null;
-  const error = typeof where === "object" && where !== null ? (where as { error?: unknown }).error : undefined;
-  if (typeof error === "string") return `${kind} ${error}`;
-  return kind === "broker-halted" ? kind : null;
 }

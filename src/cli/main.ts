@@ -15,12 +15,13 @@ import { EXIT_USAGE, UsageError } from "./errors.ts";
 import { exploreCommand } from "./explore-command.ts";
 import { exploreMergeCommand } from "./explore-merge.ts";
 import { compareCommand } from "./compare-command.ts";
-import { listCommand } from "./list-command.ts";
+import { listCommand, scenarioArgument } from "./list-command.ts";
 import { runCommand } from "./run-command.ts";
 import { shrinkCommand } from "./shrink-command.ts";
 import { configureColour } from "./style.ts";
 import { timelineCommand } from "./timeline-command.ts";
 import { viewCommand } from "./view-command.ts";
+import { helpAfter } from "./help.ts";
 
 const wallClock = (): number => performance.now(); // wall-clock-ok: CLI timing only
 
@@ -32,6 +33,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .version(VERSION, "-V, --version")
     .option("--no-color", "disable coloured output (NO_COLOR is respected too)")
     .showHelpAfterError(false)
+    .addHelpText("after", helpAfter(""))
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`kafkasim: ${text.replace(/^error: /, "").trimEnd()}\n`) })
     .hook("preAction", (command) => configureColour(command.optsWithGlobals().color !== false && process.stdout.isTTY === true));
@@ -39,7 +41,7 @@ function buildProgram(setExit: (code: number) => void): Command {
   program
     .command("run")
     .description("run a scenario file (JSON or YAML) and judge it against its expectation")
-    .argument("<file>", "scenario file")
+    .argument("<file>", "scenario file, or the name of a built-in scenario (kafkasim list)")
     .option("--seed <n>", "override the scenario's seed")
     .option("--trace <out>", "write the JSON Lines trace to this file")
     .option("--history <out>", "write the client history (invoke/ok/fail/info operations) as JSON Lines")
@@ -51,8 +53,9 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option("--max-wall <t>", "end the run with a wall-limit verdict after this much wall time (default 1h)")
     .option("--max-memory <mb>", "end the run with a memory-limit verdict above this much JavaScript heap (default 85% of V8's limit)")
     .option("--version-preset <version>", `run under this Kafka era preset instead of the file's cluster.version (${KAFKA_VERSIONS.join(", ")})`)
+    .addHelpText("after", helpAfter("run"))
     .exitOverride()
-    .action((file: string, options) => setExit(runCommand(file, options, wallClock)));
+    .action((file: string, options) => setExit(runCommand(scenarioArgument(file), options, wallClock)));
 
   program
     .command("bench")
@@ -69,6 +72,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .addOption(new Option("--events <n>", "kernel events per round").hideHelp())
     .addOption(new Option("--rounds <n>", "kernel measurement rounds").hideHelp())
     .addOption(new Option("--scale-child <n>", "internal: run one scale size and print JSON lines").hideHelp())
+    .addHelpText("after", helpAfter("bench"))
     .exitOverride()
     // Validation throws synchronously (exit 2 through main's catch); the chaos part finishes asynchronously.
     .action((options) => benchCommand(options, wallClock).then((code) => void (process.exitCode = code)));
@@ -88,15 +92,17 @@ function buildProgram(setExit: (code: number) => void): Command {
     // `explore merge …` is the subcommand whenever merge is the first word after explore (a scenario file
     // named merge is written ./merge); no implicit `explore help` subcommand takes a file named help.
     .helpCommand(false)
+    .addHelpText("after", helpAfter("explore"))
     .exitOverride()
     // Validation throws synchronously (exit 2 through main's catch); the runs finish asynchronously.
-    .action((file: string, options) => exploreCommand(file, options, wallClock).then((code) => void (process.exitCode = code)));
+    .action((file: string, options) => exploreCommand(scenarioArgument(file), options, wallClock).then((code) => void (process.exitCode = code)));
 
   explore
     .command("merge")
     .description("merge the --json reports of the shards of one explore sweep into one report")
     .argument("<files...>", "the shards' explore --json outputs, one per shard K/N")
     .option("--json", "print the merged report as explore --json does: the seed lines in seed order, then the totals")
+    .addHelpText("after", helpAfter("merge"))
     .exitOverride()
     .action((files: string[], options: { json?: boolean }, command: Command) => {
       // Commander hands options written after `merge` to explore (the program does not use positional options,
@@ -110,18 +116,20 @@ function buildProgram(setExit: (code: number) => void): Command {
   program
     .command("compare")
     .description("run one scenario under several Kafka era presets over the same seeds: a table of violations per preset")
-    .argument("<file>", "scenario file")
+    .argument("<file>", "scenario file, or the name of a built-in scenario (kafkasim list)")
     .option("--presets <list>", `comma-separated presets (default: all: ${KAFKA_VERSIONS.join(", ")})`)
     .option("--seeds <n>", "seeds per preset (default 5)")
     .option("--first-seed <n>", "the first seed (default 1)")
     .option("--json", "print JSON")
+    .addHelpText("after", helpAfter("compare"))
     .exitOverride()
-    .action((file: string, options) => setExit(compareCommand(file, options)));
+    .action((file: string, options) => setExit(compareCommand(scenarioArgument(file), options)));
 
   program
     .command("list")
     .description("list the built-in scenarios with one-line descriptions")
     .option("--json", "print JSON")
+    .addHelpText("after", helpAfter("list"))
     .exitOverride()
     .action((options) => setExit(listCommand(options)));
 
@@ -134,8 +142,9 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option("--nodes <a,b>", "only these nodes' lanes, comma-separated")
     .option("--format <format>", "text or mermaid", "text")
     .option("--max <n>", "rows shown at most (default 200)")
-    .option("--messages", "one row (text) or arrow (mermaid) per message; the default for mermaid")
-    .option("--no-messages", "summarise messages as counts; the default for text")
+    .option("--messages", "one row (text) or arrow (mermaid) per message")
+    .option("--no-messages", "summarise messages as counts (text) or leave them out but for drops (mermaid); the default")
+    .addHelpText("after", helpAfter("timeline"))
     .exitOverride()
     .action((file: string, options) => setExit(timelineCommand(file, options)));
 
@@ -146,6 +155,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option("--port <n>", "port to listen on (default: any free port)")
     .option("--no-open", "do not open a browser")
     .option("--source-maps", "also serve the viewer's source maps (web/dist/*.map) and point the bundle at them")
+    .addHelpText("after", helpAfter("view"))
     .exitOverride()
     // Validation throws synchronously or rejects (exit 2); the server runs until Ctrl-C.
     .action((trace: string | undefined, options) =>
@@ -165,20 +175,22 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option("--assignor <name>", "range, roundrobin, sticky or cooperative-sticky, or Kafka's class name (default range)")
     .option("--all", "run all four assignors side by side: assignments, partitions moved, balance")
     .option("--json", "print JSON: {\"assignment\": {member: [partitions]}} (with --all: {\"assignors\": {...}})")
+    .addHelpText("after", helpAfter("assign"))
     .exitOverride()
     .action((file: string | undefined, options) => setExit(assignCommand(file, options)));
 
   program
     .command("shrink")
     .description("minimise a failing run's fault schedule and write a scenario file that replays its violation")
-    .argument("<file>", "scenario file")
+    .argument("<file>", "scenario file, or the name of a built-in scenario (kafkasim list)")
     .option("--seed <n>", "the seed of the failing run (default: the scenario's seed)")
     .requiredOption("-o, --output <out>", "write the shrunk scenario (JSON) to this file")
-    .option("--violation <name>", "the violation to keep (default: the first one the run shows)")
+    .option("--violation <name>", "the violation to keep (default: the scenario's expected one, else the first the run shows)")
     .option("--max-runs <n>", "bound on the number of runs (default 200)")
     .option("--json", "print one JSON object instead of the summary")
+    .addHelpText("after", helpAfter("shrink"))
     .exitOverride()
-    .action((file: string, options) => setExit(shrinkCommand(file, options, wallClock)));
+    .action((file: string, options) => setExit(shrinkCommand(scenarioArgument(file), options, wallClock)));
 
   return program;
 }
@@ -195,7 +207,8 @@ function main(argv: string[]): number {
       return EXIT_USAGE; // commander already printed its one line
     }
     if (error instanceof UsageError || error instanceof ScenarioError) {
-      process.stderr.write(`kafkasim: ${error.message}\n`);
+      // One line per problem (a scenario file's problems are all reported at once).
+      process.stderr.write(error.message.split("\n").map((line) => `kafkasim: ${line}\n`).join(""));
       return EXIT_USAGE;
     }
     throw error;

@@ -6,6 +6,7 @@ import { checkScenarioDeterminism, runScenario, type RunResult } from "../scenar
 import type { Scenario } from "../scenario/spec.ts";
 import { formatTime, parseDuration } from "../sim/time.ts";
 import type { TraceEvent, TraceSink } from "../sim/trace.ts";
+import type { Violation } from "../check/violation.ts";
 import { EXIT_EXPECTATION_FAILED, EXIT_OK, UsageError, exitCodeOf, parseSeed } from "./errors.ts";
 import { parseMaxMemory, parseMaxWall, progressReporter, runGuard } from "./run-guards.ts";
 import { AtomicLineFile, readInput } from "./files.ts";
@@ -85,8 +86,6 @@ const KEY_KINDS = new Set([
   // Transactions (timeline-transactions.ts): ending transitions, timeouts, coordinator moves, fatal producers.
   ...TRANSACTION_KEY_KINDS,
 ]);
-/** Violations printed per name (the rest are counted; --json has them all). */
-const VIOLATIONS_SHOWN_PER_NAME = 3;
 const KEY_EVENTS_SHOWN = 60;
 /** Group and transaction key events are counted apart, so a cluster's start-up does not crowd their stories out. */
 const GROUP_EVENTS_SHOWN = 60;
@@ -143,7 +142,7 @@ export function runCommand(file: string, options: RunCommandOptions, wallClock: 
   if (options.json) {
     process.stdout.write(JSON.stringify({ ...result, stats: { ...result.stats, wallMs } }) + "\n");
   } else {
-    printSummary(result, wallMs, keyEvents.events, keyEvents.seen, options.trace);
+    printSummary(result, wallMs, keyEvents.events, keyEvents.seen, scenario.expect, options.trace);
   }
   return exitCodeOf(result);
 }
@@ -157,6 +156,8 @@ export class KeyEventSink implements TraceSink {
   seen = 0;
   private groupEvents = 0;
   private transactionEvents = 0;
+  /** Violations appear once per name among the key events (the summary below counts them all). */
+  private readonly violationNames = new Set<string>();
 
   write(line: string): void {
     // Only lines of key kinds are parsed; the rest are skipped by a cheap substring test.
@@ -166,6 +167,10 @@ export class KeyEventSink implements TraceSink {
     if (event.kind === "host-start" && event.incarnation === 1) return;
     if (event.kind === "log-recovered" && event.truncated === 0) return;
     if (event.kind === "zk-serving" && event.role !== "LEADING") return;
+    if (event.kind === "violation") {
+      if (this.violationNames.has(String(event.name))) return;
+      this.violationNames.add(String(event.name));
+    }
     const transaction = TRANSACTION_KEY_KINDS.has(event.kind);
     if (transaction && describeTransactionEvent(event) === null) return;
     this.seen++;
@@ -224,7 +229,56 @@ function historySink(file: AtomicLineFile): TraceSink {
   };
 }
 
-function printSummary(result: RunResult, wallMs: number, keyEvents: TraceEvent[], keyEventsSeen: number, traceFile?: string): void {
+/**
+ * The violations grouped by name, in order of first appearance: a red line per name with its count, when and where
+ * it first appeared, and that first one's evidence on one shortened line (all of them: --json, or the trace).
+ */
+export function violationLines(violations: readonly Violation[]): string[] {
+  if (violations.length === 0) return [`${chalk.bold("violations")}  none`];
+  const byName = new Map<string, Violation[]>();
+  for (const violation of violations) {
+    const list = byName.get(violation.name);
+    if (list === undefined) byName.set(violation.name, [violation]);
+    else list.push(violation);
+  }
+  const out = [`${chalk.bold("violations")}  ${violations.length} in all, ${byName.size} ${byName.size === 1 ? "kind" : "kinds"}`];
+  for (const [name, list] of byName) {
+    const first = list[0];
+    const count = list.length === 1 ? "" : ` ×${list.length}`;
+    out.push(`  ${chalk.red.bold(`✗ ${name}${count}`)}  ${list.length === 1 ? "at" : "first at"} ${formatTime(first.time)} on ${first.nodes.join(", ")}`);
+    out.push(chalk.dim(`      ${evidenceLine(first.evidence)}`));
+  }
+  if (violations.length > byName.size) out.push(chalk.dim("  (every one, with its full evidence: --json, or the trace's violation events)"));
+  return out;
+}
+
+const EVIDENCE_MAX = 160;
+
+/** A violation's evidence on one line: its top-level fields as key=value, nested ones shortened, cut at EVIDENCE_MAX. */
+export function evidenceLine(evidence: unknown): string {
+  if (typeof evidence !== "object" || evidence === null) return String(evidence);
+  const parts = Object.entries(evidence as Record<string, unknown>).map(([key, value]) => {
+    if (value === null || typeof value !== "object") return `${key}=${String(value)}`;
+    const json = JSON.stringify(value);
+    return `${key}=${json.length <= 40 ? json : Array.isArray(value) ? `[${value.length} items]` : "{…}"}`;
+  });
+  const line = parts.join(" ");
+  return line.length <= EVIDENCE_MAX ? line : `${line.slice(0, EVIDENCE_MAX - 1)}…`;
+}
+
+/**
+ * Why "expectation met" after a violation is not a contradiction: the scenario replays a known failure, so the
+ * violation is what it expects (its `expect.violations`); a scenario expecting none met it by showing none.
+ */
+export function expectationNote(expect: Scenario["expect"]): string {
+  const expected = expect?.violations ?? [];
+  if (expected.length > 0) return `: this scenario replays a known failure and expects ${expected.join(" and ")}`;
+  const mustShow = (expect?.events ?? []).filter((event) => (event.min ?? 1) >= 1 && event.max === undefined);
+  if (mustShow.length > 0) return `: the events it expects appeared${expect?.allow.length ? `, and only allowed violations (${expect.allow.join(", ")})` : ""}`;
+  return expect?.allow.length ? `: no violation beyond those it allows (${expect.allow.join(", ")})` : ": no violation, as expected";
+}
+
+function printSummary(result: RunResult, wallMs: number, keyEvents: TraceEvent[], keyEventsSeen: number, expect: Scenario["expect"], traceFile?: string): void {
   const out: string[] = [];
   const { stats } = result;
   out.push(`${chalk.bold(result.scenario)}  seed ${result.seed}  ${chalk.dim(`verdict ${result.verdict}`)}`);
@@ -240,26 +294,11 @@ function printSummary(result: RunResult, wallMs: number, keyEvents: TraceEvent[]
     for (const event of keyEvents) out.push(`  ${chalk.cyan(formatTime(event.t).padStart(10))}  ${describeEvent(event)}`);
     if (keyEventsSeen > keyEvents.length) out.push(chalk.dim(`  … ${keyEventsSeen - keyEvents.length} more in the trace`));
   }
-  if (result.violations.length === 0) {
-    out.push(`${chalk.bold("violations")}  none`);
-  } else {
-    out.push(chalk.bold("violations"));
-    const shown = new Map<string, number>();
-    for (const violation of result.violations) {
-      const count = (shown.get(violation.name) ?? 0) + 1;
-      shown.set(violation.name, count);
-      if (count > VIOLATIONS_SHOWN_PER_NAME) continue;
-      out.push(`  ${chalk.red(violation.name)} at ${formatTime(violation.time)} on ${violation.nodes.join(", ")}`);
-      out.push(chalk.dim(`    evidence ${JSON.stringify(violation.evidence)}`));
-    }
-    for (const [name, count] of shown) {
-      if (count > VIOLATIONS_SHOWN_PER_NAME) out.push(chalk.dim(`  … ${count - VIOLATIONS_SHOWN_PER_NAME} more ${name} (all of them with --json)`));
-    }
-  }
+  out.push(...violationLines(result.violations));
   if (result.error !== undefined) out.push(chalk.red(`model error: ${result.error}`));
   if (result.detail !== undefined) out.push(chalk.red(`run ended early (${result.verdict}): ${result.detail}`));
   if (result.expectationMet) {
-    out.push(chalk.green("✓ expectation met"));
+    out.push(chalk.green(`✓ expectation met${expectationNote(expect)}`));
   } else {
     out.push(chalk.red("✗ expectation not met"));
     for (const problem of result.expectationProblems) out.push(chalk.red(`  - ${problem}`));
@@ -273,6 +312,7 @@ function describeEvent(event: TraceEvent): string {
   if (group !== null) return `${chalk.bold(event.node.padEnd(10))} ${chalk.greenBright(group.label)}`;
   const transaction = describeTransactionEvent(event);
   if (transaction !== null) return `${chalk.bold(event.node.padEnd(10))} ${chalk.blueBright(transaction.label)}`;
+  if (event.kind === "violation") return `${chalk.bold(event.node.padEnd(10))} ${chalk.red(`violation ${String(event.name)}`)} ${chalk.dim("(below)")}`;
   const { t: _t, seq: _seq, node, kind, ...fields } = event;
   const label = kind.startsWith("fault") || kind === "settle" ? chalk.yellow(kind) : chalk.magenta(kind);
   const detail = Object.entries(fields)

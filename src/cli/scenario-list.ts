@@ -71,6 +71,54 @@ function counterpartOf(entry: ScenarioEntry, failures: readonly ScenarioEntry[])
   return undefined;
 }
 
+/** A scenario document's entry (`fileName` gives the name when the document has none); not validated. */
+export function scenarioEntry(file: string, fileName: string, document: unknown): ScenarioEntry {
+  const value = (typeof document === "object" && document !== null ? document : {}) as Record<string, unknown>;
+  return {
+    file,
+    name: typeof value.name === "string" ? value.name : fileName.replace(/\.\w+$/, ""),
+    description: typeof value.description === "string" ? value.description : "",
+    expectedViolations: expectedViolations(value.expect),
+    nemesis: value.nemesis !== undefined,
+    version: versionOf(value.cluster),
+  };
+}
+
+/**
+ * The Kafka era a scenario runs under: its cluster.version ("3.x" when it has brokers and none), with "+compat" when
+ * it also sets compat switches of its own; null without brokers.
+ */
+function versionOf(cluster: unknown): string | null {
+  if (typeof cluster !== "object" || cluster === null) return null;
+  const { version, brokers, compat } = cluster as { version?: unknown; brokers?: unknown; compat?: unknown };
+  if (typeof brokers !== "number" || brokers === 0) return null;
+  const preset = typeof version === "string" ? version : "3.x";
+  const ownSwitches = typeof compat === "object" && compat !== null && Object.keys(compat).length > 0;
+  return ownSwitches ? `${preset}+compat` : preset;
+}
+
+function expectedViolations(expect: unknown): string[] {
+  if (typeof expect !== "object" || expect === null) return [];
+  const { violations, events } = expect as { violations?: unknown; events?: unknown };
+  const names = Array.isArray(violations) ? violations.filter((name): name is string => typeof name === "string") : [];
+  return [...names, ...(Array.isArray(events) ? events.map(failureEvent).filter((label): label is string => label !== null) : [])];
+}
+
+/**
+ * An expect.events entry that shows a failure that is not a violation (issue 17's era differences): a must-show
+ * (min >= 1) broker halt, or a must-show event carrying a client error (`where.error`). Labelled as
+ * "broker-halted" or "producer-retry NOT_ENOUGH_REPLICAS"; null for any other expected event.
+ */
+function failureEvent(event: unknown): string | null {
+  if (typeof event !== "object" || event === null) return null;
+  const { kind, where, min, max } = event as { kind?: unknown; where?: unknown; min?: unknown; max?: unknown };
+  const mustShow = typeof min === "number" ? min >= 1 : max === undefined;
+  if (!mustShow || typeof kind !== "string") return null;
+  const error = typeof where === "object" && where !== null ? (where as { error?: unknown }).error : undefined;
+  if (typeof error === "string") return `${kind} ${error}`;
+  return kind === "broker-halted" ? kind : null;
+}
+
 /** Entries in their input order, each with its group, summary and counterpart. */
 export function groupScenarios(entries: readonly ScenarioEntry[]): GroupedScenario[] {
   const failures = entries.filter((entry) => entry.expectedViolations.length > 0);

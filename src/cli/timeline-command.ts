@@ -39,7 +39,8 @@ export function timelineCommand(file: string, options: TimelineCommandOptions): 
   const max = options.max !== undefined ? parseCount("--max", options.max, 1) : DEFAULT_MAX_ROWS;
   const nodes = options.nodes !== undefined ? options.nodes.split(",").map((node) => node.trim()).filter((node) => node !== "") : null;
   if (nodes !== null && nodes.length === 0) throw new UsageError(`--nodes: expected node names separated by commas, found "${options.nodes}"`);
-  const messages = options.messages ?? format === "mermaid";
+  // Key events and faults by default in both formats (a diagram with every message is unreadable); --messages adds them.
+  const messages = options.messages ?? false;
 
   const text = readInput(file);
   let timeline: Timeline;

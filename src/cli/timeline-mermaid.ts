@@ -1,7 +1,8 @@
 /**
  * A timeline as a Mermaid sequenceDiagram (pure): participants are the lanes, messages are arrows labelled
- * with their request type (a dropped message is a dashed arrow ending in a cross), key events are notes
- * over their nodes with the virtual time, and message summaries are notes spanning every participant.
+ * with their request type (a dropped message is a dashed arrow ending in a cross; only with --messages), key
+ * events are notes over their nodes with the virtual time, and stretches that dropped messages are notes spanning
+ * every participant.
  */
 
 import { formatTime } from "../sim/time.ts";
@@ -36,6 +37,8 @@ export function formatTimelineMermaid(timeline: Timeline): string[] {
     }
     if (span === "") continue;
     if (row.kind === "summary") {
+      // Without --messages only the stretches that lost messages are noted: the diagram stays key events and faults.
+      if (row.dropped === 0) continue;
       const dropped = row.dropped > 0 ? `, ${row.dropped} dropped` : "";
       out.push(`  Note over ${span}: ${escape(`${row.sent} messages${dropped}`)}`);
       continue;

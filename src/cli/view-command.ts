@@ -192,14 +192,42 @@ export async function viewCommand(trace: string | undefined, options: ViewOption
   }
   const address = server.address();
   const actual = typeof address === "object" && address !== null ? address.port : port;
-  const url = `http://127.0.0.1:${actual}/${traceFile !== null ? "?trace=/trace.jsonl" : ""}`;
+  // The plain URL: the viewer opens the served trace itself (it asks for /trace.jsonl when no other is named).
+  const url = `http://127.0.0.1:${actual}/`;
   process.stdout.write(`kafkasim viewer: ${url}\n${traceFile !== null ? `serving ${traceFile}\n` : ""}Ctrl-C stops it.\n`);
   if (options.open !== false) openBrowser(url);
   return new Promise((resolvePromise) => {
-    const stop = () => server.close(() => resolvePromise(0));
+    let stopped = false;
+    const parentWatch = watchParent(() => stop());
+    const stop = (): void => {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(parentWatch);
+      server.close(() => resolvePromise(0));
+      // A browser's keep-alive connections would hold the server open.
+      server.closeAllConnections();
+    };
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
+    process.once("SIGHUP", stop);
   });
+}
+
+/** How often the server checks that the process that started it is still there. */
+const PARENT_CHECK_MS = 1000;
+
+/**
+ * Calls `gone` once the parent process has exited: started through npx (or a script), the viewer is a child of that
+ * process, and when it is killed the child would otherwise live on, serving. An exited parent shows as a changed
+ * parent pid (the child is re-parented to init or a subreaper). The timer does not keep the process alive.
+ */
+export function watchParent(gone: () => void, interval = PARENT_CHECK_MS): NodeJS.Timeout {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid !== parent) gone();
+  }, interval);
+  timer.unref();
+  return timer;
 }
 
 function openBrowser(url: string): void {

@@ -5,34 +5,39 @@
  */
 
 import { parse as parseYaml, YAMLParseError } from "yaml";
-import type { z } from "zod";
 import { ASSIGNOR_CLASSES, PRODUCER_CONFIG_KEYS, Scenario, type Client, type Fault, type NodeRef } from "./spec.ts";
 import { resolveProducerConfig } from "../clients/producer/config.ts";
 import { GROUP_CONFIG_KEYS } from "../clients/consumer/config.ts";
 import { nemesisProblem } from "./nemesis.ts";
+import { describeIssues, jsonPath, MAX_PROBLEMS, type ScenarioProblem } from "./load-issues.ts";
 import { consumerGroups, groupOf, processorTransactionalId, transactionalIds, type ConsumerClient, type ProcessorClient } from "./groups.ts";
 import { resolveBrokerSettings, versionBefore, type KafkaVersion } from "../broker/config.ts";
 
 export class ScenarioError extends Error {
+  /** Every problem found (the first is `path` / `expected`); the message has one line per problem. */
+  readonly problems: readonly ScenarioProblem[];
+
   constructor(
     readonly file: string,
     readonly path: string,
     readonly expected: string,
+    more: readonly ScenarioProblem[] = [],
   ) {
-    super(`${file}: ${path}: ${expected}`);
+    const problems = [{ path, expected }, ...more];
+    super(problems.map((problem) => `${file}: ${problem.path}: ${problem.expected}`).join("\n"));
+    this.problems = problems;
+  }
+
+  /** One error for several problems (at least one), at most MAX_PROBLEMS of them listed and the rest counted. */
+  static of(file: string, problems: readonly ScenarioProblem[]): ScenarioError {
+    const [first, ...rest] = problems;
+    const listed = rest.slice(0, MAX_PROBLEMS - 1);
+    if (rest.length > listed.length) listed.push({ path: "$", expected: `… and ${rest.length - listed.length} more problems` });
+    return new ScenarioError(file, first.path, first.expected, listed);
   }
 }
 
-/** `$.faults[2].at` from ["faults", 2, "at"]. */
-export function jsonPath(path: readonly PropertyKey[]): string {
-  let text = "$";
-  for (const key of path) {
-    if (typeof key === "number") text += `[${key}]`;
-    else if (typeof key === "string" && /^[A-Za-z_$][\w$]*$/.test(key)) text += `.${key}`;
-    else text += `[${JSON.stringify(String(key))}]`;
-  }
-  return text;
-}
+export { jsonPath };
 
 /** Parses JSON (or YAML for .yaml/.yml files) without validating. */
 export function parseScenarioText(text: string, file: string): unknown {
@@ -54,52 +59,41 @@ export function parseScenarioText(text: string, file: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    const detail = error instanceof Error ? error.message.replace(/^.*?:\s*/, "") : "";
-    throw new ScenarioError(file, "$", `expected valid JSON (${detail})`);
+    const message = error instanceof Error ? error.message : "";
+    const detail = message.replace(/^.*?:\s*/, "").replace(/ in JSON at position \d+.*$/, "").replace(/ \(line \d+ column \d+\)$/, "");
+    const position = /at position (\d+)/.exec(message);
+    const where = position === null ? (text.trim() === "" ? "line 1, column 1" : `line ${lineOf(text, text.length)}`) : lineAndColumn(text, Number(position[1]));
+    throw new ScenarioError(file, where, `expected valid JSON (${detail})`);
   }
 }
 
-/** Reads and validates; throws ScenarioError on the first problem. */
+/** "line L, column C" (1-based) of a character offset. */
+function lineAndColumn(text: string, offset: number): string {
+  const before = text.slice(0, offset);
+  const lineStart = before.lastIndexOf("\n") + 1;
+  return `line ${lineOf(text, offset)}, column ${offset - lineStart + 1}`;
+}
+
+function lineOf(text: string, offset: number): number {
+  let line = 1;
+  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
+}
+
+/** Reads and validates; throws one ScenarioError listing every problem found. */
 export function loadScenario(text: string, file: string): Scenario {
   return validateScenario(parseScenarioText(text, file), file);
 }
 
+/**
+ * Validates against the schema (every problem of the document at once), then the checks a schema cannot express
+ * (every client's, topic's and fault's problems at once; the cluster's first, as the rest depend on it).
+ */
 export function validateScenario(value: unknown, file: string): Scenario {
   const result = Scenario.safeParse(value);
-  if (!result.success) {
-    const issue = firstIssue(result.error.issues);
-    throw new ScenarioError(file, jsonPath(issuePath(issue)), describeIssue(issue));
-  }
+  if (!result.success) throw ScenarioError.of(file, describeIssues(Scenario, value, result.error.issues));
   checkSemantics(result.data, file);
   return result.data;
-}
-
-type Issue = z.core.$ZodIssue;
-
-/** The deepest, most specific issue: for a union, the branch that got furthest. */
-function firstIssue(issues: readonly Issue[]): Issue {
-  return issues[0];
-}
-
-function issuePath(issue: Issue): PropertyKey[] {
-  if (issue.code === "unrecognized_keys" && issue.keys.length > 0) return [...issue.path, issue.keys[0]];
-  return issue.path;
-}
-
-function describeIssue(issue: Issue): string {
-  switch (issue.code) {
-    case "unrecognized_keys":
-      return `unknown key (not part of the scenario format)`;
-    case "invalid_type":
-      if (/received undefined$/.test(issue.message)) return `expected ${issue.expected}, found nothing (required)`;
-      return tidy(issue.message);
-    default:
-      return tidy(issue.message);
-  }
-}
-
-function tidy(message: string): string {
-  return message.replace(/^Invalid (input|option): /, "").replace(/received/g, "found");
 }
 
 /** The hosts of a scenario, in start order: ZooKeeper servers, demo nodes, clients. */
@@ -190,10 +184,21 @@ function checkSemantics(scenario: Scenario, file: string): void {
   if (groups.broker.length > 0 && groups.zk.length === 0) {
     throw new ScenarioError(file, "$.cluster.brokers", "brokers need cluster.zookeeper (ZooKeeper mode)");
   }
-  const topics = checkTopics(scenario, file, groups.broker.length);
+  // Each client, topic list, fault and cross-key rule is checked apart, so a file's problems are all reported.
+  const problems: ScenarioProblem[] = [];
+  const collect = (check: () => void): void => {
+    try {
+      check();
+    } catch (error) {
+      if (!(error instanceof ScenarioError)) throw error;
+      problems.push(...error.problems);
+    }
+  };
+  let topics = new Set(scenario.topics.map((topic) => topic.name));
+  collect(() => (topics = checkTopics(scenario, file, groups.broker.length)));
   const nodes = new Set(groups.any);
   const seen = new Set<string>(["admin"]);
-  scenario.clients.forEach((client, i) => {
+  scenario.clients.forEach((client, i) => collect(() => {
     if (seen.has(client.id) || groups.zk.includes(client.id) || groups.node.includes(client.id) || groups.broker.includes(client.id)) {
       throw new ScenarioError(file, jsonPath(["clients", i, "id"]), `expected a unique node name, found "${client.id}" twice (or a reserved name)`);
     }
@@ -219,7 +224,7 @@ function checkSemantics(scenario: Scenario, file: string): void {
       if (!resolved.ok) throw new ScenarioError(file, jsonPath(["clients", i, "config"]), `expected a valid producer config (${resolved.error})`);
       checkProducerWorkload(scenario, client, i, topics, file);
     }
-  });
+  }));
   const randomGroups = Object.keys(groups).filter((name) => groups[name].length > 0);
   const checkRef = (ref: NodeRef, path: PropertyKey[]): void => {
     const where = jsonPath(path);
@@ -263,7 +268,7 @@ function checkSemantics(scenario: Scenario, file: string): void {
   const checkList = (refs: readonly NodeRef[] | undefined, path: PropertyKey[]): void => {
     refs?.forEach((ref, i) => checkRef(ref, [...path, i]));
   };
-  scenario.faults.forEach((fault: Fault, i) => {
+  scenario.faults.forEach((fault: Fault, i) => collect(() => {
     const base: PropertyKey[] = ["faults", i];
     if ("node" in fault && fault.node !== undefined) checkRef(fault.node, [...base, "node"]);
     if ("nodes" in fault) checkList(fault.nodes, [...base, "nodes"]);
@@ -286,8 +291,8 @@ function checkSemantics(scenario: Scenario, file: string): void {
     if ("until" in fault && "for" in fault && fault.until !== undefined && fault.for !== undefined) {
       throw new ScenarioError(file, jsonPath([...base, "until"]), 'expected "until" or "for", not both');
     }
-  });
-  scenario.faults.forEach((fault, i) => {
+  }));
+  scenario.faults.forEach((fault, i) => collect(() => {
     const admin = ["create-topic", "delete-topic", "reassign", "preferred-election", "controlled-shutdown"];
     if (admin.includes(fault.type) && groups.broker.length === 0) {
       throw new ScenarioError(file, jsonPath(["faults", i, "type"]), `"${fault.type}" needs cluster.brokers`);
@@ -300,17 +305,18 @@ function checkSemantics(scenario: Scenario, file: string): void {
         }),
       );
     }
-  });
-  checkBrokerConfig(scenario, file);
+  }));
+  collect(() => checkBrokerConfig(scenario, file));
   const nemesis = nemesisProblem(scenario);
-  if (nemesis !== null) throw new ScenarioError(file, nemesis[0], nemesis[1]);
+  if (nemesis !== null) problems.push({ path: nemesis[0], expected: nemesis[1] });
   if (scenario.cluster.config["disk.fsyncMs"] !== undefined) {
     const [min, max] = scenario.cluster.config["disk.fsyncMs"];
-    if (min > max) throw new ScenarioError(file, jsonPath(["cluster", "config", "disk.fsyncMs"]), "expected [min, max] with min <= max");
+    if (min > max) problems.push({ path: jsonPath(["cluster", "config", "disk.fsyncMs"]), expected: "expected [min, max] with min <= max" });
   }
   if (Array.isArray(scenario.network.latencyMs) && scenario.network.latencyMs[0] > scenario.network.latencyMs[1]) {
-    throw new ScenarioError(file, "$.network.latencyMs", "expected [min, max] with min <= max");
+    problems.push({ path: "$.network.latencyMs", expected: "expected [min, max] with min <= max" });
   }
+  if (problems.length > 0) throw ScenarioError.of(file, problems);
 }
 
 /**

@@ -32,7 +32,7 @@ export interface ShrinkOptions {
   seed: number | string;
   /** The scenario's file name, for validation errors and the description. */
   file: string;
-  /** The violation to keep (default: the first one the run shows). */
+  /** The violation to keep (default: the first the scenario expects that the run shows, else the first it shows). */
   violation?: ViolationName;
   maxRuns?: number;
   onProgress?(progress: ShrinkProgress): void;
@@ -195,7 +195,9 @@ export function shrinkScenario(raw: Record<string, unknown>, options: ShrinkOpti
   const original = runScenario(scenario, { seed: options.seed, sinks: [lane], hash: false });
   runs++;
   const found = [...new Set(original.violations.map((v) => v.name))];
-  const target = options.violation ?? original.violations[0]?.name;
+  // The violation to keep: the one asked for, else the first the scenario expects that the run shows, else the first shown.
+  const expected = (scenario.expect?.violations ?? []).find((name) => found.includes(name));
+  const target = options.violation ?? expected ?? original.violations[0]?.name;
   if (target === undefined || !found.includes(target)) return { status: "no-violation", runs, violations: found };
 
   // 2. The explicit schedule must still show the violation.
@@ -237,7 +239,7 @@ export function shrinkScenario(raw: Record<string, unknown>, options: ShrinkOpti
 
   // 4. The replay: its other violations are allowed, the target is expected.
   report("verify", faults.length);
-  const document = withSchedule(raw, faults, durationUs);
+  const document = withSchedule(raw, withMovedNotes(faults, explicit), durationUs);
   const replay: RunResult = runScenario(validateScenario(document, options.file), { seed: options.seed, hash: false });
   runs++;
   const others = [...new Set(replay.violations.map((v) => v.name))].filter((name) => name !== target);
@@ -247,6 +249,23 @@ export function shrinkScenario(raw: Record<string, unknown>, options: ShrinkOpti
   const counts: ShrinkCounts = { listed: scenario.faults.length, nemesis: nemesisCount, explicit: explicit.length, shrunk: faults.length };
   const scenarioDocument = finish(document, raw, options, target, others, counts, runs);
   return { status: "shrunk", runs, violation: target, scenario: scenarioDocument, counts, durationUs: { before: durationBefore, after: durationUs }, exhausted };
+}
+
+/**
+ * A fault the shrink moved or shortened keeps its note, prefixed with what changed ("shrunk: at 3.2s, was 5s"):
+ * a note written for the original time ("broker-2 crashes before the ISR shrinks") may no longer hold as written.
+ */
+export function withMovedNotes(faults: readonly TimedFault[], original: readonly TimedFault[]): TimedFault[] {
+  return faults.map((fault) => {
+    const before = original.find((item) => item.base === fault.base);
+    const note = fault.base.note;
+    if (before === undefined || typeof note !== "string") return fault;
+    const changes: string[] = [];
+    if (before.atUs !== fault.atUs) changes.push(`at ${formatDurationUs(fault.atUs)}, was ${formatDurationUs(before.atUs)}`);
+    if (before.forUs !== fault.forUs && fault.forUs !== null) changes.push(`for ${formatDurationUs(fault.forUs)}, was ${before.forUs === null ? "until the end" : formatDurationUs(before.forUs)}`);
+    if (changes.length === 0) return fault;
+    return { ...fault, base: { ...fault.base, note: `(shrunk: ${changes.join("; ")}) ${note}` } };
+  });
 }
 
 function replace(faults: readonly TimedFault[], index: number, item: TimedFault): TimedFault[] {

@@ -7,6 +7,7 @@
  */
 
 import { z } from "zod";
+import { Tour } from "./tour.ts";
 import { parseDuration } from "../sim/time.ts";
 import { DEFAULT_MAX_EVENTS_PER_INSTANT } from "../sim/kernel.ts";
 import { VIOLATION_NAMES } from "../check/violation.ts";
@@ -87,7 +88,10 @@ export const NodeRef = z.union(
 );
 export type NodeRef = z.infer<typeof NodeRef>;
 
-const NodeList = z.array(NodeRef).min(1);
+/** A list of nodes; one node may be written without the list (`"from": "broker-1"`). Read as a list. */
+const NodeList = z
+  .union([z.array(NodeRef).min(1), NodeRef], { error: 'expected a node (a name or a selector) or a list of them, e.g. "broker-1" or ["broker-1", "broker-2"]' })
+  .transform((value): NodeRef[] => (Array.isArray(value) ? value : [value]));
 const Endless = { until: Duration.optional(), for: Duration.optional() };
 const OneNode = { node: NodeRef };
 /**
@@ -115,7 +119,7 @@ export const Fault = z.discriminatedUnion(
     z.strictObject({
       type: z.literal("partition"),
       ...Scheduled,
-      groups: z.array(z.union([NodeList, z.literal("rest")], { error: 'expected a list of nodes or "rest"' })).min(2).optional(),
+      groups: z.array(z.union([z.literal("rest"), NodeList], { error: 'expected a list of nodes (or one node) or "rest"' })).min(2).optional(),
       ...LinkScope,
       ...Endless,
     }),
@@ -499,6 +503,8 @@ export const Scenario = z.strictObject({
   $schema: z.string().optional(),
   name: z.string().min(1),
   description: z.string().optional(),
+  /** A guided tour for the viewer (src/scenario/tour.ts); the run ignores it. */
+  tour: Tour.optional(),
   seed: z.union([z.number().int(), z.string()]).default(1),
   duration: Duration,
   settle: Duration.default("30s"),

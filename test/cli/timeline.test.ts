@@ -194,12 +194,17 @@ describe("kafkasim timeline", function () {
       const text = cli(["timeline", file]);
       expect(text.code, text.stderr).to.equal(0);
       expect(text.stdout).to.contain("VIOLATION lost-write");
-      const mermaid = cli(["timeline", file, "--format", "mermaid", "--from", "1s", "--to", "3.5s", "--nodes", "broker-1,broker-2"]);
+      const mermaid = cli(["timeline", file, "--format", "mermaid", "--from", "1s", "--to", "3.5s", "--nodes", "broker-1,broker-2", "--messages"]);
       expect(mermaid.code, mermaid.stderr).to.equal(0);
       expect(mermaid.stdout.split("\n")[0]).to.equal("sequenceDiagram");
       expect(mermaid.stdout).to.contain("broker_1--xbroker_2: Fetch dropped (partition)");
       expect(mermaid.stdout).to.not.contain("participant p1");
       expect(mermaid.stdout).to.not.contain("LeaderAndIsr");
+      // By default: key events and faults, no message arrows, a note where messages were dropped.
+      const plain = cli(["timeline", file, "--format", "mermaid", "--from", "1s", "--to", "3.5s", "--nodes", "broker-1,broker-2"]);
+      expect(plain.code, plain.stderr).to.equal(0);
+      expect(plain.stdout).to.not.match(/->>|--x/);
+      expect(plain.stdout).to.match(/Note over broker_1,broker_2: \d+ messages, \d+ dropped/);
     });
 
     it("a corrupt trace line and bad options: one line naming the problem, exit 2", () => {

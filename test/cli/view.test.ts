@@ -161,7 +161,7 @@ describe("kafkasim view", () => {
         let out = "";
         child.stdout?.on("data", (chunk: Buffer) => {
           out += chunk.toString();
-          const match = /http:\/\/127\.0\.0\.1:(\d+)\/\?trace=\/trace\.jsonl/.exec(out);
+          const match = /http:\/\/127\.0\.0\.1:(\d+)\/\n/.exec(out);
           if (match) resolve(match[0]);
         });
         child.on("exit", (code) => reject(new Error(`exited ${code}: ${out}`)));
@@ -183,6 +183,43 @@ describe("kafkasim view", () => {
     } finally {
       child.kill("SIGTERM");
     }
+  });
+
+  it("stops when the process that started it dies (as under npx)", async function () {
+    this.timeout(30000);
+    // An intermediate process (npx's role) starts the viewer, prints its pid, and is then killed outright.
+    const launcher = `const c = require("node:child_process").spawn(process.execPath, ${JSON.stringify(["--import", "tsx", join(ROOT, "src/cli/main.ts"), "view", trace, "--no-open"])}, { stdio: ["ignore", "pipe", "inherit"] });
+      c.stdout.on("data", (d) => { if (/kafkasim viewer/.test(String(d))) console.log("viewer pid " + c.pid); });
+      setInterval(() => {}, 1000);`;
+    const parent = spawn(process.execPath, ["-e", launcher], { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "inherit"] });
+    const viewerPid = await new Promise<number>((resolve, reject) => {
+      let out = "";
+      parent.stdout?.on("data", (chunk: Buffer) => {
+        out += chunk.toString();
+        const match = /viewer pid (\d+)/.exec(out);
+        if (match) resolve(Number(match[1]));
+      });
+      parent.on("exit", (code) => reject(new Error(`launcher exited ${code}: ${out}`)));
+      setTimeout(() => {
+        parent.kill("SIGKILL");
+        reject(new Error(`the viewer did not start: ${out}`));
+      }, 15_000).unref();
+    });
+    // Alive: running or sleeping; a zombie (state Z: exited, not yet reaped by init) counts as stopped.
+    const alive = (): boolean => {
+      try {
+        return readFileSync(`/proc/${viewerPid}/stat`, "utf8").split(" ")[2] !== "Z";
+      } catch {
+        return false;
+      }
+    };
+    expect(alive()).to.equal(true);
+    parent.kill("SIGKILL");
+    const deadline = Date.now() + 10_000;
+    while (alive() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    const stillAlive = alive();
+    if (stillAlive) process.kill(viewerPid, "SIGKILL");
+    expect(stillAlive, "the viewer outlived its parent").to.equal(false);
   });
 
   it("serves the source maps with --source-maps", async function () {

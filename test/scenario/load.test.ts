@@ -58,7 +58,7 @@ describe("scenario loading", () => {
   });
 
   it("reports unparsable JSON and YAML in one line", () => {
-    expect(() => loadScenario("{ nope", "bad.json")).to.throw(ScenarioError, /^bad\.json: \$: expected valid JSON/);
+    expect(() => loadScenario("{ nope", "bad.json")).to.throw(ScenarioError, /^bad\.json: line 1, column 3: expected valid JSON/);
     expect(() => loadScenario("a: [1,", "bad.yaml")).to.throw(ScenarioError, /^bad\.yaml: line \d+, column \d+: expected valid YAML/);
   });
 });

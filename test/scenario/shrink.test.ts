@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { validateScenario } from "../../src/scenario/load.ts";
 import { runScenario } from "../../src/scenario/run.ts";
-import { deleteFaults, explicitSchedule, formatDurationUs, shrinkScenario, smallestFailing, toFault } from "../../src/scenario/shrink.ts";
+import { deleteFaults, explicitSchedule, formatDurationUs, shrinkScenario, smallestFailing, toFault, withMovedNotes } from "../../src/scenario/shrink.ts";
 import { MemorySink, parseTrace } from "../../src/sim/trace.ts";
 import { scenarioFile, type Spec } from "./helpers.ts";
 
@@ -89,6 +89,18 @@ describe("shrink", function () {
     const replay = runScenario(validateScenario(JSON.parse(JSON.stringify(document)), "shrunk.json"));
     expect(replay.violations.map((v) => v.name)).to.include("lost-write");
     expect(replay.expectationProblems).to.deep.equal([]);
+  });
+
+  it("aims at the scenario's expected violation unless told otherwise, and rewrites the notes of faults it moved", () => {
+    // KIP-101's run shows hwm-regression first, but the scenario expects lost-write: that is what is kept.
+    const result = shrinkScenario(scenarioFile("kip-101-data-loss"), { seed: 1, file: "k.json", maxRuns: 40 });
+    expect(result.status).to.equal("shrunk");
+    if (result.status !== "shrunk") return;
+    expect(result.violation).to.equal("lost-write");
+    const base = { type: "crash", node: "broker-1", note: "The leader crashes." };
+    const moved = withMovedNotes([{ base, atUs: 3_200_000, forUs: 1_000_000 }], [{ base, atUs: 5_000_000, forUs: null }]);
+    expect(moved[0].base.note).to.equal("(shrunk: at 3200ms, was 5s; for 1s, was until the end) The leader crashes.");
+    expect(withMovedNotes([{ base, atUs: 5_000_000, forUs: null }], [{ base, atUs: 5_000_000, forUs: null }])[0].base.note).to.equal("The leader crashes.");
   });
 
   it("reports a run without a violation, and a violation the run does not show", () => {

@@ -11,7 +11,8 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { CHROMIUM, launchChromium } from "./chromium.ts";
 import { startViewServer, webRoot } from "../../src/cli/view-command.ts";
 import { validateScenario } from "../../src/scenario/load.ts";
 import { runScenario } from "../../src/scenario/run.ts";
@@ -19,16 +20,10 @@ import { MemorySink, parseTrace } from "../../src/sim/trace.ts";
 import { Timeline } from "../../web/src/state/index.ts";
 import { scenarioFile } from "../scenario/helpers.ts";
 
-const CHROMIUM = process.env.KAFKASIM_CHROMIUM ?? "/usr/bin/chromium";
 const ROOT = new URL("../..", import.meta.url).pathname;
 export const ARTIFACTS = join(ROOT, "artifacts");
 
-export async function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-}
+
 
 describe("viewer in a real browser", function () {
   this.timeout(120000);
@@ -74,11 +69,44 @@ describe("viewer in a real browser", function () {
     server?.close();
   });
 
-  it("draws one lane per node, grouped, with message arrows", async () => {
+  it("opens the served trace at the plain URL, at the first key event once every host is up", async () => {
+    const plain = base.replace("?trace=/trace.jsonl", "");
+    const other = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    try {
+      await other.goto(plain);
+      await other.waitForSelector("body[data-ready=true]", { timeout: 30000 });
+      const cursor = Number(await other.getAttribute("body", "data-cursor"));
+      const expected = await other.evaluate(() => {
+        const events = (window as unknown as { kafkasimViewer: { index: { events: { kind: string; incarnation?: number }[] } } }).kafkasimViewer.index.events;
+        let last = -1;
+        events.forEach((e, i) => {
+          if (e.kind === "host-start" && e.incarnation === 1) last = i;
+        });
+        return last;
+      });
+      expect(cursor).to.be.greaterThan(expected);
+      expect(await other.$$("#inspector .host-down"), "hosts shown down").to.have.length(0);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("draws one lane per node, grouped; density ticks in the full view, message arrows zoomed in", async () => {
     const lanes = await page.evaluate(() => (window as unknown as { kafkasimViewer: { index: { lanes: { name: string }[] } } }).kafkasimViewer.index.lanes.map((l) => l.name));
     expect(lanes).to.deep.equal(["zk-1", "zk-2", "zk-3", "broker-1", "broker-2", "broker-3", "admin", "p1"]);
+    // 70 s of traffic on one screen: messages are per-lane density ticks, not arrows merging into blocks.
+    expect(await page.getAttribute("#timeline canvas.lanes", "data-density"), "density in the full view").to.equal("true");
+    await page.evaluate(() => {
+      const viewer = (window as unknown as { kafkasimViewer: { timeline: { zoomTo(a: number, b: number): void } } }).kafkasimViewer;
+      viewer.timeline.zoomTo(3_000_000, 6_000_000);
+    });
+    expect(await page.getAttribute("#timeline canvas.lanes", "data-density")).to.equal("false");
     const arrows = Number(await page.getAttribute("#timeline canvas.lanes", "data-arrows"));
-    expect(arrows, "arrows drawn in the full view").to.be.greaterThan(100);
+    expect(arrows, "arrows drawn zoomed in").to.be.greaterThan(100);
+    await page.evaluate(() => {
+      const viewer = (window as unknown as { kafkasimViewer: { timeline: { zoomTo(a: number, b: number): void }; index: { endT: number } } }).kafkasimViewer;
+      viewer.timeline.zoomTo(0, viewer.index.endT);
+    });
   });
 
   it("names the message under the pointer", async () => {

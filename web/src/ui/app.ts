@@ -12,6 +12,12 @@ import { renderInspector } from "./inspector-view.ts";
 import { MetricsView } from "./metrics-view.ts";
 import { TimelineView, formatTime } from "./timeline-view.ts";
 import { indexTrace, lowerBound, parseTraceText, type TraceIndex } from "./trace-index.ts";
+import { RunPanel, type BrowserRun } from "./run-panel.ts";
+import { WhatIfPanel } from "./whatif-panel.ts";
+import { decodeScenario } from "./whatif-model.ts";
+import { TourPanel } from "./tour-panel.ts";
+import { legendHtml } from "./legend.ts";
+import { tourOf } from "./tour-model.ts";
 
 const SPEEDS = [0.05, 0.25, 1, 4, 20, 100];
 
@@ -42,6 +48,7 @@ class Viewer {
       seekTime: (t) => this.seekTime(t),
       selectViolation: (i) => this.showViolation(i),
       windowChanged: (x) => this.metrics.setWindow(x),
+      pickLaneTime: (node, t) => whatIf?.pick(node, t),
     });
     this.renderNarrative();
     const scrub = $<HTMLInputElement>("scrub");
@@ -80,7 +87,20 @@ class Viewer {
     const t = params.get("t");
     if (i !== null && /^-?\d+$/.test(i)) this.seek(Number(i), false);
     else if (t !== null && /^\d+(\.\d+)?$/.test(t)) this.seekTime(Number(t) * 1e6);
-    else if (initial) this.seek(-1, false);
+    else if (initial) this.seek(this.openingIndex(), false);
+  }
+
+  /**
+   * Where a trace opens without a position in the URL: the first key event once every host has started (event 0 has
+   * every host still down), or the last start when there is no later key event.
+   */
+  openingIndex(): number {
+    const events = this.index.events;
+    let lastStart = -1;
+    for (let i = 0; i < events.length; i++) if (events[i].kind === "host-start" && events[i].incarnation === 1) lastStart = i;
+    const keys = this.index.keyIndexes;
+    const at = lowerBound(keys, lastStart + 1);
+    return at < keys.length ? keys[at] : lastStart;
   }
 
   seekTime(t: number): void {
@@ -231,6 +251,13 @@ class Viewer {
     return events.findIndex((e) => e.seq === seq);
   }
 
+  /** A tour stop: the event, ringed, and the inspector on the stop's partition (all partitions without one). */
+  showStop(i: number, partition: string | undefined): void {
+    this.focusPartition = partition ?? null;
+    this.focusEvent(i);
+    this.renderInspector();
+  }
+
   /** Seeks to an evidence event and rings it on the timeline. */
   focusEvent(i: number): void {
     const e = this.index.events[i];
@@ -260,7 +287,14 @@ function summary(e: { t: number; node: string; kind: string; [k: string]: unknow
 
 let current: Viewer | null = null;
 
-async function load(text: string, source: string): Promise<void> {
+let tour: TourPanel | null = null;
+let runPanel: RunPanel | null = null;
+
+/**
+ * Opens a trace. `document`: the scenario it ran (a browser run), for its tour; without it the tour is the
+ * built-in scenario's of the trace's scenario name, if any.
+ */
+async function load(text: string, source: string, scenarioDocument?: unknown): Promise<void> {
   const status = $("status");
   const started = performance.now();
   try {
@@ -273,6 +307,8 @@ async function load(text: string, source: string): Promise<void> {
     current?.dispose();
     const viewer = new Viewer(index, state);
     current = viewer;
+    const builtIn = runPanel?.library.find((entry) => entry.name === header.scenario);
+    tour?.load(String(header.scenario), tourOf(scenarioDocument ?? (builtIn === undefined ? null : JSON.parse(builtIn.text))), events);
     (window as unknown as { kafkasimViewer: Viewer }).kafkasimViewer = viewer;
     const ms = performance.now() - started;
     status.textContent = `${source}: ${events.length.toLocaleString()} events, ${formatTime(index.endT)} simulated, opened in ${(ms / 1000).toFixed(2)} s`;
@@ -286,6 +322,7 @@ async function load(text: string, source: string): Promise<void> {
 }
 
 function start(): void {
+  $("legend-body").innerHTML = legendHtml();
   const picker = $<HTMLInputElement>("file");
   picker.onchange = async () => {
     const file = picker.files?.[0];
@@ -302,20 +339,76 @@ function start(): void {
     const file = e.dataTransfer?.files[0];
     if (file !== undefined) await load(await file.text(), file.name);
   });
-  const url = new URLSearchParams(location.search).get("trace");
-  if (url !== null) {
-    $("status").textContent = `fetching ${url}…`;
-    fetch(url)
-      .then(async (response) => {
-        if (!response.ok) throw new Error(`HTTP ${response.status}`);
-        await load(await response.text(), url);
-      })
+  const params = new URLSearchParams(location.search);
+  const panel = new RunPanel($("run-panel"), "dist/sim-worker.js", opened);
+  runPanel = panel;
+  whatIf = new WhatIfPanel($("whatif"), panel);
+  tour = new TourPanel($("tour"), () => current);
+  (window as unknown as { kafkasimRunPanel: RunPanel }).kafkasimRunPanel = panel;
+  const library = panel.init("dist/scenarios.json");
+  // `#s=…`: a scenario carried in the link (the what-if panel's "copy a link"): run it at once.
+  const carried = new URLSearchParams(location.hash.slice(1)).get("s");
+  if (carried !== null) {
+    void decodeScenario(carried)
+      .then((document) => panel.run(String(document.name ?? "scenario"), JSON.stringify(document), undefined))
       .catch((error: Error) => {
-        $("status").textContent = `${url}: ${error.message}`;
+        $("status").textContent = `the link's scenario cannot be read (${error.message})`;
         $("status").classList.add("error");
-        document.body.dataset.ready = "error";
       });
+    return;
   }
+  const url = params.get("trace");
+  if (url !== null) {
+    void fetchTrace(url, true);
+    return;
+  }
+  // `?scenario=NAME[&seed=N]&run`: run a built-in scenario at once (a link a teacher can hand out).
+  if (params.get("scenario") !== null && params.has("run")) {
+    void library.then(async () => {
+      const entry = panel.library.find((item) => item.name === params.get("scenario"));
+      if (entry === undefined) return;
+      const seed = params.get("seed");
+      await panel.run(entry.name, entry.text, seed === null || seed === "" ? undefined : /^-?\d+$/.test(seed) ? Number(seed) : seed);
+    });
+    return;
+  }
+  // The plain URL: the trace `kafkasim view TRACE` serves, when there is one (a static site has none).
+  void fetchTrace("trace.jsonl", false);
+}
+
+/** Fetches and opens a trace; `required`: a failure is an error (else a missing trace just leaves the page empty). */
+async function fetchTrace(url: string, required: boolean): Promise<void> {
+  if (required) $("status").textContent = `fetching ${url}…`;
+  try {
+    const response = await fetch(url);
+    if (!response.ok) {
+      if (!required) return;
+      throw new Error(`HTTP ${response.status}`);
+    }
+    await load(await response.text(), url);
+  } catch (error) {
+    if (!required) return;
+    $("status").textContent = `${url}: ${(error as Error).message}`;
+    $("status").classList.add("error");
+    document.body.dataset.ready = "error";
+  }
+}
+
+let whatIf: WhatIfPanel | null = null;
+
+/** A browser run ended: open its trace, then say its verdict and trace hash (the CLI's, for the same scenario and seed). */
+async function opened(run: BrowserRun): Promise<void> {
+  await load(run.traceText, `${run.name} (seed ${run.summary.seed})`, JSON.parse(run.text));
+  whatIf?.opened(run);
+  (window as unknown as { kafkasimLastRun: BrowserRun }).kafkasimLastRun = run;
+  const counted = window as unknown as { kafkasimRuns?: number };
+  counted.kafkasimRuns = (counted.kafkasimRuns ?? 0) + 1;
+  const { summary } = run;
+  const verdict = summary.expectationMet ? "✓ expectation met" : `✗ expectation not met (${summary.expectationProblems.join("; ")})`;
+  const status = $("status");
+  status.textContent = `${run.name} seed ${summary.seed}: ${summary.violations.length} violation(s), ${verdict} · ${summary.events.toLocaleString()} events in ${(summary.wallMs / 1000).toFixed(2)} s · trace ${summary.traceHash}`;
+  status.classList.toggle("error", !summary.expectationMet);
+  document.body.dataset.traceHash = summary.traceHash;
 }
 
 start();

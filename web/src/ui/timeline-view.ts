@@ -19,8 +19,12 @@ const AXIS_HEIGHT = 22;
 const OVERVIEW_HEIGHT = 26;
 const MAX_ARROWS = 4000;
 const LABEL_ARROWS = 160;
+/** Messages per pixel of the window above which messages are drawn as per-lane density ticks. */
+const DENSITY_PER_PX = 2;
+const DENSITY_BUCKET_PX = 3;
+const LABEL_GAP_PX = 8;
 
-const BAND_COLOURS: Record<BandKind, string> = {
+export const BAND_COLOURS: Record<BandKind, string> = {
   down: "rgba(120,120,120,0.35)",
   "power-loss": "rgba(150,30,30,0.30)",
   shutdown: "rgba(120,120,160,0.30)",
@@ -120,6 +124,8 @@ export interface TimelineCallbacks {
   selectViolation(i: number): void;
   /** The visible window changed (metrics charts follow it). */
   windowChanged(x: ScaleLinear<number, number>): void;
+  /** Shift+click on a lane: the what-if panel takes the lane's node and the time for a new fault. */
+  pickLaneTime?(node: string, t: number): void;
 }
 
 export class TimelineView {
@@ -345,6 +351,12 @@ export class TimelineView {
       visible++;
       if (txnType[m.type[i]]) visibleTxn++;
     }
+    // Zoomed out (more than DENSITY_PER_PX messages per pixel of the window), arrows would merge into solid blocks
+    // that read like fault bands: each lane then gets density ticks (one per DENSITY_BUCKET_PX, taller where its
+    // nodes sent more), and only dropped and transaction messages are still drawn as arrows.
+    const density = visible > width * DENSITY_PER_PX;
+    this.canvas.dataset.density = String(density);
+    if (density) this.drawDensity(first, last, t0, x, laneY);
     const stride = Math.max(1, Math.ceil(visible / MAX_ARROWS));
     const label = visible <= LABEL_ARROWS;
     // Transaction requests are few among the fetches: always drawn, and labelled while few of them are in view.
@@ -361,7 +373,9 @@ export class TimelineView {
       const endT = Number.isNaN(m.endT[i]) ? m.sendT[i] : m.endT[i];
       if (endT < t0) continue;
       const isTxn = txnType[m.type[i]];
-      if (seen++ % stride !== 0 && m.dropped[i] === 0 && !isTxn) continue;
+      const sampledOut = density || seen % stride !== 0;
+      seen++;
+      if (sampledOut && m.dropped[i] === 0 && !isTxn) continue;
       if (m.from[i] < 0 || m.to[i] < 0) continue;
       const type = m.labels.get(i) ?? m.types[m.type[i]];
       const labelIt = label || (isTxn && labelTxn);
@@ -410,7 +424,8 @@ export class TimelineView {
         const lx = (x0 + x1) / 2 + 2;
         const ly = (y0 + yEnd) / 2 - (m.from[i] === m.to[i] ? 9 : 2);
         const w = ctx.measureText(type).width;
-        if (!labels.some((b) => lx < b.x + b.w && b.x < lx + w && Math.abs(b.y - ly) < 10)) {
+        // A gap of LABEL_GAP_PX between labels on one line, so zoomed-in labels do not run together.
+        if (!labels.some((b) => lx < b.x + b.w + LABEL_GAP_PX && b.x < lx + w + LABEL_GAP_PX && Math.abs(b.y - ly) < 11)) {
           labels.push({ x: lx, y: ly, w });
           ctx.globalAlpha = 1;
           ctx.fillStyle = isTxn ? "#4a148c" : "#333";
@@ -542,6 +557,34 @@ export class TimelineView {
    * One state span of a group or transactional-id lane: a filled box, hatched while no coordinator serves it
    * (`loadingHatch` while one loads it, grey when none), with a white tick where it starts. Returns its x and width.
    */
+  /** Per-lane density ticks of the messages sent in the window (the sender's lane), log-scaled heights. */
+  private drawDensity(first: number, last: number, t0: number, x: (t: number) => number, laneY: (lane: number) => number): void {
+    const m = this.index.messages;
+    const buckets = Math.ceil(this.width / DENSITY_BUCKET_PX) + 1;
+    const lanes = this.index.lanes.length;
+    const counts = new Uint32Array(lanes * buckets);
+    for (let i = first; i < last; i++) {
+      const endT = Number.isNaN(m.endT[i]) ? m.sendT[i] : m.endT[i];
+      if (endT < t0 || m.from[i] < 0) continue;
+      const bucket = Math.floor((x(m.sendT[i]) - LABEL_WIDTH) / DENSITY_BUCKET_PX);
+      if (bucket < 0 || bucket >= buckets) continue;
+      counts[m.from[i] * buckets + bucket]++;
+    }
+    const ctx = this.ctx;
+    ctx.fillStyle = "#5a6480";
+    ctx.globalAlpha = 0.55;
+    for (let lane = 0; lane < lanes; lane++) {
+      const base = laneY(lane) + LANE_HEIGHT / 2 - 2;
+      for (let b = 0; b < buckets; b++) {
+        const count = counts[lane * buckets + b];
+        if (count === 0) continue;
+        const h = Math.min(LANE_HEIGHT * 0.6, 2 + Math.log2(count + 1) * 2.5);
+        ctx.fillRect(LABEL_WIDTH + b * DENSITY_BUCKET_PX, base - h, DENSITY_BUCKET_PX - 1, h);
+      }
+    }
+    ctx.globalAlpha = 1;
+  }
+
   private drawSpanBox(
     x: (t: number) => number,
     laneY: (lane: number) => number,
@@ -759,6 +802,13 @@ export class TimelineView {
     const py = event.clientY - rect.top;
     if (px < LABEL_WIDTH) return;
     const t = this.x.invert(px - LABEL_WIDTH);
+    if (event.shiftKey && this.callbacks.pickLaneTime !== undefined) {
+      const lane = this.index.lanes[Math.floor((py - 8) / LANE_HEIGHT)];
+      if (lane !== undefined) {
+        this.callbacks.pickLaneTime(lane.name, Math.max(0, t));
+        return;
+      }
+    }
     // A violation marker within 8 px wins.
     for (let i = 0; i < this.index.violations.length; i++) {
       const v = this.index.violations[i];
