@@ -49,7 +49,7 @@ export function scenarioArgument(argument: string): string {
   const stems = names.map((name) => name.replace(/\.(json|ya?ml)$/, ""));
   const close = stems.filter((stem) => stem.includes(wanted) || editDistance(stem, wanted) <= 3).slice(0, 5);
   const hint = close.length > 0 ? `; built-in scenarios with a close name: ${close.join(", ")}` : "";
-  throw new UsageError(`${argument}: no such file, and no built-in scenario of that name (kafkasim list shows them)${hint}`);
+  throw new UsageError(`${argument}: cannot read the file (no such file); no built-in scenario has that name either (kafkasim list shows them)${hint}`);
 }
 
 export function listCommand(options: ListCommandOptions): number {

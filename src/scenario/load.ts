@@ -61,8 +61,11 @@ export function parseScenarioText(text: string, file: string): unknown {
   } catch (error) {
     const message = error instanceof Error ? error.message : "";
     const detail = message.replace(/^.*?:\s*/, "").replace(/ in JSON at position \d+.*$/, "").replace(/ \(line \d+ column \d+\)$/, "");
+    // V8 names the position for most errors; otherwise the unexpected token's first occurrence, or the end.
     const position = /at position (\d+)/.exec(message);
-    const where = position === null ? (text.trim() === "" ? "line 1, column 1" : `line ${lineOf(text, text.length)}`) : lineAndColumn(text, Number(position[1]));
+    const token = /Unexpected token '(.)'/.exec(message);
+    const offset = position !== null ? Number(position[1]) : token !== null ? Math.max(0, text.indexOf(token[1])) : /end of JSON input/.test(message) ? text.length : 0;
+    const where = lineAndColumn(text, offset);
     throw new ScenarioError(file, where, `expected valid JSON (${detail})`);
   }
 }

@@ -146,7 +146,7 @@ describe("kafkasim CLI", function () {
       expect(result.stderr).to.not.match(/\n\s+at /);
     };
 
-    it("a missing file", () => expectUsageError(cli(["run", "nope.json"]), /^kafkasim: nope\.json: cannot read the file \(no such file\)$/));
+    it("a missing file", () => expectUsageError(cli(["run", "nope.json"]), /^kafkasim: nope\.json: cannot read the file \(no such file\); no built-in scenario has that name either/));
 
     it("an invalid scenario names the file and the JSON path", () => {
       const dir = tempDir();
@@ -159,7 +159,7 @@ describe("kafkasim CLI", function () {
       const dir = tempDir();
       const file = join(dir, "broken.json");
       writeFileSync(file, "{ \"name\": ");
-      expectUsageError(cli(["run", file]), /^kafkasim: .*broken\.json: \$: expected valid JSON/);
+      expectUsageError(cli(["run", file]), /^kafkasim: .*broken\.json: line \d+, column \d+: expected valid JSON/);
     });
 
     it("a bad seed", () => expectUsageError(cli(["run", EXAMPLE, "--seed", "abc"]), /^kafkasim: --seed: expected an integer, found "abc"$/));
@@ -175,7 +175,9 @@ describe("kafkasim CLI", function () {
 
     it("an unwritable trace path leaves nothing behind", () => {
       const dir = tempDir();
-      expectUsageError(cli(["run", EXAMPLE, "--trace", join(dir, "no/such/dir/t.jsonl")]), /cannot write the file/);
+      // A missing folder is made (--trace out/run.jsonl); a path under a file cannot be.
+      writeFileSync(join(dir, "file"), "");
+      expectUsageError(cli(["run", EXAMPLE, "--trace", join(dir, "file/t.jsonl")]), /cannot write the file/);
     });
   });
 

@@ -173,7 +173,7 @@ describe("kafkasim explore", function () {
       [["explore", SAFE, "--seeds", "3", "--jobs", "many"], /^kafkasim: --jobs: expected an integer >= 1, found "many"$/],
       [["explore", SAFE, "--seeds", "3", "--shard", "3/2"], /^kafkasim: --shard: expected K\/N with 1 <= K <= N/],
       [["explore", SAFE, "--seeds", "3", "--first-seed", "1.5"], /^kafkasim: --first-seed: expected an integer, found "1.5"$/],
-      [["explore", "missing.json", "--seeds", "3"], /^kafkasim: missing\.json: cannot read the file \(no such file\)$/],
+      [["explore", "missing.json", "--seeds", "3"], /^kafkasim: missing\.json: cannot read the file \(no such file\); no built-in scenario has that name either/],
     ];
     for (const [args, pattern] of cases) {
       it(args.slice(2).join(" ") || "no --seeds", () => {

@@ -10,6 +10,7 @@ import fc from "fast-check";
 import { readdirSync, readFileSync } from "node:fs";
 import { runScenario } from "../../src/scenario/run.ts";
 import { loadScenario, ScenarioError, validateScenario } from "../../src/scenario/load.ts";
+import { MAX_PROBLEMS } from "../../src/scenario/load-issues.ts";
 import { allowedRange, BROKER_NUMBER_DEFS, CONSUMER_NUMBER_DEFS, PRODUCER_NUMBER_DEFS, TOPIC_NUMBER_DEFS, type NumberDef } from "../../src/scenario/config-def.ts";
 
 const CONFIG_KEYS = [...new Set([BROKER_NUMBER_DEFS, TOPIC_NUMBER_DEFS, PRODUCER_NUMBER_DEFS, CONSUMER_NUMBER_DEFS].flatMap((defs) => Object.keys(defs)))];
@@ -40,7 +41,9 @@ function loadOrReject(load: () => ReturnType<typeof validateScenario>): "loaded"
     return "loaded";
   } catch (error) {
     if (!(error instanceof ScenarioError)) throw error;
-    expect(error.message).to.match(ONE_LINE);
+    // One line per problem, each naming the file, the path (or the line and column) and what was expected.
+    for (const line of error.message.split("\n")) expect(line).to.match(ONE_LINE);
+    expect(error.problems.length).to.be.within(1, MAX_PROBLEMS);
     return "rejected";
   }
 }
