@@ -8,6 +8,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { startViewServer, webRoot } from "../src/cli/view-command.ts";
+import { dragFaultSlider } from "../test/web/chromium.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const out = join(ROOT, "docs", "images");
@@ -27,15 +28,7 @@ try {
   for (let i = 0; i < 5; i++) await page.click("#tour-next");
   await page.screenshot({ path: join(out, "tour-stop.png") });
 
-  const slider = page.locator("#whatif li", { hasText: "crash broker-2" }).locator("input.fault-time");
-  const box = (await slider.boundingBox())!;
-  const max = Number(await slider.getAttribute("max"));
-  const at = (ms: number) => box.x + 8 + ((box.width - 16) * ms) / max;
-  const y = box.y + box.height / 2;
-  await page.mouse.move(at(13_000), y);
-  await page.mouse.down();
-  await page.mouse.move(at(46_000), y, { steps: 8 });
-  await page.mouse.up();
+  await dragFaultSlider(page, "crash broker-2", 13_000, 46_000);
   await page.click("#whatif-run");
   await page.waitForSelector("#whatif li.branch[data-branch='1'][data-verdict='not-met']", { timeout: 120_000 });
   await page.click("#whatif a.branch-compare[data-branch='1']");

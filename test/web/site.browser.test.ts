@@ -17,7 +17,7 @@ import { validateScenario } from "../../src/scenario/load.ts";
 import { runScenario } from "../../src/scenario/run.ts";
 import { MemorySink } from "../../src/sim/trace.ts";
 import { scenarioFile } from "../scenario/helpers.ts";
-import { CHROMIUM, launchChromium } from "./chromium.ts";
+import { CHROMIUM, dragFaultSlider, launchChromium } from "./chromium.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 const TYPES: Record<string, string> = { ".html": "text/html", ".css": "text/css", ".js": "text/javascript", ".json": "application/json", ".png": "image/png" };
@@ -108,18 +108,8 @@ describe("the static site in a real browser", function () {
 
   it("what-if: moving broker-2's crash with the mouse and re-running makes a branch whose verdict changed", async () => {
     // The KIP-101 run of the test above is on screen, with its faults in the what-if panel.
-    const slider = page.locator("#whatif li", { hasText: "crash broker-2" }).locator("input.fault-time");
-    const box = (await slider.boundingBox())!;
-    const max = Number(await slider.getAttribute("max"));
-    const at = (ms: number) => box.x + 8 + ((box.width - 16) * ms) / max;
-    const y = box.y + box.height / 2;
     // Drag the thumb from 13 s into the settle phase (after the 40 s duration): the crash no longer happens.
-    await page.mouse.move(at(13_000), y);
-    await page.mouse.down();
-    await page.mouse.move(at(30_000), y, { steps: 5 });
-    await page.mouse.move(at(46_000), y, { steps: 5 });
-    await page.mouse.up();
-    const moved = Number(await slider.inputValue());
+    const moved = await dragFaultSlider(page, "crash broker-2", 13_000, 46_000);
     expect(moved).to.be.greaterThan(40_000);
     await page.click("#whatif-run");
     await page.waitForSelector("#whatif li.branch[data-branch='1'][data-verdict]:not([data-verdict=''])", { timeout: 120_000 });
