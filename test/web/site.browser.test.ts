@@ -146,6 +146,18 @@ describe("the static site in a real browser", function () {
     }
   });
 
+  it("draws a long run's trace so far while it goes on, then the whole run", async () => {
+    const other = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    try {
+      await other.goto(`${base}?scenario=group-rebalance-tour&run`);
+      await other.waitForFunction(() => document.body.dataset.traceHash !== undefined, undefined, { timeout: 120_000 });
+      expect(Number(await other.getAttribute("body", "data-partial-draws")), "redraws while running").to.be.at.least(1);
+      expect(await other.textContent("#status")).to.contain("✓ expectation met");
+    } finally {
+      await other.close();
+    }
+  });
+
   it("serves the docs pages, linked to each other and back to the simulator", async () => {
     await page.goto(`${base}docs/index.html`);
     expect(await page.title()).to.equal("kafkasim — kafkasim");

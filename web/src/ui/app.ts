@@ -340,7 +340,10 @@ function start(): void {
     if (file !== undefined) await load(await file.text(), file.name);
   });
   const params = new URLSearchParams(location.search);
-  const panel = new RunPanel($("run-panel"), "dist/sim-worker.js", opened);
+  const panel = new RunPanel($("run-panel"), "dist/sim-worker.js", opened, async (name, text, t, endT) => {
+    await load(text, `${name} (running: ${(t / 1e6).toFixed(0)} of ${(endT / 1e6).toFixed(0)} simulated s)`);
+    document.body.dataset.partialDraws = String(Number(document.body.dataset.partialDraws ?? 0) + 1);
+  });
   runPanel = panel;
   whatIf = new WhatIfPanel($("whatif"), panel);
   tour = new TourPanel($("tour"), () => current);

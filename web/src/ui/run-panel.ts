@@ -2,7 +2,8 @@
  * Runs scenarios in the browser: the built-in library (web/dist/scenarios.json, grouped as `kafkasim list` groups
  * it) in a picker, a seed box, a run button and a progress bar. A run goes to the simulator's Web Worker
  * (dist/sim-worker.js, the model under src/ bundled for the browser), which streams the trace's lines back as
- * virtual time passes; when it ends the page opens the trace in the viewer, and the status line gives the verdict
+ * virtual time passes; a long run is redrawn from the trace so far every 1.5 s or so; when it ends the page opens the
+ * trace in the viewer, and the status line gives the verdict
  * and the trace hash — the same hash `kafkasim run` prints for that scenario and seed.
  */
 
@@ -22,6 +23,9 @@ export interface BrowserRun {
   traceText: string;
   summary: RunSummary;
 }
+
+/** Wall time between two redraws of a running trace. */
+const PARTIAL_EVERY_MS = 1500;
 
 const esc = (s: unknown) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
 
@@ -50,6 +54,8 @@ export class RunPanel {
     private readonly root: HTMLElement,
     private readonly workerUrl: string,
     private readonly opened: (run: BrowserRun) => Promise<void>,
+    /** Shows the trace so far while a run goes on (the viewer redrawn from the lines received). */
+    private readonly partial?: (name: string, traceText: string, t: number, endT: number) => Promise<void>,
   ) {}
 
   /** Loads the library and draws the picker; without a library (an old server) the panel stays hidden. */
@@ -110,6 +116,10 @@ export class RunPanel {
       progress.hidden = false;
       progress.value = 0;
     }
+    // The viewer is redrawn from the trace so far every PARTIAL_EVERY_MS of wall time, or twice as long as the last
+    // redraw took (a redraw reads the whole trace so far), so a long run shows its first faults while it goes on.
+    let nextPartial = performance.now() + PARTIAL_EVERY_MS;
+    let drawing = false;
     return new Promise((resolve) => {
       const finish = (): void => {
         worker.terminate();
@@ -123,6 +133,14 @@ export class RunPanel {
           for (const line of message.lines) lines.push(line);
           if (progress !== null) progress.value = Math.min(1, message.t / Math.max(1, message.endT));
           status.textContent = `running ${name}: ${(message.t / 1e6).toFixed(0)} of ${(message.endT / 1e6).toFixed(0)} simulated s…`;
+          if (this.partial !== undefined && !drawing && performance.now() >= nextPartial && this.worker === worker) {
+            drawing = true;
+            const started = performance.now();
+            await this.partial(name, lines.join("\n"), message.t, message.endT);
+            const took = performance.now() - started;
+            nextPartial = performance.now() + Math.max(PARTIAL_EVERY_MS, 2 * took);
+            drawing = false;
+          }
           return;
         }
         finish();

@@ -1,7 +1,7 @@
 /**
  * The what-if panel: the faults of the run on screen, each with a time slider (drag it to move the fault), a
  * delete button, and a form to add a crash, power loss, pause, partition or restart (shift+click a lane on the
- * diagram to fill in its node and time); "re-run" runs the edited scenario in the browser as a new branch under the
+ * diagram to fill in its node and time; for a partition a second shift+click picks the other side and the end); "re-run" runs the edited scenario in the browser as a new branch under the
  * current one. The branch tree lists every run with its verdict; clicking one opens it; "compare" sets a branch
  * beside its parent (violations, the first trace line where they part, each replica's log end). The edited
  * scenario exports as a file `kafkasim run` replays, and as a link that carries it (#s=…).
@@ -76,14 +76,29 @@ export class WhatIfPanel {
     this.render();
   }
 
-  /** Shift+click on the diagram: prefill the add form. */
+  /**
+   * Shift+click on the diagram: the lane's node and the time for a new fault. For a partition, a second shift+click
+   * picks the other side ("from here to there": the two nodes are cut from each other) and its time the end.
+   */
   pick(node: string, tUs: number): void {
     const nodeSelect = this.root.querySelector<HTMLSelectElement>("#whatif-node");
+    const peerSelect = this.root.querySelector<HTMLSelectElement>("#whatif-peer");
+    const type = this.root.querySelector<HTMLSelectElement>("#whatif-type");
     const at = this.root.querySelector<HTMLInputElement>("#whatif-at");
-    if (nodeSelect === null || at === null) return;
-    if (Array.from(nodeSelect.options, (option) => option.value).includes(node)) nodeSelect.value = node;
+    const span = this.root.querySelector<HTMLInputElement>("#whatif-for");
+    const form = this.root.querySelector<HTMLElement>(".whatif-add");
+    if (nodeSelect === null || peerSelect === null || type === null || at === null || span === null || form === null) return;
+    const known = Array.from(nodeSelect.options, (option) => option.value).includes(node);
+    if (type.value === "partition" && form.classList.contains("picked") && known && node !== nodeSelect.value) {
+      peerSelect.value = node;
+      const forS = tUs / 1e6 - Number(at.value);
+      if (forS > 0) span.value = forS.toFixed(1);
+      form.classList.remove("picked");
+      return;
+    }
+    if (known) nodeSelect.value = node;
     at.value = (tUs / 1e6).toFixed(1);
-    this.root.querySelector<HTMLElement>(".whatif-add")?.classList.add("picked");
+    form.classList.add("picked");
   }
 
   private get document(): ScenarioDocument {
@@ -140,6 +155,7 @@ export class WhatIfPanel {
       <p class="muted">Drag a fault's slider to move it, ✕ to delete it, or add one (shift+click a lane on the diagram to pick its node and time), then re-run.</p>
       <ol class="whatif-faults">${faults}</ol>
       <div class="whatif-add"><select id="whatif-type">${types}</select> <select id="whatif-node">${nodes}</select>
+        <label class="peer" title="a partition's other side: cut from this node only (empty: from every other node)">and <select id="whatif-peer"><option value="">everyone else</option>${nodes}</select></label>
         at <input id="whatif-at" type="number" min="0" step="0.1" value="10" size="4">s
         for <input id="whatif-for" type="number" min="0" step="0.1" value="3" size="3">s
         <button id="whatif-add">add</button></div>
@@ -180,10 +196,13 @@ export class WhatIfPanel {
     } else if (target.id === "whatif-add") {
       const type = this.root.querySelector<HTMLSelectElement>("#whatif-type")!.value as WhatIfFaultType;
       const node = this.root.querySelector<HTMLSelectElement>("#whatif-node")!.value;
+      const peerValue = this.root.querySelector<HTMLSelectElement>("#whatif-peer")!.value;
+      const peer = type === "partition" && peerValue !== "" && peerValue !== node ? peerValue : undefined;
       const atMs = Number(this.root.querySelector<HTMLInputElement>("#whatif-at")!.value) * 1000;
       const forMs = Number(this.root.querySelector<HTMLInputElement>("#whatif-for")!.value) * 1000;
       if (!(atMs >= 0) || !(forMs > 0)) return;
-      this.edit(addFault(this.document, newFault(type, node, atMs, forMs)), `added a ${type} of ${node} at ${formatMs(atMs)}`);
+      const what = peer !== undefined ? `a partition between ${node} and ${peer}` : `a ${type} of ${node}`;
+      this.edit(addFault(this.document, newFault(type, node, atMs, forMs, peer)), `added ${what} at ${formatMs(atMs)}`);
     } else if (target.id === "whatif-run") {
       const parent = this.current;
       const branch = this.tree.branch(parent, this.edits.join("; "), this.document);
