@@ -95,18 +95,20 @@ describe("viewer in a real browser", function () {
     const lanes = await page.evaluate(() => (window as unknown as { kafkasimViewer: { index: { lanes: { name: string }[] } } }).kafkasimViewer.index.lanes.map((l) => l.name));
     expect(lanes).to.deep.equal(["zk-1", "zk-2", "zk-3", "broker-1", "broker-2", "broker-3", "admin", "p1"]);
     // 70 s of traffic on one screen: messages are per-lane density ticks, not arrows merging into blocks.
-    expect(await page.getAttribute("#timeline canvas.lanes", "data-density"), "density in the full view").to.equal("true");
+    await page.waitForFunction(() => document.querySelector("#timeline canvas.lanes")?.getAttribute("data-density") === "true", undefined, { timeout: 10_000 });
     await page.evaluate(() => {
       const viewer = (window as unknown as { kafkasimViewer: { timeline: { zoomTo(a: number, b: number): void } } }).kafkasimViewer;
       viewer.timeline.zoomTo(3_000_000, 6_000_000);
     });
-    expect(await page.getAttribute("#timeline canvas.lanes", "data-density")).to.equal("false");
+    // The redraw after a zoom may come on the next frame.
+    await page.waitForFunction(() => document.querySelector("#timeline canvas.lanes")?.getAttribute("data-density") === "false", undefined, { timeout: 10_000 });
     const arrows = Number(await page.getAttribute("#timeline canvas.lanes", "data-arrows"));
     expect(arrows, "arrows drawn zoomed in").to.be.greaterThan(100);
     await page.evaluate(() => {
       const viewer = (window as unknown as { kafkasimViewer: { timeline: { zoomTo(a: number, b: number): void }; index: { endT: number } } }).kafkasimViewer;
       viewer.timeline.zoomTo(0, viewer.index.endT);
     });
+    await page.waitForFunction(() => document.querySelector("#timeline canvas.lanes")?.getAttribute("data-density") === "true", undefined, { timeout: 10_000 });
   });
 
   it("names the message under the pointer", async () => {
@@ -132,6 +134,7 @@ describe("viewer in a real browser", function () {
       const viewer = (window as unknown as { kafkasimViewer: { index: { endT: number }; timeline: { zoomTo(a: number, b: number): void } } }).kafkasimViewer;
       viewer.timeline.zoomTo(0, viewer.index.endT);
     });
+    await page.waitForFunction(() => document.querySelector("#timeline canvas.lanes")?.getAttribute("data-density") === "true", undefined, { timeout: 10_000 });
   });
 
   it("marks the violations; clicking the marker explains it and links the evidence", async () => {
