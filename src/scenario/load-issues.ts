@@ -44,28 +44,23 @@ export function describeIssues(root: Schema, document: unknown, issues: readonly
     seen.add(problem.path);
     problems.push(problem);
   };
-  // A missing required key that an unknown key in the same object is a misspelling of: reported with the unknown key.
-  const explainedMissing = new Set<string>();
-  for (const issue of issues) {
-    if (issue.code !== "unrecognized_keys") continue;
-    const parent = valueAt(document, issue.path);
-    const known = knownKeys(root, document, issue.path);
-    for (const key of issue.keys) {
-      const closest = closestKey(key, known);
-      if (closest !== null && isObject(parent) && parent[closest] === undefined && isReportedMissing(issues, [...issue.path, closest], document)) {
-        explainedMissing.add(jsonPath([...issue.path, closest]));
-      }
-    }
-  }
-  for (const issue of issues) {
-    if (issue.code === "unrecognized_keys") {
+  // Each unknown key with the closest key its object allows; a missing required key that one of them misspells
+  // is reported with the unknown key, not on its own.
+  const unknown = issues
+    .filter((issue) => issue.code === "unrecognized_keys")
+    .flatMap((issue) => {
       const parent = valueAt(document, issue.path);
       const known = knownKeys(root, document, issue.path);
-      for (const key of issue.keys) {
+      return issue.keys.map((key) => {
         const closest = closestKey(key, known);
-        const missing = closest !== null && explainedMissing.has(jsonPath([...issue.path, closest])) && isObject(parent) && parent[closest] === undefined;
-        add([...issue.path, key], describeUnknownKey(key, issue.path, known, missing));
-      }
+        const missing = closest !== null && isObject(parent) && parent[closest] === undefined && isReportedMissing(issues, [...issue.path, closest], document);
+        return { issue, key, known, closest, missing };
+      });
+    });
+  const explainedMissing = new Set(unknown.filter((entry) => entry.missing).map((entry) => jsonPath([...entry.issue.path, entry.closest!])));
+  for (const issue of issues) {
+    if (issue.code === "unrecognized_keys") {
+      for (const entry of unknown) if (entry.issue === issue) add([...issue.path, entry.key], describeUnknownKey(entry.key, issue.path, entry.known, entry.closest, entry.missing));
       continue;
     }
     if (explainedMissing.has(jsonPath(issue.path)) && valueAt(document, issue.path) === undefined) continue;
@@ -74,10 +69,9 @@ export function describeIssues(root: Schema, document: unknown, issues: readonly
   return problems;
 }
 
-function describeUnknownKey(key: string, path: readonly PropertyKey[], known: readonly string[], closestIsMissing: boolean): string {
+function describeUnknownKey(key: string, path: readonly PropertyKey[], known: readonly string[], closest: string | null, closestIsMissing: boolean): string {
   const kafka = kafkaConfigKind(path, key);
   if (kafka !== null && !known.includes(key)) return `not modelled yet (a real ${kafka} config; kafkasim reads ${known.length} keys here, listed in docs/scenarios.md)`;
-  const closest = closestKey(key, known);
   if (closest === null) return "unknown key (not part of the scenario format)";
   return `unknown key: did you mean "${closest}"?${closestIsMissing ? " (required, and missing)" : ""}`;
 }

@@ -268,39 +268,21 @@ export class EventQueue {
 
   private growHeap(): void {
     const capacity = this.heapTime.length * 2;
-    const time = new Float64Array(capacity);
-    time.set(this.heapTime);
-    const seq = new Float64Array(capacity);
-    seq.set(this.heapSeq);
-    const slot = new Int32Array(capacity);
-    slot.set(this.heapSlot);
-    this.heapTime = time;
-    this.heapSeq = seq;
-    this.heapSlot = slot;
+    this.heapTime = grown(this.heapTime, new Float64Array(capacity));
+    this.heapSeq = grown(this.heapSeq, new Float64Array(capacity));
+    this.heapSlot = grown(this.heapSlot, new Int32Array(capacity));
   }
 
   private growSlots(capacity: number): void {
     assert(capacity <= SLOT_LIMIT, `more than ${SLOT_LIMIT} pending events`);
     const old = this.slotCapacity;
     if (old > 0) {
-      const kind = new Int32Array(capacity);
-      kind.set(this.kind);
-      this.kind = kind;
-      const state = new Uint8Array(capacity);
-      state.set(this.state);
-      this.state = state;
-      const generation = new Float64Array(capacity);
-      generation.set(this.generation);
-      this.generation = generation;
-      const slotTime = new Float64Array(capacity);
-      slotTime.set(this.slotTime);
-      this.slotTime = slotTime;
-      const deferredTime = new Float64Array(capacity);
-      deferredTime.set(this.deferredTime);
-      this.deferredTime = deferredTime;
-      const deferredSeq = new Float64Array(capacity);
-      deferredSeq.set(this.deferredSeq);
-      this.deferredSeq = deferredSeq;
+      this.kind = grown(this.kind, new Int32Array(capacity));
+      this.state = grown(this.state, new Uint8Array(capacity));
+      this.generation = grown(this.generation, new Float64Array(capacity));
+      this.slotTime = grown(this.slotTime, new Float64Array(capacity));
+      this.deferredTime = grown(this.deferredTime, new Float64Array(capacity));
+      this.deferredSeq = grown(this.deferredSeq, new Float64Array(capacity));
     }
     // The ring is full of in-use slots only when freeCount is 0, so the new ring holds just the new slots.
     assert(this.freeCount === 0, "slot pool grown while free slots remain");
@@ -314,4 +296,10 @@ export class EventQueue {
     }
     this.slotCapacity = capacity;
   }
+}
+
+/** `larger` with `old`'s contents at its start (a column grown; the rest stays zero). */
+function grown<T extends Float64Array | Int32Array | Uint8Array>(old: T, larger: T): T {
+  larger.set(old);
+  return larger;
 }
